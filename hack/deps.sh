@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Installs, through apt, every Debian package the build, the image and the tests need.
+# Idempotent: only missing packages are installed, and apt-get update runs at most once.
+set -euo pipefail
+
+packages=(
+	# toolchain: host gcc for tests, musl for shipped static binaries, clang for libFuzzer
+	build-essential musl-tools musl-dev clang libclang-rt-14-dev linux-libc-dev
+	# third-party libraries, static archives linked into machined/osctl
+	libmbedtls-dev libfyaml-dev libnghttp2-dev libprotobuf-c-dev protobuf-c-compiler
+	libnl-3-dev libnl-route-3-dev libnl-genl-3-dev
+	# unit tests
+	libcmocka-dev
+	# image build: kernel module indexes, squashfs, compression, ELF inspection
+	kmod squashfs-tools xz-utils binutils
+	# running and testing the image and the supervisor
+	qemu-system-x86 util-linux iproute2 procps
+	# reference supervisor for the benchmark (s6-supervise)
+	s6
+)
+
+missing=()
+for p in "${packages[@]}"; do
+	status=$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null || true)
+	[[ "$status" == ii* ]] || missing+=("$p")
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+sudo=()
+if [[ $(id -u) -ne 0 ]]; then
+	command -v sudo >/dev/null || { echo "deps: need root (or sudo) to install: ${missing[*]}" >&2; exit 1; }
+	sudo=(sudo)
+fi
+echo "deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

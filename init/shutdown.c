@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: MIT */
+#include "init/shutdown.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+
+#define MOUNTS_MAX 128
+
+const char *shutdown_action_name(enum shutdown_action a)
+{
+	return a == SHUTDOWN_REBOOT ? "reboot" : a == SHUTDOWN_POWEROFF ? "poweroff" : "none";
+}
+
+static void on_timer(void *arg);
+
+void shutdown_init(struct shutdown *sd, struct loop *loop, struct supervisor *sup, bool container)
+{
+	memset(sd, 0, sizeof(*sd));
+	sd->loop = loop;
+	sd->sup = sup;
+	sd->container = container;
+	loop_timer_init(&sd->timer, on_timer, sd);
+}
+
+/* kill(-1) reaches every process but us; only sane when we are PID 1 of our namespace. */
+static bool others_exist(void)
+{
+	return getpid() == 1 && (kill(-1, 0) == 0 || errno != ESRCH);
+}
+
+/* Decodes the octal escapes (\040 for space) mountinfo uses in paths. */
+static void unescape(char *s)
+{
+	char *w = s;
+
+	for (char *r = s; *r; r++) {
+		if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] >= '0' && r[2] <= '7' &&
+		    r[3] >= '0' && r[3] <= '7') {
+			*w++ = (char)((r[1] - '0') * 64 + (r[2] - '0') * 8 + (r[3] - '0'));
+			r += 3;
+		} else {
+			*w++ = *r;
+		}
+	}
+	*w = '\0';
+}
+
+/* Unmounts everything but / in reverse mount order; busy ones are detached. */
+static void unmount_all(void)
+{
+	static char points[MOUNTS_MAX][256];
+	char line[1024];
+	size_t n = 0;
+	int done = 0, detached = 0, failed = 0;
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+
+	if (!f) {
+		log_warn("shutdown: read /proc/self/mountinfo");
+		return;
+	}
+	while (n < MOUNTS_MAX && fgets(line, sizeof(line), f)) {
+		char mp[256];
+
+		if (sscanf(line, "%*s %*s %*s %*s %255s", mp) != 1)
+			continue;
+		unescape(mp);
+		if (strcmp(mp, "/") != 0)
+			snprintf(points[n++], sizeof(points[0]), "%s", mp);
+	}
+	fclose(f);
+	while (n-- > 0) {
+		if (umount2(points[n], 0) == 0) {
+			done++;
+		} else if (errno == EBUSY && umount2(points[n], MNT_DETACH) == 0) {
+			detached++;
+			log_debug("shutdown: %s busy, detached", points[n]);
+		} else if (errno != EINVAL && errno != ENOENT) {
+			failed++;
+			log_warn("shutdown: unmount %s", points[n]);
+		}
+	}
+	mount(NULL, "/", NULL, MS_REMOUNT | MS_RDONLY, NULL);
+	log_info("unmounted %d filesystems (%d detached, %d failed)", done + detached, detached,
+		 failed);
+}
+
+_Noreturn static void finish(struct shutdown *sd)
+{
+	int cmd = sd->action == SHUTDOWN_REBOOT ? RB_AUTOBOOT : RB_POWER_OFF;
+
+	sd->phase = SD_FINAL;
+	sync();
+	if (!sd->container)
+		unmount_all();
+	log_info("shutdown complete in %llu ms, %s",
+		 (unsigned long long)(mono_ms() - sd->started_ms),
+		 sd->action == SHUTDOWN_REBOOT ? "rebooting" : "powering off");
+	reboot(cmd);
+	/* Only reached without CAP_SYS_BOOT (a container runtime's PID 1): leave instead. */
+	log_warn("shutdown: reboot(2)");
+	_exit(sd->action == SHUTDOWN_REBOOT ? 129 : 0);
+}
+
+static void kill_rest(struct shutdown *sd)
+{
+	if (!others_exist())
+		finish(sd);
+	sd->phase = SD_REST_TERM;
+	log_info("sending SIGTERM to remaining processes");
+	kill(-1, SIGTERM);
+	kill(-1, SIGCONT);
+	loop_timer_arm(sd->loop, &sd->timer, SHUTDOWN_REST_TERM_MS);
+}
+
+static void on_timer(void *arg)
+{
+	struct shutdown *sd = arg;
+
+	switch (sd->phase) {
+	case SD_SERVICES:
+		supervisor_kill_all(sd->sup);
+		/* Killed services are reaped soon; continue regardless after a short grace. */
+		sd->phase = SD_REST_TERM;
+		loop_timer_arm(sd->loop, &sd->timer, 1000);
+		break;
+	case SD_REST_TERM:
+		if (others_exist()) {
+			log_info("sending SIGKILL to remaining processes");
+			kill(-1, SIGKILL);
+		}
+		sd->phase = SD_REST_KILL;
+		loop_timer_arm(sd->loop, &sd->timer, 1000);
+		break;
+	case SD_REST_KILL:
+		finish(sd);
+	default:
+		break;
+	}
+}
+
+void shutdown_begin(struct shutdown *sd, enum shutdown_action action, const char *why)
+{
+	if (sd->phase != SD_IDLE) {
+		log_info("%s requested by %s: already shutting down", shutdown_action_name(action),
+			 why);
+		return;
+	}
+	sd->action = action;
+	sd->phase = SD_SERVICES;
+	sd->started_ms = mono_ms();
+	log_info("%s requested by %s: stopping services", shutdown_action_name(action), why);
+	loop_timer_arm(sd->loop, &sd->timer, SHUTDOWN_SERVICES_MS);
+	supervisor_stop_all(sd->sup);
+}
+
+void shutdown_services_down(struct shutdown *sd)
+{
+	if (sd->phase != SD_SERVICES)
+		return;
+	log_info("all services stopped in %llu ms",
+		 (unsigned long long)(mono_ms() - sd->started_ms));
+	loop_timer_cancel(sd->loop, &sd->timer);
+	kill_rest(sd);
+}
+
+void shutdown_child_reaped(struct shutdown *sd)
+{
+	if ((sd->phase == SD_REST_TERM || sd->phase == SD_REST_KILL) && !others_exist())
+		finish(sd);
+}

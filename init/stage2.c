@@ -1,0 +1,212 @@
+/* SPDX-License-Identifier: MIT */
+#include "init/stage2.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/reboot.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include <linux/magic.h>
+
+#include "init/ctl.h"
+#include "init/modload.h"
+#include "init/power.h"
+#include "init/shutdown.h"
+#include "init/supervisor.h"
+#include "lib/log.h"
+#include "lib/loop.h"
+
+struct init_state {
+	const struct init_opts *opts;
+	struct loop *loop;
+	struct supervisor sup;
+	struct ctl_server ctl;
+	struct shutdown sd;
+	struct power_watch pw;
+	bool all_up_logged;
+};
+
+static struct init_state st;
+
+static void write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0 || write(fd, text, strlen(text)) < 0)
+		log_warn("write %s", path);
+	if (fd >= 0)
+		close(fd);
+}
+
+/* What a real boot needs before services run; container mode skips all of it. */
+static void system_setup(void)
+{
+	struct statfs sfs;
+
+	if (statfs("/sys/fs/cgroup", &sfs) < 0 || sfs.f_type != CGROUP2_SUPER_MAGIC) {
+		if (mount("cgroup2", "/sys/fs/cgroup", "cgroup2",
+			  MS_NOSUID | MS_NODEV | MS_NOEXEC, "nsdelegate") < 0)
+			log_warn("mount cgroup2 on /sys/fs/cgroup");
+	}
+	/* The kernel runs this for on-demand modules (netlink families, link kinds). */
+	write_file("/proc/sys/kernel/modprobe", "/sbin/modprobe");
+	/* Ctrl-Alt-Del becomes SIGINT to us instead of an immediate reboot. */
+	reboot(RB_DISABLE_CAD);
+	modload_boot("stage 2", "/etc/basalt/modules.load");
+}
+
+static bool all_up(const struct supervisor *sup)
+{
+	if (sup->nsvcs < 2)
+		return false;
+	for (size_t i = 0; i < sup->nsvcs; i++)
+		if (sup->svcs[i]->wanted && sup->svcs[i]->state != SVC_RUNNING)
+			return false;
+	return true;
+}
+
+static void on_changed(void *arg, struct svc *s)
+{
+	struct init_state *is = arg;
+
+	ctl_service_changed(&is->ctl, s);
+	if (!is->all_up_logged && all_up(&is->sup)) {
+		is->all_up_logged = true;
+		log_info("all services up at %llu ms of uptime (%zu services)",
+			 (unsigned long long)boot_ms(), is->sup.nsvcs);
+	}
+}
+
+static void on_log(void *arg, struct svc *s)
+{
+	struct init_state *is = arg;
+
+	ctl_service_log(&is->ctl, s);
+}
+
+static void on_all_down(void *arg)
+{
+	struct init_state *is = arg;
+
+	shutdown_services_down(&is->sd);
+}
+
+static void on_power_request(void *arg, int action)
+{
+	struct init_state *is = arg;
+
+	shutdown_begin(&is->sd, (enum shutdown_action)action, "control socket");
+}
+
+static void on_power_button(void *arg)
+{
+	struct init_state *is = arg;
+
+	shutdown_begin(&is->sd, SHUTDOWN_POWEROFF, "power button");
+}
+
+static void on_signal(void *arg, const struct signalfd_siginfo *si)
+{
+	struct init_state *is = arg;
+
+	switch (si->ssi_signo) {
+	case SIGCHLD:
+		supervisor_reap(&is->sup);
+		shutdown_child_reaped(&is->sd);
+		break;
+	case SIGTERM:
+		shutdown_begin(&is->sd, SHUTDOWN_POWEROFF, "SIGTERM");
+		break;
+	case SIGPWR:
+		shutdown_begin(&is->sd, SHUTDOWN_POWEROFF, "SIGPWR");
+		break;
+	case SIGINT:
+		shutdown_begin(&is->sd, SHUTDOWN_REBOOT, "SIGINT (ctrl-alt-del)");
+		break;
+	default:
+		log_info("ignoring signal %u from pid %u", si->ssi_signo, si->ssi_pid);
+		break;
+	}
+}
+
+static int core_spec(const struct init_opts *o, struct spec *s, char *err, size_t errlen)
+{
+	Basalt__Init__ServiceSpec pb = BASALT__INIT__SERVICE_SPEC__INIT;
+	char env[160];
+	char *envv[] = { env };
+	size_t argc = 0;
+
+	while (o->core_argv[argc])
+		argc++;
+	snprintf(env, sizeof(env), "BASALT_INIT_SOCKET=%s", o->socket);
+	pb.id = INIT_CORE_ID;
+	pb.argv = o->core_argv;
+	pb.n_argv = argc;
+	pb.env = envv;
+	pb.n_env = 1;
+	pb.log_ring_bytes = 256u << 10;
+	return spec_from_pb(s, &pb, err, errlen);
+}
+
+static void setup(const struct init_opts *o)
+{
+	static const int sigs[] = { SIGCHLD, SIGTERM, SIGINT, SIGPWR, SIGHUP, SIGUSR1, SIGUSR2 };
+	struct supervisor_hooks hooks = { on_changed, on_log, on_all_down, &st };
+	struct cgroup_tree cg;
+	struct spec core;
+	char err[256];
+	int r;
+
+	st.opts = o;
+	if (loop_new(&st.loop) < 0)
+		fatal("create event loop");  /* nothing has started yet */
+	/* Signals first: a core service that dies at once must not be missed. */
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		loop_signal(st.loop, sigs[i], on_signal, &st);
+	r = cgroup_tree_init(&cg, o->cgroup_mount, o->cgroup_root);
+	if (r < 0) {
+		log_warnx("cgroups unavailable under %s: %s; services share init's cgroup",
+			  o->cgroup_mount, strerror(-r));
+		memset(&cg, 0, sizeof(cg));
+	}
+	ctl_init(&st.ctl, st.loop, &st.sup, on_power_request, &st);
+	shutdown_init(&st.sd, st.loop, &st.sup, o->container);
+	if (ctl_listen(&st.ctl, o->socket, err, sizeof(err)) < 0)
+		log_warnx("%s; machined will not reach init", err);
+	if (core_spec(o, &core, err, sizeof(err)) < 0 ||
+	    supervisor_init(&st.sup, st.loop, &cg, &core, &hooks) < 0)
+		log_warnx("core service: %s", err);
+	st.sup.echo_logs = o->debug;
+	if (!o->container) {
+		r = power_watch_start(&st.pw, st.loop, "/dev/input", on_power_button, &st);
+		if (r <= 0)
+			log_info("no power button found (%s)", r < 0 ? strerror(-r) : "none has KEY_POWER");
+	}
+}
+
+void stage2_main(const struct init_opts *o)
+{
+	log_set_debug(o->debug);
+	signal(SIGPIPE, SIG_IGN);
+	if (getpid() != 1 && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+		log_warn("become child subreaper");
+	if (!o->container)
+		system_setup();
+	setup(o);
+	log_info("stage 2: supervising as pid %d%s, control socket %s", (int)getpid(),
+		 o->container ? " (container mode)" : "", o->socket);
+	/* PID 1 must not exit: an epoll failure is reported and the loop entered again. */
+	for (;;) {
+		int r = loop_run(st.loop);
+
+		log_warnx("event loop: %s", strerror(-r));
+	}
+}

@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: MIT */
+#include "lib/log.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define LOG_LINE_MAX 1024
+
+static const char *log_ident = "basalt";
+static int log_fd = 2;
+static bool log_debug_on;
+
+void log_init(const char *ident, int fd)
+{
+	log_ident = ident;
+	log_fd = fd;
+}
+
+void log_set_fd(int fd)
+{
+	log_fd = fd;
+}
+
+void log_set_debug(bool on)
+{
+	log_debug_on = on;
+}
+
+bool log_debug_enabled(void)
+{
+	return log_debug_on;
+}
+
+/* Formats the whole line first so concurrent writers never interleave within it. */
+static void log_emit(int errnum, const char *fmt, va_list ap)
+{
+	char line[LOG_LINE_MAX];
+	size_t n = 0;
+	int r;
+
+	r = snprintf(line, sizeof(line), "[%s] ", log_ident);
+	if (r > 0)
+		n = (size_t)r < sizeof(line) ? (size_t)r : sizeof(line) - 1;
+	r = vsnprintf(line + n, sizeof(line) - n, fmt, ap);
+	if (r > 0)
+		n += (size_t)r < sizeof(line) - n ? (size_t)r : sizeof(line) - n - 1;
+	if (errnum != 0 && n < sizeof(line) - 1) {
+		r = snprintf(line + n, sizeof(line) - n, ": %s", strerror(errnum));
+		if (r > 0)
+			n += (size_t)r < sizeof(line) - n ? (size_t)r : sizeof(line) - n - 1;
+	}
+	if (n >= sizeof(line) - 1) {
+		memcpy(line + sizeof(line) - 5, "...", 3);
+		n = sizeof(line) - 2;
+	}
+	line[n++] = '\n';
+	while (write(log_fd, line, n) < 0 && errno == EINTR)
+		;
+}
+
+#define LOG_WITH(errnum)                         \
+	do {                                     \
+		int saved_ = errno;              \
+		va_list ap_;                     \
+		va_start(ap_, fmt);              \
+		log_emit((errnum), fmt, ap_);    \
+		va_end(ap_);                     \
+		errno = saved_;                  \
+	} while (0)
+
+void log_debug(const char *fmt, ...)
+{
+	if (log_debug_on)
+		LOG_WITH(0);
+}
+
+void log_info(const char *fmt, ...)
+{
+	LOG_WITH(0);
+}
+
+void log_warn(const char *fmt, ...)
+{
+	LOG_WITH(errno);
+}
+
+void log_warnx(const char *fmt, ...)
+{
+	LOG_WITH(0);
+}
+
+void fatal(const char *fmt, ...)
+{
+	LOG_WITH(errno);
+	exit(1);
+}
+
+void fatalx(const char *fmt, ...)
+{
+	LOG_WITH(0);
+	exit(1);
+}
