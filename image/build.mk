@@ -1,1 +1,57 @@
 # SPDX-License-Identifier: MIT
+# Boot assets: $(OUT)/vmlinuz and $(OUT)/initramfs.xz (which carries rootfs.sqsh).
+IMG := $(OUT)/image
+TOOL_CFLAGS := -std=c17 -D_GNU_SOURCE -O2 $(WARN) -I.
+
+$(OUT)/tools/mkcpio: image/mkcpio.c | $(DEPS_STAMP)
+	$(call msg,HOSTLD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(HOST_CC) $(TOOL_CFLAGS) -o $@ $^
+
+$(OUT)/tools/modclosure: image/modclosure.c init/kmod.c init/kmod.h | $(DEPS_STAMP)
+	$(call msg,HOSTLD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(HOST_CC) $(TOOL_CFLAGS) -o $@ image/modclosure.c init/kmod.c
+
+$(IMG)/modules-early.paths: kernel/modules-early.list $(KERNEL_STAMP) $(OUT)/tools/modclosure
+	$(call msg,MODULES,early closure)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(OUT)/tools/modclosure $(KMODDIR) kernel/modules-early.list >$@
+
+$(IMG)/modules-rootfs.paths: kernel/modules-early.list kernel/modules-rootfs.list $(KERNEL_STAMP) \
+		$(OUT)/tools/modclosure
+	$(call msg,MODULES,rootfs closure)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(OUT)/tools/modclosure $(KMODDIR) kernel/modules-early.list kernel/modules-rootfs.list >$@
+
+$(IMG)/rootfs.sqsh: $(BINS) $(ROOTFS_INPUTS) $(ROOTFS_STAMP) $(IMG)/modules-rootfs.paths \
+		image/mkrootfs.sh
+	$(call msg,SQUASHFS,$@)
+	$(Q)image/mkrootfs.sh $(IMG)/rootfs $@ $(OUT)/bin $(PKGDIR) $(KMODDIR) \
+		$(IMG)/modules-rootfs.paths 1
+
+# The same root without containerd/runc, for the size comparison of the benchmark.
+$(IMG)/rootfs-min.sqsh: $(BINS) $(ROOTFS_INPUTS) $(IMG)/modules-rootfs.paths image/mkrootfs.sh
+	$(call msg,SQUASHFS,$@)
+	$(Q)image/mkrootfs.sh $(IMG)/rootfs-min $@ $(OUT)/bin $(PKGDIR) $(KMODDIR) \
+		$(IMG)/modules-rootfs.paths 0
+
+$(OUT)/initramfs.xz: $(OUT)/bin/init $(IMG)/rootfs.sqsh $(IMG)/modules-early.paths \
+		kernel/modules.early image/mkinitramfs.sh $(OUT)/tools/mkcpio
+	$(call msg,INITRAMFS,$@)
+	$(Q)image/mkinitramfs.sh $(IMG)/initramfs $@ $(OUT)/bin/init $(IMG)/rootfs.sqsh \
+		$(KMODDIR) $(IMG)/modules-early.paths $(OUT)/tools/mkcpio
+
+$(OUT)/vmlinuz: $(KERNEL_STAMP)
+	$(call msg,KERNEL,$@)
+	$(Q)cp $(PKGDIR)/$(KERNEL_PKG)/boot/vmlinuz-$(KREL) $@
+	$(Q)touch $@
+
+.PHONY: image run
+image: $(OUT)/vmlinuz $(OUT)/initramfs.xz
+	@for f in $(OUT)/vmlinuz $(OUT)/initramfs.xz $(IMG)/rootfs.sqsh; do \
+		printf '  %-28s %10d bytes  sha256 %s\n' "$$f" "$$(stat -c %s $$f)" \
+			"$$(sha256sum $$f | cut -c1-16)"; done
+
+run: image
+	image/run-qemu.sh --kernel $(OUT)/vmlinuz --initrd $(OUT)/initramfs.xz

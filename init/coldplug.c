@@ -27,6 +27,8 @@ static int load_match(void *arg, const char *module)
 	if (!m || m->state == KMOD_LOADED || m->state == KMOD_FAILED)
 		return 0;
 	if (kmod_load(w->db, module, err, sizeof(err)) == 0) {
+		if (m->preloaded)
+			return 0;
 		w->st->loaded++;
 		w->loaded_this_pass++;
 		log_debug("coldplug: loaded %s", module);

@@ -435,6 +435,7 @@ static int load_idx(struct kmod_db *db, size_t idx, char *err, size_t errlen)
 		return r;
 	}
 	m->state = KMOD_LOADED;
+	m->preloaded = r == -EEXIST;
 	return 0;
 }
 

@@ -22,6 +22,7 @@ struct kmod_mod {
 	size_t *deps;   /* indexes of the modules it needs, in modules.dep order */
 	size_t ndeps;
 	enum kmod_state state;
+	bool preloaded; /* the kernel had it before we asked (EEXIST) */
 	int err;        /* -errno of the failed load */
 };
 

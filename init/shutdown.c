@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "lib/log.h"
@@ -30,10 +31,18 @@ void shutdown_init(struct shutdown *sd, struct loop *loop, struct supervisor *su
 	loop_timer_init(&sd->timer, on_timer, sd);
 }
 
-/* kill(-1) reaches every process but us; only sane when we are PID 1 of our namespace. */
+/*
+ * Whether user processes other than us remain. Every one descends from PID 1, so as long
+ * as any exists we have a child; kill(-1, 0) would also count kernel threads. WNOWAIT
+ * leaves zombies for the supervisor's reaper. Only meaningful as PID 1 of our namespace.
+ */
 static bool others_exist(void)
 {
-	return getpid() == 1 && (kill(-1, 0) == 0 || errno != ESRCH);
+	siginfo_t si;
+
+	if (getpid() != 1)
+		return false;
+	return waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) == 0 || errno != ECHILD;
 }
 
 /* Decodes the octal escapes (\040 for space) mountinfo uses in paths. */

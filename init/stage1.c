@@ -127,7 +127,10 @@ static void read_cmdline(void)
 	}
 }
 
-/* Attaches the image read-only to a free loop device; returns the device path in dev. */
+/*
+ * Attaches the image read-only to a free loop device; returns the device's fd, which must
+ * stay open until the mount holds the device (autoclear detaches it on last close).
+ */
 static int loop_attach(int img, char *dev, size_t devlen, char *err, size_t errlen)
 {
 	struct loop_config cfg = { .fd = (uint32_t)img };
@@ -158,14 +161,13 @@ static int loop_attach(int img, char *dev, size_t devlen, char *err, size_t errl
 		close(fd);
 		return -errno;
 	}
-	close(fd);
-	return 0;
+	return fd;
 }
 
 static void mount_root(void)
 {
 	char dev[32], err[256], detail[384];
-	int img = open(STAGE1_ROOT_IMAGE, O_RDONLY | O_CLOEXEC);
+	int img = open(STAGE1_ROOT_IMAGE, O_RDONLY | O_CLOEXEC), loopfd;
 
 	if (img < 0) {
 		snprintf(detail, sizeof(detail), "%s: %s (the initramfs must carry the root image)",
@@ -176,7 +178,8 @@ static void mount_root(void)
 		snprintf(detail, sizeof(detail), "%s: %s", STAGE1_ROOT_IMAGE, err);
 		fail_boot("root image is corrupt", detail);
 	}
-	if (loop_attach(img, dev, sizeof(dev), err, sizeof(err)) < 0)
+	loopfd = loop_attach(img, dev, sizeof(dev), err, sizeof(err));
+	if (loopfd < 0)
 		fail_boot("root image", err);
 	close(img);
 	mkdir(STAGE1_NEWROOT, 0755);
@@ -185,6 +188,7 @@ static void mount_root(void)
 			 strerror(errno));
 		fail_boot("root image is corrupt", detail);
 	}
+	close(loopfd);
 	if (access(STAGE1_NEWROOT "/sbin/init", X_OK) < 0) {
 		snprintf(detail, sizeof(detail), "%s has no executable /sbin/init: %s",
 			 STAGE1_ROOT_IMAGE, strerror(errno));

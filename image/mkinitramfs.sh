@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# mkinitramfs.sh STAGING OUT.xz INIT ROOTFS.sqsh KMODDIR MODPATHS MKCPIO
+# The initramfs: /init (stage 1), the early kernel modules with their indexes, the list of
+# modules stage 1 always loads, and the root image. Reproducible: see image/mkcpio.c.
+set -euo pipefail
+staging=$1 out=$2 init=$3 sqsh=$4 kmoddir=$5 modpaths=$6 mkcpio=$7
+: "${SOURCE_DATE_EPOCH:?}"
+krel=$(basename "$kmoddir")
+
+rm -rf "$staging"
+mkdir -p "$staging"/{dev,proc,sys,run,newroot,etc/basalt}
+strip -o "$staging/init" "$init"
+cp kernel/modules.early "$staging/etc/basalt/modules.early"
+cp "$sqsh" "$staging/rootfs.sqsh"
+
+dst="$staging/lib/modules/$krel"
+mkdir -p "$dst"
+while read -r rel; do
+	mkdir -p "$dst/$(dirname "$rel")"
+	cp "$kmoddir/$rel" "$dst/$rel"
+done <"$modpaths"
+cp "$kmoddir/modules.builtin" "$kmoddir/modules.builtin.modinfo" "$kmoddir/modules.order" "$dst/"
+depmod -b "$staging" "$krel"
+rm -f "$dst"/*.bin "$dst/modules.devname" "$dst/modules.symbols" "$dst/modules.builtin.alias" \
+	"$dst/modules.builtin.modinfo"
+
+"$mkcpio" -t "$SOURCE_DATE_EPOCH" -n /dev/console:600:5:1 "$staging" |
+	xz --check=crc32 --lzma2=preset=6 -T1 >"$out.tmp"
+mv "$out.tmp" "$out"

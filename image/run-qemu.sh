@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# run-qemu.sh --kernel F --initrd F [--append ARGS] [--serial file:PATH] [--monitor pipe:PATH]
+#             [--pidfile F] [--no-reboot] [--daemonize] [--accel kvm|tcg]
+# Boots the image in QEMU with a serial console: KVM when /dev/kvm works, TCG otherwise.
+# Interactive by default (ctrl-a x quits, ctrl-a c toggles the QEMU monitor).
+set -euo pipefail
+kernel= initrd= append= serial=mon:stdio monitor= pidfile= accel= extra=()
+while [[ $# -gt 0 ]]; do
+	case $1 in
+	--kernel) kernel=$2; shift ;;
+	--initrd) initrd=$2; shift ;;
+	--append) append=$2; shift ;;
+	--serial) serial=$2; shift ;;
+	--monitor) monitor=$2; shift ;;
+	--pidfile) pidfile=$2; shift ;;
+	--accel) accel=$2; shift ;;
+	--no-reboot) extra+=(-no-reboot) ;;
+	--daemonize) extra+=(-daemonize) ;;
+	*) echo "run-qemu: unknown option $1" >&2; exit 2 ;;
+	esac
+	shift
+done
+[[ -n "$kernel" && -n "$initrd" ]] || { echo "run-qemu: --kernel and --initrd are required" >&2; exit 2; }
+
+if [[ -z "$accel" ]]; then
+	accel=tcg
+	[[ -w /dev/kvm ]] && accel=kvm
+fi
+accel_args=(-accel "$accel")
+cpu=max
+[[ "$accel" == kvm ]] && accel_args+=(-accel tcg) && cpu=host
+[[ -n "$monitor" ]] && extra+=(-monitor "$monitor")
+[[ -n "$pidfile" ]] && extra+=(-pidfile "$pidfile")
+
+exec qemu-system-x86_64 -machine q35 "${accel_args[@]}" -cpu "$cpu" -m 1024 -smp 2 \
+	-nodefaults -no-user-config -display none -serial "$serial" -nic none \
+	-kernel "$kernel" -initrd "$initrd" \
+	-append "console=ttyS0 quiet $append" "${extra[@]}"

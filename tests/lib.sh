@@ -1,0 +1,61 @@
+# SPDX-License-Identifier: MIT
+# Shared helpers for Basalt's shell tests: TAP output, waiting with deadlines, cleanup.
+# Every check prints "ok - ..." or "not ok - ..."; tests/run.sh counts them.
+
+T_FAILS=0
+T_CLEANUPS=()
+
+ok() { echo "ok - $*"; }
+not_ok() {
+	echo "not ok - $1"
+	shift
+	for line in "$@"; do echo "#   $line"; done
+	T_FAILS=$((T_FAILS + 1))
+}
+note() { echo "# $*"; }
+
+# check DESCRIPTION COMMAND...: ok if the command succeeds.
+check() {
+	local desc=$1
+	shift
+	if "$@" >/dev/null; then ok "$desc"; else not_ok "$desc" "command failed: $*"; fi
+}
+
+# Runs the registered cleanups in reverse order (also on error and interrupt).
+at_exit() { T_CLEANUPS+=("$*"); }
+run_cleanups() {
+	local i
+	for ((i = ${#T_CLEANUPS[@]} - 1; i >= 0; i--)); do eval "${T_CLEANUPS[$i]}" || true; done
+	T_CLEANUPS=()
+}
+trap run_cleanups EXIT
+trap 'exit 130' INT TERM
+
+# wait_line FILE REGEX SECONDS: waits until a line of FILE matches (extended regex),
+# prints it, and succeeds; fails at the deadline. Follows the file as it grows.
+wait_line() {
+	local file=$1 re=$2 secs=$3 fd pid rc
+	touch "$file"
+	exec {fd}< <(exec timeout "$secs" tail -n +1 -F "$file" 2>/dev/null)
+	pid=$!
+	grep -m1 -E -- "$re" <&"$fd"
+	rc=$?
+	exec {fd}<&-
+	kill "$pid" 2>/dev/null
+	return $rc
+}
+
+# wait_until SECONDS COMMAND...: re-runs COMMAND until it succeeds or the deadline passes.
+# For conditions with no event to wait on; polls every 20 ms.
+wait_until() {
+	local secs=$1 deadline
+	shift
+	deadline=$(($(date +%s%N) + secs * 1000000000))
+	until "$@"; do
+		(($(date +%s%N) < deadline)) || return 1
+		sleep 0.02
+	done
+}
+
+# Ends with a status telling the runner whether anything failed.
+finish() { exit $((T_FAILS > 0)); }

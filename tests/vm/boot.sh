@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Boots the real image under QEMU (TCG unless told otherwise) and checks, from the serial
+# console only: stage 1 mounted the SquashFS root, stage 2 runs machined and containerd
+# (and containerd serves), then an ACPI power-down through the QEMU monitor gives a clean,
+# ordered shutdown within a bound. Reports the boot time (kernel uptime at "all services up").
+#   boot.sh OUTDIR [--accel tcg|kvm]
+set -uo pipefail
+. "$(dirname "$0")/../lib.sh"
+out=$1
+accel=${2:-tcg}
+[[ "$accel" == --accel ]] && accel=$3
+BOOT_S=${BOOT_S:-180}
+SHUTDOWN_S=${SHUTDOWN_S:-30}
+
+t=$(mktemp -d /tmp/basalt-vm.XXXXXX)
+at_exit "rm -rf $t"
+con=$t/console.log
+mkfifo "$t/mon.in" "$t/mon.out"
+# Keep the monitor's output drained so QEMU never blocks writing to it.
+cat "$t/mon.out" >/dev/null &
+drain=$!
+at_exit "kill $drain 2>/dev/null"
+
+image/run-qemu.sh --accel "$accel" --kernel "$out/vmlinuz" --initrd "$out/initramfs.xz" \
+	--serial "file:$con" --monitor "pipe:$t/mon" --no-reboot --append "basalt.debug=1" \
+	>"$t/qemu.out" 2>&1 &
+qemu=$!
+at_exit "kill $qemu 2>/dev/null; wait $qemu 2>/dev/null"
+start_ns=$(date +%s%N)
+
+if line=$(wait_line "$con" 'stage 1: mounted /rootfs.sqsh read-only' "$BOOT_S"); then
+	ok "stage 1 mounted the SquashFS root ($line)"
+else
+	not_ok "stage 1 mounted the SquashFS root" "console:" "$(tail -20 "$con")"
+	finish
+fi
+check "stage 1 switched root and started stage 2" wait_line "$con" 'stage 2: supervising as pid 1,' 60
+check "init runs machined" wait_line "$con" '\[init\] machined: running \(pid [0-9]+\)' 60
+check "machined's service set was accepted by init" wait_line "$con" 'machined: \[machined\] service set accepted by init' 60
+check "init runs containerd" wait_line "$con" '\[init\] containerd: running \(pid [0-9]+\)' 60
+if line=$(wait_line "$con" 'all services up at [0-9]+ ms of uptime' 60); then
+	boot_ms=$(sed -E 's/.*up at ([0-9]+) ms.*/\1/' <<<"$line")
+	ok "all services up at $boot_ms ms of kernel uptime"
+	echo "$boot_ms" >"$out/boot-ms.$accel"
+else
+	not_ok "all services up"
+fi
+check "containerd serves its API socket" wait_line "$con" 'containerd: .*serving\.\.\. address=/run/containerd/containerd.sock' 60
+check "power button device found" grep -q 'power button: watching /dev/input/event' "$con"
+note "wall time to services up: $((($(date +%s%N) - start_ns) / 1000000)) ms ($accel)"
+
+if grep -qE 'FATAL|Kernel panic|segfault' "$con"; then
+	not_ok "no fatal errors on the console" "$(grep -E 'FATAL|Kernel panic|segfault' "$con")"
+else
+	ok "no fatal errors on the console"
+fi
+
+echo system_powerdown >"$t/mon.in"
+sd_start=$(date +%s%N)
+check "power button starts the shutdown" wait_line "$con" 'poweroff requested by power button' 10
+check "containerd stopped" wait_line "$con" '\[init\] containerd: stopped' "$SHUTDOWN_S"
+check "machined stopped" wait_line "$con" '\[init\] machined: stopped' "$SHUTDOWN_S"
+if line=$(wait_line "$con" 'unmounted [0-9]+ filesystems' "$SHUTDOWN_S"); then
+	if grep -q ', 0 failed)' <<<"$line"; then ok "filesystems unmounted ($line)"; else not_ok "filesystems unmounted" "$line"; fi
+else
+	not_ok "filesystems unmounted" "$(tail -10 "$con")"
+fi
+check "kernel powered down" wait_line "$con" 'reboot: Power down' "$SHUTDOWN_S"
+if timeout "$SHUTDOWN_S" tail --pid=$qemu -f /dev/null; then
+	sd_ms=$((($(date +%s%N) - sd_start) / 1000000))
+	if ((sd_ms < SHUTDOWN_S * 1000)); then ok "QEMU exited ${sd_ms} ms after the power-down request"; else not_ok "QEMU exited in time" "$sd_ms ms"; fi
+else
+	not_ok "QEMU exited after power-down"
+fi
+# Reverse dependency order: containerd (ordered after machined) stops before machined.
+c=$(grep -n '\[init\] containerd: stopped' "$con" | head -1 | cut -d: -f1)
+m=$(grep -n '\[init\] machined: stopped' "$con" | head -1 | cut -d: -f1)
+if [[ -n "$c" && -n "$m" ]] && ((c < m)); then ok "services stopped in reverse order"; else not_ok "services stopped in reverse order" "containerd line $c, machined line $m"; fi
+finish
