@@ -32,6 +32,7 @@ struct ctl_conn {
 	char follow_id[SPEC_ID_MAX + 1];  /* followed service */
 	uint64_t follow_pos;              /* absolute ring position sent up to */
 	uint64_t read_end;                /* CONN_READLOG: position where the read ends */
+	uint64_t pending_lost;            /* overwritten bytes to report with the next chunk */
 	bool closing;                     /* close once out is flushed */
 	struct ctl_conn *prev, *next;
 };
@@ -229,6 +230,8 @@ static void log_pump(struct ctl_conn *c)
 		if (want > end - c->follow_pos)
 			want = (size_t)(end - c->follow_pos);
 		n = ring_read(&s->log, &c->follow_pos, chunk, want, &lost);
+		lost += c->pending_lost;
+		c->pending_lost = 0;
 		if (n == 0 && lost == 0)
 			break;
 		lc.data.data = chunk;
@@ -261,11 +264,18 @@ static void do_read_log(struct ctl_conn *c, uint64_t id, const Basalt__Init__Rea
 		send_error(c, id, EBUSY, "this connection is already streaming");
 		return;
 	}
+	/*
+	 * From the service's first byte, or tail_bytes before the end. Output the ring has
+	 * overwritten is reported as lost; a read starts on a line boundary.
+	 */
 	start = ring_oldest(&s->log);
-	if (rl->tail_bytes > 0 && s->log.head - start > rl->tail_bytes)
+	c->pending_lost = start;
+	if (rl->tail_bytes > 0 && s->log.head - start > rl->tail_bytes) {
 		start = s->log.head - rl->tail_bytes;
+		c->pending_lost = 0;
+	}
 	c->stream_id = id;
-	c->follow_pos = start;
+	c->follow_pos = ring_line_start(&s->log, start);
 	c->read_end = s->log.head;
 	c->mode = rl->follow ? CONN_FOLLOW : CONN_READLOG;
 	snprintf(c->follow_id, sizeof(c->follow_id), "%s", s->spec.id);

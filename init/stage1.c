@@ -227,7 +227,7 @@ static void rm_tree(int dirfd, dev_t rootdev)
 	closedir(d);
 }
 
-static void move_mount(const char *what)
+static void move_to_newroot(const char *what)
 {
 	char dst[64], detail[160];
 
@@ -249,7 +249,7 @@ _Noreturn static void switch_root(void)
 	must_mount("tmpfs", STAGE1_NEWROOT "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
 	must_mount("tmpfs", STAGE1_NEWROOT "/var", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755");
 	for (size_t i = 0; i < sizeof(moved) / sizeof(moved[0]); i++)
-		move_mount(moved[i]);
+		move_to_newroot(moved[i]);
 	rootfd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd >= 0 && fstat(rootfd, &st) == 0)
 		rm_tree(rootfd, st.st_dev);

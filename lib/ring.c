@@ -78,3 +78,16 @@ size_t ring_read(const struct ring *r, uint64_t *pos, void *dst, size_t cap, uin
 	}
 	return done;
 }
+
+uint64_t ring_line_start(const struct ring *r, uint64_t pos)
+{
+	if (pos == 0 || pos < ring_oldest(r) || pos > r->head)
+		return pos;
+	/* At the oldest byte the one before is gone: assume a partial line. */
+	if (pos > ring_oldest(r) && r->data[(pos - 1) % r->size] == '\n')
+		return pos;
+	for (uint64_t p = pos; p < r->head; p++)
+		if (r->data[p % r->size] == '\n')
+			return p + 1;
+	return pos;
+}

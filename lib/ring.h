@@ -27,5 +27,10 @@ uint64_t ring_oldest(const struct ring *r);
  * Returns the number of bytes copied.
  */
 size_t ring_read(const struct ring *r, uint64_t *pos, void *dst, size_t cap, uint64_t *lost);
+/*
+ * The first line start at or after pos (which must be held): pos itself at 0 or after a
+ * held newline, else just past the next newline, or pos when the held data has none.
+ */
+uint64_t ring_line_start(const struct ring *r, uint64_t pos);
 
 #endif

@@ -92,6 +92,7 @@ static bool deliver(struct initclient *c)
 				c->pending[c->npending++] = cur;
 		} else if (resp->id == 0 && resp->error) {
 			/* init refused the connection (not root) or dropped us for a bad request. */
+			snprintf(c->refusal, sizeof(c->refusal), "%s", resp->message);
 			basalt__init__response__free_unpacked(resp, NULL);
 			lose(c, -EACCES);
 			return false;
@@ -109,7 +110,11 @@ static void on_io(void *arg, uint32_t events)
 		ssize_t r = buf_write_fd(&c->out, c->fd);
 
 		if (r < 0 && r != -EAGAIN) {
-			lose(c, (int)r);
+			/* init may have answered (a refusal) before closing: read that first. */
+			while (buf_read_fd(&c->in, c->fd, INITCLIENT_READ) > 0)
+				;
+			if (deliver(c))
+				lose(c, (int)r);
 			return;
 		}
 	}
@@ -139,6 +144,7 @@ int initclient_connect(struct initclient *c, const char *path, char *err, size_t
 		return -ENAMETOOLONG;
 	}
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	c->refusal[0] = '\0';
 	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (c->fd < 0 || connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		r = -errno;

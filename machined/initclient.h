@@ -16,7 +16,10 @@
 
 /* Called for each response to a request; return true to keep receiving on that request. */
 typedef bool initclient_response_fn(void *arg, const Basalt__Init__Response *resp);
-/* Called when the connection is lost (reason is a -errno); pending requests are dropped. */
+/*
+ * Called when the connection is lost (reason is a -errno); pending requests are dropped.
+ * If init said why (it refused us, or dropped us for a bad request), c->refusal holds it.
+ */
 typedef void initclient_lost_fn(void *arg, int reason);
 
 struct initclient_pending {
@@ -35,6 +38,7 @@ struct initclient {
 	size_t npending;
 	initclient_lost_fn *lost;
 	void *lost_arg;
+	char refusal[256];  /* init's reason when it refused or dropped us, else empty */
 };
 
 void initclient_init(struct initclient *c, struct loop *loop, initclient_lost_fn *lost, void *arg);

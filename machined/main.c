@@ -135,7 +135,10 @@ static void on_lost(void *arg, int reason)
 {
 	struct machined *m = arg;
 
-	log_warnx("lost init's control socket: %s; reconnecting", strerror(-reason));
+	if (m->init.refusal[0])
+		log_warnx("init dropped us: %s; reconnecting", m->init.refusal);
+	else
+		log_warnx("lost init's control socket: %s; reconnecting", strerror(-reason));
 	loop_timer_arm(m->loop, &m->reconnect, 100);
 }
 

@@ -39,7 +39,7 @@ SYSROOT_FULL := $(OUT)/sysroot/full/include
 CORE_HEADERS := /usr/include/linux /usr/include/x86_64-linux-gnu/asm /usr/include/asm-generic \
 	/usr/include/protobuf-c
 FULL_HEADERS := $(CORE_HEADERS) /usr/include/mbedtls /usr/include/psa /usr/include/nghttp2 \
-	/usr/include/libfyaml.h /usr/include/libnl3
+	/usr/include/libfyaml.h /usr/include/libnl3/netlink
 
 $(SYSROOT_CORE)/.stamp: mk/toolchain.mk | $(DEPS_STAMP)
 	$(call msg,SYSROOT,core)

@@ -1,1 +1,84 @@
 # SPDX-License-Identifier: MIT
+# Test programs. Unit tests: host gcc with ASan/UBSan. The link check: static musl, linked
+# like the shipped daemons. Helpers for the init integration test.
+
+INIT_SUP_SRCS := init/ctl.c init/supervisor.c init/svc.c init/spec.c init/cgroup.c \
+	$(LIB_CORE_SRCS) $(GEN_INIT)
+unit_srcs_cmdline := lib/cmdline.c
+unit_srcs_kmod := init/kmod.c
+unit_srcs_backoff := lib/backoff.c
+unit_srcs_ring := lib/ring.c
+unit_srcs_frame := lib/frame.c lib/buf.c $(GEN_INIT)
+unit_srcs_loop := lib/loop.c
+unit_srcs_spec := init/spec.c $(GEN_INIT)
+unit_srcs_supervisor := $(INIT_SUP_SRCS) tests/unit/supfix.c
+unit_srcs_ctl := $(INIT_SUP_SRCS) tests/unit/supfix.c
+unit_srcs_squashfs := init/stage1.c init/modload.c init/coldplug.c init/kmod.c $(LIB_CORE_SRCS)
+
+UNIT_TESTS := cmdline kmod backoff ring frame loop spec supervisor ctl squashfs
+UNIT_BINS := $(patsubst %,$(OUT)/host/tests/unit/test_%,$(UNIT_TESTS))
+
+define unit_rule
+$(OUT)/host/tests/unit/test_$(1): $(call host_objs,tests/unit/test_$(1).c $(unit_srcs_$(1)))
+	$$(call msg,HOSTLD,$$@)
+	$$(Q)$$(HOST_CC) $$(HOST_LDFLAGS) -o $$@ $$^ -lcmocka -lprotobuf-c
+endef
+$(foreach t,$(UNIT_TESTS),$(eval $(call unit_rule,$(t))))
+
+LINKCHECK := $(OUT)/bin/linkcheck
+$(LINKCHECK): $(call musl_objs,tests/link/linkcheck.c $(LIB_COMPAT_SRCS) $(GEN_INIT))
+	$(call msg,LD,$@)
+	$(Q)$(MUSL_CC) $(MUSL_LDFLAGS) -o $@ $^ $(A_PROTOBUF) $(A_MBEDTLS) $(A_NGHTTP2) $(A_FYAML) $(A_NL)
+
+TEST_BINS := $(UNIT_BINS) $(LINKCHECK)
+.PHONY: test-bins
+test-bins: $(TEST_BINS)
+
+# Helpers for tests/init: the control-socket client and services with known behaviour.
+$(OUT)/host/bin/initctl: $(call host_objs,tests/init/initctl.c machined/initclient.c $(LIB_CORE_SRCS) $(GEN_INIT))
+	$(call msg,HOSTLD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(HOST_CC) $(HOST_LDFLAGS) -o $@ $^ -lprotobuf-c
+
+$(OUT)/host/bin/svchelper: tests/init/svchelper.c | $(DEPS_STAMP)
+	$(call msg,HOSTLD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(HOST_CC) -std=c17 -D_GNU_SOURCE -O2 $(WARN) -o $@ $<
+
+TEST_BINS += $(OUT)/host/bin/initctl $(OUT)/host/bin/svchelper
+test-bins: $(TEST_BINS)
+
+# libFuzzer targets (clang, ASan+UBSan): one per parser of outside input.
+fuzz_srcs_cmdline := lib/cmdline.c
+fuzz_srcs_kmod := init/kmod.c
+fuzz_srcs_ctl := init/spec.c lib/frame.c lib/buf.c $(GEN_INIT)
+fuzz_srcs_squashfs := init/stage1.c init/modload.c init/coldplug.c init/kmod.c $(LIB_CORE_SRCS)
+FUZZ_TARGETS := cmdline kmod ctl squashfs
+FUZZ_BINS := $(patsubst %,$(OUT)/fuzz/bin/fuzz_%,$(FUZZ_TARGETS))
+
+define fuzz_rule
+$(OUT)/fuzz/bin/fuzz_$(1): $(call fuzz_objs,tests/fuzz/fuzz_$(1).c $(fuzz_srcs_$(1)))
+	$$(call msg,FUZZLD,$$@)
+	$$(Q)mkdir -p $$(@D)
+	$$(Q)$$(FUZZ_CC) -fsanitize=fuzzer,address,undefined -o $$@ $$^ -lprotobuf-c
+endef
+$(foreach t,$(FUZZ_TARGETS),$(eval $(call fuzz_rule,$(t))))
+
+TEST_BINS += $(FUZZ_BINS)
+test-bins: $(TEST_BINS)
+
+.PHONY: fuzz
+# Longer fuzzing than make test does: FUZZ_RUNS inputs per target.
+fuzz: $(FUZZ_BINS)
+	tests/run.sh $(OUT) fuzz
+
+.PHONY: test test-e2e
+# make test: everything CI runs, with one real QEMU boot cycle and the failure boots.
+TEST_SUITES ?= layout unit link fuzz init image repro vm vm-cad vm-corrupt
+test: $(BINS) $(TEST_BINS) image
+	@FUZZ_RUNS=$${FUZZ_RUNS:-300000} tests/run.sh $(OUT) $(TEST_SUITES)
+
+# make test-e2e: the long matrix: repeated boots, a KVM boot where possible, long fuzzing.
+E2E_SUITES ?= vm vm vm vm-kvm vm-cad init init fuzz
+test-e2e: $(BINS) $(TEST_BINS) image
+	@FUZZ_RUNS=$${FUZZ_RUNS:-5000000} tests/run.sh $(OUT) $(E2E_SUITES)

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# What is inside the boot assets: no shell anywhere, static binaries of ours, a closed
+# shared-library closure for the third-party programs, os-release, kernel modules.
+#   contents.sh OUTDIR
+set -uo pipefail
+. "$(dirname "$0")/../lib.sh"
+out=$1
+sqsh=$out/image/rootfs.sqsh
+staging=$out/image/rootfs
+t=$(mktemp -d /tmp/basalt-img.XXXXXX)
+at_exit "rm -rf $t"
+
+unsquashfs -d "" -lc "$sqsh" 2>/dev/null | sed 's|^squashfs-root||' | sort >"$t/rootfs.list"
+xz -dc "$out/initramfs.xz" | (cd "$t" && cpio -it --quiet 2>/dev/null) | sort >"$t/initramfs.list"
+xz -dc "$out/initramfs.xz" | (cd "$t" && cpio -itv --numeric-uid-gid --quiet 2>/dev/null) >"$t/initramfs.long"
+note "rootfs: $(wc -l <"$t/rootfs.list") entries; initramfs: $(wc -l <"$t/initramfs.list") entries"
+
+shells=$(grep -E '/(sh|bash|dash|ash|zsh|busybox|toybox)$' "$t/rootfs.list" "$t/initramfs.list")
+if [[ -z "$shells" && -s "$t/rootfs.list" ]]; then ok "no shell or busybox in the image"; else not_ok "no shell or busybox in the image" "$shells"; fi
+
+for f in /sbin/init /sbin/machined /sbin/modprobe /usr/bin/containerd /usr/bin/containerd-shim-runc-v2 \
+	/usr/sbin/runc /etc/os-release /etc/containerd/config.toml /lib64/ld-linux-x86-64.so.2; do
+	grep -qx "$f" "$t/rootfs.list" || missing+=" $f"
+done
+if [[ -z "${missing:-}" ]]; then ok "rootfs holds init, machined, containerd, runc and their loader"; else not_ok "rootfs holds what it should" "missing:$missing"; fi
+
+for f in init rootfs.sqsh etc/basalt/modules.early dev/console; do
+	grep -qx "$f" "$t/initramfs.list" || imissing+=" $f"
+done
+if [[ -z "${imissing:-}" ]]; then ok "initramfs holds /init, the root image and the early module list"; else not_ok "initramfs contents" "missing:$imissing"; fi
+if grep -qE '^crw------- .* 5, +1 .* dev/console$' "$t/initramfs.long"; then ok "initramfs has /dev/console (5,1)"; else not_ok "initramfs has /dev/console" "$(grep console "$t/initramfs.long")"; fi
+if awk '{ print $3 $4 }' "$t/initramfs.long" | grep -qv '^00$'; then not_ok "initramfs entries owned by 0:0"; else ok "initramfs entries owned by 0:0"; fi
+
+for b in sbin/init sbin/machined; do
+	if readelf -l "$staging/$b" | grep -q 'Requesting program interpreter' || readelf -d "$staging/$b" | grep -q NEEDED; then
+		not_ok "$b is a static executable"
+	else
+		ok "$b is a static executable ($(stat -c %s "$staging/$b") bytes)"
+	fi
+done
+
+# Every NEEDED library of every ELF in the rootfs is in the rootfs.
+unresolved=
+while IFS= read -r -d '' f; do
+	readelf -h "$f" >/dev/null 2>&1 || continue
+	for lib in $(readelf -d "$f" 2>/dev/null | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
+		found=
+		for d in lib/x86_64-linux-gnu usr/lib/x86_64-linux-gnu lib64; do
+			[[ -e "$staging/$d/$lib" ]] && found=1
+		done
+		[[ -n "$found" ]] || unresolved+=" ${f#$staging}:$lib"
+	done
+done < <(find "$staging" -type f -perm -u+x -print0)
+if [[ -z "$unresolved" ]]; then ok "shared-library closure is complete"; else not_ok "shared-library closure is complete" "$unresolved"; fi
+
+if grep -q '^NAME="Basalt"$' "$staging/etc/os-release" && grep -q "^VERSION_ID=$(cat VERSION)$" "$staging/etc/os-release"; then
+	ok "os-release names Basalt $(cat VERSION)"
+else
+	not_ok "os-release names Basalt" "$(cat "$staging/etc/os-release")"
+fi
+
+krel=$(ls "$staging/lib/modules")
+for m in wireguard bonding 8021q bridge veth br_netfilter overlay; do
+	grep -q "/$m.ko:" "$staging/lib/modules/$krel/modules.dep" || mmissing+=" $m"
+done
+if [[ -z "${mmissing:-}" ]]; then ok "rootfs modules.dep lists the later modules (wireguard, bonding, 8021q, ...)"; else not_ok "rootfs modules" "missing:$mmissing"; fi
+for m in squashfs loop virtio_blk evdev button; do
+	grep -qE "/$m.ko$" "$t/initramfs.list" || emissing+=" $m"
+done
+if [[ -z "${emissing:-}" ]]; then ok "initramfs carries the early modules"; else not_ok "initramfs early modules" "missing:$emissing"; fi
+finish

@@ -1,0 +1,384 @@
+/* SPDX-License-Identifier: MIT */
+/* init's control protocol over a socketpair: good requests, and bad bytes of every kind. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "lib/frame.h"
+#include "tests/unit/supfix.h"
+
+#define CORE "exec sleep 1000"
+
+struct client {
+	int fd;
+	struct buf in;
+	bool closed;
+};
+
+static struct supfix F;
+
+static void connect_client(struct client *c)
+{
+	int sv[2];
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv), 0);
+	assert_int_equal(ctl_attach(&F.ctl, sv[0]), 0);
+	c->fd = sv[1];
+	c->closed = false;
+	buf_init(&c->in);
+}
+
+static void close_client(struct client *c)
+{
+	close(c->fd);
+	buf_fini(&c->in);
+}
+
+static size_t frames(const struct client *c)
+{
+	size_t n = 0, off = 0, len;
+
+	while (frame_peek(c->in.data + c->in.off + off, c->in.len - off, 1 << 24, &len) == 1) {
+		off += FRAME_HDR + len;
+		n++;
+	}
+	return n;
+}
+
+/* Runs the server until the client holds want frames, the server hangs up, or 2 s pass. */
+static void pump(struct client *c, size_t want)
+{
+	uint64_t deadline = mono_ms() + 2000;
+
+	while (mono_ms() < deadline && !c->closed && frames(c) < want) {
+		ssize_t r;
+
+		assert_int_equal(loop_run_once(F.loop, 10), 0);
+		while ((r = buf_read_fd(&c->in, c->fd, 65536)) > 0)
+			;
+		if (r == 0)
+			c->closed = true;
+	}
+}
+
+static Basalt__Init__Response *next(struct client *c)
+{
+	Basalt__Init__Response *r;
+	size_t len;
+
+	if (frame_peek(buf_head(&c->in), c->in.len, 1 << 24, &len) != 1)
+		return NULL;
+	r = basalt__init__response__unpack(NULL, len, buf_head(&c->in) + FRAME_HDR);
+	buf_consume(&c->in, FRAME_HDR + len);
+	return r;
+}
+
+static void send_raw(struct client *c, const void *p, size_t n)
+{
+	assert_int_equal(write(c->fd, p, n), (ssize_t)n);
+}
+
+static void send_req(struct client *c, Basalt__Init__Request *req)
+{
+	struct buf b;
+
+	buf_init(&b);
+	assert_int_equal(frame_append_msg(&b, &req->base, 1 << 20), 0);
+	send_raw(c, buf_head(&b), b.len);
+	buf_fini(&b);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	supfix_start(&F, CORE);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	supfix_stop(&F);
+	return 0;
+}
+
+static void test_list(void **state)
+{
+	Basalt__Init__Request req = BASALT__INIT__REQUEST__INIT;
+	Basalt__Init__ListServices ls = BASALT__INIT__LIST_SERVICES__INIT;
+	Basalt__Init__Response *r;
+	struct client c;
+
+	(void)state;
+	connect_client(&c);
+	req.id = 7;
+	req.op_case = BASALT__INIT__REQUEST__OP_LIST_SERVICES;
+	req.list_services = &ls;
+	send_req(&c, &req);
+	pump(&c, 1);
+	r = next(&c);
+	assert_non_null(r);
+	assert_int_equal(r->id, 7);
+	assert_int_equal(r->error, 0);
+	assert_int_equal(r->result_case, BASALT__INIT__RESPONSE__RESULT_SERVICES);
+	assert_int_equal(r->services->n_services, 1);
+	assert_string_equal(r->services->services[0]->id, "machined");
+	assert_int_equal(r->services->services[0]->state, BASALT__INIT__SERVICE_STATE__STATE_RUNNING);
+	assert_true(r->services->services[0]->pid > 0);
+	basalt__init__response__free_unpacked(r, NULL);
+	close_client(&c);
+}
+
+static void expect_error_and_hangup(struct client *c, int err, const char *msg)
+{
+	Basalt__Init__Response *r;
+
+	pump(c, 1);
+	r = next(c);
+	assert_non_null(r);
+	assert_int_equal(r->error, err);
+	assert_string_equal(r->message, msg);
+	basalt__init__response__free_unpacked(r, NULL);
+	pump(c, 99);
+	assert_true(c->closed);
+}
+
+static void test_garbage_body(void **state)
+{
+	const uint8_t junk[] = { 0, 0, 0, 6, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	struct client c;
+
+	(void)state;
+	connect_client(&c);
+	send_raw(&c, junk, sizeof(junk));
+	expect_error_and_hangup(&c, EBADMSG, "malformed request: not a basalt.init.Request");
+	close_client(&c);
+	/* The supervisor carries on serving others. */
+	test_list(state);
+}
+
+static void test_oversized_declared_length(void **state)
+{
+	const uint8_t hdr[] = { 0x00, 0x04, 0x00, 0x01 };  /* 256 KiB + 1 */
+	struct client c;
+
+	(void)state;
+	connect_client(&c);
+	send_raw(&c, hdr, sizeof(hdr));
+	expect_error_and_hangup(&c, EMSGSIZE, "request exceeds 262144 bytes");
+	close_client(&c);
+}
+
+static void test_garbage_before_anything(void **state)
+{
+	const char text[] = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";  /* 'GET ' as a length: huge */
+	struct client c;
+
+	(void)state;
+	connect_client(&c);
+	send_raw(&c, text, sizeof(text) - 1);
+	expect_error_and_hangup(&c, EMSGSIZE, "request exceeds 262144 bytes");
+	close_client(&c);
+}
+
+static void test_truncated_then_gone(void **state)
+{
+	const uint8_t part[] = { 0, 0, 0, 50, 8, 1 };
+	struct client c;
+	size_t before = F.ctl.nconns;
+
+	(void)state;
+	connect_client(&c);
+	send_raw(&c, part, sizeof(part));
+	pump(&c, 1);
+	assert_int_equal(frames(&c), 0);  /* nothing to answer yet */
+	close_client(&c);
+	for (int i = 0; i < 20 && F.ctl.nconns > before - 0; i++)
+		assert_int_equal(loop_run_once(F.loop, 10), 0);
+	assert_int_equal(F.ctl.nconns, before);
+}
+
+static void test_byte_by_byte_and_pipelined(void **state)
+{
+	Basalt__Init__Request req = BASALT__INIT__REQUEST__INIT;
+	Basalt__Init__ListServices ls = BASALT__INIT__LIST_SERVICES__INIT;
+	Basalt__Init__Response *r;
+	struct client c;
+	struct buf b;
+
+	(void)state;
+	connect_client(&c);
+	buf_init(&b);
+	req.op_case = BASALT__INIT__REQUEST__OP_LIST_SERVICES;
+	req.list_services = &ls;
+	req.id = 1;
+	assert_int_equal(frame_append_msg(&b, &req.base, 1024), 0);
+	req.id = 2;
+	assert_int_equal(frame_append_msg(&b, &req.base, 1024), 0);
+	for (size_t i = 0; i < b.len; i++) {
+		send_raw(&c, buf_head(&b) + i, 1);
+		assert_int_equal(loop_run_once(F.loop, 0), 0);
+	}
+	pump(&c, 2);
+	for (uint64_t id = 1; id <= 2; id++) {
+		r = next(&c);
+		assert_non_null(r);
+		assert_int_equal(r->id, id);
+		assert_int_equal(r->result_case, BASALT__INIT__RESPONSE__RESULT_SERVICES);
+		basalt__init__response__free_unpacked(r, NULL);
+	}
+	buf_fini(&b);
+	close_client(&c);
+}
+
+static void test_semantic_errors(void **state)
+{
+	Basalt__Init__Request req = BASALT__INIT__REQUEST__INIT;
+	Basalt__Init__SetServices set = BASALT__INIT__SET_SERVICES__INIT;
+	Basalt__Init__SignalService sig = BASALT__INIT__SIGNAL_SERVICE__INIT;
+	Basalt__Init__Response *r;
+	struct client c;
+
+	(void)state;
+	connect_client(&c);
+	req.id = 1;  /* no operation at all */
+	send_req(&c, &req);
+	req.id = 2;  /* an empty set lacks the core service */
+	req.op_case = BASALT__INIT__REQUEST__OP_SET_SERVICES;
+	req.set_services = &set;
+	send_req(&c, &req);
+	req.id = 3;
+	req.op_case = BASALT__INIT__REQUEST__OP_SIGNAL_SERVICE;
+	req.signal_service = &sig;
+	sig.id = "machined";
+	send_req(&c, &req);
+	pump(&c, 3);
+	r = next(&c);
+	assert_int_equal(r->error, EOPNOTSUPP);
+	basalt__init__response__free_unpacked(r, NULL);
+	r = next(&c);
+	assert_int_equal(r->error, EINVAL);
+	assert_string_equal(r->message, "the set must include machined (init's core service)");
+	basalt__init__response__free_unpacked(r, NULL);
+	r = next(&c);
+	assert_int_equal(r->error, EINVAL);
+	assert_string_equal(r->message, "unsupported signal");
+	basalt__init__response__free_unpacked(r, NULL);
+	assert_false(c.closed);  /* well-formed requests with bad content keep the connection */
+	close_client(&c);
+}
+
+static void test_read_log_and_end_marker(void **state)
+{
+	Basalt__Init__Request req = BASALT__INIT__REQUEST__INIT;
+	Basalt__Init__SetServices set = BASALT__INIT__SET_SERVICES__INIT;
+	Basalt__Init__ServiceSpec core = BASALT__INIT__SERVICE_SPEC__INIT;
+	Basalt__Init__ServiceSpec talker = BASALT__INIT__SERVICE_SPEC__INIT;
+	Basalt__Init__ServiceSpec *specs[] = { &core, &talker };
+	Basalt__Init__ReadLog rl = BASALT__INIT__READ_LOG__INIT;
+	Basalt__Init__Response *r;
+	char *core_argv[] = { "/bin/sh", "-c", CORE };
+	char *talk_argv[] = { "/bin/sh", "-c", "echo hello from talker; echo to stderr >&2; exec sleep 1000" };
+	struct client c;
+	char got[256] = "";
+	struct svc *s;
+
+	(void)state;
+	connect_client(&c);
+	core.id = "machined";
+	core.argv = core_argv;
+	core.n_argv = 3;
+	talker.id = "talker";
+	talker.argv = talk_argv;
+	talker.n_argv = 3;
+	set.services = specs;
+	set.n_services = 2;
+	req.id = 10;
+	req.op_case = BASALT__INIT__REQUEST__OP_SET_SERVICES;
+	req.set_services = &set;
+	send_req(&c, &req);
+	pump(&c, 1);
+	r = next(&c);
+	assert_int_equal(r->error, 0);
+	basalt__init__response__free_unpacked(r, NULL);
+	s = supervisor_find(&F.sup, "talker");
+	assert_non_null(s);
+	for (int i = 0; i < 200 && s->log.head < 32; i++)
+		assert_int_equal(loop_run_once(F.loop, 10), 0);
+
+	rl.id = "talker";
+	req.id = 11;
+	req.op_case = BASALT__INIT__REQUEST__OP_READ_LOG;
+	req.read_log = &rl;
+	send_req(&c, &req);
+	pump(&c, 2);
+	r = next(&c);
+	assert_int_equal(r->result_case, BASALT__INIT__RESPONSE__RESULT_LOG);
+	memcpy(got, r->log->data.data, r->log->data.len < 255 ? r->log->data.len : 255);
+	assert_string_equal(got, "hello from talker\nto stderr\n");
+	assert_int_equal(r->log->offset, 0);
+	basalt__init__response__free_unpacked(r, NULL);
+	r = next(&c);  /* the end of a one-shot read */
+	assert_int_equal(r->id, 11);
+	assert_int_equal(r->error, 0);
+	assert_int_equal(r->result_case, BASALT__INIT__RESPONSE__RESULT__NOT_SET);
+	basalt__init__response__free_unpacked(r, NULL);
+
+	rl.id = "nobody";
+	req.id = 12;
+	send_req(&c, &req);
+	pump(&c, 1);
+	r = next(&c);
+	assert_int_equal(r->error, ENOENT);
+	assert_string_equal(r->message, "no service named nobody");
+	basalt__init__response__free_unpacked(r, NULL);
+	close_client(&c);
+}
+
+static void test_power_acknowledged_first(void **state)
+{
+	Basalt__Init__Request req = BASALT__INIT__REQUEST__INIT;
+	Basalt__Init__Power pw = BASALT__INIT__POWER__INIT;
+	Basalt__Init__Response *r;
+	struct client c;
+
+	(void)state;
+	connect_client(&c);
+	pw.action = BASALT__INIT__POWER_ACTION__POWER_REBOOT;
+	req.id = 5;
+	req.op_case = BASALT__INIT__REQUEST__OP_POWER;
+	req.power = &pw;
+	F.power_action = 0;
+	send_req(&c, &req);
+	pump(&c, 1);
+	r = next(&c);
+	assert_non_null(r);
+	assert_int_equal(r->error, 0);
+	basalt__init__response__free_unpacked(r, NULL);
+	assert_int_equal(F.power_action, BASALT__INIT__POWER_ACTION__POWER_REBOOT);
+	close_client(&c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_list),
+		cmocka_unit_test(test_garbage_body),
+		cmocka_unit_test(test_oversized_declared_length),
+		cmocka_unit_test(test_garbage_before_anything),
+		cmocka_unit_test(test_truncated_then_gone),
+		cmocka_unit_test(test_byte_by_byte_and_pipelined),
+		cmocka_unit_test(test_semantic_errors),
+		cmocka_unit_test(test_read_log_and_end_marker),
+		cmocka_unit_test(test_power_acknowledged_first),
+	};
+
+	return cmocka_run_group_tests_name("ctl", tests, setup, teardown);
+}
