@@ -15,10 +15,10 @@ include mk/toolchain.mk
 include lib/build.mk
 include init/build.mk
 include machined/build.mk
-include tests/build.mk
 include kernel/build.mk
 include rootfs/build.mk
 include image/build.mk
+include tests/build.mk
 
 .PHONY: all deps clean distclean
 all: $(BINS)

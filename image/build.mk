@@ -47,11 +47,21 @@ $(OUT)/vmlinuz: $(KERNEL_STAMP)
 	$(Q)cp $(PKGDIR)/$(KERNEL_PKG)/boot/vmlinuz-$(KREL) $@
 	$(Q)touch $@
 
+# A trivial PID 1 in its own initramfs: the KVM probe, and the benchmark's kernel floor.
+$(IMG)/probe.xz: $(call musl_objs,image/probeinit.c) $(OUT)/tools/mkcpio
+	$(call msg,INITRAMFS,$@)
+	$(Q)rm -rf $(IMG)/probe && mkdir -p $(IMG)/probe/dev
+	$(Q)$(MUSL_CC) $(MUSL_LDFLAGS) -s -o $(IMG)/probe/init $<
+	$(Q)$(OUT)/tools/mkcpio -t 0 -n /dev/console:600:5:1 $(IMG)/probe | xz --check=crc32 -T1 >$@
+
 .PHONY: image run
 image: $(OUT)/vmlinuz $(OUT)/initramfs.xz
 	@for f in $(OUT)/vmlinuz $(OUT)/initramfs.xz $(IMG)/rootfs.sqsh; do \
 		printf '  %-28s %10d bytes  sha256 %s\n' "$$f" "$$(stat -c %s $$f)" \
 			"$$(sha256sum $$f | cut -c1-16)"; done
 
-run: image
-	image/run-qemu.sh --kernel $(OUT)/vmlinuz --initrd $(OUT)/initramfs.xz
+# ACCEL=auto uses KVM only if it proves it can run a guest here (image/kvm-probe.sh).
+ACCEL ?= auto
+run: image $(IMG)/probe.xz
+	image/run-qemu.sh --accel $(ACCEL) --probe $(IMG)/probe.xz --kernel $(OUT)/vmlinuz \
+		--initrd $(OUT)/initramfs.xz

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # run-qemu.sh --kernel F --initrd F [--append ARGS] [--serial file:PATH] [--monitor pipe:PATH]
-#             [--pidfile F] [--no-reboot] [--daemonize] [--accel kvm|tcg]
-# Boots the image in QEMU with a serial console: KVM when /dev/kvm works, TCG otherwise.
+#             [--pidfile F] [--no-reboot] [--daemonize] [--accel kvm|tcg|auto --probe INITRD]
+# Boots the image in QEMU with a serial console. --accel auto: KVM if image/kvm-probe.sh
+# shows it runs a guest (with the --probe initramfs), else TCG. Default: tcg.
 # Interactive by default (ctrl-a x quits, ctrl-a c toggles the QEMU monitor).
 set -euo pipefail
-kernel= initrd= append= serial=mon:stdio monitor= pidfile= accel= extra=()
+kernel= initrd= append= serial=mon:stdio monitor= pidfile= accel=tcg probe= extra=()
 while [[ $# -gt 0 ]]; do
 	case $1 in
 	--kernel) kernel=$2; shift ;;
@@ -15,6 +16,7 @@ while [[ $# -gt 0 ]]; do
 	--monitor) monitor=$2; shift ;;
 	--pidfile) pidfile=$2; shift ;;
 	--accel) accel=$2; shift ;;
+	--probe) probe=$2; shift ;;
 	--no-reboot) extra+=(-no-reboot) ;;
 	--daemonize) extra+=(-daemonize) ;;
 	*) echo "run-qemu: unknown option $1" >&2; exit 2 ;;
@@ -23,13 +25,16 @@ while [[ $# -gt 0 ]]; do
 done
 [[ -n "$kernel" && -n "$initrd" ]] || { echo "run-qemu: --kernel and --initrd are required" >&2; exit 2; }
 
-if [[ -z "$accel" ]]; then
+if [[ "$accel" == auto ]]; then
 	accel=tcg
-	[[ -w /dev/kvm ]] && accel=kvm
+	if [[ -n "$probe" ]] && "$(dirname "$0")/kvm-probe.sh" "$kernel" "$probe"; then
+		accel=kvm
+	fi
+	echo "run-qemu: using $accel" >&2
 fi
 accel_args=(-accel "$accel")
 cpu=max
-[[ "$accel" == kvm ]] && accel_args+=(-accel tcg) && cpu=host
+[[ "$accel" == kvm ]] && cpu=host
 [[ -n "$monitor" ]] && extra+=(-monitor "$monitor")
 [[ -n "$pidfile" ]] && extra+=(-pidfile "$pidfile")
 

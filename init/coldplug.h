@@ -13,9 +13,10 @@ struct coldplug_stats {
 };
 
 /*
- * Walks sysfs_devices (normally /sys/devices) for modalias files and loads every matching
- * module; repeats while a pass loaded something, since new buses reveal new devices.
+ * Reads the modalias of every device on every bus (<sysfs>/bus/<bus>/devices/<dev>, normally
+ * under /sys) and loads each matching module; repeats while a pass loaded something, since
+ * a new driver can reveal new devices (a bus behind a controller).
  */
-int coldplug_run(struct kmod_db *db, const char *sysfs_devices, struct coldplug_stats *st);
+int coldplug_run(struct kmod_db *db, const char *sysfs, struct coldplug_stats *st);
 
 #endif

@@ -232,6 +232,7 @@ static int add_alias(struct kmod_db *db, const char *pat, size_t plen, const cha
 	buf[plen] = '\0';
 	kmod_normalize(buf, buf, sizeof(buf));
 	a->pattern = strdup(buf);
+	a->literal = strcspn(buf, "*?[\\");
 	memcpy(buf, mod, mlen);
 	buf[mlen] = '\0';
 	kmod_normalize(buf, buf, sizeof(buf));
@@ -461,7 +462,11 @@ int kmod_match_alias(const struct kmod_db *db, const char *modalias, kmod_alias_
 
 	kmod_normalize(modalias, norm, sizeof(norm));
 	for (size_t i = 0; i < db->naliases; i++) {
-		if (fnmatch(db->aliases[i].pattern, norm, 0) != 0)
+		const struct kmod_alias *a = &db->aliases[i];
+
+		/* Most patterns differ from a given alias in their literal prefix. */
+		if (strncmp(norm, a->pattern, a->literal) != 0 ||
+		    fnmatch(a->pattern, norm, 0) != 0)
 			continue;
 		matched++;
 		if (fn(arg, db->aliases[i].module) < 0)

@@ -28,6 +28,7 @@ struct kmod_mod {
 
 struct kmod_alias {
 	char *pattern;  /* fnmatch pattern, normalised */
+	size_t literal; /* length of its prefix before the first wildcard: a cheap pre-check */
 	char *module;   /* normalised module name */
 };
 

@@ -33,8 +33,11 @@ static void load_list(struct kmod_db *db, const char *list_file, unsigned *ok, u
 		name[strcspn(name, " \t\r\n#")] = '\0';
 		if (!*name)
 			continue;
+		uint64_t t = mono_ms();
+
 		if (kmod_load(db, name, err, sizeof(err)) == 0) {
 			(*ok)++;
+			log_debug("modules: %s loaded in %llu ms", name, (unsigned long long)(mono_ms() - t));
 		} else {
 			(*bad)++;
 			log_warnx("modules: %s", err);
@@ -58,8 +61,8 @@ void modload_boot(const char *stage, const char *list_file)
 		return;
 	}
 	load_list(&db, list_file, &ok, &bad);
-	if (coldplug_run(&db, "/sys/devices", &st) < 0)
-		log_warn("%s: coldplug /sys/devices", stage);
+	if (coldplug_run(&db, "/sys", &st) < 0)
+		log_warn("%s: coldplug /sys/bus", stage);
 	log_info("%s: loaded %u listed modules (%u failed), coldplug loaded %u for %u devices in %llu ms",
 		 stage, ok, bad, st.loaded, st.devices, (unsigned long long)(mono_ms() - t0));
 	kmod_db_fini(&db);

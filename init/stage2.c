@@ -63,6 +63,20 @@ static void system_setup(void)
 	modload_boot("stage 2", "/etc/basalt/modules.load");
 }
 
+/* Our resident set size in KiB, from /proc/self/statm (pages). */
+static unsigned long self_rss_kib(void)
+{
+	unsigned long size = 0, resident = 0;
+	FILE *f = fopen("/proc/self/statm", "re");
+
+	if (f) {
+		if (fscanf(f, "%lu %lu", &size, &resident) != 2)
+			resident = 0;
+		fclose(f);
+	}
+	return resident * (unsigned long)(sysconf(_SC_PAGESIZE) / 1024);
+}
+
 static bool all_up(const struct supervisor *sup)
 {
 	if (sup->nsvcs < 2)
@@ -80,8 +94,8 @@ static void on_changed(void *arg, struct svc *s)
 	ctl_service_changed(&is->ctl, s);
 	if (!is->all_up_logged && all_up(&is->sup)) {
 		is->all_up_logged = true;
-		log_info("all services up at %llu ms of uptime (%zu services)",
-			 (unsigned long long)boot_ms(), is->sup.nsvcs);
+		log_info("all services up at %llu ms of uptime (%zu services, init RSS %lu KiB)",
+			 (unsigned long long)boot_ms(), is->sup.nsvcs, self_rss_kib());
 	}
 }
 

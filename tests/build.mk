@@ -14,8 +14,9 @@ unit_srcs_spec := init/spec.c $(GEN_INIT)
 unit_srcs_supervisor := $(INIT_SUP_SRCS) tests/unit/supfix.c
 unit_srcs_ctl := $(INIT_SUP_SRCS) tests/unit/supfix.c
 unit_srcs_squashfs := init/stage1.c init/modload.c init/coldplug.c init/kmod.c $(LIB_CORE_SRCS)
+unit_srcs_coldplug := init/coldplug.c init/kmod.c lib/log.c lib/loop.c
 
-UNIT_TESTS := cmdline kmod backoff ring frame loop spec supervisor ctl squashfs
+UNIT_TESTS := cmdline kmod backoff ring frame loop spec supervisor ctl squashfs coldplug
 UNIT_BINS := $(patsubst %,$(OUT)/host/tests/unit/test_%,$(UNIT_TESTS))
 
 define unit_rule
@@ -80,5 +81,9 @@ test: $(BINS) $(TEST_BINS) image
 
 # make test-e2e: the long matrix: repeated boots, a KVM boot where possible, long fuzzing.
 E2E_SUITES ?= vm vm vm vm-kvm vm-cad init init fuzz
-test-e2e: $(BINS) $(TEST_BINS) image
+test-e2e: $(BINS) $(TEST_BINS) image $(IMG)/probe.xz
 	@FUZZ_RUNS=$${FUZZ_RUNS:-5000000} tests/run.sh $(OUT) $(E2E_SUITES)
+
+.PHONY: bench
+bench: $(BINS) $(TEST_BINS) image $(IMG)/rootfs-min.sqsh $(IMG)/probe.xz
+	tests/bench/skeleton.sh $(OUT)

@@ -46,7 +46,11 @@ for suite in "$@"; do
 	image) run_tap image tests/image/contents.sh "$out" ;;
 	vm) run_tap vm tests/vm/boot.sh "$out" ;;
 	vm-kvm)
-		if [[ -w /dev/kvm ]]; then run_tap vm-kvm tests/vm/boot.sh "$out" --accel kvm; else echo "# vm-kvm skipped: no usable /dev/kvm"; fi ;;
+		if image/kvm-probe.sh "$out/vmlinuz" "$out/image/probe.xz"; then
+			run_tap vm-kvm tests/vm/boot.sh "$out" --accel kvm
+		else
+			echo "# vm-kvm skipped: KVM cannot run a guest on this machine"
+		fi ;;
 	vm-cad) run_tap vm-cad tests/vm/cad.sh "$out" ;;
 	vm-corrupt) run_tap vm-corrupt tests/vm/corrupt-root.sh "$out" ;;
 	repro) run_tap repro tests/image/repro.sh "$out" ;;

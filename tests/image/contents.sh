@@ -12,8 +12,8 @@ t=$(mktemp -d /tmp/basalt-img.XXXXXX)
 at_exit "rm -rf $t"
 
 unsquashfs -d "" -lc "$sqsh" 2>/dev/null | sed 's|^squashfs-root||' | sort >"$t/rootfs.list"
-xz -dc "$out/initramfs.xz" | (cd "$t" && cpio -it --quiet 2>/dev/null) | sort >"$t/initramfs.list"
-xz -dc "$out/initramfs.xz" | (cd "$t" && cpio -itv --numeric-uid-gid --quiet 2>/dev/null) >"$t/initramfs.long"
+image/initramfs-list.sh "$out/initramfs.xz" | sort >"$t/initramfs.list"
+image/initramfs-list.sh "$out/initramfs.xz" -v --numeric-uid-gid >"$t/initramfs.long"
 note "rootfs: $(wc -l <"$t/rootfs.list") entries; initramfs: $(wc -l <"$t/initramfs.list") entries"
 
 shells=$(grep -E '/(sh|bash|dash|ash|zsh|busybox|toybox)$' "$t/rootfs.list" "$t/initramfs.list")

@@ -7,9 +7,15 @@
  *   stop NAME FILE      on SIGTERM, append "NAME NS" to FILE and exit 0
  *   ignore-term FILE    ignore SIGTERM; append "ready" to FILE; wait to be killed
  *   talk N              print N numbered lines, then one line every 50 ms
+ *   crash-once FILE     first run: append "start NS", "exit NS" and exit 1; later runs:
+ *                       append "start NS" and stay up
+ *   sleep X             stay up
+ * Run as another supervisor's ./run (no mode argument), the mode and its argument come
+ * from the file svchelper.args ("MODE ARG") in the working directory.
  */
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,7 +62,18 @@ static void wait_forever(void)
 int main(int argc, char **argv)
 {
 	char line[128];
+	static char mode[32], arg[256];
+	char *file_argv[] = { argv[0], mode, arg, NULL };
+	FILE *f;
 
+	/* s6-supervise runs ./run with the service name as its only argument. */
+	if (argc <= 2 && (f = fopen("svchelper.args", "re")) != NULL) {
+		if (fscanf(f, "%31s %255s", mode, arg) == 2) {
+			argv = file_argv;
+			argc = 3;
+		}
+		fclose(f);
+	}
 	if (argc < 3) {
 		fprintf(stderr, "usage: svchelper crash|orphan|stop|ignore-term|talk ARGS\n");
 		return 2;
@@ -68,6 +85,22 @@ int main(int argc, char **argv)
 		append(argv[2], line);
 		return 1;
 	}
+	if (strcmp(argv[1], "crash-once") == 0) {
+		int fd = open(argv[2], O_RDONLY | O_CLOEXEC);
+		bool again = fd >= 0;
+
+		if (fd >= 0)
+			close(fd);
+		snprintf(line, sizeof(line), "start %llu\n", now_ns());
+		append(argv[2], line);
+		if (again)
+			wait_forever();
+		snprintf(line, sizeof(line), "exit %llu\n", now_ns());
+		append(argv[2], line);
+		return 1;
+	}
+	if (strcmp(argv[1], "sleep") == 0)
+		wait_forever();
 	if (strcmp(argv[1], "orphan") == 0) {
 		pid_t child = fork();
 

@@ -20,10 +20,9 @@ for v in truncated garbage; do
 	image/mkinitramfs.sh "$t/stage-$v" "$t/$v.xz" "$out/bin/init" "$t/$v.sqsh" "$kmoddir" \
 		"$out/image/modules-early.paths" "$out/tools/mkcpio"
 done
-# No root image at all: the same initramfs without the file.
-image/mkinitramfs.sh "$t/stage-missing" "$t/missing.xz" "$out/bin/init" "$t/garbage.sqsh" "$kmoddir" \
+# No root image at all: only the first segment (the root image is the second).
+image/mkinitramfs.sh "$t/stage-missing" "$t/unused.xz" "$out/bin/init" "$t/garbage.sqsh" "$kmoddir" \
 	"$out/image/modules-early.paths" "$out/tools/mkcpio"
-rm "$t/stage-missing/rootfs.sqsh"
 "$out/tools/mkcpio" -t 0 -n /dev/console:600:5:1 "$t/stage-missing" | xz --check=crc32 -T1 >"$t/missing.xz"
 
 set +e
