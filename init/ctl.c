@@ -165,6 +165,10 @@ static void do_watch(struct ctl_conn *c, uint64_t id)
 	struct supervisor *sup = c->srv->sup;
 	Basalt__Init__Response resp = BASALT__INIT__RESPONSE__INIT;
 
+	if (c->mode != CONN_REQUESTS) {
+		send_error(c, id, EBUSY, "this connection is already streaming");
+		return;
+	}
 	c->mode = CONN_WATCH;
 	c->stream_id = id;
 	for (size_t i = 0; i < sup->nsvcs; i++)

@@ -314,7 +314,7 @@ static void announce(struct svc *s, enum svc_state old)
 		log_info("%s: stopping (pid %d)", s->spec.id, (int)s->pid);
 		break;
 	default:
-		log_debug("%s: %s", s->spec.id, svc_state_name(s->state));
+		log_info("%s: %s", s->spec.id, svc_state_name(s->state));
 		break;
 	}
 }
