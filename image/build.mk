@@ -25,19 +25,20 @@ $(IMG)/modules-rootfs.paths: kernel/modules-early.list kernel/modules-rootfs.lis
 	$(Q)$(OUT)/tools/modclosure $(KMODDIR) kernel/modules-early.list kernel/modules-rootfs.list >$@
 
 $(IMG)/rootfs.sqsh: $(BINS) $(ROOTFS_INPUTS) $(ROOTFS_STAMP) $(IMG)/modules-rootfs.paths \
-		image/mkrootfs.sh
+		image/mkrootfs.sh image/modules.sh
 	$(call msg,SQUASHFS,$@)
 	$(Q)image/mkrootfs.sh $(IMG)/rootfs $@ $(OUT)/bin $(PKGDIR) $(KMODDIR) \
 		$(IMG)/modules-rootfs.paths 1
 
 # The same root without containerd/runc, for the size comparison of the benchmark.
-$(IMG)/rootfs-min.sqsh: $(BINS) $(ROOTFS_INPUTS) $(IMG)/modules-rootfs.paths image/mkrootfs.sh
+$(IMG)/rootfs-min.sqsh: $(BINS) $(ROOTFS_INPUTS) $(IMG)/modules-rootfs.paths image/mkrootfs.sh \
+		image/modules.sh
 	$(call msg,SQUASHFS,$@)
 	$(Q)image/mkrootfs.sh $(IMG)/rootfs-min $@ $(OUT)/bin $(PKGDIR) $(KMODDIR) \
 		$(IMG)/modules-rootfs.paths 0
 
 $(OUT)/initramfs.xz: $(OUT)/bin/init $(IMG)/rootfs.sqsh $(IMG)/modules-early.paths \
-		kernel/modules.early image/mkinitramfs.sh $(OUT)/tools/mkcpio
+		kernel/modules.early image/mkinitramfs.sh image/modules.sh $(OUT)/tools/mkcpio
 	$(call msg,INITRAMFS,$@)
 	$(Q)image/mkinitramfs.sh $(IMG)/initramfs $@ $(OUT)/bin/init $(IMG)/rootfs.sqsh \
 		$(KMODDIR) $(IMG)/modules-early.paths $(OUT)/tools/mkcpio

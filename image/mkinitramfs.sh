@@ -7,9 +7,9 @@
 # everything but the root image, then an uncompressed cpio holding rootfs.sqsh (already
 # compressed; xz over it would cost the kernel most of a second under emulation for nothing).
 set -euo pipefail
+. "$(dirname "$0")/modules.sh"
 staging=$1 out=$2 init=$3 sqsh=$4 kmoddir=$5 modpaths=$6 mkcpio=$7
 : "${SOURCE_DATE_EPOCH:?}"
-krel=$(basename "$kmoddir")
 
 rm -rf "$staging" "$staging.root"
 mkdir -p "$staging"/{dev,proc,sys,run,newroot,etc/basalt} "$staging.root"
@@ -17,16 +17,7 @@ strip -o "$staging/init" "$init"
 cp kernel/modules.early "$staging/etc/basalt/modules.early"
 cp "$sqsh" "$staging.root/rootfs.sqsh"
 
-dst="$staging/lib/modules/$krel"
-mkdir -p "$dst"
-while read -r rel; do
-	mkdir -p "$dst/$(dirname "$rel")"
-	cp "$kmoddir/$rel" "$dst/$rel"
-done <"$modpaths"
-cp "$kmoddir/modules.builtin" "$kmoddir/modules.builtin.modinfo" "$kmoddir/modules.order" "$dst/"
-depmod -b "$staging" "$krel"
-rm -f "$dst"/*.bin "$dst/modules.devname" "$dst/modules.symbols" "$dst/modules.builtin.alias" \
-	"$dst/modules.builtin.modinfo"
+install_modules "$staging" "$kmoddir" "$modpaths"
 
 "$mkcpio" -t "$SOURCE_DATE_EPOCH" -n /dev/console:600:5:1 "$staging" |
 	xz --check=crc32 --lzma2=preset=6 -T1 >"$out.tmp"

@@ -5,9 +5,9 @@
 # our static binaries, the /etc skeleton, third-party programs from pinned packages with
 # their shared-library closure, and the kernel modules listed in MODPATHS (with indexes).
 set -euo pipefail
+. "$(dirname "$0")/modules.sh"
 staging=$1 sqsh=$2 bindir=$3 pkgdir=$4 kmoddir=$5 modpaths=$6 with_pkgs=$7
 : "${SOURCE_DATE_EPOCH:?}"
-krel=$(basename "$kmoddir")
 version=$(cat VERSION)
 
 rm -rf "$staging"
@@ -82,16 +82,7 @@ if [[ "$with_pkgs" == 1 ]]; then
 	done <rootfs/files.list
 fi
 
-# Kernel modules and their indexes (text forms only: that is what init reads).
-dst="$staging/lib/modules/$krel"
-mkdir -p "$dst"
-while read -r rel; do
-	mkdir -p "$dst/$(dirname "$rel")"
-	cp "$kmoddir/$rel" "$dst/$rel"
-done <"$modpaths"
-cp "$kmoddir/modules.builtin" "$kmoddir/modules.builtin.modinfo" "$kmoddir/modules.order" "$dst/"
-depmod -b "$staging" "$krel"
-rm -f "$dst"/*.bin "$dst/modules.devname" "$dst/modules.symbols" "$dst/modules.builtin.alias"
+install_modules "$staging" "$kmoddir" "$modpaths"
 
 find "$staging" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
 rm -f "$sqsh"
