@@ -10,3 +10,5 @@ $(OUT)/gen/api/%.pb-c.c $(OUT)/gen/api/%.pb-c.h &: api/%.proto | $(DEPS_STAMP)
 	$(Q)protoc-c --c_out=$(OUT)/gen $<
 
 GEN_INIT := $(OUT)/gen/api/init.pb-c.c
+# Everything but init.proto: what machined and osctl use besides the init protocol.
+GEN_API := $(filter-out $(GEN_INIT),$(GEN_SRCS))

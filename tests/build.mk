@@ -16,13 +16,22 @@ unit_srcs_ctl := $(INIT_SUP_SRCS) tests/unit/supfix.c
 unit_srcs_squashfs := init/stage1.c init/modload.c init/coldplug.c init/kmod.c $(LIB_CORE_SRCS)
 unit_srcs_coldplug := init/coldplug.c init/kmod.c lib/log.c lib/loop.c
 
-UNIT_TESTS := cmdline kmod backoff ring frame loop spec supervisor ctl squashfs coldplug
+MACHINED_CORE_SRCS := machined/res.c machined/selector.c machined/store.c lib/loop.c \
+	$(GEN_API)
+unit_srcs_store := $(MACHINED_CORE_SRCS)
+unit_srcs_runtime := $(MACHINED_CORE_SRCS) machined/runtime.c lib/log.c lib/backoff.c
+unit_srcs_parse := lib/parse.c
+unit_srcs_mconfig := $(LIB_FULL_SRCS) $(GEN_API)
+unit_srcs_cfgstate := machined/cfgstate.c lib/atomicfile.c
+
+UNIT_TESTS := cmdline kmod backoff ring frame loop spec supervisor ctl squashfs coldplug store \
+	parse mconfig cfgstate runtime
 UNIT_BINS := $(patsubst %,$(OUT)/host/tests/unit/test_%,$(UNIT_TESTS))
 
 define unit_rule
 $(OUT)/host/tests/unit/test_$(1): $(call host_objs,tests/unit/test_$(1).c $(unit_srcs_$(1)))
 	$$(call msg,HOSTLD,$$@)
-	$$(Q)$$(HOST_CC) $$(HOST_LDFLAGS) -o $$@ $$^ -lcmocka -lprotobuf-c
+	$$(Q)$$(HOST_CC) $$(HOST_LDFLAGS) -o $$@ $$^ -lcmocka -lprotobuf-c -lfyaml -lmbedcrypto
 endef
 $(foreach t,$(UNIT_TESTS),$(eval $(call unit_rule,$(t))))
 

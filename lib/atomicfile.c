@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: MIT */
+#include "lib/atomicfile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int atomic_write(const char *path, const void *data, size_t len, mode_t mode, char *err,
+		 size_t errlen)
+{
+	char dirbuf[4096], basebuf[4096], tmp[4200];
+	const char *step = "open directory";
+	int dirfd = -1, fd = -1, r = 0;
+	static unsigned counter;
+
+	if (strlen(path) >= sizeof(dirbuf)) {
+		snprintf(err, errlen, "write %s: path too long", path);
+		return -ENAMETOOLONG;
+	}
+	strcpy(dirbuf, path);
+	strcpy(basebuf, path);
+	dirfd = open(dirname(dirbuf), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0)
+		goto fail;
+	snprintf(tmp, sizeof(tmp), ".%s.tmp.%d.%u", basename(basebuf), (int)getpid(), counter++);
+	step = "create temporary file";
+	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+	if (fd < 0)
+		goto fail;
+	step = "write";
+	r = write_all(fd, data, len);
+	if (r < 0) {
+		errno = -r;
+		goto fail;
+	}
+	step = "fsync";
+	if (fsync(fd) < 0)
+		goto fail;
+	step = "close";
+	if (close(fd) < 0) {
+		fd = -1;
+		goto fail;
+	}
+	fd = -1;
+	step = "rename into place";
+	if (renameat(dirfd, tmp, dirfd, basename(basebuf)) < 0)
+		goto fail;
+	/* The rename is durable only once the directory is. */
+	step = "fsync directory";
+	if (fsync(dirfd) < 0)
+		goto fail;
+	close(dirfd);
+	return 0;
+fail:
+	r = -errno;
+	snprintf(err, errlen, "write %s: %s: %s", path, step, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	if (dirfd >= 0) {
+		unlinkat(dirfd, tmp, 0);
+		close(dirfd);
+	}
+	return r;
+}
+
+int read_file(const char *path, size_t max, char **out, size_t *len)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t got = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), r = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		goto out;
+	}
+	if ((size_t)st.st_size > max) {
+		r = -EFBIG;
+		goto out;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf) {
+		r = -ENOMEM;
+		goto out;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;  /* a file that shrank underneath us: take what is there */
+		got += (size_t)n;
+	}
+	buf[got] = '\0';
+	*out = buf;
+	*len = got;
+	buf = NULL;
+out:
+	free(buf);
+	close(fd);
+	return r;
+}

@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: MIT */
+/* Files replaced whole or not at all: temp file, fsync, rename, fsync of the directory. */
+#ifndef BASALT_ATOMICFILE_H
+#define BASALT_ATOMICFILE_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/*
+ * Replaces path with data. After a crash, path holds the old or the new contents, never a
+ * mix. Returns 0 or -errno with err naming the step that failed.
+ */
+int atomic_write(const char *path, const void *data, size_t len, mode_t mode, char *err,
+		 size_t errlen);
+/* Reads a whole file of at most max bytes into a NUL-terminated buffer. Caller frees. */
+int read_file(const char *path, size_t max, char **out, size_t *len);
+
+#endif

@@ -1,0 +1,263 @@
+/* SPDX-License-Identifier: MIT */
+#include "machined/res.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct res *res_new(const char *ns, const char *type, const char *id, ProtobufCMessage *spec)
+{
+	struct res *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		goto fail;
+	r->refs = 1;
+	r->ns = strdup(ns);
+	r->type = strdup(type);
+	r->id = strdup(id);
+	r->owner = strdup("");
+	if (!r->ns || !r->type || !r->id || !r->owner)
+		goto fail;
+	r->spec = spec;
+	return r;
+fail:
+	if (r) {
+		r->spec = NULL;
+		res_unref(r);
+	}
+	if (spec)
+		protobuf_c_message_free_unpacked(spec, NULL);
+	return NULL;
+}
+
+struct res *res_clone(const struct res *src, ProtobufCMessage *spec)
+{
+	struct res *r;
+
+	if (!spec && src->spec) {
+		spec = res_spec_copy(src->spec);
+		if (!spec)
+			return NULL;
+	}
+	r = res_new(src->ns, src->type, src->id, spec);
+	if (!r)
+		return NULL;
+	r->version = src->version;
+	r->phase = src->phase;
+	r->created_ms = src->created_ms;
+	r->updated_ms = src->updated_ms;
+	free(r->owner);
+	r->owner = strdup(src->owner);
+	if (!r->owner)
+		goto fail;
+	for (size_t i = 0; i < src->nlabels; i++)
+		if (res_set_label(r, src->labels[i].key, src->labels[i].value) < 0)
+			goto fail;
+	for (size_t i = 0; i < src->nfinalizers; i++)
+		if (res_add_finalizer(r, src->finalizers[i]) < 0)
+			goto fail;
+	return r;
+fail:
+	res_unref(r);
+	return NULL;
+}
+
+struct res *res_ref(struct res *r)
+{
+	if (r)
+		r->refs++;
+	return r;
+}
+
+void res_unref(struct res *r)
+{
+	if (!r || --r->refs > 0)
+		return;
+	for (size_t i = 0; i < r->nlabels; i++) {
+		free(r->labels[i].key);
+		free(r->labels[i].value);
+	}
+	for (size_t i = 0; i < r->nfinalizers; i++)
+		free(r->finalizers[i]);
+	free(r->labels);
+	free(r->finalizers);
+	if (r->spec)
+		protobuf_c_message_free_unpacked(r->spec, NULL);
+	free(r->ns);
+	free(r->type);
+	free(r->id);
+	free(r->owner);
+	free(r);
+}
+
+static long label_index(const struct res *r, const char *key, bool *found)
+{
+	size_t lo = 0, hi = r->nlabels;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = strcmp(r->labels[mid].key, key);
+
+		if (c == 0) {
+			*found = true;
+			return (long)mid;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*found = false;
+	return (long)lo;
+}
+
+int res_set_label(struct res *r, const char *key, const char *value)
+{
+	bool found;
+	long i = label_index(r, key, &found);
+	struct res_label *v;
+	char *k, *val;
+
+	if (!value) {
+		if (found) {
+			free(r->labels[i].key);
+			free(r->labels[i].value);
+			memmove(&r->labels[i], &r->labels[i + 1], (r->nlabels - (size_t)i - 1) * sizeof(*v));
+			r->nlabels--;
+		}
+		return 0;
+	}
+	val = strdup(value);
+	if (!val)
+		return -ENOMEM;
+	if (found) {
+		free(r->labels[i].value);
+		r->labels[i].value = val;
+		return 0;
+	}
+	k = strdup(key);
+	v = realloc(r->labels, (r->nlabels + 1) * sizeof(*v));
+	if (!k || !v) {
+		free(k);
+		free(val);
+		if (v)
+			r->labels = v;
+		return -ENOMEM;
+	}
+	r->labels = v;
+	memmove(&v[i + 1], &v[i], (r->nlabels - (size_t)i) * sizeof(*v));
+	v[i].key = k;
+	v[i].value = val;
+	r->nlabels++;
+	return 0;
+}
+
+const char *res_label(const struct res *r, const char *key)
+{
+	bool found;
+	long i = label_index(r, key, &found);
+
+	return found ? r->labels[i].value : NULL;
+}
+
+bool res_has_finalizer(const struct res *r, const char *f)
+{
+	for (size_t i = 0; i < r->nfinalizers; i++)
+		if (strcmp(r->finalizers[i], f) == 0)
+			return true;
+	return false;
+}
+
+int res_add_finalizer(struct res *r, const char *f)
+{
+	char **v, *copy;
+
+	if (res_has_finalizer(r, f))
+		return 0;
+	copy = strdup(f);
+	v = realloc(r->finalizers, (r->nfinalizers + 1) * sizeof(*v));
+	if (!copy || !v) {
+		free(copy);
+		if (v)
+			r->finalizers = v;
+		return -ENOMEM;
+	}
+	r->finalizers = v;
+	v[r->nfinalizers++] = copy;
+	return 0;
+}
+
+void res_remove_finalizer(struct res *r, const char *f)
+{
+	for (size_t i = 0; i < r->nfinalizers; i++) {
+		if (strcmp(r->finalizers[i], f) == 0) {
+			free(r->finalizers[i]);
+			memmove(&r->finalizers[i], &r->finalizers[i + 1],
+				(r->nfinalizers - i - 1) * sizeof(char *));
+			r->nfinalizers--;
+			return;
+		}
+	}
+}
+
+/* Packs m into a heap buffer. */
+static uint8_t *pack(const ProtobufCMessage *m, size_t *len)
+{
+	uint8_t *buf;
+
+	*len = protobuf_c_message_get_packed_size(m);
+	buf = malloc(*len ? *len : 1);
+	if (buf)
+		protobuf_c_message_pack(m, buf);
+	return buf;
+}
+
+bool res_spec_equal(const ProtobufCMessage *a, const ProtobufCMessage *b)
+{
+	uint8_t *pa, *pb;
+	size_t la, lb;
+	bool eq;
+
+	if (!a || !b)
+		return a == b;
+	if (a->descriptor != b->descriptor)
+		return false;
+	pa = pack(a, &la);
+	pb = pack(b, &lb);
+	eq = pa && pb && la == lb && memcmp(pa, pb, la) == 0;
+	free(pa);
+	free(pb);
+	return eq;
+}
+
+ProtobufCMessage *res_spec_copy(const ProtobufCMessage *m)
+{
+	size_t len;
+	uint8_t *buf = pack(m, &len);
+	ProtobufCMessage *copy;
+
+	if (!buf)
+		return NULL;
+	copy = protobuf_c_message_unpack(m->descriptor, NULL, len, buf);
+	free(buf);
+	return copy;
+}
+
+const char *res_name(const struct res *r, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/%s/%s", r->ns, r->type, r->id);
+	return buf;
+}
+
+bool res_valid_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > RES_NAME_MAX)
+		return false;
+	for (; *s; s++)
+		if ((unsigned char)*s <= ' ' || *s == '/' || (unsigned char)*s == 0x7f)
+			return false;
+	return true;
+}
