@@ -209,8 +209,8 @@ static struct fy_node *detach(struct op_ctx *o, const char *ptr)
 		parent, fy_node_mapping_lookup_key_by_string(parent, segs[n - 1], strlen(segs[n - 1])));
 }
 
-/* Adds value (owned by fyd) at ptr: sets a member, or inserts into a list. */
-static int add(struct op_ctx *o, const char *ptr, struct fy_node *value, bool replace_only)
+/* Puts value at ptr: sets a member, or inserts into a list. */
+static int place(struct op_ctx *o, const char *ptr, struct fy_node *value, bool replace_only)
 {
 	char segs[64][SEG_MAX];
 	int n;
@@ -241,7 +241,8 @@ static int add(struct op_ctx *o, const char *ptr, struct fy_node *value, bool re
 		if (replace_only) {
 			struct fy_node *old = fy_node_sequence_get_by_index(parent, (int)i);
 
-			fy_node_sequence_insert_before(parent, old, value);
+			if (fy_node_sequence_insert_before(parent, old, value) != 0)
+				return -ENOMEM;
 			fy_node_free(fy_node_sequence_remove(parent, old));
 			return 0;
 		}
@@ -251,6 +252,16 @@ static int add(struct op_ctx *o, const char *ptr, struct fy_node *value, bool re
 						      value) == 0 ? 0 : -ENOMEM;
 	}
 	return op_error(o, "the parent of \"%s\" is a scalar", ptr);
+}
+
+/* Adds value (taken over: freed if it cannot be placed) at ptr. */
+static int add(struct op_ctx *o, const char *ptr, struct fy_node *value, bool replace_only)
+{
+	int r = value ? place(o, ptr, value, replace_only) : -ENOMEM;
+
+	if (r < 0)
+		fy_node_free(value);
+	return r;
 }
 
 static const char *member(struct fy_node *op, const char *name, struct fy_node **node)

@@ -328,6 +328,62 @@ static int depth_of(struct fy_node *n, int depth)
 	return max;
 }
 
+/*
+ * Length of the valid UTF-8 sequence at p (at most n bytes), or 0. Strict: no overlong
+ * forms, no surrogates, nothing above U+10FFFF, and no NUL (YAML text cannot hold it).
+ */
+static size_t utf8_seq(const unsigned char *p, size_t n)
+{
+	unsigned c = p[0], min;
+	size_t len;
+
+	if (c == 0)
+		return 0;
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		len = 2, min = 0x80, c &= 0x1f;
+	else if (c >= 0xe0 && c <= 0xef)
+		len = 3, min = 0x800, c &= 0x0f;
+	else if (c >= 0xf0 && c <= 0xf4)
+		len = 4, min = 0x10000, c &= 0x07;
+	else
+		return 0;
+	if (n < len)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (p[i] & 0x3f);
+	}
+	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	return len;
+}
+
+/* Rejects text that is not UTF-8 (libfyaml 0.7 can loop forever on some invalid bytes). */
+static bool check_utf8(const char *file, const char *text, size_t len, struct diag *d)
+{
+	const unsigned char *p = (const unsigned char *)text;
+	int line = 1, col = 1;
+
+	for (size_t i = 0; i < len;) {
+		size_t n = utf8_seq(p + i, len - i);
+
+		if (n == 0) {
+			diag_add(d, file, line, col, "", p[i] ? "not valid UTF-8 (byte 0x%02x)"
+							      : "a NUL byte: not a text document", p[i]);
+			return false;
+		}
+		if (p[i] == '\n')
+			line++, col = 1;
+		else
+			col++;
+		i += n;
+	}
+	return true;
+}
+
 struct fy_document *pbyaml_parse(const char *file, const char *text, size_t len, struct diag *d)
 {
 	struct fy_diag_cfg dcfg;
@@ -341,6 +397,8 @@ struct fy_document *pbyaml_parse(const char *file, const char *text, size_t len,
 			 PBYAML_MAX_DOC);
 		return NULL;
 	}
+	if (!check_utf8(file, text, len, d))
+		return NULL;
 	fy_diag_cfg_default(&dcfg);
 	dcfg.fp = NULL;
 	fdiag = fy_diag_create(&dcfg);
@@ -712,10 +770,19 @@ static int decode_map(struct dec *d, struct fy_node *n, const ProtobufCFieldDesc
 		}
 		*slot = entry;
 		*(char **)((char *)entry + ed->fields[0].offset) = keycopy;
+		r = 0;
 		if (v && !pbyaml_is_null(v)) {
 			r = decode_value(d, v, &ed->fields[1], (char *)entry + ed->fields[1].offset);
 			if (r < 0)
 				return r;
+		} else {
+			dec_error(d, k, "%s has no value", keycopy);
+			r = 1;
+		}
+		/* Only entries with a value: consumers of a map never meet a NULL value. */
+		if (r > 0) {
+			protobuf_c_message_free_unpacked(entry, NULL);
+			(*(size_t *)((char *)msg + f->quantifier_offset))--;
 		}
 		path_pop(&d->path, old);
 	}
@@ -752,6 +819,10 @@ static int decode_repeated(struct dec *d, struct fy_node *n, const ProtobufCFiel
 		r = decode_value(d, item, f, slot);
 		if (r < 0)
 			return r;
+		/* A scalar that failed to decode leaves nothing behind: no NULL string in a
+		 * list for the validator to trip on. A message keeps the fields that did decode. */
+		if (r > 0 && f->type != PROTOBUF_C_TYPE_MESSAGE)
+			(*(size_t *)((char *)msg + f->quantifier_offset))--;
 		path_pop(&d->path, old);
 	}
 	return 0;

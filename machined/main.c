@@ -1,8 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * machined, walking-skeleton stage: connects to init's control socket, sends the desired
- * service set {machined, containerd} and logs every service status change it is told of.
- * The resource store, controllers and API server arrive with later issues.
+ * machined: the resource store and its controllers, driven by the machine config.
+ *   machined [--state-dir DIR] [--init-socket PATH] [--containerd PATH]
+ *            [--containerd-config PATH] [--root DIR]        run, supervised by init
+ *   machined validate FILE [--config-patch FILE]...          check a config
+ *   machined render FILE [--config-patch FILE]... [-o yaml|json]
+ *                                                            the resources a config gives
+ *   machined install-config FILE [--config-patch FILE]... [--state-dir DIR]
+ *                                                            persist a config for the next start
  */
 #include <errno.h>
 #include <signal.h>
@@ -11,187 +16,365 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "lib/backoff.h"
+#include "lib/atomicfile.h"
+#include "lib/cmdline.h"
 #include "lib/log.h"
 #include "lib/loop.h"
-#include "machined/initclient.h"
+#include "machined/cfgstate.h"
+#include "machined/config.h"
+#include "machined/controllers.h"
+#include "machined/ctrl_init.h"
+#include "machined/resfmt.h"
 
-#define MACHINED_SOCKET_DEFAULT "/run/basalt/init.sock"
-#define CONTAINERD_DEFAULT "/usr/bin/containerd"
-#define CONTAINERD_CONFIG_DEFAULT "/etc/containerd/config.toml"
+#define STATE_DIR_DEFAULT "/system/state"
+#define SOCKET_DEFAULT "/run/basalt/init.sock"
+#define MAX_PATCHES 16
 
-struct machined {
-	struct loop *loop;
-	struct initclient init;
+struct opts {
+	const char *state_dir;
 	const char *socket;
-	char **self_argv;
 	const char *containerd;
 	const char *containerd_config;
-	unsigned reconnects;
-	struct loop_timer reconnect;
+	const char *root;
+	const char *file;
+	const char *patch_files[MAX_PATCHES];
+	size_t npatches;
+	bool json;
+	char **argv;
 };
 
-static const char *const state_names[] = { "down", "waiting", "running", "stopping", "backoff",
-					   "finished" };
+struct machined {
+	struct opts *o;
+	struct loop *loop;
+	struct store *st;
+	struct rt *rt;
+	struct config_holder config;
+	struct machine_status status;
+	struct service_specs specs;
+	struct initctrl init;
+	struct loop_timer stop;
+};
 
-static const char *state_name(Basalt__Init__ServiceState s)
+static void usage(FILE *f)
 {
-	return (size_t)s < sizeof(state_names) / sizeof(state_names[0]) ? state_names[s] : "?";
+	fprintf(f, "usage: machined [--state-dir DIR] [--init-socket PATH] [--containerd PATH]\n"
+		   "                [--containerd-config PATH] [--root DIR]\n"
+		   "       machined validate FILE [--config-patch FILE]...\n"
+		   "       machined render FILE [--config-patch FILE]... [-o yaml|json]\n"
+		   "       machined install-config FILE [--config-patch FILE]... [--state-dir DIR]\n");
 }
 
-static bool on_event(void *arg, const Basalt__Init__Response *resp)
+static int parse_opts(int argc, char **argv, int first, struct opts *o)
 {
-	const Basalt__Init__ServiceStatus *st = resp->event;
+	for (int i = first; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 
-	(void)arg;
-	if (resp->result_case == BASALT__INIT__RESPONSE__RESULT_BOOTSTRAPPED) {
-		log_info("service watch established");
-		return true;
+		if (!v && a[0] == '-') {
+			fprintf(stderr, "machined: %s needs a value\n", a);
+			return -1;
+		}
+		if (strcmp(a, "--state-dir") == 0)
+			o->state_dir = argv[++i];
+		else if (strcmp(a, "--init-socket") == 0)
+			o->socket = argv[++i];
+		else if (strcmp(a, "--containerd") == 0)
+			o->containerd = argv[++i];
+		else if (strcmp(a, "--containerd-config") == 0)
+			o->containerd_config = argv[++i];
+		else if (strcmp(a, "--root") == 0)
+			o->root = argv[++i];
+		else if (strcmp(a, "--config-patch") == 0 && o->npatches < MAX_PATCHES)
+			o->patch_files[o->npatches++] = argv[++i];
+		else if (strcmp(a, "-o") == 0)
+			o->json = strcmp(argv[++i], "json") == 0;
+		else if (a[0] != '-' && !o->file)
+			o->file = a;
+		else {
+			fprintf(stderr, "machined: unexpected argument %s\n", a);
+			return -1;
+		}
 	}
-	if (resp->result_case != BASALT__INIT__RESPONSE__RESULT_EVENT)
-		return true;
-	if (st->pid > 0)
-		log_info("service %s: %s (pid %d, %u restarts)", st->id, state_name(st->state),
-			 st->pid, st->restarts);
-	else
-		log_info("service %s: %s%s%s", st->id, state_name(st->state),
-			 st->message[0] ? ": " : "", st->message);
-	return true;
+	return 0;
 }
 
-static bool on_set_reply(void *arg, const Basalt__Init__Response *resp)
+/* --- the config from files, for the one-shot commands --- */
+
+struct loaded {
+	char *text;
+	size_t len;
+	char *ptext[MAX_PATCHES];
+	struct mconfig_patch patches[MAX_PATCHES];
+};
+
+static int read_inputs(const struct opts *o, struct loaded *l)
+{
+	int r;
+
+	memset(l, 0, sizeof(*l));
+	if (!o->file) {
+		fprintf(stderr, "machined: which config file?\n");
+		return -EINVAL;
+	}
+	r = read_file(o->file, 1u << 20, &l->text, &l->len);
+	if (r < 0) {
+		fprintf(stderr, "machined: read %s: %s\n", o->file, strerror(-r));
+		return r;
+	}
+	for (size_t i = 0; i < o->npatches; i++) {
+		r = read_file(o->patch_files[i], 1u << 20, &l->ptext[i], &l->patches[i].len);
+		if (r < 0) {
+			fprintf(stderr, "machined: read %s: %s\n", o->patch_files[i], strerror(-r));
+			return r;
+		}
+		l->patches[i].text = l->ptext[i];
+		l->patches[i].name = o->patch_files[i];
+	}
+	return 0;
+}
+
+static void free_inputs(struct loaded *l)
+{
+	free(l->text);
+	for (size_t i = 0; i < MAX_PATCHES; i++)
+		free(l->ptext[i]);
+}
+
+static void print_diag(struct diag *d)
+{
+	char *text = diag_format(d);
+
+	fputs(text ? text : "out of memory\n", stderr);
+	free(text);
+}
+
+static int cmd_validate(const struct opts *o)
+{
+	struct loaded l;
+	struct diag d;
+	Basalt__Config__Config *cfg = NULL;
+	int r = read_inputs(o, &l);
+
+	if (r == 0) {
+		diag_init(&d);
+		r = mconfig_load(o->file, l.text, l.len, l.patches, o->npatches, &cfg, &d);
+		if (r < 0)
+			print_diag(&d);
+		else
+			printf("%s: valid\n", o->file);
+		diag_fini(&d);
+	}
+	mconfig_free(cfg);
+	free_inputs(&l);
+	return r < 0;
+}
+
+static int cmd_install(const struct opts *o)
+{
+	struct config_holder h = { 0 };
+	struct loaded l;
+	struct diag d;
+	char err[512];
+	int r = read_inputs(o, &l);
+
+	if (r == 0) {
+		diag_init(&d);
+		h.state_dir = (char *)o->state_dir;
+		r = config_apply(&h, "apply", o->file, l.text, l.len, l.patches, o->npatches, &d, err,
+				 sizeof(err));
+		if (r == -EINVAL)
+			print_diag(&d);
+		else if (r < 0)
+			fprintf(stderr, "machined: %s\n", err);
+		else
+			printf("%s: saved as %s/%s\n", o->file, o->state_dir, CFGSTATE_CURRENT);
+		diag_fini(&d);
+		mconfig_free(h.cfg);
+	}
+	free_inputs(&l);
+	return r < 0;
+}
+
+static int print_res(void *arg, const struct res *r)
+{
+	const bool *json = arg;
+
+	resfmt_print(stdout, r, *json);
+	return 0;
+}
+
+/* Controllers that only compute: what render runs, and the daemon runs besides the rest. */
+static int register_specs(struct machined *m, const char *state_dir, char *err, size_t errlen)
+{
+	int r = config_register(&m->config, m->rt, state_dir, err, errlen);
+
+	if (r == 0)
+		r = machine_status_register(&m->status, m->rt, err, errlen);
+	if (r == 0)
+		r = service_specs_register(&m->specs, m->rt, err, errlen);
+	if (r == 0)
+		r = version_register(m->rt, err, errlen);
+	if (r == 0)
+		r = hostname_config_register(m->rt, err, errlen);
+	return r;
+}
+
+static int setup_core(struct machined *m)
+{
+	if (loop_new(&m->loop) < 0 || store_new(m->loop, &m->st) < 0 || rt_new(m->loop, m->st, &m->rt) < 0)
+		return -ENOMEM;
+	m->specs.self_argv = m->o->argv;
+	m->specs.init_socket = m->o->socket;
+	m->specs.containerd = m->o->containerd;
+	m->specs.containerd_config = m->o->containerd_config;
+	m->specs.root = m->o->root;
+	return 0;
+}
+
+static void teardown_core(struct machined *m)
+{
+	rt_free(m->rt);
+	store_free(m->st);
+	loop_free(m->loop);
+	config_fini(&m->config);
+}
+
+static int cmd_render(struct opts *o)
+{
+	static char *daemon_argv[] = { "/sbin/machined", NULL };
+	struct machined m = { .o = o };
+	struct loaded l;
+	struct diag d;
+	char err[512];
+	uint64_t deadline;
+	int r = read_inputs(o, &l);
+
+	if (r < 0)
+		return 1;
+	o->argv = daemon_argv;  /* the spec machined would send from a booted image */
+	diag_init(&d);
+	r = setup_core(&m);
+	if (r == 0)
+		r = register_specs(&m, NULL, err, sizeof(err));
+	if (r == 0) {
+		r = config_apply(&m.config, "file", o->file, l.text, l.len, l.patches, o->npatches, &d,
+				 err, sizeof(err));
+		if (r == -EINVAL)
+			print_diag(&d);
+	} else {
+		fprintf(stderr, "machined: %s\n", err);
+	}
+	/* Run the controllers until nothing is left to do (bounded, should one keep failing). */
+	deadline = mono_ms() + 5000;
+	while (r == 0 && mono_ms() < deadline) {
+		loop_run_once(m.loop, 10);
+		if (rt_idle(m.rt))
+			break;
+	}
+	if (r == 0)
+		store_list_all(m.st, print_res, &o->json);
+	diag_fini(&d);
+	teardown_core(&m);
+	free_inputs(&l);
+	return r < 0;
+}
+
+/* --- the daemon --- */
+
+static int dump_res(void *arg, const struct res *r)
 {
 	(void)arg;
-	if (resp->error)
-		log_warnx("init rejected the service set: %s", resp->message);
-	else
-		log_info("service set accepted by init");
-	return false;
+	resfmt_print(stderr, r, false);
+	return 0;
 }
 
-static size_t argv_len(char **v)
-{
-	size_t n = 0;
-
-	while (v[n])
-		n++;
-	return n;
-}
-
-static void send_desired_set(struct machined *m)
-{
-	Basalt__Init__Request req = BASALT__INIT__REQUEST__INIT;
-	Basalt__Init__SetServices set = BASALT__INIT__SET_SERVICES__INIT;
-	Basalt__Init__WatchServices watch = BASALT__INIT__WATCH_SERVICES__INIT;
-	Basalt__Init__ServiceSpec self = BASALT__INIT__SERVICE_SPEC__INIT;
-	Basalt__Init__ServiceSpec ctrd = BASALT__INIT__SERVICE_SPEC__INIT;
-	Basalt__Init__ServiceSpec *specs[] = { &self, &ctrd };
-	char env[160];
-	char *self_env[] = { env };
-	char *ctrd_argv[] = { (char *)m->containerd, "--config", (char *)m->containerd_config };
-
-	/* Our own spec repeats init's built-in one, so init sees no change. */
-	snprintf(env, sizeof(env), "BASALT_INIT_SOCKET=%s", m->socket);
-	self.id = "machined";
-	self.argv = m->self_argv;
-	self.n_argv = argv_len(m->self_argv);
-	self.env = self_env;
-	self.n_env = 1;
-	self.log_ring_bytes = 256u << 10;
-	ctrd.id = "containerd";
-	ctrd.argv = ctrd_argv;
-	ctrd.n_argv = 3;
-	ctrd.log_ring_bytes = 256u << 10;
-	set.services = specs;
-	set.n_services = 2;
-	req.op_case = BASALT__INIT__REQUEST__OP_SET_SERVICES;
-	req.set_services = &set;
-	if (initclient_send(&m->init, &req, on_set_reply, m) < 0)
-		log_warnx("send service set to init failed");
-	req = (Basalt__Init__Request)BASALT__INIT__REQUEST__INIT;
-	req.op_case = BASALT__INIT__REQUEST__OP_WATCH_SERVICES;
-	req.watch_services = &watch;
-	if (initclient_send(&m->init, &req, on_event, m) < 0)
-		log_warnx("send service watch to init failed");
-}
-
-static void try_connect(void *arg)
+static void on_stop(void *arg)
 {
 	struct machined *m = arg;
-	struct backoff b = { 100, 200, 5000 };
-	char err[256];
 
-	if (initclient_connect(&m->init, m->socket, err, sizeof(err)) == 0) {
-		m->reconnects = 0;
-		send_desired_set(m);
-		return;
-	}
-	m->reconnects++;
-	log_warnx("%s; retrying", err);
-	loop_timer_arm(m->loop, &m->reconnect, backoff_delay_ms(&b, m->reconnects));
-}
-
-static void on_lost(void *arg, int reason)
-{
-	struct machined *m = arg;
-
-	if (m->init.refusal[0])
-		log_warnx("init dropped us: %s; reconnecting", m->init.refusal);
-	else
-		log_warnx("lost init's control socket: %s; reconnecting", strerror(-reason));
-	loop_timer_arm(m->loop, &m->reconnect, 100);
+	loop_stop(m->loop);
 }
 
 static void on_signal(void *arg, const struct signalfd_siginfo *si)
 {
 	struct machined *m = arg;
 
-	log_info("signal %u: exiting", si->ssi_signo);
-	loop_stop(m->loop);
+	if (si->ssi_signo == SIGUSR1) {
+		log_info("resources, on request (SIGUSR1):");
+		store_list_all(m->st, dump_res, NULL);
+		return;
+	}
+	log_info("signal %u: stopping", si->ssi_signo);
+	machine_status_shutdown(&m->status);
+	/* One more turn of the loop lets the status reach any watcher. */
+	loop_timer_arm(m->loop, &m->stop, 20);
 }
 
-static void usage(void)
+static int cmd_daemon(struct opts *o)
 {
-	fprintf(stderr, "usage: machined [--init-socket PATH] [--containerd PATH] "
-			"[--containerd-config PATH]\n");
-	exit(2);
+	struct machined m = { .o = o };
+	struct cmdline c;
+	char err[512];
+	int r;
+
+	log_init("machined", 2);
+	signal(SIGPIPE, SIG_IGN);
+	r = setup_core(&m);
+	if (r == 0)
+		r = register_specs(&m, o->state_dir, err, sizeof(err));
+	if (r == 0)
+		r = hostname_apply_register(m.rt, err, sizeof(err));
+	if (r == 0)
+		r = initctrl_start(&m.init, m.rt, m.loop, o->socket, err, sizeof(err));
+	if (r < 0)
+		fatalx("start: %s", err);
+	loop_timer_init(&m.stop, on_stop, &m);
+	loop_signal(m.loop, SIGTERM, on_signal, &m);
+	loop_signal(m.loop, SIGINT, on_signal, &m);
+	loop_signal(m.loop, SIGUSR1, on_signal, &m);
+	log_info("starting (pid %d), state in %s", (int)getpid(), o->state_dir);
+	memset(&c, 0, sizeof(c));
+	if (cmdline_read("/proc/cmdline", &c, NULL, NULL) < 0)
+		memset(&c, 0, sizeof(c));
+	config_boot(&m.config, c.config_url);
+	cmdline_fini(&c);
+	if (loop_run(m.loop) < 0)
+		fatal("event loop");
+	initctrl_stop(&m.init);
+	teardown_core(&m);
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
-	struct machined m = {
-		.socket = getenv("BASALT_INIT_SOCKET") ? getenv("BASALT_INIT_SOCKET")
-						       : MACHINED_SOCKET_DEFAULT,
-		.self_argv = argv,
-		.containerd = CONTAINERD_DEFAULT,
-		.containerd_config = CONTAINERD_CONFIG_DEFAULT,
+	struct opts o = {
+		.state_dir = STATE_DIR_DEFAULT,
+		.socket = getenv("BASALT_INIT_SOCKET") ? getenv("BASALT_INIT_SOCKET") : SOCKET_DEFAULT,
+		.containerd = "/usr/bin/containerd",
+		.containerd_config = "/etc/containerd/config.toml",
+		.root = "",
+		.argv = argv,
 	};
+	const char *cmd = argc > 1 && argv[1][0] != '-' ? argv[1] : NULL;
 
 	log_init("machined", 2);
-	for (int i = 1; i < argc; i++) {
-		if (i + 1 >= argc)
-			usage();
-		if (strcmp(argv[i], "--init-socket") == 0)
-			m.socket = argv[++i];
-		else if (strcmp(argv[i], "--containerd") == 0)
-			m.containerd = argv[++i];
-		else if (strcmp(argv[i], "--containerd-config") == 0)
-			m.containerd_config = argv[++i];
-		else
-			usage();
+
+	if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0)) {
+		usage(stdout);
+		return 0;
 	}
-	signal(SIGPIPE, SIG_IGN);
-	if (loop_new(&m.loop) < 0)
-		fatal("create event loop");
-	loop_signal(m.loop, SIGTERM, on_signal, &m);
-	loop_signal(m.loop, SIGINT, on_signal, &m);
-	initclient_init(&m.init, m.loop, on_lost, &m);
-	loop_timer_init(&m.reconnect, try_connect, &m);
-	log_info("starting (pid %d)", (int)getpid());
-	try_connect(&m);
-	if (loop_run(m.loop) < 0)
-		fatal("event loop");
-	initclient_close(&m.init);
-	loop_free(m.loop);
-	return 0;
+	if (parse_opts(argc, argv, cmd ? 2 : 1, &o) < 0) {
+		usage(stderr);
+		return 2;
+	}
+	if (!cmd)
+		return o.file ? (usage(stderr), 2) : cmd_daemon(&o);
+	if (strcmp(cmd, "validate") == 0)
+		return cmd_validate(&o);
+	if (strcmp(cmd, "render") == 0)
+		return cmd_render(&o);
+	if (strcmp(cmd, "install-config") == 0)
+		return cmd_install(&o);
+	fprintf(stderr, "machined: unknown command %s\n", cmd);
+	usage(stderr);
+	return 2;
 }

@@ -169,6 +169,29 @@ int store_list(const struct store *st, const char *ns, const char *type, const s
 	return 0;
 }
 
+static int cmp_kind(const void *a, const void *b)
+{
+	const struct kind *x = *(struct kind *const *)a, *y = *(struct kind *const *)b;
+	int c = strcmp(x->ns, y->ns);
+
+	return c ? c : strcmp(x->type, y->type);
+}
+
+int store_list_all(const struct store *st, res_visit_fn *fn, void *arg)
+{
+	struct kind **sorted = malloc((st->nkinds ? st->nkinds : 1) * sizeof(*sorted));
+	int r = 0;
+
+	if (!sorted)
+		return -ENOMEM;
+	memcpy(sorted, st->kinds, st->nkinds * sizeof(*sorted));
+	qsort(sorted, st->nkinds, sizeof(*sorted), cmp_kind);
+	for (size_t i = 0; i < st->nkinds && !r; i++)
+		r = store_list(st, sorted[i]->ns, sorted[i]->type, NULL, fn, arg);
+	free(sorted);
+	return r;
+}
+
 /* --- event delivery --- */
 
 static void mark_ready(struct watch *w)

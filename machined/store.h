@@ -62,6 +62,9 @@ typedef int res_visit_fn(void *arg, const struct res *r);
 int store_list(const struct store *st, const char *ns, const char *type, const struct selector *sel,
 	       res_visit_fn *fn, void *arg);
 
+/* Every resource, by namespace, type, then id. */
+int store_list_all(const struct store *st, res_visit_fn *fn, void *arg);
+
 /* --- writes: each takes over r whatever the outcome; err says why it failed --- */
 /* Creates r (its version must be 0) owned by owner. -EEXIST if the id is taken. */
 int store_create(struct store *st, const char *owner, struct res *r, char *err, size_t errlen);

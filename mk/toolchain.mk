@@ -22,7 +22,8 @@ FUZZ_CC := clang
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
 	-Wvla -Wimplicit-fallthrough
-BASE_CFLAGS := -std=c17 -D_GNU_SOURCE $(WARN) -fstack-protector-strong \
+VERSION := $(shell cat VERSION)
+BASE_CFLAGS := -std=c17 -D_GNU_SOURCE -DBASALT_VERSION='"$(VERSION)"' $(WARN) -fstack-protector-strong \
 	-ffile-prefix-map=$(CURDIR)/= -MMD -MP -I. -I$(OUT)/gen
 MUSL_CFLAGS := $(BASE_CFLAGS) -Os -ffunction-sections -fdata-sections
 MUSL_LDFLAGS := -static -Wl,--gc-sections -Wl,--build-id=none

@@ -63,14 +63,15 @@ fuzz_srcs_cmdline := lib/cmdline.c
 fuzz_srcs_kmod := init/kmod.c
 fuzz_srcs_ctl := init/spec.c lib/frame.c lib/buf.c $(GEN_INIT)
 fuzz_srcs_squashfs := init/stage1.c init/modload.c init/coldplug.c init/kmod.c $(LIB_CORE_SRCS)
-FUZZ_TARGETS := cmdline kmod ctl squashfs
+fuzz_srcs_mconfig := $(LIB_FULL_SRCS) $(GEN_API)
+FUZZ_TARGETS := cmdline kmod ctl squashfs mconfig
 FUZZ_BINS := $(patsubst %,$(OUT)/fuzz/bin/fuzz_%,$(FUZZ_TARGETS))
 
 define fuzz_rule
 $(OUT)/fuzz/bin/fuzz_$(1): $(call fuzz_objs,tests/fuzz/fuzz_$(1).c $(fuzz_srcs_$(1)))
 	$$(call msg,FUZZLD,$$@)
 	$$(Q)mkdir -p $$(@D)
-	$$(Q)$$(FUZZ_CC) -fsanitize=fuzzer,address,undefined -o $$@ $$^ -lprotobuf-c
+	$$(Q)$$(FUZZ_CC) -fsanitize=fuzzer,address,undefined -o $$@ $$^ -lprotobuf-c -lfyaml -lmbedcrypto
 endef
 $(foreach t,$(FUZZ_TARGETS),$(eval $(call fuzz_rule,$(t))))
 

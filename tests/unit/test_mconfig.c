@@ -327,6 +327,10 @@ static void test_limits(void **state)
 	/* libfyaml stops at the same depth as our own check, with its own words. */
 	expect_load_error(text, deep, "big.yaml:1:64: Max depth (64) exceeded");
 	expect_load_error("", 0, "big.yaml: empty document");
+	/* Invalid UTF-8 never reaches the parser (one such input hangs libfyaml 0.7). */
+	expect_load_error("a: 1\n% \x8d\n", 8, "big.yaml:2:3: not valid UTF-8 (byte 0x8d)");
+	expect_load_error("a: \xc0\xaf\n", 7, "big.yaml:1:4: not valid UTF-8 (byte 0xc0)");
+	expect_load_error("a: 1\0b", 6, "big.yaml:1:5: a NUL byte: not a text document");
 	expect_load_error("# only a comment\n", 17, "big.yaml: empty document");
 	free(text);
 }

@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The controllers that talk to init. InitSyncController sends the runtime/ServiceSpec
+ * resources to init as its desired service set, whenever they differ from what init last
+ * accepted. ServiceStatusController mirrors init's status stream into runtime/Service.
+ */
+#include "machined/ctrl_init.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/runtime.pb-c.h"
+#include "lib/log.h"
+
+static const struct rt_input sync_in[] = { { "runtime", "ServiceSpec", RT_WEAK } };
+static const struct rt_output status_out[] = { { "runtime", "Service", RT_EXCLUSIVE } };
+
+static const char *const state_names[] = { "down", "waiting", "running", "stopping", "backoff",
+					   "finished" };
+
+/* --- the service set --- */
+
+struct set_build {
+	Basalt__Init__ServiceSpec specs[INITCTRL_MAX];
+	Basalt__Init__ServiceSpec *ptrs[INITCTRL_MAX];
+	size_t n;
+};
+
+static int add_spec(void *arg, const struct res *r)
+{
+	struct set_build *b = arg;
+	const Basalt__Runtime__ServiceSpec *s = (const void *)r->spec;
+	Basalt__Init__ServiceSpec *p = &b->specs[b->n];
+
+	if (b->n == INITCTRL_MAX)
+		return 1;
+	basalt__init__service_spec__init(p);
+	p->id = r->id;
+	p->argv = s->argv;
+	p->n_argv = s->n_argv;
+	p->env = s->env;
+	p->n_env = s->n_env;
+	p->depends = s->depends;
+	p->n_depends = s->n_depends;
+	p->restart = strcmp(s->restart, "never") == 0        ? BASALT__INIT__RESTART_POLICY__RESTART_NEVER
+		     : strcmp(s->restart, "on-failure") == 0 ? BASALT__INIT__RESTART_POLICY__RESTART_ON_FAILURE
+							     : BASALT__INIT__RESTART_POLICY__RESTART_ALWAYS;
+	p->stop_timeout_ms = s->stoptimeoutms;
+	p->log_ring_bytes = s->logringbytes;
+	b->ptrs[b->n++] = p;
+	return 0;
+}
+
+static bool same_bytes(const uint8_t *a, size_t la, const uint8_t *b, size_t lb)
+{
+	return a && b && la == lb && memcmp(a, b, la) == 0;
+}
+
+static int sync_reconcile(struct rt_ctx *ctx, void *arg)
+{
+	struct initctrl *ic = arg;
+	Basalt__Init__SetServices set = BASALT__INIT__SET_SERVICES__INIT;
+	struct set_build *b = calloc(1, sizeof(*b));
+	uint8_t *bytes;
+	size_t len;
+	int r = 0;
+
+	if (!b)
+		return -ENOMEM;
+	if (!initlink_up(&ic->link)) {
+		r = rt_fail(ctx, "not connected to init at %s: %s", ic->link.path,
+			    ic->link.last_error[0] ? ic->link.last_error : "connecting");
+		goto out;
+	}
+	if (ic->reply_error[0]) {
+		r = rt_fail(ctx, "init refused the service set: %s", ic->reply_error);
+		ic->reply_error[0] = '\0';
+		free(ic->acked);
+		ic->acked = NULL;
+		goto out;
+	}
+	rt_list(ctx, "runtime", "ServiceSpec", add_spec, b);
+	if (b->n == INITCTRL_MAX) {
+		r = rt_fail(ctx, "more than %d services", INITCTRL_MAX);
+		goto out;
+	}
+	set.services = b->ptrs;
+	set.n_services = b->n;
+	len = protobuf_c_message_get_packed_size(&set.base);
+	bytes = malloc(len ? len : 1);
+	if (!bytes) {
+		r = -ENOMEM;
+		goto out;
+	}
+	protobuf_c_message_pack(&set.base, bytes);
+	if (same_bytes(bytes, len, ic->acked, ic->ackedlen) || same_bytes(bytes, len, ic->sent, ic->sentlen) ||
+	    b->n == 0) {
+		free(bytes);
+		goto out;
+	}
+	if (initlink_send_set(&ic->link, &set) < 0) {
+		free(bytes);
+		r = rt_fail(ctx, "cannot send the service set to init");
+		goto out;
+	}
+	free(ic->sent);
+	ic->sent = bytes;
+	ic->sentlen = len;
+	log_info("sent %zu services to init", b->n);
+out:
+	free(b);
+	return r;
+}
+
+/* --- the status mirror --- */
+
+static int status_reconcile(struct rt_ctx *ctx, void *arg)
+{
+	struct initctrl *ic = arg;
+
+	for (size_t i = 0; i < ic->nstatus; i++) {
+		const struct initctrl_status *s = &ic->status[i];
+		Basalt__Runtime__Service *svc = malloc(sizeof(*svc));
+		int r;
+
+		if (!svc)
+			return -ENOMEM;
+		basalt__runtime__service__init(svc);
+		svc->state = strdup(s->state < 6 ? state_names[s->state] : "unknown");
+		svc->running = s->state == BASALT__INIT__SERVICE_STATE__STATE_RUNNING;
+		/* Until services have probes of their own, healthy means running. */
+		svc->healthy = svc->running;
+		svc->pid = s->pid;
+		svc->restarts = s->restarts;
+		svc->lastexit = s->last_exit;
+		svc->message = strdup(s->message);
+		r = rt_apply(ctx, res_new("runtime", "Service", s->id, &svc->base));
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static struct initctrl_status *find_status(struct initctrl *ic, const char *id)
+{
+	for (size_t i = 0; i < ic->nstatus; i++)
+		if (strcmp(ic->status[i].id, id) == 0)
+			return &ic->status[i];
+	return NULL;
+}
+
+static void on_status(void *arg, const Basalt__Init__ServiceStatus *st)
+{
+	struct initctrl *ic = arg;
+	struct initctrl_status *s = find_status(ic, st->id);
+
+	if (st->removed) {
+		if (s)
+			*s = ic->status[--ic->nstatus];
+	} else {
+		if (!s && ic->nstatus < INITCTRL_MAX)
+			s = &ic->status[ic->nstatus++];
+		if (!s)
+			return;
+		snprintf(s->id, sizeof(s->id), "%s", st->id);
+		s->state = (int)st->state;
+		s->pid = st->pid;
+		s->restarts = st->restarts;
+		s->last_exit = st->last_exit;
+		snprintf(s->message, sizeof(s->message), "%s", st->message);
+	}
+	rt_kick(ic->status_ctrl);
+}
+
+static void on_connected(void *arg, bool up)
+{
+	struct initctrl *ic = arg;
+
+	/* A new connection starts from nothing: init resends every status, and the set is
+	 * sent again (init keeps an identical one as it is). */
+	free(ic->acked);
+	free(ic->sent);
+	ic->acked = ic->sent = NULL;
+	if (!up)
+		ic->nstatus = 0;
+	rt_kick(ic->sync_ctrl);
+	rt_kick(ic->status_ctrl);
+}
+
+static void on_set_reply(void *arg, int error, const char *message)
+{
+	struct initctrl *ic = arg;
+
+	if (error) {
+		snprintf(ic->reply_error, sizeof(ic->reply_error), "%s", message);
+		log_warnx("init refused the service set: %s", message);
+	} else {
+		log_info("service set accepted by init");
+		free(ic->acked);
+		ic->acked = ic->sent;
+		ic->ackedlen = ic->sentlen;
+		ic->sent = NULL;
+	}
+	rt_kick(ic->sync_ctrl);
+}
+
+int initctrl_start(struct initctrl *ic, struct rt *rt, struct loop *loop, const char *socket,
+		   char *err, size_t errlen)
+{
+	struct rt_controller sync = { "InitSyncController", sync_in, 1, NULL, 0, sync_reconcile, ic };
+	struct rt_controller status = { "ServiceStatusController", NULL, 0, status_out, 1,
+					status_reconcile, ic };
+	struct initlink_hooks hooks = { on_connected, on_status, NULL, on_set_reply, ic };
+	int r;
+
+	memset(ic, 0, sizeof(*ic));
+	r = rt_register(rt, &sync, &ic->sync_ctrl, err, errlen);
+	if (r == 0)
+		r = rt_register(rt, &status, &ic->status_ctrl, err, errlen);
+	if (r == 0)
+		initlink_start(&ic->link, loop, socket, &hooks);
+	return r;
+}
+
+void initctrl_stop(struct initctrl *ic)
+{
+	initlink_stop(&ic->link);
+	free(ic->acked);
+	free(ic->sent);
+	ic->acked = ic->sent = NULL;
+}

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+/* InitSyncController and ServiceStatusController: machined's side of init's socket. */
+#ifndef BASALT_CTRL_INIT_H
+#define BASALT_CTRL_INIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "machined/initlink.h"
+#include "machined/runtime.h"
+
+#define INITCTRL_MAX 64
+
+struct initctrl_status {
+	char id[64];
+	int state;        /* basalt.init.ServiceState */
+	int pid;
+	uint32_t restarts;
+	int last_exit;
+	char message[256];
+};
+
+struct initctrl {
+	struct initlink link;
+	struct rt_ctrl *sync_ctrl, *status_ctrl;
+	uint8_t *acked;            /* the set init last accepted, packed */
+	size_t ackedlen;
+	uint8_t *sent;             /* the set awaiting init's answer */
+	size_t sentlen;
+	char reply_error[256];     /* init's reason for refusing the last set */
+	struct initctrl_status status[INITCTRL_MAX];
+	size_t nstatus;
+};
+
+int initctrl_start(struct initctrl *ic, struct rt *rt, struct loop *loop, const char *socket,
+		   char *err, size_t errlen);
+void initctrl_stop(struct initctrl *ic);
+
+#endif

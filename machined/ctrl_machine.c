@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: MIT */
+/* MachineStatusController: where the machine is in its life, and what it is waiting for. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/runtime.pb-c.h"
+#include "machined/controllers.h"
+
+static const struct rt_input inputs[] = {
+	{ "runtime", "ConfigStatus", RT_WEAK },
+	{ "runtime", "ServiceSpec", RT_WEAK },
+	{ "runtime", "Service", RT_WEAK },
+};
+static const struct rt_output outputs[] = { { "runtime", "MachineStatus", RT_EXCLUSIVE } };
+
+struct check {
+	struct rt_ctx *ctx;
+	Basalt__Runtime__MachineStatus *ms;
+	size_t specs, running;
+};
+
+__attribute__((format(printf, 2, 3))) static void unmet(Basalt__Runtime__MachineStatus *ms,
+							     const char *fmt, ...)
+{
+	char buf[512], **v = realloc(ms->unmetconditions, (ms->n_unmetconditions + 1) * sizeof(*v));
+	va_list ap;
+
+	if (!v)
+		return;
+	ms->unmetconditions = v;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	v[ms->n_unmetconditions] = strdup(buf);
+	if (v[ms->n_unmetconditions])
+		ms->n_unmetconditions++;
+}
+
+static int check_service(void *arg, const struct res *spec)
+{
+	struct check *c = arg;
+	const struct res *r = rt_get(c->ctx, "runtime", "Service", spec->id);
+	const Basalt__Runtime__Service *s = r ? (const void *)r->spec : NULL;
+
+	c->specs++;
+	if (s && strcmp(s->state, "running") == 0)
+		c->running++;
+	else if (s)
+		unmet(c->ms, "service %s is %s", spec->id, s->state);
+	else
+		unmet(c->ms, "service %s is not reported by init yet", spec->id);
+	return 0;
+}
+
+static int reconcile(struct rt_ctx *ctx, void *arg)
+{
+	struct machine_status *m = arg;
+	const struct res *cr = rt_get(ctx, "runtime", "ConfigStatus", "config");
+	const Basalt__Runtime__ConfigStatus *cs = cr ? (const void *)cr->spec : NULL;
+	Basalt__Runtime__MachineStatus *ms = calloc(1, sizeof(*ms));
+	Basalt__Runtime__MachineReady *ready = calloc(1, sizeof(*ready));
+	struct check c = { ctx, ms, 0, 0 };
+	const char *stage;
+
+	if (!ms || !ready) {
+		free(ms);
+		free(ready);
+		return -ENOMEM;
+	}
+	basalt__runtime__machine_status__init(ms);
+	basalt__runtime__machine_ready__init(ready);
+	ms->ready = ready;
+	rt_list(ctx, "runtime", "ServiceSpec", check_service, &c);
+	ready->config = cs && strcmp(cs->state, "loaded") == 0;
+	ready->services = c.specs > 0 && c.running == c.specs;
+	if (!cs)
+		unmet(ms, "the machine config has not been looked for yet");
+	else if (!ready->config)
+		unmet(ms, "no machine config in force: %s", cs->message);
+	if (m->shutting_down)
+		stage = "shutting-down";
+	else if (!cs)
+		stage = "booting";
+	else if (!ready->config)
+		stage = "maintenance";
+	else
+		stage = ready->services ? "running" : "booting";
+	ms->stage = strdup(stage);
+	return rt_apply(ctx, res_new("runtime", "MachineStatus", "machine", &ms->base));
+}
+
+int machine_status_register(struct machine_status *m, struct rt *rt, char *err, size_t errlen)
+{
+	struct rt_controller def = { "MachineStatusController", inputs, 3, outputs, 1, reconcile, m };
+
+	m->shutting_down = false;
+	return rt_register(rt, &def, &m->ctrl, err, errlen);
+}
+
+void machine_status_shutdown(struct machine_status *m)
+{
+	m->shutting_down = true;
+	rt_kick(m->ctrl);
+}

@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ServiceSpecController: the services machined wants init to run. machined and containerd
+ * always; kubelet on every configured machine and etcd on control planes, once the image
+ * carries them (until then the controller says which are missing).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "api/config.pb-c.h"
+#include "api/runtime.pb-c.h"
+#include "machined/controllers.h"
+
+#define KUBELET_BIN "/usr/bin/kubelet"
+#define ETCD_BIN "/usr/bin/etcd"
+
+static const struct rt_input inputs[] = { { "config", "MachineConfig", RT_WEAK } };
+static const struct rt_output outputs[] = { { "runtime", "ServiceSpec", RT_EXCLUSIVE } };
+
+static char **strv(char *const *src, size_t n)
+{
+	char **v = calloc(n + 1, sizeof(*v));
+
+	for (size_t i = 0; v && i < n; i++)
+		v[i] = strdup(src[i]);
+	return v;
+}
+
+static int apply_spec(struct rt_ctx *ctx, const char *id, char *const *argv, size_t argc,
+		      const char *env)
+{
+	Basalt__Runtime__ServiceSpec *s = malloc(sizeof(*s));
+	char *envv[] = { (char *)env };
+
+	if (!s)
+		return -ENOMEM;
+	basalt__runtime__service_spec__init(s);
+	s->argv = strv(argv, argc);
+	s->n_argv = argc;
+	if (env) {
+		s->env = strv(envv, 1);
+		s->n_env = 1;
+	}
+	s->restart = strdup("always");
+	s->logringbytes = 256u << 10;
+	return rt_apply(ctx, res_new("runtime", "ServiceSpec", id, &s->base));
+}
+
+static bool in_image(const struct service_specs *s, const char *path)
+{
+	char full[512];
+
+	snprintf(full, sizeof(full), "%s%s", s->root, path);
+	return access(full, X_OK) == 0;
+}
+
+static int reconcile(struct rt_ctx *ctx, void *arg)
+{
+	struct service_specs *s = arg;
+	const struct res *cr = rt_get(ctx, "config", "MachineConfig", "v1alpha1");
+	const Basalt__Config__Config *cfg = cr ? (const void *)cr->spec : NULL;
+	char *ctrd[] = { (char *)s->containerd, "--config", (char *)s->containerd_config };
+	char env[160], missing[256] = "";
+	size_t argc = 0;
+	int r;
+
+	while (s->self_argv[argc])
+		argc++;
+	/* machined's own spec repeats what init started it with, so init sees no change. */
+	snprintf(env, sizeof(env), "BASALT_INIT_SOCKET=%s", s->init_socket);
+	r = apply_spec(ctx, "machined", s->self_argv, argc, env);
+	if (r == 0)
+		r = apply_spec(ctx, "containerd", ctrd, 3, NULL);
+	if (r < 0 || !cfg || !cfg->machine)
+		return r;
+	if (!in_image(s, KUBELET_BIN))
+		snprintf(missing, sizeof(missing), "kubelet (%s)", KUBELET_BIN);
+	if (cfg->machine->type && strcmp(cfg->machine->type, "controlplane") == 0 && !in_image(s, ETCD_BIN))
+		snprintf(missing + strlen(missing), sizeof(missing) - strlen(missing), "%setcd (%s)",
+			 missing[0] ? " and " : "", ETCD_BIN);
+	if (missing[0])
+		return rt_fail(ctx, "the machine config (a %s) needs %s, which this image does not carry yet",
+			       cfg->machine->type, missing);
+	return rt_fail(ctx, "kubelet and etcd are in the image, but running them is not implemented yet");
+}
+
+int service_specs_register(struct service_specs *s, struct rt *rt, char *err, size_t errlen)
+{
+	struct rt_controller def = { "ServiceSpecController", inputs, 1, outputs, 1, reconcile, s };
+
+	return rt_register(rt, &def, &s->ctrl, err, errlen);
+}

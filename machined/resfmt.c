@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: MIT */
+#include "machined/resfmt.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libfyaml.h>
+
+#include "api/resource.pb-c.h"
+#include "lib/pbyaml.h"
+
+static void rfc3339(uint64_t ms, char *buf, size_t len)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* The metadata as a message, borrowing r's strings (nothing here is freed but the arrays). */
+static struct fy_node *metadata_node(struct fy_document *fyd, const struct res *r, bool json)
+{
+	Basalt__Resource__Metadata md = BASALT__RESOURCE__METADATA__INIT;
+	Basalt__Resource__Metadata__LabelsEntry *entries = NULL, **ptrs = NULL;
+	char created[32], updated[32];
+	struct fy_node *n;
+
+	md.namespace_ = r->ns;
+	md.type = r->type;
+	md.id = r->id;
+	md.version = r->version;
+	md.phase = r->phase == RES_TEARING_DOWN ? "tearing-down" : "running";
+	md.owner = r->owner;
+	if (r->nlabels) {
+		entries = calloc(r->nlabels, sizeof(*entries));
+		ptrs = calloc(r->nlabels, sizeof(*ptrs));
+		if (!entries || !ptrs) {
+			free(entries);
+			free(ptrs);
+			return NULL;
+		}
+		for (size_t i = 0; i < r->nlabels; i++) {
+			basalt__resource__metadata__labels_entry__init(&entries[i]);
+			entries[i].key = r->labels[i].key;
+			entries[i].value = r->labels[i].value;
+			ptrs[i] = &entries[i];
+		}
+		md.labels = ptrs;
+		md.n_labels = r->nlabels;
+	}
+	md.finalizers = r->finalizers;
+	md.n_finalizers = r->nfinalizers;
+	rfc3339(r->created_ms, created, sizeof(created));
+	rfc3339(r->updated_ms, updated, sizeof(updated));
+	md.created = created;
+	md.updated = updated;
+	n = pbyaml_node(fyd, &md.base, json);
+	free(entries);
+	free(ptrs);
+	return n;
+}
+
+char *resfmt(const struct res *r, bool json)
+{
+	struct fy_document *fyd = fy_document_create(NULL);
+	struct fy_node *root, *md, *spec;
+	char *out = NULL;
+
+	if (!fyd)
+		return NULL;
+	root = fy_node_create_mapping(fyd);
+	md = metadata_node(fyd, r, json);
+	spec = r->spec ? pbyaml_node(fyd, r->spec, json) : fy_node_create_mapping(fyd);
+	if (root && md && spec && fy_document_set_root(fyd, root) == 0 &&
+	    fy_node_mapping_append(root, fy_node_create_scalar(fyd, "metadata", FY_NT), md) == 0 &&
+	    fy_node_mapping_append(root, fy_node_create_scalar(fyd, "spec", FY_NT), spec) == 0)
+		out = pbyaml_emit_node(root, json);
+	fy_document_destroy(fyd);
+	return out;
+}
+
+int resfmt_print(FILE *f, const struct res *r, bool json)
+{
+	char *text = resfmt(r, json);
+
+	if (!text)
+		return -1;
+	if (!json)
+		fputs("---\n", f);
+	fputs(text, f);
+	free(text);
+	return 0;
+}
