@@ -600,6 +600,24 @@ void ctl_service_changed(struct ctl_server *srv, struct svc *s)
 	}
 }
 
+void ctl_notify_shutdown(struct ctl_server *srv, int action)
+{
+	struct ctl_conn *c = srv->conns, *next;
+
+	for (; c; c = next) {
+		Basalt__Init__Response resp = BASALT__INIT__RESPONSE__INIT;
+
+		next = c->next;
+		if (c->mode != CONN_WATCH || c->closing)
+			continue;
+		resp.id = c->stream_id;
+		resp.result_case = BASALT__INIT__RESPONSE__RESULT_SHUTDOWN;
+		resp.shutdown = (Basalt__Init__PowerAction)action;
+		conn_send(c, &resp);
+		conn_flush(c);
+	}
+}
+
 void ctl_service_log(struct ctl_server *srv, struct svc *s)
 {
 	struct ctl_conn *c = srv->conns, *next;

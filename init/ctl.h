@@ -43,6 +43,8 @@ int ctl_listen(struct ctl_server *srv, const char *path, char *err, size_t errle
 int ctl_attach(struct ctl_server *srv, int fd);
 void ctl_fini(struct ctl_server *srv);
 
+/* Tells watchers a shutdown began (action: basalt.init.PowerAction). */
+void ctl_notify_shutdown(struct ctl_server *srv, int action);
 /* Supervisor hooks: push a status event to watchers, new output to followers. */
 void ctl_service_changed(struct ctl_server *srv, struct svc *s);
 void ctl_service_log(struct ctl_server *srv, struct svc *s);

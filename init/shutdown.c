@@ -155,19 +155,22 @@ static void on_timer(void *arg)
 	}
 }
 
-void shutdown_begin(struct shutdown *sd, enum shutdown_action action, const char *why)
+bool shutdown_begin(struct shutdown *sd, enum shutdown_action action, const char *why)
 {
 	if (sd->phase != SD_IDLE) {
 		log_info("%s requested by %s: already shutting down", shutdown_action_name(action),
 			 why);
-		return;
+		return false;
 	}
 	sd->action = action;
 	sd->phase = SD_SERVICES;
 	sd->started_ms = mono_ms();
 	log_info("%s requested by %s: stopping services", shutdown_action_name(action), why);
 	loop_timer_arm(sd->loop, &sd->timer, SHUTDOWN_SERVICES_MS);
+	if (sd->before_stop)
+		sd->before_stop(sd->before_stop_arg, action);
 	supervisor_stop_all(sd->sup);
+	return true;
 }
 
 void shutdown_services_down(struct shutdown *sd)

@@ -37,11 +37,14 @@ struct shutdown {
 	enum shutdown_phase phase;
 	struct loop_timer timer;
 	uint64_t started_ms;
+	/* Called once the sequence starts, before any service stops (tells watchers). */
+	void (*before_stop)(void *arg, enum shutdown_action action);
+	void *before_stop_arg;
 };
 
 void shutdown_init(struct shutdown *sd, struct loop *loop, struct supervisor *sup, bool container);
-/* Starts the sequence; later requests while it runs are logged and ignored. */
-void shutdown_begin(struct shutdown *sd, enum shutdown_action action, const char *why);
+/* Starts the sequence (true); later requests while it runs are logged and ignored (false). */
+bool shutdown_begin(struct shutdown *sd, enum shutdown_action action, const char *why);
 /* Hooks: the supervisor's all_down, and after every reap. */
 void shutdown_services_down(struct shutdown *sd);
 void shutdown_child_reaped(struct shutdown *sd);

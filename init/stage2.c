@@ -113,6 +113,13 @@ static void on_all_down(void *arg)
 	shutdown_services_down(&is->sd);
 }
 
+static void on_shutdown_begins(void *arg, enum shutdown_action action)
+{
+	struct init_state *is = arg;
+
+	ctl_notify_shutdown(&is->ctl, (int)action);
+}
+
 static void on_power_request(void *arg, int action)
 {
 	struct init_state *is = arg;
@@ -193,6 +200,8 @@ static void setup(const struct init_opts *o)
 	}
 	ctl_init(&st.ctl, st.loop, &st.sup, on_power_request, &st);
 	shutdown_init(&st.sd, st.loop, &st.sup, o->container);
+	st.sd.before_stop = on_shutdown_begins;
+	st.sd.before_stop_arg = &st;
 	if (ctl_listen(&st.ctl, o->socket, err, sizeof(err)) < 0)
 		log_warnx("%s; machined will not reach init", err);
 	if (core_spec(o, &core, err, sizeof(err)) < 0 ||

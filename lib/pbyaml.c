@@ -1111,11 +1111,106 @@ struct fy_node *pbyaml_node(struct fy_document *fyd, const ProtobufCMessage *msg
 	return map;
 }
 
+static void json_string(FILE *f, const char *s, size_t n)
+{
+	fputc('"', f);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c == '\n')
+			fputs("\\n", f);
+		else if (c == '\t')
+			fputs("\\t", f);
+		else if (c == '\r')
+			fputs("\\r", f);
+		else if (c < 0x20 || c == 0x7f)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);  /* UTF-8 passes through: JSON text is UTF-8 */
+	}
+	fputc('"', f);
+}
+
+/*
+ * JSON from a tree this file built: a double-quoted scalar is a string, a plain one a
+ * number or boolean as written. (libfyaml's own JSON mode leaks on some escaped strings.)
+ */
+static void json_node(FILE *f, struct fy_node *n, int indent)
+{
+	void *it = NULL;
+	bool first = true;
+	size_t len;
+	const char *s;
+
+	switch (fy_node_get_type(n)) {
+	case FYNT_SCALAR:
+		s = fy_node_get_scalar(n, &len);
+		if (fy_node_get_style(n) == FYNS_PLAIN && len)
+			fwrite(s, 1, len, f);
+		else
+			json_string(f, s ? s : "", s ? len : 0);
+		return;
+	case FYNT_MAPPING: {
+		struct fy_node_pair *p;
+
+		fputc('{', f);
+		while ((p = fy_node_mapping_iterate(n, &it)) != NULL) {
+			s = fy_node_get_scalar(fy_node_pair_key(p), &len);
+			fprintf(f, "%s\n%*s", first ? "" : ",", indent + 2, "");
+			json_string(f, s ? s : "", s ? len : 0);
+			fputs(": ", f);
+			json_node(f, fy_node_pair_value(p), indent + 2);
+			first = false;
+		}
+		if (!first)
+			fprintf(f, "\n%*s", indent, "");
+		fputc('}', f);
+		return;
+	}
+	case FYNT_SEQUENCE: {
+		struct fy_node *c;
+
+		fputc('[', f);
+		while ((c = fy_node_sequence_iterate(n, &it)) != NULL) {
+			fprintf(f, "%s\n%*s", first ? "" : ",", indent + 2, "");
+			json_node(f, c, indent + 2);
+			first = false;
+		}
+		if (!first)
+			fprintf(f, "\n%*s", indent, "");
+		fputc(']', f);
+		return;
+	}
+	}
+}
+
+static char *emit_json(struct fy_node *node)
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+
+	if (!f)
+		return NULL;
+	json_node(f, node, 0);
+	fputc('\n', f);
+	if (fclose(f) != 0) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
 char *pbyaml_emit_node(struct fy_node *node, bool json)
 {
-	enum fy_emitter_cfg_flags flags = json ? FYECF_MODE_JSON_TP | FYECF_INDENT_2
-					       : FYECF_MODE_BLOCK | FYECF_INDENT_2 | FYECF_WIDTH_INF;
-	char *s = fy_emit_node_to_string(node, flags), *t;
+	enum fy_emitter_cfg_flags flags = FYECF_MODE_BLOCK | FYECF_INDENT_2 | FYECF_WIDTH_INF;
+	char *s, *t;
+
+	if (json)
+		return emit_json(node);
+	s = fy_emit_node_to_string(node, flags);
 	size_t n;
 
 	/* Text files end with a newline; the emitter leaves it off. */

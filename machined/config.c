@@ -86,7 +86,9 @@ static void install(struct config_holder *h, Basalt__Config__Config *cfg, const 
 	h->cfg = cfg;
 	checksum(text, len, h->sha256);
 	set_status(h, "loaded", source, message);
-	rt_kick(h->ctrl);
+	/* The one-shot install-config has no controller to tell. */
+	if (h->ctrl)
+		rt_kick(h->ctrl);
 }
 
 void config_boot(struct config_holder *h, const char *url)

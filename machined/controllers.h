@@ -10,11 +10,11 @@
 /* MachineStatusController: runtime/MachineStatus/machine from config and service state. */
 struct machine_status {
 	struct rt_ctrl *ctrl;
-	bool shutting_down;
+	const char *ending;   /* NULL, "rebooting" or "shutting-down" */
 };
 int machine_status_register(struct machine_status *m, struct rt *rt, char *err, size_t errlen);
-/* machined is being stopped: the stage becomes shutting-down. */
-void machine_status_shutdown(struct machine_status *m);
+/* The machine is going down: the stage becomes rebooting (reboot) or shutting-down. */
+void machine_status_ending(struct machine_status *m, bool reboot);
 
 /* ServiceSpecController: runtime/ServiceSpec/<id>, what init should run. */
 struct service_specs {

@@ -206,16 +206,28 @@ static void on_set_reply(void *arg, int error, const char *message)
 	rt_kick(ic->sync_ctrl);
 }
 
+static void on_shutdown(void *arg, int action)
+{
+	struct initctrl *ic = arg;
+
+	if (ic->on_shutdown)
+		ic->on_shutdown(ic->on_shutdown_arg, action);
+}
+
 int initctrl_start(struct initctrl *ic, struct rt *rt, struct loop *loop, const char *socket,
 		   char *err, size_t errlen)
 {
 	struct rt_controller sync = { "InitSyncController", sync_in, 1, NULL, 0, sync_reconcile, ic };
 	struct rt_controller status = { "ServiceStatusController", NULL, 0, status_out, 1,
 					status_reconcile, ic };
-	struct initlink_hooks hooks = { on_connected, on_status, NULL, on_set_reply, ic };
+	struct initlink_hooks hooks = { on_connected, on_status, NULL, on_shutdown, on_set_reply, ic };
+	void (*keep)(void *, int) = ic->on_shutdown;
+	void *keep_arg = ic->on_shutdown_arg;
 	int r;
 
 	memset(ic, 0, sizeof(*ic));
+	ic->on_shutdown = keep;
+	ic->on_shutdown_arg = keep_arg;
 	r = rt_register(rt, &sync, &ic->sync_ctrl, err, errlen);
 	if (r == 0)
 		r = rt_register(rt, &status, &ic->status_ctrl, err, errlen);

@@ -30,6 +30,9 @@ struct initctrl {
 	char reply_error[256];     /* init's reason for refusing the last set */
 	struct initctrl_status status[INITCTRL_MAX];
 	size_t nstatus;
+	/* init began a shutdown (basalt.init.PowerAction); the owner learns it here. */
+	void (*on_shutdown)(void *arg, int action);
+	void *on_shutdown_arg;
 };
 
 int initctrl_start(struct initctrl *ic, struct rt *rt, struct loop *loop, const char *socket,

@@ -80,8 +80,8 @@ static int reconcile(struct rt_ctx *ctx, void *arg)
 		unmet(ms, "the machine config has not been looked for yet");
 	else if (!ready->config)
 		unmet(ms, "no machine config in force: %s", cs->message);
-	if (m->shutting_down)
-		stage = "shutting-down";
+	if (m->ending)
+		stage = m->ending;
 	else if (!cs)
 		stage = "booting";
 	else if (!ready->config)
@@ -96,12 +96,14 @@ int machine_status_register(struct machine_status *m, struct rt *rt, char *err, 
 {
 	struct rt_controller def = { "MachineStatusController", inputs, 3, outputs, 1, reconcile, m };
 
-	m->shutting_down = false;
+	m->ending = NULL;
 	return rt_register(rt, &def, &m->ctrl, err, errlen);
 }
 
-void machine_status_shutdown(struct machine_status *m)
+void machine_status_ending(struct machine_status *m, bool reboot)
 {
-	m->shutting_down = true;
+	/* The first word stands: a SIGTERM after init said "reboot" is the same shutdown. */
+	if (!m->ending)
+		m->ending = reboot ? "rebooting" : "shutting-down";
 	rt_kick(m->ctrl);
 }

@@ -16,6 +16,8 @@ static bool on_event(void *arg, const Basalt__Init__Response *resp)
 		l->hooks.status(l->hooks.arg, resp->event);
 	else if (resp->result_case == BASALT__INIT__RESPONSE__RESULT_BOOTSTRAPPED && l->hooks.bootstrapped)
 		l->hooks.bootstrapped(l->hooks.arg);
+	else if (resp->result_case == BASALT__INIT__RESPONSE__RESULT_SHUTDOWN && l->hooks.shutdown)
+		l->hooks.shutdown(l->hooks.arg, resp->shutdown);
 	return true;
 }
 

@@ -15,6 +15,8 @@ struct initlink_hooks {
 	/* A service's status; bootstrapped once init's initial list is complete. */
 	void (*status)(void *arg, const Basalt__Init__ServiceStatus *st);
 	void (*bootstrapped)(void *arg);
+	/* init began a shutdown: action is a basalt.init.PowerAction. */
+	void (*shutdown)(void *arg, int action);
 	/* The answer to initlink_send_set: error 0, or init's reason. */
 	void (*set_reply)(void *arg, int error, const char *message);
 	void *arg;

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "lib/atomicfile.h"
@@ -304,9 +305,18 @@ static void on_signal(void *arg, const struct signalfd_siginfo *si)
 		return;
 	}
 	log_info("signal %u: stopping", si->ssi_signo);
-	machine_status_shutdown(&m->status);
+	machine_status_ending(&m->status, false);
 	/* One more turn of the loop lets the status reach any watcher. */
 	loop_timer_arm(m->loop, &m->stop, 20);
+}
+
+static void on_init_shutdown(void *arg, int action)
+{
+	struct machined *m = arg;
+
+	log_info("init is %s the machine", action == BASALT__INIT__POWER_ACTION__POWER_REBOOT
+						   ? "rebooting" : "powering off");
+	machine_status_ending(&m->status, action == BASALT__INIT__POWER_ACTION__POWER_REBOOT);
 }
 
 static int cmd_daemon(struct opts *o)
@@ -323,6 +333,8 @@ static int cmd_daemon(struct opts *o)
 		r = register_specs(&m, o->state_dir, err, sizeof(err));
 	if (r == 0)
 		r = hostname_apply_register(m.rt, err, sizeof(err));
+	m.init.on_shutdown = on_init_shutdown;
+	m.init.on_shutdown_arg = &m;
 	if (r == 0)
 		r = initctrl_start(&m.init, m.rt, m.loop, o->socket, err, sizeof(err));
 	if (r < 0)
@@ -332,6 +344,8 @@ static int cmd_daemon(struct opts *o)
 	loop_signal(m.loop, SIGINT, on_signal, &m);
 	loop_signal(m.loop, SIGUSR1, on_signal, &m);
 	log_info("starting (pid %d), state in %s", (int)getpid(), o->state_dir);
+	if (mkdir(o->state_dir, 0700) < 0 && errno != EEXIST)
+		log_warn("create state directory %s (configs cannot be kept)", o->state_dir);
 	memset(&c, 0, sizeof(c));
 	if (cmdline_read("/proc/cmdline", &c, NULL, NULL) < 0)
 		memset(&c, 0, sizeof(c));

@@ -94,6 +94,16 @@ E2E_SUITES ?= vm vm vm vm-kvm vm-cad init init fuzz
 test-e2e: $(BINS) $(TEST_BINS) image $(IMG)/probe.xz
 	@FUZZ_RUNS=$${FUZZ_RUNS:-5000000} tests/run.sh $(OUT) $(E2E_SUITES)
 
-.PHONY: bench
-bench: $(BINS) $(TEST_BINS) image $(IMG)/rootfs-min.sqsh $(IMG)/probe.xz
+# The store and config benchmark, optimised like the shipped code (no sanitizers).
+$(OUT)/bench/storebench: tests/bench/storebench.c machined/store.c machined/res.c machined/selector.c \
+		$(LIB_FULL_SRCS) lib/loop.c $(GEN_API) | $(DEPS_STAMP)
+	$(call msg,HOSTLD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(HOST_CC) -std=c17 -D_GNU_SOURCE -O2 -I. -I$(OUT)/gen -o $@ $^ -lprotobuf-c -lfyaml -lmbedcrypto
+
+.PHONY: bench bench-skeleton bench-machined
+bench: bench-skeleton bench-machined
+bench-skeleton: $(BINS) $(TEST_BINS) image $(IMG)/rootfs-min.sqsh $(IMG)/probe.xz
 	tests/bench/skeleton.sh $(OUT)
+bench-machined: $(BINS) $(TEST_BINS) $(OUT)/bench/storebench $(ROOTFS_STAMP)
+	tests/bench/machined.sh $(OUT)

@@ -36,7 +36,7 @@ ictl() { "$initctl" -s "$sock" "$@"; }
 field() { ictl list | awk -v id="$1" -v c="$2" '$1 == id { print $c }'; }
 state_is() { [[ "$(field "$1" 2)" == "$2" ]]; }
 
-unshare --pid --mount --fork --mount-proc "$out/bin/init" --container --socket "$sock" \
+unshare --pid --mount --uts --fork --mount-proc "$out/bin/init" --container --socket "$sock" \
 	--cgroup-root "$cgroot" -- "$out/bin/machined" --containerd "$containerd" \
 	--containerd-config "$t/containerd.toml" >"$con" 2>&1 &
 ushare=$!

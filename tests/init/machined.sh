@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# machined under init (container mode, own PID/mount/UTS namespaces): resources from no
+# config (maintenance), from a persisted config, after a corrupted save (last good copy),
+# and an invalid config refused whole. Resources are read from machined's SIGUSR1 dump.
+#   machined.sh OUTDIR
+set -uo pipefail
+. "$(dirname "$0")/../lib.sh"
+out=$(realpath "$1")
+initctl=$out/host/bin/initctl
+machined=$out/bin/machined
+t=$(mktemp -d /tmp/basalt-machined.XXXXXX)
+sock=$t/init.sock
+state=$t/state
+cgroot=basalt-mtest-$$
+con=$t/console.log
+at_exit "rm -rf $t"
+at_exit "for d in /sys/fs/cgroup/*/$cgroot; do [ -d \$d ] && rmdir \$d/* \$d 2>/dev/null; done"
+mkdir -p "$state" "$t/ctrd"
+printf '#!/bin/sh\nexec sleep 100000\n' >"$t/fake-containerd"
+chmod +x "$t/fake-containerd"
+
+ictl() { "$initctl" -s "$sock" "$@"; }
+
+# dump: the resources machined holds now, as one YAML stream.
+dumps=0
+dump() {
+	local before
+	before=$(ictl log machined | grep -c 'resources, on request')
+	ictl signal machined USR1 >/dev/null
+	wait_until 5 bash -c "[[ \$('$initctl' -s '$sock' log machined | grep -c 'resources, on request') -gt $before ]]" || return 1
+	ictl log machined | awk -v n=$((before + 1)) '/resources, on request/ { k++; next } k == n'
+}
+
+# resource DUMP TYPE ID: the document for that resource.
+resource() {
+	awk -v type="$2" -v id="$3" '
+		/^---$/ { if (keep) exit; doc = ""; next }
+		{ doc = doc $0 "\n" }
+		/^  type: / { t = $2 } /^  id: / { if (t == type && $2 == id) keep = 1 }
+		END { if (keep) printf "%s", doc }' <<<"$1"
+}
+
+unshare --pid --mount --uts --fork --mount-proc "$out/bin/init" --container --debug --socket "$sock" \
+	--cgroup-root "$cgroot" -- "$machined" --state-dir "$state" --containerd "$t/fake-containerd" \
+	--containerd-config /dev/null >"$con" 2>&1 &
+ushare=$!
+disown $ushare  # it ends by a signal on purpose (a reboot): no job report from bash
+at_exit "kill -9 $ushare 2>/dev/null"
+check "machined and containerd run" wait_line "$con" '\[init\] containerd: running' 10
+
+# --- no config: maintenance ---
+check "machined says it waits for a config" wait_until 5 bash -c "'$initctl' -s '$sock' log machined | grep -q 'waiting in maintenance mode'"
+d=$(dump) || not_ok "resource dump"
+ms=$(resource "$d" MachineStatus machine)
+if grep -q 'stage: maintenance' <<<"$ms" && grep -q 'config: false' <<<"$ms"; then ok "no config: MachineStatus is maintenance"; else not_ok "no config: MachineStatus is maintenance" "$ms"; fi
+if grep -q 'state: absent' <<<"$(resource "$d" ConfigStatus config)"; then ok "ConfigStatus says absent"; else not_ok "ConfigStatus says absent"; fi
+svc=$(resource "$d" Service containerd)
+if grep -q 'state: running' <<<"$svc" && grep -qE 'pid: [0-9]+' <<<"$svc"; then ok "runtime/Service mirrors init (containerd running)"; else not_ok "runtime/Service mirrors init" "$svc"; fi
+if grep -q 'owner: ServiceStatusController' <<<"$svc"; then ok "Service resources are owned by their controller"; else not_ok "Service owner"; fi
+if grep -q 'version: 0.1.0\|version: "0.1.0"' <<<"$(resource "$d" Version version)"; then ok "Version resource"; else not_ok "Version resource" "$(resource "$d" Version version)"; fi
+if grep -q 'healthy: true' <<<"$(resource "$d" ControllerStatus InitSyncController)"; then ok "InitSyncController healthy"; else not_ok "InitSyncController healthy" "$(resource "$d" ControllerStatus InitSyncController)"; fi
+[[ -z "$(resource "$d" MachineConfig v1alpha1)" ]] && ok "no MachineConfig resource" || not_ok "no MachineConfig resource"
+
+# --- a config is installed, then machined restarts with it ---
+cat >"$t/config.yaml" <<YAML
+version: v1alpha1
+machine:
+  type: worker
+  network:
+    hostname: basalt-test-node.example.net
+cluster:
+  name: demo
+  controlPlane:
+    endpoint: https://10.0.0.100:6443
+YAML
+check "install-config persists a valid config" "$machined" install-config "$t/config.yaml" --state-dir "$state"
+ictl restart machined >/dev/null
+check "restarted machined loads the persisted config" wait_until 10 bash -c "'$initctl' -s '$sock' log machined | grep -q 'machine config loaded from $state'"
+d=$(dump) || not_ok "resource dump"
+mc=$(resource "$d" MachineConfig v1alpha1)
+if grep -q 'hostname: basalt-test-node.example.net' <<<"$mc"; then ok "MachineConfig resource holds the config"; else not_ok "MachineConfig resource" "$mc"; fi
+hs=$(resource "$d" HostnameStatus hostname)
+if grep -q 'hostname: basalt-test-node' <<<"$hs" && grep -q 'domainname: example.net' <<<"$hs"; then
+	ok "hostname applied from the config (HostnameStatus)"
+else
+	not_ok "hostname applied from the config" "$hs"
+fi
+[[ "$(hostname)" != basalt-test-node ]] && ok "the host's own hostname is untouched" || not_ok "host hostname changed"
+ms=$(resource "$d" MachineStatus machine)
+if grep -q 'config: true' <<<"$ms"; then ok "MachineStatus: config ready"; else not_ok "MachineStatus: config ready" "$ms"; fi
+ssc=$(resource "$d" ControllerStatus ServiceSpecController)
+if grep -q 'needs kubelet (/usr/bin/kubelet), which this image does not carry yet' <<<"$ssc" && grep -q 'healthy: false' <<<"$ssc"; then
+	ok "a missing part is an error visible as a resource"
+else
+	not_ok "missing kubelet reported in ControllerStatus" "$ssc"
+fi
+
+# --- a torn save: the last good copy is used ---
+sed 's/example.net/second.example/' "$t/config.yaml" >"$t/config2.yaml"
+check "a second config is installed" "$machined" install-config "$t/config2.yaml" --state-dir "$state"
+size=$(stat -c %s "$state/config.yaml")
+truncate -s $((size - 20)) "$state/config.yaml"
+ictl restart machined >/dev/null
+check "a torn config is detected and the last good copy used" wait_until 10 bash -c "'$initctl' -s '$sock' log machined | grep -q 'torn write?); using the last good copy config.yaml.prev'"
+d=$(dump) || not_ok "resource dump"
+if grep -q 'hostname: basalt-test-node.example.net' <<<"$(resource "$d" MachineConfig v1alpha1)"; then ok "the previous config is in force"; else not_ok "previous config in force"; fi
+if grep -q 'using the last good copy' <<<"$(resource "$d" ConfigStatus config)"; then ok "ConfigStatus tells of the fallback"; else not_ok "ConfigStatus tells of the fallback"; fi
+
+# --- an invalid config is refused and nothing changes ---
+cp "$state/config.yaml.prev" "$t/prev.before"
+printf 'version: v1alpha1\nmachine:\n  type: master\ncluster:\n  name: demo\n' >"$t/bad.yaml"
+if "$machined" install-config "$t/bad.yaml" --state-dir "$state" 2>"$t/bad.err"; then
+	not_ok "invalid config refused"
+else
+	if grep -q 'bad.yaml:3:9: /machine/type: "master" is not one of controlplane, worker' "$t/bad.err" &&
+		grep -q 'bad.yaml:5:3: /cluster/controlPlane: required: controlPlane.endpoint' "$t/bad.err"; then
+		ok "invalid config refused with every error at its line:col"
+	else
+		not_ok "invalid config errors" "$(cat "$t/bad.err")"
+	fi
+fi
+cmp -s "$t/prev.before" "$state/config.yaml.prev" && ok "persisted state unchanged by the refused config" || not_ok "persisted state changed"
+
+# --- a reboot through init reaches machined before it is stopped ---
+ictl power reboot >/dev/null
+check "machined hears of the reboot before it is stopped" wait_line "$con" 'machined: \[machined\] init is rebooting the machine' 10
+# machined's own output is one ordered stream: the notice must come before its SIGTERM.
+m=$(grep -n 'machined: \[machined\] init is rebooting the machine' "$con" | head -1 | cut -d: -f1)
+s=$(grep -n 'machined: \[machined\] signal 15: stopping' "$con" | tail -1 | cut -d: -f1)
+if [[ -n "$m" && -n "$s" ]] && ((m < s)); then ok "machined learns of the reboot before it is told to stop"; else not_ok "reboot notice order" "notice line $m, SIGTERM line $s"; fi
+check "init's namespace ends with the reboot" timeout 20 tail --pid="$ushare" -f /dev/null
+finish
