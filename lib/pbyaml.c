@@ -1012,8 +1012,8 @@ static struct fy_node *value_node(struct fy_document *fyd, const ProtobufCFieldD
 		break;
 	case PROTOBUF_C_TYPE_UINT32:
 	case PROTOBUF_C_TYPE_FIXED32:
-		/* File modes read best in octal, as people write them. */
-		if (strcmp(f->name, "permissions") == 0)
+		/* File modes read best in octal, as people write them (JSON has no octal). */
+		if (!json && strcmp(f->name, "permissions") == 0)
 			snprintf(buf, sizeof(buf), "0o%" PRIo32, *(const uint32_t *)slot);
 		else
 			snprintf(buf, sizeof(buf), "%" PRIu32, *(const uint32_t *)slot);

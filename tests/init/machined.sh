@@ -122,6 +122,15 @@ else
 fi
 cmp -s "$t/prev.before" "$state/config.yaml.prev" && ok "persisted state unchanged by the refused config" || not_ok "persisted state changed"
 
+# --- render: every valid config's resources, as JSON a strict parser accepts ---
+for f in tests/data/config/valid/*; do
+	if n=$("$machined" render "$f" -o json 2>/dev/null | jq -s 'length' 2>"$t/jq.err") && ((n >= 10)); then
+		ok "render $(basename "$f") -o json: $n resources, valid JSON"
+	else
+		not_ok "render $(basename "$f") -o json is valid JSON" "$(cat "$t/jq.err")"
+	fi
+done
+
 # --- a reboot through init reaches machined before it is stopped ---
 ictl power reboot >/dev/null
 check "machined hears of the reboot before it is stopped" wait_line "$con" 'machined: \[machined\] init is rebooting the machine' 10
