@@ -20,41 +20,23 @@ struct val {
 	struct diag *d;
 	const char *file;
 	const struct srcmap *sm;
-	char path[512];
-	size_t len;
+	struct jptr p;
 	int errors;
 };
 
 static size_t vpush(struct val *v, const char *seg)
 {
-	size_t old = v->len;
-	int n = snprintf(v->path + v->len, sizeof(v->path) - v->len, "/");
-
-	v->len += (size_t)n;
-	for (; *seg && v->len + 3 < sizeof(v->path); seg++) {
-		if (*seg == '~' || *seg == '/') {
-			v->path[v->len++] = '~';
-			v->path[v->len++] = *seg == '~' ? '0' : '1';
-		} else {
-			v->path[v->len++] = *seg;
-		}
-	}
-	v->path[v->len] = '\0';
-	return old;
+	return jptr_push(&v->p, seg);
 }
 
 static size_t vpushi(struct val *v, size_t i)
 {
-	char n[24];
-
-	snprintf(n, sizeof(n), "%zu", i);
-	return vpush(v, n);
+	return jptr_push_index(&v->p, i);
 }
 
 static void vpop(struct val *v, size_t old)
 {
-	v->len = old;
-	v->path[old] = '\0';
+	jptr_pop(&v->p, old);
 }
 
 __attribute__((format(printf, 3, 4))) static void verr(struct val *v, const char *field,
@@ -62,15 +44,15 @@ __attribute__((format(printf, 3, 4))) static void verr(struct val *v, const char
 {
 	const char *file = v->file;
 	int line = 0, col = 0;
-	size_t old = field ? vpush(v, field) : v->len;
+	size_t old = field ? vpush(v, field) : v->p.len;
 	char msg[384];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	srcmap_find(v->sm, v->path, &file, &line, &col);
-	diag_add(v->d, file, line, col, v->path, "%s", msg);
+	srcmap_find(v->sm, v->p.buf, &file, &line, &col);
+	diag_add(v->d, file, line, col, v->p.buf, "%s", msg);
 	v->errors++;
 	vpop(v, old);
 }
@@ -111,7 +93,7 @@ static void need(struct val *v, const char *field, const void *present, const ch
 	if (present)
 		return;
 	old = vpush(v, field);
-	if (!diag_covers(v->d, v->path))
+	if (!diag_covers(v->d, v->p.buf))
 		verr(v, NULL, "required: %s", what);
 	vpop(v, old);
 }
@@ -434,7 +416,7 @@ static void check_interface_set(struct val *v, size_t n, Basalt__Config__Interfa
 		for (size_t j = 0; a->interface && j < i; j++) {
 			if (itfs[j]->interface && strcmp(itfs[j]->interface, a->interface) == 0) {
 				size_t old = vpushi(v, j), o2 = vpush(v, "interface");
-				int first = line_of(v, v->path);
+				int first = line_of(v, v->p.buf);
 
 				vpop(v, o2);
 				vpop(v, old);

@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PATH_MAX_LEN 512
 
 /* --- source map: an open-addressing hash from JSON pointer to position --- */
 
@@ -110,7 +109,7 @@ void srcmap_put(struct srcmap *sm, const char *path, const char *file, int line,
 bool srcmap_find(const struct srcmap *sm, const char *path, const char **file, int *line,
 		 int *col)
 {
-	char buf[PATH_MAX_LEN];
+	char buf[sizeof(((struct jptr *)0)->buf)];
 
 	if (!sm)
 		return false;
@@ -445,13 +444,7 @@ out:
 
 /* --- decoding --- */
 
-struct path {
-	char buf[PATH_MAX_LEN];
-	size_t len;
-};
-
-/* Appends a JSON pointer segment (escaping ~ and /); returns the previous length. */
-static size_t path_push(struct path *p, const char *seg)
+size_t jptr_push(struct jptr *p, const char *seg)
 {
 	size_t old = p->len;
 
@@ -469,15 +462,15 @@ static size_t path_push(struct path *p, const char *seg)
 	return old;
 }
 
-static size_t path_push_index(struct path *p, size_t i)
+size_t jptr_push_index(struct jptr *p, size_t i)
 {
 	char num[24];
 
 	snprintf(num, sizeof(num), "%zu", i);
-	return path_push(p, num);
+	return jptr_push(p, num);
 }
 
-static void path_pop(struct path *p, size_t old)
+void jptr_pop(struct jptr *p, size_t old)
 {
 	p->len = old;
 	p->buf[old] = '\0';
@@ -485,7 +478,7 @@ static void path_pop(struct path *p, size_t old)
 
 struct dec {
 	struct pbyaml_ctx *c;
-	struct path path;
+	struct jptr path;
 	int errors;
 };
 
@@ -759,7 +752,7 @@ static int decode_map(struct dec *d, struct fy_node *n, const ProtobufCFieldDesc
 		}
 		key = scalar(k, &klen);
 		keycopy = strndup(key, klen);
-		old = path_push(&d->path, keycopy ? keycopy : "?");
+		old = jptr_push(&d->path, keycopy ? keycopy : "?");
 		record(d, v ? v : k);
 		entry = new_message(ed);
 		slot = repeated_add(msg, f);
@@ -784,7 +777,7 @@ static int decode_map(struct dec *d, struct fy_node *n, const ProtobufCFieldDesc
 			protobuf_c_message_free_unpacked(entry, NULL);
 			(*(size_t *)((char *)msg + f->quantifier_offset))--;
 		}
-		path_pop(&d->path, old);
+		jptr_pop(&d->path, old);
 	}
 	return 0;
 }
@@ -803,14 +796,14 @@ static int decode_repeated(struct dec *d, struct fy_node *n, const ProtobufCFiel
 		return 1;
 	}
 	while ((item = fy_node_sequence_iterate(n, &it)) != NULL) {
-		size_t old = path_push_index(&d->path, i++);
+		size_t old = jptr_push_index(&d->path, i++);
 		void *slot;
 		int r;
 
 		record(d, item);
 		if (pbyaml_is_null(item)) {
 			dec_error(d, item, "empty list item");
-			path_pop(&d->path, old);
+			jptr_pop(&d->path, old);
 			continue;
 		}
 		slot = repeated_add(msg, f);
@@ -823,7 +816,7 @@ static int decode_repeated(struct dec *d, struct fy_node *n, const ProtobufCFiel
 		 * list for the validator to trip on. A message keeps the fields that did decode. */
 		if (r > 0 && f->type != PROTOBUF_C_TYPE_MESSAGE)
 			(*(size_t *)((char *)msg + f->quantifier_offset))--;
-		path_pop(&d->path, old);
+		jptr_pop(&d->path, old);
 	}
 	return 0;
 }
@@ -868,7 +861,7 @@ static int decode_message(struct dec *d, struct fy_node *n, const ProtobufCMessa
 		}
 		key = scalar(k, &klen);
 		snprintf(name, sizeof(name), "%.*s", (int)klen, key);
-		old = path_push(&d->path, name);
+		old = jptr_push(&d->path, name);
 		f = protobuf_c_message_descriptor_get_field_by_name(desc, name);
 		if (!f) {
 			unknown_field(d, k, name, desc);
@@ -887,7 +880,7 @@ static int decode_message(struct dec *d, struct fy_node *n, const ProtobufCMessa
 		} else {
 			record(d, k);
 		}
-		path_pop(&d->path, old);
+		jptr_pop(&d->path, old);
 	}
 	return 0;
 }

@@ -19,6 +19,17 @@
 #define PBYAML_MAX_DOC (1u << 20)  /* documents larger than this are refused */
 #define PBYAML_MAX_DEPTH 64         /* nesting deeper than this is refused */
 
+/* A JSON pointer (RFC 6901) built segment by segment, ~ and / escaped as ~0 and ~1. */
+struct jptr {
+	char buf[512];
+	size_t len;
+};
+
+/* Each push returns the previous length, for jptr_pop to go back to. */
+size_t jptr_push(struct jptr *p, const char *seg);
+size_t jptr_push_index(struct jptr *p, size_t i);
+void jptr_pop(struct jptr *p, size_t old);
+
 /* Where the value at a JSON pointer came from. */
 struct srcmap;
 

@@ -57,5 +57,23 @@ wait_until() {
 	done
 }
 
+# containerd_config DIR: writes DIR/containerd.toml for a containerd whose root, state and
+# socket (DIR/containerd.sock) all live in DIR, and prints its path.
+containerd_config() {
+	local dir=$1
+	mkdir -p "$dir"
+	cat >"$dir/containerd.toml" <<TOML
+version = 2
+root = "$dir/root"
+state = "$dir/state"
+disabled_plugins = ["io.containerd.grpc.v1.cri"]
+[grpc]
+  address = "$dir/containerd.sock"
+[plugins."io.containerd.internal.v1.opt"]
+  path = "$dir/opt"
+TOML
+	echo "$dir/containerd.toml"
+}
+
 # Ends with a status telling the runner whether anything failed.
 finish() { exit $((T_FAILS > 0)); }

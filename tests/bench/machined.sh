@@ -17,21 +17,12 @@ v() { awk -v k="$1" '$1 == k { print $2 }' "$t/store"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 
 # machined idle with the full config, containerd idle beside it.
-mkdir -p "$t/state" "$t/ctrd"
+mkdir -p "$t/state"
 "$out/bin/machined" install-config tests/data/config/valid/full.yaml --state-dir "$t/state" >/dev/null
-cat >"$t/ctrd.toml" <<TOML
-version = 2
-root = "$t/ctrd/root"
-state = "$t/ctrd/state"
-disabled_plugins = ["io.containerd.grpc.v1.cri"]
-[grpc]
-  address = "$t/ctrd/containerd.sock"
-[plugins."io.containerd.internal.v1.opt"]
-  path = "$t/ctrd/opt"
-TOML
+ctrd_cfg=$(containerd_config "$t/ctrd")
 unshare --pid --mount --uts --fork --mount-proc "$out/bin/init" --container --socket "$t/init.sock" \
 	--cgroup-root "$cg" -- "$out/bin/machined" --state-dir "$t/state" \
-	--containerd "$out/pkg/containerd/usr/bin/containerd" --containerd-config "$t/ctrd.toml" >"$t/con" 2>&1 &
+	--containerd "$out/pkg/containerd/usr/bin/containerd" --containerd-config "$ctrd_cfg" >"$t/con" 2>&1 &
 ushare=$!
 at_exit "kill -9 $ushare 2>/dev/null; wait $ushare 2>/dev/null"
 wait_line "$t/con" 'all services up' 20 >/dev/null

@@ -19,17 +19,7 @@ con=$t/console.log
 at_exit "rm -rf $t"
 at_exit "for d in /sys/fs/cgroup/*/$cgroot; do [ -d \$d ] && rmdir \$d/* \$d 2>/dev/null; done"
 
-mkdir -p "$t/ctrd"
-cat >"$t/containerd.toml" <<TOML
-version = 2
-root = "$t/ctrd/root"
-state = "$t/ctrd/state"
-disabled_plugins = ["io.containerd.grpc.v1.cri"]
-[grpc]
-  address = "$t/ctrd/containerd.sock"
-[plugins."io.containerd.internal.v1.opt"]
-  path = "$t/ctrd/opt"
-TOML
+ctrd_cfg=$(containerd_config "$t/ctrd")
 
 ictl() { "$initctl" -s "$sock" "$@"; }
 # field ID COLUMN: a column of `initctl list` for one service (2 state, 3 pid, 4 restarts, 5 exit)
@@ -38,7 +28,7 @@ state_is() { [[ "$(field "$1" 2)" == "$2" ]]; }
 
 unshare --pid --mount --uts --fork --mount-proc "$out/bin/init" --container --socket "$sock" \
 	--cgroup-root "$cgroot" -- "$out/bin/machined" --containerd "$containerd" \
-	--containerd-config "$t/containerd.toml" >"$con" 2>&1 &
+	--containerd-config "$ctrd_cfg" >"$con" 2>&1 &
 ushare=$!
 at_exit "kill -9 $ushare 2>/dev/null; wait $ushare 2>/dev/null"
 
@@ -71,8 +61,8 @@ check "restarted machined re-sent its set" wait_until 5 bash -c "[[ \$('$initctl
 if grep -q 'machined: killed by signal 9, restarting in 0 ms' "$con"; then ok "first restart is immediate"; else not_ok "first restart is immediate" "$(grep machined: "$con" | tail -3)"; fi
 
 # A crash-looping service backs off as specified: 0, 100, 200, 400, 400 ms.
-machined_svc="machined -- $out/bin/machined --containerd $containerd --containerd-config $t/containerd.toml"
-ctrd_svc="containerd ring=262144 -- $containerd --config $t/containerd.toml"
+machined_svc="machined -- $out/bin/machined --containerd $containerd --containerd-config $ctrd_cfg"
+ctrd_svc="containerd ring=262144 -- $containerd --config $ctrd_cfg"
 ictl set --svc "$machined_svc" --svc "$ctrd_svc" --svc "crash backoff=100:400 -- $helper crash $t/crash" >/dev/null
 check "crash-looping service restarted 5 times" wait_until 10 bash -c "[[ \$(grep -c ^start $t/crash 2>/dev/null) -ge 6 ]]"
 gaps=$(awk '/^exit/ { e = $2 } /^start/ && e { printf "%d ", ($2 - e) / 1000000 }' "$t/crash")
