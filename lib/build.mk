@@ -5,6 +5,7 @@ LIB_CORE_SRCS := lib/log.c lib/loop.c lib/buf.c lib/frame.c lib/ring.c lib/backo
 	lib/cmdline.c lib/spawn.c
 LIB_COMPAT_SRCS := lib/compat/fortify.c
 # lib full: for machined and osctl (TLS, YAML, the machine config).
-LIB_FULL_SRCS := lib/diag.c lib/pbyaml.c lib/jsonpatch.c lib/mconfig.c lib/parse.c lib/atomicfile.c
+LIB_FULL_SRCS := lib/diag.c lib/pbyaml.c lib/jsonpatch.c lib/mconfig.c lib/parse.c lib/atomicfile.c \
+	lib/rng.c lib/pki.c lib/tls.c
 # These see the full header set; lib's core (and so init) never does.
 $(call musl_objs,$(LIB_FULL_SRCS)): SYSROOT := $(SYSROOT_FULL)

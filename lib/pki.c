@@ -1,0 +1,400 @@
+/* SPDX-License-Identifier: MIT */
+#include "lib/pki.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <mbedtls/asn1write.h>
+#include <mbedtls/base64.h>
+#include <mbedtls/ctr_drbg.h>
+#include <mbedtls/ecp.h>
+#include <mbedtls/entropy.h>
+#include <mbedtls/error.h>
+#include <mbedtls/oid.h>
+#include <mbedtls/platform_util.h>
+#include <mbedtls/sha256.h>
+#include <mbedtls/x509_crt.h>
+
+#include "lib/rng.h"
+
+void pki_free_secret(char *s)
+{
+	if (!s)
+		return;
+	mbedtls_platform_zeroize(s, strlen(s));
+	free(s);
+}
+
+static void mbed_err(char *err, size_t errlen, const char *what, int r)
+{
+	char buf[128];
+
+	mbedtls_strerror(r, buf, sizeof(buf));
+	snprintf(err, errlen, "%s: %s", what, buf);
+}
+
+int pki_gen_key(char **pem, char *err, size_t errlen)
+{
+	mbedtls_pk_context pk;
+	unsigned char *buf = NULL;
+	int r;
+
+	mbedtls_pk_init(&pk);
+	r = mbedtls_pk_setup(&pk, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY));
+	if (r == 0)
+		r = mbedtls_ecp_gen_key(MBEDTLS_ECP_DP_SECP256R1, mbedtls_pk_ec(pk), rng_random, rng_ctx());
+	if (r != 0) {
+		mbed_err(err, errlen, "generate key", r);
+		goto out;
+	}
+	buf = calloc(1, PKI_PEM_MAX);
+	if (!buf || (r = mbedtls_pk_write_key_pem(&pk, buf, PKI_PEM_MAX)) != 0) {
+		mbed_err(err, errlen, "write key", buf ? r : MBEDTLS_ERR_PK_ALLOC_FAILED);
+		r = -1;
+		goto out;
+	}
+	*pem = (char *)buf;
+	buf = NULL;
+out:
+	mbedtls_pk_free(&pk);
+	if (buf) {
+		mbedtls_platform_zeroize(buf, PKI_PEM_MAX);
+		free(buf);
+	}
+	return r == 0 ? 0 : -EINVAL;
+}
+
+/* --- DER pieces mbedTLS 2.28 cannot write: subjectAltName, extendedKeyUsage --- */
+
+/* Writes the GeneralNames of sans backwards into [start, *p) as mbedtls_asn1 does. */
+static int write_sans(unsigned char **p, unsigned char *start, const char *const *sans, size_t n)
+{
+	size_t len = 0;
+	int r;
+
+	for (size_t i = n; i-- > 0;) {
+		unsigned char ip[16];
+		size_t l;
+
+		if (inet_pton(AF_INET, sans[i], ip) == 1)
+			l = 4;
+		else if (inet_pton(AF_INET6, sans[i], ip) == 1)
+			l = 16;
+		else
+			l = 0;
+		if (l) {
+			/* iPAddress [7] OCTET STRING (implicit) */
+			if ((r = mbedtls_asn1_write_raw_buffer(p, start, ip, l)) < 0)
+				return r;
+			len += (size_t)r;
+			if ((r = mbedtls_asn1_write_len(p, start, l)) < 0)
+				return r;
+			len += (size_t)r;
+			if ((r = mbedtls_asn1_write_tag(p, start, MBEDTLS_ASN1_CONTEXT_SPECIFIC | 7)) < 0)
+				return r;
+			len += (size_t)r;
+		} else {
+			/* dNSName [2] IA5String (implicit) */
+			l = strlen(sans[i]);
+			if ((r = mbedtls_asn1_write_raw_buffer(p, start, (const unsigned char *)sans[i], l)) < 0)
+				return r;
+			len += (size_t)r;
+			if ((r = mbedtls_asn1_write_len(p, start, l)) < 0)
+				return r;
+			len += (size_t)r;
+			if ((r = mbedtls_asn1_write_tag(p, start, MBEDTLS_ASN1_CONTEXT_SPECIFIC | 2)) < 0)
+				return r;
+			len += (size_t)r;
+		}
+	}
+	if ((r = mbedtls_asn1_write_len(p, start, len)) < 0)
+		return r;
+	len += (size_t)r;
+	if ((r = mbedtls_asn1_write_tag(p, start, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE)) < 0)
+		return r;
+	return (int)(len + (size_t)r);
+}
+
+static int write_eku(unsigned char **p, unsigned char *start, bool server, bool client)
+{
+	size_t len = 0;
+	int r;
+
+	if (client) {
+		if ((r = mbedtls_asn1_write_oid(p, start, MBEDTLS_OID_CLIENT_AUTH,
+						MBEDTLS_OID_SIZE(MBEDTLS_OID_CLIENT_AUTH))) < 0)
+			return r;
+		len += (size_t)r;
+	}
+	if (server) {
+		if ((r = mbedtls_asn1_write_oid(p, start, MBEDTLS_OID_SERVER_AUTH,
+						MBEDTLS_OID_SIZE(MBEDTLS_OID_SERVER_AUTH))) < 0)
+			return r;
+		len += (size_t)r;
+	}
+	if ((r = mbedtls_asn1_write_len(p, start, len)) < 0)
+		return r;
+	len += (size_t)r;
+	if ((r = mbedtls_asn1_write_tag(p, start, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE)) < 0)
+		return r;
+	return (int)(len + (size_t)r);
+}
+
+static void asn1_time(time_t t, char out[15])
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, 15, "%Y%m%d%H%M%S", &tm);
+}
+
+/* "CN=...,O=...": values may not hold ',' or '=' (rejected rather than escaped). */
+static int subject_name(const struct pki_subject *s, char *out, size_t len)
+{
+	size_t n = 0;
+
+	if (strpbrk(s->cn, ",=\\"))
+		return -EINVAL;
+	n += (size_t)snprintf(out + n, len - n, "CN=%s", s->cn);
+	for (size_t i = 0; i < s->norg && n < len; i++) {
+		if (strpbrk(s->org[i], ",=\\"))
+			return -EINVAL;
+		n += (size_t)snprintf(out + n, len - n, ",O=%s", s->org[i]);
+	}
+	return n < len ? 0 : -ENAMETOOLONG;
+}
+
+static int add_extensions(mbedtls_x509write_cert *w, const struct pki_subject *s)
+{
+	unsigned char buf[2048], *p = buf + sizeof(buf);
+	unsigned usage = MBEDTLS_X509_KU_DIGITAL_SIGNATURE;
+	int r;
+
+	if (s->ca)
+		usage |= MBEDTLS_X509_KU_KEY_CERT_SIGN | MBEDTLS_X509_KU_CRL_SIGN;
+	if ((r = mbedtls_x509write_crt_set_basic_constraints(w, s->ca, -1)) != 0 ||
+	    (r = mbedtls_x509write_crt_set_key_usage(w, usage)) != 0 ||
+	    (r = mbedtls_x509write_crt_set_subject_key_identifier(w)) != 0 ||
+	    (r = mbedtls_x509write_crt_set_authority_key_identifier(w)) != 0)
+		return r;
+	if (!s->ca) {
+		r = write_eku(&p, buf, s->server || s->both, !s->server || s->both);
+		if (r < 0)
+			return r;
+		r = mbedtls_x509write_crt_set_extension(w, MBEDTLS_OID_EXTENDED_KEY_USAGE,
+							MBEDTLS_OID_SIZE(MBEDTLS_OID_EXTENDED_KEY_USAGE), 0, p,
+							(size_t)(buf + sizeof(buf) - p));
+		if (r != 0)
+			return r;
+	}
+	if (s->nsans) {
+		p = buf + sizeof(buf);
+		r = write_sans(&p, buf, s->sans, s->nsans);
+		if (r < 0)
+			return r;
+		r = mbedtls_x509write_crt_set_extension(w, MBEDTLS_OID_SUBJECT_ALT_NAME,
+							MBEDTLS_OID_SIZE(MBEDTLS_OID_SUBJECT_ALT_NAME), 0, p,
+							(size_t)r);
+	}
+	return r;
+}
+
+int pki_issue(const struct pki_subject *s, const char *key_pem, const char *issuer_crt_pem,
+	      const char *issuer_key_pem, char **crt_pem, char *err, size_t errlen)
+{
+	mbedtls_pk_context key, ikey;
+	mbedtls_x509_crt issuer;
+	mbedtls_x509write_cert w;
+	mbedtls_mpi serial;
+	char name[512], iname[512], from[15], to[15];
+	unsigned char serial_bytes[16], *out = NULL;
+	time_t now = time(NULL) + s->not_before_offset_s;
+	int r;
+
+	mbedtls_pk_init(&key);
+	mbedtls_pk_init(&ikey);
+	mbedtls_x509_crt_init(&issuer);
+	mbedtls_x509write_crt_init(&w);
+	mbedtls_mpi_init(&serial);
+	if (subject_name(s, name, sizeof(name)) < 0) {
+		snprintf(err, errlen, "issue %s: names may not contain ',', '=' or '\\\\'", s->cn);
+		r = -EINVAL;
+		goto out;
+	}
+	r = mbedtls_pk_parse_key(&key, (const unsigned char *)key_pem, strlen(key_pem) + 1, NULL, 0);
+	if (r != 0) {
+		mbed_err(err, errlen, "parse key", r);
+		goto out;
+	}
+	if (issuer_crt_pem) {
+		r = mbedtls_x509_crt_parse(&issuer, (const unsigned char *)issuer_crt_pem,
+					   strlen(issuer_crt_pem) + 1);
+		if (r == 0)
+			r = mbedtls_pk_parse_key(&ikey, (const unsigned char *)issuer_key_pem,
+						 strlen(issuer_key_pem) + 1, NULL, 0);
+		if (r != 0) {
+			mbed_err(err, errlen, "parse issuer", r);
+			goto out;
+		}
+		mbedtls_x509_dn_gets(iname, sizeof(iname), &issuer.subject);
+	}
+	rng_random(rng_ctx(), serial_bytes, sizeof(serial_bytes));
+	serial_bytes[0] &= 0x7f;  /* a positive INTEGER */
+	asn1_time(now - 60, from);
+	asn1_time(now + (time_t)s->days * 86400, to);
+	mbedtls_x509write_crt_set_version(&w, MBEDTLS_X509_CRT_VERSION_3);
+	mbedtls_x509write_crt_set_md_alg(&w, MBEDTLS_MD_SHA256);
+	mbedtls_x509write_crt_set_subject_key(&w, &key);
+	mbedtls_x509write_crt_set_issuer_key(&w, issuer_crt_pem ? &ikey : &key);
+	if ((r = mbedtls_mpi_read_binary(&serial, serial_bytes, sizeof(serial_bytes))) != 0 ||
+	    (r = mbedtls_x509write_crt_set_serial(&w, &serial)) != 0 ||
+	    (r = mbedtls_x509write_crt_set_subject_name(&w, name)) != 0 ||
+	    (r = mbedtls_x509write_crt_set_issuer_name(&w, issuer_crt_pem ? iname : name)) != 0 ||
+	    (r = mbedtls_x509write_crt_set_validity(&w, from, to)) != 0 ||
+	    (r = add_extensions(&w, s)) != 0) {
+		mbed_err(err, errlen, "build certificate", r);
+		goto out;
+	}
+	out = calloc(1, PKI_PEM_MAX);
+	if (!out) {
+		r = MBEDTLS_ERR_X509_ALLOC_FAILED;
+		mbed_err(err, errlen, "write certificate", r);
+		goto out;
+	}
+	r = mbedtls_x509write_crt_pem(&w, out, PKI_PEM_MAX, rng_random, rng_ctx());
+	if (r != 0) {
+		mbed_err(err, errlen, "write certificate", r);
+		goto out;
+	}
+	*crt_pem = (char *)out;
+	out = NULL;
+out:
+	free(out);
+	mbedtls_mpi_free(&serial);
+	mbedtls_x509write_crt_free(&w);
+	mbedtls_x509_crt_free(&issuer);
+	mbedtls_pk_free(&ikey);
+	mbedtls_pk_free(&key);
+	return r == 0 ? 0 : -EINVAL;
+}
+
+int pki_fingerprint_der(const unsigned char *der, size_t len, char out[65])
+{
+	unsigned char sum[32];
+
+	if (mbedtls_sha256_ret(der, len, sum, 0) != 0)
+		return -EIO;
+	for (int i = 0; i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", sum[i]);
+	return 0;
+}
+
+int pki_fingerprint(const char *crt_pem, char out[65], char *err, size_t errlen)
+{
+	mbedtls_x509_crt crt;
+	int r;
+
+	mbedtls_x509_crt_init(&crt);
+	r = mbedtls_x509_crt_parse(&crt, (const unsigned char *)crt_pem, strlen(crt_pem) + 1);
+	if (r != 0)
+		mbed_err(err, errlen, "parse certificate", r);
+	else
+		r = pki_fingerprint_der(crt.raw.p, crt.raw.len, out);
+	mbedtls_x509_crt_free(&crt);
+	return r == 0 ? 0 : -EINVAL;
+}
+
+static const char *const role_names[] = { [ROLE_NONE] = "", [ROLE_READER] = PKI_ROLE_READER,
+					  [ROLE_OPERATOR] = PKI_ROLE_OPERATOR,
+					  [ROLE_ADMIN] = PKI_ROLE_ADMIN };
+
+const char *pki_role_name(enum pki_role r)
+{
+	return (unsigned)r <= ROLE_ADMIN ? role_names[r] : "";
+}
+
+enum pki_role pki_role_parse(const char *s)
+{
+	for (int r = ROLE_ADMIN; r > ROLE_NONE; r--)
+		if (strcmp(s, role_names[r]) == 0)
+			return (enum pki_role)r;
+	return ROLE_NONE;
+}
+
+bool pki_cert_has_org(const mbedtls_x509_crt *crt, const char *org)
+{
+	size_t n = strlen(org);
+
+	for (const mbedtls_x509_name *nm = &crt->subject; nm; nm = nm->next) {
+		if (MBEDTLS_OID_CMP(MBEDTLS_OID_AT_ORGANIZATION, &nm->oid) == 0 && nm->val.len == n &&
+		    memcmp(nm->val.p, org, n) == 0)
+			return true;
+	}
+	return false;
+}
+
+enum pki_role pki_cert_role(const mbedtls_x509_crt *crt)
+{
+	for (int r = ROLE_ADMIN; r > ROLE_NONE; r--)
+		if (pki_cert_has_org(crt, role_names[r]))
+			return (enum pki_role)r;
+	return ROLE_NONE;
+}
+
+bool pki_crt_names(const mbedtls_x509_crt *crt, const char *name)
+{
+	unsigned char ip[16];
+	size_t iplen = inet_pton(AF_INET, name, ip) == 1 ? 4 : inet_pton(AF_INET6, name, ip) == 1 ? 16 : 0;
+
+	for (const mbedtls_x509_sequence *s = &crt->subject_alt_names; s && s->buf.p; s = s->next) {
+		if (iplen && s->buf.tag == (MBEDTLS_ASN1_CONTEXT_SPECIFIC | 7) && s->buf.len == iplen &&
+		    memcmp(s->buf.p, ip, iplen) == 0)
+			return true;
+		if (!iplen && s->buf.tag == (MBEDTLS_ASN1_CONTEXT_SPECIFIC | 2) &&
+		    s->buf.len == strlen(name) && memcmp(s->buf.p, name, s->buf.len) == 0)
+			return true;
+	}
+	return false;
+}
+
+bool pki_cert_covers(const char *crt_pem, const char *const *sans, size_t n)
+{
+	mbedtls_x509_crt crt;
+	bool ok;
+
+	mbedtls_x509_crt_init(&crt);
+	ok = mbedtls_x509_crt_parse(&crt, (const unsigned char *)crt_pem, strlen(crt_pem) + 1) == 0;
+	for (size_t i = 0; ok && i < n; i++)
+		ok = pki_crt_names(&crt, sans[i]);
+	mbedtls_x509_crt_free(&crt);
+	return ok;
+}
+
+char *pki_b64_encode(const char *text)
+{
+	size_t n = strlen(text), olen = 0, cap = 4 * ((n + 2) / 3) + 1;
+	unsigned char *out = malloc(cap);
+
+	if (out && mbedtls_base64_encode(out, cap, &olen, (const unsigned char *)text, n) != 0) {
+		free(out);
+		return NULL;
+	}
+	return (char *)out;
+}
+
+char *pki_b64_decode(const char *b64)
+{
+	size_t n = strlen(b64), olen = 0;
+	unsigned char *out = malloc(n + 1);
+
+	if (!out || mbedtls_base64_decode(out, n, &olen, (const unsigned char *)b64, n) != 0) {
+		free(out);
+		return NULL;
+	}
+	out[olen] = '\0';
+	return (char *)out;
+}

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The machine API's PKI, with mbedTLS: ECDSA P-256 keys, a self-signed CA, certificates
+ * issued by it (servers with their SANs, clients with their role in the Organization),
+ * PEM in and out, SHA-256 fingerprints. Keys are zeroed when freed.
+ */
+#ifndef BASALT_PKI_H
+#define BASALT_PKI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <mbedtls/pk.h>
+#include <mbedtls/x509_crt.h>
+
+#define PKI_ROLE_ADMIN "os:admin"
+#define PKI_ROLE_OPERATOR "os:operator"
+#define PKI_ROLE_READER "os:reader"
+#define PKI_ROLE_IMPERSONATOR "os:impersonator"  /* node to node: acts with the caller's role */
+#define PKI_MAX_SANS 32
+#define PKI_PEM_MAX 8192
+
+enum pki_role {
+	ROLE_NONE = 0,
+	ROLE_READER,
+	ROLE_OPERATOR,
+	ROLE_ADMIN,
+};
+
+struct pki_subject {
+	const char *cn;
+	const char *org[4];             /* Organization values (roles for clients) */
+	size_t norg;
+	const char *sans[PKI_MAX_SANS]; /* DNS names or IP addresses */
+	size_t nsans;
+	unsigned days;                  /* validity from now */
+	int64_t not_before_offset_s;    /* tests: shift the start (negative: in the past) */
+	bool ca;                        /* basicConstraints CA:TRUE, keyCertSign */
+	bool server;                    /* extendedKeyUsage serverAuth (else clientAuth) */
+	bool both;                      /* serverAuth and clientAuth */
+};
+
+/* A new ECDSA P-256 key, PEM (caller frees; zero before freeing: pki_free_secret). */
+int pki_gen_key(char **pem, char *err, size_t errlen);
+/* A certificate for the key in key_pem, signed by issuer (NULL: self-signed). */
+int pki_issue(const struct pki_subject *s, const char *key_pem, const char *issuer_crt_pem,
+	      const char *issuer_key_pem, char **crt_pem, char *err, size_t errlen);
+/* Zeroes and frees a secret string. */
+void pki_free_secret(char *s);
+
+/* SHA-256 of the certificate's DER, as lowercase hex (65 bytes with the NUL). */
+int pki_fingerprint(const char *crt_pem, char out[65], char *err, size_t errlen);
+int pki_fingerprint_der(const unsigned char *der, size_t len, char out[65]);
+/* The strongest role named in a certificate's Organization values. */
+enum pki_role pki_cert_role(const mbedtls_x509_crt *crt);
+bool pki_cert_has_org(const mbedtls_x509_crt *crt, const char *org);
+const char *pki_role_name(enum pki_role r);
+enum pki_role pki_role_parse(const char *s);
+
+/* Whether the SAN extension lists name (a DNS name, or an IP address). */
+bool pki_crt_names(const mbedtls_x509_crt *crt, const char *name);
+/* Whether crt_pem carries every name in sans (used to decide on renewal). */
+bool pki_cert_covers(const char *crt_pem, const char *const *sans, size_t n);
+
+/* Base64 of a PEM text, as configs carry certificates and keys; and back. Caller frees. */
+char *pki_b64_encode(const char *text);
+char *pki_b64_decode(const char *b64);
+
+#endif

@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: MIT */
+/* One CTR-DRBG per process, seeded from the kernel on first use, for keys and TLS. */
+#ifndef BASALT_RNG_H
+#define BASALT_RNG_H
+
+#include <stddef.h>
+
+/* The generator, seeded on first call; aborts if the kernel gives no entropy. */
+void *rng_ctx(void);
+/* mbedTLS's f_rng shape: fills out with len random bytes. */
+int rng_random(void *ctx, unsigned char *out, size_t len);
+
+#endif

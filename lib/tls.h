@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * TLS on a non-blocking socket, with mbedTLS: TLS 1.2, ECDHE-ECDSA with AEAD ciphers only
+ * (AES-GCM, ChaCha20-Poly1305), ALPN "h2". A server may require client certificates from
+ * its CA; a client verifies the server against its CA (and that the certificate names the
+ * address it dialled) or, for a machine in maintenance mode, against a pinned fingerprint.
+ */
+#ifndef BASALT_TLS_H
+#define BASALT_TLS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include <mbedtls/x509_crt.h>
+
+struct tls_config;
+struct tls_conn;
+
+struct tls_opts {
+	bool server;
+	const char *cert_pem;     /* own certificate (chain), PEM */
+	const char *key_pem;      /* its key, PEM */
+	const char *ca_pem;       /* verify the peer against this CA; NULL: do not ask/verify */
+	bool require_peer_cert;   /* server: a client without a valid certificate is refused */
+	const char *pin_sha256;   /* client: accept exactly this server certificate (hex) */
+};
+
+int tls_config_new(const struct tls_opts *o, struct tls_config **out, char *err, size_t errlen);
+/* Reference counted: each connection holds one, so a config can be replaced under them. */
+struct tls_config *tls_config_ref(struct tls_config *c);
+void tls_config_free(struct tls_config *c);
+
+/* A connection on fd (not taken over). For a client, name is the address dialled. */
+int tls_conn_new(struct tls_config *c, int fd, const char *name, struct tls_conn **out);
+void tls_conn_free(struct tls_conn *t);
+
+/*
+ * Advances the handshake: 0 when done, -EAGAIN to wait for the socket (readable, or
+ * writable if tls_wants_write), another -errno on failure (tls_error says why).
+ */
+int tls_handshake(struct tls_conn *t);
+/* Bytes read, 0 at a clean close, -EAGAIN, or -errno. */
+ssize_t tls_read(struct tls_conn *t, void *buf, size_t len);
+/* Bytes written (maybe fewer than len), -EAGAIN, or -errno. */
+ssize_t tls_write(struct tls_conn *t, const void *buf, size_t len);
+bool tls_wants_write(const struct tls_conn *t);
+/* Decrypted bytes waiting inside the TLS layer (read them before waiting on the socket). */
+size_t tls_pending(const struct tls_conn *t);
+void tls_close_notify(struct tls_conn *t);
+const char *tls_error(const struct tls_conn *t);
+/* The peer's verified certificate, or NULL. */
+const mbedtls_x509_crt *tls_peer_cert(const struct tls_conn *t);
+const char *tls_alpn(const struct tls_conn *t);
+
+#endif
