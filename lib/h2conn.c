@@ -34,6 +34,7 @@ struct h2conn {
 	bool ready_pending;         /* plain connections report ready from the defer timer */
 	bool closing;               /* h2conn_close was called: report closed soon */
 	bool reported;              /* closed was called */
+	bool in_recv;               /* inside nghttp2_session_mem_recv: on_io flushes after */
 	uint64_t last_rx;
 	char why[256];
 	h2conn_ready_fn *ready;
@@ -152,7 +153,7 @@ void h2conn_kick(struct h2conn *c)
 {
 	int r;
 
-	if (c->state != H2_OPEN)
+	if (c->state != H2_OPEN || c->in_recv)
 		return;
 	r = flush(c);
 	if (r < 0 && r != -EAGAIN) {
@@ -207,7 +208,10 @@ static int read_in(struct h2conn *c)
 		if (n < 0)
 			return (int)n;
 		c->last_rx = mono_ms();
-		if (nghttp2_session_mem_recv(c->s, buf, (size_t)n) < 0)
+		c->in_recv = true;
+		n = nghttp2_session_mem_recv(c->s, buf, (size_t)n);
+		c->in_recv = false;
+		if (n < 0)
 			return -EPROTO;
 		if (c->closing)
 			return 0;
@@ -240,19 +244,22 @@ static bool step_connect(struct h2conn *c)
 	return true;
 }
 
-static bool step_handshake(struct h2conn *c)
+/* 1: done; 0: waiting (events updated); -1: closed and reported, c may be gone. */
+static int step_handshake(struct h2conn *c)
 {
 	int r = tls_handshake(c->tls);
 
-	if (r == -EAGAIN)
-		return false;
+	if (r == -EAGAIN) {
+		update_events(c);
+		return 0;
+	}
 	if (r < 0) {
 		snprintf(c->why, sizeof(c->why), "TLS handshake: %s", tls_error(c->tls));
 		report_closed(c, NULL);
-		return false;
+		return -1;
 	}
 	became_open(c);
-	return true;
+	return 1;
 }
 
 static void on_io(void *arg, uint32_t events)
@@ -266,11 +273,8 @@ static void on_io(void *arg, uint32_t events)
 		return;
 	if (c->state == H2_HANDSHAKE && !c->tls)
 		return;  /* plain: ready is still to be reported */
-	if (c->state == H2_HANDSHAKE && !step_handshake(c)) {
-		if (c->state != H2_CLOSED)
-			update_events(c);
+	if (c->state == H2_HANDSHAKE && step_handshake(c) <= 0)
 		return;
-	}
 	if (c->state != H2_OPEN)
 		return;
 	if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) || (c->tls && tls_pending(c->tls)))

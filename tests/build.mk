@@ -23,15 +23,18 @@ unit_srcs_runtime := $(MACHINED_CORE_SRCS) machined/runtime.c lib/log.c lib/back
 unit_srcs_parse := lib/parse.c
 unit_srcs_mconfig := $(LIB_FULL_SRCS) $(GEN_API)
 unit_srcs_cfgstate := machined/cfgstate.c lib/atomicfile.c
+GRPC_SRCS := lib/grpc.c lib/h2conn.c lib/grpc_server.c lib/grpc_client.c lib/tls.c lib/pki.c \
+	lib/rng.c lib/buf.c lib/loop.c lib/log.c
+unit_srcs_grpc := $(GRPC_SRCS)
 
 UNIT_TESTS := cmdline kmod backoff ring frame loop spec supervisor ctl squashfs coldplug store \
-	parse mconfig cfgstate runtime
+	parse mconfig cfgstate runtime grpc
 UNIT_BINS := $(patsubst %,$(OUT)/host/tests/unit/test_%,$(UNIT_TESTS))
 
 define unit_rule
 $(OUT)/host/tests/unit/test_$(1): $(call host_objs,tests/unit/test_$(1).c $(unit_srcs_$(1)))
 	$$(call msg,HOSTLD,$$@)
-	$$(Q)$$(HOST_CC) $$(HOST_LDFLAGS) -o $$@ $$^ -lcmocka -lprotobuf-c -lfyaml -lmbedcrypto
+	$$(Q)$$(HOST_CC) $$(HOST_LDFLAGS) -o $$@ $$^ -lcmocka -lprotobuf-c -lfyaml -lnghttp2 -lmbedtls -lmbedx509 -lmbedcrypto
 endef
 $(foreach t,$(UNIT_TESTS),$(eval $(call unit_rule,$(t))))
 
@@ -71,7 +74,7 @@ define fuzz_rule
 $(OUT)/fuzz/bin/fuzz_$(1): $(call fuzz_objs,tests/fuzz/fuzz_$(1).c $(fuzz_srcs_$(1)))
 	$$(call msg,FUZZLD,$$@)
 	$$(Q)mkdir -p $$(@D)
-	$$(Q)$$(FUZZ_CC) -fsanitize=fuzzer,address,undefined -o $$@ $$^ -lprotobuf-c -lfyaml -lmbedcrypto
+	$$(Q)$$(FUZZ_CC) -fsanitize=fuzzer,address,undefined -o $$@ $$^ -lprotobuf-c -lfyaml -lnghttp2 -lmbedtls -lmbedx509 -lmbedcrypto
 endef
 $(foreach t,$(FUZZ_TARGETS),$(eval $(call fuzz_rule,$(t))))
 
@@ -99,7 +102,7 @@ $(OUT)/bench/storebench: tests/bench/storebench.c machined/store.c machined/res.
 		$(LIB_FULL_SRCS) lib/loop.c $(GEN_API) | $(DEPS_STAMP)
 	$(call msg,HOSTLD,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(HOST_CC) -std=c17 -D_GNU_SOURCE -O2 -I. -I$(OUT)/gen -o $@ $^ -lprotobuf-c -lfyaml -lmbedcrypto
+	$(Q)$(HOST_CC) -std=c17 -D_GNU_SOURCE -O2 -I. -I$(OUT)/gen -o $@ $^ -lprotobuf-c -lfyaml -lnghttp2 -lmbedtls -lmbedx509 -lmbedcrypto
 
 .PHONY: bench bench-skeleton bench-machined
 bench: bench-skeleton bench-machined
