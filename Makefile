@@ -15,6 +15,7 @@ include mk/toolchain.mk
 include lib/build.mk
 include init/build.mk
 include machined/build.mk
+include osctl/build.mk
 include kernel/build.mk
 include rootfs/build.mk
 include image/build.mk

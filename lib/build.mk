@@ -6,6 +6,6 @@ LIB_CORE_SRCS := lib/log.c lib/loop.c lib/buf.c lib/frame.c lib/ring.c lib/backo
 LIB_COMPAT_SRCS := lib/compat/fortify.c
 # lib full: for machined and osctl (TLS, YAML, the machine config).
 LIB_FULL_SRCS := lib/diag.c lib/pbyaml.c lib/jsonpatch.c lib/mconfig.c lib/parse.c lib/atomicfile.c \
-	lib/rng.c lib/pki.c lib/tls.c lib/grpc.c lib/h2conn.c lib/grpc_server.c lib/grpc_client.c
+	lib/rng.c lib/pki.c lib/tls.c lib/grpc.c lib/h2conn.c lib/grpc_server.c lib/grpc_client.c lib/apidef.c lib/linediff.c
 # These see the full header set; lib's core (and so init) never does.
 $(call musl_objs,$(LIB_FULL_SRCS)): SYSROOT := $(SYSROOT_FULL)

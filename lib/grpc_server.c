@@ -636,6 +636,13 @@ static int conn_add(struct grpc_server *srv, int fd, const char *peer)
 		.closed = on_conn_closed,
 	};
 
+	if (!srv->tls && !srv->o.allow_plain) {
+		/* No TLS set up yet: nothing may be served in the clear. */
+		close(fd);
+		free(sc);
+		srv->st.refused++;
+		return -EAGAIN;
+	}
 	if (!sc) {
 		close(fd);
 		return -ENOMEM;
@@ -879,6 +886,12 @@ void grpc_server_close_all(struct grpc_server *s)
 		conn_teardown(s->conns);
 	loop_timer_cancel(s->loop, &s->sweep);
 	loop_timer_cancel(s->loop, &s->accept_pause);
+}
+
+void grpc_server_close_conns(struct grpc_server *s, const char *why)
+{
+	for (struct srv_conn *c = s->conns; c; c = c->next)
+		h2conn_close(c->h2, why);
 }
 
 void grpc_server_free(struct grpc_server *s)

@@ -37,6 +37,8 @@ struct grpc_server_opts {
 	uint64_t request_timeout_ms;   /* a request must arrive whole in this time; 0: 10 s */
 	uint64_t idle_timeout_ms;      /* a connection without calls or traffic; 0: 5 min */
 	size_t send_high_water;        /* reply bytes queued per call before backpressure; 0: 1 MiB */
+	bool allow_plain;              /* serve plain HTTP/2 while no TLS is set (tests, fuzzing);
+					* otherwise connections are refused until there is TLS */
 	grpc_handler_fn *handler;
 	void *arg;
 };
@@ -65,6 +67,8 @@ int grpc_server_listen(struct grpc_server *s, const char *addr, uint16_t port, c
 uint16_t grpc_server_port(const struct grpc_server *s);
 /* Serves an already connected socket (taken over) with the current TLS setting. */
 int grpc_server_adopt(struct grpc_server *s, int fd);
+/* Closes every connection (GOAWAY first), keeps listening. */
+void grpc_server_close_conns(struct grpc_server *s, const char *why);
 /* Stops accepting and closes every connection at once (calls are cancelled). */
 void grpc_server_close_all(struct grpc_server *s);
 void grpc_server_stats(const struct grpc_server *s, struct grpc_server_stats *st);

@@ -175,3 +175,22 @@ int config_apply(struct config_holder *h, const char *source, const char *name, 
 	free(merged);
 	return 0;
 }
+
+int config_stage(struct config_holder *h, const char *name, const char *text, size_t len,
+		 struct diag *d, char *err, size_t errlen)
+{
+	Basalt__Config__Config *cfg = NULL;
+	int r = mconfig_load(name, text, len, NULL, 0, &cfg, d);
+
+	if (r < 0)
+		return r;
+	mconfig_free(cfg);
+	if (!h->state_dir) {
+		snprintf(err, errlen, "no state directory: a staged config could not be kept");
+		return -ENOTSUP;
+	}
+	r = cfgstate_save(h->state_dir, text, len, err, errlen);
+	if (r == 0)
+		log_info("a config is staged for the next boot");
+	return r;
+}

@@ -37,4 +37,10 @@ int config_apply(struct config_holder *h, const char *source, const char *name, 
 		 size_t len, const struct mconfig_patch *patches, size_t npatches, struct diag *d,
 		 char *err, size_t errlen);
 
+/*
+ * Validates text and persists it for the next boot without putting it in force (staged).
+ * Returns as config_apply does; -ENOTSUP when there is no state directory to keep it in.
+ */
+int config_stage(struct config_holder *h, const char *name, const char *text, size_t len,
+		 struct diag *d, char *err, size_t errlen);
 #endif

@@ -23,6 +23,7 @@ static const char *const state_names[] = { "down", "waiting", "running", "stoppi
 /* --- the service set --- */
 
 struct set_build {
+	const struct initctrl *ic;
 	Basalt__Init__ServiceSpec specs[INITCTRL_MAX];
 	Basalt__Init__ServiceSpec *ptrs[INITCTRL_MAX];
 	size_t n;
@@ -36,6 +37,9 @@ static int add_spec(void *arg, const struct res *r)
 
 	if (b->n == INITCTRL_MAX)
 		return 1;
+	for (size_t i = 0; i < b->ic->nstopped; i++)
+		if (strcmp(b->ic->stopped[i], r->id) == 0)
+			return 0;
 	basalt__init__service_spec__init(p);
 	p->id = r->id;
 	p->argv = s->argv;
@@ -69,6 +73,7 @@ static int sync_reconcile(struct rt_ctx *ctx, void *arg)
 
 	if (!b)
 		return -ENOMEM;
+	b->ic = ic;
 	if (!initlink_up(&ic->link)) {
 		r = rt_fail(ctx, "not connected to init at %s: %s", ic->link.path,
 			    ic->link.last_error[0] ? ic->link.last_error : "connecting");
@@ -116,6 +121,14 @@ out:
 
 /* --- the status mirror --- */
 
+static const struct initctrl_status *find_status_const(const struct initctrl *ic, const char *id)
+{
+	for (size_t i = 0; i < ic->nstatus; i++)
+		if (strcmp(ic->status[i].id, id) == 0)
+			return &ic->status[i];
+	return NULL;
+}
+
 static int status_reconcile(struct rt_ctx *ctx, void *arg)
 {
 	struct initctrl *ic = arg;
@@ -139,6 +152,22 @@ static int status_reconcile(struct rt_ctx *ctx, void *arg)
 		r = rt_apply(ctx, res_new("runtime", "Service", s->id, &svc->base));
 		if (r < 0)
 			return r;
+	}
+	/* A stopped service init has let go of still shows, as stopped. */
+	for (size_t i = 0; i < ic->nstopped; i++) {
+		Basalt__Runtime__Service *svc;
+
+		if (find_status_const(ic, ic->stopped[i]))
+			continue;
+		svc = malloc(sizeof(*svc));
+		if (!svc)
+			return -ENOMEM;
+		basalt__runtime__service__init(svc);
+		svc->state = strdup("stopped");
+		svc->lastexit = -1;
+		svc->message = strdup("stopped through the API; start it with osctl service <id> start");
+		if (rt_apply(ctx, res_new("runtime", "Service", ic->stopped[i], &svc->base)) < 0)
+			return -ENOMEM;
 	}
 	return 0;
 }
@@ -242,4 +271,100 @@ void initctrl_stop(struct initctrl *ic)
 	free(ic->acked);
 	free(ic->sent);
 	ic->acked = ic->sent = NULL;
+}
+
+/* --- requests from the API --- */
+
+int initctrl_stop_service(struct initctrl *ic, struct rt *rt, const char *id, char *err,
+			  size_t errlen)
+{
+	if (!store_get(rt_store(rt), "runtime", "ServiceSpec", id)) {
+		snprintf(err, errlen, "no service %s", id);
+		return -ENOENT;
+	}
+	if (strcmp(id, "machined") == 0) {
+		snprintf(err, errlen, "machined serves this API and cannot be stopped through it");
+		return -EPERM;
+	}
+	for (size_t i = 0; i < ic->nstopped; i++)
+		if (strcmp(ic->stopped[i], id) == 0)
+			return 0;
+	if (ic->nstopped == INITCTRL_MAX || strlen(id) >= sizeof(ic->stopped[0])) {
+		snprintf(err, errlen, "too many stopped services");
+		return -ENOSPC;
+	}
+	snprintf(ic->stopped[ic->nstopped++], sizeof(ic->stopped[0]), "%s", id);
+	rt_kick(ic->sync_ctrl);
+	rt_kick(ic->status_ctrl);
+	return 0;
+}
+
+int initctrl_start_service(struct initctrl *ic, const char *id)
+{
+	for (size_t i = 0; i < ic->nstopped; i++) {
+		if (strcmp(ic->stopped[i], id) != 0)
+			continue;
+		memmove(ic->stopped[i], ic->stopped[i + 1], (ic->nstopped - i - 1) * sizeof(ic->stopped[0]));
+		ic->nstopped--;
+		rt_kick(ic->sync_ctrl);
+		rt_kick(ic->status_ctrl);
+		return 1;
+	}
+	return 0;
+}
+
+struct init_reply {
+	initctrl_reply_fn *fn;
+	void *arg;
+};
+
+static bool on_init_reply(void *arg, const Basalt__Init__Response *resp)
+{
+	struct init_reply *r = arg;
+
+	r->fn(r->arg, resp->error, resp->message);
+	free(r);
+	return false;
+}
+
+static int send_request(struct initctrl *ic, Basalt__Init__Request *req, initctrl_reply_fn *fn,
+			void *arg)
+{
+	struct init_reply *r;
+
+	if (!initlink_up(&ic->link))
+		return -ENOTCONN;
+	r = malloc(sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	r->fn = fn;
+	r->arg = arg;
+	if (initclient_send(&ic->link.ic, req, on_init_reply, r) < 0) {
+		free(r);
+		return -EIO;
+	}
+	return 0;
+}
+
+int initctrl_restart_service(struct initctrl *ic, const char *id, initctrl_reply_fn *reply,
+			     void *arg)
+{
+	Basalt__Init__Request req = BASALT__INIT__REQUEST__INIT;
+	Basalt__Init__RestartService rs = BASALT__INIT__RESTART_SERVICE__INIT;
+
+	rs.id = (char *)id;
+	req.op_case = BASALT__INIT__REQUEST__OP_RESTART_SERVICE;
+	req.restart_service = &rs;
+	return send_request(ic, &req, reply, arg);
+}
+
+int initctrl_power(struct initctrl *ic, int action, initctrl_reply_fn *reply, void *arg)
+{
+	Basalt__Init__Request req = BASALT__INIT__REQUEST__INIT;
+	Basalt__Init__Power pw = BASALT__INIT__POWER__INIT;
+
+	pw.action = action;
+	req.op_case = BASALT__INIT__REQUEST__OP_POWER;
+	req.power = &pw;
+	return send_request(ic, &req, reply, arg);
 }

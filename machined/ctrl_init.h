@@ -30,6 +30,8 @@ struct initctrl {
 	char reply_error[256];     /* init's reason for refusing the last set */
 	struct initctrl_status status[INITCTRL_MAX];
 	size_t nstatus;
+	char stopped[INITCTRL_MAX][64];  /* held down through the API until started again */
+	size_t nstopped;
 	/* init began a shutdown (basalt.init.PowerAction); the owner learns it here. */
 	void (*on_shutdown)(void *arg, int action);
 	void *on_shutdown_arg;
@@ -38,5 +40,21 @@ struct initctrl {
 int initctrl_start(struct initctrl *ic, struct rt *rt, struct loop *loop, const char *socket,
 		   char *err, size_t errlen);
 void initctrl_stop(struct initctrl *ic);
+
+/* The answer to a request sent to init: error 0, or a positive errno and init's reason. */
+typedef void initctrl_reply_fn(void *arg, int error, const char *message);
+/*
+ * Holds a service down (it leaves the set sent to init) until initctrl_start_service.
+ * -ENOENT: no such service; -EPERM: machined itself.
+ */
+int initctrl_stop_service(struct initctrl *ic, struct rt *rt, const char *id, char *err,
+			  size_t errlen);
+/* Puts a stopped service back in the set; 0 if it was not stopped (nothing to do). */
+int initctrl_start_service(struct initctrl *ic, const char *id);
+/* Asks init to restart a service; reply runs with init's answer. */
+int initctrl_restart_service(struct initctrl *ic, const char *id, initctrl_reply_fn *reply,
+			     void *arg);
+/* Asks init to reboot or power off (basalt.init.PowerAction). */
+int initctrl_power(struct initctrl *ic, int action, initctrl_reply_fn *reply, void *arg);
 
 #endif

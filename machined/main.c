@@ -2,7 +2,8 @@
 /*
  * machined: the resource store and its controllers, driven by the machine config.
  *   machined [--state-dir DIR] [--init-socket PATH] [--containerd PATH]
- *            [--containerd-config PATH] [--root DIR]        run, supervised by init
+ *            [--containerd-config PATH] [--root DIR] [--api-listen ADDR:PORT]
+ *                                                            run, supervised by init
  *   machined validate FILE [--config-patch FILE]...          check a config
  *   machined render FILE [--config-patch FILE]... [-o yaml|json]
  *                                                            the resources a config gives
@@ -21,6 +22,7 @@
 #include "lib/cmdline.h"
 #include "lib/log.h"
 #include "lib/loop.h"
+#include "machined/api.h"
 #include "machined/cfgstate.h"
 #include "machined/config.h"
 #include "machined/controllers.h"
@@ -37,6 +39,7 @@ struct opts {
 	const char *containerd;
 	const char *containerd_config;
 	const char *root;
+	const char *api_listen;
 	const char *file;
 	const char *patch_files[MAX_PATCHES];
 	size_t npatches;
@@ -53,13 +56,15 @@ struct machined {
 	struct machine_status status;
 	struct service_specs specs;
 	struct initctrl init;
+	struct api api;
+	bool api_up;
 	struct loop_timer stop;
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: machined [--state-dir DIR] [--init-socket PATH] [--containerd PATH]\n"
-		   "                [--containerd-config PATH] [--root DIR]\n"
+		   "                [--containerd-config PATH] [--root DIR] [--api-listen ADDR:PORT]\n"
 		   "       machined validate FILE [--config-patch FILE]...\n"
 		   "       machined render FILE [--config-patch FILE]... [-o yaml|json]\n"
 		   "       machined install-config FILE [--config-patch FILE]... [--state-dir DIR]\n");
@@ -78,6 +83,8 @@ static int parse_opts(int argc, char **argv, int first, struct opts *o)
 			o->state_dir = argv[++i];
 		else if (strcmp(a, "--init-socket") == 0)
 			o->socket = argv[++i];
+		else if (strcmp(a, "--api-listen") == 0)
+			o->api_listen = argv[++i];
 		else if (strcmp(a, "--containerd") == 0)
 			o->containerd = argv[++i];
 		else if (strcmp(a, "--containerd-config") == 0)
@@ -337,6 +344,13 @@ static int cmd_daemon(struct opts *o)
 	m.init.on_shutdown_arg = &m;
 	if (r == 0)
 		r = initctrl_start(&m.init, m.rt, m.loop, o->socket, err, sizeof(err));
+	if (r == 0) {
+		struct api_opts ao = { .loop = m.loop, .rt = m.rt, .config = &m.config, .init = &m.init,
+				       .init_socket = o->socket, .listen = o->api_listen };
+
+		r = api_start(&m.api, &ao, err, sizeof(err));
+		m.api_up = r == 0;
+	}
 	if (r < 0)
 		fatalx("start: %s", err);
 	loop_timer_init(&m.stop, on_stop, &m);
@@ -353,6 +367,8 @@ static int cmd_daemon(struct opts *o)
 	cmdline_fini(&c);
 	if (loop_run(m.loop) < 0)
 		fatal("event loop");
+	if (m.api_up)
+		api_stop(&m.api);
 	initctrl_stop(&m.init);
 	teardown_core(&m);
 	return 0;

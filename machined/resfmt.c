@@ -19,46 +19,60 @@ static void rfc3339(uint64_t ms, char *buf, size_t len)
 	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-/* The metadata as a message, borrowing r's strings (nothing here is freed but the arrays). */
-static struct fy_node *metadata_node(struct fy_document *fyd, const struct res *r, bool json)
+int resfmt_metadata(const struct res *r, struct resfmt_md *m)
 {
-	Basalt__Resource__Metadata md = BASALT__RESOURCE__METADATA__INIT;
-	Basalt__Resource__Metadata__LabelsEntry *entries = NULL, **ptrs = NULL;
-	char created[32], updated[32];
-	struct fy_node *n;
+	Basalt__Resource__Metadata *md = &m->md;
 
-	md.namespace_ = r->ns;
-	md.type = r->type;
-	md.id = r->id;
-	md.version = r->version;
-	md.phase = r->phase == RES_TEARING_DOWN ? "tearing-down" : "running";
-	md.owner = r->owner;
+	memset(m, 0, sizeof(*m));
+	basalt__resource__metadata__init(md);
+	md->namespace_ = r->ns;
+	md->type = r->type;
+	md->id = r->id;
+	md->version = r->version;
+	md->phase = r->phase == RES_TEARING_DOWN ? "tearing-down" : "running";
+	md->owner = r->owner;
 	if (r->nlabels) {
-		entries = calloc(r->nlabels, sizeof(*entries));
-		ptrs = calloc(r->nlabels, sizeof(*ptrs));
-		if (!entries || !ptrs) {
-			free(entries);
-			free(ptrs);
-			return NULL;
+		m->entries = calloc(r->nlabels, sizeof(*m->entries));
+		m->ptrs = calloc(r->nlabels, sizeof(*m->ptrs));
+		if (!m->entries || !m->ptrs) {
+			resfmt_metadata_fini(m);
+			return -1;
 		}
 		for (size_t i = 0; i < r->nlabels; i++) {
-			basalt__resource__metadata__labels_entry__init(&entries[i]);
-			entries[i].key = r->labels[i].key;
-			entries[i].value = r->labels[i].value;
-			ptrs[i] = &entries[i];
+			basalt__resource__metadata__labels_entry__init(&m->entries[i]);
+			m->entries[i].key = r->labels[i].key;
+			m->entries[i].value = r->labels[i].value;
+			m->ptrs[i] = &m->entries[i];
 		}
-		md.labels = ptrs;
-		md.n_labels = r->nlabels;
+		md->labels = m->ptrs;
+		md->n_labels = r->nlabels;
 	}
-	md.finalizers = r->finalizers;
-	md.n_finalizers = r->nfinalizers;
-	rfc3339(r->created_ms, created, sizeof(created));
-	rfc3339(r->updated_ms, updated, sizeof(updated));
-	md.created = created;
-	md.updated = updated;
-	n = pbyaml_node(fyd, &md.base, json);
-	free(entries);
-	free(ptrs);
+	md->finalizers = r->finalizers;
+	md->n_finalizers = r->nfinalizers;
+	rfc3339(r->created_ms, m->created, sizeof(m->created));
+	rfc3339(r->updated_ms, m->updated, sizeof(m->updated));
+	md->created = m->created;
+	md->updated = m->updated;
+	return 0;
+}
+
+void resfmt_metadata_fini(struct resfmt_md *m)
+{
+	free(m->entries);
+	free(m->ptrs);
+	m->entries = NULL;
+	m->ptrs = NULL;
+}
+
+static struct fy_node *metadata_node(struct fy_document *fyd, const struct res *r, bool json)
+{
+	struct resfmt_md m;
+	struct fy_node *n;
+
+	if (resfmt_metadata(r, &m) < 0)
+		return NULL;
+	n = pbyaml_node(fyd, &m.md.base, json);
+	resfmt_metadata_fini(&m);
 	return n;
 }
 

@@ -6,7 +6,18 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "api/resource.pb-c.h"
 #include "machined/res.h"
+
+/* r's metadata as a message, borrowing r's strings. */
+struct resfmt_md {
+	Basalt__Resource__Metadata md;
+	Basalt__Resource__Metadata__LabelsEntry *entries;
+	Basalt__Resource__Metadata__LabelsEntry **ptrs;
+	char created[32], updated[32];
+};
+int resfmt_metadata(const struct res *r, struct resfmt_md *m);
+void resfmt_metadata_fini(struct resfmt_md *m);
 
 /* The text of r: a "metadata:" and a "spec:" mapping. Caller frees. */
 char *resfmt(const struct res *r, bool json);

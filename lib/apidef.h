@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The machine API's one table of methods (the role each needs, whether maintenance mode
+ * serves it, whether it streams) and the registry of resource types osctl can name (their
+ * namespace, aliases, and whether reading them needs os:admin). machined enforces these
+ * and osctl shows them; both read them from here.
+ */
+#ifndef BASALT_APIDEF_H
+#define BASALT_APIDEF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "lib/pki.h"
+
+#define API_PORT 50000
+#define API_MD_NODES "nodes"               /* request metadata: forward to these nodes */
+#define API_MD_ROLE "x-basalt-role"        /* forwarded: the original caller's role */
+#define API_MD_FORWARDED "x-basalt-forwarded-by"
+
+struct api_method {
+	const char *path;        /* "/basalt.machine.MachineService/Version" */
+	const char *name;        /* "Version" */
+	enum pki_role role;      /* the weakest role allowed */
+	bool maintenance;        /* served before the machine has a config */
+	bool stream;             /* server-streaming */
+};
+
+extern const struct api_method api_methods[];
+extern const size_t api_nmethods;
+const struct api_method *api_method_find(const char *path);
+
+struct api_restype {
+	const char *ns;
+	const char *type;
+	const char *aliases[4];  /* lower case; the type name matches case-insensitively too */
+	bool sensitive;          /* holds secrets: reading it needs os:admin */
+};
+
+extern const struct api_restype api_restypes[];
+extern const size_t api_nrestypes;
+/* By type name (any case) or alias; NULL if unknown. */
+const struct api_restype *api_restype_find(const char *name);
+
+#endif

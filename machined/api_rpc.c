@@ -1,0 +1,1010 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The machine API's RPCs, run on machined's loop once api.c has authorised the caller.
+ * Streams (Logs, Dmesg, List, Watch) respect the client's pace: a stream whose client
+ * stops reading is held, and ended (rather than buffered without bound) when it falls too
+ * far behind.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "api/init.pb-c.h"
+#include "api/machine.pb-c.h"
+#include "api/runtime.pb-c.h"
+#include "lib/apidef.h"
+#include "lib/linediff.h"
+#include "lib/log.h"
+#include "lib/pbyaml.h"
+#include "machined/api.h"
+#include "machined/initclient.h"
+#include "machined/resfmt.h"
+
+#define STREAM_MAX_QUEUED (4u << 20)  /* a stream whose client lags further is ended */
+#define DATA_CHUNK 16384
+#define TRY_DEFAULT_MS 60000
+
+typedef Basalt__Machine__ApplyConfigurationRequest ApplyReq;
+
+static void *decode(struct grpc_call *c, const ProtobufCMessageDescriptor *d)
+{
+	size_t len;
+	const uint8_t *p = grpc_call_request(c, &len);
+	void *m = protobuf_c_message_unpack(d, NULL, len, p);
+
+	if (!m) {
+		char msg[160];
+
+		snprintf(msg, sizeof(msg), "the request is not a valid %s", d->name);
+		grpc_call_finish(c, GRPC_INVALID_ARGUMENT, msg);
+	}
+	return m;
+}
+
+#define DECODE(c, type, desc) ((type *)decode((c), &(desc)))
+
+/* --- Version --- */
+
+static void rpc_version(struct api *a, struct grpc_call *c)
+{
+	Basalt__Machine__VersionInfo v = BASALT__MACHINE__VERSION_INFO__INIT;
+	Basalt__Machine__VersionInfo *vp = &v;
+	Basalt__Machine__VersionResponse r = BASALT__MACHINE__VERSION_RESPONSE__INIT;
+	const struct res *vr = store_get(a->st, "runtime", "Version", "version");
+	const Basalt__Runtime__Version *spec = vr ? (const void *)vr->spec : NULL;
+	char host[256] = "";
+
+	if (spec) {
+		v.version = spec->version;
+		v.name = spec->name;
+		v.kernel = spec->kernel;
+		v.arch = spec->arch;
+	}
+	gethostname(host, sizeof(host));
+	v.hostname = host;
+	v.maintenance = a->maintenance;
+	r.messages = &vp;
+	r.n_messages = 1;
+	api_reply(c, &r.base);
+}
+
+/* --- ApplyConfiguration --- */
+
+static bool same_msg(const void *x, const void *y)
+{
+	if (!x || !y)
+		return x == y;
+	return res_spec_equal(x, y);
+}
+
+/* What a running machine cannot take without a reboot, or NULL. */
+static const char *reboot_reason(const Basalt__Config__Config *old, const Basalt__Config__Config *new)
+{
+	const Basalt__Config__Machine *o = old ? old->machine : NULL, *n = new->machine;
+
+	if (!old || !o || !n)
+		return NULL;
+	if (!same_msg(o->install, n->install))
+		return "machine.install changed";
+	if (!same_msg(o->kernel, n->kernel))
+		return "machine.kernel changed";
+	if (o->n_disks != n->n_disks)
+		return "machine.disks changed";
+	for (size_t i = 0; i < o->n_disks; i++)
+		if (!same_msg(o->disks[i], n->disks[i]))
+			return "machine.disks changed";
+	if ((o->type || n->type) && (!o->type || !n->type || strcmp(o->type, n->type) != 0))
+		return "machine.type changed";
+	return NULL;
+}
+
+static void on_try_expired(void *arg)
+{
+	struct api *a = arg;
+	struct diag d;
+	char err[256];
+
+	diag_init(&d);
+	if (config_apply(a->o.config, "apply", "try-rollback", a->try_prev, strlen(a->try_prev), NULL,
+			 0, &d, err, sizeof(err)) == 0)
+		log_info("try: not confirmed within %llu ms: the previous config is back in force",
+			 (unsigned long long)a->try_ms);
+	else
+		log_warnx("try: restoring the previous config failed: %s", err);
+	diag_fini(&d);
+	free(a->try_prev);
+	a->try_prev = NULL;
+}
+
+static void apply_reply(struct grpc_call *c, int mode, const char *details, const char *diff,
+			const char *warning)
+{
+	Basalt__Machine__ApplyConfiguration m = BASALT__MACHINE__APPLY_CONFIGURATION__INIT;
+	Basalt__Machine__ApplyConfiguration *mp = &m;
+	Basalt__Machine__ApplyConfigurationResponse r = BASALT__MACHINE__APPLY_CONFIGURATION_RESPONSE__INIT;
+	char *w = (char *)warning;
+
+	m.mode = mode;
+	m.mode_details = (char *)details;
+	m.diff = (char *)(diff ? diff : "");
+	if (warning) {
+		m.warnings = &w;
+		m.n_warnings = 1;
+	}
+	r.messages = &mp;
+	r.n_messages = 1;
+	api_reply(c, &r.base);
+}
+
+static void rpc_apply(struct api *a, struct grpc_call *c)
+{
+	ApplyReq *req = DECODE(c, ApplyReq, basalt__machine__apply_configuration_request__descriptor);
+	struct config_holder *h = a->o.config;
+	Basalt__Config__Config *cfg = NULL;
+	char *old_text = NULL, *new_text = NULL, *diff = NULL, *problems = NULL;
+	char err[512], details[512];
+	const char *why_reboot;
+	const char *text;
+	size_t len;
+	struct diag d;
+	int r;
+
+	if (!req)
+		return;
+	diag_init(&d);
+	text = (const char *)req->data.data;
+	len = req->data.len;
+	if (len == 0) {
+		grpc_call_finish(c, GRPC_INVALID_ARGUMENT, "no config in the request");
+		goto out;
+	}
+	if (mconfig_load("config", text, len, NULL, 0, &cfg, &d) < 0) {
+		problems = diag_format(&d);
+		grpc_call_finish(c, GRPC_INVALID_ARGUMENT, problems ? problems : "invalid config");
+		goto out;
+	}
+	old_text = h->cfg ? mconfig_emit(h->cfg, false) : strdup("");
+	new_text = mconfig_emit(cfg, false);
+	diff = old_text && new_text ? linediff(old_text, new_text, "config in force", "new config") : NULL;
+	if (!diff) {
+		grpc_call_finish(c, GRPC_RESOURCE_EXHAUSTED, "out of memory");
+		goto out;
+	}
+	why_reboot = reboot_reason(h->cfg, cfg);
+	if (req->dry_run) {
+		snprintf(details, sizeof(details), "dry run: nothing changed%s%s",
+			 why_reboot ? "; applying would need a reboot: " : "", why_reboot ? why_reboot : "");
+		apply_reply(c, req->mode, details, diff, NULL);
+		goto out;
+	}
+	switch (req->mode) {
+	case BASALT__MACHINE__APPLY_CONFIGURATION_REQUEST__MODE__STAGED:
+		r = config_stage(h, "config", text, len, &d, err, sizeof(err));
+		if (r < 0) {
+			grpc_call_finish(c, r == -ENOTSUP ? GRPC_FAILED_PRECONDITION : GRPC_INTERNAL, err);
+			goto out;
+		}
+		apply_reply(c, req->mode, "staged: the config takes effect at the next boot", diff, NULL);
+		goto out;
+	case BASALT__MACHINE__APPLY_CONFIGURATION_REQUEST__MODE__NO_REBOOT:
+	case BASALT__MACHINE__APPLY_CONFIGURATION_REQUEST__MODE__TRY:
+		if (why_reboot) {
+			snprintf(details, sizeof(details), "this change needs a reboot (%s): use --mode "
+				 "reboot, auto or staged", why_reboot);
+			grpc_call_finish(c, GRPC_FAILED_PRECONDITION, details);
+			goto out;
+		}
+		if (req->mode == BASALT__MACHINE__APPLY_CONFIGURATION_REQUEST__MODE__TRY && !h->cfg) {
+			grpc_call_finish(c, GRPC_FAILED_PRECONDITION,
+					 "try needs a config in force to return to; this machine has none yet");
+			goto out;
+		}
+		break;
+	case BASALT__MACHINE__APPLY_CONFIGURATION_REQUEST__MODE__AUTO:
+	case BASALT__MACHINE__APPLY_CONFIGURATION_REQUEST__MODE__REBOOT:
+		break;
+	default:
+		grpc_call_finish(c, GRPC_INVALID_ARGUMENT, "unknown mode");
+		goto out;
+	}
+	diag_fini(&d);
+	diag_init(&d);
+	r = config_apply(h, "apply", "config", text, len, NULL, 0, &d, err, sizeof(err));
+	if (r < 0) {
+		grpc_call_finish(c, r == -EINVAL ? GRPC_INVALID_ARGUMENT : GRPC_INTERNAL, err);
+		goto out;
+	}
+	if (req->mode == BASALT__MACHINE__APPLY_CONFIGURATION_REQUEST__MODE__TRY) {
+		/* A try over a try keeps returning to the config before the first. */
+		if (!a->try_prev)
+			a->try_prev = old_text, old_text = NULL;
+		a->try_ms = req->try_timeout_ms ? req->try_timeout_ms : TRY_DEFAULT_MS;
+		loop_timer_init(&a->try_timer, on_try_expired, a);
+		loop_timer_arm(a->o.loop, &a->try_timer, a->try_ms);
+		snprintf(details, sizeof(details), "applied for a try: the previous config returns in "
+			 "%llu ms unless this one is confirmed (applied again in another mode)",
+			 (unsigned long long)a->try_ms);
+		apply_reply(c, req->mode, details, diff, NULL);
+		goto out;
+	}
+	if (a->try_prev) {
+		loop_timer_cancel(a->o.loop, &a->try_timer);
+		free(a->try_prev);
+		a->try_prev = NULL;
+		log_info("try: confirmed");
+	}
+	if (req->mode == BASALT__MACHINE__APPLY_CONFIGURATION_REQUEST__MODE__REBOOT || why_reboot) {
+		snprintf(details, sizeof(details), "applied; rebooting%s%s", why_reboot ? " because " : "",
+			 why_reboot ? why_reboot : "");
+		apply_reply(c, req->mode, details, diff, NULL);
+		api_schedule_power(a, BASALT__INIT__POWER_ACTION__POWER_REBOOT);
+		goto out;
+	}
+	apply_reply(c, req->mode, "applied without a reboot", diff, NULL);
+out:
+	free(problems);
+	free(old_text);
+	free(new_text);
+	free(diff);
+	mconfig_free(cfg);
+	diag_fini(&d);
+	protobuf_c_message_free_unpacked(&req->base, NULL);
+}
+
+/* --- services --- */
+
+struct svc_list {
+	Basalt__Machine__ServiceInfo *infos;
+	Basalt__Machine__ServiceInfo **ptrs;
+	size_t n, cap;
+};
+
+static int add_service(void *arg, const struct res *r)
+{
+	struct svc_list *l = arg;
+	const Basalt__Runtime__Service *s = (const void *)r->spec;
+	Basalt__Machine__ServiceInfo *i;
+
+	if (l->n == l->cap)
+		return 1;
+	i = &l->infos[l->n];
+	basalt__machine__service_info__init(i);
+	i->id = r->id;
+	i->state = s->state;
+	i->healthy = s->healthy;
+	i->pid = s->pid;
+	i->restarts = s->restarts;
+	i->last_exit = s->lastexit;
+	i->message = s->message;
+	l->ptrs[l->n++] = i;
+	return 0;
+}
+
+static void rpc_service_list(struct api *a, struct grpc_call *c)
+{
+	Basalt__Machine__ServiceList sl = BASALT__MACHINE__SERVICE_LIST__INIT;
+	Basalt__Machine__ServiceList *slp = &sl;
+	Basalt__Machine__ServiceListResponse r = BASALT__MACHINE__SERVICE_LIST_RESPONSE__INIT;
+	struct svc_list l = { .cap = INITCTRL_MAX };
+
+	l.infos = calloc(l.cap, sizeof(*l.infos));
+	l.ptrs = calloc(l.cap, sizeof(*l.ptrs));
+	if (!l.infos || !l.ptrs) {
+		grpc_call_finish(c, GRPC_RESOURCE_EXHAUSTED, "out of memory");
+	} else {
+		store_list(a->st, "runtime", "Service", NULL, add_service, &l);
+		sl.services = l.ptrs;
+		sl.n_services = l.n;
+		r.messages = &slp;
+		r.n_messages = 1;
+		api_reply(c, &r.base);
+	}
+	free(l.infos);
+	free(l.ptrs);
+}
+
+static void service_reply(struct grpc_call *c, const char *result)
+{
+	Basalt__Machine__ServiceAction sa = BASALT__MACHINE__SERVICE_ACTION__INIT;
+	Basalt__Machine__ServiceAction *sap = &sa;
+	Basalt__Machine__ServiceActionResponse r = BASALT__MACHINE__SERVICE_ACTION_RESPONSE__INIT;
+
+	sa.result = (char *)result;
+	r.messages = &sap;
+	r.n_messages = 1;
+	api_reply(c, &r.base);
+}
+
+static void on_restart_reply(void *arg, int error, const char *message)
+{
+	(void)arg;
+	if (error)
+		log_warnx("init refused a restart: %s", message);
+}
+
+static void rpc_service(struct api *a, struct grpc_call *c, const char *action)
+{
+	Basalt__Machine__ServiceRequest *req =
+		DECODE(c, Basalt__Machine__ServiceRequest, basalt__machine__service_request__descriptor);
+	char err[256], msg[300];
+	int r;
+
+	if (!req)
+		return;
+	if (!store_get(a->st, "runtime", "ServiceSpec", req->id)) {
+		snprintf(msg, sizeof(msg), "no service %.200s", req->id);
+		grpc_call_finish(c, GRPC_NOT_FOUND, msg);
+	} else if (strcmp(action, "stop") == 0) {
+		r = initctrl_stop_service(a->o.init, a->o.rt, req->id, err, sizeof(err));
+		if (r < 0)
+			grpc_call_finish(c, r == -EPERM ? GRPC_FAILED_PRECONDITION : GRPC_INTERNAL, err);
+		else
+			service_reply(c, "stopping");
+	} else if (strcmp(action, "start") == 0) {
+		service_reply(c, initctrl_start_service(a->o.init, req->id) ? "starting" : "already started");
+	} else if (initctrl_start_service(a->o.init, req->id)) {
+		service_reply(c, "was stopped: starting");
+	} else if (initctrl_restart_service(a->o.init, req->id, on_restart_reply, a) < 0) {
+		grpc_call_finish(c, GRPC_UNAVAILABLE, "init cannot be reached");
+	} else {
+		service_reply(c, "restarting");
+	}
+	protobuf_c_message_free_unpacked(&req->base, NULL);
+}
+
+/* --- Reboot, Shutdown --- */
+
+static void rpc_power(struct api *a, struct grpc_call *c, bool reboot)
+{
+	if (reboot) {
+		Basalt__Machine__Reboot m = BASALT__MACHINE__REBOOT__INIT;
+		Basalt__Machine__Reboot *mp = &m;
+		Basalt__Machine__RebootResponse r = BASALT__MACHINE__REBOOT_RESPONSE__INIT;
+
+		r.messages = &mp;
+		r.n_messages = 1;
+		api_reply(c, &r.base);
+	} else {
+		Basalt__Machine__Shutdown m = BASALT__MACHINE__SHUTDOWN__INIT;
+		Basalt__Machine__Shutdown *mp = &m;
+		Basalt__Machine__ShutdownResponse r = BASALT__MACHINE__SHUTDOWN_RESPONSE__INIT;
+
+		r.messages = &mp;
+		r.n_messages = 1;
+		api_reply(c, &r.base);
+	}
+	log_info("API: %s requested", reboot ? "reboot" : "shutdown");
+	api_schedule_power(a, reboot ? BASALT__INIT__POWER_ACTION__POWER_REBOOT
+				     : BASALT__INIT__POWER_ACTION__POWER_OFF);
+}
+
+/* --- byte streams (Logs, Dmesg) --- */
+
+static int send_data(struct grpc_call *c, const void *p, size_t n)
+{
+	Basalt__Machine__Data d = BASALT__MACHINE__DATA__INIT;
+
+	d.bytes.data = (uint8_t *)p;
+	d.bytes.len = n;
+	return api_send(c, &d.base);
+}
+
+/* Whether the stream may go on: ends it when its client has fallen too far behind. */
+static bool stream_ok(struct grpc_call *c, int sent)
+{
+	if (sent < 0)
+		return false;
+	if (grpc_call_queued(c) > STREAM_MAX_QUEUED) {
+		grpc_call_finish(c, GRPC_RESOURCE_EXHAUSTED, "the client is not reading the stream");
+		return false;
+	}
+	return true;
+}
+
+struct logs {
+	struct api *a;
+	struct grpc_call *call;
+	struct initclient ic;
+	struct loop_timer reap;
+	char id[64];
+	bool follow, ended;
+	int tail;             /* lines; 0: all; -1: none */
+	int phase;            /* 1: reading what is kept (for tail); 2: streaming */
+	uint64_t from;        /* phase 2 sends from this offset */
+	struct buf kept;
+};
+
+static void logs_reap(void *arg)
+{
+	struct logs *l = arg;
+
+	initclient_close(&l->ic);
+	buf_fini(&l->kept);
+	free(l);
+}
+
+/* Ends the call (if still ours) and frees l from the loop. */
+static void logs_end(struct logs *l, int code, const char *msg)
+{
+	if (l->ended)
+		return;
+	l->ended = true;
+	if (l->call)
+		grpc_call_finish(l->call, code, msg);
+	l->call = NULL;
+	loop_timer_arm(l->a->o.loop, &l->reap, 0);
+}
+
+static void logs_cancel(void *arg, struct grpc_call *c)
+{
+	struct logs *l = arg;
+
+	(void)c;
+	logs_end(l, GRPC_CANCELLED, NULL);
+}
+
+static bool logs_request(struct logs *l, bool follow);
+
+static bool logs_resp(void *arg, const Basalt__Init__Response *resp)
+{
+	struct logs *l = arg;
+	const Basalt__Init__LogChunk *ch = resp->result_case == BASALT__INIT__RESPONSE__RESULT_LOG ? resp->log : NULL;
+
+	if (l->ended)
+		return false;
+	if (resp->error) {
+		logs_end(l, resp->error == ENOENT ? GRPC_NOT_FOUND : GRPC_INTERNAL, resp->message);
+		return false;
+	}
+	if (l->phase == 1) {
+		const uint8_t *p;
+		size_t n, start, lines = 0;
+
+		if (ch && ch->data.len) {
+			if (buf_append(&l->kept, ch->data.data, ch->data.len) < 0) {
+				logs_end(l, GRPC_RESOURCE_EXHAUSTED, "out of memory");
+				return false;
+			}
+			l->from = ch->offset + ch->data.len;
+			return true;
+		}
+		/* The end of what is kept: send its last lines, then follow from there. */
+		p = buf_head(&l->kept);
+		n = l->kept.len;
+		start = n;
+		if (l->tail > 0)
+			while (start > 0) {
+				if (p[start - 1] == '\n' && start != n && ++lines == (size_t)l->tail)
+					break;
+				start--;
+			}
+		if (start < n && !stream_ok(l->call, send_data(l->call, p + start, n - start)))
+			return logs_end(l, GRPC_CANCELLED, NULL), false;
+		if (!l->follow) {
+			logs_end(l, GRPC_OK, NULL);
+			return false;
+		}
+		l->phase = 2;
+		logs_request(l, true);
+		return false;
+	}
+	if (ch && ch->data.len) {
+		const uint8_t *p = ch->data.data;
+		size_t n = ch->data.len;
+
+		if (ch->offset + n <= l->from)
+			return true;
+		if (ch->offset < l->from) {
+			p += l->from - ch->offset;
+			n -= (size_t)(l->from - ch->offset);
+		}
+		if (!stream_ok(l->call, send_data(l->call, p, n)))
+			return logs_end(l, GRPC_CANCELLED, NULL), false;
+		return true;
+	}
+	if (!l->follow) {
+		logs_end(l, GRPC_OK, NULL);
+		return false;
+	}
+	return true;
+}
+
+static void logs_lost(void *arg, int reason)
+{
+	struct logs *l = arg;
+	char msg[300];
+
+	snprintf(msg, sizeof(msg), "lost the connection to init: %s%s%s", strerror(-reason),
+		 l->ic.refusal[0] ? ": " : "", l->ic.refusal);
+	logs_end(l, GRPC_UNAVAILABLE, msg);
+}
+
+static bool logs_request(struct logs *l, bool follow)
+{
+	Basalt__Init__Request req = BASALT__INIT__REQUEST__INIT;
+	Basalt__Init__ReadLog rl = BASALT__INIT__READ_LOG__INIT;
+
+	rl.id = l->id;
+	rl.follow = follow;
+	req.op_case = BASALT__INIT__REQUEST__OP_READ_LOG;
+	req.read_log = &rl;
+	if (initclient_send(&l->ic, &req, logs_resp, l) < 0) {
+		logs_end(l, GRPC_UNAVAILABLE, "cannot send to init");
+		return false;
+	}
+	return true;
+}
+
+static void rpc_logs(struct api *a, struct grpc_call *c)
+{
+	Basalt__Machine__LogsRequest *req = DECODE(c, Basalt__Machine__LogsRequest, basalt__machine__logs_request__descriptor);
+	struct logs *l;
+	char err[256];
+
+	if (!req)
+		return;
+	l = calloc(1, sizeof(*l));
+	if (!l) {
+		grpc_call_finish(c, GRPC_RESOURCE_EXHAUSTED, "out of memory");
+		goto out;
+	}
+	l->a = a;
+	l->call = c;
+	l->follow = req->follow;
+	l->tail = req->tail_lines;
+	snprintf(l->id, sizeof(l->id), "%s", req->id);
+	buf_init(&l->kept);
+	loop_timer_init(&l->reap, logs_reap, l);
+	initclient_init(&l->ic, a->o.loop, logs_lost, l);
+	grpc_call_on_cancel(c, logs_cancel, l);
+	if (initclient_connect(&l->ic, a->o.init_socket, err, sizeof(err)) < 0) {
+		logs_end(l, GRPC_UNAVAILABLE, err);
+		goto out;
+	}
+	if (l->tail != 0) {
+		l->phase = 1;
+		logs_request(l, false);
+	} else {
+		l->phase = 2;
+		logs_request(l, l->follow);
+	}
+out:
+	protobuf_c_message_free_unpacked(&req->base, NULL);
+}
+
+struct dmesg {
+	struct api *a;
+	struct grpc_call *call;
+	int fd;
+	struct loop_watch *w;
+	bool follow, held;
+};
+
+static void dmesg_free(struct dmesg *d)
+{
+	if (d->w)
+		loop_watch_del(d->a->o.loop, d->w);
+	close(d->fd);
+	free(d);
+}
+
+static void dmesg_cancel(void *arg, struct grpc_call *c)
+{
+	struct dmesg *d = arg;
+
+	grpc_call_finish(c, GRPC_CANCELLED, NULL);
+	dmesg_free(d);
+}
+
+/* "pri,seq,usec,flags;text" (continuation lines start with a space) as "[sec.usec] text". */
+static size_t format_kmsg(const char *rec, size_t n, char *out, size_t outlen)
+{
+	const char *semi = memchr(rec, ';', n), *text, *end;
+	unsigned long long us = 0;
+	unsigned pri = 0;
+	unsigned long long seq = 0;
+	int w;
+
+	if (!semi || sscanf(rec, "%u,%llu,%llu", &pri, &seq, &us) != 3)
+		return 0;
+	text = semi + 1;
+	end = memchr(text, '\n', (size_t)(rec + n - text));
+	if (!end)
+		end = rec + n;
+	w = snprintf(out, outlen, "[%5llu.%06llu] %.*s\n", us / 1000000, us % 1000000, (int)(end - text), text);
+	return w > 0 && (size_t)w < outlen ? (size_t)w : 0;
+}
+
+/* Sends what the kernel has; 0 while more may come, 1 at the end of a non-follow read. */
+static int dmesg_pump(struct dmesg *d)
+{
+	char rec[8192], chunk[DATA_CHUNK + 1024];
+	size_t used = 0;
+
+	for (;;) {
+		ssize_t n = read(d->fd, rec, sizeof(rec) - 1);
+
+		if (n < 0 && errno == EPIPE)
+			continue;  /* records were overwritten before we read them */
+		if (n <= 0 || used > DATA_CHUNK) {
+			if (used) {
+				int r = send_data(d->call, chunk, used);
+
+				if (!stream_ok(d->call, r))
+					return -1;
+				used = 0;
+				if (r == 1) {
+					d->held = true;
+					loop_watch_mod(d->a->o.loop, d->w, 0);
+					if (n > 0)
+						goto keep;
+					return 0;
+				}
+			}
+			if (n <= 0)
+				return n < 0 && errno == EAGAIN && d->follow ? 0 : 1;
+		}
+keep:
+		used += format_kmsg(rec, (size_t)n, chunk + used, sizeof(chunk) - used);
+	}
+}
+
+static void dmesg_io(void *arg, uint32_t events)
+{
+	struct dmesg *d = arg;
+	int r;
+
+	(void)events;
+	r = dmesg_pump(d);
+	if (r == 0)
+		return;
+	grpc_call_on_cancel(d->call, NULL, NULL);
+	if (r > 0)
+		grpc_call_finish(d->call, GRPC_OK, NULL);
+	dmesg_free(d);
+}
+
+static void dmesg_writable(void *arg, struct grpc_call *c)
+{
+	struct dmesg *d = arg;
+
+	(void)c;
+	if (!d->held)
+		return;
+	d->held = false;
+	loop_watch_mod(d->a->o.loop, d->w, EPOLLIN);
+	dmesg_io(d, EPOLLIN);
+}
+
+static void rpc_dmesg(struct api *a, struct grpc_call *c)
+{
+	Basalt__Machine__DmesgRequest *req = DECODE(c, Basalt__Machine__DmesgRequest, basalt__machine__dmesg_request__descriptor);
+	const char *path = a->o.kmsg ? a->o.kmsg : "/dev/kmsg";
+	struct dmesg *d;
+	char msg[300];
+
+	if (!req)
+		return;
+	d = calloc(1, sizeof(*d));
+	if (!d) {
+		grpc_call_finish(c, GRPC_RESOURCE_EXHAUSTED, "out of memory");
+		goto out;
+	}
+	d->a = a;
+	d->call = c;
+	d->follow = req->follow;
+	d->fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (d->fd < 0) {
+		snprintf(msg, sizeof(msg), "open %s: %s", path, strerror(errno));
+		free(d);
+		grpc_call_finish(c, GRPC_UNAVAILABLE, msg);
+		goto out;
+	}
+	if (req->tail)
+		lseek(d->fd, 0, SEEK_END);
+	if (loop_watch_add(a->o.loop, d->fd, EPOLLIN, dmesg_io, d, &d->w) < 0) {
+		close(d->fd);
+		free(d);
+		grpc_call_finish(c, GRPC_RESOURCE_EXHAUSTED, "cannot watch the kernel log");
+		goto out;
+	}
+	grpc_call_on_cancel(c, dmesg_cancel, d);
+	grpc_call_on_writable(c, dmesg_writable, d);
+	dmesg_io(d, EPOLLIN);
+out:
+	protobuf_c_message_free_unpacked(&req->base, NULL);
+}
+
+/* --- resources --- */
+
+/* Resolves a type name or alias; finishes the call and returns NULL if it may not be read. */
+static const struct api_restype *resolve(struct grpc_call *c, enum pki_role role, const char *ns,
+					 const char *type, const char **rns, const char **rtype)
+{
+	static const struct api_restype any = { 0 };
+	const struct api_restype *t = api_restype_find(type);
+	char msg[300];
+
+	if (!t && (!ns || !*ns)) {
+		snprintf(msg, sizeof(msg), "unknown resource type %.100s (osctl get rd lists them; a type "
+			 "outside the registry needs its namespace)", type);
+		grpc_call_finish(c, GRPC_NOT_FOUND, msg);
+		return NULL;
+	}
+	*rns = ns && *ns ? ns : t->ns;
+	*rtype = t ? t->type : type;
+	if (t && t->sensitive && role < ROLE_ADMIN) {
+		snprintf(msg, sizeof(msg), "%s holds secrets: reading it needs os:admin", t->type);
+		grpc_call_finish(c, GRPC_PERMISSION_DENIED, msg);
+		return NULL;
+	}
+	if (!t && strcmp(*rns, "config") == 0 && role < ROLE_ADMIN) {
+		grpc_call_finish(c, GRPC_PERMISSION_DENIED, "the config namespace needs os:admin");
+		return NULL;
+	}
+	return t ? t : &any;
+}
+
+/* A Resource message for r; the caller frees what resource_fini says. */
+struct resmsg {
+	Basalt__Machine__Resource m;
+	struct resfmt_md md;
+	uint8_t *spec;
+	char *yaml;
+};
+
+static int resource_init(struct resmsg *x, const struct res *r)
+{
+	basalt__machine__resource__init(&x->m);
+	if (resfmt_metadata(r, &x->md) < 0)
+		return -ENOMEM;
+	x->m.meta = &x->md.md;
+	x->spec = NULL;
+	x->yaml = NULL;
+	if (r->spec) {
+		size_t n = protobuf_c_message_get_packed_size(r->spec);
+
+		x->spec = malloc(n ? n : 1);
+		x->yaml = pbyaml_emit(r->spec, false);
+		if (!x->spec || !x->yaml) {
+			free(x->spec);
+			free(x->yaml);
+			resfmt_metadata_fini(&x->md);
+			return -ENOMEM;
+		}
+		protobuf_c_message_pack(r->spec, x->spec);
+		x->m.spec.data = x->spec;
+		x->m.spec.len = n;
+		x->m.spec_type = (char *)r->spec->descriptor->name;
+		x->m.spec_yaml = x->yaml;
+	}
+	return 0;
+}
+
+static void resource_fini(struct resmsg *x)
+{
+	free(x->spec);
+	free(x->yaml);
+	resfmt_metadata_fini(&x->md);
+}
+
+static void rpc_get(struct api *a, struct grpc_call *c, enum pki_role role)
+{
+	Basalt__Machine__GetRequest *req = DECODE(c, Basalt__Machine__GetRequest, basalt__machine__get_request__descriptor);
+	Basalt__Machine__GetResponse resp = BASALT__MACHINE__GET_RESPONSE__INIT;
+	Basalt__Machine__Resource *mp;
+	const char *ns, *type;
+	const struct res *r;
+	struct resmsg x;
+	char msg[400];
+
+	if (!req)
+		return;
+	if (!resolve(c, role, req->namespace_, req->type, &ns, &type))
+		goto out;
+	r = store_get(a->st, ns, type, req->id);
+	if (!r) {
+		snprintf(msg, sizeof(msg), "%.60s/%.100s/%.200s not found", ns, type, req->id);
+		grpc_call_finish(c, GRPC_NOT_FOUND, msg);
+		goto out;
+	}
+	if (resource_init(&x, r) < 0) {
+		grpc_call_finish(c, GRPC_RESOURCE_EXHAUSTED, "out of memory");
+		goto out;
+	}
+	mp = &x.m;
+	resp.messages = &mp;
+	resp.n_messages = 1;
+	api_reply(c, &resp.base);
+	resource_fini(&x);
+out:
+	protobuf_c_message_free_unpacked(&req->base, NULL);
+}
+
+static int list_one(void *arg, const struct res *r)
+{
+	struct grpc_call *c = arg;
+	struct resmsg x;
+	int s;
+
+	if (resource_init(&x, r) < 0)
+		return -1;
+	s = api_send(c, &x.m.base);
+	resource_fini(&x);
+	return s < 0 ? -1 : 0;
+}
+
+static void rpc_list(struct api *a, struct grpc_call *c, enum pki_role role)
+{
+	Basalt__Machine__ListRequest *req = DECODE(c, Basalt__Machine__ListRequest, basalt__machine__list_request__descriptor);
+	struct selector sel;
+	const char *ns, *type;
+	char err[256];
+
+	if (!req)
+		return;
+	if (!resolve(c, role, req->namespace_, req->type, &ns, &type))
+		goto out;
+	if (selector_parse(req->label_selector, &sel, err, sizeof(err)) < 0) {
+		grpc_call_finish(c, GRPC_INVALID_ARGUMENT, err);
+		goto out;
+	}
+	if (store_list(a->st, ns, type, &sel, list_one, c) < 0)
+		grpc_call_finish(c, GRPC_RESOURCE_EXHAUSTED, "could not send the list");
+	else
+		grpc_call_finish(c, GRPC_OK, NULL);
+	selector_fini(&sel);
+out:
+	protobuf_c_message_free_unpacked(&req->base, NULL);
+}
+
+struct wctx {
+	struct api *a;
+	struct grpc_call *call;
+	struct watch *w;
+	bool held;
+};
+
+static void watch_end(struct wctx *x, int code, const char *msg)
+{
+	grpc_call_on_cancel(x->call, NULL, NULL);
+	grpc_call_on_writable(x->call, NULL, NULL);
+	grpc_call_finish(x->call, code, msg);
+	watch_close(x->w);
+	free(x);
+}
+
+static void watch_drain(struct wctx *x)
+{
+	struct watch_event ev;
+
+	while (!x->held && watch_next(x->w, &ev)) {
+		Basalt__Machine__WatchEvent we = BASALT__MACHINE__WATCH_EVENT__INIT;
+		struct resmsg rm;
+		bool has = false;
+		int r;
+
+		switch (ev.kind) {
+		case WATCH_OVERFLOW:
+			watch_event_done(&ev);
+			watch_end(x, GRPC_ABORTED, "the watch fell behind and events were lost: watch again");
+			return;
+		case WATCH_BOOTSTRAPPED:
+			we.type = BASALT__MACHINE__WATCH_EVENT__TYPE__BOOTSTRAPPED;
+			break;
+		default:
+			we.type = ev.kind == WATCH_CREATED   ? BASALT__MACHINE__WATCH_EVENT__TYPE__CREATED
+				  : ev.kind == WATCH_UPDATED ? BASALT__MACHINE__WATCH_EVENT__TYPE__UPDATED
+							     : BASALT__MACHINE__WATCH_EVENT__TYPE__DESTROYED;
+			if (resource_init(&rm, ev.res) < 0) {
+				watch_event_done(&ev);
+				watch_end(x, GRPC_RESOURCE_EXHAUSTED, "out of memory");
+				return;
+			}
+			we.resource = &rm.m;
+			has = true;
+		}
+		r = api_send(x->call, &we.base);
+		if (has)
+			resource_fini(&rm);
+		watch_event_done(&ev);
+		if (r < 0) {
+			watch_end(x, GRPC_RESOURCE_EXHAUSTED, "out of memory");
+			return;
+		}
+		if (r == 1)
+			x->held = true;  /* the store keeps queueing, up to its limit */
+	}
+}
+
+static void watch_ready(void *arg, struct watch *w)
+{
+	(void)w;
+	watch_drain(arg);
+}
+
+static void watch_writable(void *arg, struct grpc_call *c)
+{
+	struct wctx *x = arg;
+
+	(void)c;
+	x->held = false;
+	watch_drain(x);
+}
+
+static void watch_cancel(void *arg, struct grpc_call *c)
+{
+	struct wctx *x = arg;
+
+	(void)c;
+	watch_end(x, GRPC_CANCELLED, NULL);
+}
+
+static void rpc_watch(struct api *a, struct grpc_call *c, enum pki_role role)
+{
+	Basalt__Machine__WatchRequest *req = DECODE(c, Basalt__Machine__WatchRequest, basalt__machine__watch_request__descriptor);
+	struct watch_opts wo = { 0 };
+	struct wctx *x;
+	char err[256];
+
+	if (!req)
+		return;
+	if (!resolve(c, role, req->namespace_, req->type, &wo.ns, &wo.type))
+		goto out;
+	x = calloc(1, sizeof(*x));
+	if (!x) {
+		grpc_call_finish(c, GRPC_RESOURCE_EXHAUSTED, "out of memory");
+		goto out;
+	}
+	x->a = a;
+	x->call = c;
+	wo.id = *req->id ? req->id : NULL;
+	wo.labels = req->label_selector;
+	wo.tail = req->tail;
+	wo.ready = watch_ready;
+	wo.arg = x;
+	if (store_watch(a->st, &wo, &x->w, err, sizeof(err)) < 0) {
+		free(x);
+		grpc_call_finish(c, GRPC_INVALID_ARGUMENT, err);
+		goto out;
+	}
+	grpc_call_on_cancel(c, watch_cancel, x);
+	grpc_call_on_writable(c, watch_writable, x);
+out:
+	protobuf_c_message_free_unpacked(&req->base, NULL);
+}
+
+void api_rpc_dispatch(struct api *a, struct grpc_call *c, const char *name, enum pki_role role)
+{
+	if (strcmp(name, "Version") == 0)
+		rpc_version(a, c);
+	else if (strcmp(name, "ApplyConfiguration") == 0)
+		rpc_apply(a, c);
+	else if (strcmp(name, "ServiceList") == 0)
+		rpc_service_list(a, c);
+	else if (strcmp(name, "ServiceStart") == 0)
+		rpc_service(a, c, "start");
+	else if (strcmp(name, "ServiceStop") == 0)
+		rpc_service(a, c, "stop");
+	else if (strcmp(name, "ServiceRestart") == 0)
+		rpc_service(a, c, "restart");
+	else if (strcmp(name, "Logs") == 0)
+		rpc_logs(a, c);
+	else if (strcmp(name, "Dmesg") == 0)
+		rpc_dmesg(a, c);
+	else if (strcmp(name, "Reboot") == 0)
+		rpc_power(a, c, true);
+	else if (strcmp(name, "Shutdown") == 0)
+		rpc_power(a, c, false);
+	else if (strcmp(name, "Get") == 0)
+		rpc_get(a, c, role);
+	else if (strcmp(name, "List") == 0)
+		rpc_list(a, c, role);
+	else if (strcmp(name, "Watch") == 0)
+		rpc_watch(a, c, role);
+	else
+		grpc_call_finish(c, GRPC_UNIMPLEMENTED, "not implemented");
+}

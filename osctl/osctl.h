@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: MIT */
+/* osctl's shared pieces: options, the client config, RPC plumbing, output. */
+#ifndef BASALT_OSCTL_H
+#define BASALT_OSCTL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <protobuf-c/protobuf-c.h>
+
+#include "api/machine.pb-c.h"
+#include "api/osctl.pb-c.h"
+#include "lib/buf.h"
+#include "lib/grpc_client.h"
+#include "lib/loop.h"
+
+#define OSC_MAX_LIST 32
+
+struct osc {
+	/* global flags */
+	const char *config_path;        /* --osconfig, $OSCONFIG, ~/.osctl/config */
+	const char *context;            /* --context */
+	const char *endpoints[OSC_MAX_LIST];
+	size_t nendpoints;
+	const char *nodes[OSC_MAX_LIST];
+	size_t nnodes;
+	bool nodes_set;
+	/* connection */
+	bool insecure;                  /* maintenance mode: no client certificate */
+	const char *fingerprint;        /* pin the server certificate (with insecure) */
+	struct loop *loop;
+	struct grpc_client *cl;
+	struct tls_config *tls;
+	char endpoint[80];
+	/* the client config */
+	Basalt__Osctl__ClientConfig *cfg;
+	bool cfg_loaded;
+	int failures;                   /* per-node errors printed */
+};
+
+/* --- clientcfg.c --- */
+int osc_cfg_load(struct osc *o, bool must_exist);
+int osc_cfg_save(struct osc *o);
+/* The context in use (--context, else the config's), or NULL with the reason printed. */
+Basalt__Osctl__Context *osc_cfg_current(struct osc *o, const char **name);
+/* Adds (or replaces) a context, taking ctx over. */
+int osc_cfg_put(Basalt__Osctl__ClientConfig *cfg, const char *name, Basalt__Osctl__Context *ctx);
+Basalt__Osctl__Context *osc_cfg_find(Basalt__Osctl__ClientConfig *cfg, const char *name);
+char **osc_strv(const char *const *v, size_t n);
+int cmd_config(struct osc *o, int argc, char **argv);
+
+/* --- rpc.c --- */
+int osc_connect(struct osc *o);
+/* A unary call: 0 with the reply in *reply, else -1 with the error printed. */
+int osc_unary(struct osc *o, const char *method, const ProtobufCMessage *req, struct buf *reply);
+/* A server stream: fn per message (return nonzero to stop). 0, or -1 with the error printed. */
+int osc_stream(struct osc *o, const char *method, const ProtobufCMessage *req, grpc_msg_fn *fn,
+	       void *arg);
+void osc_close(struct osc *o);
+/* Prints a per-node error from a reply's metadata; returns true when there was one. */
+bool osc_node_error(struct osc *o, const Basalt__Machine__NodeMetadata *md);
+const char *osc_node_name(struct osc *o, const Basalt__Machine__NodeMetadata *md);
+
+/* --- table output --- */
+struct table {
+	char **cells;
+	size_t ncols, nrows, cap;
+};
+void table_init(struct table *t, size_t ncols);
+void table_add(struct table *t, ...);  /* ncols strings */
+void table_print(struct table *t);
+void table_fini(struct table *t);
+
+/* --- commands --- */
+int cmd_gen(struct osc *o, int argc, char **argv);
+int cmd_version(struct osc *o, int argc, char **argv);
+int cmd_apply(struct osc *o, int argc, char **argv);
+int cmd_get(struct osc *o, int argc, char **argv);
+int cmd_services(struct osc *o, int argc, char **argv);
+int cmd_service(struct osc *o, int argc, char **argv);
+int cmd_logs(struct osc *o, int argc, char **argv);
+int cmd_dmesg(struct osc *o, int argc, char **argv);
+int cmd_power(struct osc *o, int argc, char **argv, bool reboot);
+int cmd_validate(struct osc *o, int argc, char **argv);
+int cmd_patch(struct osc *o, int argc, char **argv);
+int cmd_edit(struct osc *o, int argc, char **argv);
+int cmd_completion(struct osc *o, int argc, char **argv);
+
+#endif

@@ -1,0 +1,305 @@
+/* SPDX-License-Identifier: MIT */
+/* osctl's calls: one connection to the first endpoint, `nodes` metadata, clear errors. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/apidef.h"
+#include "lib/pki.h"
+#include "osctl/osctl.h"
+
+#define CALL_TIMEOUT_MS 60000
+
+static int split_endpoint(const char *s, char *host, size_t hostlen, uint16_t *port)
+{
+	const char *colon = strrchr(s, ':');
+	size_t hl = strlen(s);
+	unsigned long p = API_PORT;
+
+	if (s[0] == '[') {
+		const char *e = strchr(s, ']');
+
+		if (!e)
+			return -1;
+		hl = (size_t)(e - s - 1);
+		s++;
+		colon = e[1] == ':' ? e + 1 : NULL;
+	} else if (colon && strchr(s, ':') != colon) {
+		colon = NULL;
+	} else if (colon) {
+		hl = (size_t)(colon - s);
+	}
+	if (colon) {
+		char *end;
+
+		p = strtoul(colon + 1, &end, 10);
+		if (*end || p == 0 || p > 65535)
+			return -1;
+	}
+	if (hl == 0 || hl >= hostlen)
+		return -1;
+	memcpy(host, s, hl);
+	host[hl] = '\0';
+	*port = (uint16_t)p;
+	return 0;
+}
+
+int osc_connect(struct osc *o)
+{
+	struct tls_opts to = { .server = false };
+	struct grpc_client_opts co = { 0 };
+	char *ca = NULL, *crt = NULL, *key = NULL, err[512], host[64];
+	const char *ep = o->nendpoints ? o->endpoints[0] : NULL;
+	Basalt__Osctl__Context *c = NULL;
+	int r = -1;
+
+	if (o->cl)
+		return 0;
+	if (!o->insecure) {
+		if (!o->cfg && osc_cfg_load(o, true) < 0)
+			return -1;
+		if (!(c = osc_cfg_current(o, NULL)))
+			return -1;
+		ca = pki_b64_decode(c->ca);
+		crt = pki_b64_decode(c->crt);
+		key = pki_b64_decode(c->key);
+		if (!ca || !crt || !key) {
+			fprintf(stderr, "osctl: the context's %s is missing or not base64\n",
+				!ca ? "ca" : !crt ? "crt" : "key");
+			goto out;
+		}
+		to.ca_pem = ca;
+		to.cert_pem = crt;
+		to.key_pem = key;
+		if (!ep && c->n_endpoints)
+			ep = c->endpoints[0];
+		if (!o->nodes_set)
+			for (size_t i = 0; i < c->n_nodes && i < OSC_MAX_LIST; i++)
+				o->nodes[o->nnodes++] = c->nodes[i];
+	} else {
+		if (!ep && o->nnodes)
+			ep = o->nodes[0];  /* maintenance: the node itself */
+		o->nnodes = 0;
+		to.pin_sha256 = o->fingerprint;
+		if (!o->fingerprint)
+			fprintf(stderr, "osctl: warning: --insecure without --cert-fingerprint: the node's "
+					"certificate is not verified\n");
+	}
+	if (!ep) {
+		fprintf(stderr, "osctl: no endpoint: pass -e IP or set one with osctl config endpoint\n");
+		goto out;
+	}
+	if (split_endpoint(ep, host, sizeof(host), &co.port) < 0) {
+		fprintf(stderr, "osctl: endpoint %s: expected IP or IP:port\n", ep);
+		goto out;
+	}
+	snprintf(o->endpoint, sizeof(o->endpoint), "%s", ep);
+	if (tls_config_new(&to, &o->tls, err, sizeof(err)) < 0) {
+		fprintf(stderr, "osctl: credentials: %s\n", err);
+		goto out;
+	}
+	if (!o->loop && loop_new(&o->loop) < 0)
+		goto out;
+	co.loop = o->loop;
+	co.host = host;
+	co.tls = o->tls;
+	co.connect_timeout_ms = 10000;
+	if (grpc_client_new(&co, &o->cl, err, sizeof(err)) < 0) {
+		fprintf(stderr, "osctl: %s\n", err);
+		goto out;
+	}
+	r = 0;
+out:
+	free(ca);
+	free(crt);
+	pki_free_secret(key);
+	return r;
+}
+
+void osc_close(struct osc *o)
+{
+	grpc_client_free(o->cl);
+	o->cl = NULL;
+	tls_config_free(o->tls);
+	o->tls = NULL;
+	loop_free(o->loop);
+	o->loop = NULL;
+}
+
+struct callstate {
+	bool done;
+	int code;
+	char msg[1024];
+	struct buf *reply;
+	grpc_msg_fn *fn;
+	void *arg;
+};
+
+static int on_msg(void *arg, const uint8_t *m, size_t len)
+{
+	struct callstate *s = arg;
+
+	if (s->fn)
+		return s->fn(s->arg, m, len);
+	return buf_append(s->reply, m, len) < 0;
+}
+
+static void on_done(void *arg, int code, const char *msg)
+{
+	struct callstate *s = arg;
+
+	s->done = true;
+	s->code = code;
+	snprintf(s->msg, sizeof(s->msg), "%s", msg);
+}
+
+/* What a person should read for a failed call. */
+static void explain(struct osc *o, struct callstate *s)
+{
+	const char *hint = "";
+
+	if (s->code == GRPC_UNAVAILABLE && strstr(s->msg, "TLS handshake")) {
+		if (strstr(s->msg, "verif") || strstr(s->msg, "pinned"))
+			hint = " (the node's certificate is not signed by this context's CA, or not "
+			       "for this address)";
+		else
+			hint = " (the node refused this client's certificate: unknown CA, expired, or "
+			       "the node is in maintenance mode and needs --insecure)";
+	} else if (s->code == GRPC_UNAVAILABLE && strstr(s->msg, "refused")) {
+		hint = " (is the node up, and is this its address?)";
+	}
+	fprintf(stderr, "osctl: %s: %s: %s%s\n", o->endpoint, grpc_code_name(s->code), s->msg, hint);
+}
+
+static int call(struct osc *o, const char *method, const ProtobufCMessage *req, struct callstate *s,
+		uint64_t timeout)
+{
+	size_t len = protobuf_c_message_get_packed_size(req);
+	uint8_t *p = malloc(len ? len : 1);
+	char nodes[1024] = "";
+	struct grpc_md md[1];
+	size_t nmd = 0;
+	int r;
+
+	if (!p || osc_connect(o) < 0) {
+		free(p);
+		return -1;
+	}
+	protobuf_c_message_pack(req, p);
+	for (size_t i = 0; i < o->nnodes; i++) {
+		size_t n = strlen(nodes);
+
+		snprintf(nodes + n, sizeof(nodes) - n, "%s%s", i ? "," : "", o->nodes[i]);
+	}
+	if (nodes[0])
+		md[nmd++] = (struct grpc_md){ API_MD_NODES, nodes };
+	r = grpc_client_call(o->cl, method, md, nmd, p, len, timeout, on_msg, on_done, s, NULL);
+	free(p);
+	if (r < 0) {
+		fprintf(stderr, "osctl: %s: cannot start the call: %s\n", o->endpoint, strerror(-r));
+		return -1;
+	}
+	while (!s->done)
+		loop_run_once(o->loop, 1000);
+	if (s->code != GRPC_OK) {
+		explain(o, s);
+		return -1;
+	}
+	return 0;
+}
+
+int osc_unary(struct osc *o, const char *method, const ProtobufCMessage *req, struct buf *reply)
+{
+	struct callstate s = { .reply = reply };
+
+	return call(o, method, req, &s, CALL_TIMEOUT_MS);
+}
+
+int osc_stream(struct osc *o, const char *method, const ProtobufCMessage *req, grpc_msg_fn *fn,
+	       void *arg)
+{
+	struct callstate s = { .fn = fn, .arg = arg };
+
+	return call(o, method, req, &s, 0);
+}
+
+const char *osc_node_name(struct osc *o, const Basalt__Machine__NodeMetadata *md)
+{
+	if (md && md->node && *md->node)
+		return md->node;
+	return o->endpoint;
+}
+
+bool osc_node_error(struct osc *o, const Basalt__Machine__NodeMetadata *md)
+{
+	if (!md || !md->error || !*md->error)
+		return false;
+	fprintf(stderr, "osctl: node %s: %s: %s\n", osc_node_name(o, md), grpc_code_name(md->code),
+		md->error);
+	o->failures++;
+	return true;
+}
+
+/* --- tables --- */
+
+void table_init(struct table *t, size_t ncols)
+{
+	memset(t, 0, sizeof(*t));
+	t->ncols = ncols;
+}
+
+void table_add(struct table *t, ...)
+{
+	va_list ap;
+
+	if (t->nrows == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 16;
+		char **c = realloc(t->cells, cap * t->ncols * sizeof(*c));
+
+		if (!c)
+			return;
+		t->cells = c;
+		t->cap = cap;
+	}
+	va_start(ap, t);
+	for (size_t i = 0; i < t->ncols; i++) {
+		const char *s = va_arg(ap, const char *);
+
+		t->cells[t->nrows * t->ncols + i] = strdup(s ? s : "");
+	}
+	va_end(ap);
+	t->nrows++;
+}
+
+void table_print(struct table *t)
+{
+	size_t w[16] = { 0 };
+
+	for (size_t r = 0; r < t->nrows; r++)
+		for (size_t c = 0; c < t->ncols && c < 16; c++) {
+			size_t n = strlen(t->cells[r * t->ncols + c]);
+
+			if (n > w[c])
+				w[c] = n;
+		}
+	for (size_t r = 0; r < t->nrows; r++) {
+		for (size_t c = 0; c < t->ncols; c++) {
+			const char *s = t->cells[r * t->ncols + c];
+
+			if (c + 1 == t->ncols)
+				printf("%s\n", s);
+			else
+				printf("%-*s   ", (int)w[c], s);
+		}
+	}
+	fflush(stdout);
+}
+
+void table_fini(struct table *t)
+{
+	for (size_t i = 0; i < t->nrows * t->ncols; i++)
+		free(t->cells[i]);
+	free(t->cells);
+}
