@@ -95,10 +95,10 @@ static int middle(const struct line *a, size_t a0, size_t a1, const struct line 
 
 		if (i < na && j < nb && eq(&a[a0 + i], &b[b0 + j])) {
 			r = add(v, n, cap, ' ', a0 + i++, b0 + j++);
-		} else if (j < nb && (i == na || T(i, j + 1) >= T(i + 1, j))) {
-			r = add(v, n, cap, '+', 0, b0 + j++);
-		} else {
+		} else if (i < na && (j == nb || T(i + 1, j) >= T(i, j + 1))) {
 			r = add(v, n, cap, '-', a0 + i++, 0);
+		} else {
+			r = add(v, n, cap, '+', 0, b0 + j++);
 		}
 		if (r < 0) {
 			free(t);

@@ -266,7 +266,8 @@ int tls_handshake(struct tls_conn *t)
 
 			mbedtls_x509_crt_verify_info(why, sizeof(why), "", flags);
 			why[strcspn(why, "\n")] = '\0';
-			snprintf(t->err, sizeof(t->err), "certificate rejected: %s", why);
+			snprintf(t->err, sizeof(t->err), "%s certificate rejected: %s",
+				 t->c->server ? "client" : "server", why);
 			return -EACCES;
 		}
 		return fail(t, "handshake", r);

@@ -168,7 +168,7 @@ static int cert_reconcile(struct rt_ctx *ctx, void *arg)
 	char *ca_crt = NULL, *ca_key = NULL, *crt = NULL, *ckey = NULL, *ccrt = NULL;
 	size_t nsans = collect_sans(a, cfg, sans, store);
 	struct pki_subject sub = { .days = 365 };
-	bool maintenance = !cfg, renew;
+	bool maintenance = !cfg, renew, first = !a->crt_pem;
 	int r = 0;
 
 	if (!a->key_pem && pki_gen_key(&a->key_pem, err, sizeof(err)) < 0)
@@ -247,7 +247,7 @@ static int cert_reconcile(struct rt_ctx *ctx, void *arg)
 	free(a->ca_crt_pem);
 	a->ca_crt_pem = ca_crt;
 	ca_crt = NULL;
-	if (maintenance && !a->maintenance)
+	if (maintenance && (!a->maintenance || first))
 		log_info("API in maintenance mode on %s:%u: apply a config with osctl apply-config "
 			 "--insecure --cert-fingerprint %s", a->listen_addr, a->port, a->fingerprint);
 	else if (maintenance)

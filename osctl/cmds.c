@@ -99,8 +99,6 @@ int cmd_version(struct osc *o, int argc, char **argv)
 	printf("Client:\n\tBasalt osctl %s\n", BASALT_VERSION);
 	if (flag(argc, argv, "--client", NULL))
 		return 0;
-	o->insecure = flag(argc, argv, "--insecure", "-i");
-	o->fingerprint = opt(argc, argv, "--cert-fingerprint", NULL);
 	buf_init(&b);
 	if (osc_unary(o, MS "Version", &req.base, &b) < 0) {
 		buf_fini(&b);
@@ -285,8 +283,6 @@ int cmd_apply(struct osc *o, int argc, char **argv)
 	}
 	if (mode_opts(argc, argv, &mode, &dry, &try_ms) < 0)
 		return 2;
-	o->insecure = flag(argc, argv, "--insecure", "-i");
-	o->fingerprint = opt(argc, argv, "--cert-fingerprint", NULL);
 	if (patches_collect(argc, argv, "--config-patch", "-p", &ps) < 0)
 		goto out;
 	if ((r = read_file(file, 1 << 20, &text, &len)) < 0) {
@@ -576,8 +572,10 @@ static void show_resource(struct getctx *g, const Basalt__Machine__Resource *r, 
 		free(md);
 		fflush(stdout);
 	} else {
-		char *md = pbyaml_emit(&m->base, true), *spec = yaml_to_json(r->spec_yaml);
+		char *mdj = pbyaml_emit(&m->base, true), *md = mdj ? yaml_to_json(mdj) : NULL;
+		char *spec = yaml_to_json(r->spec_yaml);
 
+		free(mdj);
 		printf("{\"node\":\"%s\",%s%s%s\"metadata\":%s,\"spec\":%s}\n", node, event ? "\"event\":\"" : "",
 		       event ? event : "", event ? "\"," : "", md ? md : "null", spec && *spec ? spec : "null");
 		free(md);

@@ -4,7 +4,8 @@
  *   osctl gen config CLUSTER ENDPOINT [-o DIR] [--with-secrets FILE] [--force]
  *   osctl gen ca --organization ORG [--hours H]          -> ORG.crt ORG.key
  *   osctl gen key --name NAME                            -> NAME.key
- *   osctl gen crt --ca CA --key NAME.key --name NAME [--role ROLE] [--hours H] -> NAME.crt
+ *   osctl gen crt --ca CA --key NAME.key --name NAME [--role ROLE] [--hours H]
+ *                 [--backdate HOURS]                    -> NAME.crt
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -230,8 +231,6 @@ static char *client_config(const struct secrets *s, const char *cluster, const c
 	endpoint_host(endpoint, host, sizeof(host));
 	ctx.endpoints = eps;
 	ctx.n_endpoints = 1;
-	ctx.nodes = eps;
-	ctx.n_nodes = 1;
 	ctx.ca = pki_b64_encode(s->ca_crt);
 	ctx.crt = pki_b64_encode(crt);
 	ctx.key = pki_b64_encode(key);
@@ -378,7 +377,7 @@ static int gen_crt(int argc, char **argv)
 	int r = 1;
 
 	if (!ca || !keyf || !n) {
-		fprintf(stderr, "usage: osctl gen crt --ca CA --key NAME.key --name NAME [--role ROLE] [--hours H]\n"
+		fprintf(stderr, "usage: osctl gen crt --ca CA --key NAME.key --name NAME [--role ROLE] [--hours H] [--backdate H]\n"
 				"  CA names CA.crt and CA.key; ROLE is os:admin, os:operator or os:reader\n");
 		return 2;
 	}
@@ -389,6 +388,9 @@ static int gen_crt(int argc, char **argv)
 	sub.cn = n;
 	if (role)
 		sub.org[sub.norg++] = role;
+	/* Starts the validity in the past: with --hours, a certificate that has expired. */
+	if (flag(argc, argv, "--backdate"))
+		sub.not_before_offset_s = -3600 * strtol(flag(argc, argv, "--backdate"), NULL, 10);
 	snprintf(path, sizeof(path), "%s.crt", ca);
 	ca_crt = read_pem(path);
 	snprintf(path, sizeof(path), "%s.key", ca);

@@ -5,6 +5,8 @@
  *   --context NAME    context to use instead of the config's
  *   -e, --endpoints IP[,IP]   where to connect
  *   -n, --nodes IP[,IP]       which nodes the request is for
+ *   -i, --insecure            maintenance mode: TLS without a client certificate
+ *   --cert-fingerprint SHA256 with --insecure: the node's certificate must be this one
  */
 #include <signal.h>
 #include <stdio.h>
@@ -17,7 +19,8 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: osctl [--osconfig FILE] [--context NAME] [-e IP,...] [-n IP,...] COMMAND ...\n"
+		"usage: osctl [--osconfig FILE] [--context NAME] [-e IP,...] [-n IP,...]\n"
+		"             [--insecure [--cert-fingerprint SHA256]] COMMAND ...\n"
 		"\n"
 		"  apply-config -f FILE [--insecure] [--cert-fingerprint SHA256] [--mode MODE]\n"
 		"               [--timeout 60s] [--dry-run] [--config-patch @FILE|PATCH]\n"
@@ -62,6 +65,10 @@ int main(int argc, char **argv)
 
 		if (val && strcmp(a, "--osconfig") == 0) {
 			o.config_path = argv[++i];
+		} else if (strcmp(a, "--insecure") == 0 || strcmp(a, "-i") == 0) {
+			o.insecure = true;
+		} else if (val && strcmp(a, "--cert-fingerprint") == 0) {
+			o.fingerprint = argv[++i];
 		} else if (val && strcmp(a, "--context") == 0) {
 			o.context = argv[++i];
 		} else if (val && (strcmp(a, "-e") == 0 || strcmp(a, "--endpoints") == 0)) {

@@ -159,18 +159,20 @@ static void on_done(void *arg, int code, const char *msg)
 static void explain(struct osc *o, struct callstate *s)
 {
 	const char *hint = "";
+	bool conn = s->code == GRPC_UNAVAILABLE && (strstr(s->msg, "TLS") || strstr(s->msg, "connect"));
 
-	if (s->code == GRPC_UNAVAILABLE && strstr(s->msg, "TLS handshake")) {
-		if (strstr(s->msg, "verif") || strstr(s->msg, "pinned"))
-			hint = " (the node's certificate is not signed by this context's CA, or not "
-			       "for this address)";
-		else
-			hint = " (the node refused this client's certificate: unknown CA, expired, or "
-			       "the node is in maintenance mode and needs --insecure)";
-	} else if (s->code == GRPC_UNAVAILABLE && strstr(s->msg, "refused")) {
+	if (strstr(s->msg, "server certificate") || strstr(s->msg, "fingerprint"))
+		hint = " (the node's certificate is not from this context's CA, or not for this address; "
+		       "a node in maintenance mode needs --insecure)";
+	else if (strstr(s->msg, "TLS handshake") && (strstr(s->msg, "fatal alert") || strstr(s->msg, "Sending information") ||
+						      strstr(s->msg, "reset") || strstr(s->msg, "closed")))
+		hint = " (the node refused this client's certificate: another CA, or expired)";
+	else if (strstr(s->msg, "refused"))
 		hint = " (is the node up, and is this its address?)";
-	}
-	fprintf(stderr, "osctl: %s: %s: %s%s\n", o->endpoint, grpc_code_name(s->code), s->msg, hint);
+	if (conn)
+		fprintf(stderr, "osctl: %s%s\n", s->msg, hint);
+	else
+		fprintf(stderr, "osctl: %s: %s: %s%s\n", o->endpoint, grpc_code_name(s->code), s->msg, hint);
 }
 
 static int call(struct osc *o, const char *method, const ProtobufCMessage *req, struct callstate *s,

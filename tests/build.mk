@@ -88,12 +88,12 @@ fuzz: $(FUZZ_BINS)
 
 .PHONY: test test-e2e
 # make test: everything CI runs, with one real QEMU boot cycle and the failure boots.
-TEST_SUITES ?= layout unit link fuzz init machined image repro vm vm-cad vm-corrupt
+TEST_SUITES ?= layout unit link fuzz init machined api image repro vm vm-cad vm-corrupt
 test: $(BINS) $(TEST_BINS) image $(ROOTFS_STAMP)
 	@FUZZ_RUNS=$${FUZZ_RUNS:-300000} tests/run.sh $(OUT) $(TEST_SUITES)
 
 # make test-e2e: the long matrix: repeated boots, a KVM boot where possible, long fuzzing.
-E2E_SUITES ?= vm vm vm vm-kvm vm-cad init init machined machined fuzz
+E2E_SUITES ?= vm vm vm vm-kvm vm-cad init init machined machined api api fuzz
 test-e2e: $(BINS) $(TEST_BINS) image $(IMG)/probe.xz
 	@FUZZ_RUNS=$${FUZZ_RUNS:-5000000} tests/run.sh $(OUT) $(E2E_SUITES)
 
