@@ -25,6 +25,9 @@ for p in "${packages[@]}"; do
 	status=$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null || true)
 	[[ "$status" == ii* ]] || missing+=("$p")
 done
+# The interop test and the API benchmark's reference server run on Node.js with npm
+# packages (tests/interop); a machine that has node and npm already keeps its own.
+command -v node >/dev/null && command -v npm >/dev/null || missing+=(nodejs npm)
 [[ ${#missing[@]} -eq 0 ]] && exit 0
 
 sudo=()

@@ -86,9 +86,13 @@ test-bins: $(TEST_BINS)
 fuzz: $(FUZZ_BINS)
 	tests/run.sh $(OUT) fuzz
 
-.PHONY: test test-e2e
+.PHONY: test test-e2e test-interop
+# make test-interop: machined's API called by @grpc/grpc-js (also part of make test).
+test-interop: $(BINS) $(TEST_BINS)
+	@tests/run.sh $(OUT) interop
+
 # make test: everything CI runs, with one real QEMU boot cycle and the failure boots.
-TEST_SUITES ?= layout unit link fuzz init machined api image repro vm vm-cad vm-corrupt
+TEST_SUITES ?= layout unit link fuzz init machined api interop image repro vm vm-cad vm-corrupt
 test: $(BINS) $(TEST_BINS) image $(ROOTFS_STAMP)
 	@FUZZ_RUNS=$${FUZZ_RUNS:-300000} tests/run.sh $(OUT) $(TEST_SUITES)
 

@@ -75,5 +75,29 @@ TOML
 	echo "$dir/containerd.toml"
 }
 
+# basalt_node OUTDIR DIR LISTEN: a node on this host: init (container mode) and machined in
+# new PID/mount/UTS namespaces, its API on LISTEN (ADDR:PORT), state and console.log in
+# DIR, a do-nothing containerd. Its cleanup is registered.
+basalt_node() {
+	local out=$1 dir=$2 listen=$3 pid cg
+	cg=basalt-node-$$-$(basename "$dir")
+	mkdir -p "$dir/state"
+	printf '#!/bin/sh\nexec sleep 100000\n' >"$dir/fake-containerd"
+	chmod +x "$dir/fake-containerd"
+	unshare --pid --mount --uts --fork --mount-proc "$out/bin/init" --container --debug \
+		--socket "$dir/init.sock" --cgroup-root "$cg" -- "$out/bin/machined" --state-dir "$dir/state" \
+		--containerd "$dir/fake-containerd" --containerd-config /dev/null --api-listen "$listen" \
+		>"$dir/console.log" 2>&1 &
+	pid=$!
+	disown $pid
+	echo $pid >"$dir/pid"
+	at_exit "kill -9 $pid 2>/dev/null; for d in /sys/fs/cgroup/*/$cg; do [ -d \$d ] && rmdir \$d/* \$d 2>/dev/null; done"
+}
+
+# basalt_fingerprint DIR: the maintenance certificate fingerprint the node's console shows.
+basalt_fingerprint() {
+	grep -oE '[0-9a-f]{64}' <<<"$(wait_line "$1/console.log" 'maintenance mode on .*--cert-fingerprint' 15)"
+}
+
 # Ends with a status telling the runner whether anything failed.
 finish() { exit $((T_FAILS > 0)); }

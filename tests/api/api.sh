@@ -17,32 +17,14 @@ pb=$((pa + 1))
 A=127.0.0.1:$pa
 B=127.0.0.2:$pb
 at_exit "rm -rf $t"
-printf '#!/bin/sh\nexec sleep 100000\n' >"$t/fake-containerd"
-chmod +x "$t/fake-containerd"
-
-# node NAME LISTEN: init + machined in new PID/mount/UTS namespaces.
-node() {
-	local name=$1 listen=$2
-	mkdir -p "$t/$name/state"
-	unshare --pid --mount --uts --fork --mount-proc "$out/bin/init" --container --debug --socket "$t/$name/init.sock" \
-		--cgroup-root "basalt-api-$name-$$" -- "$machined" --state-dir "$t/$name/state" \
-		--containerd "$t/fake-containerd" --containerd-config /dev/null --api-listen "$listen" \
-		>"$t/$name/console.log" 2>&1 &
-	local pid=$!
-	disown $pid
-	echo $pid >"$t/$name/pid"
-	at_exit "kill -9 $pid 2>/dev/null; for d in /sys/fs/cgroup/*/basalt-api-$name-$$; do [ -d \$d ] && rmdir \$d/* \$d 2>/dev/null; done"
-}
-
-node a "$A"
-node b "$B"
+basalt_node "$out" "$t/a" "$A"
+basalt_node "$out" "$t/b" "$B"
 cd "$t" || exit 1
 
 # --- maintenance mode ---
-fp_line=$(wait_line a/console.log 'maintenance mode on .*--cert-fingerprint [0-9a-f]{64}' 15)
-fp=$(grep -oE '[0-9a-f]{64}' <<<"$fp_line")
+fp=$(basalt_fingerprint a)
 [[ -n $fp ]] && ok "maintenance: the console names the certificate fingerprint" || not_ok "maintenance fingerprint on the console" "$(cat a/console.log)"
-fpb=$(grep -oE '[0-9a-f]{64}' <<<"$(wait_line b/console.log 'maintenance mode on' 15)")
+fpb=$(basalt_fingerprint b)
 v=$("$osctl" version --insecure -e "$A" --cert-fingerprint "$fp" 2>&1)
 grep -q 'Maintenance: yes' <<<"$v" && ok "maintenance: Version over TLS with the pinned fingerprint" || not_ok "maintenance Version" "$v"
 bad=$(sed 's/^./0/' <<<"$fp"); [[ $bad == "$fp" ]] && bad=$(sed 's/^./1/' <<<"$fp")
