@@ -73,6 +73,7 @@ struct srv_conn {
 	struct grpc_call *calls;
 	size_t ncalls;
 	uint64_t created;
+	unsigned tls_gen;            /* the server's TLS setting when this was accepted */
 	char peer[64];
 };
 
@@ -86,6 +87,7 @@ struct grpc_server {
 	struct grpc_server_opts o;
 	struct loop *loop;
 	struct tls_config *tls;
+	unsigned tls_gen;             /* bumped by every grpc_server_set_tls */
 	nghttp2_session_callbacks *cbs;
 	struct listener ls[MAX_LISTENERS];
 	size_t nls;
@@ -649,6 +651,7 @@ static int conn_add(struct grpc_server *srv, int fd, const char *peer)
 	}
 	sc->srv = srv;
 	sc->created = mono_ms();
+	sc->tls_gen = srv->tls_gen;
 	snprintf(sc->peer, sizeof(sc->peer), "%s", peer);
 	ho.session_data = sc;
 	ho.arg = sc;
@@ -831,6 +834,7 @@ void grpc_server_set_tls(struct grpc_server *s, struct tls_config *tls)
 {
 	tls_config_free(s->tls);
 	s->tls = tls ? tls_config_ref(tls) : NULL;
+	s->tls_gen++;
 }
 
 void grpc_server_stats(const struct grpc_server *s, struct grpc_server_stats *st)
@@ -891,7 +895,8 @@ void grpc_server_close_all(struct grpc_server *s)
 void grpc_server_close_conns(struct grpc_server *s, const char *why)
 {
 	for (struct srv_conn *c = s->conns; c; c = c->next)
-		h2conn_close(c->h2, why);
+		if (c->tls_gen != s->tls_gen)
+			h2conn_close(c->h2, why);
 }
 
 void grpc_server_free(struct grpc_server *s)

@@ -67,7 +67,7 @@ int grpc_server_listen(struct grpc_server *s, const char *addr, uint16_t port, c
 uint16_t grpc_server_port(const struct grpc_server *s);
 /* Serves an already connected socket (taken over) with the current TLS setting. */
 int grpc_server_adopt(struct grpc_server *s, int fd);
-/* Closes every connection (GOAWAY first), keeps listening. */
+/* Closes the connections accepted under an earlier TLS setting (GOAWAY first). */
 void grpc_server_close_conns(struct grpc_server *s, const char *why);
 /* Stops accepting and closes every connection at once (calls are cancelled). */
 void grpc_server_close_all(struct grpc_server *s);

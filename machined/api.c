@@ -122,7 +122,7 @@ static void on_drop(void *arg)
 {
 	struct api *a = arg;
 
-	log_info("API: closing connections made under the previous TLS settings");
+	log_info("API: closing the connections made under the previous TLS settings");
 	grpc_server_close_conns(a->srv, "TLS settings changed");
 }
 

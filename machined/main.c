@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -326,6 +327,18 @@ static void on_init_shutdown(void *arg, int action)
 	machine_status_ending(&m->status, action == BASALT__INIT__POWER_ACTION__POWER_REBOOT);
 }
 
+/* The API holds a socket per client: room for its connection cap and the rest. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 8192) {
+		rl.rlim_cur = rl.rlim_max < 8192 ? rl.rlim_max : 8192;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			log_warn("raise the open-file limit");
+	}
+}
+
 static int cmd_daemon(struct opts *o)
 {
 	struct machined m = { .o = o };
@@ -335,6 +348,7 @@ static int cmd_daemon(struct opts *o)
 
 	log_init("machined", 2);
 	signal(SIGPIPE, SIG_IGN);
+	raise_fd_limit();
 	r = setup_core(&m);
 	if (r == 0)
 		r = register_specs(&m, o->state_dir, err, sizeof(err));

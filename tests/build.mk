@@ -58,7 +58,14 @@ $(OUT)/host/bin/svchelper: tests/init/svchelper.c | $(DEPS_STAMP)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(HOST_CC) -std=c17 -D_GNU_SOURCE -O2 $(WARN) -o $@ $<
 
-TEST_BINS += $(OUT)/host/bin/initctl $(OUT)/host/bin/svchelper
+# The hostile clients of tests/abuse, optimised (they must outpace the server).
+$(OUT)/host/bin/abuse: tests/abuse/abuse.c $(GRPC_SRCS) lib/atomicfile.c $(GEN_API) | $(DEPS_STAMP)
+	$(call msg,HOSTLD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(HOST_CC) -std=c17 -D_GNU_SOURCE -O2 -I. -I$(OUT)/gen -o $@ $^ -lprotobuf-c -lnghttp2 \
+		-lmbedtls -lmbedx509 -lmbedcrypto
+
+TEST_BINS += $(OUT)/host/bin/initctl $(OUT)/host/bin/svchelper $(OUT)/host/bin/abuse
 test-bins: $(TEST_BINS)
 
 # libFuzzer targets (clang, ASan+UBSan): one per parser of outside input.
@@ -92,7 +99,7 @@ test-interop: $(BINS) $(TEST_BINS)
 	@tests/run.sh $(OUT) interop
 
 # make test: everything CI runs, with one real QEMU boot cycle and the failure boots.
-TEST_SUITES ?= layout unit link fuzz init machined api interop image repro vm vm-cad vm-corrupt
+TEST_SUITES ?= layout unit link fuzz init machined api interop abuse image repro vm vm-cad vm-corrupt
 test: $(BINS) $(TEST_BINS) image $(ROOTFS_STAMP)
 	@FUZZ_RUNS=$${FUZZ_RUNS:-300000} tests/run.sh $(OUT) $(TEST_SUITES)
 

@@ -75,14 +75,19 @@ TOML
 	echo "$dir/containerd.toml"
 }
 
-# basalt_node OUTDIR DIR LISTEN: a node on this host: init (container mode) and machined in
-# new PID/mount/UTS namespaces, its API on LISTEN (ADDR:PORT), state and console.log in
-# DIR, a do-nothing containerd. Its cleanup is registered.
+# basalt_node OUTDIR DIR LISTEN [CONTAINERD]: a node on this host: init (container mode)
+# and machined in new PID/mount/UTS namespaces, its API on LISTEN (ADDR:PORT), state and
+# console.log in DIR, and as containerd a do-nothing script (or the CONTAINERD given). Its
+# cleanup is registered.
 basalt_node() {
 	local out=$1 dir=$2 listen=$3 pid cg
 	cg=basalt-node-$$-$(basename "$dir")
 	mkdir -p "$dir/state"
-	printf '#!/bin/sh\nexec sleep 100000\n' >"$dir/fake-containerd"
+	if [[ -n ${4:-} ]]; then
+		cp "$4" "$dir/fake-containerd"
+	else
+		printf '#!/bin/sh\nexec sleep 100000\n' >"$dir/fake-containerd"
+	fi
 	chmod +x "$dir/fake-containerd"
 	unshare --pid --mount --uts --fork --mount-proc "$out/bin/init" --container --debug \
 		--socket "$dir/init.sock" --cgroup-root "$cg" -- "$out/bin/machined" --state-dir "$dir/state" \

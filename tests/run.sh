@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # Runs test suites and counts their TAP lines. Ends with "N passed, N failed".
 #   run.sh OUTDIR SUITE...
-# suites: layout unit link fuzz init machined api interop image repro vm vm-kvm vm-cad vm-corrupt
+# suites: layout unit link fuzz init machined api interop abuse image repro vm vm-kvm vm-cad vm-corrupt
 set -uo pipefail
 out=$1
 shift
@@ -46,6 +46,7 @@ for suite in "$@"; do
 	machined) run_tap machined tests/init/machined.sh "$out" ;;
 	api) run_tap api tests/api/api.sh "$out" ;;
 	interop) run_tap interop tests/interop/interop.sh "$out" ;;
+	abuse) run_tap abuse tests/abuse/abuse.sh "$out" ;;
 	image) run_tap image tests/image/contents.sh "$out" ;;
 	vm) run_tap vm tests/vm/boot.sh "$out" ;;
 	vm-kvm)
