@@ -5,7 +5,7 @@
  *   osctl gen ca --organization ORG [--hours H]          -> ORG.crt ORG.key
  *   osctl gen key --name NAME                            -> NAME.key
  *   osctl gen crt --ca CA --key NAME.key --name NAME [--role ROLE] [--hours H]
- *                 [--backdate HOURS]                    -> NAME.crt
+ *                 [--backdate HOURS] [--server --san NAME...]  -> NAME.crt
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +25,8 @@
 
 #define CA_DAYS (10 * 365)
 #define ADMIN_DAYS 365
+
+static bool has(int argc, char **argv, const char *name);
 
 static const char *flag(int argc, char **argv, const char *name)
 {
@@ -378,6 +380,7 @@ static int gen_crt(int argc, char **argv)
 
 	if (!ca || !keyf || !n) {
 		fprintf(stderr, "usage: osctl gen crt --ca CA --key NAME.key --name NAME [--role ROLE] [--hours H] [--backdate H]\n"
+				"                     [--server --san NAME_OR_IP...]\n"
 				"  CA names CA.crt and CA.key; ROLE is os:admin, os:operator or os:reader\n");
 		return 2;
 	}
@@ -388,6 +391,11 @@ static int gen_crt(int argc, char **argv)
 	sub.cn = n;
 	if (role)
 		sub.org[sub.norg++] = role;
+	/* A server certificate (for a test or reference server): --server with --san NAME... */
+	sub.server = has(argc, argv, "--server");
+	for (int i = 1; i + 1 < argc; i++)
+		if (strcmp(argv[i], "--san") == 0 && sub.nsans < PKI_MAX_SANS)
+			sub.sans[sub.nsans++] = argv[i + 1];
 	/* Starts the validity in the past: with --hours, a certificate that has expired. */
 	if (flag(argc, argv, "--backdate"))
 		sub.not_before_offset_s = -3600 * strtol(flag(argc, argv, "--backdate"), NULL, 10);

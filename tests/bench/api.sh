@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# The machine API benchmark: the same unary RPC (MachineService.Version) over mutual TLS,
+# against machined and against a reference server built from @grpc/grpc-js with the same
+# CA, measured in one run by the same C load generator: requests/s and p50/p99 latency
+# over 1 connection and over 50 (one call in flight per connection), new TLS connections/s
+# (handshake + one call), and the servers' peak resident memory.
+#   api.sh OUTDIR [SECONDS]
+set -uo pipefail
+. "$(dirname "$0")/../lib.sh"
+here=$(realpath "$(dirname "$0")")
+root=$(realpath "$here/../..")
+out=$(realpath "$1")
+secs=${2:-5}
+osctl=$out/bin/osctl
+bench=$out/bench/grpcbench
+t=$(mktemp -d /tmp/basalt-bench-api.XXXXXX)
+ep=127.0.0.1:$((40000 + RANDOM % 10000))
+refport=$((50000 + RANDOM % 10000))
+at_exit "rm -rf $t"
+
+if [[ ! -d $root/tests/interop/node_modules/@grpc/grpc-js ]]; then
+	(cd "$root/tests/interop" && npm ci --no-audit --no-fund --ignore-scripts >/dev/null 2>&1) ||
+		{ echo "bench-api: npm ci in tests/interop failed (needs the npm registry)" >&2; exit 1; }
+fi
+basalt_node "$out" "$t/n" "$ep"
+cd "$t" || exit 1
+fp=$(basalt_fingerprint n)
+"$osctl" gen config bench https://127.0.0.1:6443 -o gen >/dev/null
+"$osctl" apply-config --insecure --cert-fingerprint "$fp" -e "$ep" -f gen/worker.yaml >/dev/null
+wait_line n/console.log 'API serving mutual TLS' 10 >/dev/null
+grep -oP '(?<=crt: ).*' gen/secrets.yaml | head -1 | base64 -d >ca.crt
+grep -oP '(?<=key: ).*' gen/secrets.yaml | head -1 | base64 -d >ca.key
+"$osctl" gen key --name c >/dev/null && "$osctl" gen crt --ca ca --key c.key --name c --role os:admin >/dev/null
+"$osctl" gen key --name ref >/dev/null && "$osctl" gen crt --ca ca --key ref.key --name ref --server --san 127.0.0.1 >/dev/null
+node --no-deprecation "$root/tests/interop/refserver.js" "$refport" ca.crt ref.crt ref.key >ref.log 2>&1 &
+ref=$!
+at_exit "kill $ref 2>/dev/null"
+wait_line ref.log listening 15 >/dev/null || { echo "bench-api: reference server did not start: $(cat ref.log)" >&2; exit 1; }
+
+u=$(cat n/pid)
+init=$(awk '{print $1}' /proc/$u/task/$u/children)
+mpid=
+for c in $(cat /proc/$init/task/*/children); do [[ $(cat /proc/$c/comm 2>/dev/null) == machined ]] && mpid=$c; done
+hwm() { awk '/VmHWM/ {print $2}' /proc/$1/status; }
+rss() { awk '/VmRSS/ {print $2}' /proc/$1/status; }
+m_rest=$(rss $mpid)
+r_rest=$(rss $ref)
+
+run() { "$bench" "$1" "$2" "$secs" "$3" ca.crt c.crt c.key; }
+field() { awk -v k="$2" '{for (i = 1; i < NF; i++) if ($i == k) print $(i + 1)}' <<<"$1"; }
+declare -A R
+for what in "unary 1" "unary 50" "handshake 4"; do
+	for side in machined ref; do
+		[[ $side == machined ]] && target=$ep || target=127.0.0.1:$refport
+		R["$what/$side"]=$(run $what "$target")
+	done
+done
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "-" }'; }
+row() {
+	local name=$1 key=$2 f=$3 unit=$4 m r
+	m=$(field "${R[$key/machined]}" "$f")
+	r=$(field "${R[$key/ref]}" "$f")
+	printf '| %-38s | %12s | %12s | %9s |\n' "$name" "$m$unit" "$r$unit" "$(ratio "$m" "$r")"
+}
+echo
+echo "Machine API benchmark: MachineService.Version over mutual TLS (ECDSA P-256), loopback,"
+echo "${secs} s per measurement after 1 s of warm-up, one call in flight per connection."
+echo "Reference: @grpc/grpc-js $(node -p "require('$root/tests/interop/node_modules/@grpc/grpc-js/package.json').version") on Node.js $(node --version), same CA and load generator."
+echo
+printf '| %-38s | %12s | %12s | %9s |\n' "measure" "machined" "grpc-js" "ratio"
+printf '|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..40})" "$(printf -- '-%.0s' {1..14})" "$(printf -- '-%.0s' {1..14})" "$(printf -- '-%.0s' {1..11})"
+row "unary req/s, 1 connection" "unary 1" per_s ""
+row "  p50 latency, 1 connection" "unary 1" p50_us " us"
+row "  p99 latency, 1 connection" "unary 1" p99_us " us"
+row "unary req/s, 50 connections" "unary 50" per_s ""
+row "  p50 latency, 50 connections" "unary 50" p50_us " us"
+row "  p99 latency, 50 connections" "unary 50" p99_us " us"
+row "new TLS connections/s (4 in parallel)" "handshake 4" per_s ""
+m_hwm=$(hwm $mpid)
+r_hwm=$(hwm $ref)
+printf '| %-38s | %12s | %12s | %9s |\n' "resident memory at rest" "$m_rest KiB" "$r_rest KiB" "$(ratio "$m_rest" "$r_rest")"
+printf '| %-38s | %12s | %12s | %9s |\n' "peak resident memory (VmHWM)" "$m_hwm KiB" "$r_hwm KiB" "$(ratio "$m_hwm" "$r_hwm")"
+errs=0
+for k in "${!R[@]}"; do e=$(field "${R[$k]}" errors); ((errs += e)); done
+echo
+echo "errors during the runs: $errs (machined's memory includes its store, controllers and init link)"

@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Load for the API benchmark, the same against any server: closed-loop unary Version
+ * calls (one in flight per connection), or new connections (TLS handshake + one call).
+ *   grpcbench unary CONNS SECONDS ENDPOINT CA CRT KEY
+ *   grpcbench handshake PARALLEL SECONDS ENDPOINT CA CRT KEY
+ * Prints one line: "calls N per_s X p50_us Y p99_us Z errors E".
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/atomicfile.h"
+#include "lib/grpc_client.h"
+
+#define VERSION "/basalt.machine.MachineService/Version"
+
+static struct loop *loop;
+static struct tls_config *tls;
+static char host[64];
+static uint16_t port;
+static uint64_t *lat;
+static size_t nlat, caplat, errors;
+static uint64_t end_ns;
+static bool handshake_mode;
+
+struct slot {
+	struct grpc_client *c;
+	uint64_t t0;
+	bool busy;
+};
+
+static struct grpc_client *dial(void)
+{
+	struct grpc_client_opts o = { .loop = loop, .host = host, .port = port, .numeric_only = true,
+				      .tls = tls };
+	struct grpc_client *c = NULL;
+	char err[256];
+
+	if (grpc_client_new(&o, &c, err, sizeof(err)) < 0) {
+		fprintf(stderr, "grpcbench: %s\n", err);
+		exit(2);
+	}
+	return c;
+}
+
+static void start(struct slot *s);
+
+static void on_done(void *arg, int code, const char *msg)
+{
+	struct slot *s = arg;
+	uint64_t now = mono_ns();
+
+	s->busy = false;
+	if (code != GRPC_OK) {
+		if (errors++ == 0)
+			fprintf(stderr, "grpcbench: %s: %s\n", grpc_code_name(code), msg);
+	} else if (nlat < caplat) {
+		lat[nlat++] = now - s->t0;
+	}
+	if (handshake_mode) {
+		grpc_client_close(s->c);
+		s->c = NULL;
+	}
+}
+
+static void start(struct slot *s)
+{
+	if (!s->c)
+		s->c = dial();
+	s->t0 = mono_ns();
+	s->busy = true;
+	if (grpc_client_call(s->c, VERSION, NULL, 0, "", 0, 10000, NULL, on_done, s, NULL) < 0) {
+		s->busy = false;
+		errors++;
+	}
+}
+
+static int cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static char *slurp(const char *p)
+{
+	char *t = NULL;
+	size_t n;
+
+	if (read_file(p, 65536, &t, &n) < 0) {
+		fprintf(stderr, "grpcbench: cannot read %s\n", p);
+		exit(2);
+	}
+	return t;
+}
+
+int main(int argc, char **argv)
+{
+	struct tls_opts to = { 0 };
+	struct slot *slots;
+	char err[256], *colon;
+	int n, secs;
+	uint64_t t0, warm;
+
+	if (argc != 8) {
+		fprintf(stderr, "usage: grpcbench unary|handshake N SECONDS ENDPOINT CA CRT KEY\n");
+		return 2;
+	}
+	handshake_mode = strcmp(argv[1], "handshake") == 0;
+	n = atoi(argv[2]);
+	secs = atoi(argv[3]);
+	colon = strrchr(argv[4], ':');
+	snprintf(host, sizeof(host), "%.*s", (int)(colon - argv[4]), argv[4]);
+	port = (uint16_t)atoi(colon + 1);
+	to.ca_pem = slurp(argv[5]);
+	to.cert_pem = slurp(argv[6]);
+	to.key_pem = slurp(argv[7]);
+	if (loop_new(&loop) < 0 || tls_config_new(&to, &tls, err, sizeof(err)) < 0) {
+		fprintf(stderr, "grpcbench: %s\n", err);
+		return 2;
+	}
+	caplat = 8u << 20;
+	lat = malloc(caplat * sizeof(*lat));
+	slots = calloc((size_t)n, sizeof(*slots));
+	/* Warm up for a second (connections made, JITs warm), then measure. */
+	warm = mono_ns() + 1000000000ull;
+	t0 = warm;
+	end_ns = warm + (uint64_t)secs * 1000000000ull;
+	for (bool measuring = false;;) {
+		uint64_t now = mono_ns();
+
+		if (!measuring && now >= warm) {
+			measuring = true;
+			nlat = 0;
+			errors = 0;
+			t0 = now;
+		}
+		if (now >= end_ns)
+			break;
+		for (int i = 0; i < n; i++)
+			if (!slots[i].busy)
+				start(&slots[i]);
+		loop_run_once(loop, 10);
+	}
+	{
+		double el = (double)(mono_ns() - t0) / 1e9;
+
+		qsort(lat, nlat, sizeof(*lat), cmp);
+		printf("calls %zu per_s %.0f p50_us %.0f p99_us %.0f errors %zu\n", nlat, (double)nlat / el,
+		       nlat ? (double)lat[nlat / 2] / 1000 : 0, nlat ? (double)lat[nlat * 99 / 100] / 1000 : 0, errors);
+	}
+	return 0;
+}
