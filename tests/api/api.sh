@@ -171,9 +171,37 @@ v=$("$osctl" -e "$A" version 2>&1)
 grep -q 'Hostname: *trial-host' <<<"$v" && ok "try confirmed by a second apply stays in force" || not_ok "try confirmed" "$v"
 v=$("$osctl" -e "$A" patch mc --patch '[{"op":"replace","path":"/machine/network/hostname","value":"patched"}]' 2>&1)
 check "patch: a JSON patch applied to the node's config" wait_until 5 bash -c "'$osctl' -e '$A' version | grep -q 'Hostname: *patched'"
+v=$("$osctl" -e "$A" get apicertificate api -o yaml 2>&1)
+grep -q -- '- patched' <<<"$v" && ok "the API certificate is renewed for the new hostname" || not_ok "certificate follows the hostname" "$v"
+printf '#!/bin/sh\nsed -i "s/hostname: patched/hostname: edited/" "$1"\n' >ed1 && chmod +x ed1
+printf '#!/bin/sh\nsed -i "s/hostname: edited/hostnme: x/" "$1"\n' >ed2 && chmod +x ed2
+EDITOR=$t/ed1 "$osctl" -e "$A" edit machineconfig >/dev/null 2>&1
+check "edit: the edited config is validated and applied" wait_until 5 bash -c "'$osctl' -e '$A' version | grep -q 'Hostname: *edited'"
+v=$(EDITOR=$t/ed2 "$osctl" -e "$A" edit machineconfig 2>&1)
+if [[ $? -ne 0 ]] && grep -q 'unknown field' <<<"$v" && grep -q 'was not applied' <<<"$v"; then ok "edit: an invalid edit is refused before sending"; else not_ok "edit invalid" "$v"; fi
+"$osctl" -e "$A" patch mc --patch '{"machine":{"certSANs":["10.9.8.7","api.example.net"]}}' >/dev/null 2>&1
+check "certSANs changes renew the API certificate" wait_until 5 bash -c "'$osctl' -e '$A' get apicertificate api -o yaml | grep -q -- '- 10.9.8.7'"
 printf 'version: v1alpha1\nmachine:\n  typo: 1\n' >bad.yaml
 v=$("$osctl" -e "$A" apply-config -f bad.yaml 2>&1)
 if [[ $? -ne 0 ]] && grep -q 'bad.yaml:3:3: /machine/typo' <<<"$v"; then ok "an invalid config is refused with file:line:col"; else not_ok "invalid config error" "$v"; fi
+
+# --- osctl's own pieces ---
+check "completion bash is valid bash" bash -n <("$osctl" completion bash)
+"$osctl" completion zsh | grep -q '^compdef _osctl osctl' && ok "completion zsh" || not_ok "completion zsh"
+"$osctl" --osconfig merged.cfg config merge roles.cfg >/dev/null && "$osctl" --osconfig merged.cfg config merge roles.cfg >/dev/null
+v=$("$osctl" --osconfig merged.cfg config contexts 2>&1)
+grep -q 'reader-1' <<<"$v" && [[ $(grep -c 'operator' <<<"$v") -eq 2 ]] && ok "config merge: contexts added, clashing names renamed" || not_ok "config merge" "$v"
+"$osctl" --osconfig merged.cfg config context operator-1 && "$osctl" --osconfig merged.cfg config endpoint "$A" && "$osctl" --osconfig merged.cfg config node "$B"
+v=$("$osctl" --osconfig merged.cfg config info 2>&1)
+if grep -q 'Current context: *operator-1' <<<"$v" && grep -q "Endpoints: *$A" <<<"$v" && grep -q 'Roles: *os:operator' <<<"$v"; then ok "config context/endpoint/node/info"; else not_ok "config info" "$v"; fi
+v=$("$osctl" --osconfig merged.cfg services 2>&1)
+grep -qE "^$B +containerd" <<<"$v" && ok "a context's endpoint and nodes are used" || not_ok "context endpoint/nodes" "$v"
+v=$("$osctl" --osconfig merged.cfg --context nosuch services 2>&1)
+if [[ $? -ne 0 ]] && grep -q 'no context nosuch' <<<"$v"; then ok "an unknown context is a clear error"; else not_ok "unknown context" "$v"; fi
+v=$("$osctl" -e 127.0.0.1:1 services 2>&1)
+if [[ $? -ne 0 ]] && grep -q 'Connection refused' <<<"$v" && grep -q 'is the node up' <<<"$v"; then ok "connection refused is named, with a hint"; else not_ok "connection refused message" "$v"; fi
+v=$("$osctl" validate -c gen/controlplane.yaml 2>&1)
+grep -q 'is valid' <<<"$v" && ok "validate -c" || not_ok "validate" "$v"
 
 # --- forwarding ---
 v=$("$osctl" -e "$A" -n "$B" get services 2>&1)
