@@ -21,7 +21,7 @@ MACHINED_CORE_SRCS := machined/res.c machined/selector.c machined/store.c lib/lo
 unit_srcs_store := $(MACHINED_CORE_SRCS)
 unit_srcs_runtime := $(MACHINED_CORE_SRCS) machined/runtime.c lib/log.c lib/backoff.c
 unit_srcs_parse := lib/parse.c
-unit_srcs_mconfig := $(LIB_FULL_SRCS) $(GEN_API)
+unit_srcs_mconfig := $(LIB_FULL_SRCS) lib/buf.c lib/loop.c lib/log.c $(GEN_API)
 unit_srcs_cfgstate := machined/cfgstate.c lib/atomicfile.c
 GRPC_SRCS := lib/grpc.c lib/h2conn.c lib/grpc_server.c lib/grpc_client.c lib/tls.c lib/pki.c \
 	lib/rng.c lib/buf.c lib/loop.c lib/log.c
@@ -73,7 +73,7 @@ fuzz_srcs_cmdline := lib/cmdline.c
 fuzz_srcs_kmod := init/kmod.c
 fuzz_srcs_ctl := init/spec.c lib/frame.c lib/buf.c $(GEN_INIT)
 fuzz_srcs_squashfs := init/stage1.c init/modload.c init/coldplug.c init/kmod.c $(LIB_CORE_SRCS)
-fuzz_srcs_mconfig := $(LIB_FULL_SRCS) $(GEN_API)
+fuzz_srcs_mconfig := $(LIB_FULL_SRCS) lib/buf.c lib/loop.c lib/log.c $(GEN_API)
 fuzz_srcs_grpc := $(GRPC_SRCS) lib/apidef.c $(GEN_API)
 FUZZ_TARGETS := cmdline kmod ctl squashfs mconfig grpc
 FUZZ_BINS := $(patsubst %,$(OUT)/fuzz/bin/fuzz_%,$(FUZZ_TARGETS))
@@ -111,7 +111,7 @@ test-e2e: $(BINS) $(TEST_BINS) image $(IMG)/probe.xz
 
 # The store and config benchmark, optimised like the shipped code (no sanitizers).
 $(OUT)/bench/storebench: tests/bench/storebench.c machined/store.c machined/res.c machined/selector.c \
-		$(LIB_FULL_SRCS) lib/loop.c $(GEN_API) | $(DEPS_STAMP)
+		$(LIB_FULL_SRCS) lib/loop.c lib/buf.c lib/log.c $(GEN_API) | $(DEPS_STAMP)
 	$(call msg,HOSTLD,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(HOST_CC) -std=c17 -D_GNU_SOURCE -O2 -I. -I$(OUT)/gen -o $@ $^ -lprotobuf-c -lfyaml -lnghttp2 -lmbedtls -lmbedx509 -lmbedcrypto
