@@ -13,7 +13,7 @@ packages=(
 	# unit tests
 	libcmocka-dev
 	# image build: kernel module indexes, squashfs, compression, ELF inspection
-	kmod squashfs-tools xz-utils binutils
+	kmod squashfs-tools xz-utils binutils cpio
 	# running and testing the image and the supervisor
 	qemu-system-x86 util-linux iproute2 procps jq
 	# reference supervisor for the benchmark (s6-supervise)

@@ -119,23 +119,32 @@ static int write_out(struct h2conn *c)
 	return 0;
 }
 
-/* Pulls frames from the session while the socket takes them. */
+/*
+ * Pulls frames from the session while the socket takes them: frames are gathered into
+ * one write of up to OUT_BATCH bytes (one TLS record for a small reply: headers, message
+ * and trailers together).
+ */
+#define OUT_BATCH 65536
 static int flush(struct h2conn *c)
 {
 	for (;;) {
-		const uint8_t *data;
-		ssize_t n;
 		int r = write_out(c);
 
 		if (r < 0)
 			return r;
-		n = nghttp2_session_mem_send(c->s, &data);
-		if (n < 0)
-			return -EPROTO;
-		if (n == 0)
+		while (c->out.len < OUT_BATCH) {
+			const uint8_t *data;
+			ssize_t n = nghttp2_session_mem_send(c->s, &data);
+
+			if (n < 0)
+				return -EPROTO;
+			if (n == 0)
+				break;
+			if (buf_append(&c->out, data, (size_t)n) < 0)
+				return -ENOMEM;
+		}
+		if (c->out.len == 0)
 			return 0;
-		if (buf_append(&c->out, data, (size_t)n) < 0)
-			return -ENOMEM;
 	}
 }
 

@@ -13,18 +13,20 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <sys/wait.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include "api/init.pb-c.h"
+#include "api/apid.pb-c.h"
 #include "api/secrets.pb-c.h"
 #include "lib/apidef.h"
-#include "lib/grpc_client.h"
+#include "lib/grpc.h"
 #include "lib/log.h"
 #include "lib/pki.h"
 
-#define MAX_NODES 32
-#define FORWARD_TIMEOUT_MS 30000
-#define DROP_DELAY_MS 1000
+#define RESTART_MS 1000
+#define HIGH_WATER (1u << 20)   /* reply bytes apid has not taken before send says wait */
 
 static const struct rt_input cert_in[] = { { "config", "MachineConfig", RT_WEAK },
 					   { "network", "HostnameStatus", RT_WEAK } };
@@ -32,7 +34,7 @@ static const struct rt_output cert_out[] = { { "secrets", "ApiCertificate", RT_E
 
 /* --- replies --- */
 
-int api_send(struct grpc_call *c, const ProtobufCMessage *m)
+int api_send(struct apicall *c, const ProtobufCMessage *m)
 {
 	size_t len = protobuf_c_message_get_packed_size(m);
 	uint8_t stackbuf[1024], *p = len <= sizeof(stackbuf) ? stackbuf : malloc(len);
@@ -41,19 +43,19 @@ int api_send(struct grpc_call *c, const ProtobufCMessage *m)
 	if (!p)
 		return -ENOMEM;
 	protobuf_c_message_pack(m, p);
-	r = grpc_call_send(c, p, len);
+	r = apicall_send(c, p, len);
 	if (p != stackbuf)
 		free(p);
 	return r;
 }
 
-void api_reply(struct grpc_call *c, const ProtobufCMessage *m)
+void api_reply(struct apicall *c, const ProtobufCMessage *m)
 {
-	if (api_send(c, m) < 0 && !grpc_call_cancelled(c)) {
-		grpc_call_finish(c, GRPC_INTERNAL, "out of memory");
+	if (api_send(c, m) < 0 && !apicall_cancelled(c)) {
+		apicall_finish(c, GRPC_INTERNAL, "out of memory");
 		return;
 	}
-	grpc_call_finish(c, GRPC_OK, NULL);
+	apicall_finish(c, GRPC_OK, NULL);
 }
 
 /* --- the server certificate --- */
@@ -118,26 +120,31 @@ static char *b64_field(const char *v, const char *what, struct rt_ctx *ctx, int 
 	return s;
 }
 
-static void on_drop(void *arg)
+static void send_setup(struct api *a)
 {
-	struct api *a = arg;
-
-	log_info("API: closing the connections made under the previous TLS settings");
-	grpc_server_close_conns(a->srv, "TLS settings changed");
+	if (a->ipc && a->setup.len && ipc_send(a->ipc, IPC_SETUP, 0, 0, buf_head(&a->setup), a->setup.len) < 0)
+		log_warnx("API: cannot give apid its TLS settings");
 }
 
-/* Switches the server to new TLS; connections made before are closed a little later. */
-static int use_tls(struct api *a, const struct tls_opts *o, struct rt_ctx *ctx, bool drop_old)
+/* Records the TLS settings apid is to use and gives them to it. */
+static int use_tls(struct api *a, Basalt__Apid__Setup *s, struct rt_ctx *ctx)
 {
-	struct tls_config *t = NULL;
-	char err[256];
+	size_t n = protobuf_c_message_get_packed_size(&s->base);
 
-	if (tls_config_new(o, &t, err, sizeof(err)) < 0)
-		return rt_fail(ctx, "API TLS: %s", err);
-	grpc_server_set_tls(a->srv, t);
-	tls_config_free(t);
-	if (drop_old)
-		loop_timer_arm(a->o.loop, &a->drop, DROP_DELAY_MS);
+	buf_clear(&a->setup);
+	if (buf_reserve(&a->setup, n) < 0)
+		return rt_fail(ctx, "out of memory");
+	protobuf_c_message_pack(&s->base, buf_tail(&a->setup));
+	a->setup.len = n;
+	send_setup(a);
+	/* The drop applies once: a new apid starts without old connections. */
+	if (s->drop_old) {
+		s->drop_old = false;
+		buf_clear(&a->setup);
+		if (buf_reserve(&a->setup, n) == 0) {
+			a->setup.len = protobuf_c_message_pack(&s->base, buf_tail(&a->setup));
+		}
+	}
 	return 0;
 }
 
@@ -197,31 +204,25 @@ static int cert_reconcile(struct rt_ctx *ctx, void *arg)
 		sub.sans[sub.nsans++] = sans[i];
 	sub.server = true;
 	if (maintenance) {
-		struct tls_opts o = { .server = true };
+		Basalt__Apid__Setup s = BASALT__APID__SETUP__INIT;
 
 		if (pki_issue(&sub, a->key_pem, NULL, NULL, &crt, err, sizeof(err)) < 0) {
 			r = rt_fail(ctx, "API certificate: %s", err);
 			goto out;
 		}
-		o.cert_pem = crt;
-		o.key_pem = a->key_pem;
-		if ((r = use_tls(a, &o, ctx, false)) < 0)
+		s.maintenance = true;
+		s.crt = crt;
+		s.key = a->key_pem;
+		if ((r = use_tls(a, &s, ctx)) < 0)
 			goto out;
 	} else {
-		struct tls_opts o = { .server = true, .require_peer_cert = true };
-		struct tls_opts co = { .server = false };
+		Basalt__Apid__Setup s = BASALT__APID__SETUP__INIT;
 		struct pki_subject cs = { .cn = "basalt-node", .days = 365 };
 
 		if (pki_issue(&sub, a->key_pem, ca_crt, ca_key, &crt, err, sizeof(err)) < 0) {
 			r = rt_fail(ctx, "API certificate from machine.ca: %s", err);
 			goto out;
 		}
-		o.cert_pem = crt;
-		o.key_pem = a->key_pem;
-		o.ca_pem = ca_crt;
-		/* Changing CA (or leaving maintenance) closes the connections made before. */
-		if ((r = use_tls(a, &o, ctx, true)) < 0)
-			goto out;
 		/* The certificate this node forwards requests with. */
 		cs.org[cs.norg++] = PKI_ROLE_IMPERSONATOR;
 		if (pki_gen_key(&ckey, err, sizeof(err)) < 0 ||
@@ -229,32 +230,32 @@ static int cert_reconcile(struct rt_ctx *ctx, void *arg)
 			r = rt_fail(ctx, "forwarding certificate: %s", err);
 			goto out;
 		}
-		co.cert_pem = ccrt;
-		co.key_pem = ckey;
-		co.ca_pem = ca_crt;
-		tls_config_free(a->client_tls);
-		a->client_tls = NULL;
-		if (tls_config_new(&co, &a->client_tls, err, sizeof(err)) < 0) {
-			r = rt_fail(ctx, "forwarding TLS: %s", err);
+		s.crt = crt;
+		s.key = a->key_pem;
+		s.ca = ca_crt;
+		s.client_crt = ccrt;
+		s.client_key = ckey;
+		/* Changing CA (or leaving maintenance) closes the connections made before. */
+		s.drop_old = true;
+		if ((r = use_tls(a, &s, ctx)) < 0)
 			goto out;
-		}
 	}
 	free(a->crt_pem);
 	a->crt_pem = crt;
 	crt = NULL;
 	pki_fingerprint(a->crt_pem, a->fingerprint, err, sizeof(err));
 	snprintf(a->ca_fingerprint, sizeof(a->ca_fingerprint), "%s", ca_fp);
-	free(a->ca_crt_pem);
-	a->ca_crt_pem = ca_crt;
-	ca_crt = NULL;
+	/* Logged once apid has it in force (IPC_READY), so the line means "connect now". */
 	if (maintenance && (!a->maintenance || first))
-		log_info("API in maintenance mode on %s:%u: apply a config with osctl apply-config "
-			 "--insecure --cert-fingerprint %s", a->listen_addr, a->port, a->fingerprint);
+		snprintf(a->ready_msg, sizeof(a->ready_msg), "API in maintenance mode on %s:%u: apply a "
+			 "config with osctl apply-config --insecure --cert-fingerprint %s", a->listen_addr,
+			 a->port, a->fingerprint);
 	else if (maintenance)
-		log_info("API maintenance certificate renewed: fingerprint %s", a->fingerprint);
+		snprintf(a->ready_msg, sizeof(a->ready_msg), "API maintenance certificate renewed: "
+			 "fingerprint %s", a->fingerprint);
 	else
-		log_info("API serving mutual TLS on %s:%u (certificate %s, %zu names)", a->listen_addr,
-			 a->port, a->fingerprint, nsans);
+		snprintf(a->ready_msg, sizeof(a->ready_msg), "API serving mutual TLS on %s:%u "
+			 "(certificate %s, %zu names)", a->listen_addr, a->port, a->fingerprint, nsans);
 	a->maintenance = maintenance;
 out:
 	if (r == 0 && a->crt_pem)
@@ -294,256 +295,12 @@ static void watch_addresses(struct api *a)
 	}
 }
 
-/* --- forwarding to other nodes --- */
+/* --- host:port --- */
 
-struct fwd;
-
-struct fwd_node {
-	struct fwd *f;
-	char node[64];
-	struct grpc_client *cl;
-	struct grpc_ccall *cc;
-	bool done;
-};
-
-struct fwd {
-	struct api *a;
-	struct grpc_call *call;
-	bool stream;
-	bool cancelled;
-	bool paused;
-	size_t nnodes, pending;
-	struct buf merged;           /* unary: the replies, as one XResponse */
-	struct fwd_node nodes[MAX_NODES];
-};
-
-static size_t put_varint(uint8_t *p, uint64_t v)
-{
-	size_t n = 0;
-
-	do {
-		p[n++] = (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
-		v >>= 7;
-	} while (v);
-	return n;
-}
-
-static int get_varint(const uint8_t *p, size_t len, size_t *off, uint64_t *v)
-{
-	*v = 0;
-	for (unsigned shift = 0; shift < 64; shift += 7) {
-		if (*off >= len)
-			return -1;
-		uint8_t b = p[(*off)++];
-
-		*v |= (uint64_t)(b & 0x7f) << shift;
-		if (!(b & 0x80))
-			return 0;
-	}
-	return -1;
-}
-
-/* Field 1 (NodeMetadata) of a per-node message: node, and error and code when it failed. */
-static size_t node_md(uint8_t *out, const char *node, int code, const char *error)
-{
-	uint8_t inner[600];
-	size_t n = 0, nl = strlen(node), el = error ? strlen(error) : 0, o = 0;
-
-	if (el > 500)
-		el = 500;
-	inner[n++] = 0x0a;
-	n += put_varint(inner + n, nl);
-	memcpy(inner + n, node, nl);
-	n += nl;
-	if (error) {
-		inner[n++] = 0x12;
-		n += put_varint(inner + n, el);
-		memcpy(inner + n, error, el);
-		n += el;
-		inner[n++] = 0x18;
-		n += put_varint(inner + n, (uint64_t)code);
-	}
-	out[o++] = 0x0a;
-	o += put_varint(out + o, n);
-	memcpy(out + o, inner, n);
-	return o + n;
-}
-
-/* Appends msg with this node's metadata merged in (protobuf merges a repeated message field). */
-static int append_tagged(struct buf *b, const uint8_t *msg, size_t len, const uint8_t *md, size_t mdlen,
-			 bool as_entry)
-{
-	uint8_t hdr[12];
-	size_t h = 0;
-
-	if (as_entry) {
-		hdr[h++] = 0x0a;
-		h += put_varint(hdr + h, len + mdlen);
-	}
-	return buf_append(b, hdr, h) < 0 || buf_append(b, msg, len) < 0 || buf_append(b, md, mdlen) < 0
-		       ? -ENOMEM : 0;
-}
-
-/* Rewrites an XResponse so each of its messages carries the node. */
-static int merge_unary(struct buf *out, const uint8_t *p, size_t len, const uint8_t *md, size_t mdlen)
-{
-	size_t off = 0;
-
-	while (off < len) {
-		uint64_t tag, l;
-		size_t start = off;
-
-		if (get_varint(p, len, &off, &tag) < 0)
-			return -EBADMSG;
-		switch (tag & 7) {
-		case 0:
-			if (get_varint(p, len, &off, &l) < 0)
-				return -EBADMSG;
-			break;
-		case 1:
-			off += 8;
-			break;
-		case 5:
-			off += 4;
-			break;
-		case 2:
-			if (get_varint(p, len, &off, &l) < 0 || l > len - off)
-				return -EBADMSG;
-			if (tag == 0x0a) {
-				if (append_tagged(out, p + off, l, md, mdlen, true) < 0)
-					return -ENOMEM;
-				off += l;
-				continue;
-			}
-			off += l;
-			break;
-		default:
-			return -EBADMSG;
-		}
-		if (off > len)
-			return -EBADMSG;
-		if (buf_append(out, p + start, off - start) < 0)
-			return -ENOMEM;
-	}
-	return 0;
-}
-
-static void fwd_free(struct fwd *f)
-{
-	buf_fini(&f->merged);
-	free(f);
-}
-
-static void fwd_node_done(void *arg, int code, const char *message);
-
-static void fwd_end(struct fwd *f)
-{
-	if (f->cancelled) {
-		grpc_call_finish(f->call, GRPC_CANCELLED, NULL);
-	} else if (f->stream) {
-		grpc_call_finish(f->call, GRPC_OK, NULL);
-	} else {
-		if (grpc_call_send(f->call, buf_head(&f->merged), f->merged.len) < 0)
-			grpc_call_finish(f->call, GRPC_INTERNAL, "could not send the merged reply");
-		else
-			grpc_call_finish(f->call, GRPC_OK, NULL);
-	}
-	for (size_t i = 0; i < f->nnodes; i++)
-		if (f->nodes[i].cl)
-			grpc_client_close(f->nodes[i].cl);
-	fwd_free(f);
-}
-
-static int fwd_node_msg(void *arg, const uint8_t *msg, size_t len)
-{
-	struct fwd_node *n = arg;
-	struct fwd *f = n->f;
-	uint8_t md[128];
-	size_t mdlen = node_md(md, n->node, 0, NULL);
-
-	if (f->cancelled)
-		return 1;
-	if (!f->stream)
-		return merge_unary(&f->merged, msg, len, md, mdlen) < 0;
-	{
-		struct buf b;
-		int r;
-
-		buf_init(&b);
-		r = append_tagged(&b, msg, len, md, mdlen, false);
-		if (r == 0)
-			r = grpc_call_send(f->call, buf_head(&b), b.len);
-		buf_fini(&b);
-		if (r < 0)
-			return 1;
-		if (r == 1 && !f->paused) {
-			/* The caller reads slower than the nodes send: hold them back. */
-			f->paused = true;
-			for (size_t i = 0; i < f->nnodes; i++)
-				if (f->nodes[i].cc && !f->nodes[i].done)
-					grpc_ccall_pause(f->nodes[i].cc);
-		}
-	}
-	return 0;
-}
-
-static void fwd_writable(void *arg, struct grpc_call *c)
-{
-	struct fwd *f = arg;
-
-	(void)c;
-	if (!f->paused)
-		return;
-	f->paused = false;
-	for (size_t i = 0; i < f->nnodes; i++)
-		if (f->nodes[i].cc && !f->nodes[i].done)
-			grpc_ccall_resume(f->nodes[i].cc);
-}
-
-static void fwd_node_done(void *arg, int code, const char *message)
-{
-	struct fwd_node *n = arg;
-	struct fwd *f = n->f;
-
-	n->done = true;
-	n->cc = NULL;
-	if (code != GRPC_OK && !f->cancelled) {
-		uint8_t md[700];
-		size_t mdlen = node_md(md, n->node, code, message && *message ? message : grpc_code_name(code));
-
-		if (f->stream) {
-			grpc_call_send(f->call, md, mdlen);
-		} else {
-			/* XResponse { messages: [X { metadata: {node, error, code} }] } */
-			append_tagged(&f->merged, md, mdlen, NULL, 0, true);
-		}
-	}
-	if (--f->pending == 0)
-		fwd_end(f);
-}
-
-static void fwd_cancel(void *arg, struct grpc_call *c)
-{
-	struct fwd *f = arg;
-	struct grpc_client *cls[MAX_NODES];
-	size_t n = f->nnodes;
-
-	(void)c;
-	f->cancelled = true;
-	/* Closing ends every node's call; the last one ends ours and frees f. */
-	for (size_t i = 0; i < n; i++) {
-		cls[i] = f->nodes[i].cl;
-		f->nodes[i].cl = NULL;
-	}
-	for (size_t i = 0; i < n; i++)
-		if (cls[i])
-			grpc_client_close(cls[i]);
-}
-
-static int parse_node(const char *s, char *host, size_t hostlen, uint16_t *port)
+int api_parse_hostport(const char *s, char *host, size_t hostlen, uint16_t *port, uint16_t def)
 {
 	const char *colon = strrchr(s, ':');
-	unsigned long p = API_PORT;
+	unsigned long p = def;
 	size_t hl = strlen(s);
 
 	if (s[0] == '[') {
@@ -563,7 +320,7 @@ static int parse_node(const char *s, char *host, size_t hostlen, uint16_t *port)
 		char *end;
 
 		p = strtoul(colon + 1, &end, 10);
-		if (*end || p == 0 || p > 65535)
+		if (*end || p > 65535)
 			return -1;
 	}
 	if (hl == 0 || hl >= hostlen)
@@ -574,150 +331,259 @@ static int parse_node(const char *s, char *host, size_t hostlen, uint16_t *port)
 	return 0;
 }
 
-static void forward(struct api *a, struct grpc_call *c, const struct api_method *m, enum pki_role role,
-		    const char *nodes)
+/* --- calls handed over by apid --- */
+
+struct apicall {
+	struct api *a;
+	uint32_t id;
+	uint8_t *req;
+	size_t reqlen;
+	bool cancelled;
+	bool want_writable;
+	size_t unacked;
+	apicall_fn *cancel_fn, *writable_fn;
+	void *cancel_arg, *writable_arg;
+	struct apicall *prev, *next;
+};
+
+const uint8_t *apicall_request(const struct apicall *c, size_t *len)
 {
-	struct fwd *f = calloc(1, sizeof(*f));
-	char list[1024], *save = NULL, err[256], host[64];
-	struct grpc_md md[2];
-	uint64_t timeout = FORWARD_TIMEOUT_MS, dl = grpc_call_deadline(c);
-	size_t len;
-	const uint8_t *req = grpc_call_request(c, &len);
+	*len = c->reqlen;
+	return c->req;
+}
 
-	if (!f) {
-		grpc_call_finish(c, GRPC_RESOURCE_EXHAUSTED, "out of memory");
-		return;
+bool apicall_cancelled(const struct apicall *c)
+{
+	return c->cancelled;
+}
+
+void apicall_on_cancel(struct apicall *c, apicall_fn *fn, void *arg)
+{
+	c->cancel_fn = fn;
+	c->cancel_arg = arg;
+}
+
+void apicall_on_writable(struct apicall *c, apicall_fn *fn, void *arg)
+{
+	c->writable_fn = fn;
+	c->writable_arg = arg;
+}
+
+size_t apicall_queued(const struct apicall *c)
+{
+	return c->unacked;
+}
+
+int apicall_send(struct apicall *c, const void *msg, size_t len)
+{
+	if (c->cancelled || !c->a->ipc)
+		return -ECANCELED;
+	if (ipc_send(c->a->ipc, IPC_REPLY, c->id, 0, msg, len) < 0)
+		return -ECANCELED;
+	c->unacked += len;
+	if (c->unacked > HIGH_WATER) {
+		c->want_writable = true;
+		return 1;
 	}
-	if (!a->client_tls) {
-		free(f);
-		grpc_call_finish(c, GRPC_FAILED_PRECONDITION, "this node has no forwarding certificate yet");
+	return 0;
+}
+
+static void call_unlink(struct api *a, struct apicall *c)
+{
+	if (c->prev)
+		c->prev->next = c->next;
+	else if (a->calls == c)
+		a->calls = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	c->prev = c->next = NULL;
+}
+
+void apicall_finish(struct apicall *c, int code, const char *message)
+{
+	struct api *a = c->a;
+
+	if (!c->cancelled && a->ipc)
+		ipc_send(a->ipc, IPC_FINISH, c->id, (uint32_t)code, message, message ? strlen(message) : 0);
+	call_unlink(a, c);
+	free(c->req);
+	free(c);
+}
+
+static struct apicall *call_find(struct api *a, uint32_t id)
+{
+	for (struct apicall *c = a->calls; c; c = c->next)
+		if (c->id == id)
+			return c;
+	return NULL;
+}
+
+static void call_cancel(struct apicall *c)
+{
+	if (c->cancelled)
 		return;
+	c->cancelled = true;
+	if (c->cancel_fn)
+		c->cancel_fn(c->cancel_arg, c);
+}
+
+/* --- apid, the unprivileged half --- */
+
+static void start_apid(struct api *a);
+
+static void on_restart(void *arg)
+{
+	start_apid(arg);
+}
+
+/* Reaps apid (killing it if need be), cancels its calls, and starts another later. */
+static void lose_apid(struct api *a, const char *why)
+{
+	int st = 0;
+	pid_t r = 0;
+
+	for (int i = 0; i < 50 && (r = waitpid(a->apid, &st, WNOHANG)) == 0; i++)
+		usleep(2000);
+	if (r == 0) {
+		kill(a->apid, SIGKILL);
+		r = waitpid(a->apid, &st, 0);
 	}
-	f->a = a;
-	f->call = c;
-	f->stream = m->stream;
-	buf_init(&f->merged);
-	snprintf(list, sizeof(list), "%s", nodes);
-	for (char *tok = strtok_r(list, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
-		uint16_t port;
+	if (r == a->apid && WIFSIGNALED(st))
+		log_warnx("API: apid (pid %d) %s; killed by signal %d%s", (int)a->apid, why, WTERMSIG(st),
+			  WTERMSIG(st) == SIGSYS ? " (a system call outside its allowlist)" : "");
+	else
+		log_warnx("API: apid (pid %d) %s; exit status %d", (int)a->apid, why, WEXITSTATUS(st));
+	a->apid = 0;
+	ipc_free(a->ipc);
+	a->ipc = NULL;
+	while (a->calls) {
+		struct apicall *c = a->calls;
 
-		if (f->nnodes == MAX_NODES || parse_node(tok, host, sizeof(host), &port) < 0 ||
-		    inet_pton(strchr(host, ':') ? AF_INET6 : AF_INET, host, err) != 1) {
-			char msg[200];
+		call_cancel(c);
+		/* A call whose RPC had no cancel hook is released here. */
+		if (a->calls == c && c->cancel_fn == NULL) {
+			call_unlink(a, c);
+			free(c->req);
+			free(c);
+		}
+	}
+	loop_timer_arm(a->o.loop, &a->restart, RESTART_MS);
+}
 
-			if (f->nnodes == MAX_NODES)
-				snprintf(msg, sizeof(msg), "nodes: more than %d nodes", MAX_NODES);
-			else
-				snprintf(msg, sizeof(msg), "nodes: %.100s is not an IP address (with an optional :port)", tok);
-			fwd_free(f);
-			grpc_call_finish(c, GRPC_INVALID_ARGUMENT, msg);
+static void on_ipc_fail(void *arg, int err, const char *why)
+{
+	struct api *a = arg;
+	char what[256];
+
+	snprintf(what, sizeof(what), "%s: %s", err == -EPROTO ? "sent a malformed message" : "went away", why);
+	lose_apid(a, what);
+}
+
+static void on_ipc_msg(void *arg, const struct ipc_msg *m)
+{
+	struct api *a = arg;
+	struct apicall *c;
+
+	if (m->type == IPC_REQUEST) {
+		const struct api_method *meth;
+
+		if (m->len < 1 || m->data[0] >= api_nmethods || m->aux > ROLE_ADMIN || call_find(a, m->call)) {
+			log_warnx("API: apid sent a request that does not check out: killing it");
+			kill(a->apid, SIGKILL);
 			return;
 		}
-		snprintf(f->nodes[f->nnodes++].node, sizeof(f->nodes[0].node), "%s", tok);
-	}
-	if (f->nnodes == 0) {
-		fwd_free(f);
-		grpc_call_finish(c, GRPC_INVALID_ARGUMENT, "nodes: no node named");
+		meth = &api_methods[m->data[0]];
+		c = calloc(1, sizeof(*c));
+		if (!c || (m->len > 1 && !(c->req = malloc(m->len - 1)))) {
+			free(c);
+			ipc_send(a->ipc, IPC_FINISH, m->call, GRPC_RESOURCE_EXHAUSTED, "out of memory", 13);
+			return;
+		}
+		c->a = a;
+		c->id = m->call;
+		c->reqlen = m->len - 1;
+		if (c->reqlen)
+			memcpy(c->req, m->data + 1, c->reqlen);
+		c->next = a->calls;
+		if (a->calls)
+			a->calls->prev = c;
+		a->calls = c;
+		api_rpc_dispatch(a, c, meth->name, (enum pki_role)m->aux);
 		return;
 	}
-	if (dl) {
-		uint64_t now = mono_ms();
-
-		timeout = dl > now ? dl - now : 1;
-	} else if (m->stream) {
-		timeout = 0;
+	if (m->type == IPC_READY) {
+		if (a->ready_msg[0])
+			log_info("%s", a->ready_msg);
+		a->ready_msg[0] = '\0';
+		return;
 	}
-	md[0] = (struct grpc_md){ API_MD_ROLE, pki_role_name(role) };
-	md[1] = (struct grpc_md){ API_MD_FORWARDED, a->listen_addr };
-	grpc_call_on_cancel(c, fwd_cancel, f);
-	grpc_call_on_writable(c, fwd_writable, f);
-	f->pending = f->nnodes;
-	for (size_t i = 0; i < f->nnodes; i++) {
-		struct fwd_node *n = &f->nodes[i];
-		struct grpc_client_opts o = { .loop = a->o.loop, .numeric_only = true, .tls = a->client_tls,
-					      .connect_timeout_ms = 5000 };
-		uint16_t port;
-		bool last;
-
-		n->f = f;
-		err[0] = '\0';
-		parse_node(n->node, host, sizeof(host), &port);
-		o.host = host;
-		o.port = port;
-		if (grpc_client_new(&o, &n->cl, err, sizeof(err)) < 0 ||
-		    grpc_client_call(n->cl, m->path, md, 2, req, len, timeout, fwd_node_msg, fwd_node_done,
-				     n, &n->cc) < 0) {
-			/* Reported like an unreachable node; done is not called for these. */
-			n->cc = NULL;
-			if (n->cl) {
-				grpc_client_free(n->cl);
-				n->cl = NULL;
-			}
-			last = f->pending == 1;
-			fwd_node_done(n, GRPC_UNAVAILABLE, err[0] ? err : "could not start the call");
-			if (last)
-				return;  /* fwd_end ran and freed f */
+	c = call_find(a, m->call);
+	if (!c)
+		return;  /* finished here meanwhile */
+	if (m->type == IPC_CANCEL) {
+		call_cancel(c);
+	} else if (m->type == IPC_ACK) {
+		c->unacked -= m->aux < c->unacked ? m->aux : c->unacked;
+		if (c->want_writable && c->unacked <= HIGH_WATER / 2) {
+			c->want_writable = false;
+			if (c->writable_fn)
+				c->writable_fn(c->writable_arg, c);
 		}
 	}
 }
 
-/* --- authorisation and dispatch --- */
-
-static void handler(void *arg, struct grpc_call *c)
+static void start_apid(struct api *a)
 {
-	struct api *a = arg;
-	const char *path = grpc_call_method(c);
-	const struct api_method *m = api_method_find(path);
-	const mbedtls_x509_crt *crt = grpc_call_peer_cert(c);
-	const char *nodes = grpc_call_header(c, API_MD_NODES);
-	enum pki_role role;
-	char msg[256];
+	struct ipc_opts io = { .loop = a->o.loop, .core = true, .on_msg = on_ipc_msg, .on_fail = on_ipc_fail,
+			       .arg = a };
+	const char *self = a->o.self ? a->o.self : "/proc/self/exe";
+	char fdarg[8] = "3";
+	char *argv[] = { "machined", "apid", "--ipc-fd", fdarg, "--listen", a->listen, NULL };
+	int sv[2];
+	pid_t pid;
 
-	if (!m) {
-		snprintf(msg, sizeof(msg), "unknown method %.200s", path);
-		grpc_call_finish(c, GRPC_UNIMPLEMENTED, msg);
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		log_warn("API: socketpair for apid");
+		loop_timer_arm(a->o.loop, &a->restart, RESTART_MS);
 		return;
 	}
-	if (a->maintenance) {
-		if (!m->maintenance) {
-			snprintf(msg, sizeof(msg), "%s is not served in maintenance mode: apply a machine "
-				 "config first (only Version and ApplyConfiguration are)", m->name);
-			grpc_call_finish(c, GRPC_FAILED_PRECONDITION, msg);
-			return;
-		}
-		if (nodes && *nodes) {
-			grpc_call_finish(c, GRPC_FAILED_PRECONDITION, "maintenance mode does not forward to other nodes");
-			return;
-		}
-		api_rpc_dispatch(a, c, m->name, ROLE_ADMIN);
-		return;
-	}
-	if (!crt) {
-		/* Made in maintenance mode, before the config: it has no identity. */
-		grpc_call_finish(c, GRPC_UNAUTHENTICATED, "no client certificate: reconnect with one");
-		return;
-	}
-	role = pki_cert_role(crt);
-	if (pki_cert_has_org(crt, PKI_ROLE_IMPERSONATOR)) {
-		const char *as = grpc_call_header(c, API_MD_ROLE);
+	pid = fork();
+	if (pid == 0) {
+		sigset_t none;
 
-		role = as ? pki_role_parse(as) : ROLE_NONE;
-		if (nodes && *nodes) {
-			grpc_call_finish(c, GRPC_INVALID_ARGUMENT, "a forwarded request cannot be forwarded again");
-			return;
-		}
+		/* machined's loop blocks the signals it reads by signalfd: apid starts clean. */
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		/* The child keeps only stdio and its end of the link, as fd 3. */
+		if (dup2(sv[1], 3) < 0)
+			_exit(127);
+		for (int fd = 4; fd < 65536; fd++)
+			close(fd);
+		execv(self, argv);
+		fprintf(stderr, "[machined] exec %s apid: %s\n", self, strerror(errno));
+		_exit(127);
 	}
-	if (role < m->role) {
-		snprintf(msg, sizeof(msg), "%s needs %s; the client certificate grants %s", m->name,
-			 pki_role_name(m->role), role == ROLE_NONE ? "no role" : pki_role_name(role));
-		grpc_call_finish(c, GRPC_PERMISSION_DENIED, msg);
+	close(sv[1]);
+	if (pid < 0) {
+		log_warn("API: fork apid");
+		close(sv[0]);
+		loop_timer_arm(a->o.loop, &a->restart, RESTART_MS);
 		return;
 	}
-	if (nodes && *nodes) {
-		forward(a, c, m, role, nodes);
+	a->apid = pid;
+	a->apid_starts++;
+	io.fd = sv[0];
+	if (ipc_new(&io, &a->ipc) < 0) {
+		close(sv[0]);
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		a->apid = 0;
+		loop_timer_arm(a->o.loop, &a->restart, RESTART_MS);
 		return;
 	}
-	api_rpc_dispatch(a, c, m->name, role);
+	if (a->apid_starts > 1)
+		log_info("API: apid started again (pid %d, start %u)", (int)pid, a->apid_starts);
+	send_setup(a);
 }
 
 /* --- power, after the reply --- */
@@ -747,20 +613,8 @@ void api_schedule_power(struct api *a, int action)
 
 /* --- lifetime --- */
 
-static int parse_listen(struct api *a, const char *s, char *err, size_t errlen)
-{
-	if (!s)
-		s = "0.0.0.0:50000";
-	if (parse_node(s, a->listen_addr, sizeof(a->listen_addr), &a->port) < 0) {
-		snprintf(err, errlen, "--api-listen %s: expected ADDRESS:PORT", s);
-		return -EINVAL;
-	}
-	return 0;
-}
-
 int api_start(struct api *a, const struct api_opts *o, char *err, size_t errlen)
 {
-	struct grpc_server_opts so = { .loop = o->loop, .handler = handler, .arg = a };
 	struct rt_controller cert = { "ApiCertController", cert_in, 2, cert_out, 1, cert_reconcile, a };
 	int r;
 
@@ -769,43 +623,51 @@ int api_start(struct api *a, const struct api_opts *o, char *err, size_t errlen)
 	a->st = rt_store(o->rt);
 	a->nl_fd = -1;
 	a->maintenance = true;
-	loop_timer_init(&a->drop, on_drop, a);
+	buf_init(&a->setup);
+	loop_timer_init(&a->restart, on_restart, a);
 	loop_timer_init(&a->power, on_power, a);
-	if ((r = parse_listen(a, o->listen, err, errlen)) < 0)
-		return r;
-	if (grpc_server_new(&so, &a->srv) < 0) {
-		snprintf(err, errlen, "API server: out of memory");
-		return -ENOMEM;
+	loop_timer_init(&a->try_timer, NULL, a);
+	snprintf(a->listen, sizeof(a->listen), "%s", o->listen ? o->listen : "0.0.0.0:50000");
+	if (api_parse_hostport(a->listen, a->listen_addr, sizeof(a->listen_addr), &a->port, API_PORT) < 0 ||
+	    a->port == 0) {
+		snprintf(err, errlen, "--api-listen %s: expected ADDRESS:PORT", a->listen);
+		return -EINVAL;
 	}
-	/* Nothing is accepted before the certificate controller has set up TLS. */
-	r = grpc_server_listen(a->srv, a->listen_addr, a->port, err, errlen);
-	if (r == 0)
-		r = rt_register(o->rt, &cert, &a->cert_ctrl, err, errlen);
-	if (r < 0) {
-		grpc_server_free(a->srv);
-		a->srv = NULL;
+	r = rt_register(o->rt, &cert, &a->cert_ctrl, err, errlen);
+	if (r < 0)
 		return r;
-	}
-	a->port = grpc_server_port(a->srv);
-	a->crt_pem = NULL;
 	watch_addresses(a);
+	start_apid(a);
 	return 0;
 }
 
 void api_stop(struct api *a)
 {
-	loop_timer_cancel(a->o.loop, &a->drop);
+	loop_timer_cancel(a->o.loop, &a->restart);
 	loop_timer_cancel(a->o.loop, &a->power);
 	loop_timer_cancel(a->o.loop, &a->try_timer);
-	grpc_server_free(a->srv);
-	a->srv = NULL;
+	if (a->apid > 0) {
+		kill(a->apid, SIGTERM);
+		waitpid(a->apid, NULL, 0);
+	}
+	ipc_free(a->ipc);
+	a->ipc = NULL;
+	while (a->calls) {
+		struct apicall *c = a->calls;
+
+		call_cancel(c);
+		if (a->calls == c) {
+			call_unlink(a, c);
+			free(c->req);
+			free(c);
+		}
+	}
 	if (a->nl_w)
 		loop_watch_del(a->o.loop, a->nl_w);
 	if (a->nl_fd >= 0)
 		close(a->nl_fd);
-	tls_config_free(a->client_tls);
 	pki_free_secret(a->key_pem);
 	free(a->crt_pem);
-	free(a->ca_crt_pem);
 	free(a->try_prev);
+	buf_fini(&a->setup);
 }

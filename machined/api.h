@@ -1,26 +1,35 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The machine API server (port 50000): TLS (maintenance: self-signed, no client
- * certificates; configured: mutual TLS against the machine's OS CA), the role check of
- * lib/apidef.c's table, forwarding to the nodes a request names, and the RPCs.
+ * The machine API (port 50000), split as ARCHITECTURE.md describes:
+ *
+ *   apid (machined/apid.c): a separate, unprivileged process (uid 65534, no capabilities,
+ *   a seccomp allowlist) that does the TLS handshakes, HTTP/2, gRPC framing, the role
+ *   check of lib/apidef.c's table and forwarding to other nodes, and passes each
+ *   authorised request to the core over a SOCK_SEQPACKET socketpair (machined/apiipc.h).
+ *
+ *   the core (this file's api.c, api_rpc.c): runs in machined, which alone touches the
+ *   machine. It starts apid (and starts it again if it dies or misbehaves: a malformed
+ *   message is fatal to apid, never to the core), keeps its TLS material right, and runs
+ *   the RPCs.
  *
  * ApiCertController keeps the server certificate right: issued by machine.ca for the
  * machine's addresses, hostname, certSANs and the listen address, and renewed when one of
- * them changes (address changes arrive by rtnetlink). It publishes
- * secrets/ApiCertificate/api. Connections made under a previous CA are closed once the new
- * one is in force, so no client keeps rights the new config does not give it.
+ * them changes (address changes arrive by rtnetlink); in maintenance mode (no config) it
+ * is self-signed and its fingerprint is logged. It publishes secrets/ApiCertificate/api.
  */
 #ifndef BASALT_API_H
 #define BASALT_API_H
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <protobuf-c/protobuf-c.h>
 
-#include "lib/grpc_server.h"
-#include "lib/pki.h"
+#include "lib/buf.h"
 #include "lib/loop.h"
+#include "lib/pki.h"
+#include "machined/apiipc.h"
 #include "machined/config.h"
 #include "machined/ctrl_init.h"
 #include "machined/runtime.h"
@@ -33,13 +42,16 @@ struct api_opts {
 	const char *init_socket;
 	const char *listen;      /* "addr:port"; NULL: 0.0.0.0:50000 */
 	const char *kmsg;        /* NULL: /dev/kmsg */
+	const char *self;        /* machined's executable, for apid; NULL: /proc/self/exe */
 };
+
+struct apicall;
 
 struct api {
 	struct api_opts o;
 	struct store *st;
-	struct grpc_server *srv;
 	struct rt_ctrl *cert_ctrl;
+	char listen[80];
 	char listen_addr[64];
 	uint16_t port;
 	bool maintenance;           /* serving without client certificates */
@@ -47,11 +59,18 @@ struct api {
 	char *crt_pem;
 	char fingerprint[65];
 	char ca_fingerprint[65];    /* of the CA the TLS in force trusts */
-	char *ca_crt_pem;
-	struct tls_config *client_tls;  /* for forwarding: an os:impersonator certificate */
+	struct buf setup;           /* the last basalt.apid.Setup, sent again to a new apid */
+	char ready_msg[512];        /* logged when apid says that Setup is in force */
+	/* apid */
+	pid_t apid;
+	struct ipc *ipc;
+	unsigned apid_starts;
+	struct loop_timer restart;
+	struct apicall *calls;      /* calls apid has handed over and the core still holds */
+	/* netlink address watch */
 	int nl_fd;
 	struct loop_watch *nl_w;
-	struct loop_timer drop;     /* closes connections made under the previous TLS */
+	/* ApplyConfiguration --mode try */
 	struct loop_timer try_timer;
 	char *try_prev;             /* the config a try returns to */
 	uint64_t try_ms;
@@ -62,15 +81,32 @@ struct api {
 int api_start(struct api *a, const struct api_opts *o, char *err, size_t errlen);
 void api_stop(struct api *a);
 
-/* --- shared by api.c and api_rpc.c --- */
+/* --- a call handed over by apid, as the RPCs see it --- */
+typedef void apicall_fn(void *arg, struct apicall *c);
 
-/* Sends m as one reply message; grpc_call_send's result. */
-int api_send(struct grpc_call *c, const ProtobufCMessage *m);
+const uint8_t *apicall_request(const struct apicall *c, size_t *len);
+/* 0, 1 when the caller should wait for on_writable, -ECANCELED when the call is gone. */
+int apicall_send(struct apicall *c, const void *msg, size_t len);
+/* Ends the call (exactly once, also after it was cancelled: then it only releases it). */
+void apicall_finish(struct apicall *c, int code, const char *message);
+bool apicall_cancelled(const struct apicall *c);
+void apicall_on_cancel(struct apicall *c, apicall_fn *fn, void *arg);
+void apicall_on_writable(struct apicall *c, apicall_fn *fn, void *arg);
+/* Reply bytes sent that the client side has not taken yet. */
+size_t apicall_queued(const struct apicall *c);
+
+/* Sends m as one reply message; apicall_send's result. */
+int api_send(struct apicall *c, const ProtobufCMessage *m);
 /* Sends m and ends the call with OK. */
-void api_reply(struct grpc_call *c, const ProtobufCMessage *m);
-/* Runs a local RPC whose caller has been authorised. */
-void api_rpc_dispatch(struct api *a, struct grpc_call *c, const char *name, enum pki_role role);
+void api_reply(struct apicall *c, const ProtobufCMessage *m);
+/* Runs an RPC for an authorised caller. */
+void api_rpc_dispatch(struct api *a, struct apicall *c, const char *name, enum pki_role role);
 /* The reboot or power-off a reply promised, once it has been sent. */
 void api_schedule_power(struct api *a, int action);
+
+/* apid's entry point: machined apid --ipc-fd FD --listen ADDR:PORT */
+int apid_main(int argc, char **argv);
+/* Parses "IP", "IP:port", "[v6]:port" (port defaults to def). */
+int api_parse_hostport(const char *s, char *host, size_t hostlen, uint16_t *port, uint16_t def);
 
 #endif

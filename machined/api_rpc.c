@@ -20,6 +20,7 @@
 #include "lib/log.h"
 #include "lib/pbyaml.h"
 #include "machined/api.h"
+#include "lib/grpc.h"
 #include "machined/initclient.h"
 #include "machined/resfmt.h"
 
@@ -29,17 +30,17 @@
 
 typedef Basalt__Machine__ApplyConfigurationRequest ApplyReq;
 
-static void *decode(struct grpc_call *c, const ProtobufCMessageDescriptor *d)
+static void *decode(struct apicall *c, const ProtobufCMessageDescriptor *d)
 {
 	size_t len;
-	const uint8_t *p = grpc_call_request(c, &len);
+	const uint8_t *p = apicall_request(c, &len);
 	void *m = protobuf_c_message_unpack(d, NULL, len, p);
 
 	if (!m) {
 		char msg[160];
 
 		snprintf(msg, sizeof(msg), "the request is not a valid %s", d->name);
-		grpc_call_finish(c, GRPC_INVALID_ARGUMENT, msg);
+		apicall_finish(c, GRPC_INVALID_ARGUMENT, msg);
 	}
 	return m;
 }
@@ -48,7 +49,7 @@ static void *decode(struct grpc_call *c, const ProtobufCMessageDescriptor *d)
 
 /* --- Version --- */
 
-static void rpc_version(struct api *a, struct grpc_call *c)
+static void rpc_version(struct api *a, struct apicall *c)
 {
 	Basalt__Machine__VersionInfo v = BASALT__MACHINE__VERSION_INFO__INIT;
 	Basalt__Machine__VersionInfo *vp = &v;
@@ -119,7 +120,7 @@ static void on_try_expired(void *arg)
 	a->try_prev = NULL;
 }
 
-static void apply_reply(struct grpc_call *c, int mode, const char *details, const char *diff,
+static void apply_reply(struct apicall *c, int mode, const char *details, const char *diff,
 			const char *warning)
 {
 	Basalt__Machine__ApplyConfiguration m = BASALT__MACHINE__APPLY_CONFIGURATION__INIT;
@@ -139,7 +140,7 @@ static void apply_reply(struct grpc_call *c, int mode, const char *details, cons
 	api_reply(c, &r.base);
 }
 
-static void rpc_apply(struct api *a, struct grpc_call *c)
+static void rpc_apply(struct api *a, struct apicall *c)
 {
 	ApplyReq *req = DECODE(c, ApplyReq, basalt__machine__apply_configuration_request__descriptor);
 	struct config_holder *h = a->o.config;
@@ -158,19 +159,19 @@ static void rpc_apply(struct api *a, struct grpc_call *c)
 	text = (const char *)req->data.data;
 	len = req->data.len;
 	if (len == 0) {
-		grpc_call_finish(c, GRPC_INVALID_ARGUMENT, "no config in the request");
+		apicall_finish(c, GRPC_INVALID_ARGUMENT, "no config in the request");
 		goto out;
 	}
 	if (mconfig_load("config", text, len, NULL, 0, &cfg, &d) < 0) {
 		problems = diag_format(&d);
-		grpc_call_finish(c, GRPC_INVALID_ARGUMENT, problems ? problems : "invalid config");
+		apicall_finish(c, GRPC_INVALID_ARGUMENT, problems ? problems : "invalid config");
 		goto out;
 	}
 	old_text = h->cfg ? mconfig_emit(h->cfg, false) : strdup("");
 	new_text = mconfig_emit(cfg, false);
 	diff = old_text && new_text ? linediff(old_text, new_text, "config in force", "new config") : NULL;
 	if (!diff) {
-		grpc_call_finish(c, GRPC_RESOURCE_EXHAUSTED, "out of memory");
+		apicall_finish(c, GRPC_RESOURCE_EXHAUSTED, "out of memory");
 		goto out;
 	}
 	why_reboot = reboot_reason(h->cfg, cfg);
@@ -184,7 +185,7 @@ static void rpc_apply(struct api *a, struct grpc_call *c)
 	case BASALT__MACHINE__APPLY_CONFIGURATION_REQUEST__MODE__STAGED:
 		r = config_stage(h, "config", text, len, &d, err, sizeof(err));
 		if (r < 0) {
-			grpc_call_finish(c, r == -ENOTSUP ? GRPC_FAILED_PRECONDITION : GRPC_INTERNAL, err);
+			apicall_finish(c, r == -ENOTSUP ? GRPC_FAILED_PRECONDITION : GRPC_INTERNAL, err);
 			goto out;
 		}
 		apply_reply(c, req->mode, "staged: the config takes effect at the next boot", diff, NULL);
@@ -194,11 +195,11 @@ static void rpc_apply(struct api *a, struct grpc_call *c)
 		if (why_reboot) {
 			snprintf(details, sizeof(details), "this change needs a reboot (%s): use --mode "
 				 "reboot, auto or staged", why_reboot);
-			grpc_call_finish(c, GRPC_FAILED_PRECONDITION, details);
+			apicall_finish(c, GRPC_FAILED_PRECONDITION, details);
 			goto out;
 		}
 		if (req->mode == BASALT__MACHINE__APPLY_CONFIGURATION_REQUEST__MODE__TRY && !h->cfg) {
-			grpc_call_finish(c, GRPC_FAILED_PRECONDITION,
+			apicall_finish(c, GRPC_FAILED_PRECONDITION,
 					 "try needs a config in force to return to; this machine has none yet");
 			goto out;
 		}
@@ -207,14 +208,14 @@ static void rpc_apply(struct api *a, struct grpc_call *c)
 	case BASALT__MACHINE__APPLY_CONFIGURATION_REQUEST__MODE__REBOOT:
 		break;
 	default:
-		grpc_call_finish(c, GRPC_INVALID_ARGUMENT, "unknown mode");
+		apicall_finish(c, GRPC_INVALID_ARGUMENT, "unknown mode");
 		goto out;
 	}
 	diag_fini(&d);
 	diag_init(&d);
 	r = config_apply(h, "apply", "config", text, len, NULL, 0, &d, err, sizeof(err));
 	if (r < 0) {
-		grpc_call_finish(c, r == -EINVAL ? GRPC_INVALID_ARGUMENT : GRPC_INTERNAL, err);
+		apicall_finish(c, r == -EINVAL ? GRPC_INVALID_ARGUMENT : GRPC_INTERNAL, err);
 		goto out;
 	}
 	if (req->mode == BASALT__MACHINE__APPLY_CONFIGURATION_REQUEST__MODE__TRY) {
@@ -283,7 +284,7 @@ static int add_service(void *arg, const struct res *r)
 	return 0;
 }
 
-static void rpc_service_list(struct api *a, struct grpc_call *c)
+static void rpc_service_list(struct api *a, struct apicall *c)
 {
 	Basalt__Machine__ServiceList sl = BASALT__MACHINE__SERVICE_LIST__INIT;
 	Basalt__Machine__ServiceList *slp = &sl;
@@ -293,7 +294,7 @@ static void rpc_service_list(struct api *a, struct grpc_call *c)
 	l.infos = calloc(l.cap, sizeof(*l.infos));
 	l.ptrs = calloc(l.cap, sizeof(*l.ptrs));
 	if (!l.infos || !l.ptrs) {
-		grpc_call_finish(c, GRPC_RESOURCE_EXHAUSTED, "out of memory");
+		apicall_finish(c, GRPC_RESOURCE_EXHAUSTED, "out of memory");
 	} else {
 		store_list(a->st, "runtime", "Service", NULL, add_service, &l);
 		sl.services = l.ptrs;
@@ -306,7 +307,7 @@ static void rpc_service_list(struct api *a, struct grpc_call *c)
 	free(l.ptrs);
 }
 
-static void service_reply(struct grpc_call *c, const char *result)
+static void service_reply(struct apicall *c, const char *result)
 {
 	Basalt__Machine__ServiceAction sa = BASALT__MACHINE__SERVICE_ACTION__INIT;
 	Basalt__Machine__ServiceAction *sap = &sa;
@@ -325,7 +326,7 @@ static void on_restart_reply(void *arg, int error, const char *message)
 		log_warnx("init refused a restart: %s", message);
 }
 
-static void rpc_service(struct api *a, struct grpc_call *c, const char *action)
+static void rpc_service(struct api *a, struct apicall *c, const char *action)
 {
 	Basalt__Machine__ServiceRequest *req =
 		DECODE(c, Basalt__Machine__ServiceRequest, basalt__machine__service_request__descriptor);
@@ -336,11 +337,11 @@ static void rpc_service(struct api *a, struct grpc_call *c, const char *action)
 		return;
 	if (!store_get(a->st, "runtime", "ServiceSpec", req->id)) {
 		snprintf(msg, sizeof(msg), "no service %.200s", req->id);
-		grpc_call_finish(c, GRPC_NOT_FOUND, msg);
+		apicall_finish(c, GRPC_NOT_FOUND, msg);
 	} else if (strcmp(action, "stop") == 0) {
 		r = initctrl_stop_service(a->o.init, a->o.rt, req->id, err, sizeof(err));
 		if (r < 0)
-			grpc_call_finish(c, r == -EPERM ? GRPC_FAILED_PRECONDITION : GRPC_INTERNAL, err);
+			apicall_finish(c, r == -EPERM ? GRPC_FAILED_PRECONDITION : GRPC_INTERNAL, err);
 		else
 			service_reply(c, "stopping");
 	} else if (strcmp(action, "start") == 0) {
@@ -348,7 +349,7 @@ static void rpc_service(struct api *a, struct grpc_call *c, const char *action)
 	} else if (initctrl_start_service(a->o.init, req->id)) {
 		service_reply(c, "was stopped: starting");
 	} else if (initctrl_restart_service(a->o.init, req->id, on_restart_reply, a) < 0) {
-		grpc_call_finish(c, GRPC_UNAVAILABLE, "init cannot be reached");
+		apicall_finish(c, GRPC_UNAVAILABLE, "init cannot be reached");
 	} else {
 		service_reply(c, "restarting");
 	}
@@ -357,7 +358,7 @@ static void rpc_service(struct api *a, struct grpc_call *c, const char *action)
 
 /* --- Reboot, Shutdown --- */
 
-static void rpc_power(struct api *a, struct grpc_call *c, bool reboot)
+static void rpc_power(struct api *a, struct apicall *c, bool reboot)
 {
 	if (reboot) {
 		Basalt__Machine__Reboot m = BASALT__MACHINE__REBOOT__INIT;
@@ -383,7 +384,7 @@ static void rpc_power(struct api *a, struct grpc_call *c, bool reboot)
 
 /* --- byte streams (Logs, Dmesg) --- */
 
-static int send_data(struct grpc_call *c, const void *p, size_t n)
+static int send_data(struct apicall *c, const void *p, size_t n)
 {
 	Basalt__Machine__Data d = BASALT__MACHINE__DATA__INIT;
 
@@ -392,21 +393,24 @@ static int send_data(struct grpc_call *c, const void *p, size_t n)
 	return api_send(c, &d.base);
 }
 
-/* Whether the stream may go on: ends it when its client has fallen too far behind. */
-static bool stream_ok(struct grpc_call *c, int sent)
+/* 0 while the stream may go on, else the status to end it with (the caller ends it). */
+static int stream_check(struct apicall *c, int sent)
 {
 	if (sent < 0)
-		return false;
-	if (grpc_call_queued(c) > STREAM_MAX_QUEUED) {
-		grpc_call_finish(c, GRPC_RESOURCE_EXHAUSTED, "the client is not reading the stream");
-		return false;
-	}
-	return true;
+		return GRPC_UNAVAILABLE;
+	if (apicall_queued(c) > STREAM_MAX_QUEUED)
+		return GRPC_RESOURCE_EXHAUSTED;
+	return 0;
+}
+
+static const char *stream_why(int code)
+{
+	return code == GRPC_RESOURCE_EXHAUSTED ? "the client is not reading the stream" : "the stream broke";
 }
 
 struct logs {
 	struct api *a;
-	struct grpc_call *call;
+	struct apicall *call;
 	struct initclient ic;
 	struct loop_timer reap;
 	char id[64];
@@ -433,12 +437,12 @@ static void logs_end(struct logs *l, int code, const char *msg)
 		return;
 	l->ended = true;
 	if (l->call)
-		grpc_call_finish(l->call, code, msg);
+		apicall_finish(l->call, code, msg);
 	l->call = NULL;
 	loop_timer_arm(l->a->o.loop, &l->reap, 0);
 }
 
-static void logs_cancel(void *arg, struct grpc_call *c)
+static void logs_cancel(void *arg, struct apicall *c)
 {
 	struct logs *l = arg;
 
@@ -452,6 +456,7 @@ static bool logs_resp(void *arg, const Basalt__Init__Response *resp)
 {
 	struct logs *l = arg;
 	const Basalt__Init__LogChunk *ch = resp->result_case == BASALT__INIT__RESPONSE__RESULT_LOG ? resp->log : NULL;
+	int code;
 
 	if (l->ended)
 		return false;
@@ -481,8 +486,10 @@ static bool logs_resp(void *arg, const Basalt__Init__Response *resp)
 					break;
 				start--;
 			}
-		if (start < n && !stream_ok(l->call, send_data(l->call, p + start, n - start)))
-			return logs_end(l, GRPC_CANCELLED, NULL), false;
+		if (start < n && (code = stream_check(l->call, send_data(l->call, p + start, n - start)))) {
+			logs_end(l, code, stream_why(code));
+			return false;
+		}
 		if (!l->follow) {
 			logs_end(l, GRPC_OK, NULL);
 			return false;
@@ -501,8 +508,10 @@ static bool logs_resp(void *arg, const Basalt__Init__Response *resp)
 			p += l->from - ch->offset;
 			n -= (size_t)(l->from - ch->offset);
 		}
-		if (!stream_ok(l->call, send_data(l->call, p, n)))
-			return logs_end(l, GRPC_CANCELLED, NULL), false;
+		if ((code = stream_check(l->call, send_data(l->call, p, n)))) {
+			logs_end(l, code, stream_why(code));
+			return false;
+		}
 		return true;
 	}
 	if (!l->follow) {
@@ -538,7 +547,7 @@ static bool logs_request(struct logs *l, bool follow)
 	return true;
 }
 
-static void rpc_logs(struct api *a, struct grpc_call *c)
+static void rpc_logs(struct api *a, struct apicall *c)
 {
 	Basalt__Machine__LogsRequest *req = DECODE(c, Basalt__Machine__LogsRequest, basalt__machine__logs_request__descriptor);
 	struct logs *l;
@@ -548,7 +557,7 @@ static void rpc_logs(struct api *a, struct grpc_call *c)
 		return;
 	l = calloc(1, sizeof(*l));
 	if (!l) {
-		grpc_call_finish(c, GRPC_RESOURCE_EXHAUSTED, "out of memory");
+		apicall_finish(c, GRPC_RESOURCE_EXHAUSTED, "out of memory");
 		goto out;
 	}
 	l->a = a;
@@ -559,7 +568,7 @@ static void rpc_logs(struct api *a, struct grpc_call *c)
 	buf_init(&l->kept);
 	loop_timer_init(&l->reap, logs_reap, l);
 	initclient_init(&l->ic, a->o.loop, logs_lost, l);
-	grpc_call_on_cancel(c, logs_cancel, l);
+	apicall_on_cancel(c, logs_cancel, l);
 	if (initclient_connect(&l->ic, a->o.init_socket, err, sizeof(err)) < 0) {
 		logs_end(l, GRPC_UNAVAILABLE, err);
 		goto out;
@@ -577,7 +586,7 @@ out:
 
 struct dmesg {
 	struct api *a;
-	struct grpc_call *call;
+	struct apicall *call;
 	int fd;
 	struct loop_watch *w;
 	bool follow, held;
@@ -591,11 +600,11 @@ static void dmesg_free(struct dmesg *d)
 	free(d);
 }
 
-static void dmesg_cancel(void *arg, struct grpc_call *c)
+static void dmesg_cancel(void *arg, struct apicall *c)
 {
 	struct dmesg *d = arg;
 
-	grpc_call_finish(c, GRPC_CANCELLED, NULL);
+	apicall_finish(c, GRPC_CANCELLED, NULL);
 	dmesg_free(d);
 }
 
@@ -618,7 +627,10 @@ static size_t format_kmsg(const char *rec, size_t n, char *out, size_t outlen)
 	return w > 0 && (size_t)w < outlen ? (size_t)w : 0;
 }
 
-/* Sends what the kernel has; 0 while more may come, 1 at the end of a non-follow read. */
+/*
+ * Sends what the kernel has: 0 while more may come, 1 at the end of a non-follow read, or
+ * minus the status the stream must end with.
+ */
 static int dmesg_pump(struct dmesg *d)
 {
 	char rec[8192], chunk[DATA_CHUNK + 1024];
@@ -631,10 +643,10 @@ static int dmesg_pump(struct dmesg *d)
 			continue;  /* records were overwritten before we read them */
 		if (n <= 0 || used > DATA_CHUNK) {
 			if (used) {
-				int r = send_data(d->call, chunk, used);
+				int r = send_data(d->call, chunk, used), code = stream_check(d->call, r);
 
-				if (!stream_ok(d->call, r))
-					return -1;
+				if (code)
+					return -code;
 				used = 0;
 				if (r == 1) {
 					d->held = true;
@@ -661,13 +673,13 @@ static void dmesg_io(void *arg, uint32_t events)
 	r = dmesg_pump(d);
 	if (r == 0)
 		return;
-	grpc_call_on_cancel(d->call, NULL, NULL);
-	if (r > 0)
-		grpc_call_finish(d->call, GRPC_OK, NULL);
+	apicall_on_cancel(d->call, NULL, NULL);
+	apicall_on_writable(d->call, NULL, NULL);
+	apicall_finish(d->call, r > 0 ? GRPC_OK : -r, r > 0 ? NULL : stream_why(-r));
 	dmesg_free(d);
 }
 
-static void dmesg_writable(void *arg, struct grpc_call *c)
+static void dmesg_writable(void *arg, struct apicall *c)
 {
 	struct dmesg *d = arg;
 
@@ -679,7 +691,7 @@ static void dmesg_writable(void *arg, struct grpc_call *c)
 	dmesg_io(d, EPOLLIN);
 }
 
-static void rpc_dmesg(struct api *a, struct grpc_call *c)
+static void rpc_dmesg(struct api *a, struct apicall *c)
 {
 	Basalt__Machine__DmesgRequest *req = DECODE(c, Basalt__Machine__DmesgRequest, basalt__machine__dmesg_request__descriptor);
 	const char *path = a->o.kmsg ? a->o.kmsg : "/dev/kmsg";
@@ -690,7 +702,7 @@ static void rpc_dmesg(struct api *a, struct grpc_call *c)
 		return;
 	d = calloc(1, sizeof(*d));
 	if (!d) {
-		grpc_call_finish(c, GRPC_RESOURCE_EXHAUSTED, "out of memory");
+		apicall_finish(c, GRPC_RESOURCE_EXHAUSTED, "out of memory");
 		goto out;
 	}
 	d->a = a;
@@ -700,7 +712,7 @@ static void rpc_dmesg(struct api *a, struct grpc_call *c)
 	if (d->fd < 0) {
 		snprintf(msg, sizeof(msg), "open %s: %s", path, strerror(errno));
 		free(d);
-		grpc_call_finish(c, GRPC_UNAVAILABLE, msg);
+		apicall_finish(c, GRPC_UNAVAILABLE, msg);
 		goto out;
 	}
 	if (req->tail)
@@ -708,11 +720,11 @@ static void rpc_dmesg(struct api *a, struct grpc_call *c)
 	if (loop_watch_add(a->o.loop, d->fd, EPOLLIN, dmesg_io, d, &d->w) < 0) {
 		close(d->fd);
 		free(d);
-		grpc_call_finish(c, GRPC_RESOURCE_EXHAUSTED, "cannot watch the kernel log");
+		apicall_finish(c, GRPC_RESOURCE_EXHAUSTED, "cannot watch the kernel log");
 		goto out;
 	}
-	grpc_call_on_cancel(c, dmesg_cancel, d);
-	grpc_call_on_writable(c, dmesg_writable, d);
+	apicall_on_cancel(c, dmesg_cancel, d);
+	apicall_on_writable(c, dmesg_writable, d);
 	dmesg_io(d, EPOLLIN);
 out:
 	protobuf_c_message_free_unpacked(&req->base, NULL);
@@ -721,7 +733,7 @@ out:
 /* --- resources --- */
 
 /* Resolves a type name or alias; finishes the call and returns NULL if it may not be read. */
-static const struct api_restype *resolve(struct grpc_call *c, enum pki_role role, const char *ns,
+static const struct api_restype *resolve(struct apicall *c, enum pki_role role, const char *ns,
 					 const char *type, const char **rns, const char **rtype)
 {
 	static const struct api_restype any = { 0 };
@@ -731,18 +743,18 @@ static const struct api_restype *resolve(struct grpc_call *c, enum pki_role role
 	if (!t && (!ns || !*ns)) {
 		snprintf(msg, sizeof(msg), "unknown resource type %.100s (osctl get rd lists them; a type "
 			 "outside the registry needs its namespace)", type);
-		grpc_call_finish(c, GRPC_NOT_FOUND, msg);
+		apicall_finish(c, GRPC_NOT_FOUND, msg);
 		return NULL;
 	}
 	*rns = ns && *ns ? ns : t->ns;
 	*rtype = t ? t->type : type;
 	if (t && t->sensitive && role < ROLE_ADMIN) {
 		snprintf(msg, sizeof(msg), "%s holds secrets: reading it needs os:admin", t->type);
-		grpc_call_finish(c, GRPC_PERMISSION_DENIED, msg);
+		apicall_finish(c, GRPC_PERMISSION_DENIED, msg);
 		return NULL;
 	}
 	if (!t && strcmp(*rns, "config") == 0 && role < ROLE_ADMIN) {
-		grpc_call_finish(c, GRPC_PERMISSION_DENIED, "the config namespace needs os:admin");
+		apicall_finish(c, GRPC_PERMISSION_DENIED, "the config namespace needs os:admin");
 		return NULL;
 	}
 	return t ? t : &any;
@@ -791,7 +803,7 @@ static void resource_fini(struct resmsg *x)
 	resfmt_metadata_fini(&x->md);
 }
 
-static void rpc_get(struct api *a, struct grpc_call *c, enum pki_role role)
+static void rpc_get(struct api *a, struct apicall *c, enum pki_role role)
 {
 	Basalt__Machine__GetRequest *req = DECODE(c, Basalt__Machine__GetRequest, basalt__machine__get_request__descriptor);
 	Basalt__Machine__GetResponse resp = BASALT__MACHINE__GET_RESPONSE__INIT;
@@ -808,11 +820,11 @@ static void rpc_get(struct api *a, struct grpc_call *c, enum pki_role role)
 	r = store_get(a->st, ns, type, req->id);
 	if (!r) {
 		snprintf(msg, sizeof(msg), "%.60s/%.100s/%.200s not found", ns, type, req->id);
-		grpc_call_finish(c, GRPC_NOT_FOUND, msg);
+		apicall_finish(c, GRPC_NOT_FOUND, msg);
 		goto out;
 	}
 	if (resource_init(&x, r) < 0) {
-		grpc_call_finish(c, GRPC_RESOURCE_EXHAUSTED, "out of memory");
+		apicall_finish(c, GRPC_RESOURCE_EXHAUSTED, "out of memory");
 		goto out;
 	}
 	mp = &x.m;
@@ -826,7 +838,7 @@ out:
 
 static int list_one(void *arg, const struct res *r)
 {
-	struct grpc_call *c = arg;
+	struct apicall *c = arg;
 	struct resmsg x;
 	int s;
 
@@ -837,7 +849,7 @@ static int list_one(void *arg, const struct res *r)
 	return s < 0 ? -1 : 0;
 }
 
-static void rpc_list(struct api *a, struct grpc_call *c, enum pki_role role)
+static void rpc_list(struct api *a, struct apicall *c, enum pki_role role)
 {
 	Basalt__Machine__ListRequest *req = DECODE(c, Basalt__Machine__ListRequest, basalt__machine__list_request__descriptor);
 	struct selector sel;
@@ -849,13 +861,13 @@ static void rpc_list(struct api *a, struct grpc_call *c, enum pki_role role)
 	if (!resolve(c, role, req->namespace_, req->type, &ns, &type))
 		goto out;
 	if (selector_parse(req->label_selector, &sel, err, sizeof(err)) < 0) {
-		grpc_call_finish(c, GRPC_INVALID_ARGUMENT, err);
+		apicall_finish(c, GRPC_INVALID_ARGUMENT, err);
 		goto out;
 	}
 	if (store_list(a->st, ns, type, &sel, list_one, c) < 0)
-		grpc_call_finish(c, GRPC_RESOURCE_EXHAUSTED, "could not send the list");
+		apicall_finish(c, GRPC_RESOURCE_EXHAUSTED, "could not send the list");
 	else
-		grpc_call_finish(c, GRPC_OK, NULL);
+		apicall_finish(c, GRPC_OK, NULL);
 	selector_fini(&sel);
 out:
 	protobuf_c_message_free_unpacked(&req->base, NULL);
@@ -863,16 +875,16 @@ out:
 
 struct wctx {
 	struct api *a;
-	struct grpc_call *call;
+	struct apicall *call;
 	struct watch *w;
 	bool held;
 };
 
 static void watch_end(struct wctx *x, int code, const char *msg)
 {
-	grpc_call_on_cancel(x->call, NULL, NULL);
-	grpc_call_on_writable(x->call, NULL, NULL);
-	grpc_call_finish(x->call, code, msg);
+	apicall_on_cancel(x->call, NULL, NULL);
+	apicall_on_writable(x->call, NULL, NULL);
+	apicall_finish(x->call, code, msg);
 	watch_close(x->w);
 	free(x);
 }
@@ -926,7 +938,7 @@ static void watch_ready(void *arg, struct watch *w)
 	watch_drain(arg);
 }
 
-static void watch_writable(void *arg, struct grpc_call *c)
+static void watch_writable(void *arg, struct apicall *c)
 {
 	struct wctx *x = arg;
 
@@ -935,7 +947,7 @@ static void watch_writable(void *arg, struct grpc_call *c)
 	watch_drain(x);
 }
 
-static void watch_cancel(void *arg, struct grpc_call *c)
+static void watch_cancel(void *arg, struct apicall *c)
 {
 	struct wctx *x = arg;
 
@@ -943,7 +955,7 @@ static void watch_cancel(void *arg, struct grpc_call *c)
 	watch_end(x, GRPC_CANCELLED, NULL);
 }
 
-static void rpc_watch(struct api *a, struct grpc_call *c, enum pki_role role)
+static void rpc_watch(struct api *a, struct apicall *c, enum pki_role role)
 {
 	Basalt__Machine__WatchRequest *req = DECODE(c, Basalt__Machine__WatchRequest, basalt__machine__watch_request__descriptor);
 	struct watch_opts wo = { 0 };
@@ -956,7 +968,7 @@ static void rpc_watch(struct api *a, struct grpc_call *c, enum pki_role role)
 		goto out;
 	x = calloc(1, sizeof(*x));
 	if (!x) {
-		grpc_call_finish(c, GRPC_RESOURCE_EXHAUSTED, "out of memory");
+		apicall_finish(c, GRPC_RESOURCE_EXHAUSTED, "out of memory");
 		goto out;
 	}
 	x->a = a;
@@ -968,16 +980,16 @@ static void rpc_watch(struct api *a, struct grpc_call *c, enum pki_role role)
 	wo.arg = x;
 	if (store_watch(a->st, &wo, &x->w, err, sizeof(err)) < 0) {
 		free(x);
-		grpc_call_finish(c, GRPC_INVALID_ARGUMENT, err);
+		apicall_finish(c, GRPC_INVALID_ARGUMENT, err);
 		goto out;
 	}
-	grpc_call_on_cancel(c, watch_cancel, x);
-	grpc_call_on_writable(c, watch_writable, x);
+	apicall_on_cancel(c, watch_cancel, x);
+	apicall_on_writable(c, watch_writable, x);
 out:
 	protobuf_c_message_free_unpacked(&req->base, NULL);
 }
 
-void api_rpc_dispatch(struct api *a, struct grpc_call *c, const char *name, enum pki_role role)
+void api_rpc_dispatch(struct api *a, struct apicall *c, const char *name, enum pki_role role)
 {
 	if (strcmp(name, "Version") == 0)
 		rpc_version(a, c);
@@ -1006,5 +1018,5 @@ void api_rpc_dispatch(struct api *a, struct grpc_call *c, const char *name, enum
 	else if (strcmp(name, "Watch") == 0)
 		rpc_watch(a, c, role);
 	else
-		grpc_call_finish(c, GRPC_UNIMPLEMENTED, "not implemented");
+		apicall_finish(c, GRPC_UNIMPLEMENTED, "not implemented");
 }

@@ -400,6 +400,8 @@ int main(int argc, char **argv)
 	};
 	const char *cmd = argc > 1 && argv[1][0] != '-' ? argv[1] : NULL;
 
+	if (cmd && strcmp(cmd, "apid") == 0)
+		return apid_main(argc, argv);
 	log_init("machined", 2);
 
 	if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0)) {

@@ -89,7 +89,7 @@ basalt_node() {
 		printf '#!/bin/sh\nexec sleep 100000\n' >"$dir/fake-containerd"
 	fi
 	chmod +x "$dir/fake-containerd"
-	unshare --pid --mount --uts --fork --mount-proc "$out/bin/init" --container --debug \
+	unshare --pid --mount --uts --fork --kill-child=SIGKILL --mount-proc "$out/bin/init" --container --debug \
 		--socket "$dir/init.sock" --cgroup-root "$cg" -- "$out/bin/machined" --state-dir "$dir/state" \
 		--containerd "$dir/fake-containerd" --containerd-config /dev/null --api-listen "$listen" \
 		>"$dir/console.log" 2>&1 &

@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: MIT
 # Hostile clients against a configured node: 1,000 concurrent connections, slowloris,
 # garbage instead of TLS, an oversized frame and message, a client that never reads a
-# stream. machined must stay up (same process), keep its memory bounded and keep serving
-# others. The node's containerd is a script that writes log lines as fast as it can.
+# stream. machined and its apid must stay up (same processes), keep their memory bounded
+# and keep serving others. The node's containerd is a script that writes log lines as fast as it can.
 #   abuse.sh OUTDIR
 set -uo pipefail
 . "$(dirname "$0")/../lib.sh"
@@ -12,7 +12,7 @@ osctl=$out/bin/osctl
 abuse=$out/host/bin/abuse
 t=$(mktemp -d /tmp/basalt-abuse.XXXXXX)
 ep=127.0.0.1:$((40000 + RANDOM % 10000))
-at_exit "rm -rf $t"
+at_exit "cp -r $t/n/console.log /tmp/abuse-console.log 2>/dev/null; rm -rf $t"
 printf '#!/bin/sh\nwhile :; do seq -f "noise line %%g ................................................" 1 5000; sleep 0.02; done\n' >"$t/noisy"
 basalt_node "$out" "$t/n" "$ep" "$t/noisy"
 cd "$t" || exit 1
@@ -32,14 +32,18 @@ init=$(cat /proc/$u/task/$u/children | awk '{print $1}')
 mpid=
 for c in $(cat /proc/$init/task/*/children); do [[ $(cat /proc/$c/comm 2>/dev/null) == machined ]] && mpid=$c; done
 [[ -n $mpid ]] || { not_ok "find machined"; finish; }
-rss() { awk '/VmRSS/ {print $2}' /proc/$mpid/status; }
+apid=
+for c in $(cat /proc/$mpid/task/*/children); do [[ $(cat /proc/$c/comm 2>/dev/null) == apid ]] && apid=$c; done
+[[ -n $apid ]] || { not_ok "find apid"; finish; }
+# The API's memory: machined's core and its apid together.
+rss() { echo $(($(awk '/VmRSS/ {print $2}' /proc/$mpid/status) + $(awk '/VmRSS/ {print $2}' /proc/$apid/status))); }
 # A sampler keeps the largest RSS seen in peak.
 (while kill -0 $mpid 2>/dev/null; do r=$(rss); p=$(cat peak 2>/dev/null || echo 0); ((r > p)) && echo $r >peak; sleep 0.1; done) &
 sampler=$!
 at_exit "kill $sampler 2>/dev/null"
 wait_until 10 bash -c "'$osctl' -e '$ep' services | grep -q containerd"
 base=$(rss)
-note "machined RSS at rest: $base KiB"
+note "machined + apid RSS at rest: $base KiB"
 served() { "$osctl" -e "$ep" version >/dev/null 2>&1; }
 
 "$abuse" conns 1000 "$ep" "${creds[@]}"
@@ -67,6 +71,7 @@ note "peak RSS while a client did not read a fast log: $noread_peak KiB (at rest
 	not_ok "memory bounded with a non-reading client" "peak $noread_peak KiB, at rest $base KiB"
 check "served afterwards" served
 [[ $(cat /proc/$mpid/comm 2>/dev/null) == machined ]] && ok "machined is the same process as before (never restarted)" || not_ok "machined survived"
+[[ $(cat /proc/$apid/comm 2>/dev/null) == apid ]] && ok "apid is the same process as before (no crash)" || not_ok "apid survived"
 v=$("$osctl" -e "$ep" services 2>&1)
 grep -qE 'machined +running +OK +[0-9]+ +0 ' <<<"$v" && ok "init counts no machined restart" || not_ok "machined restarts" "$v"
 finish

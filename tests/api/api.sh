@@ -47,6 +47,24 @@ check "node b takes the same config" "$osctl" apply-config --insecure -e "$B" --
 check "node a serves mutual TLS after its config" wait_line a/console.log 'API serving mutual TLS' 10
 wait_line b/console.log 'API serving mutual TLS' 10 >/dev/null
 
+# --- the split: apid is a separate, unprivileged, sandboxed process ---
+u=$(cat a/pid)
+ainit=$(awk '{print $1}' /proc/$u/task/$u/children)
+mpid=; apid=
+for c in $(cat /proc/$ainit/task/*/children); do [[ $(cat /proc/$c/comm 2>/dev/null) == machined ]] && mpid=$c; done
+for c in $(cat /proc/$mpid/task/*/children 2>/dev/null); do [[ $(cat /proc/$c/comm 2>/dev/null) == apid ]] && apid=$c; done
+st=$(grep -E '^(Uid|CapEff|CapPrm|NoNewPrivs|Seccomp):' /proc/$apid/status 2>/dev/null)
+if grep -qP '^Uid:\s+65534\s+65534\s+65534' <<<"$st" && grep -qP '^CapEff:\s+0+$' <<<"$st" && grep -qP '^CapPrm:\s+0+$' <<<"$st" &&
+	grep -qP '^NoNewPrivs:\s+1' <<<"$st" && grep -qP '^Seccomp:\s+2' <<<"$st"; then
+	ok "apid (the network side) runs as uid 65534 without capabilities, under seccomp"
+else
+	not_ok "apid confinement" "$st"
+fi
+kill -9 "$apid"
+check "killed, apid is started again by machined" wait_line a/console.log 'apid started again' 10
+check "the API answers again after apid's restart" wait_until 10 "$osctl" -e "$A" version
+[[ $(cat /proc/$mpid/comm 2>/dev/null) == machined ]] && ok "machined's core lived through apid's death" || not_ok "core survived apid"
+
 # --- the configured node ---
 v=$("$osctl" -e "$A" version 2>&1)
 if grep -q 'Tag:' <<<"$v" && ! grep -q Maintenance <<<"$v"; then ok "version over mutual TLS"; else not_ok "version over mTLS" "$v"; fi

@@ -41,9 +41,9 @@ resource() {
 		END { if (keep) printf "%s", doc }' <<<"$1"
 }
 
-unshare --pid --mount --uts --fork --mount-proc "$out/bin/init" --container --debug --socket "$sock" \
+unshare --pid --mount --uts --fork --kill-child=SIGKILL --mount-proc "$out/bin/init" --container --debug --socket "$sock" \
 	--cgroup-root "$cgroot" -- "$machined" --state-dir "$state" --containerd "$t/fake-containerd" \
-	--containerd-config /dev/null >"$con" 2>&1 &
+	--containerd-config /dev/null --api-listen 127.0.0.1:$((40000 + RANDOM % 10000)) >"$con" 2>&1 &
 ushare=$!
 disown $ushare  # it ends by a signal on purpose (a reboot): no job report from bash
 at_exit "kill -9 $ushare 2>/dev/null"

@@ -26,9 +26,9 @@ ictl() { "$initctl" -s "$sock" "$@"; }
 field() { ictl list | awk -v id="$1" -v c="$2" '$1 == id { print $c }'; }
 state_is() { [[ "$(field "$1" 2)" == "$2" ]]; }
 
-unshare --pid --mount --uts --fork --mount-proc "$out/bin/init" --container --socket "$sock" \
+unshare --pid --mount --uts --fork --kill-child=SIGKILL --mount-proc "$out/bin/init" --container --socket "$sock" \
 	--cgroup-root "$cgroot" -- "$out/bin/machined" --containerd "$containerd" \
-	--containerd-config "$ctrd_cfg" >"$con" 2>&1 &
+	--containerd-config "$ctrd_cfg" --api-listen 127.0.0.1:$((40000 + RANDOM % 10000)) >"$con" 2>&1 &
 ushare=$!
 at_exit "kill -9 $ushare 2>/dev/null; wait $ushare 2>/dev/null"
 

@@ -1,0 +1,673 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * apid: the network-facing half of the machine API, a process of its own. It listens,
+ * drops to uid/gid 65534 without capabilities under a seccomp allowlist, and then does
+ * TLS, HTTP/2, gRPC framing, the role check and forwarding to other nodes. Everything
+ * that touches the machine is asked of machined's core over the socketpair it was
+ * started with (fd --ipc-fd); the core gives it its TLS material (basalt.apid.Setup).
+ * Anything unexpected from the core ends apid; the core starts a new one.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "api/apid.pb-c.h"
+#include "lib/apidef.h"
+#include "lib/grpc_client.h"
+#include "lib/grpc_server.h"
+#include "lib/log.h"
+#include "lib/pki.h"
+#include "lib/rng.h"
+#include "machined/api.h"
+#include "machined/apiipc.h"
+#include "machined/sandbox.h"
+
+#define MAX_NODES 32
+#define FORWARD_TIMEOUT_MS 30000
+#define DROP_DELAY_MS 1000
+
+/* A call handed to the core, by the id both sides know it by. */
+struct pcall {
+	uint32_t id;
+	struct grpc_call *call;
+	size_t ack;                  /* reply bytes taken, not yet acknowledged to the core */
+	bool held;                   /* over the high water mark: acknowledge on writable */
+	struct pcall *prev, *next;
+};
+
+struct apid {
+	struct loop *loop;
+	struct grpc_server *srv;
+	struct ipc *ipc;
+	char listen[80];
+	bool maintenance;
+	bool set_up;                 /* a Setup arrived: connections are served */
+	struct tls_config *client_tls;
+	struct loop_timer drop;
+	struct pcall *calls;
+	uint32_t next_id;
+};
+
+/* --- forwarding to other nodes --- */
+
+struct fwd;
+
+struct fwd_node {
+	struct fwd *f;
+	char node[64];
+	struct grpc_client *cl;
+	struct grpc_ccall *cc;
+	bool done;
+};
+
+struct fwd {
+	struct apid *a;
+	struct grpc_call *call;
+	bool stream;
+	bool cancelled;
+	bool paused;
+	size_t nnodes, pending;
+	struct buf merged;           /* unary: the replies, as one XResponse */
+	struct fwd_node nodes[MAX_NODES];
+};
+
+static size_t put_varint(uint8_t *p, uint64_t v)
+{
+	size_t n = 0;
+
+	do {
+		p[n++] = (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+		v >>= 7;
+	} while (v);
+	return n;
+}
+
+static int get_varint(const uint8_t *p, size_t len, size_t *off, uint64_t *v)
+{
+	*v = 0;
+	for (unsigned shift = 0; shift < 64; shift += 7) {
+		if (*off >= len)
+			return -1;
+		uint8_t b = p[(*off)++];
+
+		*v |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80))
+			return 0;
+	}
+	return -1;
+}
+
+/* Field 1 (NodeMetadata) of a per-node message: node, and error and code when it failed. */
+static size_t node_md(uint8_t *out, const char *node, int code, const char *error)
+{
+	uint8_t inner[600];
+	size_t n = 0, nl = strlen(node), el = error ? strlen(error) : 0, o = 0;
+
+	if (el > 500)
+		el = 500;
+	inner[n++] = 0x0a;
+	n += put_varint(inner + n, nl);
+	memcpy(inner + n, node, nl);
+	n += nl;
+	if (error) {
+		inner[n++] = 0x12;
+		n += put_varint(inner + n, el);
+		memcpy(inner + n, error, el);
+		n += el;
+		inner[n++] = 0x18;
+		n += put_varint(inner + n, (uint64_t)code);
+	}
+	out[o++] = 0x0a;
+	o += put_varint(out + o, n);
+	memcpy(out + o, inner, n);
+	return o + n;
+}
+
+/* Appends msg with this node's metadata merged in (protobuf merges a repeated message field). */
+static int append_tagged(struct buf *b, const uint8_t *msg, size_t len, const uint8_t *md, size_t mdlen,
+			 bool as_entry)
+{
+	uint8_t hdr[12];
+	size_t h = 0;
+
+	if (as_entry) {
+		hdr[h++] = 0x0a;
+		h += put_varint(hdr + h, len + mdlen);
+	}
+	return buf_append(b, hdr, h) < 0 || buf_append(b, msg, len) < 0 || buf_append(b, md, mdlen) < 0
+		       ? -ENOMEM : 0;
+}
+
+/* Rewrites an XResponse so each of its messages carries the node. */
+static int merge_unary(struct buf *out, const uint8_t *p, size_t len, const uint8_t *md, size_t mdlen)
+{
+	size_t off = 0;
+
+	while (off < len) {
+		uint64_t tag, l;
+		size_t start = off;
+
+		if (get_varint(p, len, &off, &tag) < 0)
+			return -EBADMSG;
+		switch (tag & 7) {
+		case 0:
+			if (get_varint(p, len, &off, &l) < 0)
+				return -EBADMSG;
+			break;
+		case 1:
+			off += 8;
+			break;
+		case 5:
+			off += 4;
+			break;
+		case 2:
+			if (get_varint(p, len, &off, &l) < 0 || l > len - off)
+				return -EBADMSG;
+			if (tag == 0x0a) {
+				if (append_tagged(out, p + off, l, md, mdlen, true) < 0)
+					return -ENOMEM;
+				off += l;
+				continue;
+			}
+			off += l;
+			break;
+		default:
+			return -EBADMSG;
+		}
+		if (off > len)
+			return -EBADMSG;
+		if (buf_append(out, p + start, off - start) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static void fwd_free(struct fwd *f)
+{
+	buf_fini(&f->merged);
+	free(f);
+}
+
+static void fwd_node_done(void *arg, int code, const char *message);
+
+static void fwd_end(struct fwd *f)
+{
+	if (f->cancelled) {
+		grpc_call_finish(f->call, GRPC_CANCELLED, NULL);
+	} else if (f->stream) {
+		grpc_call_finish(f->call, GRPC_OK, NULL);
+	} else {
+		if (grpc_call_send(f->call, buf_head(&f->merged), f->merged.len) < 0)
+			grpc_call_finish(f->call, GRPC_INTERNAL, "could not send the merged reply");
+		else
+			grpc_call_finish(f->call, GRPC_OK, NULL);
+	}
+	for (size_t i = 0; i < f->nnodes; i++)
+		if (f->nodes[i].cl)
+			grpc_client_close(f->nodes[i].cl);
+	fwd_free(f);
+}
+
+static int fwd_node_msg(void *arg, const uint8_t *msg, size_t len)
+{
+	struct fwd_node *n = arg;
+	struct fwd *f = n->f;
+	uint8_t md[128];
+	size_t mdlen = node_md(md, n->node, 0, NULL);
+
+	if (f->cancelled)
+		return 1;
+	if (!f->stream)
+		return merge_unary(&f->merged, msg, len, md, mdlen) < 0;
+	{
+		struct buf b;
+		int r;
+
+		buf_init(&b);
+		r = append_tagged(&b, msg, len, md, mdlen, false);
+		if (r == 0)
+			r = grpc_call_send(f->call, buf_head(&b), b.len);
+		buf_fini(&b);
+		if (r < 0)
+			return 1;
+		if (r == 1 && !f->paused) {
+			/* The caller reads slower than the nodes send: hold them back. */
+			f->paused = true;
+			for (size_t i = 0; i < f->nnodes; i++)
+				if (f->nodes[i].cc && !f->nodes[i].done)
+					grpc_ccall_pause(f->nodes[i].cc);
+		}
+	}
+	return 0;
+}
+
+static void fwd_writable(void *arg, struct grpc_call *c)
+{
+	struct fwd *f = arg;
+
+	(void)c;
+	if (!f->paused)
+		return;
+	f->paused = false;
+	for (size_t i = 0; i < f->nnodes; i++)
+		if (f->nodes[i].cc && !f->nodes[i].done)
+			grpc_ccall_resume(f->nodes[i].cc);
+}
+
+static void fwd_node_done(void *arg, int code, const char *message)
+{
+	struct fwd_node *n = arg;
+	struct fwd *f = n->f;
+
+	n->done = true;
+	n->cc = NULL;
+	if (code != GRPC_OK && !f->cancelled) {
+		uint8_t md[700];
+		size_t mdlen = node_md(md, n->node, code, message && *message ? message : grpc_code_name(code));
+
+		if (f->stream) {
+			grpc_call_send(f->call, md, mdlen);
+		} else {
+			/* XResponse { messages: [X { metadata: {node, error, code} }] } */
+			append_tagged(&f->merged, md, mdlen, NULL, 0, true);
+		}
+	}
+	if (--f->pending == 0)
+		fwd_end(f);
+}
+
+static void fwd_cancel(void *arg, struct grpc_call *c)
+{
+	struct fwd *f = arg;
+	struct grpc_client *cls[MAX_NODES];
+	size_t n = f->nnodes;
+
+	(void)c;
+	f->cancelled = true;
+	/* Closing ends every node's call; the last one ends ours and frees f. */
+	for (size_t i = 0; i < n; i++) {
+		cls[i] = f->nodes[i].cl;
+		f->nodes[i].cl = NULL;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (cls[i])
+			grpc_client_close(cls[i]);
+}
+
+static void forward(struct apid *a, struct grpc_call *c, const struct api_method *m, enum pki_role role,
+		    const char *nodes)
+{
+	struct fwd *f = calloc(1, sizeof(*f));
+	char list[1024], *save = NULL, err[256], host[64];
+	struct grpc_md md[2];
+	uint64_t timeout = FORWARD_TIMEOUT_MS, dl = grpc_call_deadline(c);
+	size_t len;
+	const uint8_t *req = grpc_call_request(c, &len);
+
+	if (!f) {
+		grpc_call_finish(c, GRPC_RESOURCE_EXHAUSTED, "out of memory");
+		return;
+	}
+	if (!a->client_tls) {
+		free(f);
+		grpc_call_finish(c, GRPC_FAILED_PRECONDITION, "this node has no forwarding certificate yet");
+		return;
+	}
+	f->a = a;
+	f->call = c;
+	f->stream = m->stream;
+	buf_init(&f->merged);
+	snprintf(list, sizeof(list), "%s", nodes);
+	for (char *tok = strtok_r(list, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+		uint16_t port;
+
+		if (f->nnodes == MAX_NODES || api_parse_hostport(tok, host, sizeof(host), &port, API_PORT) < 0 ||
+		    inet_pton(strchr(host, ':') ? AF_INET6 : AF_INET, host, err) != 1) {
+			char msg[200];
+
+			if (f->nnodes == MAX_NODES)
+				snprintf(msg, sizeof(msg), "nodes: more than %d nodes", MAX_NODES);
+			else
+				snprintf(msg, sizeof(msg), "nodes: %.100s is not an IP address (with an optional :port)", tok);
+			fwd_free(f);
+			grpc_call_finish(c, GRPC_INVALID_ARGUMENT, msg);
+			return;
+		}
+		snprintf(f->nodes[f->nnodes++].node, sizeof(f->nodes[0].node), "%s", tok);
+	}
+	if (f->nnodes == 0) {
+		fwd_free(f);
+		grpc_call_finish(c, GRPC_INVALID_ARGUMENT, "nodes: no node named");
+		return;
+	}
+	if (dl) {
+		uint64_t now = mono_ms();
+
+		timeout = dl > now ? dl - now : 1;
+	} else if (m->stream) {
+		timeout = 0;
+	}
+	md[0] = (struct grpc_md){ API_MD_ROLE, pki_role_name(role) };
+	md[1] = (struct grpc_md){ API_MD_FORWARDED, a->listen };
+	grpc_call_on_cancel(c, fwd_cancel, f);
+	grpc_call_on_writable(c, fwd_writable, f);
+	f->pending = f->nnodes;
+	for (size_t i = 0; i < f->nnodes; i++) {
+		struct fwd_node *n = &f->nodes[i];
+		struct grpc_client_opts o = { .loop = a->loop, .numeric_only = true, .tls = a->client_tls,
+					      .connect_timeout_ms = 5000 };
+		uint16_t port;
+		bool last;
+
+		n->f = f;
+		err[0] = '\0';
+		api_parse_hostport(n->node, host, sizeof(host), &port, API_PORT);
+		o.host = host;
+		o.port = port;
+		if (grpc_client_new(&o, &n->cl, err, sizeof(err)) < 0 ||
+		    grpc_client_call(n->cl, m->path, md, 2, req, len, timeout, fwd_node_msg, fwd_node_done,
+				     n, &n->cc) < 0) {
+			/* Reported like an unreachable node; done is not called for these. */
+			n->cc = NULL;
+			if (n->cl) {
+				grpc_client_free(n->cl);
+				n->cl = NULL;
+			}
+			last = f->pending == 1;
+			fwd_node_done(n, GRPC_UNAVAILABLE, err[0] ? err : "could not start the call");
+			if (last)
+				return;  /* fwd_end ran and freed f */
+		}
+	}
+}
+
+/* --- authorisation and dispatch --- */
+
+static void to_core(struct apid *a, struct grpc_call *c, const struct api_method *m, enum pki_role role);
+
+static void handler(void *arg, struct grpc_call *c)
+{
+	struct apid *a = arg;
+	const char *path = grpc_call_method(c);
+	const struct api_method *m = api_method_find(path);
+	const mbedtls_x509_crt *crt = grpc_call_peer_cert(c);
+	const char *nodes = grpc_call_header(c, API_MD_NODES);
+	enum pki_role role;
+	char msg[256];
+
+	if (!m) {
+		snprintf(msg, sizeof(msg), "unknown method %.200s", path);
+		grpc_call_finish(c, GRPC_UNIMPLEMENTED, msg);
+		return;
+	}
+	if (a->maintenance) {
+		if (!m->maintenance) {
+			snprintf(msg, sizeof(msg), "%s is not served in maintenance mode: apply a machine "
+				 "config first (only Version and ApplyConfiguration are)", m->name);
+			grpc_call_finish(c, GRPC_FAILED_PRECONDITION, msg);
+			return;
+		}
+		if (nodes && *nodes) {
+			grpc_call_finish(c, GRPC_FAILED_PRECONDITION, "maintenance mode does not forward to other nodes");
+			return;
+		}
+		to_core(a, c, m, ROLE_ADMIN);
+		return;
+	}
+	if (!crt) {
+		/* Made in maintenance mode, before the config: it has no identity. */
+		grpc_call_finish(c, GRPC_UNAUTHENTICATED, "no client certificate: reconnect with one");
+		return;
+	}
+	role = pki_cert_role(crt);
+	if (pki_cert_has_org(crt, PKI_ROLE_IMPERSONATOR)) {
+		const char *as = grpc_call_header(c, API_MD_ROLE);
+
+		role = as ? pki_role_parse(as) : ROLE_NONE;
+		if (nodes && *nodes) {
+			grpc_call_finish(c, GRPC_INVALID_ARGUMENT, "a forwarded request cannot be forwarded again");
+			return;
+		}
+	}
+	if (role < m->role) {
+		snprintf(msg, sizeof(msg), "%s needs %s; the client certificate grants %s", m->name,
+			 pki_role_name(m->role), role == ROLE_NONE ? "no role" : pki_role_name(role));
+		grpc_call_finish(c, GRPC_PERMISSION_DENIED, msg);
+		return;
+	}
+	if (nodes && *nodes) {
+		forward(a, c, m, role, nodes);
+		return;
+	}
+	to_core(a, c, m, role);
+}
+
+
+/* --- calls handed to the core --- */
+
+static struct pcall *pcall_find(struct apid *a, uint32_t id)
+{
+	for (struct pcall *p = a->calls; p; p = p->next)
+		if (p->id == id)
+			return p;
+	return NULL;
+}
+
+static void pcall_remove(struct apid *a, struct pcall *p)
+{
+	if (p->prev)
+		p->prev->next = p->next;
+	else
+		a->calls = p->next;
+	if (p->next)
+		p->next->prev = p->prev;
+	free(p);
+}
+
+static struct apid *the_apid;
+
+/* The client side is gone (reset, deadline, connection): tell the core, end ours. */
+static void pcall_cancel(void *arg, struct grpc_call *c)
+{
+	struct pcall *p = arg;
+	struct apid *a = the_apid;
+
+	ipc_send(a->ipc, IPC_CANCEL, p->id, 0, NULL, 0);
+	grpc_call_finish(c, GRPC_CANCELLED, NULL);
+	pcall_remove(a, p);
+}
+
+static void pcall_writable(void *arg, struct grpc_call *c)
+{
+	struct pcall *p = arg;
+
+	(void)c;
+	p->held = false;
+	if (p->ack) {
+		ipc_send(the_apid->ipc, IPC_ACK, p->id, (uint32_t)p->ack, NULL, 0);
+		p->ack = 0;
+	}
+}
+
+static void to_core(struct apid *a, struct grpc_call *c, const struct api_method *m, enum pki_role role)
+{
+	struct pcall *p = calloc(1, sizeof(*p));
+	size_t len;
+	const uint8_t *req = grpc_call_request(c, &len);
+	uint8_t *msg = malloc(len + 1);
+
+	if (!p || !msg) {
+		free(p);
+		free(msg);
+		grpc_call_finish(c, GRPC_RESOURCE_EXHAUSTED, "out of memory");
+		return;
+	}
+	msg[0] = (uint8_t)(m - api_methods);
+	if (len)
+		memcpy(msg + 1, req, len);
+	p->id = ++a->next_id;
+	p->call = c;
+	if (ipc_send(a->ipc, IPC_REQUEST, p->id, (uint32_t)role, msg, len + 1) < 0) {
+		free(p);
+		free(msg);
+		grpc_call_finish(c, GRPC_UNAVAILABLE, "machined's core cannot be reached");
+		return;
+	}
+	free(msg);
+	p->next = a->calls;
+	if (a->calls)
+		a->calls->prev = p;
+	a->calls = p;
+	grpc_call_on_cancel(c, pcall_cancel, p);
+	grpc_call_on_writable(c, pcall_writable, p);
+}
+
+/* --- messages from the core --- */
+
+static void on_drop(void *arg)
+{
+	struct apid *a = arg;
+
+	grpc_server_close_conns(a->srv, "TLS settings changed");
+}
+
+static void fatal_core(const char *why)
+{
+	log_warnx("apid: %s: exiting", why);
+	exit(1);
+}
+
+static void setup(struct apid *a, const uint8_t *p, size_t len)
+{
+	Basalt__Apid__Setup *s = basalt__apid__setup__unpack(NULL, len, p);
+	struct tls_opts so = { .server = true }, co = { .server = false };
+	struct tls_config *t = NULL, *ct = NULL;
+	char err[256];
+
+	if (!s)
+		fatal_core("a Setup that does not decode");
+	so.cert_pem = s->crt;
+	so.key_pem = s->key;
+	if (!s->maintenance) {
+		so.ca_pem = s->ca;
+		so.require_peer_cert = true;
+		co.cert_pem = s->client_crt;
+		co.key_pem = s->client_key;
+		co.ca_pem = s->ca;
+	}
+	if (tls_config_new(&so, &t, err, sizeof(err)) < 0 ||
+	    (!s->maintenance && tls_config_new(&co, &ct, err, sizeof(err)) < 0)) {
+		log_warnx("apid: TLS settings refused: %s", err);
+		fatal_core("unusable TLS settings");
+	}
+	grpc_server_set_tls(a->srv, t);
+	tls_config_free(t);
+	tls_config_free(a->client_tls);
+	a->client_tls = ct;
+	a->maintenance = s->maintenance;
+	a->set_up = true;
+	if (s->drop_old)
+		loop_timer_arm(a->loop, &a->drop, DROP_DELAY_MS);
+	ipc_send(a->ipc, IPC_READY, 0, s->maintenance, NULL, 0);
+	basalt__apid__setup__free_unpacked(s, NULL);
+}
+
+static void on_msg(void *arg, const struct ipc_msg *m)
+{
+	struct apid *a = arg;
+	struct pcall *p;
+	int r;
+
+	if (m->type == IPC_SETUP) {
+		setup(a, m->data, m->len);
+		return;
+	}
+	p = pcall_find(a, m->call);
+	if (!p)
+		return;  /* cancelled from our side meanwhile */
+	if (m->type == IPC_REPLY) {
+		r = grpc_call_send(p->call, m->data, m->len);
+		if (r == 1)
+			p->held = true;
+		if (r >= 0)
+			p->ack += m->len;
+	} else if (m->type == IPC_FINISH) {
+		char msg[1024];
+
+		snprintf(msg, sizeof(msg), "%.*s", (int)m->len, (const char *)m->data);
+		grpc_call_on_cancel(p->call, NULL, NULL);
+		grpc_call_on_writable(p->call, NULL, NULL);
+		grpc_call_finish(p->call, (int)m->aux, m->len ? msg : NULL);
+		pcall_remove(a, p);
+	}
+}
+
+/* After a batch: acknowledge what the calls' client sides have taken. */
+static void on_idle(void *arg)
+{
+	struct apid *a = arg;
+
+	for (struct pcall *p = a->calls; p; p = p->next)
+		if (p->ack && !p->held) {
+			ipc_send(a->ipc, IPC_ACK, p->id, (uint32_t)p->ack, NULL, 0);
+			p->ack = 0;
+		}
+}
+
+static void on_fail(void *arg, int err, const char *why)
+{
+	(void)arg;
+	if (err == -EPIPE)
+		exit(0);  /* the core is gone (it stops us this way) */
+	fatal_core(why);
+}
+
+int apid_main(int argc, char **argv)
+{
+	struct apid a = { 0 };
+	struct grpc_server_opts so = { .handler = handler, .arg = &a };
+	struct ipc_opts io = { .core = false, .on_msg = on_msg, .on_fail = on_fail, .on_idle = on_idle,
+			       .arg = &a };
+	char err[256], host[64];
+	uint16_t port;
+	int fd = -1;
+
+	log_init("apid", 2);
+	prctl(PR_SET_NAME, "apid", 0, 0, 0);
+	for (int i = 2; i + 1 < argc; i += 2) {
+		if (strcmp(argv[i], "--ipc-fd") == 0)
+			fd = atoi(argv[i + 1]);
+		else if (strcmp(argv[i], "--listen") == 0)
+			snprintf(a.listen, sizeof(a.listen), "%s", argv[i + 1]);
+	}
+	if (fd < 0 || !a.listen[0] || api_parse_hostport(a.listen, host, sizeof(host), &port, API_PORT) < 0) {
+		fprintf(stderr, "usage: machined apid --ipc-fd FD --listen ADDR:PORT (started by machined)\n");
+		return 2;
+	}
+	the_apid = &a;
+	a.maintenance = true;
+	if (loop_new(&a.loop) < 0)
+		fatalx("apid: event loop");
+	loop_timer_init(&a.drop, on_drop, &a);
+	so.loop = a.loop;
+	if (grpc_server_new(&so, &a.srv) < 0)
+		fatalx("apid: out of memory");
+	if (grpc_server_listen(a.srv, host, port, err, sizeof(err)) < 0)
+		fatalx("apid: %s", err);
+	rng_ctx();  /* seeded while /dev/urandom may still be opened */
+	if (sandbox_enter(err, sizeof(err)) < 0)
+		fatalx("apid: sandbox: %s", err);
+	io.loop = a.loop;
+	io.fd = fd;
+	if (ipc_new(&io, &a.ipc) < 0)
+		fatalx("apid: IPC");
+	log_info("serving %s as uid %d, sandboxed", a.listen, (int)getuid());
+	if (loop_run(a.loop) < 0)
+		fatal("apid: event loop");
+	return 0;
+}
