@@ -5,6 +5,10 @@
  *   grpcbench unary CONNS SECONDS ENDPOINT CA CRT KEY
  *   grpcbench handshake PARALLEL SECONDS ENDPOINT CA CRT KEY
  * Prints one line: "calls N per_s X p50_us Y p99_us Z errors E".
+ *   grpcbench pingpong
+ * The floor under any two-process design on this machine: the round trip of one byte
+ * between two processes over a SOCK_SEQPACKET socketpair with epoll, as apid and
+ * machined's core exchange a request and its reply. Prints "p50_us X p99_us Y".
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,6 +99,56 @@ static char *slurp(const char *p)
 	return t;
 }
 
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static int pingpong(void)
+{
+	enum { N = 20000 };
+	int sv[2], ep = epoll_create1(0);
+	struct epoll_event e = { .events = EPOLLIN };
+	char b[8] = { 0 };
+	pid_t pid;
+
+	caplat = N;
+	lat = malloc(N * sizeof(*lat));
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) < 0 || ep < 0)
+		return 2;
+	pid = fork();
+	if (pid == 0) {
+		int ep2 = epoll_create1(0);
+
+		close(sv[0]);
+		epoll_ctl(ep2, EPOLL_CTL_ADD, sv[1], &e);
+		for (;;) {
+			epoll_wait(ep2, &e, 1, -1);
+			if (read(sv[1], b, sizeof(b)) <= 0)
+				_exit(0);
+			if (write(sv[1], b, 1) != 1)
+				_exit(1);
+		}
+	}
+	close(sv[1]);
+	epoll_ctl(ep, EPOLL_CTL_ADD, sv[0], &e);
+	for (int i = 0; i < N; i++) {
+		uint64_t t = mono_ns();
+
+		if (write(sv[0], b, 1) != 1)
+			return 2;
+		epoll_wait(ep, &e, 1, -1);
+		if (read(sv[0], b, sizeof(b)) <= 0)
+			return 2;
+		lat[nlat++] = mono_ns() - t;
+	}
+	close(sv[0]);
+	waitpid(pid, NULL, 0);
+	qsort(lat, nlat, sizeof(*lat), cmp);
+	printf("p50_us %.1f p99_us %.1f\n", (double)lat[nlat / 2] / 1000, (double)lat[nlat * 99 / 100] / 1000);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct tls_opts to = { 0 };
@@ -103,6 +157,8 @@ int main(int argc, char **argv)
 	int n, secs;
 	uint64_t t0, warm;
 
+	if (argc == 2 && strcmp(argv[1], "pingpong") == 0)
+		return pingpong();
 	if (argc != 8) {
 		fprintf(stderr, "usage: grpcbench unary|handshake N SECONDS ENDPOINT CA CRT KEY\n");
 		return 2;

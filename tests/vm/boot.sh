@@ -48,6 +48,8 @@ else
 fi
 check "containerd serves its API socket" wait_line "$con" 'containerd: .*serving\.\.\. address=/run/containerd/containerd.sock' 60
 check "power button device found" grep -q 'power button: watching /dev/input/event' "$con"
+check "apid serves the API on port 50000 as uid 65534 under seccomp" wait_line "$con" '\[apid\] serving 0\.0\.0\.0:50000 as uid 65534, sandboxed' 60
+check "maintenance mode: the console shows the API certificate fingerprint" wait_line "$con" 'API in maintenance mode on 0\.0\.0\.0:50000: .*--cert-fingerprint [0-9a-f]{64}' 60
 note "wall time to services up: $((($(date +%s%N) - start_ns) / 1000000)) ms ($accel)"
 
 if grep -qE 'FATAL|Kernel panic|segfault' "$con"; then
