@@ -5,7 +5,7 @@
 #include <strings.h>
 
 #define MS "/basalt.machine.MachineService/"
-#define RS "/basalt.machine.ResourceService/"
+#define RS "/basalt.resource.ResourceService/"
 
 /* The RBAC table: README.md's copy must match (tests/api checks every row). */
 const struct api_method api_methods[] = {

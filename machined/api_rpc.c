@@ -762,7 +762,7 @@ static const struct api_restype *resolve(struct apicall *c, enum pki_role role, 
 
 /* A Resource message for r; the caller frees what resource_fini says. */
 struct resmsg {
-	Basalt__Machine__Resource m;
+	Basalt__Resource__Resource m;
 	struct resfmt_md md;
 	uint8_t *spec;
 	char *yaml;
@@ -770,7 +770,7 @@ struct resmsg {
 
 static int resource_init(struct resmsg *x, const struct res *r)
 {
-	basalt__machine__resource__init(&x->m);
+	basalt__resource__resource__init(&x->m);
 	if (resfmt_metadata(r, &x->md) < 0)
 		return -ENOMEM;
 	x->m.meta = &x->md.md;
@@ -805,9 +805,9 @@ static void resource_fini(struct resmsg *x)
 
 static void rpc_get(struct api *a, struct apicall *c, enum pki_role role)
 {
-	Basalt__Machine__GetRequest *req = DECODE(c, Basalt__Machine__GetRequest, basalt__machine__get_request__descriptor);
-	Basalt__Machine__GetResponse resp = BASALT__MACHINE__GET_RESPONSE__INIT;
-	Basalt__Machine__Resource *mp;
+	Basalt__Resource__GetRequest *req = DECODE(c, Basalt__Resource__GetRequest, basalt__resource__get_request__descriptor);
+	Basalt__Resource__GetResponse resp = BASALT__RESOURCE__GET_RESPONSE__INIT;
+	Basalt__Resource__Resource *mp;
 	const char *ns, *type;
 	const struct res *r;
 	struct resmsg x;
@@ -851,7 +851,7 @@ static int list_one(void *arg, const struct res *r)
 
 static void rpc_list(struct api *a, struct apicall *c, enum pki_role role)
 {
-	Basalt__Machine__ListRequest *req = DECODE(c, Basalt__Machine__ListRequest, basalt__machine__list_request__descriptor);
+	Basalt__Resource__ListRequest *req = DECODE(c, Basalt__Resource__ListRequest, basalt__resource__list_request__descriptor);
 	struct selector sel;
 	const char *ns, *type;
 	char err[256];
@@ -894,7 +894,7 @@ static void watch_drain(struct wctx *x)
 	struct watch_event ev;
 
 	while (!x->held && watch_next(x->w, &ev)) {
-		Basalt__Machine__WatchEvent we = BASALT__MACHINE__WATCH_EVENT__INIT;
+		Basalt__Resource__WatchEvent we = BASALT__RESOURCE__WATCH_EVENT__INIT;
 		struct resmsg rm;
 		bool has = false;
 		int r;
@@ -905,12 +905,12 @@ static void watch_drain(struct wctx *x)
 			watch_end(x, GRPC_ABORTED, "the watch fell behind and events were lost: watch again");
 			return;
 		case WATCH_BOOTSTRAPPED:
-			we.type = BASALT__MACHINE__WATCH_EVENT__TYPE__BOOTSTRAPPED;
+			we.type = BASALT__RESOURCE__WATCH_EVENT__TYPE__BOOTSTRAPPED;
 			break;
 		default:
-			we.type = ev.kind == WATCH_CREATED   ? BASALT__MACHINE__WATCH_EVENT__TYPE__CREATED
-				  : ev.kind == WATCH_UPDATED ? BASALT__MACHINE__WATCH_EVENT__TYPE__UPDATED
-							     : BASALT__MACHINE__WATCH_EVENT__TYPE__DESTROYED;
+			we.type = ev.kind == WATCH_CREATED   ? BASALT__RESOURCE__WATCH_EVENT__TYPE__CREATED
+				  : ev.kind == WATCH_UPDATED ? BASALT__RESOURCE__WATCH_EVENT__TYPE__UPDATED
+							     : BASALT__RESOURCE__WATCH_EVENT__TYPE__DESTROYED;
 			if (resource_init(&rm, ev.res) < 0) {
 				watch_event_done(&ev);
 				watch_end(x, GRPC_RESOURCE_EXHAUSTED, "out of memory");
@@ -957,7 +957,7 @@ static void watch_cancel(void *arg, struct apicall *c)
 
 static void rpc_watch(struct api *a, struct apicall *c, enum pki_role role)
 {
-	Basalt__Machine__WatchRequest *req = DECODE(c, Basalt__Machine__WatchRequest, basalt__machine__watch_request__descriptor);
+	Basalt__Resource__WatchRequest *req = DECODE(c, Basalt__Resource__WatchRequest, basalt__resource__watch_request__descriptor);
 	struct watch_opts wo = { 0 };
 	struct wctx *x;
 	char err[256];

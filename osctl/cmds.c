@@ -17,7 +17,7 @@
 #include "osctl/osctl.h"
 
 #define MS "/basalt.machine.MachineService/"
-#define RS "/basalt.machine.ResourceService/"
+#define RS "/basalt.resource.ResourceService/"
 #define MAX_PATCHES 16
 
 #ifndef BASALT_VERSION
@@ -333,8 +333,8 @@ int cmd_validate(struct osc *o, int argc, char **argv)
 /* The machine config a node has in force, as YAML; NULL with the reason printed. */
 static char *fetch_config(struct osc *o)
 {
-	Basalt__Machine__GetRequest req = BASALT__MACHINE__GET_REQUEST__INIT;
-	Basalt__Machine__GetResponse *resp;
+	Basalt__Resource__GetRequest req = BASALT__RESOURCE__GET_REQUEST__INIT;
+	Basalt__Resource__GetResponse *resp;
 	struct buf b;
 	char *text = NULL;
 
@@ -345,7 +345,7 @@ static char *fetch_config(struct osc *o)
 		buf_fini(&b);
 		return NULL;
 	}
-	resp = unpack(&basalt__machine__get_response__descriptor, &b);
+	resp = unpack(&basalt__resource__get_response__descriptor, &b);
 	buf_fini(&b);
 	if (!resp)
 		return NULL;
@@ -528,18 +528,18 @@ static char *yaml_to_json(const char *yaml)
 static const char *event_name(int t)
 {
 	switch (t) {
-	case BASALT__MACHINE__WATCH_EVENT__TYPE__CREATED:
+	case BASALT__RESOURCE__WATCH_EVENT__TYPE__CREATED:
 		return "created";
-	case BASALT__MACHINE__WATCH_EVENT__TYPE__UPDATED:
+	case BASALT__RESOURCE__WATCH_EVENT__TYPE__UPDATED:
 		return "updated";
-	case BASALT__MACHINE__WATCH_EVENT__TYPE__DESTROYED:
+	case BASALT__RESOURCE__WATCH_EVENT__TYPE__DESTROYED:
 		return "destroyed";
 	default:
 		return "bootstrapped";
 	}
 }
 
-static void show_resource(struct getctx *g, const Basalt__Machine__Resource *r, const char *event)
+static void show_resource(struct getctx *g, const Basalt__Resource__Resource *r, const char *event)
 {
 	const char *node = osc_node_name(g->o, r->metadata);
 	const Basalt__Resource__Metadata *m = r->meta;
@@ -587,7 +587,7 @@ static void show_resource(struct getctx *g, const Basalt__Machine__Resource *r, 
 static int on_list_msg(void *arg, const uint8_t *p, size_t len)
 {
 	struct getctx *g = arg;
-	Basalt__Machine__Resource *r = (void *)protobuf_c_message_unpack(&basalt__machine__resource__descriptor, NULL, len, p);
+	Basalt__Resource__Resource *r = (void *)protobuf_c_message_unpack(&basalt__resource__resource__descriptor, NULL, len, p);
 
 	if (!r)
 		return 1;
@@ -599,7 +599,7 @@ static int on_list_msg(void *arg, const uint8_t *p, size_t len)
 static int on_watch_msg(void *arg, const uint8_t *p, size_t len)
 {
 	struct getctx *g = arg;
-	Basalt__Machine__WatchEvent *e = (void *)protobuf_c_message_unpack(&basalt__machine__watch_event__descriptor, NULL, len, p);
+	Basalt__Resource__WatchEvent *e = (void *)protobuf_c_message_unpack(&basalt__resource__watch_event__descriptor, NULL, len, p);
 
 	if (!e)
 		return 1;
@@ -662,7 +662,7 @@ int cmd_get(struct osc *o, int argc, char **argv)
 	table_init(&g.t, 5);
 	table_add(&g.t, "NODE", "NAMESPACE", "TYPE", "ID", "VERSION");
 	if (g.watch) {
-		Basalt__Machine__WatchRequest req = BASALT__MACHINE__WATCH_REQUEST__INIT;
+		Basalt__Resource__WatchRequest req = BASALT__RESOURCE__WATCH_REQUEST__INIT;
 
 		req.namespace_ = (char *)(ns ? ns : "");
 		req.type = (char *)type;
@@ -673,8 +673,8 @@ int cmd_get(struct osc *o, int argc, char **argv)
 			       "VERSION");
 		r = osc_stream(o, RS "Watch", &req.base, on_watch_msg, &g);
 	} else if (id) {
-		Basalt__Machine__GetRequest req = BASALT__MACHINE__GET_REQUEST__INIT;
-		Basalt__Machine__GetResponse *resp;
+		Basalt__Resource__GetRequest req = BASALT__RESOURCE__GET_REQUEST__INIT;
+		Basalt__Resource__GetResponse *resp;
 		struct buf b;
 
 		req.namespace_ = (char *)(ns ? ns : "");
@@ -682,7 +682,7 @@ int cmd_get(struct osc *o, int argc, char **argv)
 		req.id = (char *)id;
 		buf_init(&b);
 		r = osc_unary(o, RS "Get", &req.base, &b);
-		resp = r == 0 ? unpack(&basalt__machine__get_response__descriptor, &b) : NULL;
+		resp = r == 0 ? unpack(&basalt__resource__get_response__descriptor, &b) : NULL;
 		buf_fini(&b);
 		if (r == 0 && !resp)
 			r = -1;
@@ -691,7 +691,7 @@ int cmd_get(struct osc *o, int argc, char **argv)
 		if (resp)
 			protobuf_c_message_free_unpacked(&resp->base, NULL);
 	} else {
-		Basalt__Machine__ListRequest req = BASALT__MACHINE__LIST_REQUEST__INIT;
+		Basalt__Resource__ListRequest req = BASALT__RESOURCE__LIST_REQUEST__INIT;
 
 		req.namespace_ = (char *)(ns ? ns : "");
 		req.type = (char *)type;

@@ -59,8 +59,8 @@ int osc_stream(struct osc *o, const char *method, const ProtobufCMessage *req, g
 	       void *arg);
 void osc_close(struct osc *o);
 /* Prints a per-node error from a reply's metadata; returns true when there was one. */
-bool osc_node_error(struct osc *o, const Basalt__Machine__NodeMetadata *md);
-const char *osc_node_name(struct osc *o, const Basalt__Machine__NodeMetadata *md);
+bool osc_node_error(struct osc *o, const Basalt__Resource__NodeMetadata *md);
+const char *osc_node_name(struct osc *o, const Basalt__Resource__NodeMetadata *md);
 
 /* --- table output --- */
 struct table {

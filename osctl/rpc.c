@@ -227,14 +227,14 @@ int osc_stream(struct osc *o, const char *method, const ProtobufCMessage *req, g
 	return call(o, method, req, &s, 0);
 }
 
-const char *osc_node_name(struct osc *o, const Basalt__Machine__NodeMetadata *md)
+const char *osc_node_name(struct osc *o, const Basalt__Resource__NodeMetadata *md)
 {
 	if (md && md->node && *md->node)
 		return md->node;
 	return o->endpoint;
 }
 
-bool osc_node_error(struct osc *o, const Basalt__Machine__NodeMetadata *md)
+bool osc_node_error(struct osc *o, const Basalt__Resource__NodeMetadata *md)
 {
 	if (!md || !md->error || !*md->error)
 		return false;

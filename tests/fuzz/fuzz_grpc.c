@@ -35,9 +35,9 @@ static const ProtobufCMessageDescriptor *request_of(const char *name)
 		{ "Dmesg", &basalt__machine__dmesg_request__descriptor },
 		{ "Reboot", &basalt__machine__reboot_request__descriptor },
 		{ "Shutdown", &basalt__machine__shutdown_request__descriptor },
-		{ "Get", &basalt__machine__get_request__descriptor },
-		{ "List", &basalt__machine__list_request__descriptor },
-		{ "Watch", &basalt__machine__watch_request__descriptor },
+		{ "Get", &basalt__resource__get_request__descriptor },
+		{ "List", &basalt__resource__list_request__descriptor },
+		{ "Watch", &basalt__resource__watch_request__descriptor },
 	};
 
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)

@@ -14,7 +14,8 @@ const root = path.resolve(__dirname, '../..');
 const def = loader.loadSync('api/machine.proto', {
   includeDirs: [root], keepCase: true, longs: String, enums: String, defaults: true,
 });
-const api = grpc.loadPackageDefinition(def).basalt.machine;
+const pkg = grpc.loadPackageDefinition(def).basalt;
+const api = pkg.machine;
 let failed = 0;
 const ok = (c, what, detail) => {
   if (c) console.log(`ok - interop: ${what}`);
@@ -39,7 +40,7 @@ function collect(stream, stopAfter) {
 
 async function main() {
   const machine = new api.MachineService(endpoint, creds(crtFile, keyFile));
-  const resources = new api.ResourceService(endpoint, creds(crtFile, keyFile));
+  const resources = new pkg.resource.ResourceService(endpoint, creds(crtFile, keyFile));
 
   const v = await unary(machine, 'Version', {});
   ok(!v.err && v.res.messages.length === 1 && v.res.messages[0].name === 'Basalt' && !v.res.messages[0].maintenance,
