@@ -161,8 +161,8 @@ static void on_signal(void *arg, const struct signalfd_siginfo *si)
 static int core_spec(const struct init_opts *o, struct spec *s, char *err, size_t errlen)
 {
 	Basalt__Init__ServiceSpec pb = BASALT__INIT__SERVICE_SPEC__INIT;
-	char env[160];
-	char *envv[] = { env };
+	char env[160], console[] = "BASALT_CONSOLE=/dev/console";
+	char *envv[] = { env, console };
 	size_t argc = 0;
 
 	while (o->core_argv[argc])
@@ -172,7 +172,8 @@ static int core_spec(const struct init_opts *o, struct spec *s, char *err, size_
 	pb.argv = o->core_argv;
 	pb.n_argv = argc;
 	pb.env = envv;
-	pb.n_env = 1;
+	/* On a real machine machined may write what a person must see to the console. */
+	pb.n_env = o->container ? 1 : 2;
 	pb.log_ring_bytes = 256u << 10;
 	return spec_from_pb(s, &pb, err, errlen);
 }

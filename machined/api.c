@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ifaddrs.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
@@ -331,6 +332,27 @@ int api_parse_hostport(const char *s, char *host, size_t hostlen, uint16_t *port
 	return 0;
 }
 
+/*
+ * Writes a line to the console init named in BASALT_CONSOLE (set on a real machine, not
+ * in container mode), where it shows whether or not service output is echoed there.
+ */
+static void console_note(const char *msg)
+{
+	const char *path = getenv("BASALT_CONSOLE");
+	char line[600];
+	int fd, n;
+
+	if (!path || !*path)
+		return;
+	fd = open(path, O_WRONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	n = snprintf(line, sizeof(line), "[machined] %s\n", msg);
+	if (n > 0 && write(fd, line, (size_t)n) < 0)
+		log_warn("write to %s", path);
+	close(fd);
+}
+
 /* --- calls handed over by apid --- */
 
 struct apicall {
@@ -512,8 +534,12 @@ static void on_ipc_msg(void *arg, const struct ipc_msg *m)
 		return;
 	}
 	if (m->type == IPC_READY) {
-		if (a->ready_msg[0])
+		if (a->ready_msg[0]) {
 			log_info("%s", a->ready_msg);
+			/* What to type to configure the machine must reach its screen. */
+			if (m->aux)
+				console_note(a->ready_msg);
+		}
 		a->ready_msg[0] = '\0';
 		return;
 	}

@@ -30,19 +30,18 @@ static char **strv(char *const *src, size_t n)
 }
 
 static int apply_spec(struct rt_ctx *ctx, const char *id, char *const *argv, size_t argc,
-		      const char *env)
+		      char *const *env, size_t nenv)
 {
 	Basalt__Runtime__ServiceSpec *s = malloc(sizeof(*s));
-	char *envv[] = { (char *)env };
 
 	if (!s)
 		return -ENOMEM;
 	basalt__runtime__service_spec__init(s);
 	s->argv = strv(argv, argc);
 	s->n_argv = argc;
-	if (env) {
-		s->env = strv(envv, 1);
-		s->n_env = 1;
+	if (nenv) {
+		s->env = strv(env, nenv);
+		s->n_env = nenv;
 	}
 	s->restart = strdup("always");
 	s->logringbytes = 256u << 10;
@@ -63,7 +62,9 @@ static int reconcile(struct rt_ctx *ctx, void *arg)
 	const struct res *cr = rt_get(ctx, "config", "MachineConfig", "v1alpha1");
 	const Basalt__Config__Config *cfg = cr ? (const void *)cr->spec : NULL;
 	char *ctrd[] = { (char *)s->containerd, "--config", (char *)s->containerd_config };
-	char env[160], missing[256] = "";
+	char env[160], console[160], missing[256] = "";
+	char *envv[] = { env, console };
+	const char *con = getenv("BASALT_CONSOLE");
 	size_t argc = 0;
 	int r;
 
@@ -71,9 +72,10 @@ static int reconcile(struct rt_ctx *ctx, void *arg)
 		argc++;
 	/* machined's own spec repeats what init started it with, so init sees no change. */
 	snprintf(env, sizeof(env), "BASALT_INIT_SOCKET=%s", s->init_socket);
-	r = apply_spec(ctx, "machined", s->self_argv, argc, env);
+	snprintf(console, sizeof(console), "BASALT_CONSOLE=%s", con ? con : "");
+	r = apply_spec(ctx, "machined", s->self_argv, argc, envv, con ? 2 : 1);
 	if (r == 0)
-		r = apply_spec(ctx, "containerd", ctrd, 3, NULL);
+		r = apply_spec(ctx, "containerd", ctrd, 3, NULL, 0);
 	if (r < 0 || !cfg || !cfg->machine)
 		return r;
 	if (!in_image(s, KUBELET_BIN))

@@ -49,7 +49,8 @@ fi
 check "containerd serves its API socket" wait_line "$con" 'containerd: .*serving\.\.\. address=/run/containerd/containerd.sock' 60
 check "power button device found" grep -q 'power button: watching /dev/input/event' "$con"
 check "apid serves the API on port 50000 as uid 65534 under seccomp" wait_line "$con" '\[apid\] serving 0\.0\.0\.0:50000 as uid 65534, sandboxed' 60
-check "maintenance mode: the console shows the API certificate fingerprint" wait_line "$con" 'API in maintenance mode on 0\.0\.0\.0:50000: .*--cert-fingerprint [0-9a-f]{64}' 60
+check "maintenance mode: the console shows the API certificate fingerprint (written there, not only echoed)" \
+	wait_line "$con" '^\[machined\] API in maintenance mode on 0\.0\.0\.0:50000: .*--cert-fingerprint [0-9a-f]{64}' 60
 note "wall time to services up: $((($(date +%s%N) - start_ns) / 1000000)) ms ($accel)"
 
 if grep -qE 'FATAL|Kernel panic|segfault' "$con"; then
@@ -58,6 +59,9 @@ else
 	ok "no fatal errors on the console"
 fi
 
+n=$(grep -c '\[init\] machined: running' "$con")
+((n == 1)) && ok "machined started once (its own service set matches what init started it with)" ||
+	not_ok "machined started once" "$(grep '\[init\] machined:' "$con" | grep -v '\[machined\]\|\[apid\]')"
 echo system_powerdown >"$t/mon.in"
 sd_start=$(date +%s%N)
 check "power button starts the shutdown" wait_line "$con" 'poweroff requested by power button' 10
