@@ -166,87 +166,65 @@ static int publish(struct api *a, struct rt_ctx *ctx, const char **sans, size_t 
 	return rt_apply(ctx, res_new("secrets", "ApiCertificate", "api", &s->base));
 }
 
-static int cert_reconcile(struct rt_ctx *ctx, void *arg)
+/* machine.ca from the config, decoded, with its fingerprint; 0 or rt_fail's value. */
+static int load_ca(struct rt_ctx *ctx, const Basalt__Config__Config *cfg, char **crt, char **key,
+		   char fp[65])
 {
-	struct api *a = arg;
-	const struct res *mc = rt_get(ctx, "config", "MachineConfig", "v1alpha1");
-	const Basalt__Config__Config *cfg = mc ? (const void *)mc->spec : NULL;
-	const char *sans[PKI_MAX_SANS];
-	char store[PKI_MAX_SANS][64], err[256], ca_fp[65] = "";
-	char *ca_crt = NULL, *ca_key = NULL, *crt = NULL, *ckey = NULL, *ccrt = NULL;
-	size_t nsans = collect_sans(a, cfg, sans, store);
-	struct pki_subject sub = { .days = 365 };
-	bool maintenance = !cfg, renew, first = !a->crt_pem;
+	const Basalt__Config__CertAndKey *ca = cfg->machine ? cfg->machine->ca : NULL;
+	char err[256];
 	int r = 0;
 
-	if (!a->key_pem && pki_gen_key(&a->key_pem, err, sizeof(err)) < 0)
-		return rt_fail(ctx, "API key: %s", err);
-	if (!maintenance) {
-		const Basalt__Config__CertAndKey *ca = cfg->machine ? cfg->machine->ca : NULL;
-
-		ca_crt = b64_field(ca ? ca->crt : NULL, "machine.ca.crt", ctx, &r);
-		if (ca_crt)
-			ca_key = b64_field(ca->key, "machine.ca.key", ctx, &r);
-		if (r == 0 && pki_fingerprint(ca_crt, ca_fp, err, sizeof(err)) < 0)
-			r = rt_fail(ctx, "machine.ca.crt: %s", err);
-		if (r < 0) {
-			/* Stay as we are: without the CA no client could be verified. */
-			free(ca_crt);
-			pki_free_secret(ca_key);
-			return r;
-		}
+	*crt = b64_field(ca ? ca->crt : NULL, "machine.ca.crt", ctx, &r);
+	*key = *crt ? b64_field(ca->key, "machine.ca.key", ctx, &r) : NULL;
+	if (r == 0 && pki_fingerprint(*crt, fp, err, sizeof(err)) < 0)
+		r = rt_fail(ctx, "machine.ca.crt: %s", err);
+	if (r < 0) {
+		free(*crt);
+		pki_free_secret(*key);
+		*crt = *key = NULL;
 	}
-	renew = !a->crt_pem || maintenance != a->maintenance || strcmp(ca_fp, a->ca_fingerprint) != 0 ||
-		!pki_cert_covers(a->crt_pem, sans, nsans);
-	if (!renew)
-		goto out;
-	sub.cn = sans[0];
-	for (size_t i = 0; i < nsans; i++)
-		sub.sans[sub.nsans++] = sans[i];
-	sub.server = true;
-	if (maintenance) {
-		Basalt__Apid__Setup s = BASALT__APID__SETUP__INIT;
+	return r;
+}
 
-		if (pki_issue(&sub, a->key_pem, NULL, NULL, &crt, err, sizeof(err)) < 0) {
-			r = rt_fail(ctx, "API certificate: %s", err);
-			goto out;
-		}
-		s.maintenance = true;
-		s.crt = crt;
-		s.key = a->key_pem;
-		if ((r = use_tls(a, &s, ctx)) < 0)
-			goto out;
-	} else {
-		Basalt__Apid__Setup s = BASALT__APID__SETUP__INIT;
-		struct pki_subject cs = { .cn = "basalt-node", .days = 365 };
+/*
+ * Issues the server certificate (self-signed without a CA: maintenance) and, with a CA,
+ * the os:impersonator certificate this node forwards with; hands both to apid.
+ */
+static int issue_tls(struct api *a, struct rt_ctx *ctx, const struct pki_subject *sub,
+		     const char *ca_crt, const char *ca_key, char **crt)
+{
+	Basalt__Apid__Setup s = BASALT__APID__SETUP__INIT;
+	struct pki_subject cs = { .cn = "basalt-node", .days = 365 };
+	char err[256], *ckey = NULL, *ccrt = NULL;
+	int r;
 
-		if (pki_issue(&sub, a->key_pem, ca_crt, ca_key, &crt, err, sizeof(err)) < 0) {
-			r = rt_fail(ctx, "API certificate from machine.ca: %s", err);
-			goto out;
-		}
-		/* The certificate this node forwards requests with. */
+	if (pki_issue(sub, a->key_pem, ca_crt, ca_key, crt, err, sizeof(err)) < 0)
+		return rt_fail(ctx, "API certificate%s: %s", ca_crt ? " from machine.ca" : "", err);
+	s.crt = *crt;
+	s.key = a->key_pem;
+	s.maintenance = !ca_crt;
+	if (ca_crt) {
 		cs.org[cs.norg++] = PKI_ROLE_IMPERSONATOR;
 		if (pki_gen_key(&ckey, err, sizeof(err)) < 0 ||
 		    pki_issue(&cs, ckey, ca_crt, ca_key, &ccrt, err, sizeof(err)) < 0) {
-			r = rt_fail(ctx, "forwarding certificate: %s", err);
-			goto out;
+			pki_free_secret(ckey);
+			return rt_fail(ctx, "forwarding certificate: %s", err);
 		}
-		s.crt = crt;
-		s.key = a->key_pem;
-		s.ca = ca_crt;
+		s.ca = (char *)ca_crt;
 		s.client_crt = ccrt;
 		s.client_key = ckey;
 		/* Changing CA (or leaving maintenance) closes the connections made before. */
 		s.drop_old = true;
-		if ((r = use_tls(a, &s, ctx)) < 0)
-			goto out;
 	}
-	free(a->crt_pem);
-	a->crt_pem = crt;
-	crt = NULL;
-	pki_fingerprint(a->crt_pem, a->fingerprint, err, sizeof(err));
-	snprintf(a->ca_fingerprint, sizeof(a->ca_fingerprint), "%s", ca_fp);
-	/* Logged once apid has it in force (IPC_READY), so the line means "connect now". */
+	r = use_tls(a, &s, ctx);
+	free(ccrt);
+	pki_free_secret(ckey);
+	return r;
+}
+
+/* What to log once apid has the new certificate in force (IPC_READY): "connect now". */
+static void note_ready(struct api *a, bool maintenance, bool first, size_t nsans)
+{
 	if (maintenance && (!a->maintenance || first))
 		snprintf(a->ready_msg, sizeof(a->ready_msg), "API in maintenance mode on %s:%u: apply a "
 			 "config with osctl apply-config --insecure --cert-fingerprint %s", a->listen_addr,
@@ -257,15 +235,47 @@ static int cert_reconcile(struct rt_ctx *ctx, void *arg)
 	else
 		snprintf(a->ready_msg, sizeof(a->ready_msg), "API serving mutual TLS on %s:%u "
 			 "(certificate %s, %zu names)", a->listen_addr, a->port, a->fingerprint, nsans);
+}
+
+static int cert_reconcile(struct rt_ctx *ctx, void *arg)
+{
+	struct api *a = arg;
+	const struct res *mc = rt_get(ctx, "config", "MachineConfig", "v1alpha1");
+	const Basalt__Config__Config *cfg = mc ? (const void *)mc->spec : NULL;
+	const char *sans[PKI_MAX_SANS];
+	char store[PKI_MAX_SANS][64], err[256], ca_fp[65] = "";
+	char *ca_crt = NULL, *ca_key = NULL, *crt = NULL;
+	size_t nsans = collect_sans(a, cfg, sans, store);
+	struct pki_subject sub = { .days = 365, .server = true };
+	bool maintenance = !cfg, first = !a->crt_pem;
+	int r = 0;
+
+	if (!a->key_pem && pki_gen_key(&a->key_pem, err, sizeof(err)) < 0)
+		return rt_fail(ctx, "API key: %s", err);
+	/* Without the CA no client could be verified: stay as we are. */
+	if (!maintenance && (r = load_ca(ctx, cfg, &ca_crt, &ca_key, ca_fp)) < 0)
+		return r;
+	if (a->crt_pem && maintenance == a->maintenance && strcmp(ca_fp, a->ca_fingerprint) == 0 &&
+	    pki_cert_covers(a->crt_pem, sans, nsans))
+		goto out;
+	sub.cn = sans[0];
+	for (size_t i = 0; i < nsans; i++)
+		sub.sans[sub.nsans++] = sans[i];
+	if ((r = issue_tls(a, ctx, &sub, ca_crt, ca_key, &crt)) < 0)
+		goto out;
+	free(a->crt_pem);
+	a->crt_pem = crt;
+	crt = NULL;
+	pki_fingerprint(a->crt_pem, a->fingerprint, err, sizeof(err));
+	snprintf(a->ca_fingerprint, sizeof(a->ca_fingerprint), "%s", ca_fp);
+	note_ready(a, maintenance, first, nsans);
 	a->maintenance = maintenance;
 out:
 	if (r == 0 && a->crt_pem)
 		r = publish(a, ctx, sans, nsans);
 	free(crt);
-	free(ccrt);
 	free(ca_crt);
 	pki_free_secret(ca_key);
-	pki_free_secret(ckey);
 	return r;
 }
 
@@ -462,19 +472,18 @@ static void on_restart(void *arg)
 static void lose_apid(struct api *a, const char *why)
 {
 	int st = 0;
-	pid_t r = 0;
+	pid_t r;
 
-	for (int i = 0; i < 50 && (r = waitpid(a->apid, &st, WNOHANG)) == 0; i++)
-		usleep(2000);
-	if (r == 0) {
-		kill(a->apid, SIGKILL);
-		r = waitpid(a->apid, &st, 0);
-	}
-	if (r == a->apid && WIFSIGNALED(st))
+	/* A process that already exited keeps its own status: SIGKILL does not replace it. */
+	kill(a->apid, SIGKILL);
+	r = waitpid(a->apid, &st, 0);
+	if (r == a->apid && WIFSIGNALED(st) && WTERMSIG(st) != SIGKILL)
 		log_warnx("API: apid (pid %d) %s; killed by signal %d%s", (int)a->apid, why, WTERMSIG(st),
 			  WTERMSIG(st) == SIGSYS ? " (a system call outside its allowlist)" : "");
-	else
+	else if (r == a->apid && WIFEXITED(st))
 		log_warnx("API: apid (pid %d) %s; exit status %d", (int)a->apid, why, WEXITSTATUS(st));
+	else
+		log_warnx("API: apid (pid %d) %s; stopped", (int)a->apid, why);
 	a->apid = 0;
 	ipc_free(a->ipc);
 	a->ipc = NULL;

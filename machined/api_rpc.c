@@ -140,96 +140,130 @@ static void apply_reply(struct apicall *c, int mode, const char *details, const 
 	api_reply(c, &r.base);
 }
 
-static void rpc_apply(struct api *a, struct apicall *c)
+/* One ApplyConfiguration: the request, the config it carries, and what changes. */
+struct apply_job {
+	struct api *a;
+	struct apicall *c;
+	ApplyReq *req;
+	Basalt__Config__Config *cfg;  /* the new config, validated */
+	char *old_text;               /* the config in force, as YAML ("" for none) */
+	char *diff;
+	const char *why_reboot;       /* what in the change needs a reboot, or NULL */
+};
+
+#define MODE(m) BASALT__MACHINE__APPLY_CONFIGURATION_REQUEST__MODE__##m
+
+/* Validates the config and computes the diff; 0, or -1 with the call finished. */
+static int apply_prepare(struct apply_job *j)
 {
-	ApplyReq *req = DECODE(c, ApplyReq, basalt__machine__apply_configuration_request__descriptor);
-	struct config_holder *h = a->o.config;
-	Basalt__Config__Config *cfg = NULL;
-	char *old_text = NULL, *new_text = NULL, *diff = NULL, *problems = NULL;
-	char err[512], details[512];
-	const char *why_reboot;
-	const char *text;
-	size_t len;
+	struct config_holder *h = j->a->o.config;
+	char *new_text = NULL, *problems;
+	struct diag d;
+	int r = -1;
+
+	diag_init(&d);
+	if (j->req->data.len == 0) {
+		apicall_finish(j->c, GRPC_INVALID_ARGUMENT, "no config in the request");
+		goto out;
+	}
+	if (mconfig_load("config", (const char *)j->req->data.data, j->req->data.len, NULL, 0, &j->cfg,
+			 &d) < 0) {
+		problems = diag_format(&d);
+		apicall_finish(j->c, GRPC_INVALID_ARGUMENT, problems ? problems : "invalid config");
+		free(problems);
+		goto out;
+	}
+	j->old_text = h->cfg ? mconfig_emit(h->cfg, false) : strdup("");
+	new_text = mconfig_emit(j->cfg, false);
+	if (j->old_text && new_text)
+		j->diff = linediff(j->old_text, new_text, "config in force", "new config");
+	if (!j->diff) {
+		apicall_finish(j->c, GRPC_RESOURCE_EXHAUSTED, "out of memory");
+		goto out;
+	}
+	j->why_reboot = reboot_reason(h->cfg, j->cfg);
+	r = 0;
+out:
+	free(new_text);
+	diag_fini(&d);
+	return r;
+}
+
+/* Whether the mode allows applying this change now; if not, the call is finished. */
+static bool apply_allowed(struct apply_job *j)
+{
+	char why[512];
+
+	switch (j->req->mode) {
+	case MODE(NO_REBOOT):
+	case MODE(TRY):
+		if (j->why_reboot) {
+			snprintf(why, sizeof(why), "this change needs a reboot (%s): use --mode reboot, "
+				 "auto or staged", j->why_reboot);
+			apicall_finish(j->c, GRPC_FAILED_PRECONDITION, why);
+			return false;
+		}
+		if (j->req->mode == MODE(TRY) && !j->a->o.config->cfg) {
+			apicall_finish(j->c, GRPC_FAILED_PRECONDITION,
+				       "try needs a config in force to return to; this machine has none yet");
+			return false;
+		}
+		return true;
+	case MODE(AUTO):
+	case MODE(REBOOT):
+		return true;
+	default:
+		apicall_finish(j->c, GRPC_INVALID_ARGUMENT, "unknown mode");
+		return false;
+	}
+}
+
+static void apply_staged(struct apply_job *j)
+{
+	char err[512];
 	struct diag d;
 	int r;
 
-	if (!req)
-		return;
 	diag_init(&d);
-	text = (const char *)req->data.data;
-	len = req->data.len;
-	if (len == 0) {
-		apicall_finish(c, GRPC_INVALID_ARGUMENT, "no config in the request");
-		goto out;
-	}
-	if (mconfig_load("config", text, len, NULL, 0, &cfg, &d) < 0) {
-		problems = diag_format(&d);
-		apicall_finish(c, GRPC_INVALID_ARGUMENT, problems ? problems : "invalid config");
-		goto out;
-	}
-	old_text = h->cfg ? mconfig_emit(h->cfg, false) : strdup("");
-	new_text = mconfig_emit(cfg, false);
-	diff = old_text && new_text ? linediff(old_text, new_text, "config in force", "new config") : NULL;
-	if (!diff) {
-		apicall_finish(c, GRPC_RESOURCE_EXHAUSTED, "out of memory");
-		goto out;
-	}
-	why_reboot = reboot_reason(h->cfg, cfg);
-	if (req->dry_run) {
-		snprintf(details, sizeof(details), "dry run: nothing changed%s%s",
-			 why_reboot ? "; applying would need a reboot: " : "", why_reboot ? why_reboot : "");
-		apply_reply(c, req->mode, details, diff, NULL);
-		goto out;
-	}
-	switch (req->mode) {
-	case BASALT__MACHINE__APPLY_CONFIGURATION_REQUEST__MODE__STAGED:
-		r = config_stage(h, "config", text, len, &d, err, sizeof(err));
-		if (r < 0) {
-			apicall_finish(c, r == -ENOTSUP ? GRPC_FAILED_PRECONDITION : GRPC_INTERNAL, err);
-			goto out;
-		}
-		apply_reply(c, req->mode, "staged: the config takes effect at the next boot", diff, NULL);
-		goto out;
-	case BASALT__MACHINE__APPLY_CONFIGURATION_REQUEST__MODE__NO_REBOOT:
-	case BASALT__MACHINE__APPLY_CONFIGURATION_REQUEST__MODE__TRY:
-		if (why_reboot) {
-			snprintf(details, sizeof(details), "this change needs a reboot (%s): use --mode "
-				 "reboot, auto or staged", why_reboot);
-			apicall_finish(c, GRPC_FAILED_PRECONDITION, details);
-			goto out;
-		}
-		if (req->mode == BASALT__MACHINE__APPLY_CONFIGURATION_REQUEST__MODE__TRY && !h->cfg) {
-			apicall_finish(c, GRPC_FAILED_PRECONDITION,
-					 "try needs a config in force to return to; this machine has none yet");
-			goto out;
-		}
-		break;
-	case BASALT__MACHINE__APPLY_CONFIGURATION_REQUEST__MODE__AUTO:
-	case BASALT__MACHINE__APPLY_CONFIGURATION_REQUEST__MODE__REBOOT:
-		break;
-	default:
-		apicall_finish(c, GRPC_INVALID_ARGUMENT, "unknown mode");
-		goto out;
-	}
+	r = config_stage(j->a->o.config, "config", (const char *)j->req->data.data, j->req->data.len, &d,
+			 err, sizeof(err));
+	if (r < 0)
+		apicall_finish(j->c, r == -ENOTSUP ? GRPC_FAILED_PRECONDITION : GRPC_INTERNAL, err);
+	else
+		apply_reply(j->c, j->req->mode, "staged: the config takes effect at the next boot", j->diff, NULL);
 	diag_fini(&d);
+}
+
+/* Puts the config in force, then arms a try's rollback, confirms a try, or reboots. */
+static void apply_now(struct apply_job *j)
+{
+	struct api *a = j->a;
+	char err[512], details[512];
+	struct diag d;
+	int r;
+
 	diag_init(&d);
-	r = config_apply(h, "apply", "config", text, len, NULL, 0, &d, err, sizeof(err));
+	r = config_apply(a->o.config, "apply", "config", (const char *)j->req->data.data, j->req->data.len,
+			 NULL, 0, &d, err, sizeof(err));
+	diag_fini(&d);
 	if (r < 0) {
-		apicall_finish(c, r == -EINVAL ? GRPC_INVALID_ARGUMENT : GRPC_INTERNAL, err);
-		goto out;
+		apicall_finish(j->c, r == -EINVAL ? GRPC_INVALID_ARGUMENT : GRPC_INTERNAL, err);
+		return;
 	}
-	if (req->mode == BASALT__MACHINE__APPLY_CONFIGURATION_REQUEST__MODE__TRY) {
+	if (j->req->mode == MODE(TRY)) {
 		/* A try over a try keeps returning to the config before the first. */
-		if (!a->try_prev)
-			a->try_prev = old_text, old_text = NULL;
-		a->try_ms = req->try_timeout_ms ? req->try_timeout_ms : TRY_DEFAULT_MS;
+		if (!a->try_prev) {
+			a->try_prev = j->old_text;
+			j->old_text = NULL;
+		}
+		a->try_ms = j->req->try_timeout_ms ? j->req->try_timeout_ms : TRY_DEFAULT_MS;
 		loop_timer_init(&a->try_timer, on_try_expired, a);
 		loop_timer_arm(a->o.loop, &a->try_timer, a->try_ms);
 		snprintf(details, sizeof(details), "applied for a try: the previous config returns in "
 			 "%llu ms unless this one is confirmed (applied again in another mode)",
 			 (unsigned long long)a->try_ms);
-		apply_reply(c, req->mode, details, diff, NULL);
-		goto out;
+		apply_reply(j->c, j->req->mode, details, j->diff, NULL);
+		return;
 	}
 	if (a->try_prev) {
 		loop_timer_cancel(a->o.loop, &a->try_timer);
@@ -237,22 +271,40 @@ static void rpc_apply(struct api *a, struct apicall *c)
 		a->try_prev = NULL;
 		log_info("try: confirmed");
 	}
-	if (req->mode == BASALT__MACHINE__APPLY_CONFIGURATION_REQUEST__MODE__REBOOT || why_reboot) {
-		snprintf(details, sizeof(details), "applied; rebooting%s%s", why_reboot ? " because " : "",
-			 why_reboot ? why_reboot : "");
-		apply_reply(c, req->mode, details, diff, NULL);
+	if (j->req->mode == MODE(REBOOT) || j->why_reboot) {
+		snprintf(details, sizeof(details), "applied; rebooting%s%s", j->why_reboot ? " because " : "",
+			 j->why_reboot ? j->why_reboot : "");
+		apply_reply(j->c, j->req->mode, details, j->diff, NULL);
 		api_schedule_power(a, BASALT__INIT__POWER_ACTION__POWER_REBOOT);
-		goto out;
+		return;
 	}
-	apply_reply(c, req->mode, "applied without a reboot", diff, NULL);
+	apply_reply(j->c, j->req->mode, "applied without a reboot", j->diff, NULL);
+}
+
+static void rpc_apply(struct api *a, struct apicall *c)
+{
+	struct apply_job j = { .a = a, .c = c };
+	char details[512];
+
+	j.req = DECODE(c, ApplyReq, basalt__machine__apply_configuration_request__descriptor);
+	if (!j.req)
+		return;
+	if (apply_prepare(&j) < 0)
+		goto out;
+	if (j.req->dry_run) {
+		snprintf(details, sizeof(details), "dry run: nothing changed%s%s",
+			 j.why_reboot ? "; applying would need a reboot: " : "", j.why_reboot ? j.why_reboot : "");
+		apply_reply(c, j.req->mode, details, j.diff, NULL);
+	} else if (j.req->mode == MODE(STAGED)) {
+		apply_staged(&j);
+	} else if (apply_allowed(&j)) {
+		apply_now(&j);
+	}
 out:
-	free(problems);
-	free(old_text);
-	free(new_text);
-	free(diff);
-	mconfig_free(cfg);
-	diag_fini(&d);
-	protobuf_c_message_free_unpacked(&req->base, NULL);
+	free(j.old_text);
+	free(j.diff);
+	mconfig_free(j.cfg);
+	protobuf_c_message_free_unpacked(&j.req->base, NULL);
 }
 
 /* --- services --- */

@@ -53,7 +53,7 @@ note "peak RSS with 1000 connections: $p1000 KiB"
 	not_ok "memory with 1000 connections" "peak $p1000 KiB"
 "$abuse" slowloris 200 "$ep" 14 &
 slow=$!
-sleep 2
+sleep 2  # a test parameter: the attack under way before another client asks
 check "served while 200 slowloris sockets hang" served
 wait $slow
 "$abuse" garbage 20 "$ep"
@@ -62,7 +62,7 @@ wait $slow
 echo 0 >peak
 "$abuse" noread "$ep" "${creds[@]}" containerd 12 &
 nr=$!
-sleep 4
+sleep 4  # a test parameter: the stream backed up before another client asks
 check "served while a client does not read its log stream" served
 wait $nr
 noread_peak=$(cat peak)
