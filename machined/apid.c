@@ -30,6 +30,18 @@
 #define MAX_NODES 32
 #define FORWARD_TIMEOUT_MS 30000
 #define DROP_DELAY_MS 1000
+#define POOL_IDLE_MS 60000           /* a connection to another node unused this long is closed */
+#define POOL_SWEEP_MS 10000
+
+/* A connection to another node, kept for the next forwarded request. */
+struct pooled {
+	char key[80];                /* host:port */
+	struct grpc_client *cl;
+	unsigned inflight;           /* forwarded calls on it now */
+	uint64_t last_used;
+	bool stale;                  /* made with an earlier forwarding certificate: not reused */
+	struct pooled *next;
+};
 
 /* A call handed to the core, by the id both sides know it by. */
 struct pcall {
@@ -48,6 +60,8 @@ struct apid {
 	bool maintenance;
 	bool set_up;                 /* a Setup arrived: connections are served */
 	struct tls_config *client_tls;
+	struct pooled *pool;
+	struct loop_timer pool_sweep;
 	struct loop_timer drop;
 	struct pcall *calls;
 	uint32_t next_id;
@@ -60,7 +74,7 @@ struct fwd;
 struct fwd_node {
 	struct fwd *f;
 	char node[64];
-	struct grpc_client *cl;
+	struct pooled *pe;           /* the connection the call runs on */
 	struct grpc_ccall *cc;
 	bool done;
 };
@@ -207,9 +221,6 @@ static void fwd_end(struct fwd *f)
 		else
 			grpc_call_finish(f->call, GRPC_OK, NULL);
 	}
-	for (size_t i = 0; i < f->nnodes; i++)
-		if (f->nodes[i].cl)
-			grpc_client_close(f->nodes[i].cl);
 	fwd_free(f);
 }
 
@@ -266,6 +277,10 @@ static void fwd_node_done(void *arg, int code, const char *message)
 
 	n->done = true;
 	n->cc = NULL;
+	if (n->pe) {
+		n->pe->inflight--;
+		n->pe->last_used = mono_ms();
+	}
 	if (code != GRPC_OK && !f->cancelled) {
 		uint8_t md[700];
 		size_t mdlen = node_md(md, n->node, code, message && *message ? message : grpc_code_name(code));
@@ -284,19 +299,78 @@ static void fwd_node_done(void *arg, int code, const char *message)
 static void fwd_cancel(void *arg, struct grpc_call *c)
 {
 	struct fwd *f = arg;
-	struct grpc_client *cls[MAX_NODES];
-	size_t n = f->nnodes;
+	struct grpc_ccall *calls[MAX_NODES];
+	size_t n = 0;
 
 	(void)c;
 	f->cancelled = true;
-	/* Closing ends every node's call; the last one ends ours and frees f. */
-	for (size_t i = 0; i < n; i++) {
-		cls[i] = f->nodes[i].cl;
-		f->nodes[i].cl = NULL;
-	}
+	/* Each node's call ends from the loop; the last one ends ours and frees f. */
+	for (size_t i = 0; i < f->nnodes; i++)
+		if (f->nodes[i].cc && !f->nodes[i].done)
+			calls[n++] = f->nodes[i].cc;
 	for (size_t i = 0; i < n; i++)
-		if (cls[i])
-			grpc_client_close(cls[i]);
+		grpc_ccall_cancel(calls[i]);
+}
+
+/* --- connections to other nodes, kept and reused --- */
+
+static void pool_sweep(void *arg)
+{
+	struct apid *a = arg;
+	uint64_t now = mono_ms();
+
+	for (struct pooled **pp = &a->pool; *pp;) {
+		struct pooled *e = *pp;
+		bool broken = grpc_client_error(e->cl) != NULL;
+
+		if (e->inflight == 0 && (broken || e->stale || now - e->last_used > POOL_IDLE_MS)) {
+			*pp = e->next;
+			grpc_client_close(e->cl);
+			free(e);
+			continue;
+		}
+		pp = &e->next;
+	}
+	if (a->pool)
+		loop_timer_arm(a->loop, &a->pool_sweep, POOL_SWEEP_MS);
+}
+
+/* New forwarding credentials: no connection made with the old ones is used again. */
+static void pool_retire(struct apid *a)
+{
+	for (struct pooled *e = a->pool; e; e = e->next)
+		e->stale = true;
+	pool_sweep(a);
+}
+
+/* A usable connection to host:port (made now if need be), or NULL with err. */
+static struct pooled *pool_get(struct apid *a, const char *host, uint16_t port, char *err, size_t errlen)
+{
+	struct grpc_client_opts o = { .loop = a->loop, .host = host, .port = port, .numeric_only = true,
+				      .tls = a->client_tls, .connect_timeout_ms = 5000 };
+	char key[80];
+	struct pooled *e;
+
+	snprintf(key, sizeof(key), "%s:%u", host, port);
+	for (e = a->pool; e; e = e->next)
+		if (!e->stale && strcmp(e->key, key) == 0 && !grpc_client_error(e->cl))
+			return e;
+	e = calloc(1, sizeof(*e));
+	if (!e) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (grpc_client_new(&o, &e->cl, err, errlen) < 0) {
+		free(e);
+		return NULL;
+	}
+	snprintf(e->key, sizeof(e->key), "%s", key);
+	e->last_used = mono_ms();
+	e->next = a->pool;
+	a->pool = e;
+	if (!loop_timer_armed(&a->pool_sweep))
+		loop_timer_arm(a->loop, &a->pool_sweep, POOL_SWEEP_MS);
+	return e;
 }
 
 static void forward(struct apid *a, struct grpc_call *c, const struct api_method *m, enum pki_role role,
@@ -359,30 +433,25 @@ static void forward(struct apid *a, struct grpc_call *c, const struct api_method
 	f->pending = f->nnodes;
 	for (size_t i = 0; i < f->nnodes; i++) {
 		struct fwd_node *n = &f->nodes[i];
-		struct grpc_client_opts o = { .loop = a->loop, .numeric_only = true, .tls = a->client_tls,
-					      .connect_timeout_ms = 5000 };
 		uint16_t port;
 		bool last;
 
 		n->f = f;
 		err[0] = '\0';
 		api_parse_hostport(n->node, host, sizeof(host), &port, API_PORT);
-		o.host = host;
-		o.port = port;
-		if (grpc_client_new(&o, &n->cl, err, sizeof(err)) < 0 ||
-		    grpc_client_call(n->cl, m->path, md, 2, req, len, timeout, fwd_node_msg, fwd_node_done,
-				     n, &n->cc) < 0) {
-			/* Reported like an unreachable node; done is not called for these. */
-			n->cc = NULL;
-			if (n->cl) {
-				grpc_client_free(n->cl);
-				n->cl = NULL;
-			}
-			last = f->pending == 1;
-			fwd_node_done(n, GRPC_UNAVAILABLE, err[0] ? err : "could not start the call");
-			if (last)
-				return;  /* fwd_end ran and freed f */
+		n->pe = pool_get(a, host, port, err, sizeof(err));
+		if (n->pe && grpc_client_call(n->pe->cl, m->path, md, 2, req, len, timeout, fwd_node_msg,
+					      fwd_node_done, n, &n->cc) == 0) {
+			n->pe->inflight++;
+			continue;
 		}
+		/* Reported like an unreachable node; done is not called for these. */
+		n->pe = NULL;
+		n->cc = NULL;
+		last = f->pending == 1;
+		fwd_node_done(n, GRPC_UNAVAILABLE, err[0] ? err : "could not start the call");
+		if (last)
+			return;  /* fwd_end ran and freed f */
 	}
 }
 
@@ -569,6 +638,7 @@ static void setup(struct apid *a, const uint8_t *p, size_t len)
 	tls_config_free(t);
 	tls_config_free(a->client_tls);
 	a->client_tls = ct;
+	pool_retire(a);
 	a->maintenance = s->maintenance;
 	a->set_up = true;
 	if (s->drop_old)
@@ -654,6 +724,7 @@ int apid_main(int argc, char **argv)
 	if (loop_new(&a.loop) < 0)
 		fatalx("apid: event loop");
 	loop_timer_init(&a.drop, on_drop, &a);
+	loop_timer_init(&a.pool_sweep, pool_sweep, &a);
 	so.loop = a.loop;
 	if (grpc_server_new(&so, &a.srv) < 0)
 		fatalx("apid: out of memory");

@@ -539,9 +539,12 @@ static const char *event_name(int t)
 	}
 }
 
-static void show_resource(struct getctx *g, const Basalt__Resource__Resource *r, const char *event)
+/* node: the event's node for a watch (its resource carries none), else NULL. */
+static void show_resource(struct getctx *g, const Basalt__Resource__Resource *r, const char *event,
+			  const char *node)
 {
-	const char *node = osc_node_name(g->o, r->metadata);
+	if (!node)
+		node = osc_node_name(g->o, r->metadata);
 	const Basalt__Resource__Metadata *m = r->meta;
 	char ver[24];
 
@@ -591,7 +594,7 @@ static int on_list_msg(void *arg, const uint8_t *p, size_t len)
 
 	if (!r)
 		return 1;
-	show_resource(g, r, NULL);
+	show_resource(g, r, NULL, NULL);
 	protobuf_c_message_free_unpacked(&r->base, NULL);
 	return 0;
 }
@@ -606,7 +609,7 @@ static int on_watch_msg(void *arg, const uint8_t *p, size_t len)
 	if (osc_node_error(g->o, e->metadata))
 		g->rc = 1;
 	else if (e->resource)
-		show_resource(g, e->resource, event_name(e->type));
+		show_resource(g, e->resource, event_name(e->type), osc_node_name(g->o, e->metadata));
 	protobuf_c_message_free_unpacked(&e->base, NULL);
 	return 0;
 }
@@ -687,7 +690,7 @@ int cmd_get(struct osc *o, int argc, char **argv)
 		if (r == 0 && !resp)
 			r = -1;
 		for (size_t i = 0; resp && i < resp->n_messages; i++)
-			show_resource(&g, resp->messages[i], NULL);
+			show_resource(&g, resp->messages[i], NULL, NULL);
 		if (resp)
 			protobuf_c_message_free_unpacked(&resp->base, NULL);
 	} else {

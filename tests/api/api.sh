@@ -233,6 +233,10 @@ v=$("$osctl" -e "$A" -n "$A,$B" version 2>&1)
 [[ $(grep -c 'NODE:' <<<"$v") -eq 2 ]] && ok "forwarding: one reply per node" || not_ok "two nodes" "$v"
 v=$("$osctl" -e "$A" -n "$B,127.0.0.3:1" services 2>&1); rc=$?
 if [[ $rc -ne 0 ]] && grep -qE "^$B +containerd" <<<"$v" && grep -q 'node 127.0.0.3:1: UNAVAILABLE' <<<"$v"; then ok "forwarding: a dead node is a per-node error, the others answer"; else not_ok "dead node" "$v"; fi
+o=$(timeout 2 "$osctl" -e "$A" -n "$B" get services -w 2>&1)
+grep -qE "created +$B +runtime +Service +containerd" <<<"$o" && ok "forwarding: a watch streams from node b" || not_ok "forwarded watch" "$o"
+v=$("$osctl" -e "$A" -n "$B" version 2>&1)
+grep -q "NODE: *$B" <<<"$v" && ok "forwarding: the kept connection to b serves again after a cancelled stream" || not_ok "forward after cancel" "$v"
 o=$(as reader -n "$B" service containerd restart 2>&1)
 if [[ $? -ne 0 ]] && grep -q 'PERMISSION_DENIED' <<<"$o"; then ok "forwarding keeps the caller's role (reader cannot restart on b)"; else not_ok "forwarded role" "$o"; fi
 o=$(as reader -n "$B" services 2>&1)
