@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "lib/pki.h"
 
@@ -41,5 +42,8 @@ extern const struct api_restype api_restypes[];
 extern const size_t api_nrestypes;
 /* By type name (any case) or alias; NULL if unknown. */
 const struct api_restype *api_restype_find(const char *name);
+
+/* Parses "IP", "IP:port", "[v6]:port" (port defaults to def). 0, or -1 if malformed. */
+int api_parse_hostport(const char *s, char *host, size_t hostlen, uint16_t *port, uint16_t def);
 
 #endif

@@ -306,42 +306,6 @@ static void watch_addresses(struct api *a)
 	}
 }
 
-/* --- host:port --- */
-
-int api_parse_hostport(const char *s, char *host, size_t hostlen, uint16_t *port, uint16_t def)
-{
-	const char *colon = strrchr(s, ':');
-	unsigned long p = def;
-	size_t hl = strlen(s);
-
-	if (s[0] == '[') {
-		const char *e = strchr(s, ']');
-
-		if (!e)
-			return -1;
-		hl = (size_t)(e - s - 1);
-		s++;
-		colon = e[1] == ':' ? e + 1 : NULL;
-	} else if (colon && strchr(s, ':') != colon) {
-		colon = NULL;  /* a bare IPv6 address */
-	} else if (colon) {
-		hl = (size_t)(colon - s);
-	}
-	if (colon) {
-		char *end;
-
-		p = strtoul(colon + 1, &end, 10);
-		if (*end || p > 65535)
-			return -1;
-	}
-	if (hl == 0 || hl >= hostlen)
-		return -1;
-	memcpy(host, s, hl);
-	host[hl] = '\0';
-	*port = (uint16_t)p;
-	return 0;
-}
-
 /*
  * Writes a line to the console init named in BASALT_CONSOLE (set on a real machine, not
  * in container mode), where it shows whether or not service output is echoed there.

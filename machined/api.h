@@ -106,7 +106,5 @@ void api_schedule_power(struct api *a, int action);
 
 /* apid's entry point: machined apid --ipc-fd FD --listen ADDR:PORT */
 int apid_main(int argc, char **argv);
-/* Parses "IP", "IP:port", "[v6]:port" (port defaults to def). */
-int api_parse_hostport(const char *s, char *host, size_t hostlen, uint16_t *port, uint16_t def);
 
 #endif

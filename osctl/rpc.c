@@ -12,40 +12,6 @@
 
 #define CALL_TIMEOUT_MS 60000
 
-static int split_endpoint(const char *s, char *host, size_t hostlen, uint16_t *port)
-{
-	const char *colon = strrchr(s, ':');
-	size_t hl = strlen(s);
-	unsigned long p = API_PORT;
-
-	if (s[0] == '[') {
-		const char *e = strchr(s, ']');
-
-		if (!e)
-			return -1;
-		hl = (size_t)(e - s - 1);
-		s++;
-		colon = e[1] == ':' ? e + 1 : NULL;
-	} else if (colon && strchr(s, ':') != colon) {
-		colon = NULL;
-	} else if (colon) {
-		hl = (size_t)(colon - s);
-	}
-	if (colon) {
-		char *end;
-
-		p = strtoul(colon + 1, &end, 10);
-		if (*end || p == 0 || p > 65535)
-			return -1;
-	}
-	if (hl == 0 || hl >= hostlen)
-		return -1;
-	memcpy(host, s, hl);
-	host[hl] = '\0';
-	*port = (uint16_t)p;
-	return 0;
-}
-
 int osc_connect(struct osc *o)
 {
 	struct tls_opts to = { .server = false };
@@ -91,7 +57,7 @@ int osc_connect(struct osc *o)
 		fprintf(stderr, "osctl: no endpoint: pass -e IP or set one with osctl config endpoint\n");
 		goto out;
 	}
-	if (split_endpoint(ep, host, sizeof(host), &co.port) < 0) {
+	if (api_parse_hostport(ep, host, sizeof(host), &co.port, API_PORT) < 0 || co.port == 0) {
 		fprintf(stderr, "osctl: endpoint %s: expected IP or IP:port\n", ep);
 		goto out;
 	}
