@@ -32,7 +32,6 @@ struct grpc_ccall {
 	size_t nmd;
 	uint8_t *req;                 /* prefix + request */
 	size_t reqlen, reqoff;
-	uint64_t timeout_ms;
 	uint64_t deadline;            /* monotonic ms, 0: none */
 	struct loop_timer timer;      /* deadline, or a deferred done */
 	int http_status;
@@ -58,7 +57,6 @@ struct grpc_client {
 	struct grpc_ccall *calls;
 	struct loop_timer reap;       /* frees the client after close, from the loop */
 	struct loop_timer failed;     /* reports a connect that failed at once */
-	unsigned depth;               /* callbacks into the owner in progress */
 };
 
 static void call_unlink(struct grpc_ccall *k)
@@ -100,9 +98,7 @@ static void call_end(struct grpc_ccall *k, int code, const char *msg)
 	call_unlink(k);
 	if (k->stream_id > 0 && c->h2 && !h2conn_is_closed(c->h2))
 		nghttp2_session_set_stream_user_data(h2conn_session(c->h2), k->stream_id, NULL);
-	c->depth++;
 	k->on_done(k->arg, code, msg ? msg : "");
-	c->depth--;
 	call_free(k);
 }
 
@@ -283,13 +279,13 @@ static int on_header(nghttp2_session *s, const nghttp2_frame *f, const uint8_t *
 static int on_data(nghttp2_session *s, uint8_t flags, int32_t sid, const uint8_t *data, size_t len,
 		   void *user)
 {
-	struct grpc_client *c = user;
 	struct grpc_ccall *k = stream_call(s, sid);
 	const uint8_t *msg;
 	size_t mlen;
 	int r;
 
 	(void)flags;
+	(void)user;
 	if (!k || k->done || k->fail_code >= 0) {
 		nghttp2_session_consume(s, sid, len);
 		return 0;
@@ -306,10 +302,8 @@ static int on_data(nghttp2_session *s, uint8_t flags, int32_t sid, const uint8_t
 		return 0;
 	}
 	while ((r = grpc_deframer_next(&k->in, &msg, &mlen)) == 1) {
-		c->depth++;
-		r = k->on_msg ? k->on_msg(k->arg, msg, mlen) : 0;
-		c->depth--;
-		if (r != 0 || k->cancel_requested) {
+			r = k->on_msg ? k->on_msg(k->arg, msg, mlen) : 0;
+			if (r != 0 || k->cancel_requested) {
 			k->fail_code = GRPC_CANCELLED;
 			snprintf(k->fail_msg, sizeof(k->fail_msg), "cancelled by the client");
 			nghttp2_submit_rst_stream(s, NGHTTP2_FLAG_NONE, sid, NGHTTP2_CANCEL);
@@ -563,7 +557,6 @@ int grpc_client_call(struct grpc_client *c, const char *method, const struct grp
 	k->on_msg = on_msg;
 	k->on_done = on_done;
 	k->arg = arg;
-	k->timeout_ms = timeout_ms;
 	grpc_deframer_init(&k->in, c->max_msg);
 	loop_timer_init(&k->timer, on_call_timer, k);
 	k->method = xstrdup(method);

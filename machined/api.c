@@ -121,14 +121,16 @@ static char *b64_field(const char *v, const char *what, struct rt_ctx *ctx, int 
 	return s;
 }
 
-static void send_setup(struct api *a)
+/* drop_old: apid closes the connections made under its previous settings (IPC aux). */
+static void send_setup(struct api *a, bool drop_old)
 {
-	if (a->ipc && a->setup.len && ipc_send(a->ipc, IPC_SETUP, 0, 0, buf_head(&a->setup), a->setup.len) < 0)
+	if (a->ipc && a->setup.len &&
+	    ipc_send(a->ipc, IPC_SETUP, 0, drop_old, buf_head(&a->setup), a->setup.len) < 0)
 		log_warnx("API: cannot give apid its TLS settings");
 }
 
 /* Records the TLS settings apid is to use and gives them to it. */
-static int use_tls(struct api *a, Basalt__Apid__Setup *s, struct rt_ctx *ctx)
+static int use_tls(struct api *a, Basalt__Apid__Setup *s, bool drop_old, struct rt_ctx *ctx)
 {
 	size_t n = protobuf_c_message_get_packed_size(&s->base);
 
@@ -137,15 +139,7 @@ static int use_tls(struct api *a, Basalt__Apid__Setup *s, struct rt_ctx *ctx)
 		return rt_fail(ctx, "out of memory");
 	protobuf_c_message_pack(&s->base, buf_tail(&a->setup));
 	a->setup.len = n;
-	send_setup(a);
-	/* The drop applies once: a new apid starts without old connections. */
-	if (s->drop_old) {
-		s->drop_old = false;
-		buf_clear(&a->setup);
-		if (buf_reserve(&a->setup, n) == 0) {
-			a->setup.len = protobuf_c_message_pack(&s->base, buf_tail(&a->setup));
-		}
-	}
+	send_setup(a, drop_old);
 	return 0;
 }
 
@@ -213,10 +207,9 @@ static int issue_tls(struct api *a, struct rt_ctx *ctx, const struct pki_subject
 		s.ca = (char *)ca_crt;
 		s.client_crt = ccrt;
 		s.client_key = ckey;
-		/* Changing CA (or leaving maintenance) closes the connections made before. */
-		s.drop_old = true;
 	}
-	r = use_tls(a, &s, ctx);
+	/* Changing CA (or leaving maintenance) closes the connections made before. */
+	r = use_tls(a, &s, ca_crt != NULL, ctx);
 	free(ccrt);
 	pki_free_secret(ckey);
 	return r;
@@ -582,7 +575,7 @@ static void start_apid(struct api *a)
 	}
 	if (a->apid_starts > 1)
 		log_info("API: apid started again (pid %d, start %u)", (int)pid, a->apid_starts);
-	send_setup(a);
+	send_setup(a, false);  /* a new apid has no old connections */
 }
 
 /* --- power, after the reply --- */

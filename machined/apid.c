@@ -45,6 +45,7 @@ struct pooled {
 
 /* A call handed to the core, by the id both sides know it by. */
 struct pcall {
+	struct apid *a;
 	uint32_t id;
 	struct grpc_call *call;
 	size_t ack;                  /* reply bytes taken, not yet acknowledged to the core */
@@ -538,13 +539,11 @@ static void pcall_remove(struct apid *a, struct pcall *p)
 	free(p);
 }
 
-static struct apid *the_apid;
-
 /* The client side is gone (reset, deadline, connection): tell the core, end ours. */
 static void pcall_cancel(void *arg, struct grpc_call *c)
 {
 	struct pcall *p = arg;
-	struct apid *a = the_apid;
+	struct apid *a = p->a;
 
 	ipc_send(a->ipc, IPC_CANCEL, p->id, 0, NULL, 0);
 	grpc_call_finish(c, GRPC_CANCELLED, NULL);
@@ -558,7 +557,7 @@ static void pcall_writable(void *arg, struct grpc_call *c)
 	(void)c;
 	p->held = false;
 	if (p->ack) {
-		ipc_send(the_apid->ipc, IPC_ACK, p->id, (uint32_t)p->ack, NULL, 0);
+		ipc_send(p->a->ipc, IPC_ACK, p->id, (uint32_t)p->ack, NULL, 0);
 		p->ack = 0;
 	}
 }
@@ -579,6 +578,7 @@ static void to_core(struct apid *a, struct grpc_call *c, const struct api_method
 	msg[0] = (uint8_t)(m - api_methods);
 	if (len)
 		memcpy(msg + 1, req, len);
+	p->a = a;
 	p->id = ++a->next_id;
 	p->call = c;
 	if (ipc_send(a->ipc, IPC_REQUEST, p->id, (uint32_t)role, msg, len + 1) < 0) {
@@ -611,7 +611,7 @@ static void fatal_core(const char *why)
 	exit(1);
 }
 
-static void setup(struct apid *a, const uint8_t *p, size_t len)
+static void setup(struct apid *a, const uint8_t *p, size_t len, bool drop_old)
 {
 	Basalt__Apid__Setup *s = basalt__apid__setup__unpack(NULL, len, p);
 	struct tls_opts so = { .server = true }, co = { .server = false };
@@ -641,7 +641,7 @@ static void setup(struct apid *a, const uint8_t *p, size_t len)
 	pool_retire(a);
 	a->maintenance = s->maintenance;
 	a->set_up = true;
-	if (s->drop_old)
+	if (drop_old)
 		loop_timer_arm(a->loop, &a->drop, DROP_DELAY_MS);
 	ipc_send(a->ipc, IPC_READY, 0, s->maintenance, NULL, 0);
 	basalt__apid__setup__free_unpacked(s, NULL);
@@ -654,7 +654,7 @@ static void on_msg(void *arg, const struct ipc_msg *m)
 	int r;
 
 	if (m->type == IPC_SETUP) {
-		setup(a, m->data, m->len);
+		setup(a, m->data, m->len, m->aux != 0);
 		return;
 	}
 	p = pcall_find(a, m->call);
@@ -719,7 +719,6 @@ int apid_main(int argc, char **argv)
 		fprintf(stderr, "usage: machined apid --ipc-fd FD --listen ADDR:PORT (started by machined)\n");
 		return 2;
 	}
-	the_apid = &a;
 	a.maintenance = true;
 	if (loop_new(&a.loop) < 0)
 		fatalx("apid: event loop");

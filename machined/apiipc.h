@@ -23,7 +23,7 @@
 #define IPC_MORE 0x01
 
 enum ipc_type {
-	IPC_SETUP = 1,     /* core → apid: basalt.apid.Setup */
+	IPC_SETUP = 1,     /* core → apid: basalt.apid.Setup; aux 1: close older connections */
 	IPC_REQUEST,       /* apid → core: aux = role; payload = method index (1 byte) + request */
 	IPC_REPLY,         /* core → apid: one reply message */
 	IPC_FINISH,        /* core → apid: aux = status code; payload = status message */

@@ -231,10 +231,7 @@ static int merge(struct osc *o, const char *path)
 		}
 		added++;
 	}
-	/* The values moved; free what is left of the other config. */
-	for (size_t i = 0; i < other.cfg->n_contexts; i++)
-		if (!other.cfg->contexts[i]->value)
-			other.cfg->contexts[i]->value = NULL;
+	/* The values moved (NULL in other now); free what is left of it. */
 	protobuf_c_message_free_unpacked(&other.cfg->base, NULL);
 	return added;
 }

@@ -873,44 +873,48 @@ int cmd_dmesg(struct osc *o, int argc, char **argv)
 
 /* --- reboot, shutdown --- */
 
+/*
+ * Prints "node: what" for each per-node message of a reply shaped like every unary reply
+ * here ({repeated X messages = 1} with X.metadata = 1), or the node's error. 0, or 1 if a
+ * node failed.
+ */
+static int report_nodes(struct osc *o, const ProtobufCMessage *resp, const char *what)
+{
+	const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field(resp->descriptor, 1);
+	size_t n = *(const size_t *)((const char *)resp + f->quantifier_offset);
+	ProtobufCMessage *const *v = *(ProtobufCMessage *const *const *)((const char *)resp + f->offset);
+	int r = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const ProtobufCFieldDescriptor *mf = protobuf_c_message_descriptor_get_field(v[i]->descriptor, 1);
+		const Basalt__Resource__NodeMetadata *md =
+			*(Basalt__Resource__NodeMetadata *const *)((const char *)v[i] + mf->offset);
+
+		if (osc_node_error(o, md))
+			r = 1;
+		else
+			printf("%s: %s\n", osc_node_name(o, md), what);
+	}
+	return r;
+}
+
 int cmd_power(struct osc *o, int argc, char **argv, bool reboot)
 {
+	Basalt__Machine__RebootRequest rq = BASALT__MACHINE__REBOOT_REQUEST__INIT;
+	Basalt__Machine__ShutdownRequest sq = BASALT__MACHINE__SHUTDOWN_REQUEST__INIT;
+	const ProtobufCMessageDescriptor *d = reboot ? &basalt__machine__reboot_response__descriptor
+						     : &basalt__machine__shutdown_response__descriptor;
+	ProtobufCMessage *resp = NULL;
 	struct buf b;
-	int r = 0;
+	int r = 1;
 
 	(void)argc;
 	(void)argv;
 	buf_init(&b);
-	if (reboot) {
-		Basalt__Machine__RebootRequest req = BASALT__MACHINE__REBOOT_REQUEST__INIT;
-		Basalt__Machine__RebootResponse *resp;
-
-		if (osc_unary(o, MS "Reboot", &req.base, &b) < 0 ||
-		    !(resp = unpack(&basalt__machine__reboot_response__descriptor, &b))) {
-			buf_fini(&b);
-			return 1;
-		}
-		for (size_t i = 0; i < resp->n_messages; i++)
-			if (osc_node_error(o, resp->messages[i]->metadata))
-				r = 1;
-			else
-				printf("%s: rebooting\n", osc_node_name(o, resp->messages[i]->metadata));
-		protobuf_c_message_free_unpacked(&resp->base, NULL);
-	} else {
-		Basalt__Machine__ShutdownRequest req = BASALT__MACHINE__SHUTDOWN_REQUEST__INIT;
-		Basalt__Machine__ShutdownResponse *resp;
-
-		if (osc_unary(o, MS "Shutdown", &req.base, &b) < 0 ||
-		    !(resp = unpack(&basalt__machine__shutdown_response__descriptor, &b))) {
-			buf_fini(&b);
-			return 1;
-		}
-		for (size_t i = 0; i < resp->n_messages; i++)
-			if (osc_node_error(o, resp->messages[i]->metadata))
-				r = 1;
-			else
-				printf("%s: shutting down\n", osc_node_name(o, resp->messages[i]->metadata));
-		protobuf_c_message_free_unpacked(&resp->base, NULL);
+	if (osc_unary(o, reboot ? MS "Reboot" : MS "Shutdown", reboot ? &rq.base : &sq.base, &b) == 0 &&
+	    (resp = unpack(d, &b))) {
+		r = report_nodes(o, resp, reboot ? "rebooting" : "shutting down");
+		protobuf_c_message_free_unpacked(resp, NULL);
 	}
 	buf_fini(&b);
 	return r;
