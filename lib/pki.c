@@ -70,6 +70,18 @@ out:
 
 /* --- DER pieces mbedTLS 2.28 cannot write: subjectAltName, extendedKeyUsage --- */
 
+/* Ends a SEQUENCE of len content bytes written backwards before *p: its length and tag. */
+static int close_seq(unsigned char **p, unsigned char *start, size_t len)
+{
+	int r, t;
+
+	if ((r = mbedtls_asn1_write_len(p, start, len)) < 0)
+		return r;
+	if ((t = mbedtls_asn1_write_tag(p, start, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE)) < 0)
+		return t;
+	return (int)(len + (size_t)r + (size_t)t);
+}
+
 /* Writes the GeneralNames of sans backwards into [start, *p) as mbedtls_asn1 does. */
 static int write_sans(unsigned char **p, unsigned char *start, const char *const *sans, size_t n)
 {
@@ -78,45 +90,22 @@ static int write_sans(unsigned char **p, unsigned char *start, const char *const
 
 	for (size_t i = n; i-- > 0;) {
 		unsigned char ip[16];
-		size_t l;
 
+		/* iPAddress [7] OCTET STRING, or dNSName [2] IA5String (both implicit) */
 		if (inet_pton(AF_INET, sans[i], ip) == 1)
-			l = 4;
+			r = mbedtls_asn1_write_tagged_string(p, start, MBEDTLS_ASN1_CONTEXT_SPECIFIC | 7,
+							     (const char *)ip, 4);
 		else if (inet_pton(AF_INET6, sans[i], ip) == 1)
-			l = 16;
+			r = mbedtls_asn1_write_tagged_string(p, start, MBEDTLS_ASN1_CONTEXT_SPECIFIC | 7,
+							     (const char *)ip, 16);
 		else
-			l = 0;
-		if (l) {
-			/* iPAddress [7] OCTET STRING (implicit) */
-			if ((r = mbedtls_asn1_write_raw_buffer(p, start, ip, l)) < 0)
-				return r;
-			len += (size_t)r;
-			if ((r = mbedtls_asn1_write_len(p, start, l)) < 0)
-				return r;
-			len += (size_t)r;
-			if ((r = mbedtls_asn1_write_tag(p, start, MBEDTLS_ASN1_CONTEXT_SPECIFIC | 7)) < 0)
-				return r;
-			len += (size_t)r;
-		} else {
-			/* dNSName [2] IA5String (implicit) */
-			l = strlen(sans[i]);
-			if ((r = mbedtls_asn1_write_raw_buffer(p, start, (const unsigned char *)sans[i], l)) < 0)
-				return r;
-			len += (size_t)r;
-			if ((r = mbedtls_asn1_write_len(p, start, l)) < 0)
-				return r;
-			len += (size_t)r;
-			if ((r = mbedtls_asn1_write_tag(p, start, MBEDTLS_ASN1_CONTEXT_SPECIFIC | 2)) < 0)
-				return r;
-			len += (size_t)r;
-		}
+			r = mbedtls_asn1_write_tagged_string(p, start, MBEDTLS_ASN1_CONTEXT_SPECIFIC | 2,
+							     sans[i], strlen(sans[i]));
+		if (r < 0)
+			return r;
+		len += (size_t)r;
 	}
-	if ((r = mbedtls_asn1_write_len(p, start, len)) < 0)
-		return r;
-	len += (size_t)r;
-	if ((r = mbedtls_asn1_write_tag(p, start, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE)) < 0)
-		return r;
-	return (int)(len + (size_t)r);
+	return close_seq(p, start, len);
 }
 
 static int write_eku(unsigned char **p, unsigned char *start, bool server, bool client)
@@ -136,12 +125,7 @@ static int write_eku(unsigned char **p, unsigned char *start, bool server, bool 
 			return r;
 		len += (size_t)r;
 	}
-	if ((r = mbedtls_asn1_write_len(p, start, len)) < 0)
-		return r;
-	len += (size_t)r;
-	if ((r = mbedtls_asn1_write_tag(p, start, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE)) < 0)
-		return r;
-	return (int)(len + (size_t)r);
+	return close_seq(p, start, len);
 }
 
 static void asn1_time(time_t t, char out[15])
