@@ -76,7 +76,8 @@ fuzz_srcs_ctl := init/spec.c lib/frame.c lib/buf.c $(GEN_INIT)
 fuzz_srcs_squashfs := init/stage1.c init/modload.c init/coldplug.c init/kmod.c $(LIB_CORE_SRCS)
 fuzz_srcs_mconfig := $(LIB_FULL_SRCS) lib/buf.c lib/loop.c lib/log.c $(GEN_API)
 fuzz_srcs_grpc := $(GRPC_SRCS) lib/apidef.c $(GEN_API)
-FUZZ_TARGETS := cmdline kmod ctl squashfs mconfig grpc
+fuzz_srcs_apiipc := machined/apiipc.c lib/buf.c lib/loop.c lib/log.c
+FUZZ_TARGETS := cmdline kmod ctl squashfs mconfig grpc apiipc
 FUZZ_BINS := $(patsubst %,$(OUT)/fuzz/bin/fuzz_%,$(FUZZ_TARGETS))
 
 define fuzz_rule
