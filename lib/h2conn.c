@@ -23,7 +23,6 @@ struct h2conn {
 	struct loop *loop;
 	int fd;
 	struct loop_watch *w;
-	uint32_t events;            /* what w asks for now */
 	struct tls_conn *tls;       /* NULL: plain */
 	nghttp2_session *s;
 	enum h2_state state;
@@ -189,10 +188,8 @@ static void update_events(struct h2conn *c)
 		if (c->out.len > 0 || (c->tls && tls_wants_write(c->tls)))
 			ev |= EPOLLOUT;
 	}
-	if (c->w && ev != c->events) {
+	if (c->w)
 		loop_watch_mod(c->loop, c->w, ev);
-		c->events = ev;
-	}
 }
 
 /* Reads and feeds the session until the socket is drained. 0, or -errno / -EPIPE at EOF. */
@@ -390,8 +387,8 @@ int h2conn_new(const struct h2conn_opts *o, struct h2conn **out, char *err, size
 	if (o->tls && (r = tls_conn_new(o->tls, o->fd, o->peer_name, &c->tls)) < 0)
 		goto fail;
 	c->state = o->connecting ? H2_CONNECTING : o->tls ? H2_HANDSHAKE : H2_OPEN;
-	c->events = c->state == H2_CONNECTING ? EPOLLOUT : EPOLLIN;
-	if ((r = loop_watch_add(o->loop, o->fd, c->events, on_io, c, &c->w)) < 0)
+	if ((r = loop_watch_add(o->loop, o->fd, c->state == H2_CONNECTING ? EPOLLOUT : EPOLLIN, on_io, c,
+				&c->w)) < 0)
 		goto fail;
 	loop_timer_arm(o->loop, &c->setup, c->setup_ms);
 	if (c->state == H2_OPEN) {

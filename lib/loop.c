@@ -13,6 +13,7 @@
 
 struct loop_watch {
 	int fd;
+	uint32_t events;  /* what epoll watches for now */
 	loop_io_fn *fn;  /* NULL once deleted; freed after the batch */
 	void *arg;
 	struct loop_watch *next_dead;
@@ -108,6 +109,7 @@ int loop_watch_add(struct loop *loop, int fd, uint32_t events, loop_io_fn *fn, v
 	if (!w)
 		return -ENOMEM;
 	w->fd = fd;
+	w->events = events;
 	w->fn = fn;
 	w->arg = arg;
 	ev.data.ptr = w;
@@ -126,8 +128,12 @@ int loop_watch_mod(struct loop *loop, struct loop_watch *w, uint32_t events)
 {
 	struct epoll_event ev = { .events = events, .data.ptr = w };
 
+	/* Callers may ask on every wakeup; the kernel hears only of changes. */
+	if (events == w->events)
+		return 0;
 	if (epoll_ctl(loop->epfd, EPOLL_CTL_MOD, w->fd, &ev) < 0)
 		return -errno;
+	w->events = events;
 	return 0;
 }
 
