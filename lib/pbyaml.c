@@ -383,6 +383,39 @@ static bool check_utf8(const char *file, const char *text, size_t len, struct di
 	return true;
 }
 
+/*
+ * Rejects a tab before a block indicator ("? ", ": ", "- ", and "?"/":" even without the
+ * blank): libfyaml 0.7 reports such a tab as indentation but then crashes when its parser
+ * is destroyed. A tab before such a character anywhere (a value, a quote, a comment) is
+ * refused with them; a space does instead.
+ */
+static bool check_tab_indent(const char *file, const char *text, size_t len, struct diag *d)
+{
+	int line = 1, col = 1;
+
+	/* Quotes and comments are not exempt: telling them apart is the parser's job, and
+	 * guessing wrong here would let a crashing input through. */
+	for (size_t i = 0; i < len; i++, col++) {
+		size_t j = i + 1;
+
+		if (text[i] == '\n') {
+			line++, col = 0;
+			continue;
+		}
+		if (text[i] != '\t')
+			continue;
+		while (j < len && (text[j] == ' ' || text[j] == '\t'))
+			j++;
+		if (j < len && (text[j] == '?' || text[j] == ':' ||
+				(text[j] == '-' && (j + 1 == len || strchr(" \t\r\n", text[j + 1]))))) {
+			diag_add(d, file, line, col, "", "a tab before \"%c\": YAML indents with spaces only",
+				 text[j]);
+			return false;
+		}
+	}
+	return true;
+}
+
 struct fy_document *pbyaml_parse(const char *file, const char *text, size_t len, struct diag *d)
 {
 	struct fy_diag_cfg dcfg;
@@ -396,7 +429,7 @@ struct fy_document *pbyaml_parse(const char *file, const char *text, size_t len,
 			 PBYAML_MAX_DOC);
 		return NULL;
 	}
-	if (!check_utf8(file, text, len, d))
+	if (!check_utf8(file, text, len, d) || !check_tab_indent(file, text, len, d))
 		return NULL;
 	fy_diag_cfg_default(&dcfg);
 	dcfg.fp = NULL;
