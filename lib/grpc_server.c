@@ -228,6 +228,19 @@ static void detach(struct grpc_call *c)
 
 /* --- replies --- */
 
+#define NV(n, v) { (uint8_t *)(n), (uint8_t *)(v), sizeof(n) - 1, strlen(v), NGHTTP2_NV_FLAG_NONE }
+
+/* The status pairs of a call's trailers into nv[0..1], formatting the code into code[12]
+ * first: a header array must never be built from a buffer not yet written. Returns the
+ * number of pairs (grpc-message only when there is one). */
+static size_t status_nv(const struct grpc_call *c, char code[12], nghttp2_nv nv[2])
+{
+	snprintf(code, 12, "%d", c->status);
+	nv[0] = (nghttp2_nv)NV("grpc-status", code);
+	nv[1] = (nghttp2_nv)NV("grpc-message", c->status_msg);
+	return c->status_msg[0] ? 2 : 1;
+}
+
 static ssize_t read_reply(nghttp2_session *s, int32_t sid, uint8_t *buf, size_t length,
 			  uint32_t *flags, nghttp2_data_source *src, void *ud)
 {
@@ -244,15 +257,11 @@ static ssize_t read_reply(nghttp2_session *s, int32_t sid, uint8_t *buf, size_t 
 		return (ssize_t)n;
 	if (c->state == C_ENDED) {
 		char code[12];
-		nghttp2_nv tr[] = {
-			{ (uint8_t *)"grpc-status", (uint8_t *)code, 11, 0, NGHTTP2_NV_FLAG_NONE },
-			{ (uint8_t *)"grpc-message", (uint8_t *)c->status_msg, 12, strlen(c->status_msg),
-			  NGHTTP2_NV_FLAG_NONE },
-		};
+		nghttp2_nv tr[2];
+		size_t ntr = status_nv(c, code, tr);
 
-		tr[0].valuelen = (size_t)snprintf(code, sizeof(code), "%d", c->status);
 		*flags |= NGHTTP2_DATA_FLAG_EOF | NGHTTP2_DATA_FLAG_NO_END_STREAM;
-		if (nghttp2_submit_trailer(s, sid, tr, c->status_msg[0] ? 2 : 1) != 0)
+		if (nghttp2_submit_trailer(s, sid, tr, ntr) != 0)
 			return NGHTTP2_ERR_CALLBACK_FAILURE;
 		return (ssize_t)n;
 	}
@@ -262,8 +271,6 @@ static ssize_t read_reply(nghttp2_session *s, int32_t sid, uint8_t *buf, size_t 
 	}
 	return (ssize_t)n;
 }
-
-#define NV(n, v) { (uint8_t *)(n), (uint8_t *)(v), sizeof(n) - 1, strlen(v), NGHTTP2_NV_FLAG_NONE }
 
 static int send_headers(struct grpc_call *c)
 {
@@ -279,16 +286,11 @@ static int send_headers(struct grpc_call *c)
 static void send_trailers_only(struct grpc_call *c)
 {
 	char code[12];
-	nghttp2_nv h[] = {
-		NV(":status", "200"), NV("content-type", "application/grpc"), NV("grpc-status", code),
-		NV("grpc-message", c->status_msg),
-	};
+	nghttp2_nv h[4] = { NV(":status", "200"), NV("content-type", "application/grpc") };
+	size_t n = 2 + status_nv(c, code, h + 2);
 
-	snprintf(code, sizeof(code), "%d", c->status);
-	h[2].valuelen = strlen(code);
 	c->headers_sent = true;
-	nghttp2_submit_response(h2conn_session(c->conn->h2), c->stream_id, h, c->status_msg[0] ? 4 : 3,
-				NULL);
+	nghttp2_submit_response(h2conn_session(c->conn->h2), c->stream_id, h, n, NULL);
 }
 
 static void kick(struct grpc_call *c)

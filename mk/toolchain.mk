@@ -27,11 +27,13 @@ BASE_CFLAGS := -std=c17 -D_GNU_SOURCE -DBASALT_VERSION='"$(VERSION)"' $(WARN) -f
 	-ffile-prefix-map=$(CURDIR)/= -MMD -MP -I. -I$(OUT)/gen
 MUSL_CFLAGS := $(BASE_CFLAGS) -Os -ffunction-sections -fdata-sections
 MUSL_LDFLAGS := -static -Wl,--gc-sections -Wl,--build-id=none
+# Tests and fuzzers fill uninitialised locals with a pattern, so a read of one (a string
+# never written, say) fails the same way in every run instead of by the stack's luck.
 HOST_CFLAGS := $(BASE_CFLAGS) -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
-	-fno-sanitize-recover=undefined
+	-fno-sanitize-recover=undefined -ftrivial-auto-var-init=pattern
 HOST_LDFLAGS := -fsanitize=address,undefined
 FUZZ_CFLAGS := -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -I. -I$(OUT)/gen \
-	-MMD -MP
+	-MMD -MP -ftrivial-auto-var-init=pattern
 
 # Header sysroots for musl builds. "core" is all init may see (kernel uapi, protobuf-c);
 # "full" adds the TLS, HTTP/2, YAML and netlink libraries. glibc's own headers never appear.
