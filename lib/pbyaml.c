@@ -384,10 +384,11 @@ static bool check_utf8(const char *file, const char *text, size_t len, struct di
 }
 
 /*
- * Rejects a tab before a block indicator ("? ", ": ", "- ", and "?"/":" even without the
- * blank): libfyaml 0.7 reports such a tab as indentation but then crashes when its parser
- * is destroyed. A tab before such a character anywhere (a value, a quote, a comment) is
- * refused with them; a space does instead.
+ * Rejects a tab before any YAML indicator character (block ones like "? ", ": ", "- ", ">",
+ * "|", and flow, anchor, tag, quote and comment ones): libfyaml 0.7 reports such a tab as
+ * indentation but then crashes when its parser is destroyed, and the fuzzer keeps finding
+ * new indicators that do it. A tab before plain text (a value, block scalar content) stays
+ * allowed; before an indicator a space does instead.
  */
 static bool check_tab_indent(const char *file, const char *text, size_t len, struct diag *d)
 {
@@ -406,8 +407,7 @@ static bool check_tab_indent(const char *file, const char *text, size_t len, str
 			continue;
 		while (j < len && (text[j] == ' ' || text[j] == '\t'))
 			j++;
-		if (j < len && (text[j] == '?' || text[j] == ':' ||
-				(text[j] == '-' && (j + 1 == len || strchr(" \t\r\n", text[j + 1]))))) {
+		if (j < len && text[j] != '\0' && strchr("-?:,[]{}#&*!|>'\"%@`", text[j])) {
 			diag_add(d, file, line, col, "", "a tab before \"%c\": YAML indents with spaces only",
 				 text[j]);
 			return false;

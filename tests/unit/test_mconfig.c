@@ -332,6 +332,9 @@ static void test_limits(void **state)
 	expect_load_error("a: \xc0\xaf\n", 7, "big.yaml:1:4: not valid UTF-8 (byte 0xc0)");
 	expect_load_error("a: 1\0b", 6, "big.yaml:1:5: a NUL byte: not a text document");
 	expect_load_error("# only a comment\n", 17, "big.yaml: empty document");
+	/* A tab before an indicator never reaches the parser (libfyaml 0.7 crashes on it). */
+	expect_load_error("a:\t>\tb: 1\n", 10, "big.yaml:1:3: a tab before \">\"");
+	expect_load_error("a: 1\n\t- b\n", 9, "big.yaml:2:1: a tab before \"-\"");
 	free(text);
 }
 
