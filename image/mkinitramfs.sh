@@ -10,6 +10,7 @@ set -euo pipefail
 . "$(dirname "$0")/modules.sh"
 staging=$1 out=$2 init=$3 sqsh=$4 kmoddir=$5 modpaths=$6 mkcpio=$7
 : "${SOURCE_DATE_EPOCH:?}"
+umask 022  # what the build creates must not depend on the caller's umask
 
 rm -rf "$staging" "$staging.root"
 mkdir -p "$staging"/{dev,proc,sys,run,newroot,etc/basalt} "$staging.root"
@@ -18,6 +19,7 @@ cp kernel/modules.early "$staging/etc/basalt/modules.early"
 cp "$sqsh" "$staging.root/rootfs.sqsh"
 
 install_modules "$staging" "$kmoddir" "$modpaths"
+normalise_tree "$staging"
 
 "$mkcpio" -t "$SOURCE_DATE_EPOCH" -n /dev/console:600:5:1 "$staging" |
 	xz --check=crc32 --lzma2=preset=6 -T1 >"$out.tmp"

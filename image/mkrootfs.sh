@@ -8,6 +8,7 @@ set -euo pipefail
 . "$(dirname "$0")/modules.sh"
 staging=$1 sqsh=$2 bindir=$3 pkgdir=$4 kmoddir=$5 modpaths=$6 with_pkgs=$7
 : "${SOURCE_DATE_EPOCH:?}"
+umask 022  # what the build creates must not depend on the caller's umask
 version=$(cat VERSION)
 
 rm -rf "$staging"
@@ -84,7 +85,8 @@ fi
 
 install_modules "$staging" "$kmoddir" "$modpaths"
 
-find "$staging" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
+normalise_tree "$staging"
+chmod 1777 "$staging/tmp"
 rm -f "$sqsh"
 # mksquashfs takes its timestamps from SOURCE_DATE_EPOCH.
 mksquashfs "$staging" "$sqsh" -quiet -noappend -all-root -no-xattrs -comp zstd \

@@ -1,6 +1,13 @@
 # SPDX-License-Identifier: MIT
 # Sourced by the image builders.
 
+# normalise_tree DIR: what a checkout's umask or the build host may vary is made fixed: no
+# file is group- or world-writable, every mtime is SOURCE_DATE_EPOCH.
+normalise_tree() {
+	find "$1" ! -type l -perm /022 -exec chmod go-w {} +
+	find "$1" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
+}
+
 # install_modules STAGING KMODDIR MODPATHS: copies the modules listed in MODPATHS (paths
 # relative to KMODDIR) into STAGING/lib/modules/<release> and writes their indexes with
 # depmod, keeping only the text forms init reads (modules.dep, .alias, .builtin, .softdep).

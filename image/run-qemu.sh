@@ -33,12 +33,14 @@ if [[ "$accel" == auto ]]; then
 	echo "run-qemu: using $accel" >&2
 fi
 accel_args=(-accel "$accel")
-cpu=max
-[[ "$accel" == kvm ]] && cpu=host
+# Under emulation one vCPU (one host thread), so two guests can run side by side on two
+# cores; with KVM two.
+cpu=max smp=1
+[[ "$accel" == kvm ]] && cpu=host smp=2
 [[ -n "$monitor" ]] && extra+=(-monitor "$monitor")
 [[ -n "$pidfile" ]] && extra+=(-pidfile "$pidfile")
 
-exec qemu-system-x86_64 -machine q35 "${accel_args[@]}" -cpu "$cpu" -m 1024 -smp 2 \
+exec qemu-system-x86_64 -machine q35 "${accel_args[@]}" -cpu "$cpu" -m 1024 -smp "$smp" \
 	-nodefaults -no-user-config -display none -serial "$serial" -nic none \
 	-kernel "$kernel" -initrd "$initrd" \
 	-append "console=ttyS0 quiet $append" "${extra[@]}"
