@@ -91,25 +91,41 @@ $(foreach t,$(FUZZ_TARGETS),$(eval $(call fuzz_rule,$(t))))
 TEST_BINS += $(FUZZ_BINS)
 test-bins: $(TEST_BINS)
 
-.PHONY: fuzz
-# Longer fuzzing than make test does: FUZZ_RUNS inputs per target.
-fuzz: $(FUZZ_BINS)
-	tests/run.sh $(OUT) fuzz
+# The interop test's client and the API benchmark's reference server: @grpc/grpc-js from
+# the npm registry, installed before the suites run (they have no network of their own).
+NPM_STAMP := tests/interop/node_modules/.basalt-stamp
+$(NPM_STAMP): tests/interop/package-lock.json | $(DEPS_STAMP)
+	$(call msg,NPM,tests/interop)
+	$(Q)cd tests/interop && npm ci --no-audit --no-fund --ignore-scripts >/dev/null
+	$(Q)touch $@
 
-.PHONY: test test-e2e test-interop
+# Tiers. Each runs tests/run.sh: two suites at a time, each isolated, planned and timed.
+#   make check     unit, layout, link, short fuzzing and the host suites (minutes)
+#   make test      what CI runs: everything a change could break, one real case of every
+#                  capability (QEMU boots, reproducibility), fuzzing time-boxed per target
+#   make test-e2e  the long matrix: repeated boots, KVM where possible, long fuzzing
+#   make fuzz      fuzzing only, FUZZ_SECONDS per target with a random seed
+CHECK_SUITES ?= runner layout unit link fuzz init machined api interop abuse
+TEST_SUITES ?= runner layout unit link fuzz init machined api interop abuse image repro vm vm-cad vm-corrupt
+E2E_SUITES ?= vm vm vm vm-kvm vm-cad init init machined machined api api fuzz
+TEST_DEPS := $(BINS) $(TEST_BINS) $(NPM_STAMP)
+
+.PHONY: check test test-e2e test-interop fuzz
+check: $(TEST_DEPS)
+	@FUZZ_SECONDS=$${FUZZ_SECONDS:-5} tests/run.sh $(OUT) $(CHECK_SUITES)
+
+test: $(TEST_DEPS) image $(ROOTFS_STAMP)
+	@FUZZ_SECONDS=$${FUZZ_SECONDS:-20} tests/run.sh $(OUT) $(TEST_SUITES)
+
+test-e2e: $(TEST_DEPS) image $(IMG)/probe.xz
+	@FUZZ_SECONDS=$${FUZZ_SECONDS:-300} tests/run.sh $(OUT) $(E2E_SUITES)
+
 # make test-interop: machined's API called by @grpc/grpc-js (also part of make test).
-test-interop: $(BINS) $(TEST_BINS)
+test-interop: $(TEST_DEPS)
 	@tests/run.sh $(OUT) interop
 
-# make test: everything CI runs, with one real QEMU boot cycle and the failure boots.
-TEST_SUITES ?= layout unit link fuzz init machined api interop abuse image repro vm vm-cad vm-corrupt
-test: $(BINS) $(TEST_BINS) image $(ROOTFS_STAMP)
-	@FUZZ_RUNS=$${FUZZ_RUNS:-300000} tests/run.sh $(OUT) $(TEST_SUITES)
-
-# make test-e2e: the long matrix: repeated boots, a KVM boot where possible, long fuzzing.
-E2E_SUITES ?= vm vm vm vm-kvm vm-cad init init machined machined api api fuzz
-test-e2e: $(BINS) $(TEST_BINS) image $(IMG)/probe.xz
-	@FUZZ_RUNS=$${FUZZ_RUNS:-5000000} tests/run.sh $(OUT) $(E2E_SUITES)
+fuzz: $(FUZZ_BINS)
+	@FUZZ_SECONDS=$${FUZZ_SECONDS:-300} FUZZ_SEED=$${FUZZ_SEED:-0} tests/run.sh $(OUT) fuzz
 
 # The store and config benchmark, optimised like the shipped code (no sanitizers).
 $(OUT)/bench/storebench: tests/bench/storebench.c machined/store.c machined/res.c machined/selector.c \
@@ -126,9 +142,10 @@ $(OUT)/bench/grpcbench: tests/bench/grpcbench.c $(GRPC_SRCS) lib/atomicfile.c | 
 
 .PHONY: bench bench-skeleton bench-machined bench-api
 bench: bench-skeleton bench-machined bench-api
-bench-api: $(BINS) $(TEST_BINS) $(OUT)/bench/grpcbench
-	tests/bench/api.sh $(OUT)
+# Each in namespaces of its own, as the test suites run (tests/isolate.sh).
+bench-api: $(TEST_DEPS) $(OUT)/bench/grpcbench
+	tests/isolate.sh tests/bench/api.sh $(OUT)
 bench-skeleton: $(BINS) $(TEST_BINS) image $(IMG)/rootfs-min.sqsh $(IMG)/probe.xz
-	tests/bench/skeleton.sh $(OUT)
+	tests/isolate.sh tests/bench/skeleton.sh $(OUT)
 bench-machined: $(BINS) $(TEST_BINS) $(OUT)/bench/storebench $(ROOTFS_STAMP)
-	tests/bench/machined.sh $(OUT)
+	tests/isolate.sh tests/bench/machined.sh $(OUT)

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # The repository's shape, as ARCHITECTURE.md's layout table sets it: which folder may
-# include which, init's binary free of TLS/HTTP2/YAML code, an SPDX line on every source.
+# include which, init using only lib's core and its binary free of TLS/HTTP2/YAML code, an
+# SPDX line on every source. Each rule is first shown to catch a planted violation.
+#   layout.sh [OUTDIR]
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
-out=${OUT:-_out}
+out=${1:-_out}
+t=$(test_dir)
 
 # allowed DIR: the project folders DIR's C may include from.
 allowed() {
@@ -17,25 +20,67 @@ allowed() {
 	image) echo "image init lib api" ;;
 	esac
 }
+dirs=(lib init netctl machined osctl image)
 
-for dir in lib init netctl machined osctl image; do
-	[[ -d $dir ]] || continue
-	bad=$(grep -rnE '^#include "[a-z]+/' --include='*.[ch]' "$dir" | while IFS= read -r line; do
+# bad_includes ROOT DIR: the include lines of ROOT/DIR's C that reach a folder DIR may not use.
+bad_includes() {
+	grep -rnE '^#include "[a-z]+/' --include='*.[ch]' "$1/$2" | while IFS= read -r line; do
 		target=$(sed -E 's/.*#include "([a-z]+)\/.*/\1/' <<<"$line")
-		grep -qw "$target" <<<"$(allowed "$dir")" || echo "$line"
-	done)
+		grep -qw "$target" <<<"$(allowed "$2")" || echo "$line"
+	done
+}
+
+# lib_core: the lib/ sources init may use (LIB_CORE_SRCS in lib/build.mk).
+lib_core() {
+	sed -e ':a' -e '/\\$/N; s/\\\n//; ta' lib/build.mk | sed -n 's/^LIB_CORE_SRCS := //p' | tr -s ' \t' '\n'
+}
+# init_bad_lib ROOT: init's includes of lib headers whose source is not in lib's core.
+init_bad_lib() {
+	local core
+	core=$(lib_core)
+	grep -rnoE '#include "lib/[a-z0-9_/]+\.h"' --include='*.[ch]' "$1/init" | while IFS= read -r line; do
+		src=$(sed -E 's/.*"(lib\/[a-z0-9_/]+)\.h"/\1.c/' <<<"$line")
+		[[ -e $src ]] || continue  # a header-only part of lib
+		grep -qx "$src" <<<"$core" || echo "$line"
+	done
+}
+
+present=()
+for d in "${dirs[@]}"; do
+	if [[ -n $(find "$d" -name '*.[ch]' 2>/dev/null | head -1) ]]; then present+=("$d"); else note "$d/ has no C sources yet"; fi
+done
+plan $((${#present[@]} + 4))
+
+# The rules catch what they are for: a planted violation in a copy.
+mkdir -p "$t/fx/lib" "$t/fx/init"
+printf '#include "machined/store.h"\n' >"$t/fx/lib/planted.c"
+printf '#include "lib/grpc_server.h"\n#include "lib/h2conn.h"\n#include "lib/log.h"\n' >"$t/fx/init/planted.c"
+l=$(bad_includes "$t/fx" lib)
+i=$(init_bad_lib "$t/fx")
+if grep -q 'machined/store.h' <<<"$l" && grep -q grpc_server <<<"$i" && grep -q h2conn <<<"$i" && ! grep -q log.h <<<"$i"; then
+	ok "the layout rules catch planted violations (lib including machined, init including grpc_server and h2conn)"
+else
+	not_ok "the layout rules catch planted violations" "lib: $l" "init: $i"
+fi
+
+for dir in "${present[@]}"; do
+	bad=$(bad_includes . "$dir")
 	if [[ -z "$bad" ]]; then ok "$dir/ includes only from: $(allowed "$dir")"; else not_ok "$dir/ includes only from: $(allowed "$dir")" "$bad"; fi
 done
 
-# init links no TLS, HTTP/2 or YAML code (it may use protobuf-c and lib's core).
-if [[ -x $out/bin/init ]]; then
-	hits=$(nm "$out/bin/init" | grep -cE ' (mbedtls_|nghttp2_|fy_|nl_socket_|nl_msg)' || true)
-	if [[ "$hits" == 0 ]]; then ok "init contains no TLS, HTTP/2, YAML or netlink library code"; else not_ok "init contains no TLS/HTTP2/YAML code" "$hits symbols"; fi
-fi
-bad=$(grep -lE 'lib/(tls|grpc|http|yaml|codec)' init/*.[ch] 2>/dev/null)
-if [[ -z "$bad" ]]; then ok "init uses only lib's core"; else not_ok "init uses only lib's core" "$bad"; fi
+bad=$(init_bad_lib .)
+if [[ -z "$bad" ]]; then ok "init uses only lib's core ($(lib_core | xargs -n1 basename | tr '\n' ' '))"; else not_ok "init uses only lib's core" "$bad"; fi
 
-missing=$(git ls-files -co --exclude-standard -- '*.c' '*.h' '*.sh' '*.mk' Makefile | while read -r f; do
+# init links no TLS, HTTP/2, YAML or netlink code (it may use protobuf-c and lib's core).
+if [[ -x $out/bin/init ]]; then
+	hits=$(nm "$out/bin/init" | grep -E ' (mbedtls_|psa_|nghttp2_|fy_|nl_socket_|nl_msg|pbyaml_|mconfig_|pki_|tls_|h2conn_|grpc_)' | head -5)
+	if [[ -z "$hits" ]]; then ok "init contains no TLS, HTTP/2, YAML or netlink library code"; else not_ok "init contains no TLS/HTTP2/YAML code" "$hits"; fi
+else
+	not_ok "init is built ($out/bin/init)"
+fi
+
+missing=$(git ls-files -co --exclude-standard -- '*.c' '*.h' '*.sh' '*.mk' '*.js' Makefile | while read -r f; do
+	[[ -e $f ]] || continue
 	head -3 "$f" | grep -q 'SPDX-License-Identifier' || echo "$f"
 done)
 if [[ -z "$missing" ]]; then ok "every source file carries an SPDX line"; else not_ok "every source file carries an SPDX line" $missing; fi

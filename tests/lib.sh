@@ -1,24 +1,64 @@
 # SPDX-License-Identifier: MIT
-# Shared helpers for Basalt's shell tests: TAP output, waiting with deadlines, cleanup.
-# Every check prints "ok - ..." or "not ok - ..."; tests/run.sh counts them.
+# Shared helpers for Basalt's shell tests: TAP output with a plan, waiting with deadlines,
+# cleanup. Every suite declares its plan first (`plan N`); every check prints "ok - ..." or
+# "not ok - ..."; tests/run.sh checks the count against the plan and the exit status.
 
 T_FAILS=0
+T_RAN=0
+T_PLAN=
 T_CLEANUPS=()
 
-ok() { echo "ok - $*"; }
+# plan N: the number of checks this suite runs; printed as TAP's "1..N".
+plan() {
+	T_PLAN=$1
+	echo "1..$1"
+}
+ok() {
+	T_RAN=$((T_RAN + 1))
+	echo "ok - $*"
+}
 not_ok() {
+	T_RAN=$((T_RAN + 1))
 	echo "not ok - $1"
 	shift
 	for line in "$@"; do echo "#   $line"; done
 	T_FAILS=$((T_FAILS + 1))
 }
 note() { echo "# $*"; }
+# skip_all REASON: the whole suite cannot run here (TAP "1..0 # SKIP").
+skip_all() {
+	echo "1..0 # SKIP $*"
+	exit 0
+}
 
-# check DESCRIPTION COMMAND...: ok if the command succeeds.
+# check DESCRIPTION COMMAND...: ok if the command succeeds; its output is shown when not.
 check() {
-	local desc=$1
+	local desc=$1 o
 	shift
-	if "$@" >/dev/null; then ok "$desc"; else not_ok "$desc" "command failed: $*"; fi
+	if o=$("$@" 2>&1); then ok "$desc"; else not_ok "$desc" "command failed: $*" "$(tail -5 <<<"$o")"; fi
+}
+# expect DESCRIPTION PATTERN COMMAND...: ok if the command succeeds and its output (stdout
+# and stderr) matches the extended regex PATTERN.
+expect() {
+	local desc=$1 re=$2 o rc
+	shift 2
+	o=$("$@" 2>&1)
+	rc=$?
+	if ((rc == 0)) && grep -qE -- "$re" <<<"$o"; then ok "$desc"; else not_ok "$desc" "exit $rc, wanted /$re/ from: $*" "$(tail -5 <<<"$o")"; fi
+}
+# refuse DESCRIPTION PATTERN COMMAND...: ok if the command fails and says PATTERN.
+refuse() {
+	local desc=$1 re=$2 o rc
+	shift 2
+	o=$("$@" 2>&1)
+	rc=$?
+	if ((rc != 0)) && grep -qE -- "$re" <<<"$o"; then ok "$desc"; else not_ok "$desc" "exit $rc, wanted a failure saying /$re/ from: $*" "$(tail -5 <<<"$o")"; fi
+}
+# bail DESCRIPTION [DETAIL...]: a setup step failed; the rest cannot run. The missing
+# checks are counted against the plan by the runner.
+bail() {
+	not_ok "$@"
+	finish
 }
 
 # Runs the registered cleanups in reverse order (also on error and interrupt).
@@ -30,6 +70,29 @@ run_cleanups() {
 }
 trap run_cleanups EXIT
 trap 'exit 130' INT TERM
+
+# test_dir: this suite's own temporary directory (the runner's, or a new one removed at
+# exit), printed.
+test_dir() {
+	if [[ -n ${TEST_TMPDIR:-} ]]; then
+		mkdir -p "$TEST_TMPDIR" && realpath "$TEST_TMPDIR"
+	else
+		local d
+		d=$(mktemp -d /tmp/basalt-test.XXXXXX) && at_exit "rm -rf '$d'" && echo "$d"
+	fi
+}
+
+# A process is named by its PID and its start time (field 22 of /proc/PID/stat), so a
+# cleanup never signals a process that merely reused the PID.
+pid_start() { awk '{ print $22 }' "/proc/$1/stat" 2>/dev/null; }
+# proc_track PID: prints "PID:START" for a process just started.
+proc_track() { echo "$1:$(pid_start "$1")"; }
+# proc_kill PID:START [SIGNAL]: signals the process only if it is still that process.
+proc_kill() {
+	local pid=${1%%:*} start=${1#*:}
+	[[ -n $start && $(pid_start "$pid") == "$start" ]] && kill -"${2:-KILL}" "$pid" 2>/dev/null
+	return 0
+}
 
 # wait_line FILE REGEX SECONDS: waits until a line of FILE matches (extended regex),
 # prints it, and succeeds; fails at the deadline. Follows the file as it grows.
@@ -46,15 +109,39 @@ wait_line() {
 }
 
 # wait_until SECONDS COMMAND...: re-runs COMMAND until it succeeds or the deadline passes.
-# For conditions with no event to wait on; polls every 20 ms.
+# For conditions with no event to wait on; polls every 20 ms. Each attempt of a program
+# (not a shell function) is itself cut off at the deadline, so none can block past it.
 wait_until() {
-	local secs=$1 deadline
+	local secs=$1 deadline left
 	shift
 	deadline=$(($(date +%s%N) + secs * 1000000000))
-	until "$@"; do
-		(($(date +%s%N) < deadline)) || return 1
+	while :; do
+		left=$(((deadline - $(date +%s%N)) / 1000000))
+		((left > 0)) || return 1
+		if declare -F "$1" >/dev/null; then
+			"$@" && return 0
+		else
+			timeout "$((left / 1000)).$((left % 1000 / 100 + 1))" "$@" && return 0
+		fi
 		sleep 0.02
 	done
+}
+
+# need_netns: nodes run only inside a network namespace of the test's own (tests/run.sh or
+# tests/isolate.sh make one), never in the host's.
+need_netns() {
+	[[ -n ${TEST_NETNS:-} ]] ||
+		bail "run through tests/run.sh or tests/isolate.sh: nodes never run in the host's network namespace"
+}
+
+# test_cgroup NAME: a cgroup root name for a node, below the runner's test-owned parent
+# (or, run alone, one of its own at the top).
+test_cgroup() {
+	if [[ -n ${TEST_CGROUP_PARENT:-} ]]; then
+		echo "$TEST_CGROUP_PARENT/${TEST_NAME:-suite}-$1"
+	else
+		echo "basalt-test-$$-$1"
+	fi
 }
 
 # containerd_config DIR: writes DIR/containerd.toml for a containerd whose root, state and
@@ -78,10 +165,11 @@ TOML
 # basalt_node OUTDIR DIR LISTEN [CONTAINERD]: a node on this host: init (container mode)
 # and machined in new PID/mount/UTS namespaces, its API on LISTEN (ADDR:PORT), state and
 # console.log in DIR, and as containerd a do-nothing script (or the CONTAINERD given). Its
-# cleanup is registered.
+# process is DIR/pid (PID:START, see proc_kill); its cleanup is registered.
 basalt_node() {
 	local out=$1 dir=$2 listen=$3 pid cg
-	cg=basalt-node-$$-$(basename "$dir")
+	need_netns
+	cg=$(test_cgroup "$(basename "$dir")")
 	mkdir -p "$dir/state"
 	if [[ -n ${4:-} ]]; then
 		cp "$4" "$dir/fake-containerd"
@@ -89,14 +177,46 @@ basalt_node() {
 		printf '#!/bin/sh\nexec sleep 100000\n' >"$dir/fake-containerd"
 	fi
 	chmod +x "$dir/fake-containerd"
-	unshare --pid --mount --uts --fork --kill-child=SIGKILL --mount-proc "$out/bin/init" --container --debug \
-		--socket "$dir/init.sock" --cgroup-root "$cg" -- "$out/bin/machined" --state-dir "$dir/state" \
-		--containerd "$dir/fake-containerd" --containerd-config /dev/null --api-listen "$listen" \
-		>"$dir/console.log" 2>&1 &
-	pid=$!
-	disown $pid
-	echo $pid >"$dir/pid"
-	at_exit "kill -9 $pid 2>/dev/null; for d in /sys/fs/cgroup/*/$cg; do [ -d \$d ] && rmdir \$d/* \$d 2>/dev/null; done"
+	# A subshell waits for the node and keeps its exit status in DIR/exit (see node_exit).
+	(
+		unshare --pid --mount --uts --fork --kill-child=SIGKILL --mount-proc "$out/bin/init" --container \
+			--debug --socket "$dir/init.sock" --cgroup-root "$cg" -- "$out/bin/machined" \
+			--state-dir "$dir/state" --containerd "$dir/fake-containerd" --containerd-config /dev/null \
+			--api-listen "$listen" >"$dir/console.log" 2>&1 &
+		proc_track $! >"$dir/pid"
+		wait $! 2>/dev/null
+		echo $? >"$dir/exit"
+	) &
+	wait_until 5 test -s "$dir/pid"
+	pid=$(cat "$dir/pid")
+	at_exit "proc_kill $pid; cgroup_remove '$cg'"
+}
+
+# node_pid DIR: the PID of a node's unshare process.
+node_pid() { local p; p=$(cat "$1/pid") && echo "${p%%:*}"; }
+
+# node_exit DIR SECONDS: waits for a node to end (its init called reboot(2) or exited) and
+# prints how: "reboot" (the kernel ends a PID namespace's init with SIGHUP for a restart),
+# "poweroff" (SIGINT), "exit N", or "running" at the deadline.
+node_exit() {
+	wait_until "$2" test -s "$1/exit" || { echo running; return 1; }
+	case $(cat "$1/exit") in
+	129) echo reboot ;;
+	130) echo poweroff ;;
+	*) echo "exit $(cat "$1/exit")" ;;
+	esac
+}
+
+# cgroup_remove NAME: removes a cgroup and everything below it, in every hierarchy (v1 and
+# v2), deepest first; fails if any is left (a process still in it).
+cgroup_remove() {
+	local d left=0
+	for d in /sys/fs/cgroup/"$1" /sys/fs/cgroup/*/"$1"; do
+		[[ -d $d ]] || continue
+		find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
+		[[ -d $d ]] && left=1
+	done
+	return $left
 }
 
 # basalt_fingerprint DIR: the maintenance certificate fingerprint the node's console shows.
@@ -104,5 +224,11 @@ basalt_fingerprint() {
 	grep -oE '[0-9a-f]{64}' <<<"$(wait_line "$1/console.log" 'maintenance mode on .*--cert-fingerprint' 15)"
 }
 
-# Ends with a status telling the runner whether anything failed.
-finish() { exit $((T_FAILS > 0)); }
+# Ends with a status telling the runner whether anything failed, or ran other than planned.
+finish() {
+	if [[ -n $T_PLAN ]] && ((T_RAN != T_PLAN)); then
+		note "planned $T_PLAN checks, ran $T_RAN"
+		exit 1
+	fi
+	exit $((T_FAILS > 0))
+}

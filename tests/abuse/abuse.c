@@ -6,7 +6,8 @@
  *   abuse garbage N ENDPOINT                 N sockets sending junk instead of TLS
  *   abuse bigframe ENDPOINT CA CRT KEY       an HTTP/2 frame far over the size limit
  *   abuse oversized ENDPOINT CA CRT KEY      a 5 MiB request message
- *   abuse noread ENDPOINT CA CRT KEY SECS    follows a noisy log and never reads it
+ *   abuse noread ENDPOINT CA CRT KEY SVC SECS  follows a noisy log, stops reading for SECS,
+ *                                            then expects the stream ended RESOURCE_EXHAUSTED
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -348,11 +349,18 @@ static int mode_noread(struct tls_config *t, const char *svc, int secs)
 	req.follow = true;
 	n = protobuf_c_message_pack(&req.base, buf);
 	grpc_client_call(c, "/basalt.machine.MachineService/Logs", NULL, 0, buf, n, 0, on_msg, on_done, &r, NULL);
-	while (!r.done && r.msgs == 0)
+	for (time_t end = time(NULL) + 30; !r.done && r.msgs == 0 && time(NULL) < end;)
 		loop_run_once(loop, 100);
-	printf("# following %s's log; no longer reading for %d s\n", svc, secs);
+	ok(r.msgs > 0, "noread: following %s's log (%zu messages read)", svc, r.msgs);
+	printf("# no longer reading for %d s\n", secs);
 	fflush(stdout);
 	sleep((unsigned)secs);
+	/* Reading again drains what was held; the server must have ended the stream. */
+	for (time_t end = time(NULL) + 30; !r.done && time(NULL) < end;)
+		loop_run_once(loop, 100);
+	ok(r.done && r.code == GRPC_RESOURCE_EXHAUSTED && strstr(r.msg, "not reading"),
+	   "noread: the stream of a client that stopped reading ends with RESOURCE_EXHAUSTED (%s: %s)",
+	   r.done ? grpc_code_name(r.code) : "still open", r.msg);
 	grpc_client_free(c);
 	return 0;
 }

@@ -14,15 +14,12 @@ out=$(realpath "$1")
 secs=${2:-5}
 osctl=$out/bin/osctl
 bench=$out/bench/grpcbench
-t=$(mktemp -d /tmp/basalt-bench-api.XXXXXX)
-ep=127.0.0.1:$((40000 + RANDOM % 10000))
-refport=$((50000 + RANDOM % 10000))
-at_exit "cp $t/n/console.log /tmp/bench-console.log 2>/dev/null; rm -rf $t"
+t=$(test_dir)
+ep=127.0.0.1:50000
+refport=50001
 
-if [[ ! -d $root/tests/interop/node_modules/@grpc/grpc-js ]]; then
-	(cd "$root/tests/interop" && npm ci --no-audit --no-fund --ignore-scripts >/dev/null 2>&1) ||
-		{ echo "bench-api: npm ci in tests/interop failed (needs the npm registry)" >&2; exit 1; }
-fi
+[[ -d $root/tests/interop/node_modules/@grpc/grpc-js ]] ||
+	{ echo "bench-api: @grpc/grpc-js is not installed in tests/interop (make bench-api installs it)" >&2; exit 1; }
 basalt_node "$out" "$t/n" "$ep"
 cd "$t" || exit 1
 fp=$(basalt_fingerprint n)

@@ -7,10 +7,9 @@
 set -uo pipefail
 . "$(dirname "$0")/../lib.sh"
 out=$(realpath "$1")
-t=$(mktemp -d /tmp/basalt-mbench.XXXXXX)
-cg=basalt-mbench-$$
-at_exit "rm -rf $t"
-at_exit "for d in /sys/fs/cgroup/*/$cg; do [ -d \$d ] && rmdir \$d/* \$d 2>/dev/null; done"
+t=$(test_dir)
+cg=$(test_cgroup bench)
+at_exit "cgroup_remove '$cg'"
 
 "$out/bench/storebench" >"$t/store" || { echo "storebench failed" >&2; exit 1; }
 v() { awk -v k="$1" '$1 == k { print $2 }' "$t/store"; }
@@ -23,7 +22,7 @@ ctrd_cfg=$(containerd_config "$t/ctrd")
 unshare --pid --mount --uts --fork --kill-child=SIGKILL --mount-proc "$out/bin/init" --container --socket "$t/init.sock" \
 	--cgroup-root "$cg" -- "$out/bin/machined" --state-dir "$t/state" \
 	--containerd "$out/pkg/containerd/usr/bin/containerd" --containerd-config "$ctrd_cfg" \
-	--api-listen 127.0.0.1:$((40000 + RANDOM % 10000)) >"$t/con" 2>&1 &
+	--api-listen 127.0.0.1:50000 >"$t/con" 2>&1 &
 ushare=$!
 at_exit "kill -9 $ushare 2>/dev/null; wait $ushare 2>/dev/null"
 wait_line "$t/con" 'all services up' 20 >/dev/null

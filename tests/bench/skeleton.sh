@@ -14,10 +14,9 @@ trials=${BENCH_TRIALS:-10}
 boots=${BENCH_BOOTS:-3}
 helper=$out/host/bin/svchelper
 initctl=$out/host/bin/initctl
-t=$(mktemp -d /tmp/basalt-bench.XXXXXX)
-at_exit "rm -rf $t"
-cg=basalt-bench-$$
-at_exit "for d in /sys/fs/cgroup/*/$cg; do [ -d \$d ] && rmdir \$d/* \$d 2>/dev/null; done"
+t=$(test_dir)
+cg=$(test_cgroup bench)
+at_exit "cgroup_remove '$cg'"
 
 kib() { echo $((($1 + 512) / 1024)); }
 mib() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1048576 }'; }

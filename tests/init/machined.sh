@@ -9,13 +9,15 @@ set -uo pipefail
 out=$(realpath "$1")
 initctl=$out/host/bin/initctl
 machined=$out/bin/machined
-t=$(mktemp -d /tmp/basalt-machined.XXXXXX)
+t=$(test_dir)
 sock=$t/init.sock
 state=$t/state
-cgroot=basalt-mtest-$$
+cgroot=$(test_cgroup machined)
 con=$t/console.log
-at_exit "rm -rf $t"
-at_exit "for d in /sys/fs/cgroup/*/$cgroot; do [ -d \$d ] && rmdir \$d/* \$d 2>/dev/null; done"
+need_netns
+valid=(tests/data/config/valid/*)
+plan $((25 + ${#valid[@]}))
+at_exit "cgroup_remove '$cgroot'"
 mkdir -p "$state" "$t/ctrd"
 printf '#!/bin/sh\nexec sleep 100000\n' >"$t/fake-containerd"
 chmod +x "$t/fake-containerd"
@@ -43,15 +45,16 @@ resource() {
 
 unshare --pid --mount --uts --fork --kill-child=SIGKILL --mount-proc "$out/bin/init" --container --debug --socket "$sock" \
 	--cgroup-root "$cgroot" -- "$machined" --state-dir "$state" --containerd "$t/fake-containerd" \
-	--containerd-config /dev/null --api-listen 127.0.0.1:$((40000 + RANDOM % 10000)) >"$con" 2>&1 &
+	--containerd-config /dev/null --api-listen 127.0.0.1:50000 >"$con" 2>&1 &
 ushare=$!
+tracked=$(proc_track $ushare)
 disown $ushare  # it ends by a signal on purpose (a reboot): no job report from bash
-at_exit "kill -9 $ushare 2>/dev/null"
+at_exit "proc_kill $tracked"
 check "machined and containerd run" wait_line "$con" '\[init\] containerd: running' 10
 
 # --- no config: maintenance ---
 check "machined says it waits for a config" wait_until 5 bash -c "'$initctl' -s '$sock' log machined | grep -q 'waiting in maintenance mode'"
-d=$(dump) || not_ok "resource dump"
+d=$(dump) || bail "resource dump"
 ms=$(resource "$d" MachineStatus machine)
 if grep -q 'stage: maintenance' <<<"$ms" && grep -q 'config: false' <<<"$ms"; then ok "no config: MachineStatus is maintenance"; else not_ok "no config: MachineStatus is maintenance" "$ms"; fi
 if grep -q 'state: absent' <<<"$(resource "$d" ConfigStatus config)"; then ok "ConfigStatus says absent"; else not_ok "ConfigStatus says absent"; fi
@@ -77,7 +80,7 @@ YAML
 check "install-config persists a valid config" "$machined" install-config "$t/config.yaml" --state-dir "$state"
 ictl restart machined >/dev/null
 check "restarted machined loads the persisted config" wait_until 10 bash -c "'$initctl' -s '$sock' log machined | grep -q 'machine config loaded from $state'"
-d=$(dump) || not_ok "resource dump"
+d=$(dump) || bail "resource dump"
 mc=$(resource "$d" MachineConfig v1alpha1)
 if grep -q 'hostname: basalt-test-node.example.net' <<<"$mc"; then ok "MachineConfig resource holds the config"; else not_ok "MachineConfig resource" "$mc"; fi
 hs=$(resource "$d" HostnameStatus hostname)
@@ -103,7 +106,7 @@ size=$(stat -c %s "$state/config.yaml")
 truncate -s $((size - 20)) "$state/config.yaml"
 ictl restart machined >/dev/null
 check "a torn config is detected and the last good copy used" wait_until 10 bash -c "'$initctl' -s '$sock' log machined | grep -q 'torn write?); using the last good copy config.yaml.prev'"
-d=$(dump) || not_ok "resource dump"
+d=$(dump) || bail "resource dump"
 if grep -q 'hostname: basalt-test-node.example.net' <<<"$(resource "$d" MachineConfig v1alpha1)"; then ok "the previous config is in force"; else not_ok "previous config in force"; fi
 if grep -q 'using the last good copy' <<<"$(resource "$d" ConfigStatus config)"; then ok "ConfigStatus tells of the fallback"; else not_ok "ConfigStatus tells of the fallback"; fi
 
@@ -123,7 +126,7 @@ fi
 cmp -s "$t/prev.before" "$state/config.yaml.prev" && ok "persisted state unchanged by the refused config" || not_ok "persisted state changed"
 
 # --- render: every valid config's resources, as JSON a strict parser accepts ---
-for f in tests/data/config/valid/*; do
+for f in "${valid[@]}"; do
 	if n=$("$machined" render "$f" -o json 2>/dev/null | jq -s 'length' 2>"$t/jq.err") && ((n >= 10)); then
 		ok "render $(basename "$f") -o json: $n resources, valid JSON"
 	else

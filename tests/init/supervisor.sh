@@ -12,12 +12,13 @@ initctl=$out/host/bin/initctl
 helper=$out/host/bin/svchelper
 containerd=$out/pkg/containerd/usr/bin/containerd
 
-t=$(mktemp -d /tmp/basalt-init.XXXXXX)
+t=$(test_dir)
 sock=$t/init.sock
-cgroot=basalt-test-$$
+cgroot=$(test_cgroup init)
 con=$t/console.log
-at_exit "rm -rf $t"
-at_exit "for d in /sys/fs/cgroup/*/$cgroot; do [ -d \$d ] && rmdir \$d/* \$d 2>/dev/null; done"
+need_netns
+plan 41
+at_exit "cgroup_remove '$cgroot'"
 
 ctrd_cfg=$(containerd_config "$t/ctrd")
 
@@ -28,9 +29,10 @@ state_is() { [[ "$(field "$1" 2)" == "$2" ]]; }
 
 unshare --pid --mount --uts --fork --kill-child=SIGKILL --mount-proc "$out/bin/init" --container --socket "$sock" \
 	--cgroup-root "$cgroot" -- "$out/bin/machined" --containerd "$containerd" \
-	--containerd-config "$ctrd_cfg" --api-listen 127.0.0.1:$((40000 + RANDOM % 10000)) >"$con" 2>&1 &
+	--containerd-config "$ctrd_cfg" --api-listen 127.0.0.1:50000 >"$con" 2>&1 &
 ushare=$!
-at_exit "kill -9 $ushare 2>/dev/null; wait $ushare 2>/dev/null"
+tracked=$(proc_track $ushare)
+at_exit "proc_kill $tracked; wait $ushare 2>/dev/null"
 
 check "init supervises in container mode" wait_line "$con" 'stage 2: supervising as pid 1 \(container mode\)' 10
 check "machined is running" wait_line "$con" '\[init\] machined: running' 10
@@ -83,7 +85,8 @@ check "orphan grandchild exited" wait_until 5 grep -qs orphan-exit "$t/orphan"
 check "init reaped the orphan (no zombies left)" wait_until 3 bash -c "[[ \$(ps -o stat= --ppid $initpid | grep -c '^Z') == 0 ]]"
 
 # Logs: a bounded ring, tail, and follow.
-ictl set --svc "$machined_svc" --svc "$ctrd_svc" --svc "talker ring=4096 -- $helper talk 2000" >/dev/null
+talker_svc="talker ring=4096 -- $helper talk 2000"
+ictl set --svc "$machined_svc" --svc "$ctrd_svc" --svc "$talker_svc" >/dev/null
 check "talker is running" wait_until 5 state_is talker running
 check "talker's log holds its latest lines" wait_until 5 bash -c "'$initctl' -s '$sock' log talker | grep -q '^tick '"
 log=$(ictl log talker)
@@ -121,6 +124,21 @@ chmod 0600 "$sock"
 chmod 0700 "$t"
 
 
+# Stopping a service kills its whole cgroup: a child of it that ignores SIGTERM goes too.
+talker_svc="talker ring=4096 -- $helper talk 2000"
+ictl set --svc "$machined_svc" --svc "$ctrd_svc" --svc "$talker_svc" --svc "family stop=3000 -- $helper family $t/family" >/dev/null
+if wait_until 5 pgrep -fx "svchelper sleep $t/family.child" >/dev/null; then
+	child=$(pgrep -fx "svchelper sleep $t/family.child")
+	ictl set --svc "$machined_svc" --svc "$ctrd_svc" --svc "$talker_svc" >/dev/null
+	if wait_until 5 bash -c "! pgrep -fx 'svchelper sleep $t/family.child' >/dev/null"; then
+		ok "stopping a service kills its whole cgroup (its child ignoring SIGTERM too)"
+	else
+		not_ok "stopping a service kills its whole cgroup" "child $child still there: $(ps -o pid,stat,args -p "$child")"
+	fi
+else
+	not_ok "stopping a service kills its whole cgroup" "the service's child never started"
+fi
+
 # Restart and signal through the socket.
 tpid=$(field talker 3)
 ictl restart talker >/dev/null
@@ -131,15 +149,22 @@ check "restart gives talker a new pid" wait_until 5 bash -c "p=\$('$initctl' -s 
 ictl set --svc "$machined_svc" --svc "$ctrd_svc" \
 	--svc "base stop=2000 -- $helper stop base $t/stops" \
 	--svc "app dep=base stop=2000 -- $helper stop app $t/stops" \
-	--svc "stubborn stop=500 -- $helper ignore-term $t/stubborn" >/dev/null
+	--svc "stubborn stop=500 -- $helper ignore-term $t/stubborn" \
+	--svc "escapee -- $helper escape $t/escapee" >/dev/null
 check "dependent services are running" wait_until 5 state_is app running
 check "stubborn service is ready" wait_until 5 grep -q ready "$t/stubborn"
+# A process that left its service's cgroup and ignores SIGTERM (as a container's shim
+# leaves containerd's): once its service stops it is init's, and shutdown's last sweep
+# must kill it.
+check "a process that left its service's cgroup runs" wait_until 5 pgrep -fx "svchelper sleep $t/escapee.escaped"
+intruder=$(pgrep -fx "svchelper sleep $t/escapee.escaped")
 t0=$(date +%s%N)
 kill -TERM "$initpid"
 if timeout 20 tail --pid="$ushare" -f /dev/null; then
 	ms=$((($(date +%s%N) - t0) / 1000000))
 	ok "init stopped everything and its namespace ended ($ms ms)"
-	if ((ms >= 500 && ms < 5000)); then ok "shutdown within bounds (SIGKILL after the 500 ms grace)"; else not_ok "shutdown within bounds" "$ms ms"; fi
+	# 500 ms for the stubborn service, 3 s for the stray process, then SIGKILL.
+	if ((ms >= 3500 && ms < 8000)); then ok "shutdown within bounds (SIGKILL after the 500 ms and 3 s graces)"; else not_ok "shutdown within bounds" "$ms ms"; fi
 else
 	not_ok "init stopped everything and its namespace ended" "$(tail -20 "$con")"
 fi
@@ -150,5 +175,28 @@ a=$(grep -n '\[init\] containerd: stopped' "$con" | cut -d: -f1)
 m=$(grep -n '\[init\] machined: stopped' "$con" | cut -d: -f1)
 if [[ -n "$a" && -n "$m" ]] && ((a < m)); then ok "machined stopped last"; else not_ok "machined stopped last"; fi
 check "shutdown completed" grep -q 'shutdown complete in' "$con"
+check "shutdown swept the rest: SIGTERM, then SIGKILL" grep -q 'sending SIGKILL to remaining processes' "$con"
+[[ -n $intruder ]] && ! kill -0 "$intruder" 2>/dev/null && ok "the process that left its cgroup is gone" || not_ok "the stray process is gone" "$(ps -o pid,stat,args -p "$intruder")"
 if ps -o pid= -p "$initpid" >/dev/null; then not_ok "no process left behind"; else ok "no process left behind"; fi
+# SIGPWR powers off: a second init, its namespace ends the way reboot(2) with power-off
+# ends a PID namespace (its PID 1 killed by SIGINT).
+(
+	unshare --pid --mount --uts --fork --kill-child=SIGKILL --mount-proc "$out/bin/init" --container \
+		--socket "$t/pwr.sock" --cgroup-root "$(test_cgroup pwr)" -- "$helper" sleep x >"$t/pwr.log" 2>&1 &
+	proc_track $! >"$t/pwr.pid"
+	wait $! 2>/dev/null
+	echo $? >"$t/pwr.exit"
+) &
+at_exit "proc_kill \$(cat $t/pwr.pid); cgroup_remove '$(test_cgroup pwr)'"
+if wait_line "$t/pwr.log" 'supervising as pid 1' 10 >/dev/null; then
+	p=$(cat "$t/pwr.pid")
+	kill -PWR "$(ps -o pid= --ppid "${p%%:*}" | tr -d ' ')"
+	check "SIGPWR asks for a power-off" wait_line "$t/pwr.log" 'poweroff requested by SIGPWR' 10
+	wait_until 10 test -s "$t/pwr.exit"
+	[[ $(cat "$t/pwr.exit" 2>/dev/null) == 130 ]] && ok "SIGPWR: init powered off (its namespace ended by reboot(2) power-off)" ||
+		not_ok "SIGPWR powers off" "exit $(cat "$t/pwr.exit" 2>/dev/null)" "$(tail -3 "$t/pwr.log")"
+else
+	not_ok "SIGPWR asks for a power-off" "second init did not start: $(tail -3 "$t/pwr.log")"
+	not_ok "SIGPWR powers off"
+fi
 finish

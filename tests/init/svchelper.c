@@ -10,6 +10,11 @@
  *   crash-once FILE     first run: append "start NS", "exit NS" and exit 1; later runs:
  *                       append "start NS" and stay up
  *   sleep X             stay up
+ *   family FILE         start a child that ignores SIGTERM (it runs as "svchelper sleep
+ *                       FILE.child", to be found by name), then stay up; SIGTERM ends only us
+ *   escape FILE         as family, but the child ("svchelper sleep FILE.escaped") first
+ *                       moves itself to the root cgroup of every hierarchy, out of reach of
+ *                       the service's cgroup (as containerd's shims leave containerd's)
  * Run as another supervisor's ./run (no mode argument), the mode and its argument come
  * from the file svchelper.args ("MODE ARG") in the working directory.
  */
@@ -59,6 +64,34 @@ static void wait_forever(void)
 		pause();
 }
 
+/* Moves this process to the root cgroup of each hierarchy it is in (v1 and v2). */
+static void to_root_cgroups(void)
+{
+	FILE *f = fopen("/proc/self/cgroup", "re");
+	char line[512], path[600], pid[16];
+
+	if (!f)
+		return;
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	while (fgets(line, sizeof(line), f)) {
+		char *ctrl = strchr(line, ':'), *end;
+		int fd;
+
+		if (!ctrl || !(end = strchr(++ctrl, ':')))
+			continue;
+		*end = '\0';
+		if (strncmp(ctrl, "name=", 5) == 0)
+			ctrl += 5;
+		snprintf(path, sizeof(path), "/sys/fs/cgroup/%s%scgroup.procs", ctrl, *ctrl ? "/" : "");
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			(void)!write(fd, pid, strlen(pid));
+			close(fd);
+		}
+	}
+	fclose(f);
+}
+
 int main(int argc, char **argv)
 {
 	char line[128];
@@ -75,7 +108,7 @@ int main(int argc, char **argv)
 		fclose(f);
 	}
 	if (argc < 3) {
-		fprintf(stderr, "usage: svchelper crash|orphan|stop|ignore-term|talk ARGS\n");
+		fprintf(stderr, "usage: svchelper crash|crash-once|orphan|stop|ignore-term|talk|sleep|family ARGS\n");
 		return 2;
 	}
 	if (strcmp(argv[1], "crash") == 0) {
@@ -101,6 +134,21 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "sleep") == 0)
 		wait_forever();
+	if (strcmp(argv[1], "family") == 0 || strcmp(argv[1], "escape") == 0) {
+		bool escape = argv[1][0] == 'e';
+		char name[300];
+
+		snprintf(name, sizeof(name), "%s.%s", argv[2], escape ? "escaped" : "child");
+		if (fork() == 0) {
+			if (escape)
+				to_root_cgroups();
+			signal(SIGTERM, SIG_IGN);  /* kept across exec */
+			execl("/proc/self/exe", "svchelper", "sleep", name, (char *)NULL);
+			_exit(127);
+		}
+		append(argv[2], "started\n");
+		wait_forever();
+	}
 	if (strcmp(argv[1], "orphan") == 0) {
 		pid_t child = fork();
 

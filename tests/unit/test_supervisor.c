@@ -6,7 +6,10 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tests/unit/supfix.h"
 
@@ -105,6 +108,46 @@ static void test_crash_loop_backs_off(void **state)
 	assert_true(supervisor_find(&f.sup, "crash")->restarts >= 5);
 	assert_int_equal(supervisor_find(&f.sup, "crash")->last_exit, 3);
 	supfix_stop(&f);
+}
+
+/* After a run of SVC_STABLE_MS (10 s) or more, the next restart is immediate again: the
+ * service crashes fast three times (backing off), then runs 10.2 s and exits. */
+static void test_stable_run_resets_backoff(void **state)
+{
+	struct supfix f;
+	struct spec s;
+	struct svc_opts o = { .base_ms = 200, .max_ms = 800 };
+	struct want w = { "flaky", SVC_RUNNING, 5 };
+	char cmd[256], path[] = "/tmp/basalt-stable-XXXXXX";
+	char err[256];
+	int fd = mkstemp(path);
+	long exit_ev, next;
+	uint64_t gap;
+
+	(void)state;
+	assert_true(fd >= 0);
+	close(fd);
+	snprintf(cmd, sizeof(cmd),
+		 "n=$(wc -l <%s); echo x >>%s; if [ \"$n\" -ge 3 ]; then sleep 10.2; fi; exit 3", path, path);
+	supfix_start(&f, CORE);
+	supfix_spec(&s, "flaky", cmd, &o);
+	assert_int_equal(apply(&f, &s, 1, err, sizeof(err)), 0);
+	assert_true(supfix_run_until(&f, has_events, &w, 15000));
+	/* Restarts 1-3 back off (0, 200, 400 ms); restart 4 follows the long run at once. */
+	exit_ev = supfix_find_event(&f, "flaky", SVC_BACKOFF, 2);
+	next = supfix_find_event(&f, "flaky", SVC_RUNNING, 3);
+	assert_true(exit_ev >= 0 && next > exit_ev);
+	gap = f.ev[next].t_ms - f.ev[exit_ev].t_ms;
+	if (gap < 400)
+		fail_msg("restart 3 came %llu ms after a fast crash, want the 400 ms backoff", (unsigned long long)gap);
+	exit_ev = supfix_find_event(&f, "flaky", SVC_BACKOFF, 3);
+	next = supfix_find_event(&f, "flaky", SVC_RUNNING, 4);
+	assert_true(exit_ev >= 0 && next > exit_ev);
+	gap = f.ev[next].t_ms - f.ev[exit_ev].t_ms;
+	if (gap > 60)
+		fail_msg("restart after a 10.2 s run came %llu ms after the exit, want at once", (unsigned long long)gap);
+	supfix_stop(&f);
+	unlink(path);
 }
 
 static void test_restart_policies(void **state)
@@ -280,6 +323,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_core_starts),
 		cmocka_unit_test(test_crash_loop_backs_off),
+		cmocka_unit_test(test_stable_run_resets_backoff),
 		cmocka_unit_test(test_restart_policies),
 		cmocka_unit_test(test_exec_failure_is_reported),
 		cmocka_unit_test(test_dependency_order),

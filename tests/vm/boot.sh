@@ -12,9 +12,10 @@ accel=${2:-tcg}
 [[ "$accel" == --accel ]] && accel=$3
 BOOT_S=${BOOT_S:-180}
 SHUTDOWN_S=${SHUTDOWN_S:-30}
+if [[ $accel == kvm ]]; then BOOT_BOUND_MS=${BOOT_BOUND_MS:-3000}; else BOOT_BOUND_MS=${BOOT_BOUND_MS:-30000}; fi
 
-t=$(mktemp -d /tmp/basalt-vm.XXXXXX)
-at_exit "rm -rf $t"
+t=$(test_dir)
+plan 19
 con=$t/console.log
 mkfifo "$t/mon.in" "$t/mon.out"
 # Keep the monitor's output drained so QEMU never blocks writing to it.
@@ -26,7 +27,7 @@ image/run-qemu.sh --accel "$accel" --kernel "$out/vmlinuz" --initrd "$out/initra
 	--serial "file:$con" --monitor "pipe:$t/mon" --no-reboot --append "basalt.debug=1" \
 	>"$t/qemu.out" 2>&1 &
 qemu=$!
-at_exit "kill $qemu 2>/dev/null; wait $qemu 2>/dev/null"
+at_exit "proc_kill $(proc_track $qemu); wait $qemu 2>/dev/null"
 start_ns=$(date +%s%N)
 
 if line=$(wait_line "$con" 'stage 1: mounted /rootfs.sqsh read-only' "$BOOT_S"); then
@@ -41,7 +42,9 @@ check "machined's service set was accepted by init" wait_line "$con" 'machined: 
 check "init runs containerd" wait_line "$con" '\[init\] containerd: running \(pid [0-9]+\)' 60
 if line=$(wait_line "$con" 'all services up at [0-9]+ ms of uptime' 60); then
 	boot_ms=$(sed -E 's/.*up at ([0-9]+) ms.*/\1/' <<<"$line")
-	ok "all services up at $boot_ms ms of kernel uptime"
+	# A bound, not only a figure: services up within BOOT_BOUND_MS of kernel uptime (under
+	# emulation a few seconds; a regression that doubles it shows here).
+	if ((boot_ms <= BOOT_BOUND_MS)); then ok "all services up at $boot_ms ms of kernel uptime (bound $BOOT_BOUND_MS ms, $accel)"; else not_ok "all services up within $BOOT_BOUND_MS ms ($accel)" "$boot_ms ms"; fi
 	echo "$boot_ms" >"$out/boot-ms.$accel"
 else
 	not_ok "all services up"

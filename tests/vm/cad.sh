@@ -6,8 +6,8 @@
 set -uo pipefail
 . "$(dirname "$0")/../lib.sh"
 out=$1
-t=$(mktemp -d /tmp/basalt-cad.XXXXXX)
-at_exit "rm -rf $t"
+t=$(test_dir)
+plan 5
 con=$t/console.log
 mkfifo "$t/mon.in" "$t/mon.out"
 cat "$t/mon.out" >/dev/null &
@@ -15,7 +15,7 @@ at_exit "kill $! 2>/dev/null"
 image/run-qemu.sh --accel tcg --kernel "$out/vmlinuz" --initrd "$out/initramfs.xz" \
 	--serial "file:$con" --monitor "pipe:$t/mon" --no-reboot >/dev/null 2>&1 &
 qemu=$!
-at_exit "kill $qemu 2>/dev/null"
+at_exit "proc_kill $(proc_track $qemu)"
 
 if ! wait_line "$con" 'all services up at' 180 >/dev/null; then
 	not_ok "image booted" "$(tail -5 "$con")"
