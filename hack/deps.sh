@@ -15,7 +15,7 @@ packages=(
 	# image build: kernel module indexes, squashfs, compression, ELF inspection
 	kmod squashfs-tools xz-utils binutils cpio
 	# running and testing the image and the supervisor
-	qemu-system-x86 util-linux iproute2 procps jq
+	qemu-system-x86 util-linux iproute2 procps jq openssl
 	# reference supervisor for the benchmark (s6-supervise)
 	s6
 )

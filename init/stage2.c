@@ -46,6 +46,32 @@ static void write_file(const char *path, const char *text)
 		close(fd);
 }
 
+/* With basalt.debug=1, what the machine was set up with: every mount and the kernel's
+ * module helper, as the kernel reports them back. */
+static void log_setup(void)
+{
+	char line[512], helper[128] = "";
+	FILE *f;
+
+	if (!log_debug_enabled())
+		return;
+	f = fopen("/proc/self/mounts", "re");
+	while (f && fgets(line, sizeof(line), f)) {
+		char dev[128], dir[256], type[64], opts[256];
+
+		if (sscanf(line, "%127s %255s %63s %255s", dev, dir, type, opts) == 4)
+			log_debug("mount: %s on %s type %s (%.*s)", dev, dir, type, (int)strcspn(opts, ","), opts);
+	}
+	if (f)
+		fclose(f);
+	f = fopen("/proc/sys/kernel/modprobe", "re");
+	if (f && fgets(helper, sizeof(helper), f))
+		helper[strcspn(helper, "\n")] = '\0';
+	if (f)
+		fclose(f);
+	log_debug("kernel module helper: %s", helper[0] ? helper : "(none)");
+}
+
 /* What a real boot needs before services run; container mode skips all of it. */
 static void system_setup(void)
 {
@@ -61,6 +87,7 @@ static void system_setup(void)
 	/* Ctrl-Alt-Del becomes SIGINT to us instead of an immediate reboot. */
 	reboot(RB_DISABLE_CAD);
 	modload_boot("stage 2", "/etc/basalt/modules.load");
+	log_setup();
 }
 
 /* Our resident set size in KiB, from /proc/self/statm (pages). */

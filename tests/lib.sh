@@ -171,6 +171,7 @@ basalt_node() {
 	need_netns
 	cg=$(test_cgroup "$(basename "$dir")")
 	mkdir -p "$dir/state"
+	rm -f "$dir/exit" "$dir/pid"
 	if [[ -n ${4:-} ]]; then
 		cp "$4" "$dir/fake-containerd"
 	else

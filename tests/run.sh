@@ -67,8 +67,17 @@ run_suite() {
 	start=$(date +%s%N)
 	# shellcheck disable=SC2086
 	TEST_TMPDIR=$tmp TEST_NAME=$inst timeout -k 20 "${S_SECS[$name]}" \
-		tests/isolate.sh "${iso[@]}" ${S_CMD[$name]} >"$log" 2>&1 </dev/null
+		tests/isolate.sh "${iso[@]}" ${S_CMD[$name]} >"$log" 2>&1 </dev/null &
+	tpid=$!
+	# Interrupted, pass it on: timeout signals the suite's whole process group (the suite
+	# runs its cleanups) and still kills it 20 s later.
+	trap 'kill -TERM $tpid 2>/dev/null' TERM INT
+	wait $tpid
 	rc=$?
+	while kill -0 $tpid 2>/dev/null; do
+		wait $tpid
+		rc=$?
+	done
 	secs=$((($(date +%s%N) - start) / 100000000))
 	secs=$((secs / 10)).$((secs % 10))
 	p=$(grep -cE '^ok( |$)' "$log")
@@ -128,15 +137,36 @@ for s in "$@"; do
 done
 
 declare -A running=()
+remove_cgparent() {
+	local d
+	for d in /sys/fs/cgroup/"$cgparent" /sys/fs/cgroup/*/"$cgparent"; do
+		[[ -d $d ]] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
+	done
+}
+# Interrupted: no new suite starts, every running one is stopped (and cleans up), then
+# the runner goes.
+stopping=
+trap 'stopping=1' INT TERM
 t0=$(date +%s)
 next=0
 while ((next < ${#queue[@]} || ${#running[@]} > 0)); do
+	if [[ -n $stopping ]]; then
+		for p in "${!running[@]}"; do kill -TERM "$p" 2>/dev/null; done
+		while ((${#running[@]} > 0)); do
+			wait -n -p done_pid
+			[[ -n ${done_pid:-} ]] && unset "running[$done_pid]"
+		done
+		remove_cgparent
+		echo "run.sh: interrupted" >&2
+		exit 130
+	fi
 	while ((next < ${#queue[@]} && ${#running[@]} < jobs)); do
 		read -r name inst <<<"${queue[$next]}"
 		run_suite "$name" "$inst" &
 		running[$!]=$inst
 		next=$((next + 1))
 	done
+	done_pid=
 	wait -n -p done_pid
 	[[ -n ${done_pid:-} && -n ${running[$done_pid]:-} ]] || continue
 	report "${running[$done_pid]}"
@@ -146,7 +176,7 @@ done
 # Every cgroup the nodes made must be gone with them.
 leftover=$(for d in /sys/fs/cgroup/"$cgparent" /sys/fs/cgroup/*/"$cgparent"; do
 	[[ -d $d ]] && find "$d" -mindepth 1 -type d; done)
-for d in /sys/fs/cgroup/"$cgparent" /sys/fs/cgroup/*/"$cgparent"; do [[ -d $d ]] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null; done
+remove_cgparent
 
 passed=0 failed=0
 printf '\n%-14s %7s %7s %7s %8s  %s\n' suite checks passed failed seconds status

@@ -14,15 +14,18 @@ machined=$out/bin/machined
 t=$(test_dir)
 A=127.0.0.1:50000
 B=127.0.0.2:50000
-plan 111
+C=127.0.0.3:50000
+plan 140
 basalt_node "$out" "$t/a" "$A"
 basalt_node "$out" "$t/b" "$B"
+basalt_node "$out" "$t/c" "$C"
 cd "$t" || exit 1
 
 # --- maintenance mode ---
 fp=$(basalt_fingerprint a)
 [[ -n $fp ]] && ok "maintenance: the console names the certificate fingerprint" || not_ok "maintenance fingerprint on the console" "$(cat a/console.log)"
 fpb=$(basalt_fingerprint b)
+fpc=$(basalt_fingerprint c)
 v=$("$osctl" version --insecure -e "$A" --cert-fingerprint "$fp" 2>&1)
 grep -q 'Maintenance: yes' <<<"$v" && ok "maintenance: Version over TLS with the pinned fingerprint" || not_ok "maintenance Version" "$v"
 bad=$(sed 's/^./0/' <<<"$fp"); [[ $bad == "$fp" ]] && bad=$(sed 's/^./1/' <<<"$fp")
@@ -40,7 +43,7 @@ for c in services "get ms" "logs machined" reboot; do
 done
 
 # Each node its own hostname, so a forwarded reply names the node that gave it.
-for n in a b; do
+for n in a b c; do
 	sed "s/^  certSANs: \[\]/  certSANs: []\n  network:\n    hostname: node-$n/" gen/worker.yaml >worker-$n.yaml
 done
 expect "apply-config --insecure in maintenance mode" 'applied without a reboot' \
@@ -133,7 +136,7 @@ as() { local r=$1; shift; "$osctl" --osconfig roles.cfg --context "$r" -e "$A" "
 declare -A need=(
 	[Version]=reader [ServiceList]=reader [Logs]=reader [Dmesg]=reader [Get]=reader [List]=reader
 	[Watch]=reader [ServiceStart]=operator [ServiceStop]=operator [ServiceRestart]=operator
-	[ApplyConfiguration]=admin [GetSecret]=admin [Reboot]=operator [Shutdown]=operator)
+	[ApplyConfiguration]=admin [GetSecret]=admin [WatchSecret]=admin [Reboot]=operator [Shutdown]=operator)
 rank() { case $1 in reader) echo 1 ;; operator) echo 2 ;; admin) echo 3 ;; esac; }
 rpc() {
 	local role=$1 m=$2
@@ -151,6 +154,7 @@ rpc() {
 	ServiceRestart) as "$role" service containerd restart ;;
 	ApplyConfiguration) as "$role" apply-config -f worker-a.yaml --dry-run ;;
 	GetSecret) as "$role" get mc -o yaml ;;
+	WatchSecret) timeout 5 "$osctl" --osconfig roles.cfg --context "$role" -e "$A" get mc -w ;;
 	Reboot) as "$role" reboot ;;
 	Shutdown) as "$role" shutdown ;;
 	esac
@@ -162,15 +166,15 @@ declare -A reply=(
 	[List]="^$A +runtime +MachineStatus +machine " [Watch]="^created +$A +runtime +MachineStatus +machine "
 	[ServiceStart]='containerd: (starting|already started)' [ServiceStop]='containerd: (starting|already started)'
 	[ServiceRestart]='containerd: restarting' [ApplyConfiguration]='dry run: nothing changed'
-	[GetSecret]='^    type: worker')
-for m in Version ServiceList Logs Dmesg Get List Watch ServiceStart ServiceStop ServiceRestart ApplyConfiguration GetSecret Reboot Shutdown; do
+	[GetSecret]='^    type: worker' [WatchSecret]="^created +$A +config +MachineConfig +v1alpha1 ")
+for m in Version ServiceList Logs Dmesg Get List Watch ServiceStart ServiceStop ServiceRestart ApplyConfiguration GetSecret WatchSecret Reboot Shutdown; do
 	for role in reader operator admin; do
 		allowed=$(($(rank $role) >= $(rank ${need[$m]})))
 		# Reboot and Shutdown are carried out for real at the end; here only refusals.
 		if [[ $allowed == 1 && ($m == Reboot || $m == Shutdown) ]]; then continue; fi
 		o=$(rpc $role $m 2>&1); rc=$?
 		# A watch ends by our timeout (124) once its events are in.
-		[[ $m == Watch && $rc -eq 124 ]] && rc=0
+		[[ $m == Watch* && $rc -eq 124 ]] && rc=0
 		if [[ $allowed == 1 ]]; then
 			if [[ $rc -eq 0 ]] && grep -qE -- "${reply[$m]}" <<<"$o"; then ok "RBAC: $m as os:$role allowed"; else not_ok "RBAC: $m as os:$role allowed" "exit $rc, wanted /${reply[$m]}/" "$o"; fi
 		else
@@ -198,8 +202,8 @@ sed 's/^  certSANs: \[\]/  certSANs: []\n  network:\n    hostname: trial-host/' 
 v=$("$osctl" -e "$A" apply-config -f try.yaml --mode try --timeout 3s 2>&1)
 grep -q 'applied for a try' <<<"$v" && ok "apply-config --mode try" || not_ok "mode try" "$v"
 check "try: the new hostname is in force" wait_until 5 bash -c "'$osctl' -e '$A' version | grep -q 'Hostname: *trial-host'"
-# mc_without PATTERN: the node's config was read, and PATTERN is not in it.
-mc_without() { local c; c=$("$osctl" -e "$A" get mc -o yaml 2>&1) && grep -q '    type: worker' <<<"$c" && ! grep -q "$1" <<<"$c"; }
+# mc_without PATTERN [NODE]: the node's config was read, and PATTERN is not in it.
+mc_without() { local c; c=$("$osctl" -e "${2:-$A}" get mc -o yaml 2>&1) && grep -q '    type: worker' <<<"$c" && ! grep -q "$1" <<<"$c"; }
 check "try: the previous config returns after the timeout" wait_until 10 mc_without trial-host
 expect "try: the previous hostname is back" 'Hostname: *node-a' "$osctl" -e "$A" version
 grep -q 'try: not confirmed within 3000 ms' a/console.log && ok "try: the rollback is logged" || not_ok "try rollback logged" "$(tail -5 a/console.log)"
@@ -243,6 +247,28 @@ v=$("$osctl" -e 127.0.0.1:1 services 2>&1)
 if [[ $? -ne 0 ]] && grep -q 'Connection refused' <<<"$v" && grep -q 'is the node up' <<<"$v"; then ok "connection refused is named, with a hint"; else not_ok "connection refused message" "$v"; fi
 v=$("$osctl" validate -c gen/controlplane.yaml 2>&1)
 grep -q 'is valid' <<<"$v" && ok "validate -c" || not_ok "validate" "$v"
+v=$("$osctl" -e 127.0.0.1:1 version --client 2>&1)
+[[ $? -eq 0 ]] && grep -q '^Client:' <<<"$v" && ! grep -q 'NODE:' <<<"$v" && ok "version --client asks no node" || not_ok "version --client" "$v"
+v=$("$osctl" -e "$A" get rd 2>&1)
+if grep -qE '^runtime +Service +services,service,svc +os:reader$' <<<"$v" && grep -qE '^config +MachineConfig +machineconfig,mc,config +os:admin$' <<<"$v"; then
+	ok "get rd: every type with its aliases and the role it needs"
+else
+	not_ok "get rd" "$v"
+fi
+expect "get -l '!key': a selector every service matches" "^$A +runtime +Service +containerd " "$osctl" -e "$A" get services -l '!nosuch'
+v=$("$osctl" -e "$A" get services -l nosuch 2>&1)
+[[ $? -eq 0 && $(wc -l <<<"$v") -eq 1 ]] && head -1 <<<"$v" | grep -q '^NODE ' && ok "get -l key: a selector no service matches gives an empty table" || not_ok "get -l nosuch" "$v"
+refuse "get -l with a malformed selector is a clear error" 'INVALID_ARGUMENT.*selector' "$osctl" -e "$A" get services -l 'a in (b'
+expect "get --namespace runtime" "^$A +runtime +MachineStatus +machine " "$osctl" -e "$A" get ms --namespace runtime
+refuse "get --namespace network: MachineStatus is not there" 'NOT_FOUND: network/MachineStatus/machine' "$osctl" -e "$A" get ms machine --namespace network
+mkdir -p home/.osctl && cp gen/osconfig home/.osctl/config
+expect "with neither --osconfig nor OSCONFIG, osctl reads ~/.osctl/config" 'Hostname: *edited' env -u OSCONFIG HOME="$t/home" "$osctl" -e "$A" version
+"$osctl" -e "$A" dmesg -f --tail >dmesg.out 2>&1 &
+at_exit "proc_kill $(proc_track $!)"
+marker="basalt-api-test-$RANDOM$RANDOM"
+wait_until 5 test -e dmesg.out && sleep 0.5  # a test parameter: the follow under way before the write
+echo "$marker" >/dev/kmsg
+check "dmesg -f: a new kernel message arrives" wait_line dmesg.out "^\[ *[0-9]+\.[0-9]{6}\] $marker\$" 10
 
 # --- forwarding ---
 v=$("$osctl" -e "$A" -n "$B" get hostname -o yaml 2>&1)
@@ -259,11 +285,51 @@ o=$(as reader -n "$B" service containerd restart 2>&1)
 if [[ $? -ne 0 ]] && grep -q 'PERMISSION_DENIED' <<<"$o"; then ok "forwarding keeps the caller's role (reader cannot restart on b)"; else not_ok "forwarded role" "$o"; fi
 expect "forwarding: a reader may list b's services" "^$B +containerd " as reader -n "$B" services
 
+# --- apply modes, on node c: refusal, staged, reboot, auto with a reboot; and stages ---
+expect "node c takes its config" 'applied without a reboot' \
+	"$osctl" apply-config --insecure -e "$C" --cert-fingerprint "$fpc" -f worker-c.yaml
+wait_line c/console.log 'API serving mutual TLS' 10 >/dev/null
+"$osctl" -e "$C" get ms -w -o yaml >ms-c.out 2>&1 &
+at_exit "proc_kill $(proc_track $!)"
+sed 's/^  network:$/  install:\n    disk: \/dev\/vdb\n  network:/' worker-c.yaml >install-c.yaml
+refuse "apply --mode no-reboot refuses a change that needs a reboot, saying why" 'FAILED_PRECONDITION.*needs a reboot \(.*install' \
+	"$osctl" -e "$C" apply-config -f install-c.yaml --mode no-reboot
+check "the refused config is not in force" mc_without /dev/vdb "$C"
+sed 's/hostname: node-c/hostname: staged-c/' worker-c.yaml >staged-c.yaml
+expect "apply --mode staged: kept for the next boot" 'staged: the config takes effect at the next boot' \
+	"$osctl" -e "$C" apply-config -f staged-c.yaml --mode staged
+expect "staged: the config in force is unchanged" 'Hostname: *node-c' "$osctl" -e "$C" version
+expect "reboot node c" 'rebooting' "$osctl" -e "$C" reboot
+how=$(node_exit c 15)
+[[ $how == reboot ]] && ok "node c reboots" || not_ok "node c reboots" "$how"
+check "MachineStatus went from running to rebooting (watched)" grep -q 'stage: rebooting' ms-c.out
+# boot_c: node c's next boot, from its persisted state.
+boot_c() { basalt_node "$out" "$t/c" "$C" && wait_line c/console.log 'API serving mutual TLS' 10 >/dev/null; }
+# (not through check: its command substitution would wait on the node's output)
+boot_c && ok "node c boots again from its persisted config" || not_ok "node c boots again" "$(tail -5 c/console.log)"
+check "staged: the staged config is in force after the reboot" wait_until 10 bash -c "'$osctl' -e '$C' version | grep -q 'Hostname: *staged-c'"
+sed 's/hostname: node-c/hostname: reboot-c/' worker-c.yaml >reboot-c.yaml
+expect "apply --mode reboot: applied, then a reboot" 'applied; rebooting' "$osctl" -e "$C" apply-config -f reboot-c.yaml --mode reboot
+how=$(node_exit c 15)
+[[ $how == reboot ]] && ok "apply --mode reboot: node c reboots" || not_ok "apply --mode reboot reboots" "$how"
+boot_c
+check "apply --mode reboot: the config is in force after the reboot" wait_until 10 bash -c "'$osctl' -e '$C' version | grep -q 'Hostname: *reboot-c'"
+expect "apply --mode auto with a change that needs a reboot: applied, rebooting, saying why" 'applied; rebooting because .*install' \
+	"$osctl" -e "$C" apply-config -f install-c.yaml
+how=$(node_exit c 15)
+[[ $how == reboot ]] && ok "apply --mode auto: node c reboots for the install change" || not_ok "auto reboots" "$how"
+boot_c
+expect "auto: the install change is in force after the reboot" 'disk: /dev/vdb' "$osctl" -e "$C" get mc -o yaml
+
 # --- reboot and shutdown: acknowledged, then done ---
+"$osctl" -e "$B" get ms -w -o yaml >ms-b.out 2>&1 &
+at_exit "proc_kill $(proc_track $!)"
+wait_until 5 grep -q 'stage: running' ms-b.out
 expect "shutdown acknowledged" 'shutting down' "$osctl" -e "$B" shutdown
 check "node b's init completes its shutdown" wait_line b/console.log 'shutdown complete in [0-9]+ ms, powering off' 15
 how=$(node_exit b 15)
 [[ $how == poweroff ]] && ok "node b powers off (reboot(2) with power-off ends its PID namespace)" || not_ok "node b powers off" "$how" "$(tail -3 b/console.log)"
+check "MachineStatus went to shutting-down (watched)" grep -q 'stage: shutting-down' ms-b.out
 expect "reboot acknowledged (operator)" 'rebooting' as operator reboot
 check "node a's init completes its shutdown" wait_line a/console.log 'shutdown complete in [0-9]+ ms, rebooting' 15
 how=$(node_exit a 15)

@@ -16,7 +16,7 @@ cgroot=$(test_cgroup machined)
 con=$t/console.log
 need_netns
 valid=(tests/data/config/valid/*)
-plan $((25 + ${#valid[@]}))
+plan $((28 + ${#valid[@]}))
 at_exit "cgroup_remove '$cgroot'"
 mkdir -p "$state" "$t/ctrd"
 printf '#!/bin/sh\nexec sleep 100000\n' >"$t/fake-containerd"
@@ -133,6 +133,21 @@ for f in "${valid[@]}"; do
 		not_ok "render $(basename "$f") -o json is valid JSON" "$(cat "$t/jq.err")"
 	fi
 done
+
+# --- validate and render, with patches ---
+base=tests/data/config/patch/base.yaml
+expect "validate: a valid config says so" "^$base: valid\$" "$machined" validate "$base"
+refuse "validate --config-patch: an error the patch brings is named at the patch's line:col" \
+	'introduces-error.patch.yaml:5:9: /machine/network/nameservers/1: "300.1.1.1" is not an IP address' \
+	"$machined" validate "$base" --config-patch tests/data/config/patch/introduces-error.patch.yaml
+printf 'machine:\n  network:\n    hostname: patched-host\n' >"$t/host.patch.yaml"
+r=$("$machined" render "$base" --config-patch "$t/host.patch.yaml" -o yaml 2>/dev/null)
+plain=$("$machined" render "$base" -o yaml 2>/dev/null)
+if grep -q 'hostname: patched-host' <<<"$(resource "$r" HostnameSpec hostname)" && ! grep -q patched-host <<<"$plain"; then
+	ok "render --config-patch: the patched hostname is in HostnameSpec"
+else
+	not_ok "render --config-patch" "$(resource "$r" HostnameSpec hostname)"
+fi
 
 # --- a reboot through init reaches machined before it is stopped ---
 ictl power reboot >/dev/null

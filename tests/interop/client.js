@@ -2,14 +2,16 @@
 // machined's API from @grpc/grpc-js with @grpc/proto-loader: Version, List and Watch over
 // mutual TLS with a client certificate, and a refused call without the right role.
 // Prints TAP lines ("ok - ..." / "not ok - ...").
-//   node client.js ENDPOINT CA CRT KEY [READER_CRT READER_KEY]
+// With an os:impersonator certificate: x-basalt-role honoured only from it, and a request
+// it forwarded never forwarded again.
+//   node client.js ENDPOINT CA CRT KEY READER_CRT READER_KEY IMP_CRT IMP_KEY
 'use strict';
 const fs = require('fs');
 const path = require('path');
 const grpc = require('@grpc/grpc-js');
 const loader = require('@grpc/proto-loader');
 
-const [endpoint, caFile, crtFile, keyFile, rcrt, rkey] = process.argv.slice(2);
+const [endpoint, caFile, crtFile, keyFile, rcrt, rkey, icrt, ikey] = process.argv.slice(2);
 const root = path.resolve(__dirname, '../..');
 const def = loader.loadSync('api/machine.proto', {
   includeDirs: [root], keepCase: true, longs: String, enums: String, defaults: true,
@@ -61,13 +63,30 @@ async function main() {
   ok(g.err && g.err.code === grpc.status.NOT_FOUND && /not found/.test(g.err.details),
     'Get of a missing resource: NOT_FOUND with grpc-message', g.err ? `${g.err.code} ${g.err.details}` : 'no error');
 
-  if (rcrt) {
-    const reader = new api.MachineService(endpoint, creds(rcrt, rkey));
-    const r = await unary(reader, 'Reboot', {});
-    ok(r.err && r.err.code === grpc.status.PERMISSION_DENIED && /os:operator/.test(r.err.details),
-      'Reboot as os:reader: PERMISSION_DENIED', r.err ? `${r.err.code} ${r.err.details}` : 'allowed!');
-    reader.close();
-  }
+  const md = (pairs) => { const m = new grpc.Metadata(); for (const [k, v] of Object.entries(pairs)) m.set(k, v); return m; };
+  const call = (client, method, meta) => new Promise((resolve) =>
+    client[method]({}, meta, { deadline: deadline() }, (err, res) => resolve({ err, res })));
+  const denied = (r, re) => r.err && r.err.code === grpc.status.PERMISSION_DENIED && re.test(r.err.details);
+  const detail = (r) => (r.err ? `${r.err.code} ${r.err.details}` : 'allowed!');
+
+  const reader = new api.MachineService(endpoint, creds(rcrt, rkey));
+  let r = await unary(reader, 'Reboot', {});
+  ok(denied(r, /os:operator/), 'Reboot as os:reader: PERMISSION_DENIED', detail(r));
+  r = await call(reader, 'Reboot', md({ 'x-basalt-role': 'os:admin' }));
+  ok(denied(r, /grants os:reader/), 'x-basalt-role from a reader certificate is ignored (Reboot still denied)', detail(r));
+  reader.close();
+
+  const imp = new api.MachineService(endpoint, creds(icrt, ikey));
+  r = await call(imp, 'Version', md({}));
+  ok(denied(r, /grants no role/), 'an impersonator without x-basalt-role has no role', detail(r));
+  r = await call(imp, 'Version', md({ 'x-basalt-role': 'os:reader' }));
+  ok(!r.err && r.res.messages[0].name === 'Basalt', 'an impersonator acting for a reader may call Version', r.err && detail(r));
+  r = await call(imp, 'Reboot', md({ 'x-basalt-role': 'os:reader' }));
+  ok(denied(r, /grants os:reader/), 'an impersonator acting for a reader may not Reboot', detail(r));
+  r = await call(imp, 'Version', md({ 'x-basalt-role': 'os:admin', nodes: endpoint }));
+  ok(r.err && r.err.code === grpc.status.INVALID_ARGUMENT && /cannot be forwarded again/.test(r.err.details),
+    'a forwarded request is never forwarded again', detail(r));
+  imp.close();
   const t = await unary(machine, 'Version', {});
   ok(!t.err, 'the connection is still good after a cancelled stream');
   machine.close();

@@ -15,7 +15,7 @@ SHUTDOWN_S=${SHUTDOWN_S:-30}
 if [[ $accel == kvm ]]; then BOOT_BOUND_MS=${BOOT_BOUND_MS:-3000}; else BOOT_BOUND_MS=${BOOT_BOUND_MS:-30000}; fi
 
 t=$(test_dir)
-plan 19
+plan 25
 con=$t/console.log
 mkfifo "$t/mon.in" "$t/mon.out"
 # Keep the monitor's output drained so QEMU never blocks writing to it.
@@ -37,6 +37,14 @@ else
 	finish
 fi
 check "stage 1 switched root and started stage 2" wait_line "$con" 'stage 2: supervising as pid 1,' 60
+# Stage 2 coldplugs again with the full module set, and (basalt.debug=1) reports what the
+# kernel holds: the mounts stage 1 made and the module helper it set.
+check "stage 2 coldplugs again with the rootfs modules" wait_line "$con" 'stage 2: loaded [0-9]+ listed modules \([0-9]+ failed\), coldplug loaded [0-9]+ for [0-9]+ devices' 60
+check "the root is the SquashFS image, read-only" wait_line "$con" 'mount: /dev/loop[0-9]+ on / type squashfs \(ro\)' 60
+for d in /system /tmp /var; do
+	check "tmpfs on $d" wait_line "$con" "mount: tmpfs on $d type tmpfs \\(rw\\)" 60
+done
+check "the kernel's module helper is /sbin/modprobe" wait_line "$con" 'kernel module helper: /sbin/modprobe' 60
 check "init runs machined" wait_line "$con" '\[init\] machined: running \(pid [0-9]+\)' 60
 check "machined's service set was accepted by init" wait_line "$con" 'machined: \[machined\] service set accepted by init' 60
 check "init runs containerd" wait_line "$con" '\[init\] containerd: running \(pid [0-9]+\)' 60
