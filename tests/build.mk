@@ -27,9 +27,10 @@ GRPC_SRCS := lib/grpc.c lib/h2conn.c lib/grpc_server.c lib/grpc_client.c lib/tls
 	lib/rng.c lib/buf.c lib/loop.c lib/log.c
 unit_srcs_grpc := $(GRPC_SRCS)
 unit_srcs_apiipc := machined/apiipc.c lib/buf.c lib/loop.c lib/log.c
+unit_srcs_sandbox := machined/sandbox.c
 
 UNIT_TESTS := cmdline kmod backoff ring frame loop spec supervisor ctl squashfs coldplug store \
-	parse mconfig cfgstate runtime grpc apiipc
+	parse mconfig cfgstate runtime grpc apiipc sandbox
 UNIT_BINS := $(patsubst %,$(OUT)/host/tests/unit/test_%,$(UNIT_TESTS))
 
 define unit_rule

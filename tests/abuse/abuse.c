@@ -6,6 +6,12 @@
  *   abuse garbage N ENDPOINT                 N sockets sending junk instead of TLS
  *   abuse bigframe ENDPOINT CA CRT KEY       an HTTP/2 frame far over the size limit
  *   abuse oversized ENDPOINT CA CRT KEY      a 5 MiB request message
+ *   abuse streams ENDPOINT CA CRT KEY       HTTP/2 by hand: 101 calls opened at once on one
+ *                                            connection, none sending its request
+ *   abuse evict N ENDPOINT CA CRT KEY      N idle connections (the cap), then two more that
+ *                                            stall in their handshakes: who makes room
+ *   abuse inject PID FD                      sends a malformed datagram on process PID's socket
+ *                                            FD (taken with pidfd_getfd), as if PID sent it
  *   abuse noread ENDPOINT CA CRT KEY SVC SECS  follows a noisy log, stops reading for SECS,
  *                                            then expects the stream ended RESOURCE_EXHAUSTED
  */
@@ -20,6 +26,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -365,6 +372,232 @@ static int mode_noread(struct tls_config *t, const char *svc, int secs)
 	return 0;
 }
 
+/* --- HTTP/2 by hand, for what a well-behaved client library would never do --- */
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void h2_frame(struct tls_conn *c, uint8_t type, uint8_t flags, uint32_t sid, const void *p, size_t n)
+{
+	uint8_t h[9] = { (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n, type, flags,
+			 (uint8_t)(sid >> 24 & 0x7f), (uint8_t)(sid >> 16), (uint8_t)(sid >> 8), (uint8_t)sid };
+
+	tls_write(c, h, sizeof(h));
+	if (n)
+		tls_write(c, p, n);
+}
+
+/* An HPACK literal header field without indexing, new name (no Huffman). */
+static size_t hpack_lit(uint8_t *o, const char *name, const char *value)
+{
+	size_t nl = strlen(name), vl = strlen(value), k = 0;
+
+	o[k++] = 0;
+	o[k++] = (uint8_t)nl;
+	memcpy(o + k, name, nl);
+	k += nl;
+	o[k++] = (uint8_t)vl;
+	memcpy(o + k, value, vl);
+	return k + vl;
+}
+
+#define STREAMS 101
+
+/*
+ * Opens STREAMS calls on one connection, each with its headers but no request: the server
+ * allows 100 at once (SETTINGS_MAX_CONCURRENT_STREAMS), so the 101st is refused; the other
+ * 100 wait for requests that never come, and are reset once 10 s have passed.
+ */
+static int mode_streams(struct tls_config *t)
+{
+	static const char preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+	uint8_t hb[512], in[65536 + 9];
+	uint32_t rst_code[STREAMS];
+	uint64_t rst_at[STREAMS], opened, max_streams = 0;
+	struct tls_conn *c = NULL;
+	size_t hl = 0, have = 0;
+	int s = tcp(), r, early = 0, cancelled = 0, in_window = 0;
+	bool closed = false;
+
+	if (s < 0 || tls_conn_new(t, s, host, &c) < 0) {
+		ok(false, "streams: connect");
+		return 0;
+	}
+	{
+		struct timeval tv = { .tv_usec = 100000 };
+
+		setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	}
+	while ((r = tls_handshake(c)) == -EAGAIN)
+		;
+	if (r < 0) {
+		ok(false, "streams: handshake: %s", tls_error(c));
+		return 0;
+	}
+	hl += hpack_lit(hb + hl, ":method", "POST");
+	hl += hpack_lit(hb + hl, ":scheme", "https");
+	hl += hpack_lit(hb + hl, ":path", VERSION);
+	hl += hpack_lit(hb + hl, ":authority", host);
+	hl += hpack_lit(hb + hl, "content-type", "application/grpc");
+	hl += hpack_lit(hb + hl, "te", "trailers");
+	tls_write(c, preface, sizeof(preface) - 1);
+	h2_frame(c, 4, 0, 0, NULL, 0);
+	memset(rst_code, 0xff, sizeof(rst_code));
+	memset(rst_at, 0, sizeof(rst_at));
+	opened = now_ms();
+	for (int i = 0; i < STREAMS; i++)
+		h2_frame(c, 1, 0x4 /* END_HEADERS */, (uint32_t)(2 * i + 1), hb, hl);
+	while (!closed && now_ms() - opened < 14000) {
+		ssize_t n = tls_read(c, in + have, sizeof(in) - have);
+
+		if (n == 0 || (n < 0 && n != -EAGAIN)) {
+			closed = true;
+			break;
+		}
+		if (n > 0)
+			have += (size_t)n;
+		while (have >= 9) {
+			size_t len = (size_t)in[0] << 16 | (size_t)in[1] << 8 | in[2];
+			uint8_t type = in[3], flags = in[4];
+			uint32_t sid = ((uint32_t)in[5] << 24 | (uint32_t)in[6] << 16 | (uint32_t)in[7] << 8 | in[8]) & 0x7fffffff;
+
+			if (have < 9 + len)
+				break;
+			if (type == 4 && !(flags & 1)) {  /* the server's SETTINGS: read, then ack */
+				for (size_t k = 0; k + 6 <= len; k += 6)
+					if ((in[9 + k] << 8 | in[10 + k]) == 3)
+						max_streams = (uint64_t)in[11 + k] << 24 | (uint64_t)in[12 + k] << 16 |
+							      (uint64_t)in[13 + k] << 8 | in[14 + k];
+				h2_frame(c, 4, 1, 0, NULL, 0);
+			} else if (type == 6 && !(flags & 1)) {  /* PING: answer it */
+				h2_frame(c, 6, 1, 0, in + 9, len);
+			} else if (type == 3 && len == 4 && sid % 2 == 1 && sid / 2 < STREAMS) {
+				rst_code[sid / 2] = (uint32_t)in[9] << 24 | (uint32_t)in[10] << 16 | (uint32_t)in[11] << 8 | in[12];
+				rst_at[sid / 2] = now_ms() - opened;
+			}
+			memmove(in, in + 9 + len, have - 9 - len);
+			have -= 9 + len;
+		}
+	}
+	for (int i = 0; i < STREAMS - 1; i++) {
+		early += rst_code[i] != 0xffffffffu && rst_at[i] < 9000;
+		cancelled += rst_code[i] == 8 /* CANCEL */;
+		in_window += rst_code[i] == 8 && rst_at[i] >= 9500 && rst_at[i] <= 12500;
+	}
+	ok(max_streams == 100, "streams: the server allows %llu concurrent calls per connection",
+	   (unsigned long long)max_streams);
+	ok(early == 0 && (rst_code[STREAMS - 1] == 7 /* REFUSED_STREAM */ || rst_code[STREAMS - 1] == 1 /* PROTOCOL_ERROR */),
+	   "streams: the 101st call at once is refused (RST_STREAM code %u), the first 100 are not (%d reset early)",
+	   rst_code[STREAMS - 1], early);
+	ok(cancelled == STREAMS - 1 && in_window == STREAMS - 1,
+	   "streams: the 100 calls whose requests never came are reset (CANCEL) after 10 s (%d of %d, %d at 9.5-12.5 s; first at %llu ms)",
+	   cancelled, STREAMS - 1, in_window, (unsigned long long)rst_at[0]);
+	ok(!closed, "streams: the connection itself stays open");
+	tls_conn_free(c);
+	close(s);
+	return 0;
+}
+
+/* Whether the server has closed s (its FIN or a reset), without blocking; data it sent
+ * first and we never read does not hide the close. */
+static bool peer_closed(int s)
+{
+	struct pollfd p = { .fd = s, .events = POLLRDHUP };
+
+	return poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
+}
+
+static bool closed_in(int s, int ms)
+{
+	for (uint64_t end = now_ms() + (uint64_t)ms; now_ms() < end; usleep(20000))
+		if (peer_closed(s))
+			return true;
+	return false;
+}
+
+/*
+ * The connection cap and who makes room. Connections are opened one by one, each through
+ * its TLS handshake and HTTP/2 preface and then left idle (so the first is the longest
+ * idle), until the server closes one: that must be the first, once about N are open
+ * (others' connections count too). Then a socket that never starts its handshake must
+ * evict the next longest idle; a second such socket the oldest still in its handshake.
+ */
+static int mode_evict(int n, struct tls_config *t)
+{
+	static const char preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+	static const uint8_t settings[9] = { 0, 0, 0, 4, 0, 0, 0, 0, 0 };
+	int max = n + 16, *s = calloc((size_t)max, sizeof(*s)), made = 0, first = -1, h1, h2, open_after = 0;
+	struct tls_conn **c = calloc((size_t)max, sizeof(*c));
+
+	for (int i = 0; i < max && first < 0; i++) {
+		int r;
+
+		s[i] = tcp();
+		if (s[i] < 0 || tls_conn_new(t, s[i], host, &c[i]) < 0)
+			break;
+		while ((r = tls_handshake(c[i])) == -EAGAIN)
+			;
+		if (r < 0)
+			break;
+		tls_write(c[i], preface, sizeof(preface) - 1);
+		tls_write(c[i], settings, sizeof(settings));
+		made++;
+		usleep(1000);  /* distinct last-traffic times, in order */
+		for (int k = 0; k < made && first < 0; k++)
+			if (peer_closed(s[k]))
+				first = k;
+	}
+	ok(first == 0 && made >= n - 8 && made <= n + 1,
+	   "evict: at the cap the longest idle connection is closed for a new one (connection %d closed after %d made; cap %d)",
+	   first, made, n);
+	h1 = tcp();
+	ok(h1 >= 0 && closed_in(s[1], 3000) && !peer_closed(s[2]),
+	   "evict: a socket that never starts its handshake also evicts the longest idle");
+	h2 = tcp();
+	ok(h2 >= 0 && closed_in(h1, 3000) && !peer_closed(h2) && !peer_closed(s[2]),
+	   "evict: the next one closes the oldest still in its handshake, not an idle one");
+	usleep(200000);
+	for (int i = 2; i < made; i++)
+		open_after += !peer_closed(s[i]);
+	ok(open_after == made - 2, "evict: the other %d idle connections stay open (%d)", made - 2, open_after);
+	for (int i = 0; i < made; i++) {
+		tls_conn_free(c[i]);
+		close(s[i]);
+	}
+	close(h1);
+	close(h2);
+	free(c);
+	free(s);
+	return 0;
+}
+
+/* Borrows another process's socket (pidfd_getfd, root) and sends a datagram shorter than
+ * any message header on it: to the peer it looks as if that process sent garbage. */
+static int mode_inject(int pid, int fd)
+{
+	static const char junk[] = "junk";
+	int pfd = (int)syscall(SYS_pidfd_open, pid, 0), s = -1;
+
+	if (pfd >= 0)
+		s = (int)syscall(SYS_pidfd_getfd, pfd, fd, 0);
+	if (s < 0) {
+		fprintf(stderr, "abuse: pidfd_getfd %d of pid %d: %s\n", fd, pid, strerror(errno));
+		return 2;
+	}
+	if (send(s, junk, sizeof(junk) - 1, MSG_NOSIGNAL) < 0) {
+		fprintf(stderr, "abuse: send: %s\n", strerror(errno));
+		return 2;
+	}
+	close(s);
+	close(pfd);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct rlimit rl = { 16384, 16384 };
@@ -388,6 +621,14 @@ int main(int argc, char **argv)
 	} else if (strcmp(mode, "oversized") == 0 && argc == 6) {
 		parse_ep(argv[2]);
 		mode_oversized(client_tls(argv[3], argv[4], argv[5]));
+	} else if (strcmp(mode, "streams") == 0 && argc == 6) {
+		parse_ep(argv[2]);
+		mode_streams(client_tls(argv[3], argv[4], argv[5]));
+	} else if (strcmp(mode, "evict") == 0 && argc == 7) {
+		parse_ep(argv[3]);
+		mode_evict(atoi(argv[2]), client_tls(argv[4], argv[5], argv[6]));
+	} else if (strcmp(mode, "inject") == 0 && argc == 4) {
+		return mode_inject(atoi(argv[2]), atoi(argv[3]));
 	} else if (strcmp(mode, "noread") == 0 && argc == 8) {
 		parse_ep(argv[2]);
 		mode_noread(client_tls(argv[3], argv[4], argv[5]), argv[6], atoi(argv[7]));

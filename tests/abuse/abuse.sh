@@ -12,7 +12,7 @@ osctl=$out/bin/osctl
 abuse=$out/host/bin/abuse
 t=$(test_dir)
 ep=127.0.0.1:50000
-plan 21
+plan 29
 printf '#!/bin/sh\nwhile :; do seq -f "noise line %%g ................................................" 1 5000; sleep 0.02; done\n' >"$t/noisy"
 basalt_node "$out" "$t/n" "$ep" "$t/noisy"
 cd "$t" || exit 1
@@ -90,6 +90,9 @@ attack_out slowloris.out
 attack garbage 20 "$ep"
 attack bigframe "$ep" "${creds[@]}"
 attack oversized "$ep" "${creds[@]}"
+attack streams "$ep" "${creds[@]}"
+# The cap is 1,024 connections; the sampler and this script hold none between checks.
+attack evict 1024 "$ep" "${creds[@]}"
 
 m=$(mark)
 "$abuse" noread "$ep" "${creds[@]}" containerd 10 >noread.out 2>&1 &

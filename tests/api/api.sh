@@ -15,7 +15,7 @@ t=$(test_dir)
 A=127.0.0.1:50000
 B=127.0.0.2:50000
 C=127.0.0.3:50000
-plan 140
+plan 144
 basalt_node "$out" "$t/a" "$A"
 basalt_node "$out" "$t/b" "$B"
 basalt_node "$out" "$t/c" "$C"
@@ -42,6 +42,11 @@ for c in services "get ms" "logs machined" reboot; do
 	if [[ $? -ne 0 ]] && grep -q 'FAILED_PRECONDITION.*maintenance' <<<"$o"; then ok "maintenance: osctl $c refused"; else not_ok "maintenance refuses $c" "$o"; fi
 done
 
+# A connection made in maintenance mode (no client certificate) is closed once the node
+# has its config: it was made under TLS settings that no longer hold.
+(sleep 120 | openssl s_client -connect "$A" >maint-conn.out 2>&1) &
+wait_line maint-conn.out '^CONNECTED' 10 >/dev/null && wait_line maint-conn.out 'Cipher is' 10 >/dev/null ||
+	bail "a TLS connection to the node in maintenance mode" "$(cat maint-conn.out)"
 # Each node its own hostname, so a forwarded reply names the node that gave it.
 for n in a b c; do
 	sed "s/^  certSANs: \[\]/  certSANs: []\n  network:\n    hostname: node-$n/" gen/worker.yaml >worker-$n.yaml
@@ -51,6 +56,7 @@ expect "apply-config --insecure in maintenance mode" 'applied without a reboot' 
 expect "node b takes its config" 'applied without a reboot' \
 	"$osctl" apply-config --insecure -e "$B" --cert-fingerprint "$fpb" -f worker-b.yaml
 check "node a serves mutual TLS after its config" wait_line a/console.log 'API serving mutual TLS' 10
+if wait_line maint-conn.out 'unexpected eof while reading' 10 >/dev/null; then ok "the connection made in maintenance mode is closed by the node after the switch"; else not_ok "the maintenance-mode connection is closed after the switch" "$(tail -3 maint-conn.out)"; fi
 wait_line b/console.log 'API serving mutual TLS' 10 >/dev/null
 
 # --- the split: apid is a separate, unprivileged, sandboxed process ---
@@ -70,6 +76,28 @@ kill -9 "$apid"
 check "killed, apid is started again by machined" wait_line a/console.log 'apid started again' 10
 check "the API answers again after apid's restart" wait_until 10 "$osctl" -e "$A" version
 [[ $(cat /proc/$mpid/comm 2>/dev/null) == machined ]] && ok "machined's core lived through apid's death" || not_ok "core survived apid"
+# A malformed message from apid: written into apid's end of its link to the core from
+# outside (pidfd_getfd), it makes the core kill that apid and start another.
+apid_of() { local c; for c in $(cat /proc/$mpid/task/*/children 2>/dev/null); do [[ $(cat /proc/$c/comm 2>/dev/null) == apid ]] && echo "$c"; done; }
+wait_until 10 bash -c "[[ -n \$(cat /proc/$mpid/task/*/children) ]]"
+apid=$(apid_of)
+link=
+for f in /proc/$apid/fd/*; do
+	ino=$(readlink "$f" | sed -n 's/^socket:\[\([0-9]*\)\]$/\1/p')
+	[[ -n $ino ]] && awk -v i="$ino" '$5 == "0005" && $7 == i { f = 1 } END { exit !f }' /proc/net/unix && link=${f##*/}
+done
+if [[ -n $link ]] && "$out/host/bin/abuse" inject "$apid" "$link"; then
+	if wait_line a/console.log "API: apid \(pid [0-9]+\) sent a malformed message: a datagram of 4 bytes is shorter than the header" 10 >/dev/null &&
+		wait_until 10 bash -c "[[ -n \$(cat /proc/$mpid/task/*/children) && ! -e /proc/$apid/comm ]]"; then
+		ok "a malformed message from apid: the core kills it, saying so"
+	else
+		not_ok "a malformed message from apid kills it" "$(grep 'API:' a/console.log | tail -3)"
+	fi
+else
+	not_ok "a malformed message from apid kills it" "could not write into apid's link (fd ${link:-none})"
+fi
+check "a new apid serves the API" wait_until 10 "$osctl" -e "$A" version
+[[ $(cat /proc/$mpid/comm 2>/dev/null) == machined ]] && ok "the core lived through apid's malformed message" || not_ok "core survived the malformed message"
 
 # --- the configured node ---
 v=$("$osctl" -e "$A" version 2>&1)
