@@ -26,6 +26,19 @@ static bool has_power_key(int fd)
 	return (keys[KEY_POWER / BITS_PER_LONG] >> (KEY_POWER % BITS_PER_LONG)) & 1;
 }
 
+size_t power_key_presses(const void *events, size_t n)
+{
+	size_t presses = 0;
+
+	for (size_t off = 0; off + sizeof(struct input_event) <= n; off += sizeof(struct input_event)) {
+		struct input_event ev;
+
+		memcpy(&ev, (const char *)events + off, sizeof(ev));
+		presses += ev.type == EV_KEY && ev.code == KEY_POWER && ev.value == 1;
+	}
+	return presses;
+}
+
 static void on_event(void *arg, uint32_t events)
 {
 	struct power_dev *d = arg;
@@ -33,12 +46,9 @@ static void on_event(void *arg, uint32_t events)
 	ssize_t n;
 
 	(void)events;
-	while ((n = read(d->fd, ev, sizeof(ev))) > 0) {
-		for (size_t i = 0; i < (size_t)n / sizeof(ev[0]); i++) {
-			if (ev[i].type == EV_KEY && ev[i].code == KEY_POWER && ev[i].value == 1)
-				d->pw->fn(d->pw->arg);
-		}
-	}
+	while ((n = read(d->fd, ev, sizeof(ev))) > 0)
+		for (size_t k = power_key_presses(ev, (size_t)n); k > 0; k--)
+			d->pw->fn(d->pw->arg);
 	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
 		/* The device went away. */
 		loop_watch_del(d->pw->loop, d->watch);
@@ -84,6 +94,34 @@ static void try_add(struct power_watch *pw, const char *name)
 	log_info("power button: watching %s", path);
 }
 
+size_t power_inotify_names(const void *records, size_t n, power_name_fn *fn, void *arg)
+{
+	const char *p = records;
+	size_t off = 0, names = 0;
+
+	while (n - off >= sizeof(struct inotify_event)) {
+		struct inotify_event ie;
+		const char *name = p + off + sizeof(ie);
+
+		memcpy(&ie, p + off, sizeof(ie));
+		if (ie.len > n - off - sizeof(ie))
+			break;
+		if (ie.len > 0) {
+			if (!memchr(name, '\0', ie.len))
+				break;
+			fn(arg, name);
+			names++;
+		}
+		off += sizeof(ie) + ie.len;
+	}
+	return names;
+}
+
+static void add_named(void *arg, const char *name)
+{
+	try_add(arg, name);
+}
+
 static void on_inotify(void *arg, uint32_t events)
 {
 	struct power_watch *pw = arg;
@@ -91,15 +129,8 @@ static void on_inotify(void *arg, uint32_t events)
 	ssize_t n;
 
 	(void)events;
-	while ((n = read(pw->inotify_fd, buf, sizeof(buf))) > 0) {
-		for (char *p = buf; p < buf + n;) {
-			struct inotify_event *ie = (struct inotify_event *)p;
-
-			if (ie->len > 0)
-				try_add(pw, ie->name);
-			p += sizeof(*ie) + ie->len;
-		}
-	}
+	while ((n = read(pw->inotify_fd, buf, sizeof(buf))) > 0)
+		power_inotify_names(buf, (size_t)n, add_named, pw);
 }
 
 int power_watch_start(struct power_watch *pw, struct loop *loop, const char *dir,

@@ -32,4 +32,13 @@ int power_watch_start(struct power_watch *pw, struct loop *loop, const char *dir
 		      power_button_fn *fn, void *arg);
 void power_watch_stop(struct power_watch *pw);
 
+/* How many presses of the power key n bytes of input events hold (a partial event at the
+ * end is ignored). */
+size_t power_key_presses(const void *events, size_t n);
+
+typedef void power_name_fn(void *arg, const char *name);
+/* Calls fn for each file name in n bytes of inotify records; a record whose header, name
+ * or terminating NUL does not fit in what is left ends the walk. Returns the names seen. */
+size_t power_inotify_names(const void *records, size_t n, power_name_fn *fn, void *arg);
+
 #endif

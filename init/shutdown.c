@@ -2,6 +2,7 @@
 #include "init/shutdown.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,9 +12,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "init/mountinfo.h"
+#include "lib/buf.h"
 #include "lib/log.h"
 
 #define MOUNTS_MAX 128
+#define MOUNTINFO_MAX (1u << 20)  /* bytes of mountinfo read at most */
 
 const char *shutdown_action_name(enum shutdown_action a)
 {
@@ -45,46 +49,32 @@ static bool others_exist(void)
 	return waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) == 0 || errno != ECHILD;
 }
 
-/* Decodes the octal escapes (\040 for space) mountinfo uses in paths. */
-static void unescape(char *s)
-{
-	char *w = s;
-
-	for (char *r = s; *r; r++) {
-		if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] >= '0' && r[2] <= '7' &&
-		    r[3] >= '0' && r[3] <= '7') {
-			*w++ = (char)((r[1] - '0') * 64 + (r[2] - '0') * 8 + (r[3] - '0'));
-			r += 3;
-		} else {
-			*w++ = *r;
-		}
-	}
-	*w = '\0';
-}
-
 /* Unmounts everything but / in reverse mount order; busy ones are detached. */
 static void unmount_all(void)
 {
-	static char points[MOUNTS_MAX][256];
-	char line[1024];
-	size_t n = 0;
-	int done = 0, detached = 0, failed = 0;
-	FILE *f = fopen("/proc/self/mountinfo", "re");
+	static char points[MOUNTS_MAX][MOUNTINFO_PATH];
+	struct buf b;
+	size_t n, skipped;
+	int done = 0, detached = 0, failed = 0, fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+	ssize_t r = 0;
 
-	if (!f) {
+	buf_init(&b);
+	while (fd >= 0 && b.len < MOUNTINFO_MAX && buf_reserve(&b, 16384) == 0 &&
+	       (r = read(fd, buf_tail(&b), 16384)) > 0)
+		b.len += (size_t)r;
+	if (fd < 0 || r < 0) {
 		log_warn("shutdown: read /proc/self/mountinfo");
+		if (fd >= 0)
+			close(fd);
+		buf_fini(&b);
 		return;
 	}
-	while (n < MOUNTS_MAX && fgets(line, sizeof(line), f)) {
-		char mp[256];
-
-		if (sscanf(line, "%*s %*s %*s %*s %255s", mp) != 1)
-			continue;
-		unescape(mp);
-		if (strcmp(mp, "/") != 0)
-			snprintf(points[n++], sizeof(points[0]), "%s", mp);
-	}
-	fclose(f);
+	close(fd);
+	n = mountinfo_points((const char *)buf_head(&b), b.len, points, MOUNTS_MAX, &skipped);
+	buf_fini(&b);
+	if (skipped)
+		log_warnx("shutdown: %zu mounts in /proc/self/mountinfo left as they are (paths over %d bytes)",
+			  skipped, MOUNTINFO_PATH - 1);
 	while (n-- > 0) {
 		if (umount2(points[n], 0) == 0) {
 			done++;

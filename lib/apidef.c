@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include "lib/apidef.h"
 
+#include <arpa/inet.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -75,8 +77,8 @@ int api_parse_hostport(const char *s, char *host, size_t hostlen, uint16_t *port
 	if (s[0] == '[') {
 		const char *e = strchr(s, ']');
 
-		if (!e)
-			return -1;
+		if (!e || (e[1] != ':' && e[1] != '\0'))
+			return -1;  /* "[v6]junk" */
 		hl = (size_t)(e - s - 1);
 		s++;
 		colon = e[1] == ':' ? e + 1 : NULL;
@@ -86,10 +88,13 @@ int api_parse_hostport(const char *s, char *host, size_t hostlen, uint16_t *port
 		hl = (size_t)(colon - s);
 	}
 	if (colon) {
-		char *end;
+		const char *d = colon + 1;
 
-		p = strtoul(colon + 1, &end, 10);
-		if (*end || p > 65535)
+		/* 1-5 digits and nothing else (strtoul would take a sign, blanks or 60 zeros). */
+		if (!*d || strspn(d, "0123456789") != strlen(d) || strlen(d) > 5)
+			return -1;
+		p = strtoul(d, NULL, 10);
+		if (p > 65535)
 			return -1;
 	}
 	if (hl == 0 || hl >= hostlen)
@@ -97,5 +102,44 @@ int api_parse_hostport(const char *s, char *host, size_t hostlen, uint16_t *port
 	memcpy(host, s, hl);
 	host[hl] = '\0';
 	*port = (uint16_t)p;
+	return 0;
+}
+
+int api_parse_nodes(const char *list, char out[][API_NODE_LEN], size_t max, size_t *n, char *err,
+		    size_t errlen)
+{
+	char buf[API_NODES_MAX + 1], *save = NULL, host[API_NODE_LEN];
+	size_t len = strlen(list);
+
+	*n = 0;
+	if (len > API_NODES_MAX) {
+		snprintf(err, errlen, "nodes: %zu bytes, more than %d", len, API_NODES_MAX);
+		return -1;
+	}
+	memcpy(buf, list, len + 1);
+	for (char *tok = strtok_r(buf, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+		unsigned char addr[16];
+		uint16_t port;
+
+		if (*n == max) {
+			snprintf(err, errlen, "nodes: more than %zu nodes", max);
+			return -1;
+		}
+		if (strlen(tok) >= API_NODE_LEN || api_parse_hostport(tok, host, sizeof(host), &port, API_PORT) < 0 ||
+		    port == 0 || inet_pton(strchr(host, ':') ? AF_INET6 : AF_INET, host, addr) != 1) {
+			snprintf(err, errlen, "nodes: %.100s is not an IP address (with an optional port)", tok);
+			return -1;
+		}
+		for (size_t i = 0; i < *n; i++)
+			if (strcmp(out[i], tok) == 0) {
+				snprintf(err, errlen, "nodes: %.100s is named twice", tok);
+				return -1;
+			}
+		snprintf(out[(*n)++], API_NODE_LEN, "%s", tok);
+	}
+	if (*n == 0) {
+		snprintf(err, errlen, "nodes: no node named");
+		return -1;
+	}
 	return 0;
 }

@@ -46,4 +46,14 @@ const struct api_restype *api_restype_find(const char *name);
 /* Parses "IP", "IP:port", "[v6]:port" (port defaults to def). 0, or -1 if malformed. */
 int api_parse_hostport(const char *s, char *host, size_t hostlen, uint16_t *port, uint16_t def);
 
+#define API_NODE_LEN 64      /* one "address[:port]" of a nodes header, with its NUL */
+#define API_NODES_MAX 1023   /* a whole nodes header */
+/*
+ * Parses a nodes header (IP addresses with optional ports, separated by commas or blanks)
+ * into out[0..max-1], each as given. Every node must be an IP address, its port 1-65535,
+ * none named twice; 0, or -1 with err naming the item at fault.
+ */
+int api_parse_nodes(const char *list, char out[][API_NODE_LEN], size_t max, size_t *n, char *err,
+		    size_t errlen);
+
 #endif

@@ -240,6 +240,21 @@ static struct grpc_ccall *stream_call(nghttp2_session *s, int32_t sid)
 	return nghttp2_session_get_stream_user_data(s, sid);
 }
 
+/* The value of 1 to maxdigits decimal digits and nothing else, or -1. */
+static int decimal(const uint8_t *v, size_t n, size_t maxdigits)
+{
+	int r = 0;
+
+	if (n == 0 || n > maxdigits)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (v[i] < '0' || v[i] > '9')
+			return -1;
+		r = r * 10 + (v[i] - '0');
+	}
+	return r;
+}
+
 static int on_header(nghttp2_session *s, const nghttp2_frame *f, const uint8_t *name,
 		     size_t namelen, const uint8_t *value, size_t valuelen, uint8_t flags, void *user)
 {
@@ -250,20 +265,14 @@ static int on_header(nghttp2_session *s, const nghttp2_frame *f, const uint8_t *
 	if (!k || f->hd.type != NGHTTP2_HEADERS)
 		return 0;
 	if (namelen == 7 && !memcmp(name, ":status", 7)) {
-		k->http_status = 0;
-		for (size_t i = 0; i < valuelen && i < 4; i++)
-			k->http_status = k->http_status * 10 + (value[i] - '0');
-	} else if (namelen == 11 && !memcmp(name, "grpc-status", 11)) {
-		int v = 0;
+		int v = decimal(value, valuelen, 3);
 
-		for (size_t i = 0; i < valuelen && i < 3; i++) {
-			if (value[i] < '0' || value[i] > '9') {
-				v = GRPC_UNKNOWN;
-				break;
-			}
-			v = v * 10 + (value[i] - '0');
-		}
-		k->status = v;
+		k->http_status = valuelen == 3 && v >= 100 ? v : 0;  /* 0: not a status at all */
+	} else if (namelen == 11 && !memcmp(name, "grpc-status", 11)) {
+		int v = decimal(value, valuelen, 2);
+
+		/* Only the codes gRPC defines; anything else (empty, "0001", "99") is UNKNOWN. */
+		k->status = v >= 0 && v <= GRPC_UNAUTHENTICATED && (valuelen == 1 || value[0] != '0') ? v : GRPC_UNKNOWN;
 	} else if (namelen == 12 && !memcmp(name, "grpc-message", 12)) {
 		free(k->status_msg);
 		k->status_msg = malloc(valuelen + 1);
@@ -454,7 +463,12 @@ int grpc_client_new(const struct grpc_client_opts *o, struct grpc_client **out, 
 		return -ENOMEM;
 	}
 	c->tls = o->tls ? tls_config_ref(o->tls) : NULL;
-	r = dial(o, &fd, &connecting, why, sizeof(why));
+	if (o->adopt_fd > 0) {
+		fd = o->adopt_fd;
+		r = 0;
+	} else {
+		r = dial(o, &fd, &connecting, why, sizeof(why));
+	}
 	if (r == -EINVAL) {
 		snprintf(err, errlen, "%s", why);
 		grpc_client_free(c);

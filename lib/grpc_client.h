@@ -34,6 +34,8 @@ struct grpc_client_opts {
 	struct tls_config *tls;       /* a reference is taken; NULL: plain HTTP/2 */
 	uint64_t connect_timeout_ms;  /* connect + TLS handshake; 0: 10 s */
 	size_t max_msg;               /* largest reply accepted; 0: GRPC_MAX_MSG_DEFAULT */
+	int adopt_fd;                 /* > 0: a connected non-blocking socket to take over
+					 instead of dialing (host and port name it) */
 };
 
 struct grpc_md {

@@ -962,6 +962,10 @@ static bool needs_quotes(const char *s)
 	for (const char *p = s; *p; p++)
 		if ((unsigned char)*p < 0x20 || (unsigned char)*p == 0x7f)
 			return true;
+	/* Bytes that are not UTF-8 (protobuf-c does not check strings) are escaped. */
+	for (size_t i = 0, k; i < n; i += k)
+		if (!(k = utf8_seq((const unsigned char *)s + i, n - i)))
+			return true;
 	return false;
 }
 
@@ -970,13 +974,21 @@ static struct fy_node *quoted_node(struct fy_document *fyd, const char *s)
 {
 	size_t n = strlen(s), cap = 2 * n * 4 + 3, len = 0;
 	char *q = malloc(cap);
-	struct fy_node *node;
 
 	if (!q)
 		return NULL;
 	q[len++] = '"';
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\') {
+		size_t k = utf8_seq(p, n - (size_t)(p - (const unsigned char *)s));
+
+		if (k > 1) {
+			memcpy(q + len, p, k);
+			len += k;
+			p += k - 1;
+		} else if (k == 0) {
+			/* Not UTF-8: as an escape (U+00NN), so the document stays valid text. */
+			len += (size_t)snprintf(q + len, cap - len, "\\x%02x", *p);
+		} else if (*p == '"' || *p == '\\') {
 			q[len++] = '\\';
 			q[len++] = (char)*p;
 		} else if (*p == '\n') {
@@ -992,11 +1004,10 @@ static struct fy_node *quoted_node(struct fy_document *fyd, const char *s)
 		}
 	}
 	q[len++] = '"';
-	/* Ownership of q passes to the document. */
-	node = fy_node_build_from_malloc_string(fyd, q, len);
-	if (!node)
-		free(q);
-	return node;
+	/* Ownership of q passes to the document, even when building fails (libfyaml has
+	 * attached it by then and frees it with the document: freeing it here was a double
+	 * free, found by fuzz_osctl with a string that was not UTF-8). */
+	return fy_node_build_from_malloc_string(fyd, q, len);
 }
 
 static struct fy_node *str_node(struct fy_document *fyd, const char *s, bool json)

@@ -22,6 +22,7 @@
 #include "machined/api.h"
 #include "lib/grpc.h"
 #include "machined/initclient.h"
+#include "machined/kmsg.h"
 #include "machined/resfmt.h"
 
 #define STREAM_MAX_QUEUED (4u << 20)  /* a stream whose client lags further is ended */
@@ -660,59 +661,38 @@ static void dmesg_cancel(void *arg, struct apicall *c)
 	dmesg_free(d);
 }
 
-/* "pri,seq,usec,flags;text" (continuation lines start with a space) as "[sec.usec] text". */
-static size_t format_kmsg(const char *rec, size_t n, char *out, size_t outlen)
-{
-	const char *semi = memchr(rec, ';', n), *text, *end;
-	unsigned long long us = 0;
-	unsigned pri = 0;
-	unsigned long long seq = 0;
-	int w;
-
-	if (!semi || sscanf(rec, "%u,%llu,%llu", &pri, &seq, &us) != 3)
-		return 0;
-	text = semi + 1;
-	end = memchr(text, '\n', (size_t)(rec + n - text));
-	if (!end)
-		end = rec + n;
-	w = snprintf(out, outlen, "[%5llu.%06llu] %.*s\n", us / 1000000, us % 1000000, (int)(end - text), text);
-	return w > 0 && (size_t)w < outlen ? (size_t)w : 0;
-}
-
 /*
  * Sends what the kernel has: 0 while more may come, 1 at the end of a non-follow read, or
- * minus the status the stream must end with.
+ * minus the status the stream must end with. Each record is formatted as soon as it is
+ * read, into a chunk with room for a whole record past the send threshold, so none is
+ * dropped; the chunk goes out once past DATA_CHUNK or when the kernel has no more.
  */
 static int dmesg_pump(struct dmesg *d)
 {
-	char rec[8192], chunk[DATA_CHUNK + 1024];
+	char rec[8192], chunk[DATA_CHUNK + sizeof(rec) + 64];
 	size_t used = 0;
 
 	for (;;) {
-		ssize_t n = read(d->fd, rec, sizeof(rec) - 1);
+		ssize_t n = read(d->fd, rec, sizeof(rec));
 
 		if (n < 0 && errno == EPIPE)
 			continue;  /* records were overwritten before we read them */
-		if (n <= 0 || used > DATA_CHUNK) {
-			if (used) {
-				int r = send_data(d->call, chunk, used), code = stream_check(d->call, r);
+		if (n > 0)
+			used += kmsg_format(rec, (size_t)n, chunk + used, sizeof(chunk) - used);
+		if (used && (n <= 0 || used > DATA_CHUNK)) {
+			int r = send_data(d->call, chunk, used), code = stream_check(d->call, r);
 
-				if (code)
-					return -code;
-				used = 0;
-				if (r == 1) {
-					d->held = true;
-					loop_watch_mod(d->a->o.loop, d->w, 0);
-					if (n > 0)
-						goto keep;
-					return 0;
-				}
+			if (code)
+				return -code;
+			used = 0;
+			if (r == 1) {
+				d->held = true;
+				loop_watch_mod(d->a->o.loop, d->w, 0);
+				return 0;
 			}
-			if (n <= 0)
-				return n < 0 && errno == EAGAIN && d->follow ? 0 : 1;
 		}
-keep:
-		used += format_kmsg(rec, (size_t)n, chunk + used, sizeof(chunk) - used);
+		if (n <= 0)
+			return n < 0 && errno == EAGAIN && d->follow ? 0 : 1;
 	}
 }
 

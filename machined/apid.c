@@ -74,7 +74,7 @@ struct fwd;
 
 struct fwd_node {
 	struct fwd *f;
-	char node[64];
+	char node[API_NODE_LEN];
 	struct pooled *pe;           /* the connection the call runs on */
 	struct grpc_ccall *cc;
 	bool done;
@@ -378,7 +378,7 @@ static void forward(struct apid *a, struct grpc_call *c, const struct api_method
 		    const char *nodes)
 {
 	struct fwd *f = calloc(1, sizeof(*f));
-	char list[1024], *save = NULL, err[256], host[64];
+	char err[256], host[64];
 	struct grpc_md md[2];
 	uint64_t timeout = FORWARD_TIMEOUT_MS, dl = grpc_call_deadline(c);
 	size_t len;
@@ -397,28 +397,16 @@ static void forward(struct apid *a, struct grpc_call *c, const struct api_method
 	f->call = c;
 	f->stream = m->stream;
 	buf_init(&f->merged);
-	snprintf(list, sizeof(list), "%s", nodes);
-	for (char *tok = strtok_r(list, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
-		uint16_t port;
+	{
+		char names[MAX_NODES][API_NODE_LEN], msg[200];
 
-		if (f->nnodes == MAX_NODES || api_parse_hostport(tok, host, sizeof(host), &port, API_PORT) < 0 ||
-		    inet_pton(strchr(host, ':') ? AF_INET6 : AF_INET, host, err) != 1) {
-			char msg[200];
-
-			if (f->nnodes == MAX_NODES)
-				snprintf(msg, sizeof(msg), "nodes: more than %d nodes", MAX_NODES);
-			else
-				snprintf(msg, sizeof(msg), "nodes: %.100s is not an IP address (with an optional :port)", tok);
+		if (api_parse_nodes(nodes, names, MAX_NODES, &f->nnodes, msg, sizeof(msg)) < 0) {
 			fwd_free(f);
 			grpc_call_finish(c, GRPC_INVALID_ARGUMENT, msg);
 			return;
 		}
-		snprintf(f->nodes[f->nnodes++].node, sizeof(f->nodes[0].node), "%s", tok);
-	}
-	if (f->nnodes == 0) {
-		fwd_free(f);
-		grpc_call_finish(c, GRPC_INVALID_ARGUMENT, "nodes: no node named");
-		return;
+		for (size_t i = 0; i < f->nnodes; i++)
+			snprintf(f->nodes[i].node, sizeof(f->nodes[i].node), "%s", names[i]);
 	}
 	if (dl) {
 		uint64_t now = mono_ms();

@@ -75,6 +75,16 @@ int osc_cfg_load(struct osc *o, bool must_exist)
 	if (!m)
 		return -1;
 	o->cfg = (Basalt__Osctl__ClientConfig *)m;
+	/* A file with no context: key leaves protobuf-c's shared empty string there; the
+	 * commands replace the current context with free(), so own it like the rest. */
+	if (!o->cfg->context || o->cfg->context == protobuf_c_empty_string) {
+		o->cfg->context = strdup("");
+		if (!o->cfg->context) {
+			protobuf_c_message_free_unpacked(m, NULL);
+			o->cfg = NULL;
+			return -1;
+		}
+	}
 	o->cfg_loaded = true;
 	return 0;
 }

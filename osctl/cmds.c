@@ -513,11 +513,17 @@ struct getctx {
 	int rc;
 };
 
+/* A node's spec_yaml as one line of JSON. The text comes from the network: it goes
+ * through pbyaml_parse's guards (size, UTF-8, tabs, depth) like any config. */
 static char *yaml_to_json(const char *yaml)
 {
-	struct fy_document *fyd = fy_document_build_from_string(NULL, yaml, FY_NT);
+	struct diag d;
+	struct fy_document *fyd;
 	char *out;
 
+	diag_init(&d);
+	fyd = pbyaml_parse("spec", yaml, strlen(yaml), &d);
+	diag_fini(&d);
 	if (!fyd)
 		return NULL;
 	out = fy_emit_document_to_string(fyd, FYECF_MODE_JSON_ONELINE);

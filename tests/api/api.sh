@@ -15,7 +15,7 @@ t=$(test_dir)
 A=127.0.0.1:50000
 B=127.0.0.2:50000
 C=127.0.0.3:50000
-plan 144
+plan 145
 basalt_node "$out" "$t/a" "$A"
 basalt_node "$out" "$t/b" "$B"
 basalt_node "$out" "$t/c" "$C"
@@ -289,6 +289,9 @@ v=$("$osctl" -e "$A" get services -l nosuch 2>&1)
 refuse "get -l with a malformed selector is a clear error" 'INVALID_ARGUMENT.*selector' "$osctl" -e "$A" get services -l 'a in (b'
 expect "get --namespace runtime" "^$A +runtime +MachineStatus +machine " "$osctl" -e "$A" get ms --namespace runtime
 refuse "get --namespace network: MachineStatus is not there" 'NOT_FOUND: network/MachineStatus/machine' "$osctl" -e "$A" get ms machine --namespace network
+printf 'contexts: {}\n' >nocontext.cfg
+expect "config add to a client config with no current context makes the new one current" 'Current context: *reader' \
+	bash -c "'$osctl' --osconfig nocontext.cfg config add reader --ca ca.crt --crt reader.crt --key reader.key && '$osctl' --osconfig nocontext.cfg config info"
 mkdir -p home/.osctl && cp gen/osconfig home/.osctl/config
 expect "with neither --osconfig nor OSCONFIG, osctl reads ~/.osctl/config" 'Hostname: *edited' env -u OSCONFIG HOME="$t/home" "$osctl" -e "$A" version
 "$osctl" -e "$A" dmesg -f --tail >dmesg.out 2>&1 &
