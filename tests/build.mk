@@ -78,7 +78,18 @@ fuzz_srcs_squashfs := init/stage1.c init/modload.c init/coldplug.c init/kmod.c $
 fuzz_srcs_mconfig := $(LIB_FULL_SRCS) lib/buf.c lib/loop.c lib/log.c $(GEN_API)
 fuzz_srcs_grpc := $(GRPC_SRCS) lib/apidef.c $(GEN_API)
 fuzz_srcs_apiipc := machined/apiipc.c lib/buf.c lib/loop.c lib/log.c
-FUZZ_TARGETS := cmdline kmod ctl squashfs mconfig grpc apiipc
+fuzz_srcs_kmsg := machined/kmsg.c
+fuzz_srcs_mountinfo := init/mountinfo.c
+fuzz_srcs_power := init/power.c lib/log.c lib/loop.c
+fuzz_srcs_nodes := lib/apidef.c
+fuzz_srcs_clientcfg := osctl/clientcfg.c osctl/rpc.c $(LIB_FULL_SRCS) lib/buf.c lib/loop.c lib/log.c $(GEN_API)
+# (cmds.c is included by the target, to reach its static reply decoders)
+fuzz_srcs_osctl := osctl/gen.c osctl/clientcfg.c osctl/rpc.c $(LIB_FULL_SRCS) lib/buf.c lib/loop.c lib/log.c \
+	$(GEN_API)
+fuzz_srcs_grpcclient := $(GRPC_SRCS)
+$(OUT)/fuzz/tests/fuzz/fuzz_osctl.o: FUZZ_CFLAGS += -DBASALT_VERSION='"$(VERSION)"'
+FUZZ_TARGETS := cmdline kmod ctl squashfs mconfig grpc apiipc kmsg mountinfo power nodes clientcfg osctl \
+	grpcclient
 FUZZ_BINS := $(patsubst %,$(OUT)/fuzz/bin/fuzz_%,$(FUZZ_TARGETS))
 
 define fuzz_rule

@@ -26,16 +26,22 @@ for src in "${srcs[@]}"; do
 		not_ok "fuzz $target: fuzzing" "not built: $bin"
 		continue
 	fi
+	# Per-target libFuzzer flags and environment (tests/fuzz/fuzz_<target>.flags).
+	flags=() envs=()
+	if [[ -f tests/fuzz/fuzz_$target.flags ]]; then
+		mapfile -t flags < <(grep -E '^-' "tests/fuzz/fuzz_$target.flags")
+		mapfile -t envs < <(grep -E '^[A-Z_]+=' "tests/fuzz/fuzz_$target.flags")
+	fi
 	files=("$seeds"/*)
 	if [[ ! -e ${files[0]} ]]; then
 		not_ok "fuzz $target: seeds" "no seeds in $seeds"
-	elif "$bin" -timeout=10 -rss_limit_mb=2048 "${files[@]}" >"$t/$target.seeds.log" 2>&1; then
+	elif env "${envs[@]}" "$bin" -timeout=10 -rss_limit_mb=2048 "${flags[@]}" "${files[@]}" >"$t/$target.seeds.log" 2>&1; then
 		ok "fuzz $target: all ${#files[@]} seeds run clean"
 	else
 		not_ok "fuzz $target: a seed fails" "$(grep -E 'Running:|ERROR|SUMMARY' "$t/$target.seeds.log" | tail -4)"
 	fi
 	log=$out/fuzz-crashes/$target.log
-	if "$bin" -max_total_time="$secs" -seed="$seed" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
+	if env "${envs[@]}" "$bin" -max_total_time="$secs" -seed="$seed" -max_len=65536 -timeout=10 -rss_limit_mb=2048 "${flags[@]}" \
 		-artifact_prefix="$crashes/" "$t/$target" "$seeds" >"$log" 2>&1; then
 		ok "fuzz $target: ${secs} s, $(grep -oE '^#[0-9]+' "$log" | tail -1 | tr -d '#') inputs, $(grep -oE 'cov: [0-9]+' "$log" | tail -1)"
 	else

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * /proc/self/mountinfo as shutdown reads it (init/mountinfo.c): the input is the file's
+ * text. Every mount point kept must be whole (NUL-terminated, not empty, never "/"), and
+ * no more than asked for.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "init/mountinfo.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static char pts[16][MOUNTINFO_PATH];
+	char *text = malloc(size ? size : 1);
+	size_t n, skipped;
+
+	if (!text)
+		return 0;
+	memcpy(text, data, size);
+	n = mountinfo_points(text, size, pts, 16, &skipped);
+	if (n > 16)
+		abort();
+	for (size_t i = 0; i < n; i++)
+		if (!memchr(pts[i], '\0', MOUNTINFO_PATH) || !pts[i][0] || strcmp(pts[i], "/") == 0)
+			abort();
+	free(text);
+	return 0;
+}

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * osctl's reading of what a node sends back (osctl/cmds.c), with no network: the first
+ * byte picks the decoder and output format (a listed resource as a table, YAML or JSON, a
+ * watch event as a table or JSON, a Logs/Dmesg data message), the rest is the reply
+ * message. A node's spec_yaml goes through the same YAML guards as a config. Output is
+ * thrown away.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "osctl/cmds.c"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	if (!freopen("/dev/null", "w", stdout))
+		abort();
+	return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const enum outfmt fmts[] = { OUT_TABLE, OUT_YAML, OUT_JSON };
+	struct osc o = { 0 };
+	struct getctx g = { .o = &o };
+	struct datactx dc = { .o = &o };
+	unsigned pick;
+
+	if (size < 1)
+		return 0;
+	pick = data[0] % 6;
+	snprintf(o.endpoint, sizeof(o.endpoint), "10.0.0.1:50000");
+	g.fmt = fmts[pick % 3];
+	table_init(&g.t, 5);
+	table_add(&g.t, "NODE", "NAMESPACE", "TYPE", "ID", "VERSION");
+	if (pick < 3) {
+		on_list_msg(&g, data + 1, size - 1);
+	} else if (pick < 5) {
+		g.watch = true;
+		on_watch_msg(&g, data + 1, size - 1);
+	} else {
+		on_data(&dc, data + 1, size - 1);
+	}
+	if (g.fmt == OUT_TABLE)
+		table_print(&g.t);
+	table_fini(&g.t);
+	return 0;
+}
