@@ -78,6 +78,7 @@ struct fwd_node {
 	struct pooled *pe;           /* the connection the call runs on */
 	struct grpc_ccall *cc;
 	bool done;
+	bool bad_reply;              /* its reply could not be merged */
 };
 
 struct fwd {
@@ -158,7 +159,46 @@ static int append_tagged(struct buf *b, const uint8_t *msg, size_t len, const ui
 		       ? -ENOMEM : 0;
 }
 
-/* Rewrites an XResponse so each of its messages carries the node. */
+/* Whether p is a well-formed sequence of protobuf fields (of any message type). */
+static bool wire_ok(const uint8_t *p, size_t len)
+{
+	size_t off = 0;
+
+	while (off < len) {
+		uint64_t tag, l;
+
+		if (get_varint(p, len, &off, &tag) < 0)
+			return false;
+		switch (tag & 7) {
+		case 0:
+			if (get_varint(p, len, &off, &l) < 0)
+				return false;
+			break;
+		case 1:
+			off += 8;
+			break;
+		case 5:
+			off += 4;
+			break;
+		case 2:
+			if (get_varint(p, len, &off, &l) < 0 || l > len - off)
+				return false;
+			off += l;
+			break;
+		default:
+			return false;
+		}
+		if (off > len)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Rewrites an XResponse so each of its messages carries the node; with out NULL, only
+ * checks that it can: field 1 (the messages) must be length-delimited and each entry
+ * well-formed, so one node's bad reply never spoils the merged reply of the others.
+ */
 static int merge_unary(struct buf *out, const uint8_t *p, size_t len, const uint8_t *md, size_t mdlen)
 {
 	size_t off = 0;
@@ -167,7 +207,7 @@ static int merge_unary(struct buf *out, const uint8_t *p, size_t len, const uint
 		uint64_t tag, l;
 		size_t start = off;
 
-		if (get_varint(p, len, &off, &tag) < 0)
+		if (get_varint(p, len, &off, &tag) < 0 || (tag >> 3 == 1 && (tag & 7) != 2))
 			return -EBADMSG;
 		switch (tag & 7) {
 		case 0:
@@ -184,7 +224,9 @@ static int merge_unary(struct buf *out, const uint8_t *p, size_t len, const uint
 			if (get_varint(p, len, &off, &l) < 0 || l > len - off)
 				return -EBADMSG;
 			if (tag == 0x0a) {
-				if (append_tagged(out, p + off, l, md, mdlen, true) < 0)
+				if (!wire_ok(p + off, l))
+					return -EBADMSG;
+				if (out && append_tagged(out, p + off, l, md, mdlen, true) < 0)
 					return -ENOMEM;
 				off += l;
 				continue;
@@ -196,7 +238,7 @@ static int merge_unary(struct buf *out, const uint8_t *p, size_t len, const uint
 		}
 		if (off > len)
 			return -EBADMSG;
-		if (buf_append(out, p + start, off - start) < 0)
+		if (out && buf_append(out, p + start, off - start) < 0)
 			return -ENOMEM;
 	}
 	return 0;
@@ -234,8 +276,13 @@ static int fwd_node_msg(void *arg, const uint8_t *msg, size_t len)
 
 	if (f->cancelled)
 		return 1;
-	if (!f->stream)
+	if (!f->stream) {
+		if (merge_unary(NULL, msg, len, md, mdlen) < 0) {
+			n->bad_reply = true;  /* reported by fwd_node_done as this node's error */
+			return 1;
+		}
 		return merge_unary(&f->merged, msg, len, md, mdlen) < 0;
+	}
 	{
 		struct buf b;
 		int r;
@@ -281,6 +328,10 @@ static void fwd_node_done(void *arg, int code, const char *message)
 	if (n->pe) {
 		n->pe->inflight--;
 		n->pe->last_used = mono_ms();
+	}
+	if (n->bad_reply) {
+		code = GRPC_INTERNAL;
+		message = "the node's reply does not decode";
 	}
 	if (code != GRPC_OK && !f->cancelled) {
 		uint8_t md[700];

@@ -86,9 +86,15 @@ static bool deliver(struct initclient *c)
 		if (p) {
 			struct initclient_pending cur = *p;
 
-			/* The callback may send more requests (and move the array), so remove first. */
+			bool again;
+
+			/* The callback may send more requests (and move the array), so remove first;
+			 * its slot stays reserved, so a stream that continues is never dropped. */
 			*p = c->pending[--c->npending];
-			if (cur.fn(cur.arg, resp) && c->fd >= 0 && c->npending < INITCLIENT_MAX_PENDING)
+			c->reserved = 1;
+			again = cur.fn(cur.arg, resp);
+			c->reserved = 0;
+			if (again && c->fd >= 0)
 				c->pending[c->npending++] = cur;
 		} else if (resp->id == 0 && resp->error) {
 			/* init refused the connection (not root) or dropped us for a bad request. */
@@ -171,7 +177,7 @@ int initclient_send(struct initclient *c, Basalt__Init__Request *req, initclient
 
 	if (c->fd < 0)
 		return -ENOTCONN;
-	if (c->npending == INITCLIENT_MAX_PENDING)
+	if (c->npending + c->reserved >= INITCLIENT_MAX_PENDING)
 		return -EBUSY;
 	req->id = c->next_id++;
 	r = frame_append_msg(&c->out, &req->base, INITCLIENT_MAX_RESPONSE);

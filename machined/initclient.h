@@ -36,6 +36,7 @@ struct initclient {
 	uint64_t next_id;
 	struct initclient_pending pending[INITCLIENT_MAX_PENDING];
 	size_t npending;
+	size_t reserved;  /* a slot kept for the stream whose callback is running */
 	initclient_lost_fn *lost;
 	void *lost_arg;
 	char refusal[256];  /* init's reason when it refused or dropped us, else empty */

@@ -54,6 +54,7 @@ static int parse_term(const char *t, size_t n, struct sel_term *out, char *err, 
 			out->op = SEL_ABSENT;
 			t++;
 			kn--;
+			n--;  /* the error below quotes the term from t */
 		}
 	}
 	out->key = trimdup(t, kn);
