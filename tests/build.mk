@@ -88,8 +88,16 @@ fuzz_srcs_osctl := osctl/gen.c osctl/clientcfg.c osctl/rpc.c $(LIB_FULL_SRCS) li
 	$(GEN_API)
 fuzz_srcs_grpcclient := $(GRPC_SRCS)
 $(OUT)/fuzz/tests/fuzz/fuzz_osctl.o: FUZZ_CFLAGS += -DBASALT_VERSION='"$(VERSION)"'
+fuzz_srcs_selector := machined/selector.c machined/res.c
+fuzz_srcs_modalias := init/kmod.c
+fuzz_srcs_cfgstate := machined/cfgstate.c lib/atomicfile.c
+# (its own supervisor stubs: init/supervisor.c would fork and exec the fuzzed service sets)
+fuzz_srcs_ctlconn := init/ctl.c init/spec.c $(LIB_CORE_SRCS) $(GEN_INIT)
+fuzz_srcs_initclient := machined/initclient.c $(LIB_CORE_SRCS) $(GEN_INIT)
+# (apid.c is included by the target, to reach its static merge of forwarded replies)
+fuzz_srcs_apidmerge := $(GRPC_SRCS) lib/apidef.c machined/apiipc.c machined/sandbox.c $(GEN_API)
 FUZZ_TARGETS := cmdline kmod ctl squashfs mconfig grpc apiipc kmsg mountinfo power nodes clientcfg osctl \
-	grpcclient
+	grpcclient selector modalias cfgstate ctlconn initclient apidmerge
 FUZZ_BINS := $(patsubst %,$(OUT)/fuzz/bin/fuzz_%,$(FUZZ_TARGETS))
 
 define fuzz_rule
@@ -120,7 +128,7 @@ $(NPM_STAMP): tests/interop/package-lock.json | $(DEPS_STAMP)
 #   make fuzz      fuzzing only, FUZZ_SECONDS per target with a random seed
 CHECK_SUITES ?= runner layout unit link fuzz init machined api interop abuse
 TEST_SUITES ?= runner layout unit link fuzz init machined api interop abuse image repro vm vm-cad vm-corrupt
-E2E_SUITES ?= vm vm vm vm-kvm vm-cad init init machined machined api api fuzz fresh
+E2E_SUITES ?= vm vm vm vm-kvm vm-cad init init machined machined api api idle fuzz fresh
 TEST_DEPS := $(BINS) $(TEST_BINS) $(NPM_STAMP)
 
 .PHONY: check test test-e2e test-interop test-fresh fuzz
