@@ -38,14 +38,19 @@ mnt --rbind /sys "$root/sys"
 mnt --rbind /dev "$root/dev"
 mnt -t tmpfs tmpfs "$root/tmp"
 cp /etc/resolv.conf "$root/etc/resolv.conf"
+# What this site's machines trust comes along (a proxy's CA for the registries, and npm's
+# and Node's setting to use the system store), as it would on any fresh machine here.
+mkdir -p "$root/usr/local/share/ca-certificates" "$root/usr/etc"
+cp /usr/local/share/ca-certificates/* "$root/usr/local/share/ca-certificates/" 2>/dev/null
+for f in /usr/etc/npmrc /etc/npmrc; do [[ -f $f ]] && cp "$f" "$root$f"; done
 inroot() { chroot "$root" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
-	LANG=C.UTF-8 "$@"; }
+	LANG=C.UTF-8 ${NODE_EXTRA_CA_CERTS:+NODE_EXTRA_CA_CERTS=$NODE_EXTRA_CA_CERTS} "$@"; }
 if ! inroot sh -c 'command -v git || command -v make' >/dev/null; then
 	ok "the minbase has neither git nor make"
 else
 	not_ok "the minbase has neither git nor make"
 fi
-step inroot sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends git make ca-certificates' \
+step inroot sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends git make ca-certificates && update-ca-certificates' \
 	>"$out/fresh-apt.log" 2>&1 || bail "git and make installed in the minbase" "$(tail -5 "$out/fresh-apt.log")"
 git clone -q "$(git rev-parse --show-toplevel)" "$root/root/basalt" || bail "a clone of this tree"
 if step inroot sh -c "cd /root/basalt && make $goal" >"$out/fresh-test.log" 2>&1; then

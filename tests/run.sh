@@ -44,6 +44,7 @@ def vm-cad 600 - tests/vm/cad.sh "$out"
 def vm-corrupt 900 - tests/vm/corrupt-root.sh "$out"
 def runner 120 - tests/runner.sh "$out"
 def fresh 7200 net tests/fresh.sh "$out"
+def idle 600 - tests/abuse/idle.sh "$out"
 # More definitions (tests/runner.sh's fake suites).
 [[ -n ${RUN_DEFS:-} ]] && . "$RUN_DEFS"
 
