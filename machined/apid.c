@@ -159,38 +159,49 @@ static int append_tagged(struct buf *b, const uint8_t *msg, size_t len, const ui
 		       ? -ENOMEM : 0;
 }
 
+/*
+ * Reads the protobuf field at *off of p: its tag, and for a length-delimited one where its
+ * bytes start (*val) and how many (*vlen). Moves *off past it; -1 if it does not fit.
+ */
+static int wire_field(const uint8_t *p, size_t len, size_t *off, uint64_t *tag, size_t *val, size_t *vlen)
+{
+	uint64_t l = 0;
+
+	if (get_varint(p, len, off, tag) < 0)
+		return -1;
+	switch (*tag & 7) {
+	case 0:
+		return get_varint(p, len, off, &l);
+	case 1:
+		l = 8;
+		break;
+	case 5:
+		l = 4;
+		break;
+	case 2:
+		if (get_varint(p, len, off, &l) < 0)
+			return -1;
+		break;
+	default:
+		return -1;
+	}
+	if (l > len - *off)
+		return -1;
+	*val = *off;
+	*vlen = (size_t)l;
+	*off += (size_t)l;
+	return 0;
+}
+
 /* Whether p is a well-formed sequence of protobuf fields (of any message type). */
 static bool wire_ok(const uint8_t *p, size_t len)
 {
-	size_t off = 0;
+	size_t off = 0, val, vlen;
+	uint64_t tag;
 
-	while (off < len) {
-		uint64_t tag, l;
-
-		if (get_varint(p, len, &off, &tag) < 0)
+	while (off < len)
+		if (wire_field(p, len, &off, &tag, &val, &vlen) < 0)
 			return false;
-		switch (tag & 7) {
-		case 0:
-			if (get_varint(p, len, &off, &l) < 0)
-				return false;
-			break;
-		case 1:
-			off += 8;
-			break;
-		case 5:
-			off += 4;
-			break;
-		case 2:
-			if (get_varint(p, len, &off, &l) < 0 || l > len - off)
-				return false;
-			off += l;
-			break;
-		default:
-			return false;
-		}
-		if (off > len)
-			return false;
-	}
 	return true;
 }
 
@@ -204,42 +215,19 @@ static int merge_unary(struct buf *out, const uint8_t *p, size_t len, const uint
 	size_t off = 0;
 
 	while (off < len) {
-		uint64_t tag, l;
-		size_t start = off;
+		size_t start = off, val, vlen;
+		uint64_t tag;
 
-		if (get_varint(p, len, &off, &tag) < 0 || (tag >> 3 == 1 && (tag & 7) != 2))
+		if (wire_field(p, len, &off, &tag, &val, &vlen) < 0 || (tag >> 3 == 1 && tag != 0x0a))
 			return -EBADMSG;
-		switch (tag & 7) {
-		case 0:
-			if (get_varint(p, len, &off, &l) < 0)
+		if (tag == 0x0a) {
+			if (!wire_ok(p + val, vlen))
 				return -EBADMSG;
-			break;
-		case 1:
-			off += 8;
-			break;
-		case 5:
-			off += 4;
-			break;
-		case 2:
-			if (get_varint(p, len, &off, &l) < 0 || l > len - off)
-				return -EBADMSG;
-			if (tag == 0x0a) {
-				if (!wire_ok(p + off, l))
-					return -EBADMSG;
-				if (out && append_tagged(out, p + off, l, md, mdlen, true) < 0)
-					return -ENOMEM;
-				off += l;
-				continue;
-			}
-			off += l;
-			break;
-		default:
-			return -EBADMSG;
-		}
-		if (off > len)
-			return -EBADMSG;
-		if (out && buf_append(out, p + start, off - start) < 0)
+			if (out && append_tagged(out, p + val, vlen, md, mdlen, true) < 0)
+				return -ENOMEM;
+		} else if (out && buf_append(out, p + start, off - start) < 0) {
 			return -ENOMEM;
+		}
 	}
 	return 0;
 }
