@@ -31,6 +31,8 @@ else
 	bail "debootstrap" "$(tail -5 "$out/fresh-debootstrap.log")"
 fi
 # The same package sources as this host (the pins include security and point updates).
+# The root a mount point of its own, so unshare --mount inside can make it private.
+mnt --bind "$root" "$root"
 rm -f "$root/etc/apt/sources.list"
 cp /etc/apt/sources.list.d/*.sources "$root/etc/apt/sources.list.d/" 2>/dev/null || cp /etc/apt/sources.list "$root/etc/apt/"
 mnt -t proc proc "$root/proc"
@@ -58,6 +60,7 @@ if step inroot sh -c "cd /root/basalt && make $goal" >"$out/fresh-test.log" 2>&1
 else
 	not_ok "make $goal passes in the minbase" "$(tail -15 "$out/fresh-test.log")"
 fi
+rm -rf "$out/fresh-test-logs" && cp -r "$root/root/basalt/_out/test-logs" "$out/fresh-test-logs" 2>/dev/null
 sed -n '/^suite  /,$p' "$out/fresh-test.log" | sed 's/^/# /'
 if grep -q '^deps: installing' "$out/fresh-test.log"; then ok "the build installed its own packages through apt"; else not_ok "the build installed its own packages" "$(grep -m3 deps "$out/fresh-test.log")"; fi
 finish
