@@ -14,6 +14,7 @@ plan 4
 command -v debootstrap >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null ||
 	bail "debootstrap installed"
 root=$(mktemp -d /var/tmp/basalt-fresh.XXXXXX)
+chmod 755 "$root"  # a root directory as any system has it (mktemp's is 0700)
 mounts=()
 cleanup_root() {
 	local i

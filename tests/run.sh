@@ -15,8 +15,11 @@ fi
 out=$(realpath "$1")
 shift
 logdir=$out/test-logs
-tmproot=$out/test-tmp
-mkdir -p "$logdir" "$tmproot"
+# Suites' temporary directories live under /tmp, not the checkout: a checkout may sit where
+# other users cannot reach (a tree under /root), and unix socket paths must stay short.
+tmproot=$(mktemp -d /tmp/basalt-tests.XXXXXX)
+chmod 755 "$tmproot"
+mkdir -p "$logdir"
 FUZZ_SECONDS=${FUZZ_SECONDS:-20}
 
 # The suites: NAME TIMEOUT-SECONDS FLAGS COMMAND... (FLAGS: "-", or "net" for a suite
@@ -159,6 +162,7 @@ while ((next < ${#queue[@]} || ${#running[@]} > 0)); do
 			[[ -n ${done_pid:-} ]] && unset "running[$done_pid]"
 		done
 		remove_cgparent
+		rm -rf "$tmproot"
 		echo "run.sh: interrupted" >&2
 		exit 130
 	fi
@@ -192,6 +196,7 @@ if [[ -n $leftover ]]; then
 	echo "not ok - cgroups left behind by the suites: $leftover"
 	failed=$((failed + 1))
 fi
+rmdir "$tmproot" 2>/dev/null
 echo "wall time $(($(date +%s) - t0)) s, $jobs at a time; logs in $logdir"
 echo "$passed passed, $failed failed"
 ((failed == 0))
