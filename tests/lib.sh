@@ -71,16 +71,14 @@ run_cleanups() {
 trap run_cleanups EXIT
 trap 'exit 130' INT TERM
 
-# test_dir: this suite's own temporary directory (the runner's, or a new one removed at
-# exit), printed.
-test_dir() {
-	if [[ -n ${TEST_TMPDIR:-} ]]; then
-		mkdir -p "$TEST_TMPDIR" && realpath "$TEST_TMPDIR"
-	else
-		local d
-		d=$(mktemp -d /tmp/basalt-test.XXXXXX) && at_exit "rm -rf '$d'" && echo "$d"
-	fi
-}
+# This suite's own temporary directory: the runner's, or (run alone) a new one removed at
+# exit, made here in the suite's own shell so its cleanup is registered there.
+if [[ -z ${TEST_TMPDIR:-} ]]; then
+	TEST_TMPDIR=$(mktemp -d /tmp/basalt-test.XXXXXX)
+	at_exit "rm -rf '$TEST_TMPDIR'"
+fi
+# test_dir: prints that directory.
+test_dir() { mkdir -p "$TEST_TMPDIR" && realpath "$TEST_TMPDIR"; }
 
 # A process is named by its PID and its start time (field 22 of /proc/PID/stat), so a
 # cleanup never signals a process that merely reused the PID.

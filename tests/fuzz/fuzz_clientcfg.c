@@ -15,17 +15,22 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
-static char path[64];
+static char dir[] = "/tmp/basalt-fuzz-cfg.XXXXXX", path[64];
+
+static void remove_dir(void)
+{
+	unlink(path);
+	rmdir(dir);
+}
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	char dir[] = "/tmp/basalt-fuzz-cfg.XXXXXX";
-
 	(void)argc;
 	(void)argv;
 	if (!mkdtemp(dir))
 		abort();
 	snprintf(path, sizeof(path), "%s/config", dir);
+	atexit(remove_dir);
 	if (!freopen("/dev/null", "w", stdout))
 		abort();
 	return 0;
