@@ -54,6 +54,13 @@ refuse() {
 	rc=$?
 	if ((rc != 0)) && grep -qE -- "$re" <<<"$o"; then ok "$desc"; else not_ok "$desc" "exit $rc, wanted a failure saying /$re/ from: $*" "$(tail -5 <<<"$o")"; fi
 }
+# tap_through FILE: shows the checks another program printed into FILE and counts them as
+# this suite's own.
+tap_through() {
+	cat "$1"
+	T_RAN=$((T_RAN + $(grep -cE '^(not )?ok( |$)' "$1")))
+	T_FAILS=$((T_FAILS + $(grep -cE '^not ok( |$)' "$1")))
+}
 # bail DESCRIPTION [DETAIL...]: a setup step failed; the rest cannot run. The missing
 # checks are counted against the plan by the runner.
 bail() {

@@ -280,29 +280,48 @@ static int mode_garbage(int n)
 	return 0;
 }
 
-/* TLS by hand, then an HTTP/2 frame header announcing 16 MiB - 1 of DATA. */
-static int mode_bigframe(struct tls_config *t)
+/*
+ * TLS by hand on a new connection, for the modes that then speak HTTP/2 themselves: reads
+ * wait at most rcv_ms (0: block). Returns the connection with *sock set, or NULL with why.
+ */
+static struct tls_conn *tls_dial(struct tls_config *t, int *sock, int rcv_ms, char *why, size_t whylen)
 {
-	static const char preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
-	uint8_t settings[9] = { 0, 0, 0, 4, 0, 0, 0, 0, 0 };
-	uint8_t big[9 + 1024] = { 0xff, 0xff, 0xff, 0x0, 0x0, 0, 0, 0, 1 };
 	struct tls_conn *c = NULL;
 	int s = tcp(), r;
-	bool closed = false;
 
+	*sock = s;
 	if (s < 0 || tls_conn_new(t, s, host, &c) < 0) {
-		ok(false, "bigframe: connect");
-		return 0;
+		snprintf(why, whylen, "connect");
+		return NULL;
 	}
-	{
-		struct timeval tv = { .tv_usec = 200000 };
+	if (rcv_ms) {
+		struct timeval tv = { .tv_sec = rcv_ms / 1000, .tv_usec = rcv_ms % 1000 * 1000 };
 
 		setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	}
 	while ((r = tls_handshake(c)) == -EAGAIN)
 		;
 	if (r < 0) {
-		ok(false, "bigframe: handshake: %s", tls_error(c));
+		snprintf(why, whylen, "handshake: %s", tls_error(c));
+		tls_conn_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+/* TLS by hand, then an HTTP/2 frame header announcing 16 MiB - 1 of DATA. */
+static int mode_bigframe(struct tls_config *t)
+{
+	static const char preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+	uint8_t settings[9] = { 0, 0, 0, 4, 0, 0, 0, 0, 0 };
+	uint8_t big[9 + 1024] = { 0xff, 0xff, 0xff, 0x0, 0x0, 0, 0, 0, 1 };
+	char why[300];
+	int s;
+	struct tls_conn *c = tls_dial(t, &s, 200, why, sizeof(why));
+	bool closed = false;
+
+	if (!c) {
+		ok(false, "bigframe: %s", why);
 		return 0;
 	}
 	tls_write(c, preface, sizeof(preface) - 1);
@@ -419,24 +438,14 @@ static int mode_streams(struct tls_config *t)
 	uint8_t hb[512], in[65536 + 9];
 	uint32_t rst_code[STREAMS];
 	uint64_t rst_at[STREAMS], opened, max_streams = 0;
-	struct tls_conn *c = NULL;
+	char why[300];
 	size_t hl = 0, have = 0;
-	int s = tcp(), r, early = 0, cancelled = 0, in_window = 0;
+	int s, early = 0, cancelled = 0, in_window = 0;
+	struct tls_conn *c = tls_dial(t, &s, 100, why, sizeof(why));
 	bool closed = false;
 
-	if (s < 0 || tls_conn_new(t, s, host, &c) < 0) {
-		ok(false, "streams: connect");
-		return 0;
-	}
-	{
-		struct timeval tv = { .tv_usec = 100000 };
-
-		setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	}
-	while ((r = tls_handshake(c)) == -EAGAIN)
-		;
-	if (r < 0) {
-		ok(false, "streams: handshake: %s", tls_error(c));
+	if (!c) {
+		ok(false, "streams: %s", why);
 		return 0;
 	}
 	hl += hpack_lit(hb + hl, ":method", "POST");
@@ -535,15 +544,13 @@ static int mode_evict(int n, struct tls_config *t)
 	struct tls_conn **c = calloc((size_t)max, sizeof(*c));
 
 	for (int i = 0; i < max && first < 0; i++) {
-		int r;
+		char why[300];
 
-		s[i] = tcp();
-		if (s[i] < 0 || tls_conn_new(t, s[i], host, &c[i]) < 0)
+		if (!(c[i] = tls_dial(t, &s[i], 0, why, sizeof(why)))) {
+			if (s[i] >= 0)
+				close(s[i]);
 			break;
-		while ((r = tls_handshake(c[i])) == -EAGAIN)
-			;
-		if (r < 0)
-			break;
+		}
 		tls_write(c[i], preface, sizeof(preface) - 1);
 		tls_write(c[i], settings, sizeof(settings));
 		made++;

@@ -53,8 +53,6 @@ grep -q 'alert no application protocol' <<<"$o" && ok "a client offering only AL
 # throws before printing fails here even with no "not ok" line.
 timeout 60 node --no-deprecation "$here/client.js" "$ep" ca.crt admin.crt admin.key reader.crt reader.key imp.crt imp.key >client.out 2>&1
 rc=$?
-cat client.out
-T_RAN=$((T_RAN + $(grep -cE '^(not )?ok( |$)' client.out)))
-T_FAILS=$((T_FAILS + $(grep -cE '^not ok( |$)' client.out)))
+tap_through client.out
 ((rc == 0)) && ok "the grpc-js client exited cleanly" || not_ok "the grpc-js client exited cleanly" "exit status $rc"
 finish
