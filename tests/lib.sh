@@ -214,8 +214,9 @@ node_exit() {
 }
 
 # cgroup_remove NAME: removes a cgroup and everything below it, in every hierarchy (v1 and
-# v2), deepest first; fails if any is left (a process still in it).
-cgroup_remove() {
+# v2), deepest first. Processes just killed may take a moment to leave their cgroups, so it
+# tries for up to 5 s; fails if any is left then.
+cgroup_gone() {
 	local d left=0
 	for d in /sys/fs/cgroup/"$1" /sys/fs/cgroup/*/"$1"; do
 		[[ -d $d ]] || continue
@@ -224,6 +225,7 @@ cgroup_remove() {
 	done
 	return $left
 }
+cgroup_remove() { wait_until 5 cgroup_gone "$1"; }
 
 # basalt_fingerprint DIR: the maintenance certificate fingerprint the node's console shows.
 basalt_fingerprint() {
