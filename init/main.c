@@ -3,6 +3,7 @@
  * init: PID 1. Stage 1 when the kernel starts it from the initramfs, stage 2 (the
  * supervisor) after switch_root or in container mode, modprobe when invoked under that name.
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,14 +25,18 @@ static void usage(FILE *f)
 		   "       modprobe [-q] [--] MODULE\n");
 }
 
-/* The kernel's modprobe protocol: "modprobe -q -- <module or alias>". */
+/*
+ * The kernel's modprobe protocol: "modprobe -q -- <module or alias>". The kernel starts
+ * its helper with no open descriptors; such a call is reported in the kernel log (what
+ * it asked for and what came of it), so on-demand loads show on the console and in dmesg.
+ */
 static int modprobe_main(int argc, char **argv)
 {
 	struct kmod_db db;
 	char dir[128], err[512];
 	const char *name = NULL;
-	bool quiet = false;
-	int r;
+	bool quiet = false, from_kernel = fcntl(2, F_GETFD) < 0;
+	int r, kmsg = -1;
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "-q") == 0)
@@ -49,8 +54,16 @@ static int modprobe_main(int argc, char **argv)
 		r = kmod_db_load(&db, dir, err, sizeof(err));
 	if (r == 0)
 		r = kmod_probe(&db, name, err, sizeof(err));
-	if (r < 0 && !quiet)
+	if (from_kernel && (kmsg = open("/dev/kmsg", O_WRONLY | O_CLOEXEC)) >= 0) {
+		log_init("modprobe", kmsg);
+		if (r < 0)
+			log_info("kernel request %s: %s", name, err);
+		else
+			log_info("kernel request %s: loaded", name);
+		close(kmsg);
+	} else if (r < 0 && !quiet) {
 		fprintf(stderr, "modprobe: %s\n", err);
+	}
 	kmod_db_fini(&db);
 	return r < 0 ? 1 : 0;
 }
