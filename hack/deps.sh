@@ -5,11 +5,9 @@
 set -euo pipefail
 
 packages=(
-	# toolchain: host gcc for tests, musl for shipped static binaries, clang for libFuzzer
-	build-essential musl-tools musl-dev clang libclang-rt-14-dev linux-libc-dev
-	# third-party libraries, static archives linked into machined/osctl
-	libmbedtls-dev libfyaml-dev libnghttp2-dev libprotobuf-c-dev protobuf-c-compiler
-	libnl-3-dev libnl-route-3-dev libnl-genl-3-dev
+	# toolchain: gcc (musl builds use it with the sysroot of mk/sysroot.lock, which holds
+	# musl and every library we link), clang for libFuzzer, the protobuf-c code generator
+	build-essential clang libclang-rt-14-dev linux-libc-dev protobuf-c-compiler
 	# unit tests
 	libcmocka-dev
 	# image build: kernel module indexes, squashfs, compression, ELF inspection

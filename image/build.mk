@@ -45,7 +45,7 @@ $(OUT)/initramfs.xz: $(OUT)/bin/init $(IMG)/rootfs.sqsh $(IMG)/modules-early.pat
 
 $(OUT)/vmlinuz: $(KERNEL_STAMP)
 	$(call msg,KERNEL,$@)
-	$(Q)cp $(PKGDIR)/$(KERNEL_PKG)/boot/vmlinuz-$(KREL) $@
+	$(Q)cp $(KIMAGE) $@
 	$(Q)touch $@
 
 # A trivial PID 1 in its own initramfs: the KVM probe, and the benchmark's kernel floor.

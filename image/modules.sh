@@ -13,7 +13,7 @@ normalise_tree() {
 # depmod, keeping only the text forms init reads (modules.dep, .alias, .builtin, .softdep).
 install_modules() {
 	local staging=$1 kmoddir=$2 modpaths=$3 krel rel dst
-	krel=$(basename "$kmoddir")
+	krel=$(basename "$(realpath "$kmoddir")")
 	dst="$staging/lib/modules/$krel"
 	mkdir -p "$dst"
 	while read -r rel; do

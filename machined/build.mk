@@ -6,6 +6,6 @@ MACHINED_OBJS := $(call musl_objs,$(MACHINED_SRCS) $(LIB_CORE_SRCS) $(LIB_FULL_S
 $(OUT)/bin/machined: $(MACHINED_OBJS)
 	$(call msg,LD,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(MUSL_CC) $(MUSL_LDFLAGS) -o $@ $^ $(A_FYAML) $(A_MBEDTLS) $(A_NGHTTP2) $(A_PROTOBUF)
+	$(Q)$(MUSL_CC) $(MUSL_LDFLAGS) $(MUSL_MAP) -o $@ $^ $(A_FYAML) $(A_MBEDTLS) $(A_NGHTTP2) $(A_PROTOBUF)
 
 BINS += $(OUT)/bin/machined

@@ -36,14 +36,14 @@ UNIT_BINS := $(patsubst %,$(OUT)/host/tests/unit/test_%,$(UNIT_TESTS))
 define unit_rule
 $(OUT)/host/tests/unit/test_$(1): $(call host_objs,tests/unit/test_$(1).c $(unit_srcs_$(1)))
 	$$(call msg,HOSTLD,$$@)
-	$$(Q)$$(HOST_CC) $$(HOST_LDFLAGS) -o $$@ $$^ -lcmocka -lprotobuf-c -lfyaml -lnghttp2 -lmbedtls -lmbedx509 -lmbedcrypto
+	$$(Q)$$(HOST_CC) $$(HOST_LDFLAGS) -o $$@ $$^ $(HOST_LIBS) -lcmocka
 endef
 $(foreach t,$(UNIT_TESTS),$(eval $(call unit_rule,$(t))))
 
 LINKCHECK := $(OUT)/bin/linkcheck
 $(LINKCHECK): $(call musl_objs,tests/link/linkcheck.c $(LIB_COMPAT_SRCS) $(GEN_INIT))
 	$(call msg,LD,$@)
-	$(Q)$(MUSL_CC) $(MUSL_LDFLAGS) -o $@ $^ $(A_PROTOBUF) $(A_MBEDTLS) $(A_NGHTTP2) $(A_FYAML) $(A_NL)
+	$(Q)$(MUSL_CC) $(MUSL_LDFLAGS) $(MUSL_MAP) -o $@ $^ $(A_PROTOBUF) $(A_MBEDTLS) $(A_NGHTTP2) $(A_FYAML) $(A_NL)
 
 TEST_BINS := $(UNIT_BINS) $(LINKCHECK)
 .PHONY: test-bins
@@ -53,7 +53,7 @@ test-bins: $(TEST_BINS)
 $(OUT)/host/bin/initctl: $(call host_objs,tests/init/initctl.c machined/initclient.c $(LIB_CORE_SRCS) $(GEN_INIT))
 	$(call msg,HOSTLD,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(HOST_CC) $(HOST_LDFLAGS) -o $@ $^ -lprotobuf-c
+	$(Q)$(HOST_CC) $(HOST_LDFLAGS) -o $@ $^ $(A_PROTOBUF)
 
 $(OUT)/host/bin/svchelper: tests/init/svchelper.c | $(DEPS_STAMP)
 	$(call msg,HOSTLD,$@)
@@ -61,11 +61,12 @@ $(OUT)/host/bin/svchelper: tests/init/svchelper.c | $(DEPS_STAMP)
 	$(Q)$(HOST_CC) -std=c17 -D_GNU_SOURCE -O2 $(WARN) -o $@ $<
 
 # The hostile clients of tests/abuse, optimised (they must outpace the server).
-$(OUT)/host/bin/abuse: tests/abuse/abuse.c $(GRPC_SRCS) lib/atomicfile.c $(GEN_API) | $(DEPS_STAMP)
+$(OUT)/host/bin/abuse: tests/abuse/abuse.c $(GRPC_SRCS) lib/atomicfile.c $(GEN_API) $(SYSROOT_LIBS)/.stamp \
+		| $(DEPS_STAMP)
 	$(call msg,HOSTLD,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(HOST_CC) -std=c17 -D_GNU_SOURCE -O2 -I. -I$(OUT)/gen -o $@ $^ -lprotobuf-c -lnghttp2 \
-		-lmbedtls -lmbedx509 -lmbedcrypto
+	$(Q)$(HOST_CC) -std=c17 -D_GNU_SOURCE -O2 -I. -I$(OUT)/gen $(HOST_LIB_CFLAGS) -o $@ \
+		$(filter %.c,$^) $(HOST_LIBS)
 
 TEST_BINS += $(OUT)/host/bin/initctl $(OUT)/host/bin/svchelper $(OUT)/host/bin/abuse
 test-bins: $(TEST_BINS)
@@ -104,7 +105,7 @@ define fuzz_rule
 $(OUT)/fuzz/bin/fuzz_$(1): $(call fuzz_objs,tests/fuzz/fuzz_$(1).c $(fuzz_srcs_$(1)))
 	$$(call msg,FUZZLD,$$@)
 	$$(Q)mkdir -p $$(@D)
-	$$(Q)$$(FUZZ_CC) -fsanitize=fuzzer,address,undefined -o $$@ $$^ -lprotobuf-c -lfyaml -lnghttp2 -lmbedtls -lmbedx509 -lmbedcrypto
+	$$(Q)$$(FUZZ_CC) -fsanitize=fuzzer,address,undefined -o $$@ $$^ $$(HOST_LIBS)
 endef
 $(foreach t,$(FUZZ_TARGETS),$(eval $(call fuzz_rule,$(t))))
 
@@ -126,8 +127,9 @@ $(NPM_STAMP): tests/interop/package-lock.json | $(DEPS_STAMP)
 #   make test-e2e  the long matrix: repeated boots, KVM where possible, long fuzzing, and
 #                  make test on a fresh Debian 12 minbase (make test-fresh alone)
 #   make fuzz      fuzzing only, FUZZ_SECONDS per target with a random seed
-CHECK_SUITES ?= runner layout unit link fuzz init machined api interop abuse
-TEST_SUITES ?= runner layout unit link fuzz init machined api interop abuse image repro vm vm-cad vm-corrupt
+CHECK_SUITES ?= runner layout unit link inputs fuzz init machined api interop abuse
+TEST_SUITES ?= runner layout unit link inputs fuzz init machined api interop abuse image locks repro vm vm-cad \
+	vm-corrupt
 E2E_SUITES ?= vm vm vm vm-kvm vm-cad init init machined machined api api idle fuzz fresh
 TEST_DEPS := $(BINS) $(TEST_BINS) $(NPM_STAMP)
 
@@ -155,16 +157,16 @@ fuzz: $(FUZZ_BINS)
 
 # The store and config benchmark, optimised like the shipped code (no sanitizers).
 $(OUT)/bench/storebench: tests/bench/storebench.c machined/store.c machined/res.c machined/selector.c \
-		$(LIB_FULL_SRCS) lib/loop.c lib/buf.c lib/log.c $(GEN_API) | $(DEPS_STAMP)
+		$(LIB_FULL_SRCS) lib/loop.c lib/buf.c lib/log.c $(GEN_API) $(SYSROOT_LIBS)/.stamp | $(DEPS_STAMP)
 	$(call msg,HOSTLD,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(HOST_CC) -std=c17 -D_GNU_SOURCE -O2 -I. -I$(OUT)/gen -o $@ $^ -lprotobuf-c -lfyaml -lnghttp2 -lmbedtls -lmbedx509 -lmbedcrypto
+	$(Q)$(HOST_CC) -std=c17 -D_GNU_SOURCE -O2 -I. -I$(OUT)/gen $(HOST_LIB_CFLAGS) -o $@ $(filter %.c,$^) $(HOST_LIBS)
 
 # The API benchmark's load generator (optimised like the shipped code).
-$(OUT)/bench/grpcbench: tests/bench/grpcbench.c $(GRPC_SRCS) lib/atomicfile.c | $(DEPS_STAMP)
+$(OUT)/bench/grpcbench: tests/bench/grpcbench.c $(GRPC_SRCS) lib/atomicfile.c $(SYSROOT_LIBS)/.stamp | $(DEPS_STAMP)
 	$(call msg,HOSTLD,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(HOST_CC) -std=c17 -D_GNU_SOURCE -O2 -I. -I$(OUT)/gen -o $@ $^ -lnghttp2 -lmbedtls -lmbedx509 -lmbedcrypto
+	$(Q)$(HOST_CC) -std=c17 -D_GNU_SOURCE -O2 -I. -I$(OUT)/gen $(HOST_LIB_CFLAGS) -o $@ $(filter %.c,$^) $(HOST_LIBS)
 
 .PHONY: bench bench-skeleton bench-machined bench-api
 bench: bench-skeleton bench-machined bench-api

@@ -40,6 +40,8 @@ def api 900 - tests/api/api.sh "$out"
 def interop 300 - tests/interop/interop.sh "$out"
 def abuse 600 - tests/abuse/abuse.sh "$out"
 def image 300 - tests/image/contents.sh "$out"
+def inputs 120 - tests/image/inputs.sh "$out"
+def locks 900 net tests/image/locks.sh "$out"
 def repro 3600 net tests/image/repro.sh "$out"
 def vm 600 - tests/vm/boot.sh "$out"
 def vm-kvm 600 - tests/vm/boot.sh "$out" --accel kvm

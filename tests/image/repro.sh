@@ -53,7 +53,7 @@ deb=$(ls "$a/dl"/libseccomp2_*.deb | head -1)
 name=$(basename "$deb" _amd64.deb)
 mkdir -p "$t/bad/dl"
 cp "$deb" "$t/bad/dl/"
-printf '%s %s %s\n' "${name%%_*}" "${name#*_}" "$(printf '0%.0s' {1..64})" >"$t/bad/lock"
+printf '%s bookworm %s %s\n' "${name%%_*}" "${name#*_}" "$(printf '0%.0s' {1..64})" >"$t/bad/lock"
 o=$(image/fetch-debs.sh "$t/bad/lock" "$t/bad/dl" "$t/bad/x" 2>&1)
 rc=$?
 if ((rc != 0)) && grep -q "libseccomp2 .* has sha256 [0-9a-f]\{64\}, pinned 0\{64\}; refusing it" <<<"$o" && [[ ! -e $t/bad/dl/$(basename "$deb") ]] && [[ ! -d $t/bad/x/libseccomp2 ]]; then

@@ -9,7 +9,7 @@ set -uo pipefail
 out=$(realpath "$1")
 t=$(test_dir)
 plan 12
-kmoddir=$(echo "$out"/pkg/linux-image-*/lib/modules/*)
+kmoddir=$(realpath "$out/pkg/kernel-modules")
 export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-0}
 set -e  # building the variants must work before there is anything to boot
 
