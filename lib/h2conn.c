@@ -151,7 +151,13 @@ static void set_failure(struct h2conn *c, const char *what, int r)
 {
 	if (c->why[0])
 		return;
-	if (c->tls && r != -ENOMEM && r != -EPIPE && r != -ECONNRESET)
+	/* A TLS 1.3 server judges the client's certificate after the client's handshake is
+	 * done: a session it ends before its first byte is a handshake it refused. */
+	if (c->tls && tls_verdict_pending(c->tls))
+		snprintf(c->why, sizeof(c->why), "TLS handshake: the server ended the session after the "
+			 "handshake, before its first byte (%s: %s)", what,
+			 r == -EPIPE || r == -ECONNRESET ? strerror(-r) : tls_error(c->tls));
+	else if (c->tls && r != -ENOMEM && r != -EPIPE && r != -ECONNRESET)
 		snprintf(c->why, sizeof(c->why), "%s: %s", what, tls_error(c->tls));
 	else
 		snprintf(c->why, sizeof(c->why), "%s: %s", what, strerror(-r));

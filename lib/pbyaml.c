@@ -1098,6 +1098,22 @@ static bool field_present(const ProtobufCMessage *msg, const ProtobufCFieldDescr
 	return true;
 }
 
+/* Appends k: v to map; a pair libfyaml refuses (a key already there: a protobuf map may
+ * repeat one on the wire, and the first is shown) is freed, not left unowned. */
+static void map_put(struct fy_node *map, struct fy_node *k, struct fy_node *v)
+{
+	if (fy_node_mapping_append(map, k, v) != 0) {
+		fy_node_free(k);
+		fy_node_free(v);
+	}
+}
+
+static void seq_put(struct fy_node *seq, struct fy_node *v)
+{
+	if (fy_node_sequence_append(seq, v) != 0)
+		fy_node_free(v);
+}
+
 static struct fy_node *repeated_node(struct fy_document *fyd, const ProtobufCMessage *msg,
 				     const ProtobufCFieldDescriptor *f, bool json)
 {
@@ -1115,11 +1131,10 @@ static struct fy_node *repeated_node(struct fy_document *fyd, const ProtobufCMes
 			const ProtobufCMessageDescriptor *ed = f->descriptor;
 			const char *key = *(const char *const *)((const char *)e + ed->fields[0].offset);
 
-			fy_node_mapping_append(out, str_node(fyd, key ? key : "", json),
-					       value_node(fyd, &ed->fields[1],
-							  (const char *)e + ed->fields[1].offset, json));
+			map_put(out, str_node(fyd, key ? key : "", json),
+				value_node(fyd, &ed->fields[1], (const char *)e + ed->fields[1].offset, json));
 		} else {
-			fy_node_sequence_append(out, value_node(fyd, f, slot, json));
+			seq_put(out, value_node(fyd, f, slot, json));
 		}
 	}
 	return out;
@@ -1143,7 +1158,7 @@ struct fy_node *pbyaml_node(struct fy_document *fyd, const ProtobufCMessage *msg
 				continue;
 			v = value_node(fyd, f, (const char *)msg + f->offset, json);
 		}
-		fy_node_mapping_append(map, fy_node_create_scalar(fyd, f->name, FY_NT), v);
+		map_put(map, fy_node_create_scalar(fyd, f->name, FY_NT), v);
 	}
 	return map;
 }

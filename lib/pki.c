@@ -68,7 +68,7 @@ out:
 	return r == 0 ? 0 : -EINVAL;
 }
 
-/* --- DER pieces mbedTLS 2.28 cannot write: subjectAltName, extendedKeyUsage --- */
+/* --- DER pieces written by hand: subjectAltName (with iPAddress), extendedKeyUsage --- */
 
 /* Ends a SEQUENCE of len content bytes written backwards before *p: its length and tag. */
 static int close_seq(unsigned char **p, unsigned char *start, size_t len)
@@ -193,7 +193,6 @@ int pki_issue(const struct pki_subject *s, const char *key_pem, const char *issu
 	mbedtls_pk_context key, ikey;
 	mbedtls_x509_crt issuer;
 	mbedtls_x509write_cert w;
-	mbedtls_mpi serial;
 	char name[512], iname[512], from[15], to[15];
 	unsigned char serial_bytes[16], *out = NULL;
 	time_t now = time(NULL) + s->not_before_offset_s;
@@ -203,13 +202,13 @@ int pki_issue(const struct pki_subject *s, const char *key_pem, const char *issu
 	mbedtls_pk_init(&ikey);
 	mbedtls_x509_crt_init(&issuer);
 	mbedtls_x509write_crt_init(&w);
-	mbedtls_mpi_init(&serial);
 	if (subject_name(s, name, sizeof(name)) < 0) {
 		snprintf(err, errlen, "issue %s: names may not contain ',', '=' or '\\\\'", s->cn);
 		r = -EINVAL;
 		goto out;
 	}
-	r = mbedtls_pk_parse_key(&key, (const unsigned char *)key_pem, strlen(key_pem) + 1, NULL, 0);
+	r = mbedtls_pk_parse_key(&key, (const unsigned char *)key_pem, strlen(key_pem) + 1, NULL, 0,
+				 rng_random, rng_ctx());
 	if (r != 0) {
 		mbed_err(err, errlen, "parse key", r);
 		goto out;
@@ -219,7 +218,7 @@ int pki_issue(const struct pki_subject *s, const char *key_pem, const char *issu
 					   strlen(issuer_crt_pem) + 1);
 		if (r == 0)
 			r = mbedtls_pk_parse_key(&ikey, (const unsigned char *)issuer_key_pem,
-						 strlen(issuer_key_pem) + 1, NULL, 0);
+						 strlen(issuer_key_pem) + 1, NULL, 0, rng_random, rng_ctx());
 		if (r != 0) {
 			mbed_err(err, errlen, "parse issuer", r);
 			goto out;
@@ -234,8 +233,7 @@ int pki_issue(const struct pki_subject *s, const char *key_pem, const char *issu
 	mbedtls_x509write_crt_set_md_alg(&w, MBEDTLS_MD_SHA256);
 	mbedtls_x509write_crt_set_subject_key(&w, &key);
 	mbedtls_x509write_crt_set_issuer_key(&w, issuer_crt_pem ? &ikey : &key);
-	if ((r = mbedtls_mpi_read_binary(&serial, serial_bytes, sizeof(serial_bytes))) != 0 ||
-	    (r = mbedtls_x509write_crt_set_serial(&w, &serial)) != 0 ||
+	if ((r = mbedtls_x509write_crt_set_serial_raw(&w, serial_bytes, sizeof(serial_bytes))) != 0 ||
 	    (r = mbedtls_x509write_crt_set_subject_name(&w, name)) != 0 ||
 	    (r = mbedtls_x509write_crt_set_issuer_name(&w, issuer_crt_pem ? iname : name)) != 0 ||
 	    (r = mbedtls_x509write_crt_set_validity(&w, from, to)) != 0 ||
@@ -258,7 +256,6 @@ int pki_issue(const struct pki_subject *s, const char *key_pem, const char *issu
 	out = NULL;
 out:
 	free(out);
-	mbedtls_mpi_free(&serial);
 	mbedtls_x509write_crt_free(&w);
 	mbedtls_x509_crt_free(&issuer);
 	mbedtls_pk_free(&ikey);
@@ -270,7 +267,7 @@ int pki_fingerprint_der(const unsigned char *der, size_t len, char out[65])
 {
 	unsigned char sum[32];
 
-	if (mbedtls_sha256_ret(der, len, sum, 0) != 0)
+	if (mbedtls_sha256(der, len, sum, 0) != 0)
 		return -EIO;
 	for (int i = 0; i < 32; i++)
 		snprintf(out + 2 * i, 3, "%02x", sum[i]);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * TLS on a non-blocking socket, with mbedTLS: TLS 1.2, ECDHE-ECDSA with AEAD ciphers only
- * (AES-GCM, ChaCha20-Poly1305), ALPN "h2". A server may require client certificates from
+ * TLS on a non-blocking socket, with mbedTLS 3.6: TLS 1.3 (and TLS 1.2 with ECDHE-ECDSA
+ * for older peers), AEAD ciphers only (AES-GCM, ChaCha20-Poly1305), key exchange X25519 or
+ * P-256, ALPN "h2". A server may require client certificates from
  * its CA; a client verifies the server against its CA (and that the certificate names the
  * address it dialled) or, for a machine in maintenance mode, against a pinned fingerprint.
  */
@@ -24,6 +25,7 @@ struct tls_opts {
 	const char *ca_pem;       /* verify the peer against this CA; NULL: do not ask/verify */
 	bool require_peer_cert;   /* server: a client without a valid certificate is refused */
 	const char *pin_sha256;   /* client: accept exactly this server certificate (hex) */
+	bool max_tls12;           /* offer TLS 1.2 at most (for peers and tests that need it) */
 };
 
 int tls_config_new(const struct tls_opts *o, struct tls_config **out, char *err, size_t errlen);
@@ -52,5 +54,12 @@ const char *tls_error(const struct tls_conn *t);
 /* The peer's verified certificate, or NULL. */
 const mbedtls_x509_crt *tls_peer_cert(const struct tls_conn *t);
 const char *tls_alpn(const struct tls_conn *t);
+/*
+ * A TLS 1.3 client whose handshake is done but which has had no byte from the server yet:
+ * the server may still refuse its certificate (TLS 1.3 tells the client only then).
+ */
+bool tls_verdict_pending(const struct tls_conn *t);
+/* "TLSv1.3" or "TLSv1.2" once the handshake is done. */
+const char *tls_version(const struct tls_conn *t);
 
 #endif

@@ -29,7 +29,7 @@ static void checksum(const char *text, size_t len, char hex[65])
 {
 	unsigned char sum[32];
 
-	mbedtls_sha256_ret((const unsigned char *)text, len, sum, 0);
+	mbedtls_sha256((const unsigned char *)text, len, sum, 0);
 	for (int i = 0; i < 32; i++)
 		snprintf(hex + 2 * i, 3, "%02x", sum[i]);
 }

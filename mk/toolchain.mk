@@ -90,9 +90,11 @@ A_PROTOBUF := $(LIBDIR)/libprotobuf-c.a
 A_MBEDTLS := $(LIBDIR)/libmbedtls.a $(LIBDIR)/libmbedx509.a $(LIBDIR)/libmbedcrypto.a
 A_NGHTTP2 := $(LIBDIR)/libnghttp2.a
 A_FYAML := $(LIBDIR)/libfyaml.a
-A_NL := $(LIBDIR)/libnl-route-3.a $(SR)/lib/x86_64-linux-gnu/libnl-genl-3.a $(SR)/lib/x86_64-linux-gnu/libnl-3.a
-# Every library but netlink, for the tests' host and fuzz links.
+A_NL := $(LIBDIR)/libnl-route-3.a $(LIBDIR)/libnl-genl-3.a $(LIBDIR)/libnl-3.a
+# Every library but netlink, for the tests' host and fuzz links, with the C23 entry points
+# the build host's glibc 2.36 lacks (linked as sources into each of those programs).
 HOST_LIBS := $(A_FYAML) $(A_MBEDTLS) $(A_NGHTTP2) $(A_PROTOBUF)
+HOST_COMPAT_SRCS := lib/compat/isoc23.c
 HOST_LIB_CFLAGS := -isystem $(SYSROOT_LIBS)
 $(A_PROTOBUF) $(A_MBEDTLS) $(A_NGHTTP2) $(A_FYAML) $(A_NL): $(SYSROOT_STAMP)
 

@@ -7,6 +7,7 @@
  *   -n, --nodes IP[,IP]       which nodes the request is for
  *   -i, --insecure            maintenance mode: TLS without a client certificate
  *   --cert-fingerprint SHA256 with --insecure: the node's certificate must be this one
+ *   --tls-max 1.2|1.3         the highest TLS version offered (default 1.3)
  */
 #include <signal.h>
 #include <stdio.h>
@@ -20,7 +21,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: osctl [--osconfig FILE] [--context NAME] [-e IP,...] [-n IP,...]\n"
-		"             [--insecure [--cert-fingerprint SHA256]] COMMAND ...\n"
+		"             [--insecure [--cert-fingerprint SHA256]] [--tls-max 1.2|1.3] COMMAND ...\n"
 		"\n"
 		"  apply-config -f FILE [--insecure] [--cert-fingerprint SHA256] [--mode MODE]\n"
 		"               [--timeout 60s] [--dry-run] [--config-patch @FILE|PATCH]\n"
@@ -69,6 +70,14 @@ int main(int argc, char **argv)
 			o.insecure = true;
 		} else if (val && strcmp(a, "--cert-fingerprint") == 0) {
 			o.fingerprint = argv[++i];
+		} else if (val && strcmp(a, "--tls-max") == 0) {
+			a = argv[++i];
+			if (strcmp(a, "1.2") != 0 && strcmp(a, "1.3") != 0) {
+				fprintf(stderr, "osctl: --tls-max %s: want 1.2 or 1.3\n", a);
+				free(rest);
+				return 2;
+			}
+			o.tls12 = strcmp(a, "1.2") == 0;
 		} else if (val && strcmp(a, "--context") == 0) {
 			o.context = argv[++i];
 		} else if (val && (strcmp(a, "-e") == 0 || strcmp(a, "--endpoints") == 0)) {

@@ -62,6 +62,7 @@ int osc_connect(struct osc *o)
 		goto out;
 	}
 	snprintf(o->endpoint, sizeof(o->endpoint), "%s", ep);
+	to.max_tls12 = o->tls12;
 	if (tls_config_new(&to, &o->tls, err, sizeof(err)) < 0) {
 		fprintf(stderr, "osctl: credentials: %s\n", err);
 		goto out;
@@ -130,8 +131,11 @@ static void explain(struct osc *o, struct callstate *s)
 	if (strstr(s->msg, "server certificate") || strstr(s->msg, "fingerprint"))
 		hint = " (the node's certificate is not from this context's CA, or not for this address; "
 		       "a node in maintenance mode needs --insecure)";
-	else if (strstr(s->msg, "TLS handshake") && (strstr(s->msg, "fatal alert") || strstr(s->msg, "Sending information") ||
-						      strstr(s->msg, "reset") || strstr(s->msg, "closed")))
+	else if (strstr(s->msg, "TLS handshake") && strstr(s->msg, "protocol_version"))
+		hint = " (the node and this client share no TLS version: see --tls-max)";
+	else if (strstr(s->msg, "TLS handshake") &&
+		 (strstr(s->msg, "fatal") || strstr(s->msg, "Sending information") || strstr(s->msg, "reset") ||
+		  strstr(s->msg, "closed") || strstr(s->msg, "ended the session after the handshake")))
 		hint = " (the node refused this client's certificate: another CA, or expired)";
 	else if (strstr(s->msg, "refused"))
 		hint = " (is the node up, and is this its address?)";

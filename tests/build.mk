@@ -34,7 +34,7 @@ UNIT_TESTS := cmdline kmod backoff ring frame loop spec supervisor ctl squashfs 
 UNIT_BINS := $(patsubst %,$(OUT)/host/tests/unit/test_%,$(UNIT_TESTS))
 
 define unit_rule
-$(OUT)/host/tests/unit/test_$(1): $(call host_objs,tests/unit/test_$(1).c $(unit_srcs_$(1)))
+$(OUT)/host/tests/unit/test_$(1): $(call host_objs,tests/unit/test_$(1).c $(unit_srcs_$(1)) $(HOST_COMPAT_SRCS))
 	$$(call msg,HOSTLD,$$@)
 	$$(Q)$$(HOST_CC) $$(HOST_LDFLAGS) -o $$@ $$^ $(HOST_LIBS) -lcmocka
 endef
@@ -50,7 +50,8 @@ TEST_BINS := $(UNIT_BINS) $(LINKCHECK)
 test-bins: $(TEST_BINS)
 
 # Helpers for tests/init: the control-socket client and services with known behaviour.
-$(OUT)/host/bin/initctl: $(call host_objs,tests/init/initctl.c machined/initclient.c $(LIB_CORE_SRCS) $(GEN_INIT))
+$(OUT)/host/bin/initctl: $(call host_objs,tests/init/initctl.c machined/initclient.c $(LIB_CORE_SRCS) $(GEN_INIT) \
+		$(HOST_COMPAT_SRCS))
 	$(call msg,HOSTLD,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(HOST_CC) $(HOST_LDFLAGS) -o $@ $^ $(A_PROTOBUF)
@@ -61,7 +62,8 @@ $(OUT)/host/bin/svchelper: tests/init/svchelper.c | $(DEPS_STAMP)
 	$(Q)$(HOST_CC) -std=c17 -D_GNU_SOURCE -O2 $(WARN) -o $@ $<
 
 # The hostile clients of tests/abuse, optimised (they must outpace the server).
-$(OUT)/host/bin/abuse: tests/abuse/abuse.c $(GRPC_SRCS) lib/atomicfile.c $(GEN_API) $(SYSROOT_LIBS)/.stamp \
+$(OUT)/host/bin/abuse: tests/abuse/abuse.c $(GRPC_SRCS) lib/atomicfile.c $(GEN_API) $(HOST_COMPAT_SRCS) \
+		$(SYSROOT_LIBS)/.stamp \
 		| $(DEPS_STAMP)
 	$(call msg,HOSTLD,$@)
 	$(Q)mkdir -p $(@D)
@@ -102,7 +104,7 @@ FUZZ_TARGETS := cmdline kmod ctl squashfs mconfig grpc apiipc kmsg mountinfo pow
 FUZZ_BINS := $(patsubst %,$(OUT)/fuzz/bin/fuzz_%,$(FUZZ_TARGETS))
 
 define fuzz_rule
-$(OUT)/fuzz/bin/fuzz_$(1): $(call fuzz_objs,tests/fuzz/fuzz_$(1).c $(fuzz_srcs_$(1)))
+$(OUT)/fuzz/bin/fuzz_$(1): $(call fuzz_objs,tests/fuzz/fuzz_$(1).c $(fuzz_srcs_$(1)) $(HOST_COMPAT_SRCS))
 	$$(call msg,FUZZLD,$$@)
 	$$(Q)mkdir -p $$(@D)
 	$$(Q)$$(FUZZ_CC) -fsanitize=fuzzer,address,undefined -o $$@ $$^ $$(HOST_LIBS)
@@ -157,13 +159,15 @@ fuzz: $(FUZZ_BINS)
 
 # The store and config benchmark, optimised like the shipped code (no sanitizers).
 $(OUT)/bench/storebench: tests/bench/storebench.c machined/store.c machined/res.c machined/selector.c \
-		$(LIB_FULL_SRCS) lib/loop.c lib/buf.c lib/log.c $(GEN_API) $(SYSROOT_LIBS)/.stamp | $(DEPS_STAMP)
+		$(LIB_FULL_SRCS) lib/loop.c lib/buf.c lib/log.c $(GEN_API) $(HOST_COMPAT_SRCS) $(SYSROOT_LIBS)/.stamp \
+		| $(DEPS_STAMP)
 	$(call msg,HOSTLD,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(HOST_CC) -std=c17 -D_GNU_SOURCE -O2 -I. -I$(OUT)/gen $(HOST_LIB_CFLAGS) -o $@ $(filter %.c,$^) $(HOST_LIBS)
 
 # The API benchmark's load generator (optimised like the shipped code).
-$(OUT)/bench/grpcbench: tests/bench/grpcbench.c $(GRPC_SRCS) lib/atomicfile.c $(SYSROOT_LIBS)/.stamp | $(DEPS_STAMP)
+$(OUT)/bench/grpcbench: tests/bench/grpcbench.c $(GRPC_SRCS) lib/atomicfile.c $(HOST_COMPAT_SRCS) \
+		$(SYSROOT_LIBS)/.stamp | $(DEPS_STAMP)
 	$(call msg,HOSTLD,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(HOST_CC) -std=c17 -D_GNU_SOURCE -O2 -I. -I$(OUT)/gen $(HOST_LIB_CFLAGS) -o $@ $(filter %.c,$^) $(HOST_LIBS)

@@ -152,3 +152,11 @@ long __fdelt_chk(long d)
 		chk_fail("__fdelt_chk");
 	return d / (8 * (long)sizeof(fd_mask));
 }
+
+/* mbedTLS's zeroize: explicit_bzero, which the compiler may not drop. */
+void __explicit_bzero_chk(void *dst, size_t len, size_t dstlen)
+{
+	if (len > dstlen)
+		chk_fail("__explicit_bzero_chk");
+	explicit_bzero(dst, len);
+}

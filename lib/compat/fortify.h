@@ -21,5 +21,6 @@ int __printf_chk(int flag, const char *fmt, ...);
 int __vasprintf_chk(char **s, int flag, const char *fmt, va_list ap);
 int __asprintf_chk(char **s, int flag, const char *fmt, ...);
 long __fdelt_chk(long d);
+void __explicit_bzero_chk(void *dst, size_t len, size_t dstlen);
 
 #endif

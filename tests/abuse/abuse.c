@@ -529,9 +529,27 @@ static bool closed_in(int s, int ms)
 	return false;
 }
 
+/* Waits up to ms for the server's first bytes (its SETTINGS): a TLS 1.3 server has taken
+ * the session only then, since the client's side of the handshake ends first. */
+static bool server_spoke(struct tls_conn *c, int s, int ms)
+{
+	struct pollfd p = { .fd = s, .events = POLLIN };
+	uint8_t buf[256];
+
+	for (uint64_t end = now_ms() + (uint64_t)ms; now_ms() < end;) {
+		if (tls_pending(c) == 0 && poll(&p, 1, 50) <= 0)
+			continue;
+		if (tls_read(c, buf, sizeof(buf)) > 0)
+			return true;
+		if (peer_closed(s))
+			return false;
+	}
+	return false;
+}
+
 /*
  * The connection cap and who makes room. Connections are opened one by one, each through
- * its TLS handshake and HTTP/2 preface and then left idle (so the first is the longest
+ * its TLS handshake and HTTP/2 preface (until the server answers) and then left idle (so the first is the longest
  * idle), until the server closes one: that must be the first, once about N are open
  * (others' connections count too). Then a socket that never starts its handshake must
  * evict the next longest idle; a second such socket the oldest still in its handshake.
@@ -554,6 +572,7 @@ static int mode_evict(int n, struct tls_config *t)
 		tls_write(c[i], preface, sizeof(preface) - 1);
 		tls_write(c[i], settings, sizeof(settings));
 		made++;
+		server_spoke(c[i], s[i], 2000);
 		usleep(1000);  /* distinct last-traffic times, in order */
 		for (int k = 0; k < made && first < 0; k++)
 			if (peer_closed(s[k]))

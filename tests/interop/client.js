@@ -8,6 +8,7 @@
 'use strict';
 const fs = require('fs');
 const path = require('path');
+const tls = require('tls');
 const grpc = require('@grpc/grpc-js');
 const loader = require('@grpc/proto-loader');
 
@@ -25,6 +26,14 @@ const ok = (c, what, detail) => {
 };
 const creds = (crt, key) => grpc.credentials.createSsl(
   fs.readFileSync(caFile), fs.readFileSync(key), fs.readFileSync(crt));
+// The TLS version of every connection grpc-js makes (it dials through tls.connect).
+const protocols = [];
+const realConnect = tls.connect;
+tls.connect = function connect(...args) {
+  const sock = realConnect.apply(this, args);
+  sock.once('secureConnect', () => protocols.push(sock.getProtocol()));
+  return sock;
+};
 const deadline = () => new Date(Date.now() + 10000);
 
 function unary(client, method, req) {
@@ -47,6 +56,18 @@ async function main() {
   const v = await unary(machine, 'Version', {});
   ok(!v.err && v.res.messages.length === 1 && v.res.messages[0].name === 'Basalt' && !v.res.messages[0].maintenance,
     'Version (unary, mutual TLS)', v.err ? v.err.message : JSON.stringify(v.res));
+
+  ok(protocols.length === 1 && protocols[0] === 'TLSv1.3', `grpc-js (OpenSSL) connects with TLS 1.3: ${protocols.join(', ')}`);
+
+  // Forced to TLS 1.2 (an older client), the same call works.
+  const ctx12 = tls.createSecureContext({
+    ca: fs.readFileSync(caFile), key: fs.readFileSync(keyFile), cert: fs.readFileSync(crtFile), maxVersion: 'TLSv1.2',
+  });
+  const m12 = new api.MachineService(endpoint, grpc.credentials.createFromSecureContext(ctx12));
+  const v12 = await unary(m12, 'Version', {});
+  ok(!v12.err && v12.res.messages[0].name === 'Basalt' && protocols[1] === 'TLSv1.2',
+    `grpc-js forced to TLS 1.2 calls Version over ${protocols[1]}`, v12.err ? v12.err.message : '');
+  m12.close();
 
   const l = await collect(resources.List({ type: 'services' }, { deadline: deadline() }));
   const ids = l.msgs.map((m) => m.meta.id).sort();

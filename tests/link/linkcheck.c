@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,13 +22,16 @@
 #include <mbedtls/gcm.h>
 #include <mbedtls/sha256.h>
 #include <mbedtls/sha512.h>
-#include <mbedtls/x509.h>
+#include <mbedtls/chachapoly.h>
+#include <mbedtls/version.h>
+#include <psa/crypto.h>
 #include <netlink/attr.h>
 #include <netlink/msg.h>
 #include <nghttp2/nghttp2.h>
 
 #include "api/init.pb-c.h"
 #include "lib/compat/fortify.h"
+#include "lib/compat/isoc23.h"
 
 static int failures, n;
 
@@ -49,11 +53,29 @@ static void selftests(void)
 		{ "mbedtls sha512", mbedtls_sha512_self_test },
 		{ "mbedtls ecp", mbedtls_ecp_self_test },
 		{ "mbedtls ctr_drbg", mbedtls_ctr_drbg_self_test },
-		{ "mbedtls x509", mbedtls_x509_self_test },
+		{ "mbedtls chacha20-poly1305", mbedtls_chachapoly_self_test },
 	};
 
 	for (size_t i = 0; i < sizeof(st) / sizeof(st[0]); i++)
 		tap(st[i].fn(0) == 0, st[i].name);
+}
+
+/* TLS 1.3 does its cryptography through PSA: it starts (entropy, its DRBG) and hashes. */
+static void psa_hash(void)
+{
+	static const unsigned char abc_sha256[32] = {
+		0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea, 0x41, 0x41, 0x40, 0xde, 0x5d, 0xae, 0x22, 0x23,
+		0xb0, 0x03, 0x61, 0xa3, 0x96, 0x17, 0x7a, 0x9c, 0xb4, 0x10, 0xff, 0x61, 0xf2, 0x00, 0x15, 0xad,
+	};
+	unsigned char out[32], rnd[16] = { 0 };
+	size_t len = 0;
+
+	tap(MBEDTLS_VERSION_MAJOR == 3 && MBEDTLS_VERSION_MINOR == 6, "mbedTLS is 3.6 (" MBEDTLS_VERSION_STRING ")");
+	tap(psa_crypto_init() == PSA_SUCCESS && psa_generate_random(rnd, sizeof(rnd)) == PSA_SUCCESS,
+	    "PSA crypto starts and generates random bytes");
+	tap(psa_hash_compute(PSA_ALG_SHA_256, (const uint8_t *)"abc", 3, out, sizeof(out), &len) == PSA_SUCCESS &&
+		    len == 32 && memcmp(out, abc_sha256, 32) == 0,
+	    "PSA SHA-256 of \"abc\"");
 }
 
 static void protobuf_round_trip(void)
@@ -178,6 +200,37 @@ static void bad_fdelt(void)
 	__fdelt_chk(FD_SETSIZE + 1);
 }
 
+static void bad_bzero(void)
+{
+	__explicit_bzero_chk(small, big, sizeof(small));
+}
+
+/* C23's strtol reads binary; its sscanf refuses %b (musl cannot do it) and reads the rest. */
+static void isoc23_shims(void)
+{
+	char *end = NULL, word[8] = "";
+	int a = 0;
+	long v;
+
+	v = __isoc23_strtol(" 0b101z", &end, 0);
+	tap(v == 5 && *end == 'z', "__isoc23_strtol reads 0b101 with base 0");
+	tap(__isoc23_strtol("-0B11", NULL, 2) == -3 && __isoc23_strtol("0x1f", NULL, 0) == 31 &&
+		    __isoc23_strtol("017", NULL, 0) == 15 && __isoc23_strtol("0b2", &end, 0) == 0 && *end == 'b',
+	    "__isoc23_strtol: sign, hex, octal, and 0b without a binary digit stops at b");
+	errno = 0;
+	v = __isoc23_strtol("0b1111111111111111111111111111111111111111111111111111111111111111", NULL, 0);
+	tap(v == LONG_MAX && errno == ERANGE, "__isoc23_strtol clamps an overflow with ERANGE");
+	tap(__isoc23_strtoul("0b11111111", NULL, 0) == 255 && __isoc23_strtoul("-0b1", NULL, 0) == ULONG_MAX &&
+		    __isoc23_strtoul("42", NULL, 10) == 42,
+	    "__isoc23_strtoul reads binary, negates like strtoul, and reads decimal");
+	tap(__isoc23_sscanf("12 ab", "%d %7s", &a, word) == 2 && a == 12 && strcmp(word, "ab") == 0,
+	    "__isoc23_sscanf reads C99 conversions");
+	errno = 0;
+	tap(__isoc23_sscanf("101", "%b", &a) == EOF && errno == EINVAL && isoc23_fmt_has_binary("%*5lb") &&
+		    !isoc23_fmt_has_binary("%[ab] %d %%b"),
+	    "__isoc23_sscanf refuses %b (a scanset or %%b is not one)");
+}
+
 static void fortify_shims(void)
 {
 	char dst[8], out[8], *s = NULL;
@@ -201,17 +254,22 @@ static void fortify_shims(void)
 	tap(aborts(bad_sprintf), "__sprintf_chk aborts an overflow");
 	tap(aborts(bad_percent_n), "__printf_chk aborts %n under fortify");
 	tap(aborts(bad_fdelt), "__fdelt_chk aborts an fd beyond FD_SETSIZE");
+	__explicit_bzero_chk(dst, sizeof(dst), sizeof(dst));
+	tap(dst[0] == 0 && dst[7] == 0, "__explicit_bzero_chk zeroes within bounds");
+	tap(aborts(bad_bzero), "__explicit_bzero_chk aborts an overflow");
 }
 
 int main(void)
 {
 	setvbuf(stdout, NULL, _IONBF, 0);
 	selftests();
+	psa_hash();
 	protobuf_round_trip();
 	http2_preface();
 	fyaml_parse();
 	libnl_attrs();
 	fortify_shims();
+	isoc23_shims();
 	printf("1..%d\n", n);
 	return failures ? 1 : 0;
 }
