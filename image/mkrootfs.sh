@@ -46,7 +46,7 @@ copy_from_pkg() {
 find_lib() {
 	local name=$1 d
 	for d in "$pkgdir"/*/; do
-		for sub in lib/x86_64-linux-gnu usr/lib/x86_64-linux-gnu lib64; do
+		for sub in lib/x86_64-linux-gnu usr/lib/x86_64-linux-gnu lib64 usr/lib64; do
 			if [[ -e "$d$sub/$name" ]]; then
 				echo "${d%/} /$sub/$name"
 				return 0
@@ -56,14 +56,32 @@ find_lib() {
 	return 1
 }
 
+# Adds ELF $1's interpreter $2 from the package that has it at that path, or under /usr in
+# a merged-/usr package (Debian 13: /usr/lib64/ld-linux...), with /lib64 linked to it.
+add_interp() {
+	local elf=$1 interp=$2 d
+	for d in "$pkgdir"/*/; do
+		d=${d%/}
+		if [[ -e "$d$interp" ]]; then
+			copy_from_pkg "$d" "$interp"
+			return 0
+		fi
+		if [[ -e "$d/usr$interp" && "$(dirname "$interp")" == /lib64 ]]; then
+			copy_from_pkg "$d" "/usr$interp"
+			ln -sfn usr/lib64 "$staging/lib64"
+			return 0
+		fi
+	done
+	echo "mkrootfs: $elf: interpreter $interp not in any pinned package" >&2
+	exit 1
+}
+
 # Adds the interpreter and every NEEDED library of ELF file $1, recursively.
 add_closure() {
 	local elf=$1 dep interp found
 	interp=$(readelf -l "$elf" 2>/dev/null | sed -n 's/.*Requesting program interpreter: \(.*\)]/\1/p')
 	if [[ -n "$interp" && ! -e "$staging$interp" ]]; then
-		found=$(find_lib "$(basename "$interp")") || { echo "mkrootfs: $elf: interpreter $interp not in any pinned package" >&2; exit 1; }
-		copy_from_pkg "${found% *}" "$interp"
-		copy_from_pkg "${found% *}" "${found#* }"
+		add_interp "$elf" "$interp"
 	fi
 	for dep in $(readelf -d "$elf" 2>/dev/null | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
 		found=$(find_lib "$dep") || { echo "mkrootfs: $elf needs $dep, which no pinned package provides" >&2; exit 1; }

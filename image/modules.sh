@@ -9,8 +9,10 @@ normalise_tree() {
 }
 
 # install_modules STAGING KMODDIR MODPATHS: copies the modules listed in MODPATHS (paths
-# relative to KMODDIR) into STAGING/lib/modules/<release> and writes their indexes with
-# depmod, keeping only the text forms init reads (modules.dep, .alias, .builtin, .softdep).
+# relative to KMODDIR) into STAGING/lib/modules/<release>, decompressed (Debian ships them
+# as .ko.xz; the image is compressed as a whole, and init need not ask the kernel to
+# decompress each), and writes their indexes with depmod, keeping only the text forms init
+# reads (modules.dep, .alias, .builtin, .softdep).
 install_modules() {
 	local staging=$1 kmoddir=$2 modpaths=$3 krel rel dst
 	krel=$(basename "$(realpath "$kmoddir")")
@@ -18,7 +20,11 @@ install_modules() {
 	mkdir -p "$dst"
 	while read -r rel; do
 		mkdir -p "$dst/$(dirname "$rel")"
-		cp "$kmoddir/$rel" "$dst/$rel"
+		case $rel in
+		*.ko.xz) xz -dc "$kmoddir/$rel" >"$dst/${rel%.xz}" ;;
+		*.ko.zst) zstd -qdc "$kmoddir/$rel" >"$dst/${rel%.zst}" ;;
+		*) cp "$kmoddir/$rel" "$dst/$rel" ;;
+		esac
 	done <"$modpaths"
 	cp "$kmoddir/modules.builtin" "$kmoddir/modules.builtin.modinfo" "$kmoddir/modules.order" "$dst/"
 	depmod -b "$staging" "$krel"

@@ -14,6 +14,19 @@
 #define KMOD_NAME_MAX 256
 #define KMOD_FILE_MAX (16u << 20)  /* a modules.* index larger than this is not ours */
 
+#ifndef MODULE_INIT_COMPRESSED_FILE
+#define MODULE_INIT_COMPRESSED_FILE 4
+#endif
+
+/* A compressed module (.ko.xz, .ko.zst, .ko.gz) is the kernel's to decompress. The image
+ * builder stores them decompressed; this is for a module directory that is not ours. */
+static bool compressed(const char *path)
+{
+	const char *dot = strrchr(path, '.');
+
+	return dot && (strcmp(dot, ".xz") == 0 || strcmp(dot, ".zst") == 0 || strcmp(dot, ".gz") == 0);
+}
+
 static int finit_loader(void *arg, const char *path)
 {
 	int fd, r;
@@ -22,7 +35,7 @@ static int finit_loader(void *arg, const char *path)
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	r = (int)syscall(SYS_finit_module, fd, "", 0);
+	r = (int)syscall(SYS_finit_module, fd, "", compressed(path) ? MODULE_INIT_COMPRESSED_FILE : 0);
 	r = r < 0 ? -errno : 0;
 	close(fd);
 	return r;

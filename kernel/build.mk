@@ -13,7 +13,9 @@ LOCKS := kernel/kernel.lock rootfs/packages.lock mk/sysroot.lock
 $(KERNEL_STAMP): kernel/kernel.lock image/fetch-debs.sh image/apt.sh | $(DEPS_STAMP)
 	$(call msg,FETCH,$(KERNEL_PKG))
 	$(Q)image/fetch-debs.sh kernel/kernel.lock $(DL_CACHE) $(PKGDIR)
-	$(Q)set -e; root=$(PKGDIR)/$(KERNEL_PKG); krel=$$(ls $$root/lib/modules); \
+	$(Q)set -e; root=$(PKGDIR)/$(KERNEL_PKG); \
+		[ -e $$root/lib ] || ln -s usr/lib $$root/lib; \
+		krel=$$(ls $$root/lib/modules); \
 		[ $$(echo "$$krel" | wc -w) = 1 ] || { echo "kernel: want one release in $$root, found: $$krel" >&2; exit 1; }; \
 		depmod -b $$root $$krel; \
 		ln -sfn $(KERNEL_PKG)/lib/modules/$$krel $(KMODDIR); \

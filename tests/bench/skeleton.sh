@@ -130,9 +130,10 @@ echo "| PID 1 resident memory, idle, 2 services (host, container mode) | $basalt
 echo "| PID 1 resident memory at services up (QEMU boot) | $vm_rss KiB | goal 1024 KiB | $(ratio "$vm_rss" 1024) |"
 echo "| init static binary (stripped) | $(kib "$init_sz") KiB | s6-svscan + s6-supervise + libskarnet.so: $(kib "$s6_sz") KiB | $(ratio "$init_sz" "$s6_sz") |"
 echo "| machined static binary (stripped) | $(kib "$machined_sz") KiB | - | - |"
-echo "| vmlinuz (Debian 6.1) | $(mib "$vmlinuz_sz") MiB | - | - |"
+kver=$(awk '!/^#/ && NF { print $3; exit }' kernel/kernel.lock)
+echo "| vmlinuz (Debian $kver) | $(mib "$vmlinuz_sz") MiB | - | - |"
 echo "| initramfs.xz (holds rootfs.sqsh) | $(mib "$initrd_sz") MiB | - | - |"
-echo "| rootfs.sqsh without containerd/runc | $(mib "$sqsh_min_sz") MiB | rootfs.sqsh with them: $(mib "$sqsh_sz") MiB | $(ratio "$sqsh_min_sz" "$sqsh_sz") |"
+echo "| rootfs.sqsh without containerd/runc/etcd | $(mib "$sqsh_min_sz") MiB | rootfs.sqsh with them: $(mib "$sqsh_sz") MiB | $(ratio "$sqsh_min_sz" "$sqsh_sz") |"
 for a in "${accels[@]}"; do
 	echo "| kernel uptime at all services up ($a, median of $boots) | ${up[$a]} ms | kernel floor (trivial PID 1): ${floor[$a]} ms | $(ratio "${up[$a]}" "${floor[$a]}") |"
 done

@@ -9,7 +9,7 @@ out=$(realpath "$1")
 sqsh=$out/image/rootfs.sqsh
 staging=$out/image/rootfs
 t=$(test_dir)
-plan 13
+plan 16
 
 unsquashfs -d "" -lc "$sqsh" 2>/dev/null | sed 's|^squashfs-root||' | sort >"$t/rootfs.list"
 image/initramfs-list.sh "$out/initramfs.xz" | sort >"$t/initramfs.list"
@@ -45,10 +45,20 @@ pm=$(grep -E '/(dpkg|dpkg-deb|apt|apt-get|aptitude|rpm|yum|dnf|apk|opkg|pip[0-9.
 [[ -z "$pm" ]] && ok "no package manager or package database in the image" || not_ok "no package manager in the image" $pm
 
 for f in /sbin/init /sbin/machined /sbin/modprobe /usr/bin/containerd /usr/bin/containerd-shim-runc-v2 \
-	/usr/sbin/runc /etc/os-release /etc/containerd/config.toml /lib64/ld-linux-x86-64.so.2; do
+	/usr/sbin/runc /usr/bin/etcd /etc/os-release /etc/containerd/config.toml /lib64 /usr/lib64/ld-linux-x86-64.so.2; do
 	grep -qx "$f" "$t/rootfs.list" || missing+=" $f"
 done
-if [[ -z "${missing:-}" ]]; then ok "rootfs holds init, machined, containerd, runc and their loader"; else not_ok "rootfs holds what it should" "missing:$missing"; fi
+if [[ -z "${missing:-}" ]]; then ok "rootfs holds init, machined, containerd, runc, etcd and their loader"; else not_ok "rootfs holds what it should" "missing:$missing"; fi
+
+# The third-party programs run from the image's own library closure (Debian 13's glibc,
+# not the build host's), and are the versions the lock promises.
+for p in "containerd:/usr/bin/containerd --version:containerd .* 1\.7\." "runc:/usr/sbin/runc --version:^runc version 1\.1\." \
+	"etcd:/usr/bin/etcd --version:^etcd Version: 3\.5\."; do
+	IFS=: read -r name cmd re <<<"$p"
+	# shellcheck disable=SC2086
+	v=$(chroot "$staging" $cmd 2>&1 | head -3)
+	if grep -qE "$re" <<<"$v"; then ok "$name runs from the image's closure: $(grep -E "$re" <<<"$v" | head -1)"; else not_ok "$name runs from the image's closure" "$v"; fi
+done
 
 for f in init rootfs.sqsh etc/basalt/modules.early dev/console; do
 	grep -qx "$f" "$t/initramfs.list" || imissing+=" $f"
@@ -71,7 +81,7 @@ while IFS= read -r -d '' f; do
 	readelf -h "$f" >/dev/null 2>&1 || continue
 	for lib in $(readelf -d "$f" 2>/dev/null | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
 		found=
-		for d in lib/x86_64-linux-gnu usr/lib/x86_64-linux-gnu lib64; do
+		for d in lib/x86_64-linux-gnu usr/lib/x86_64-linux-gnu lib64 usr/lib64; do
 			[[ -e "$staging/$d/$lib" ]] && found=1
 		done
 		[[ -n "$found" ]] || unresolved+=" ${f#$staging}:$lib"
