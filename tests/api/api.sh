@@ -56,7 +56,8 @@ expect "apply-config --insecure in maintenance mode" 'applied without a reboot' 
 expect "node b takes its config" 'applied without a reboot' \
 	"$osctl" apply-config --insecure -e "$B" --cert-fingerprint "$fpb" -f worker-b.yaml
 check "node a serves mutual TLS after its config" wait_line a/console.log 'API serving mutual TLS' 10
-if wait_line maint-conn.out 'unexpected eof while reading' 10 >/dev/null; then ok "the connection made in maintenance mode is closed by the node after the switch"; else not_ok "the maintenance-mode connection is closed after the switch" "$(tail -3 maint-conn.out)"; fi
+# (The node drops it a second after the switch; the bound is generous for a loaded machine.)
+if wait_line maint-conn.out 'unexpected eof while reading' 30 >/dev/null; then ok "the connection made in maintenance mode is closed by the node after the switch"; else not_ok "the maintenance-mode connection is closed after the switch" "$(tail -3 maint-conn.out)" "node a's console:" "$(grep -E 'apid|TLS|maintenance' a/console.log | tail -8)"; fi
 wait_line b/console.log 'API serving mutual TLS' 10 >/dev/null
 
 # --- the split: apid is a separate, unprivileged, sandboxed process ---
