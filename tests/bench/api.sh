@@ -3,7 +3,7 @@
 # The machine API benchmark: the same unary RPC (MachineService.Version) over mutual TLS,
 # against machined and against a reference server built from @grpc/grpc-js with the same
 # CA, measured in one run by the same C load generator: requests/s and p50/p99 latency
-# over 1 connection and over 50 (one call in flight per connection), new TLS connections/s
+# over 1 connection and over 50 (one call in flight per connection), full TLS 1.3 handshakes/s
 # (handshake + one call), and the servers' peak resident memory.
 #   api.sh OUTDIR [SECONDS]
 set -uo pipefail
@@ -35,12 +35,13 @@ ref=$!
 at_exit "kill $ref 2>/dev/null"
 wait_line ref.log listening 15 >/dev/null || { echo "bench-api: reference server did not start: $(cat ref.log)" >&2; exit 1; }
 
-u=$(cat n/pid)
+u=$(node_pid n)
 init=$(awk '{print $1}' /proc/$u/task/$u/children)
 mpid=
 for c in $(cat /proc/$init/task/*/children); do [[ $(cat /proc/$c/comm 2>/dev/null) == machined ]] && mpid=$c; done
 apid=
 for c in $(cat /proc/$mpid/task/*/children); do [[ $(cat /proc/$c/comm 2>/dev/null) == apid ]] && apid=$c; done
+[[ -n $mpid && -n $apid ]] || { echo "bench-api: machined's core and apid not found under the node's init" >&2; exit 1; }
 # machined's side is its core and its apid together.
 hwm() { local s=0 p; for p in "$@"; do s=$((s + $(awk '/VmHWM/ {print $2}' /proc/$p/status))); done; echo $s; }
 rss() { local s=0 p; for p in "$@"; do s=$((s + $(awk '/VmRSS/ {print $2}' /proc/$p/status))); done; echo $s; }
@@ -85,7 +86,7 @@ row "  p99 latency, 1 connection" "unary 1" p99_us " us"
 row "unary req/s, 50 connections" "unary 50" per_s ""
 row "  p50 latency, 50 connections" "unary 50" p50_us " us"
 row "  p99 latency, 50 connections" "unary 50" p99_us " us"
-row "new TLS connections/s (4 in parallel)" "handshake 4" per_s ""
+row "full TLS 1.3 handshakes/s, 4 parallel" "handshake 4" per_s ""
 m_hwm=$(hwm $mpid $apid)
 r_hwm=$(hwm $ref)
 printf '| %-38s | %12s | %12s | %9s |\n' "resident memory at rest" "$m_rest KiB" "$r_rest KiB" "$(ratio "$m_rest" "$r_rest")"
