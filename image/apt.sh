@@ -9,6 +9,8 @@
 #   apt_candidate SUITE PKG  prints the version the registry serves now (empty if none)
 #   apt_sha256 SUITE PKG VER prints the sha256 the signed index gives for PKG VER
 #   apt_first_dep SUITE PKG  prints the first package PKG's current version depends on
+#   apt_current SUITE PKG [via=META]  prints "PACKAGE VERSION" Debian serves now for PKG, or
+#                            for the first dependency of META when PKG is gone (empty: none)
 : "${APT_ROOT:?APT_ROOT not set}"
 DEBIAN_MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org}
 APT_KEYRING=${APT_KEYRING:-/usr/share/keyrings/debian-archive-keyring.gpg}
@@ -87,4 +89,15 @@ apt_first_dep() {
 	[[ -n $ver ]] || return 0
 	{ apt_q "$1" apt-cache show "$2=$ver" 2>/dev/null || true; } |
 		awk '$1 == "Depends:" { sub(/^Depends: */, ""); sub(/[ ,(|].*/, ""); print; exit }'
+}
+
+apt_current() {
+	local suite=$1 name=$2 via=${3:-} ver
+	ver=$(apt_candidate "$suite" "$name")
+	if [[ -z $ver && $via == via=* ]]; then
+		name=$(apt_first_dep "$suite" "${via#via=}")
+		[[ -n $name ]] && ver=$(apt_candidate "$suite" "$name")
+	fi
+	[[ -n $ver ]] && echo "$name $ver"
+	return 0
 }

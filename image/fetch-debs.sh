@@ -64,11 +64,7 @@ while read -r name suite version sha via; do
 		elif [[ -n $idx ]]; then
 			download "$suite" "$name" "$version" "$deb"
 		else
-			use_version=$(apt_candidate "$suite" "$name")
-			if [[ -z $use_version && $via == via=* ]]; then
-				use_name=$(apt_first_dep "$suite" "${via#via=}")
-				[[ -n $use_name ]] && use_version=$(apt_candidate "$suite" "$use_name")
-			fi
+			read -r use_name use_version <<<"$(apt_current "$suite" "$name" "$via")" || true
 			if [[ -z $use_version ]]; then
 				say "$name $version is not served by Debian $suite any more, and nothing replaces it"
 				say "re-pin it (package, version and sha256) in $lock, or run 'make relock'"

@@ -46,7 +46,7 @@ copy_from_pkg() {
 find_lib() {
 	local name=$1 d
 	for d in "$pkgdir"/*/; do
-		for sub in lib/x86_64-linux-gnu usr/lib/x86_64-linux-gnu lib64 usr/lib64; do
+		for sub in lib/x86_64-linux-gnu usr/lib/x86_64-linux-gnu lib64; do
 			if [[ -e "$d$sub/$name" ]]; then
 				echo "${d%/} /$sub/$name"
 				return 0

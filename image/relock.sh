@@ -23,12 +23,8 @@ for lock in "$@"; do
 			continue
 		fi
 		apt_update "$suite"
-		use=$name
-		ver=$(apt_candidate "$suite" "$name")
-		if [[ -z $ver && $via == via=* ]]; then
-			use=$(apt_first_dep "$suite" "${via#via=}")
-			[[ -n $use ]] && ver=$(apt_candidate "$suite" "$use")
-		fi
+		use= ver=
+		read -r use ver <<<"$(apt_current "$suite" "$name" "$via")" || true
 		if [[ -z $ver ]]; then
 			echo "relock: $lock: Debian $suite serves no $name${via:+ (nor does ${via#via=} name a replacement)}" >&2
 			exit 1

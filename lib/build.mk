@@ -3,7 +3,7 @@
 # glibc-built static archives, linked only into binaries that use those archives.
 LIB_CORE_SRCS := lib/log.c lib/loop.c lib/buf.c lib/frame.c lib/ring.c lib/backoff.c \
 	lib/cmdline.c lib/spawn.c
-LIB_COMPAT_SRCS := lib/compat/fortify.c lib/compat/isoc23.c
+LIB_COMPAT_SRCS := lib/compat/fortify.c lib/compat/isoc23.c lib/compat/fmt.c
 # lib full: for machined and osctl (TLS, YAML, the machine config).
 LIB_FULL_SRCS := lib/diag.c lib/pbyaml.c lib/jsonpatch.c lib/mconfig.c lib/parse.c lib/atomicfile.c \
 	lib/rng.c lib/pki.c lib/tls.c lib/grpc.c lib/h2conn.c lib/grpc_server.c lib/grpc_client.c lib/apidef.c lib/linediff.c

@@ -14,7 +14,6 @@
 #include <mbedtls/pk.h>
 #include <mbedtls/platform_util.h>
 #include <mbedtls/ssl.h>
-#include <psa/crypto.h>
 
 #include "lib/pki.h"
 #include "lib/rng.h"
@@ -117,12 +116,6 @@ int tls_config_new(const struct tls_opts *o, struct tls_config **out, char *err,
 		return -ENOMEM;
 	}
 	c->refs = 1;
-	/* TLS 1.3 in mbedTLS 3.6 does its cryptography through PSA (idempotent). */
-	if (psa_crypto_init() != PSA_SUCCESS) {
-		snprintf(err, errlen, "PSA crypto initialisation failed");
-		free(c);
-		return -EIO;
-	}
 	mbedtls_ssl_config_init(&c->conf);
 	mbedtls_x509_crt_init(&c->own);
 	mbedtls_pk_init(&c->key);
@@ -134,6 +127,7 @@ int tls_config_new(const struct tls_opts *o, struct tls_config **out, char *err,
 		mbed_err(err, errlen, "TLS defaults", r);
 		goto fail;
 	}
+	/* rng_ctx() also starts PSA, through which TLS 1.3 does its cryptography. */
 	mbedtls_ssl_conf_rng(&c->conf, rng_random, rng_ctx());
 	mbedtls_ssl_conf_min_tls_version(&c->conf, MBEDTLS_SSL_VERSION_TLS1_2);
 	mbedtls_ssl_conf_max_tls_version(&c->conf, o->max_tls12 ? MBEDTLS_SSL_VERSION_TLS1_2
@@ -405,9 +399,4 @@ bool tls_verdict_pending(const struct tls_conn *t)
 {
 	return !t->c->server && t->done && !t->got_data &&
 	       mbedtls_ssl_get_version_number(&t->ssl) == MBEDTLS_SSL_VERSION_TLS1_3;
-}
-
-const char *tls_version(const struct tls_conn *t)
-{
-	return mbedtls_ssl_get_version(&t->ssl);
 }

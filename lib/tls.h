@@ -59,7 +59,5 @@ const char *tls_alpn(const struct tls_conn *t);
  * the server may still refuse its certificate (TLS 1.3 tells the client only then).
  */
 bool tls_verdict_pending(const struct tls_conn *t);
-/* "TLSv1.3" or "TLSv1.2" once the handshake is done. */
-const char *tls_version(const struct tls_conn *t);
 
 #endif

@@ -206,9 +206,9 @@ static bool wire_ok(const uint8_t *p, size_t len)
 }
 
 /*
- * Rewrites an XResponse so each of its messages carries the node; with out NULL, only
- * checks that it can: field 1 (the messages) must be length-delimited and each entry
- * well-formed, so one node's bad reply never spoils the merged reply of the others.
+ * Appends an XResponse to out with each of its messages carrying the node. Field 1 (the
+ * messages) must be length-delimited and each entry well-formed; on -EBADMSG the caller
+ * drops what was appended, so one node's bad reply never spoils the others' merged reply.
  */
 static int merge_unary(struct buf *out, const uint8_t *p, size_t len, const uint8_t *md, size_t mdlen)
 {
@@ -223,9 +223,9 @@ static int merge_unary(struct buf *out, const uint8_t *p, size_t len, const uint
 		if (tag == 0x0a) {
 			if (!wire_ok(p + val, vlen))
 				return -EBADMSG;
-			if (out && append_tagged(out, p + val, vlen, md, mdlen, true) < 0)
+			if (append_tagged(out, p + val, vlen, md, mdlen, true) < 0)
 				return -ENOMEM;
-		} else if (out && buf_append(out, p + start, off - start) < 0) {
+		} else if (buf_append(out, p + start, off - start) < 0) {
 			return -ENOMEM;
 		}
 	}
@@ -265,11 +265,14 @@ static int fwd_node_msg(void *arg, const uint8_t *msg, size_t len)
 	if (f->cancelled)
 		return 1;
 	if (!f->stream) {
-		if (merge_unary(NULL, msg, len, md, mdlen) < 0) {
-			n->bad_reply = true;  /* reported by fwd_node_done as this node's error */
-			return 1;
-		}
-		return merge_unary(&f->merged, msg, len, md, mdlen) < 0;
+		size_t mark = f->merged.len;
+		int r = merge_unary(&f->merged, msg, len, md, mdlen);
+
+		if (r < 0)
+			f->merged.len = mark;  /* nothing of a reply that did not merge */
+		if (r == -EBADMSG)
+			n->bad_reply = true;   /* reported by fwd_node_done as this node's error */
+		return r < 0;
 	}
 	{
 		struct buf b;

@@ -94,7 +94,7 @@ A_NL := $(LIBDIR)/libnl-route-3.a $(LIBDIR)/libnl-genl-3.a $(LIBDIR)/libnl-3.a
 # Every library but netlink, for the tests' host and fuzz links, with the C23 entry points
 # the build host's glibc 2.36 lacks (linked as sources into each of those programs).
 HOST_LIBS := $(A_FYAML) $(A_MBEDTLS) $(A_NGHTTP2) $(A_PROTOBUF)
-HOST_COMPAT_SRCS := lib/compat/isoc23.c
+HOST_COMPAT_SRCS := lib/compat/isoc23.c lib/compat/fmt.c
 HOST_LIB_CFLAGS := -isystem $(SYSROOT_LIBS)
 $(A_PROTOBUF) $(A_MBEDTLS) $(A_NGHTTP2) $(A_FYAML) $(A_NL): $(SYSROOT_STAMP)
 

@@ -12,6 +12,7 @@
 #include <sys/select.h>
 #include <unistd.h>
 
+#include "lib/compat/fmt.h"
 #include "lib/compat/fortify.h"
 
 _Noreturn static void chk_fail(const char *what)
@@ -27,24 +28,7 @@ _Noreturn static void chk_fail(const char *what)
 /* Fortify level > 0 forbids %n, the classic format-string write primitive. */
 bool fortify_fmt_has_percent_n(const char *fmt)
 {
-	for (const char *p = fmt; *p; p++) {
-		if (*p != '%')
-			continue;
-		p++;
-		if (*p == '%')
-			continue;
-		while (*p && strchr("-+ #0'", *p))
-			p++;
-		while (*p && (strchr("0123456789*.$", *p)))
-			p++;
-		while (*p && strchr("hlLqjzt", *p))
-			p++;
-		if (*p == 'n')
-			return true;
-		if (!*p)
-			break;
-	}
-	return false;
+	return compat_fmt_has(fmt, 'n', false);
 }
 
 static void chk_format(int flag, const char *fmt, const char *what)

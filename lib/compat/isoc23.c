@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/compat/fmt.h"
 #include "lib/compat/isoc23.h"
 
 /* The digits after a "0b" prefix: their value, the end, whether it overflowed. */
@@ -85,33 +86,7 @@ unsigned long __isoc23_strtoul(const char *s, char **end, int base)
 /* A %b conversion (C23's binary integer) anywhere in a scanf format. */
 bool isoc23_fmt_has_binary(const char *fmt)
 {
-	for (const char *p = fmt; *p; p++) {
-		if (*p != '%')
-			continue;
-		p++;
-		if (*p == '%')
-			continue;
-		if (*p == '*')
-			p++;
-		while (*p && strchr("0123456789$", *p))
-			p++;
-		while (*p && strchr("hlLqjzt", *p))
-			p++;
-		if (*p == 'b')
-			return true;
-		if (*p == '[') {  /* a scanset may hold ']' first, and any letter */
-			p++;
-			if (*p == '^')
-				p++;
-			if (*p == ']')
-				p++;
-			while (*p && *p != ']')
-				p++;
-		}
-		if (!*p)
-			break;
-	}
-	return false;
+	return compat_fmt_has(fmt, 'b', true);
 }
 
 int __isoc23_vsscanf(const char *s, const char *fmt, va_list ap)

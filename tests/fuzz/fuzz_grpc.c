@@ -16,6 +16,7 @@
 #include "api/machine.pb-c.h"
 #include "lib/apidef.h"
 #include "lib/grpc_server.h"
+#include "tests/fuzz/peer.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -102,19 +103,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	for (int i = 0; i < 200; i++) {
-		char sink[65536];
-
-		while (off < size) {
-			ssize_t n = write(sv[1], data + off, size - off);
-
-			if (n <= 0)
-				break;
-			off += (size_t)n;
-		}
-		if (off == size)
-			shutdown(sv[1], SHUT_WR);
-		while (read(sv[1], sink, sizeof(sink)) > 0)
-			;
+		peer_feed(sv[1], data, size, &off);
 		loop_run_once(loop, 0);
 		grpc_server_stats(srv, &st);
 		if (st.conns == 0 && off == size)

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "lib/grpc_client.h"
+#include "tests/fuzz/peer.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -43,14 +44,6 @@ static void on_done(void *arg, int code, const char *msg)
 	r->code = code;
 }
 
-static void drain(int fd)
-{
-	char sink[65536];
-
-	while (read(fd, sink, sizeof(sink)) > 0)
-		;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const uint8_t settings[9] = { 0, 0, 0, 4, 0, 0, 0, 0, 0 };
@@ -79,20 +72,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				 &r[i], &r[i].call);
 	for (int i = 0; i < 3; i++)
 		loop_run_once(loop, 0);
-	drain(sv[1]);
+	peer_drain(sv[1]);
 	if (write(sv[1], settings, sizeof(settings)) != (ssize_t)sizeof(settings))
 		goto out;
 	for (int round = 0; round < 200; round++) {
-		while (off < size) {
-			ssize_t n = write(sv[1], data + off, size - off);
-
-			if (n <= 0)
-				break;
-			off += (size_t)n;
-		}
-		if (off == size)
-			shutdown(sv[1], SHUT_WR);
-		drain(sv[1]);
+		peer_feed(sv[1], data, size, &off);
 		loop_run_once(loop, 0);
 		if (r[1].msgs == 1 && !r[1].done && !r[1].pause) {
 			grpc_ccall_pause(r[1].call);
