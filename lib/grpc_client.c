@@ -485,6 +485,7 @@ int grpc_client_new(const struct grpc_client_opts *o, struct grpc_client **out, 
 	ho.connecting = connecting;
 	ho.tls = c->tls;
 	ho.peer_name = o->host;
+	ho.peer_port = o->port;
 	ho.server = false;
 	ho.cbs = client_callbacks();
 	ho.session_data = c;

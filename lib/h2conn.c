@@ -390,7 +390,7 @@ int h2conn_new(const struct h2conn_opts *o, struct h2conn **out, char *err, size
 	loop_timer_init(&c->defer, on_defer, c);
 	if (make_session(c, o) < 0)
 		goto fail;
-	if (o->tls && (r = tls_conn_new(o->tls, o->fd, o->peer_name, &c->tls)) < 0)
+	if (o->tls && (r = tls_conn_new(o->tls, o->fd, o->peer_name, o->peer_port, &c->tls)) < 0)
 		goto fail;
 	c->state = o->connecting ? H2_CONNECTING : o->tls ? H2_HANDSHAKE : H2_OPEN;
 	if ((r = loop_watch_add(o->loop, o->fd, c->state == H2_CONNECTING ? EPOLLOUT : EPOLLIN, on_io, c,

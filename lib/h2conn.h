@@ -32,6 +32,7 @@ struct h2conn_opts {
 	bool connecting;                 /* a client socket whose connect() is in progress */
 	struct tls_config *tls;          /* NULL: plain HTTP/2 (tests, fuzzing) */
 	const char *peer_name;           /* client: the address dialled, for verification */
+	unsigned peer_port;              /* client: with peer_name, which session ticket to offer */
 	bool server;
 	const nghttp2_session_callbacks *cbs;
 	void *session_data;              /* user_data for the nghttp2 callbacks */

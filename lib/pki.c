@@ -29,6 +29,14 @@ void pki_free_secret(char *s)
 	free(s);
 }
 
+void pki_free_secret_n(void *p, size_t len)
+{
+	if (!p)
+		return;
+	mbedtls_platform_zeroize(p, len);
+	free(p);
+}
+
 static void mbed_err(char *err, size_t errlen, const char *what, int r)
 {
 	char buf[128];

@@ -48,6 +48,8 @@ int pki_issue(const struct pki_subject *s, const char *key_pem, const char *issu
 	      const char *issuer_key_pem, char **crt_pem, char *err, size_t errlen);
 /* Zeroes and frees a secret string. */
 void pki_free_secret(char *s);
+/* Zeroes and frees a secret of len bytes. */
+void pki_free_secret_n(void *p, size_t len);
 
 /* SHA-256 of the certificate's DER, as lowercase hex (65 bytes with the NUL). */
 int pki_fingerprint(const char *crt_pem, char out[65], char *err, size_t errlen);

@@ -7,9 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <mbedtls/error.h>
+#include <mbedtls/constant_time.h>
+#include <mbedtls/gcm.h>
+#include <mbedtls/md.h>
 #include <mbedtls/net_sockets.h>
 #include <mbedtls/pk.h>
 #include <mbedtls/platform_util.h>
@@ -34,6 +38,26 @@ static const uint16_t groups[] = { MBEDTLS_SSL_IANA_TLS_GROUP_X25519, MBEDTLS_SS
 				   MBEDTLS_SSL_IANA_TLS_GROUP_NONE };
 static const char *alpn[] = { "h2", NULL };
 
+/*
+ * Session tickets. A server seals each ticket with AES-256-GCM under a key of its own
+ * config (a new CA or certificate means a new config, so every older ticket stops opening).
+ * The ticket carries mbedTLS's session and the client's certificate: mbedTLS keeps no peer
+ * certificate on a TLS 1.3 resumption, and the API's roles come from that certificate.
+ */
+#define TICKET_MAGIC 0x42540001u   /* "BT", version 1 */
+#define TICKET_NONCE 12
+#define TICKET_TAG 16
+#define TICKET_HDR (4 + 8 + 2)     /* magic, expiry (unix seconds), certificate length */
+#define CLIENT_SESSIONS 16         /* a client remembers this many servers' tickets */
+#define SESSION_MAC 32             /* HMAC-SHA-256 on an exported session */
+
+struct tls_session {
+	char name[272];
+	unsigned char *blob;       /* mbedtls_ssl_session_save; holds the resumption secret */
+	size_t len;
+	uint64_t used;
+};
+
 struct tls_config {
 	unsigned refs;             /* the creator's and one per connection */
 	mbedtls_ssl_config conf;
@@ -42,6 +66,17 @@ struct tls_config {
 	mbedtls_x509_crt ca;
 	bool server;
 	char pin[65];
+	/* server with tickets */
+	bool tickets;
+	uint32_t ticket_lifetime;
+	mbedtls_gcm_context gcm;
+	struct tls_conn *current;  /* the connection mbedTLS is working on (ticket callbacks) */
+	/* client */
+	bool no_resume;            /* client: offers no ticket (asked to, or TLS 1.2 at most) */
+	unsigned char session_key[32];  /* client: authenticates exported sessions */
+	struct tls_session sessions[CLIENT_SESSIONS];
+	uint64_t clock;
+	struct tls_stats stats;
 };
 
 struct tls_conn {
@@ -52,6 +87,10 @@ struct tls_conn {
 	bool done;                 /* handshake finished */
 	bool got_data;             /* application data arrived since */
 	bool ip_name;              /* the dialled name is an IP: checked against IP SANs */
+	bool offered;              /* client: a ticket was offered */
+	bool resumed;
+	char session_key[272];     /* client: name:port, whose ticket to keep and offer */
+	mbedtls_x509_crt *ticket_peer;  /* server: the client certificate a ticket carried */
 	char name[256];
 	char err[384];
 };
@@ -78,7 +117,310 @@ void tls_config_free(struct tls_config *c)
 	mbedtls_x509_crt_free(&c->own);
 	mbedtls_pk_free(&c->key);
 	mbedtls_x509_crt_free(&c->ca);
+	mbedtls_gcm_free(&c->gcm);
+	mbedtls_platform_zeroize(c->session_key, sizeof(c->session_key));
+	for (size_t i = 0; i < CLIENT_SESSIONS; i++)
+		if (c->sessions[i].blob)
+			pki_free_secret_n(c->sessions[i].blob, c->sessions[i].len);
 	free(c);
+}
+
+static void put64(unsigned char *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		p[i] = (unsigned char)v;
+}
+
+static uint64_t get64(const unsigned char *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* Seconds from now until a certificate's notAfter (0 when past). */
+static uint64_t secs_left(const mbedtls_x509_time *t, time_t now)
+{
+	struct tm tm = { .tm_year = t->year - 1900, .tm_mon = t->mon - 1, .tm_mday = t->day,
+			 .tm_hour = t->hour, .tm_min = t->min, .tm_sec = t->sec };
+	time_t end = timegm(&tm);
+
+	return end > now ? (uint64_t)(end - now) : 0;
+}
+
+/*
+ * Ticket: nonce | AES-256-GCM(magic, expiry, certificate length, certificate DER, session)
+ * | tag. The client certificate is the session's own (a full handshake) or the one the
+ * ticket being renewed carried (a resumption).
+ */
+static int ticket_write(void *arg, const mbedtls_ssl_session *session, unsigned char *start,
+			const unsigned char *end, size_t *tlen, uint32_t *lifetime)
+{
+	struct tls_config *c = arg;
+	const mbedtls_x509_crt *peer = session->MBEDTLS_PRIVATE(peer_cert);
+	unsigned char *plain = start + TICKET_NONCE, *p;
+	size_t room = (size_t)(end - start), slen = 0;
+	time_t now = time(NULL);
+	uint64_t left;
+	int r;
+
+	if (!peer && c->current)
+		peer = c->current->ticket_peer;
+	if (!peer || room < TICKET_NONCE + TICKET_HDR + peer->raw.len + TICKET_TAG)
+		return MBEDTLS_ERR_SSL_BAD_INPUT_DATA;  /* mbedTLS then sends no ticket */
+	left = secs_left(&peer->valid_to, now);
+	if (left == 0)
+		return MBEDTLS_ERR_SSL_BAD_INPUT_DATA;
+	if (left > c->ticket_lifetime)
+		left = c->ticket_lifetime;
+	p = plain + TICKET_HDR;
+	memcpy(p, peer->raw.p, peer->raw.len);
+	p += peer->raw.len;
+	r = mbedtls_ssl_session_save(session, p, room - (size_t)(p - start) - TICKET_TAG, &slen);
+	if (r != 0)
+		return r;
+	plain[0] = TICKET_MAGIC >> 24;
+	plain[1] = TICKET_MAGIC >> 16 & 0xff;
+	plain[2] = TICKET_MAGIC >> 8 & 0xff;
+	plain[3] = TICKET_MAGIC & 0xff;
+	put64(plain + 4, (uint64_t)now + left);
+	plain[12] = (unsigned char)(peer->raw.len >> 8);
+	plain[13] = (unsigned char)peer->raw.len;
+	if ((r = rng_random(rng_ctx(), start, TICKET_NONCE)) != 0)
+		return r;
+	size_t plen = TICKET_HDR + peer->raw.len + slen;
+	r = mbedtls_gcm_crypt_and_tag(&c->gcm, MBEDTLS_GCM_ENCRYPT, plen, start, TICKET_NONCE, NULL, 0,
+				      plain, plain, TICKET_TAG, plain + plen);
+	if (r != 0)
+		return r;
+	*tlen = TICKET_NONCE + plen + TICKET_TAG;
+	*lifetime = (uint32_t)left;
+	return 0;
+}
+
+static int ticket_parse(void *arg, mbedtls_ssl_session *session, unsigned char *buf, size_t len)
+{
+	struct tls_config *c = arg;
+	unsigned char *plain = buf + TICKET_NONCE;
+	mbedtls_x509_crt *crt;
+	size_t plen, clen;
+	int r;
+
+	if (len < TICKET_NONCE + TICKET_HDR + TICKET_TAG || !c->current)
+		return MBEDTLS_ERR_SSL_INVALID_MAC;
+	plen = len - TICKET_NONCE - TICKET_TAG;
+	if (mbedtls_gcm_auth_decrypt(&c->gcm, plen, buf, TICKET_NONCE, NULL, 0, plain + plen, TICKET_TAG,
+				     plain, plain) != 0)
+		return MBEDTLS_ERR_SSL_INVALID_MAC;
+	if (((uint32_t)plain[0] << 24 | (uint32_t)plain[1] << 16 | (uint32_t)plain[2] << 8 | plain[3]) !=
+	    TICKET_MAGIC)
+		return MBEDTLS_ERR_SSL_INVALID_MAC;
+	if (get64(plain + 4) <= (uint64_t)time(NULL))
+		return MBEDTLS_ERR_SSL_SESSION_TICKET_EXPIRED;
+	clen = (size_t)plain[12] << 8 | plain[13];
+	if (clen > plen - TICKET_HDR)
+		return MBEDTLS_ERR_SSL_INVALID_MAC;
+	if (!(crt = calloc(1, sizeof(*crt))))
+		return MBEDTLS_ERR_SSL_ALLOC_FAILED;
+	mbedtls_x509_crt_init(crt);
+	/* The certificate was verified when the ticket was issued, under this same config. */
+	if ((r = mbedtls_x509_crt_parse_der(crt, plain + TICKET_HDR, clen)) != 0 ||
+	    mbedtls_x509_time_is_past(&crt->valid_to)) {
+		mbedtls_x509_crt_free(crt);
+		free(crt);
+		return r != 0 ? MBEDTLS_ERR_SSL_INVALID_MAC : MBEDTLS_ERR_SSL_SESSION_TICKET_EXPIRED;
+	}
+	r = mbedtls_ssl_session_load(session, plain + TICKET_HDR + clen, plen - TICKET_HDR - clen);
+	mbedtls_platform_zeroize(plain, plen);
+	if (r != 0) {
+		mbedtls_x509_crt_free(crt);
+		free(crt);
+		return MBEDTLS_ERR_SSL_INVALID_MAC;
+	}
+	if (c->current->ticket_peer) {
+		mbedtls_x509_crt_free(c->current->ticket_peer);
+		free(c->current->ticket_peer);
+	}
+	c->current->ticket_peer = crt;
+	return 0;
+}
+
+static int tickets_init(struct tls_config *c, const struct tls_opts *o, char *err, size_t errlen)
+{
+	unsigned char key[32];
+	int r;
+
+	c->tickets = true;
+	c->ticket_lifetime = o->ticket_lifetime ? o->ticket_lifetime : TLS_TICKET_LIFETIME;
+	mbedtls_gcm_init(&c->gcm);
+	if ((r = rng_random(rng_ctx(), key, sizeof(key))) != 0 ||
+	    (r = mbedtls_gcm_setkey(&c->gcm, MBEDTLS_CIPHER_ID_AES, key, 256)) != 0) {
+		mbedtls_platform_zeroize(key, sizeof(key));
+		mbed_err(err, errlen, "session ticket key", r);
+		return -EINVAL;
+	}
+	mbedtls_platform_zeroize(key, sizeof(key));
+	mbedtls_ssl_conf_session_tickets_cb(&c->conf, ticket_write, ticket_parse, c);
+	return 0;
+}
+
+static struct tls_session *session_find(struct tls_config *c, const char *name)
+{
+	for (size_t i = 0; i < CLIENT_SESSIONS; i++)
+		if (c->sessions[i].blob && strcmp(c->sessions[i].name, name) == 0)
+			return &c->sessions[i];
+	return NULL;
+}
+
+static void session_drop(struct tls_session *s)
+{
+	pki_free_secret_n(s->blob, s->len);
+	memset(s, 0, sizeof(*s));
+}
+
+/*
+ * An exported session is mbedTLS's blob and an HMAC under a key derived from the client's
+ * private key (a random one without a key): mbedTLS's loader trusts its input (3.6.6 reads
+ * a saved hostname without checking it ends), so it only ever sees blobs it wrote itself,
+ * here or in a process holding the same key.
+ */
+static int session_mac(const struct tls_config *c, const unsigned char *blob, size_t len,
+		       unsigned char mac[SESSION_MAC])
+{
+	return mbedtls_md_hmac(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), c->session_key,
+			       sizeof(c->session_key), blob, len, mac);
+}
+
+static int session_key_init(struct tls_config *c)
+{
+	static const char label[] = "basalt tls session v1";
+	unsigned char der[1024];
+	int n;
+
+	if (!mbedtls_pk_get_type(&c->key))
+		return rng_random(rng_ctx(), c->session_key, sizeof(c->session_key));
+	/* mbedtls_pk_write_key_der writes at the end of the buffer. */
+	n = mbedtls_pk_write_key_der(&c->key, der, sizeof(der));
+	if (n <= 0)
+		return n < 0 ? n : -1;
+	n = mbedtls_md_hmac(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), (const unsigned char *)label,
+			    sizeof(label) - 1, der + sizeof(der) - n, (size_t)n, c->session_key);
+	mbedtls_platform_zeroize(der, sizeof(der));
+	return n;
+}
+
+static int session_store(struct tls_config *c, const char *name, const unsigned char *blob, size_t len);
+
+int tls_config_session_put(struct tls_config *c, const char *name, const unsigned char *blob,
+			   size_t len)
+{
+	unsigned char mac[SESSION_MAC];
+
+	if (c->server || len <= SESSION_MAC || session_mac(c, blob, len - SESSION_MAC, mac) != 0 ||
+	    mbedtls_ct_memcmp(mac, blob + len - SESSION_MAC, SESSION_MAC) != 0)
+		return -EINVAL;
+	return session_store(c, name, blob, len - SESSION_MAC);
+}
+
+static int session_store(struct tls_config *c, const char *name, const unsigned char *blob, size_t len)
+{
+	struct tls_session *s = session_find(c, name);
+	mbedtls_ssl_session check;
+	unsigned char *copy;
+	int r;
+
+	if (strlen(name) >= sizeof(s->name))
+		return -EINVAL;
+	mbedtls_ssl_session_init(&check);
+	r = mbedtls_ssl_session_load(&check, blob, len);
+	mbedtls_ssl_session_free(&check);
+	if (r != 0)
+		return -EINVAL;
+	if (!(copy = malloc(len)))
+		return -ENOMEM;
+	memcpy(copy, blob, len);
+	if (!s) {
+		s = &c->sessions[0];
+		for (size_t i = 0; i < CLIENT_SESSIONS; i++) {
+			if (!c->sessions[i].blob) {
+				s = &c->sessions[i];
+				break;
+			}
+			if (c->sessions[i].used < s->used)
+				s = &c->sessions[i];
+		}
+	}
+	if (s->blob)
+		session_drop(s);
+	snprintf(s->name, sizeof(s->name), "%s", name);
+	s->blob = copy;
+	s->len = len;
+	s->used = ++c->clock;
+	return 0;
+}
+
+int tls_config_session_get(const struct tls_config *c, const char *name, unsigned char **blob,
+			   size_t *len)
+{
+	struct tls_session *s = session_find((struct tls_config *)c, name);
+
+	if (!s)
+		return -ENOENT;
+	if (!(*blob = malloc(s->len + SESSION_MAC)))
+		return -ENOMEM;
+	memcpy(*blob, s->blob, s->len);
+	if (session_mac(c, s->blob, s->len, *blob + s->len) != 0) {
+		pki_free_secret_n(*blob, s->len);
+		*blob = NULL;
+		return -EIO;
+	}
+	*len = s->len + SESSION_MAC;
+	return 0;
+}
+
+void tls_config_stats(const struct tls_config *c, struct tls_stats *st)
+{
+	*st = c->stats;
+}
+
+/* A TLS 1.3 client got a ticket: it replaces what this config kept for the server. */
+static void session_received(struct tls_conn *t)
+{
+	mbedtls_ssl_session s;
+	unsigned char *blob = NULL;
+	size_t len = 0;
+
+	if (!t->session_key[0])
+		return;
+	mbedtls_ssl_session_init(&s);
+	if (mbedtls_ssl_get_session(&t->ssl, &s) == 0 &&
+	    mbedtls_ssl_session_save(&s, NULL, 0, &len) == MBEDTLS_ERR_SSL_BUFFER_TOO_SMALL &&
+	    (blob = malloc(len)) && mbedtls_ssl_session_save(&s, blob, len, &len) == 0 &&
+	    session_store(t->c, t->session_key, blob, len) == 0)
+		t->c->stats.tickets++;
+	if (blob)
+		pki_free_secret_n(blob, len);
+	mbedtls_ssl_session_free(&s);
+}
+
+/* A client offers the ticket its config holds for the name it dials. */
+static void session_offer(struct tls_conn *t)
+{
+	struct tls_session *s = session_find(t->c, t->session_key);
+	mbedtls_ssl_session ss;
+
+	if (!s || t->c->no_resume)
+		return;
+	mbedtls_ssl_session_init(&ss);
+	if (mbedtls_ssl_session_load(&ss, s->blob, s->len) == 0 && mbedtls_ssl_set_session(&t->ssl, &ss) == 0) {
+		t->offered = true;
+		s->used = ++t->c->clock;
+	} else {
+		session_drop(s);
+	}
+	mbedtls_ssl_session_free(&ss);
 }
 
 static int load_identity(struct tls_config *c, const struct tls_opts *o, char *err, size_t errlen)
@@ -121,6 +463,8 @@ int tls_config_new(const struct tls_opts *o, struct tls_config **out, char *err,
 	mbedtls_pk_init(&c->key);
 	mbedtls_x509_crt_init(&c->ca);
 	c->server = o->server;
+	/* mbedTLS would speak TLS 1.3 to resume a TLS 1.3 ticket even when told 1.2 at most. */
+	c->no_resume = o->no_resume || o->max_tls12;
 	r = mbedtls_ssl_config_defaults(&c->conf, o->server ? MBEDTLS_SSL_IS_SERVER : MBEDTLS_SSL_IS_CLIENT,
 					MBEDTLS_SSL_TRANSPORT_STREAM, MBEDTLS_SSL_PRESET_DEFAULT);
 	if (r != 0) {
@@ -137,9 +481,20 @@ int tls_config_new(const struct tls_opts *o, struct tls_config **out, char *err,
 	if (mbedtls_ssl_conf_alpn_protocols(&c->conf, alpn) != 0)
 		goto fail;
 	mbedtls_ssl_conf_renegotiation(&c->conf, MBEDTLS_SSL_RENEGOTIATION_DISABLED);
+	/* A client keeps TLS 1.3 tickets only (TLS 1.2's would resume with no client certificate
+	 * check of ours); a server issues them where clients prove who they are. */
 	mbedtls_ssl_conf_session_tickets(&c->conf, MBEDTLS_SSL_SESSION_TICKETS_DISABLED);
+	if (!o->server)
+		mbedtls_ssl_conf_tls13_enable_signal_new_session_tickets(
+			&c->conf, MBEDTLS_SSL_TLS1_3_SIGNAL_NEW_SESSION_TICKETS_ENABLED);
 	if (load_identity(c, o, err, errlen) < 0)
 		goto fail;
+	if (o->server && o->require_peer_cert && o->ca_pem && tickets_init(c, o, err, errlen) < 0)
+		goto fail;
+	if (!o->server && (r = session_key_init(c)) != 0) {
+		mbed_err(err, errlen, "session key", r);
+		goto fail;
+	}
 	if (o->ca_pem) {
 		r = mbedtls_x509_crt_parse(&c->ca, (const unsigned char *)o->ca_pem, strlen(o->ca_pem) + 1);
 		if (r != 0) {
@@ -193,7 +548,7 @@ static int bio_recv(void *ctx, unsigned char *buf, size_t len)
 	return errno == ECONNRESET ? MBEDTLS_ERR_NET_CONN_RESET : MBEDTLS_ERR_NET_RECV_FAILED;
 }
 
-int tls_conn_new(struct tls_config *c, int fd, const char *name, struct tls_conn **out)
+int tls_conn_new(struct tls_config *c, int fd, const char *name, unsigned port, struct tls_conn **out)
 {
 	struct tls_conn *t = calloc(1, sizeof(*t));
 	unsigned char ip[16];
@@ -216,6 +571,8 @@ int tls_conn_new(struct tls_config *c, int fd, const char *name, struct tls_conn
 			tls_conn_free(t);
 			return -ENOMEM;
 		}
+		snprintf(t->session_key, sizeof(t->session_key), "%s:%u", name, port);
+		session_offer(t);
 	}
 	mbedtls_ssl_set_bio(&t->ssl, t, bio_send, bio_recv, NULL);
 	*out = t;
@@ -227,6 +584,12 @@ void tls_conn_free(struct tls_conn *t)
 	if (!t)
 		return;
 	mbedtls_ssl_free(&t->ssl);
+	if (t->ticket_peer) {
+		mbedtls_x509_crt_free(t->ticket_peer);
+		free(t->ticket_peer);
+	}
+	if (t->c->current == t)
+		t->c->current = NULL;
 	tls_config_free(t->c);
 	free(t);
 }
@@ -283,6 +646,8 @@ static int check_server(struct tls_conn *t)
 	const mbedtls_x509_crt *peer = mbedtls_ssl_get_peer_cert(&t->ssl);
 	char fp[65];
 
+	if (!peer && t->resumed)
+		return 0;  /* the ticket came from a server verified under this same config */
 	if (!peer) {
 		snprintf(t->err, sizeof(t->err), "the server sent no certificate");
 		return -EPROTO;
@@ -308,7 +673,9 @@ int tls_handshake(struct tls_conn *t)
 	int r;
 
 	t->want_write = false;
+	t->c->current = t;
 	r = mbedtls_ssl_handshake(&t->ssl);
+	t->c->current = NULL;
 	if (r == MBEDTLS_ERR_SSL_WANT_READ || r == MBEDTLS_ERR_SSL_WANT_WRITE) {
 		t->want_write = r == MBEDTLS_ERR_SSL_WANT_WRITE || t->want_write;
 		return -EAGAIN;
@@ -328,6 +695,23 @@ int tls_handshake(struct tls_conn *t)
 		return fail(t, "handshake", r);
 	}
 	t->done = true;
+	/*
+	 * Resumed: no certificate came in this handshake. A server knows its client from the
+	 * ticket (no ticket, no way past VERIFY_REQUIRED without a certificate); a client had
+	 * offered one, and a full handshake always carries the server's certificate.
+	 */
+	if (!mbedtls_ssl_get_peer_cert(&t->ssl) && (t->c->server ? t->ticket_peer != NULL : t->offered) &&
+	    mbedtls_ssl_get_version_number(&t->ssl) == MBEDTLS_SSL_VERSION_TLS1_3)
+		t->resumed = true;
+	else if (t->ticket_peer) {
+		mbedtls_x509_crt_free(t->ticket_peer);
+		free(t->ticket_peer);
+		t->ticket_peer = NULL;
+	}
+	if (t->resumed)
+		t->c->stats.resumed++;
+	else
+		t->c->stats.full++;
 	if (!t->c->server)
 		return check_server(t);
 	return 0;
@@ -338,7 +722,10 @@ ssize_t tls_read(struct tls_conn *t, void *buf, size_t len)
 	int r;
 
 	t->want_write = false;
-	r = mbedtls_ssl_read(&t->ssl, buf, len);
+	t->c->current = t;
+	while ((r = mbedtls_ssl_read(&t->ssl, buf, len)) == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET)
+		session_received(t);
+	t->c->current = NULL;
 	if (r > 0)
 		t->got_data = true;
 	if (r >= 0)
@@ -355,7 +742,10 @@ ssize_t tls_write(struct tls_conn *t, const void *buf, size_t len)
 	int r;
 
 	t->want_write = false;
-	r = mbedtls_ssl_write(&t->ssl, buf, len);
+	t->c->current = t;
+	while ((r = mbedtls_ssl_write(&t->ssl, buf, len)) == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET)
+		session_received(t);
+	t->c->current = NULL;
 	if (r >= 0)
 		return r;
 	if (r == MBEDTLS_ERR_SSL_WANT_READ || r == MBEDTLS_ERR_SSL_WANT_WRITE) {
@@ -387,7 +777,14 @@ const char *tls_error(const struct tls_conn *t)
 
 const mbedtls_x509_crt *tls_peer_cert(const struct tls_conn *t)
 {
-	return mbedtls_ssl_get_peer_cert(&t->ssl);
+	const mbedtls_x509_crt *peer = mbedtls_ssl_get_peer_cert(&t->ssl);
+
+	return peer ? peer : t->resumed && t->c->server ? t->ticket_peer : NULL;
+}
+
+bool tls_resumed(const struct tls_conn *t)
+{
+	return t->resumed;
 }
 
 const char *tls_alpn(const struct tls_conn *t)

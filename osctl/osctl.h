@@ -34,6 +34,10 @@ struct osc {
 	struct grpc_client *cl;
 	struct tls_config *tls;
 	char endpoint[80];
+	char session_path[4200];        /* where this context's TLS session for endpoint is kept */
+	char session_key[96];           /* host:port, the ticket's name in the TLS config */
+	unsigned char *session;         /* the ticket loaded from session_path (to see if it changed) */
+	size_t session_len;
 	/* the client config */
 	Basalt__Osctl__ClientConfig *cfg;
 	bool cfg_loaded;

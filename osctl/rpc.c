@@ -1,16 +1,79 @@
 /* SPDX-License-Identifier: MIT */
 /* osctl's calls: one connection to the first endpoint, `nodes` metadata, clear errors. */
 #include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "lib/apidef.h"
+#include "lib/atomicfile.h"
 #include "lib/pki.h"
 #include "osctl/osctl.h"
 
 #define CALL_TIMEOUT_MS 60000
+#define SESSION_MAX 16384
+
+/*
+ * TLS 1.3 session tickets kept across commands, so a command after the first resumes
+ * instead of a full handshake: one file per context identity (CA, certificate) and
+ * endpoint, in sessions/ beside the client config, mode 0600 (a ticket's session holds
+ * its resumption secret), replaced atomically.
+ */
+static void session_load(struct osc *o, const char *ca, const char *crt, const char *host, unsigned port)
+{
+	char dir[4096], *id = NULL, fp[65], *data = NULL;
+	size_t n, len = 0;
+
+	snprintf(dir, sizeof(dir), "%s", o->config_path);
+	snprintf(o->session_key, sizeof(o->session_key), "%s:%u", host, port);
+	n = strlen(ca) + strlen(crt) + strlen(o->session_key) + 3;
+	if (!(id = malloc(n)))
+		return;
+	snprintf(id, n, "%s\n%s\n%s", o->session_key, ca, crt);
+	pki_fingerprint_der((const unsigned char *)id, strlen(id), fp);
+	free(id);
+	snprintf(o->session_path, sizeof(o->session_path), "%s/sessions/%.32s", dirname(dir), fp);
+	if (read_file(o->session_path, SESSION_MAX, &data, &len) < 0)
+		return;
+	/* A ticket that does not load (another mbedTLS, a damaged file) is just not offered. */
+	if (tls_config_session_put(o->tls, o->session_key, (unsigned char *)data, len) == 0) {
+		o->session = (unsigned char *)data;
+		o->session_len = len;
+	} else {
+		pki_free_secret_n(data, len);
+	}
+}
+
+static void session_save(struct osc *o)
+{
+	unsigned char *blob = NULL;
+	size_t len = 0;
+	char dir[4200], err[256];
+	struct tls_stats st;
+	const char *dbg = getenv("OSCTL_DEBUG");
+
+	if (!o->tls)
+		return;
+	if (dbg && strstr(dbg, "tls")) {
+		tls_config_stats(o->tls, &st);
+		fprintf(stderr, "osctl: tls: %lu full handshake(s), %lu resumed, %lu ticket(s) received%s\n",
+			st.full, st.resumed, st.tickets, o->session ? ", one offered from the session file" : "");
+	}
+	if (!o->session_path[0] || tls_config_session_get(o->tls, o->session_key, &blob, &len) < 0)
+		return;
+	if (!o->session || len != o->session_len || memcmp(blob, o->session, len) != 0) {
+		snprintf(dir, sizeof(dir), "%s", o->session_path);
+		*strrchr(dir, '/') = '\0';
+		if ((mkdir(dir, 0700) == 0 || errno == EEXIST) &&
+		    atomic_write(o->session_path, blob, len, 0600, err, sizeof(err)) < 0)
+			fprintf(stderr, "osctl: warning: TLS session not kept in %s: %s\n", o->session_path, err);
+	}
+	pki_free_secret_n(blob, len);
+}
 
 int osc_connect(struct osc *o)
 {
@@ -67,6 +130,8 @@ int osc_connect(struct osc *o)
 		fprintf(stderr, "osctl: credentials: %s\n", err);
 		goto out;
 	}
+	if (!o->insecure)
+		session_load(o, ca, crt, host, co.port);
 	if (!o->loop && loop_new(&o->loop) < 0)
 		goto out;
 	co.loop = o->loop;
@@ -89,6 +154,11 @@ void osc_close(struct osc *o)
 {
 	grpc_client_free(o->cl);
 	o->cl = NULL;
+	session_save(o);
+	if (o->session)
+		pki_free_secret_n(o->session, o->session_len);
+	o->session = NULL;
+	o->session_path[0] = '\0';
 	tls_config_free(o->tls);
 	o->tls = NULL;
 	loop_free(o->loop);

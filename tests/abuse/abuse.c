@@ -290,7 +290,7 @@ static struct tls_conn *tls_dial(struct tls_config *t, int *sock, int rcv_ms, ch
 	int s = tcp(), r;
 
 	*sock = s;
-	if (s < 0 || tls_conn_new(t, s, host, &c) < 0) {
+	if (s < 0 || tls_conn_new(t, s, host, 0, &c) < 0) {
 		snprintf(why, whylen, "connect");
 		return NULL;
 	}

@@ -15,7 +15,7 @@ t=$(test_dir)
 A=127.0.0.1:50000
 B=127.0.0.2:50000
 C=127.0.0.3:50000
-plan 145
+plan 151
 basalt_node "$out" "$t/a" "$A"
 basalt_node "$out" "$t/b" "$B"
 basalt_node "$out" "$t/c" "$C"
@@ -211,6 +211,23 @@ for m in Version ServiceList Logs Dmesg Get List Watch ServiceStart ServiceStop 
 		fi
 	done
 done
+
+# --- TLS 1.3 resumption: osctl keeps the ticket beside its client config ---
+rm -rf sessions
+o=$(OSCTL_DEBUG=tls as reader version 2>&1)
+if grep -q 'Hostname:' <<<"$o" && grep -q '1 full handshake(s), 0 resumed, [1-9]' <<<"$o"; then ok "resumption: a first command makes a full handshake and receives a ticket"; else not_ok "first handshake" "$o"; fi
+f=(sessions/*)
+if [[ ${#f[@]} -eq 1 && $(stat -c %a "${f[0]}") == 600 && $(stat -c %a sessions) == 700 ]]; then ok "resumption: the ticket is kept in a 0600 file in a 0700 folder"; else not_ok "session file" "$(ls -la sessions)"; fi
+o=$(OSCTL_DEBUG=tls as reader version 2>&1)
+if grep -q 'Hostname:' <<<"$o" && grep -q '0 full handshake(s), 1 resumed' <<<"$o"; then ok "resumption: the next command resumes (no full handshake)"; else not_ok "resumed" "$o"; fi
+o=$(OSCTL_DEBUG=tls as reader service containerd restart 2>&1); rc=$?
+if [[ $rc -ne 0 ]] && grep -q 'PERMISSION_DENIED' <<<"$o" && grep -q '1 resumed' <<<"$o"; then ok "resumption: a resumed reader is still only a reader"; else not_ok "resumed reader" "exit $rc" "$o"; fi
+as admin version >/dev/null 2>&1
+o=$(OSCTL_DEBUG=tls as admin get mc -o yaml 2>&1)
+if grep -q '^    type: worker' <<<"$o" && grep -q '0 full handshake(s), 1 resumed' <<<"$o"; then ok "resumption: a resumed admin reads the machine config"; else not_ok "resumed admin" "$o"; fi
+head -c 300 /dev/urandom >"${f[0]}"
+o=$(OSCTL_DEBUG=tls as reader version 2>&1)
+if grep -q 'Hostname:' <<<"$o" && grep -q '1 full handshake(s), 0 resumed' <<<"$o"; then ok "resumption: a damaged session file means a full handshake, not an error"; else not_ok "damaged session" "$o"; fi
 
 # --- client certificates that must be refused ---
 "$osctl" gen key --name old >/dev/null

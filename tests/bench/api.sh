@@ -3,8 +3,8 @@
 # The machine API benchmark: the same unary RPC (MachineService.Version) over mutual TLS,
 # against machined and against a reference server built from @grpc/grpc-js with the same
 # CA, measured in one run by the same C load generator: requests/s and p50/p99 latency
-# over 1 connection and over 50 (one call in flight per connection), full TLS 1.3 handshakes/s
-# (handshake + one call), and the servers' peak resident memory.
+# over 1 connection and over 50 (one call in flight per connection), full and resumed TLS 1.3
+# handshakes/s (handshake + one call), and the servers' peak resident memory.
 #   api.sh OUTDIR [SECONDS]
 set -uo pipefail
 . "$(dirname "$0")/../lib.sh"
@@ -53,7 +53,7 @@ field() { awk -v k="$2" '{for (i = 1; i < NF; i++) if ($i == k) print $(i + 1)}'
 # Three rounds, the two servers taking turns; each cell is the round with the median
 # requests/s (this machine's scheduling is noisy).
 declare -A R
-for what in "unary 1" "unary 50" "handshake 4"; do
+for what in "unary 1" "unary 50" "handshake 4" "resume 4"; do
 	for side in machined ref; do R["$what/$side"]=""; done
 	for round in 1 2 3; do
 		for side in machined ref; do
@@ -87,6 +87,7 @@ row "unary req/s, 50 connections" "unary 50" per_s ""
 row "  p50 latency, 50 connections" "unary 50" p50_us " us"
 row "  p99 latency, 50 connections" "unary 50" p99_us " us"
 row "full TLS 1.3 handshakes/s, 4 parallel" "handshake 4" per_s ""
+row "resumed TLS 1.3 handshakes/s, 4 par." "resume 4" per_s ""
 m_hwm=$(hwm $mpid $apid)
 r_hwm=$(hwm $ref)
 printf '| %-38s | %12s | %12s | %9s |\n' "resident memory at rest" "$m_rest KiB" "$r_rest KiB" "$(ratio "$m_rest" "$r_rest")"
@@ -95,6 +96,13 @@ pp=$("$bench" pingpong)
 printf '| %-38s | %12s | %12s | %9s |\n' "process round trip (socketpair), p50" "$(field "$pp" p50_us) us" "-" "-"
 errs=0
 for k in "${!R[@]}"; do e=$(field "${R[$k]}" errors); ((errs += e)); done
+# A resumption row is only what it says if (nearly) every handshake in it resumed.
+for side in machined ref; do
+	res=$(field "${R["resume 4/$side"]}" resumed) full=$(field "${R["resume 4/$side"]}" full)
+	echo "resumed handshakes, $side: $res resumed, $full full"
+	((res > 0 && full * 20 <= res)) || { echo "bench-api: $side did not resume its TLS sessions" >&2; exit 1; }
+	[[ $(field "${R["handshake 4/$side"]}" resumed) == 0 ]] || { echo "bench-api: the full-handshake row resumed on $side" >&2; exit 1; }
+done
 echo
 echo "errors during the runs: $errs. machined's memory is its core (store, controllers, init link)"
 echo "plus its unprivileged apid process (TLS, HTTP/2), which relays every call to the core:"

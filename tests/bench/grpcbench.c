@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Load for the API benchmark, the same against any server: closed-loop unary Version
- * calls (one in flight per connection), or new connections (TLS handshake + one call).
+ * calls (one in flight per connection), or new connections (TLS handshake + one call): full
+ * handshakes, or handshakes resumed from the session ticket the previous connection got.
  *   grpcbench unary CONNS SECONDS ENDPOINT CA CRT KEY
- *   grpcbench handshake PARALLEL SECONDS ENDPOINT CA CRT KEY
- * Prints one line: "calls N per_s X p50_us Y p99_us Z errors E".
+ *   grpcbench handshake|resume PARALLEL SECONDS ENDPOINT CA CRT KEY
+ * Prints one line: "calls N per_s X p50_us Y p99_us Z errors E full F resumed R".
  *   grpcbench pingpong
  * The floor under any two-process design on this machine: the round trip of one byte
  * between two processes over a SOCK_SEQPACKET socketpair with epoll, as apid and
@@ -156,14 +157,16 @@ int main(int argc, char **argv)
 	char err[256], *colon;
 	int n, secs;
 	uint64_t t0, warm;
+	struct tls_stats st0 = { 0 }, st;
 
 	if (argc == 2 && strcmp(argv[1], "pingpong") == 0)
 		return pingpong();
 	if (argc != 8) {
-		fprintf(stderr, "usage: grpcbench unary|handshake N SECONDS ENDPOINT CA CRT KEY\n");
+		fprintf(stderr, "usage: grpcbench unary|handshake|resume N SECONDS ENDPOINT CA CRT KEY\n");
 		return 2;
 	}
-	handshake_mode = strcmp(argv[1], "handshake") == 0;
+	handshake_mode = strcmp(argv[1], "handshake") == 0 || strcmp(argv[1], "resume") == 0;
+	to.no_resume = strcmp(argv[1], "resume") != 0;
 	n = atoi(argv[2]);
 	secs = atoi(argv[3]);
 	colon = strrchr(argv[4], ':');
@@ -191,6 +194,7 @@ int main(int argc, char **argv)
 			nlat = 0;
 			errors = 0;
 			t0 = now;
+			tls_config_stats(tls, &st0);
 		}
 		if (now >= end_ns)
 			break;
@@ -202,9 +206,12 @@ int main(int argc, char **argv)
 	{
 		double el = (double)(mono_ns() - t0) / 1e9;
 
+		tls_config_stats(tls, &st);
 		qsort(lat, nlat, sizeof(*lat), cmp);
-		printf("calls %zu per_s %.0f p50_us %.0f p99_us %.0f errors %zu\n", nlat, (double)nlat / el,
-		       nlat ? (double)lat[nlat / 2] / 1000 : 0, nlat ? (double)lat[nlat * 99 / 100] / 1000 : 0, errors);
+		printf("calls %zu per_s %.0f p50_us %.0f p99_us %.0f errors %zu full %lu resumed %lu\n", nlat,
+		       (double)nlat / el, nlat ? (double)lat[nlat / 2] / 1000 : 0,
+		       nlat ? (double)lat[nlat * 99 / 100] / 1000 : 0, errors, st.full - st0.full,
+		       st.resumed - st0.resumed);
 	}
 	return 0;
 }

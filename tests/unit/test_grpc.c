@@ -457,6 +457,117 @@ static void test_bad_client_certs(void **state)
 	pki_free_secret(oca_key);
 }
 
+static struct tls_stats stats_of(struct tls_config *t)
+{
+	struct tls_stats st;
+
+	tls_config_stats(t, &st);
+	return st;
+}
+
+/* One call on a new connection: its status, the role the server saw. */
+static int call_once(struct tls_config *t)
+{
+	struct grpc_client *c = dial(t);
+	struct result r = call(c, "/t.T/Echo", "0", 1, 5000);
+
+	grpc_client_free(c);
+	return r.code;
+}
+
+/*
+ * TLS 1.3 resumption: the second connection resumes from the ticket the first received,
+ * and the server still knows the client's certificate (its role); the ticket moves to
+ * another config (another process) and resumes there; a server with a new config, or an
+ * expired ticket, means a full handshake again.
+ */
+static void test_resumption(void **state)
+{
+	char *rkey = NULL, *rcrt = issue("reader", PKI_ROLE_READER, false, 0, 30, ca_crt, ca_key, &rkey);
+	struct tls_config *t = client_tls(rcrt, rkey, ca_crt, NULL), *t2, *s2;
+	struct tls_opts so = { .server = true, .require_peer_cert = true, .cert_pem = srv_crt,
+			       .key_pem = srv_key, .ca_pem = ca_crt, .ticket_lifetime = 1 };
+	struct tls_stats before = stats_of(srv_tls);
+	char key[64];
+	unsigned char *blob = NULL;
+	size_t len = 0;
+
+	(void)state;
+	snprintf(key, sizeof(key), "127.0.0.1:%u", grpc_server_port(srv));
+	last_role = -1;
+	assert_int_equal(call_once(t), GRPC_OK);
+	assert_int_equal(last_role, ROLE_READER);
+	assert_int_equal(stats_of(t).full, 1);
+	assert_true(stats_of(t).tickets >= 1);
+	last_role = -1;
+	assert_int_equal(call_once(t), GRPC_OK);
+	assert_int_equal(last_role, ROLE_READER);
+	assert_int_equal(stats_of(t).resumed, 1);
+	assert_int_equal(stats_of(srv_tls).resumed, before.resumed + 1);
+	/* A renewed ticket (issued on the resumed connection) carries the certificate on. */
+	last_role = -1;
+	assert_int_equal(call_once(t), GRPC_OK);
+	assert_int_equal(last_role, ROLE_READER);
+	assert_int_equal(stats_of(t).resumed, 2);
+
+	/* Exported and imported: a new client config (process) resumes too. */
+	assert_int_equal(tls_config_session_get(t, key, &blob, &len), 0);
+	t2 = client_tls(rcrt, rkey, ca_crt, NULL);
+	assert_int_equal(tls_config_session_put(t2, key, (const unsigned char *)"junk", 4), -EINVAL);
+	/* Changed, or exported under another client key: refused before mbedTLS reads it. */
+	blob[len / 2] ^= 1;
+	assert_int_equal(tls_config_session_put(t2, key, blob, len), -EINVAL);
+	blob[len / 2] ^= 1;
+	{
+		struct tls_config *other = client_tls(cli_crt, cli_key, ca_crt, NULL);
+
+		assert_int_equal(tls_config_session_put(other, key, blob, len), -EINVAL);
+		tls_config_free(other);
+	}
+	assert_int_equal(tls_config_session_put(t2, key, blob, len), 0);
+	last_role = -1;
+	assert_int_equal(call_once(t2), GRPC_OK);
+	assert_int_equal(last_role, ROLE_READER);
+	assert_int_equal(stats_of(t2).resumed, 1);
+	assert_int_equal(stats_of(t2).full, 0);
+
+	/* A TLS 1.3 ticket is not offered where only TLS 1.2 may be spoken (--tls-max 1.2). */
+	{
+		struct tls_opts o12 = { .cert_pem = rcrt, .key_pem = rkey, .ca_pem = ca_crt, .max_tls12 = true };
+		struct tls_config *t12 = NULL;
+
+		assert_int_equal(tls_config_new(&o12, &t12, err, sizeof(err)), 0);
+		assert_int_equal(tls_config_session_put(t12, key, blob, len), 0);
+		assert_int_equal(call_once(t12), GRPC_OK);
+		assert_int_equal(stats_of(t12).full, 1);
+		assert_int_equal(stats_of(t12).resumed, 0);
+		tls_config_free(t12);
+	}
+
+	/* The server's config replaced (a new CA would do this): its old tickets do not open. */
+	assert_int_equal(tls_config_new(&so, &s2, err, sizeof(err)), 0);
+	grpc_server_set_tls(srv, s2);
+	assert_int_equal(call_once(t2), GRPC_OK);
+	assert_int_equal(stats_of(t2).full, 1);
+	assert_int_equal(stats_of(s2).resumed, 0);
+	/* Its tickets last a second here: within it resumed, after it a full handshake. */
+	assert_int_equal(call_once(t2), GRPC_OK);
+	assert_int_equal(stats_of(s2).resumed, 1);
+	run_for(2100);
+	assert_int_equal(call_once(t2), GRPC_OK);
+	assert_int_equal(stats_of(s2).resumed, 1);
+	assert_int_equal(stats_of(s2).full, 2);
+	assert_int_equal(last_role, ROLE_READER);
+
+	grpc_server_set_tls(srv, srv_tls);
+	tls_config_free(s2);
+	tls_config_free(t2);
+	tls_config_free(t);
+	free(blob);
+	free(rcrt);
+	pki_free_secret(rkey);
+}
+
 static void test_pinned_server(void **state)
 {
 	char fp[65], bad[65];
@@ -563,6 +674,7 @@ int main(void)
 		cmocka_unit_test(test_oversized_request),
 		cmocka_unit_test(test_many_concurrent),
 		cmocka_unit_test(test_bad_client_certs),
+		cmocka_unit_test(test_resumption),
 		cmocka_unit_test(test_pinned_server),
 		cmocka_unit_test(test_connection_refused),
 	};
