@@ -29,6 +29,7 @@ struct h2conn {
 	struct buf out;             /* serialised frames the socket has not taken yet */
 	struct loop_timer setup;    /* connect + handshake deadline */
 	struct loop_timer defer;    /* reports ready/closed from the loop */
+	struct loop_timer soon;     /* flushes what this loop turn queued, once, after its events */
 	uint64_t setup_ms;
 	bool ready_pending;         /* plain connections report ready from the defer timer */
 	bool closing;               /* h2conn_close was called: report closed soon */
@@ -79,6 +80,7 @@ static void report_closed(struct h2conn *c, const char *why)
 	c->reported = true;
 	loop_timer_cancel(c->loop, &c->setup);
 	loop_timer_cancel(c->loop, &c->defer);
+	loop_timer_cancel(c->loop, &c->soon);
 	if (c->w) {
 		loop_watch_del(c->loop, c->w);
 		c->w = NULL;
@@ -163,20 +165,27 @@ static void set_failure(struct h2conn *c, const char *what, int r)
 		snprintf(c->why, sizeof(c->why), "%s: %s", what, strerror(-r));
 }
 
+/*
+ * New frames are queued: they leave when this loop turn's events are handled (the loop
+ * fires a timer due now after them), so a reply's headers, message and trailers, and the
+ * replies of every call that finished in the same turn, share one TLS record and one write.
+ */
 void h2conn_kick(struct h2conn *c)
 {
-	int r;
-
 	if (c->state != H2_OPEN || c->in_recv)
 		return;
-	r = flush(c);
-	if (r < 0 && r != -EAGAIN) {
-		set_failure(c, "write", r);
-		c->closing = true;
-		loop_timer_arm(c->loop, &c->defer, 0);
-		return;
-	}
-	update_events(c);
+	if (!loop_timer_armed(&c->soon))
+		loop_timer_arm(c->loop, &c->soon, 0);
+}
+
+static void on_io(void *arg, uint32_t events);
+
+static void on_soon(void *arg)
+{
+	struct h2conn *c = arg;
+
+	if (c->state == H2_OPEN)
+		on_io(c, 0);
 }
 
 static void update_events(struct h2conn *c)
@@ -311,6 +320,10 @@ static void on_io(void *arg, uint32_t events)
 		report_closed(c, c->closing ? NULL : "finished");
 		return;
 	}
+	/* Bytes the TLS layer holds wake no epoll: read them in a moment (once the write that
+	 * held reading back is out). */
+	if (c->tls && c->out.len == 0 && !c->closing && tls_pending(c->tls) && !loop_timer_armed(&c->soon))
+		loop_timer_arm(c->loop, &c->soon, 0);
 	update_events(c);
 }
 
@@ -388,6 +401,7 @@ int h2conn_new(const struct h2conn_opts *o, struct h2conn **out, char *err, size
 	buf_init(&c->out);
 	loop_timer_init(&c->setup, on_setup_timeout, c);
 	loop_timer_init(&c->defer, on_defer, c);
+	loop_timer_init(&c->soon, on_soon, c);
 	if (make_session(c, o) < 0)
 		goto fail;
 	if (o->tls && (r = tls_conn_new(o->tls, o->fd, o->peer_name, o->peer_port, &c->tls)) < 0)
@@ -420,6 +434,7 @@ void h2conn_free(struct h2conn *c)
 		return;
 	loop_timer_cancel(c->loop, &c->setup);
 	loop_timer_cancel(c->loop, &c->defer);
+	loop_timer_cancel(c->loop, &c->soon);
 	if (c->w)
 		loop_watch_del(c->loop, c->w);
 	nghttp2_session_del(c->s);

@@ -75,7 +75,8 @@ ssize_t tls_read(struct tls_conn *t, void *buf, size_t len);
 /* Bytes written (maybe fewer than len), -EAGAIN, or -errno. */
 ssize_t tls_write(struct tls_conn *t, const void *buf, size_t len);
 bool tls_wants_write(const struct tls_conn *t);
-/* Decrypted bytes waiting inside the TLS layer (read them before waiting on the socket). */
+/* Bytes waiting inside the TLS layer, decrypted or not (read them before waiting on the
+ * socket: they wake no epoll). */
 size_t tls_pending(const struct tls_conn *t);
 void tls_close_notify(struct tls_conn *t);
 const char *tls_error(const struct tls_conn *t);

@@ -30,7 +30,7 @@ unit_srcs_apiipc := machined/apiipc.c lib/buf.c lib/loop.c lib/log.c
 unit_srcs_sandbox := machined/sandbox.c
 
 UNIT_TESTS := cmdline kmod backoff ring frame loop spec supervisor ctl squashfs coldplug store \
-	parse mconfig cfgstate runtime grpc apiipc sandbox
+	parse mconfig cfgstate runtime grpc apiipc sandbox memcpy
 UNIT_BINS := $(patsubst %,$(OUT)/host/tests/unit/test_%,$(UNIT_TESTS))
 
 define unit_rule

@@ -48,7 +48,21 @@ rss() { local s=0 p; for p in "$@"; do s=$((s + $(awk '/VmRSS/ {print $2}' /proc
 m_rest=$(rss $mpid $apid)
 r_rest=$(rss $ref)
 
-run() { "$bench" "$1" "$2" "$secs" "$3" ca.crt c.crt c.key; }
+# CPU time (user + system, in microseconds) the processes have used so far.
+cpu_us() {
+	local s=0 p tck
+	tck=$(getconf CLK_TCK)
+	for p in "$@"; do s=$((s + $(awk '{print $14 + $15}' /proc/$p/stat))); done
+	echo $((s * 1000000 / tck))
+}
+# One measurement; the line gets "cpu_us C": the server's CPU per call over the whole run.
+run() {
+	local c0 line pids
+	[[ $3 == "$ep" ]] && pids="$mpid $apid" || pids=$ref
+	c0=$(cpu_us $pids)
+	line=$("$bench" "$1" "$2" "$secs" "$3" ca.crt c.crt c.key)
+	echo "$line cpu_us $(awk -v d=$(($(cpu_us $pids) - c0)) -v n="$(field "$line" total)" 'BEGIN { if (n > 0) printf "%.1f", d / n; else print 0 }')"
+}
 field() { awk -v k="$2" '{for (i = 1; i < NF; i++) if ($i == k) print $(i + 1)}' <<<"$1"; }
 # Three rounds, the two servers taking turns; each cell is the round with the median
 # requests/s (this machine's scheduling is noisy).
@@ -88,6 +102,9 @@ row "  p50 latency, 50 connections" "unary 50" p50_us " us"
 row "  p99 latency, 50 connections" "unary 50" p99_us " us"
 row "full TLS 1.3 handshakes/s, 4 parallel" "handshake 4" per_s ""
 row "resumed TLS 1.3 handshakes/s, 4 par." "resume 4" per_s ""
+row "server CPU per request, 50 conns" "unary 50" cpu_us " us"
+row "server CPU per full handshake" "handshake 4" cpu_us " us"
+row "server CPU per resumed handshake" "resume 4" cpu_us " us"
 m_hwm=$(hwm $mpid $apid)
 r_hwm=$(hwm $ref)
 printf '| %-38s | %12s | %12s | %9s |\n' "resident memory at rest" "$m_rest KiB" "$r_rest KiB" "$(ratio "$m_rest" "$r_rest")"
@@ -107,3 +124,6 @@ echo
 echo "errors during the runs: $errs. machined's memory is its core (store, controllers, init link)"
 echo "plus its unprivileged apid process (TLS, HTTP/2), which relays every call to the core:"
 echo "each call pays one process round trip more than a single-process server (last row)."
+echo "Server CPU per call is the user + system time machined's core and apid (or the Node"
+echo "process) used over the whole run, divided by the calls served: lower is better, and unlike"
+echo "the rates it does not depend on how fast the shared load generator is."

@@ -5,7 +5,8 @@
  * handshakes, or handshakes resumed from the session ticket the previous connection got.
  *   grpcbench unary CONNS SECONDS ENDPOINT CA CRT KEY
  *   grpcbench handshake|resume PARALLEL SECONDS ENDPOINT CA CRT KEY
- * Prints one line: "calls N per_s X p50_us Y p99_us Z errors E full F resumed R".
+ * Prints one line: "calls N per_s X p50_us Y p99_us Z errors E full F resumed R total T"
+ * (T counts the warm-up's calls too, for CPU per call measured around the whole run).
  *   grpcbench pingpong
  * The floor under any two-process design on this machine: the round trip of one byte
  * between two processes over a SOCK_SEQPACKET socketpair with epoll, as apid and
@@ -25,7 +26,7 @@ static struct tls_config *tls;
 static char host[64];
 static uint16_t port;
 static uint64_t *lat;
-static size_t nlat, caplat, errors;
+static size_t nlat, caplat, errors, total;  /* total: every call that succeeded, warm-up too */
 static uint64_t end_ns;
 static bool handshake_mode;
 
@@ -60,8 +61,10 @@ static void on_done(void *arg, int code, const char *msg)
 	if (code != GRPC_OK) {
 		if (errors++ == 0)
 			fprintf(stderr, "grpcbench: %s: %s\n", grpc_code_name(code), msg);
-	} else if (nlat < caplat) {
-		lat[nlat++] = now - s->t0;
+	} else {
+		total++;
+		if (nlat < caplat)
+			lat[nlat++] = now - s->t0;
 	}
 	if (handshake_mode) {
 		grpc_client_close(s->c);
@@ -208,10 +211,10 @@ int main(int argc, char **argv)
 
 		tls_config_stats(tls, &st);
 		qsort(lat, nlat, sizeof(*lat), cmp);
-		printf("calls %zu per_s %.0f p50_us %.0f p99_us %.0f errors %zu full %lu resumed %lu\n", nlat,
-		       (double)nlat / el, nlat ? (double)lat[nlat / 2] / 1000 : 0,
+		printf("calls %zu per_s %.0f p50_us %.0f p99_us %.0f errors %zu full %lu resumed %lu total %zu\n",
+		       nlat, (double)nlat / el, nlat ? (double)lat[nlat / 2] / 1000 : 0,
 		       nlat ? (double)lat[nlat * 99 / 100] / 1000 : 0, errors, st.full - st0.full,
-		       st.resumed - st0.resumed);
+		       st.resumed - st0.resumed, total);
 	}
 	return 0;
 }
