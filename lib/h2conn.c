@@ -304,7 +304,7 @@ static void on_io(void *arg, uint32_t events)
 	if (r < 0) {
 		set_failure(c, r == -EPROTO ? "HTTP/2" : r == -EPIPE ? "connection" : "read",
 			    r == -EPIPE ? -ECONNRESET : r);
-		if (r == -EPIPE)
+		if (r == -EPIPE && !(c->tls && tls_verdict_pending(c->tls)))
 			snprintf(c->why, sizeof(c->why), "closed by the peer");
 		flush(c);  /* a GOAWAY for a protocol error, if the socket takes it */
 		report_closed(c, NULL);

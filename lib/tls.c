@@ -15,8 +15,10 @@
 #include <mbedtls/gcm.h>
 #include <mbedtls/md.h>
 #include <mbedtls/net_sockets.h>
+#include <mbedtls/oid.h>
 #include <mbedtls/pk.h>
 #include <mbedtls/platform_util.h>
+#include <mbedtls/sha256.h>
 #include <mbedtls/ssl.h>
 
 #include "lib/pki.h"
@@ -54,6 +56,22 @@ static const char *alpn[] = { "h2", NULL };
 #define TICKET_HDR (4 + 8 + 2)     /* magic, expiry (unix seconds), certificate length */
 #define CLIENT_SESSIONS 16         /* a client remembers this many servers' tickets */
 #define SESSION_MAC 32             /* HMAC-SHA-256 on an exported session */
+#define VERIFIED_CACHE 64          /* client certificates whose chain a server checked */
+
+/*
+ * A server that requires client certificates checks their chain itself, after the
+ * handshake, and remembers the certificates it has checked: the chain's signature check
+ * is half a full handshake's cost with mbedTLS, and the same few clients (osctl, the other
+ * nodes) come back. mbedTLS is told OPTIONAL with no CA, so it still demands and checks
+ * the client's CertificateVerify (possession of the key) but leaves the chain to us. Which
+ * handshakes resumed from a ticket (and so carry no certificate) is read from the server's
+ * own ServerHello: a pre_shared_key extension there is the protocol's statement that the
+ * PSK was accepted.
+ */
+struct verified {
+	unsigned char fp[32];      /* SHA-256 of the leaf certificate's DER */
+	uint64_t used;
+};
 
 struct tls_session {
 	char name[272];
@@ -75,6 +93,8 @@ struct tls_config {
 	uint32_t ticket_lifetime;
 	mbedtls_gcm_context gcm;
 	struct tls_conn *current;  /* the connection mbedTLS is working on (ticket callbacks) */
+	bool own_verify;           /* server: client chains checked here (see struct verified) */
+	struct verified verified[VERIFIED_CACHE];
 	/* client */
 	bool no_resume;            /* client: offers no ticket (asked to, or TLS 1.2 at most) */
 	unsigned char session_key[32];  /* client: authenticates exported sessions */
@@ -89,7 +109,7 @@ struct tls_config {
  * the socket, so the next empty-buffer read answers "wait" without asking the kernel
  * (epoll, level-triggered, says when more has come).
  */
-#define RBUF 16640                 /* a full TLS record (16 KiB + 256) */
+#define RBUF 4096
 
 struct tls_conn {
 	mbedtls_ssl_context ssl;
@@ -98,6 +118,10 @@ struct tls_conn {
 	size_t roff, rlen;
 	bool drained;
 	unsigned char *rbuf;
+	size_t out_skip;           /* server, handshake: bytes of a record already begun */
+	bool psk_accepted;         /* server: its last ServerHello carried pre_shared_key */
+	bool chain_ok;             /* server: the client's chain was checked in this handshake */
+	unsigned char refused_alert;  /* server: the ticket writer refused the chain: this alert */
 	bool want_write;
 	bool done;                 /* handshake finished */
 	bool got_data;             /* application data arrived since */
@@ -165,6 +189,9 @@ static uint64_t secs_left(const mbedtls_x509_time *t, time_t now)
 	return end > now ? (uint64_t)(end - now) : 0;
 }
 
+static uint32_t client_chain_flags(struct tls_config *c, mbedtls_x509_crt *peer);
+static unsigned char verify_alert(uint32_t flags);
+
 /*
  * Ticket: nonce | AES-256-GCM(magic, expiry, certificate length, certificate DER, session)
  * | tag. The client certificate is the session's own (a full handshake) or the one the
@@ -181,10 +208,30 @@ static int ticket_write(void *arg, const mbedtls_ssl_session *session, unsigned 
 	uint64_t left;
 	int r;
 
+	/*
+	 * mbedTLS writes the ticket inside the handshake, before tls_handshake checks the
+	 * client's chain: check it here, or an untrusted certificate would leave with a ticket.
+	 */
+	if (peer && c->own_verify) {
+		uint32_t flags = c->current ? client_chain_flags(c, (mbedtls_x509_crt *)peer) : MBEDTLS_X509_BADCERT_OTHER;
+
+		if (flags) {
+			if (c->current) {
+				char why[192];
+
+				mbedtls_x509_crt_verify_info(why, sizeof(why), "", flags);
+				why[strcspn(why, "\n")] = '\0';
+				snprintf(c->current->err, sizeof(c->current->err), "client certificate rejected: %s", why);
+				c->current->refused_alert = verify_alert(flags);
+			}
+			return MBEDTLS_ERR_SSL_BAD_CERTIFICATE;
+		}
+		c->current->chain_ok = true;
+	}
 	if (!peer && c->current)
 		peer = c->current->ticket_peer;
 	if (!peer || room < TICKET_NONCE + TICKET_HDR + peer->raw.len + TICKET_TAG)
-		return MBEDTLS_ERR_SSL_BAD_INPUT_DATA;  /* mbedTLS then sends no ticket */
+		return MBEDTLS_ERR_SSL_BAD_INPUT_DATA;
 	left = secs_left(&peer->valid_to, now);
 	if (left == 0)
 		return MBEDTLS_ERR_SSL_BAD_INPUT_DATA;
@@ -516,9 +563,13 @@ int tls_config_new(const struct tls_opts *o, struct tls_config **out, char *err,
 			mbed_err(err, errlen, "CA certificate", r);
 			goto fail;
 		}
-		mbedtls_ssl_conf_ca_chain(&c->conf, &c->ca, NULL);
+		c->own_verify = o->server && o->require_peer_cert;
+		if (!c->own_verify)
+			mbedtls_ssl_conf_ca_chain(&c->conf, &c->ca, NULL);
 	}
-	if (o->server)
+	if (c->own_verify)
+		mbedtls_ssl_conf_authmode(&c->conf, MBEDTLS_SSL_VERIFY_OPTIONAL);
+	else if (o->server)
 		mbedtls_ssl_conf_authmode(&c->conf, o->require_peer_cert ? MBEDTLS_SSL_VERIFY_REQUIRED
 									  : MBEDTLS_SSL_VERIFY_NONE);
 	else if (o->pin_sha256)
@@ -537,11 +588,55 @@ fail:
 	return -EINVAL;
 }
 
+/*
+ * A server's handshake records as they leave: whether its ServerHello (the last, after a
+ * HelloRetryRequest) names a pre_shared_key. Records are followed by their lengths, so a
+ * record sent in parts is never mistaken for the start of another.
+ */
+static void watch_server_hello(struct tls_conn *t, const unsigned char *b, size_t len, size_t sent)
+{
+	size_t rec, p, end, elen;
+
+	if (t->out_skip) {
+		t->out_skip -= sent < t->out_skip ? sent : t->out_skip;
+		return;
+	}
+	if (len < 5)
+		return;  /* mbedTLS passes a record from its start: not one */
+	rec = 5 + ((size_t)b[3] << 8 | b[4]);
+	if (sent < rec)
+		t->out_skip = rec - sent;
+	if (b[0] != MBEDTLS_SSL_MSG_HANDSHAKE || rec > len || len < 9 || b[5] != MBEDTLS_SSL_HS_SERVER_HELLO)
+		return;
+	/* type(1) length(3) version(2) random(32) session id(1+n) suite(2) compression(1) */
+	end = 9 + ((size_t)b[6] << 16 | (size_t)b[7] << 8 | b[8]);
+	if (end > rec)
+		return;
+	p = 9 + 2 + 32;
+	if (p >= end || (p += 1 + b[p]) + 3 + 2 > end)
+		return;
+	p += 3;
+	elen = (size_t)b[p] << 8 | b[p + 1];
+	p += 2;
+	if (p + elen > end)
+		return;
+	t->psk_accepted = false;
+	for (size_t q = p; q + 4 <= p + elen;) {
+		size_t type = (size_t)b[q] << 8 | b[q + 1], l = (size_t)b[q + 2] << 8 | b[q + 3];
+
+		if (type == MBEDTLS_TLS_EXT_PRE_SHARED_KEY)
+			t->psk_accepted = true;
+		q += 4 + l;
+	}
+}
+
 static int bio_send(void *ctx, const unsigned char *buf, size_t len)
 {
 	struct tls_conn *t = ctx;
 	ssize_t n = send(t->fd, buf, len, MSG_NOSIGNAL);
 
+	if (n >= 0 && t->c->own_verify && !t->done)
+		watch_server_hello(t, buf, len, (size_t)n);
 	if (n >= 0)
 		return (int)n;
 	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
@@ -706,6 +801,100 @@ static int check_server(struct tls_conn *t)
 	return 0;
 }
 
+static struct verified *verified_find(struct tls_config *c, const unsigned char fp[32])
+{
+	for (size_t i = 0; i < VERIFIED_CACHE; i++)
+		if (c->verified[i].used && memcmp(c->verified[i].fp, fp, 32) == 0)
+			return &c->verified[i];
+	return NULL;
+}
+
+static void verified_add(struct tls_config *c, const unsigned char fp[32])
+{
+	struct verified *v = &c->verified[0];
+
+	for (size_t i = 0; i < VERIFIED_CACHE && v->used; i++)
+		if (!c->verified[i].used || c->verified[i].used < v->used)
+			v = &c->verified[i];
+	memcpy(v->fp, fp, 32);
+	v->used = ++c->clock;
+}
+
+/* The alert mbedTLS would have sent for these verification flags. */
+static unsigned char verify_alert(uint32_t flags)
+{
+	if (flags & (MBEDTLS_X509_BADCERT_EXPIRED | MBEDTLS_X509_BADCERT_FUTURE))
+		return MBEDTLS_SSL_ALERT_MSG_CERT_EXPIRED;
+	if (flags & MBEDTLS_X509_BADCERT_NOT_TRUSTED)
+		return MBEDTLS_SSL_ALERT_MSG_UNKNOWN_CA;
+	if (flags & (MBEDTLS_X509_BADCERT_KEY_USAGE | MBEDTLS_X509_BADCERT_EXT_KEY_USAGE))
+		return MBEDTLS_SSL_ALERT_MSG_UNSUPPORTED_CERT;
+	return MBEDTLS_SSL_ALERT_MSG_BAD_CERT;
+}
+
+static int refuse_client(struct tls_conn *t, unsigned char alert, const char *why)
+{
+	snprintf(t->err, sizeof(t->err), "client certificate rejected: %s", why);
+	mbedtls_ssl_send_alert_message(&t->ssl, MBEDTLS_SSL_ALERT_LEVEL_FATAL, alert);
+	return -EACCES;
+}
+
+/*
+ * A client certificate in a server's full handshake: chains to the CA, is in its validity
+ * period and is for client authentication (what mbedTLS checks under VERIFY_REQUIRED), or,
+ * checked before and unchanged, is still in its validity period. Verification flags, 0 when
+ * good.
+ */
+static uint32_t client_chain_flags(struct tls_config *c, mbedtls_x509_crt *peer)
+{
+	unsigned char fp[32];
+	struct verified *v;
+	uint32_t flags = 0;
+
+	if (mbedtls_sha256(peer->raw.p, peer->raw.len, fp, 0) != 0)
+		return MBEDTLS_X509_BADCERT_OTHER;
+	if ((v = verified_find(c, fp))) {
+		if (mbedtls_x509_time_is_past(&peer->valid_to))
+			return MBEDTLS_X509_BADCERT_EXPIRED;
+		if (mbedtls_x509_time_is_future(&peer->valid_from))
+			return MBEDTLS_X509_BADCERT_FUTURE;
+		v->used = ++c->clock;
+		c->stats.verified_cached++;
+		return 0;
+	}
+	if (mbedtls_x509_crt_verify_with_profile(peer, &c->ca, NULL, &mbedtls_x509_crt_profile_default, NULL,
+						 &flags, NULL, NULL) != 0 && !flags)
+		flags = MBEDTLS_X509_BADCERT_OTHER;
+	if (mbedtls_x509_crt_check_key_usage(peer, MBEDTLS_X509_KU_DIGITAL_SIGNATURE) != 0)
+		flags |= MBEDTLS_X509_BADCERT_KEY_USAGE;
+	if (mbedtls_x509_crt_check_extended_key_usage(peer, MBEDTLS_OID_CLIENT_AUTH,
+						      MBEDTLS_OID_SIZE(MBEDTLS_OID_CLIENT_AUTH)) != 0)
+		flags |= MBEDTLS_X509_BADCERT_EXT_KEY_USAGE;
+	if (!flags)
+		verified_add(c, fp);
+	return flags;
+}
+
+static int check_client(struct tls_conn *t)
+{
+	mbedtls_x509_crt *peer = (mbedtls_x509_crt *)mbedtls_ssl_get_peer_cert(&t->ssl);
+	uint32_t flags;
+	char why[192];
+
+	if (!peer)
+		return refuse_client(t, mbedtls_ssl_get_version_number(&t->ssl) == MBEDTLS_SSL_VERSION_TLS1_3
+						? MBEDTLS_SSL_ALERT_MSG_CERT_REQUIRED : MBEDTLS_SSL_ALERT_MSG_HANDSHAKE_FAILURE,
+				     "no client certificate");
+	if (t->chain_ok)
+		return 0;  /* checked when its ticket was written */
+	if ((flags = client_chain_flags(t->c, peer)) != 0) {
+		mbedtls_x509_crt_verify_info(why, sizeof(why), "", flags);
+		why[strcspn(why, "\n")] = '\0';
+		return refuse_client(t, verify_alert(flags), why);
+	}
+	return 0;
+}
+
 int tls_handshake(struct tls_conn *t)
 {
 	int r;
@@ -721,6 +910,13 @@ int tls_handshake(struct tls_conn *t)
 	if (r != 0) {
 		uint32_t flags = mbedtls_ssl_get_verify_result(&t->ssl);
 
+		if (t->refused_alert) {
+			mbedtls_ssl_send_alert_message(&t->ssl, MBEDTLS_SSL_ALERT_LEVEL_FATAL, t->refused_alert);
+			return -EACCES;
+		}
+		/* Told no CA, mbedTLS calls every client certificate untrusted: that is ours to say. */
+		if (t->c->own_verify && flags != (uint32_t)-1)
+			flags &= ~(uint32_t)MBEDTLS_X509_BADCERT_NOT_TRUSTED;
 		if (flags && flags != (uint32_t)-1) {
 			char why[192];
 
@@ -728,24 +924,32 @@ int tls_handshake(struct tls_conn *t)
 			why[strcspn(why, "\n")] = '\0';
 			snprintf(t->err, sizeof(t->err), "%s certificate rejected: %s",
 				 t->c->server ? "client" : "server", why);
+			/* Under OPTIONAL mbedTLS leaves the alert to us. */
+			if (t->c->own_verify)
+				mbedtls_ssl_send_alert_message(&t->ssl, MBEDTLS_SSL_ALERT_LEVEL_FATAL,
+							       flags & MBEDTLS_X509_BADCERT_MISSING
+								       ? MBEDTLS_SSL_ALERT_MSG_CERT_REQUIRED
+								       : verify_alert(flags));
 			return -EACCES;
 		}
 		return fail(t, "handshake", r);
 	}
 	t->done = true;
 	/*
-	 * Resumed: no certificate came in this handshake. A server knows its client from the
-	 * ticket (no ticket, no way past VERIFY_REQUIRED without a certificate); a client had
-	 * offered one, and a full handshake always carries the server's certificate.
+	 * Resumed: no certificate came in this handshake. A server knows it from its own
+	 * ServerHello and its client from the ticket; a client had offered one, and a full
+	 * handshake always carries the server's certificate.
 	 */
-	if (!mbedtls_ssl_get_peer_cert(&t->ssl) && (t->c->server ? t->ticket_peer != NULL : t->offered) &&
-	    mbedtls_ssl_get_version_number(&t->ssl) == MBEDTLS_SSL_VERSION_TLS1_3)
+	if (!mbedtls_ssl_get_peer_cert(&t->ssl) && mbedtls_ssl_get_version_number(&t->ssl) == MBEDTLS_SSL_VERSION_TLS1_3 &&
+	    (t->c->server ? t->psk_accepted && t->ticket_peer != NULL : t->offered))
 		t->resumed = true;
 	else if (t->ticket_peer) {
 		mbedtls_x509_crt_free(t->ticket_peer);
 		free(t->ticket_peer);
 		t->ticket_peer = NULL;
 	}
+	if (t->c->own_verify && !t->resumed && (r = check_client(t)) < 0)
+		return r;
 	if (t->resumed)
 		t->c->stats.resumed++;
 	else

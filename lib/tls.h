@@ -38,6 +38,7 @@ struct tls_stats {
 	unsigned long full;       /* handshakes with certificates */
 	unsigned long resumed;    /* TLS 1.3 resumptions from a ticket */
 	unsigned long tickets;    /* client: tickets received */
+	unsigned long verified_cached;  /* server: client certificates known from an earlier check */
 };
 
 int tls_config_new(const struct tls_opts *o, struct tls_config **out, char *err, size_t errlen);

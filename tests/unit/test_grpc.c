@@ -415,6 +415,24 @@ static void test_many_concurrent(void **state)
 }
 
 /* A call on a connection the server refuses ends UNAVAILABLE with the reason. */
+static struct tls_stats stats_of(struct tls_config *t)
+{
+	struct tls_stats st;
+
+	tls_config_stats(t, &st);
+	return st;
+}
+
+/* One call on a new connection: its status, the role the server saw. */
+static int call_once(struct tls_config *t)
+{
+	struct grpc_client *c = dial(t);
+	struct result r = call(c, "/t.T/Echo", "0", 1, 5000);
+
+	grpc_client_free(c);
+	return r.code;
+}
+
 static void expect_refused(struct tls_config *t, const char *why)
 {
 	struct grpc_client *c = dial(t);
@@ -440,12 +458,22 @@ static void test_bad_client_certs(void **state)
 	expect_refused(client_tls(expired, k2, ca_crt, NULL), "expired certificate");
 	selfsigned = issue("self", PKI_ROLE_ADMIN, false, 0, 30, NULL, NULL, &k3);
 	expect_refused(client_tls(selfsigned, k3, ca_crt, NULL), "self-signed certificate");
+	/* And a refused client leaves without a ticket (mbedTLS writes it inside the handshake). */
+	{
+		struct tls_config *t = client_tls(selfsigned, k3, ca_crt, NULL);
+
+		assert_int_equal(call_once(t), GRPC_UNAVAILABLE);
+		assert_int_equal(stats_of(t).tickets, 0);
+		tls_config_free(t);
+	}
 	assert_int_equal(pki_gen_key(&oca_key, err, sizeof(err)), 0);
 	assert_int_equal(pki_issue(&cas, oca_key, NULL, NULL, &oca_crt, err, sizeof(err)), 0);
 	foreign = issue("foreign", PKI_ROLE_ADMIN, false, 0, 30, oca_crt, oca_key, &k4);
 	expect_refused(client_tls(foreign, k4, ca_crt, NULL), "certificate from another CA");
+	/* A certificate from the CA, but a CertificateVerify made with another key. */
+	assert_int_equal(pki_gen_key(&k5, err, sizeof(err)), 0);
+	expect_refused(client_tls(cli_crt, k5, ca_crt, NULL), "someone else's certificate");
 	/* And the client refuses a server it cannot verify. */
-	(void)k5;
 	expect_refused(client_tls(cli_crt, cli_key, oca_crt, NULL), "server from another CA");
 	free(expired);
 	free(selfsigned);
@@ -454,25 +482,30 @@ static void test_bad_client_certs(void **state)
 	pki_free_secret(k2);
 	pki_free_secret(k3);
 	pki_free_secret(k4);
+	pki_free_secret(k5);
 	pki_free_secret(oca_key);
 }
 
-static struct tls_stats stats_of(struct tls_config *t)
+/* A client certificate checked once is known on its next full handshake (no chain check). */
+static void test_verified_cache(void **state)
 {
-	struct tls_stats st;
+	struct tls_opts o = { .cert_pem = cli_crt, .key_pem = cli_key, .ca_pem = ca_crt, .no_resume = true };
+	struct tls_config *t = NULL;
+	struct tls_stats before = stats_of(srv_tls);
 
-	tls_config_stats(t, &st);
-	return st;
-}
-
-/* One call on a new connection: its status, the role the server saw. */
-static int call_once(struct tls_config *t)
-{
-	struct grpc_client *c = dial(t);
-	struct result r = call(c, "/t.T/Echo", "0", 1, 5000);
-
-	grpc_client_free(c);
-	return r.code;
+	(void)state;
+	assert_int_equal(tls_config_new(&o, &t, err, sizeof(err)), 0);
+	last_role = -1;
+	assert_int_equal(call_once(t), GRPC_OK);
+	assert_int_equal(last_role, ROLE_ADMIN);
+	last_role = -1;
+	assert_int_equal(call_once(t), GRPC_OK);
+	assert_int_equal(last_role, ROLE_ADMIN);
+	assert_int_equal(stats_of(t).full, 2);
+	assert_int_equal(stats_of(srv_tls).full, before.full + 2);
+	/* Earlier tests connected with this certificate: both handshakes found it checked. */
+	assert_int_equal(stats_of(srv_tls).verified_cached, before.verified_cached + 2);
+	tls_config_free(t);
 }
 
 /*
@@ -675,6 +708,7 @@ int main(void)
 		cmocka_unit_test(test_many_concurrent),
 		cmocka_unit_test(test_bad_client_certs),
 		cmocka_unit_test(test_resumption),
+		cmocka_unit_test(test_verified_cache),
 		cmocka_unit_test(test_pinned_server),
 		cmocka_unit_test(test_connection_refused),
 	};
