@@ -290,6 +290,8 @@ static void on_io(void *arg, uint32_t events)
 
 	if (c->state == H2_CLOSED)
 		return;
+	if (c->tls && (events & EPOLLIN))
+		tls_socket_readable(c->tls);
 	if (c->state == H2_CONNECTING && !step_connect(c))
 		return;
 	if (c->state == H2_HANDSHAKE && !c->tls)

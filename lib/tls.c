@@ -208,6 +208,9 @@ static int ticket_write(void *arg, const mbedtls_ssl_session *session, unsigned 
 	uint64_t left;
 	int r;
 
+	/* TLS 1.3 only: a TLS 1.2 client gets an empty ticket (and resumes nothing). */
+	if (session->MBEDTLS_PRIVATE(tls_version) != MBEDTLS_SSL_VERSION_TLS1_3)
+		return MBEDTLS_ERR_SSL_FEATURE_UNAVAILABLE;
 	/*
 	 * mbedTLS writes the ticket inside the handshake, before tls_handshake checks the
 	 * client's chain: check it here, or an untrusted certificate would leave with a ticket.
@@ -228,9 +231,14 @@ static int ticket_write(void *arg, const mbedtls_ssl_session *session, unsigned 
 		}
 		c->current->chain_ok = true;
 	}
-	if (!peer && c->current)
+	/*
+	 * No certificate in this handshake: a renewal after a resumption carries the resumed
+	 * ticket's client on, and nothing else does. A ticket that opened but was set aside
+	 * (the handshake went on in full, without a certificate under OPTIONAL) names nobody.
+	 */
+	if (!peer && c->current && c->current->psk_accepted)
 		peer = c->current->ticket_peer;
-	if (!peer || room < TICKET_NONCE + TICKET_HDR + peer->raw.len + TICKET_TAG)
+	if (!peer || peer->raw.len > 0xffff || room < TICKET_NONCE + TICKET_HDR + peer->raw.len + TICKET_TAG)
 		return MBEDTLS_ERR_SSL_BAD_INPUT_DATA;
 	left = secs_left(&peer->valid_to, now);
 	if (left == 0)
@@ -262,51 +270,63 @@ static int ticket_write(void *arg, const mbedtls_ssl_session *session, unsigned 
 	return 0;
 }
 
+/*
+ * A ticket that opens names a candidate client: it becomes this connection's client only
+ * if the handshake then resumes from it (tls_handshake reads that from the ServerHello);
+ * mbedTLS may still set the ticket aside (a wrong age, a key exchange mode) and go on to a
+ * full handshake.
+ */
 static int ticket_parse(void *arg, mbedtls_ssl_session *session, unsigned char *buf, size_t len)
 {
 	struct tls_config *c = arg;
 	unsigned char *plain = buf + TICKET_NONCE;
-	mbedtls_x509_crt *crt;
+	mbedtls_x509_crt *crt = NULL;
 	size_t plen, clen;
-	int r;
+	int r = MBEDTLS_ERR_SSL_INVALID_MAC;
 
 	if (len < TICKET_NONCE + TICKET_HDR + TICKET_TAG || !c->current)
 		return MBEDTLS_ERR_SSL_INVALID_MAC;
 	plen = len - TICKET_NONCE - TICKET_TAG;
 	if (mbedtls_gcm_auth_decrypt(&c->gcm, plen, buf, TICKET_NONCE, NULL, 0, plain + plen, TICKET_TAG,
 				     plain, plain) != 0)
-		return MBEDTLS_ERR_SSL_INVALID_MAC;
-	if (((uint32_t)plain[0] << 24 | (uint32_t)plain[1] << 16 | (uint32_t)plain[2] << 8 | plain[3]) !=
-	    TICKET_MAGIC)
-		return MBEDTLS_ERR_SSL_INVALID_MAC;
-	if (get64(plain + 4) <= (uint64_t)time(NULL))
-		return MBEDTLS_ERR_SSL_SESSION_TICKET_EXPIRED;
+		return MBEDTLS_ERR_SSL_INVALID_MAC;  /* nothing was decrypted */
 	clen = (size_t)plain[12] << 8 | plain[13];
-	if (clen > plen - TICKET_HDR)
-		return MBEDTLS_ERR_SSL_INVALID_MAC;
-	if (!(crt = calloc(1, sizeof(*crt))))
-		return MBEDTLS_ERR_SSL_ALLOC_FAILED;
+	if (((uint32_t)plain[0] << 24 | (uint32_t)plain[1] << 16 | (uint32_t)plain[2] << 8 | plain[3]) !=
+	    TICKET_MAGIC || clen > plen - TICKET_HDR)
+		goto out;
+	if (get64(plain + 4) <= (uint64_t)time(NULL)) {
+		r = MBEDTLS_ERR_SSL_SESSION_TICKET_EXPIRED;
+		goto out;
+	}
+	if (!(crt = calloc(1, sizeof(*crt)))) {
+		r = MBEDTLS_ERR_SSL_ALLOC_FAILED;
+		goto out;
+	}
 	mbedtls_x509_crt_init(crt);
-	/* The certificate was verified when the ticket was issued, under this same config. */
-	if ((r = mbedtls_x509_crt_parse_der(crt, plain + TICKET_HDR, clen)) != 0 ||
-	    mbedtls_x509_time_is_past(&crt->valid_to)) {
-		mbedtls_x509_crt_free(crt);
-		free(crt);
-		return r != 0 ? MBEDTLS_ERR_SSL_INVALID_MAC : MBEDTLS_ERR_SSL_SESSION_TICKET_EXPIRED;
+	/* The certificate was checked when the ticket was issued, under this same config. */
+	if (mbedtls_x509_crt_parse_der(crt, plain + TICKET_HDR, clen) != 0)
+		goto out;
+	if (mbedtls_x509_time_is_past(&crt->valid_to)) {
+		r = MBEDTLS_ERR_SSL_SESSION_TICKET_EXPIRED;
+		goto out;
 	}
-	r = mbedtls_ssl_session_load(session, plain + TICKET_HDR + clen, plen - TICKET_HDR - clen);
-	mbedtls_platform_zeroize(plain, plen);
-	if (r != 0) {
-		mbedtls_x509_crt_free(crt);
-		free(crt);
-		return MBEDTLS_ERR_SSL_INVALID_MAC;
-	}
+	if (mbedtls_ssl_session_load(session, plain + TICKET_HDR + clen, plen - TICKET_HDR - clen) != 0 ||
+	    session->MBEDTLS_PRIVATE(tls_version) != MBEDTLS_SSL_VERSION_TLS1_3)
+		goto out;
 	if (c->current->ticket_peer) {
 		mbedtls_x509_crt_free(c->current->ticket_peer);
 		free(c->current->ticket_peer);
 	}
 	c->current->ticket_peer = crt;
-	return 0;
+	crt = NULL;
+	r = 0;
+out:
+	mbedtls_platform_zeroize(plain, plen);
+	if (crt) {
+		mbedtls_x509_crt_free(crt);
+		free(crt);
+	}
+	return r;
 }
 
 static int tickets_init(struct tls_config *c, const struct tls_opts *o, char *err, size_t errlen)
@@ -348,11 +368,21 @@ static void session_drop(struct tls_session *s)
  * a saved hostname without checking it ends), so it only ever sees blobs it wrote itself,
  * here or in a process holding the same key.
  */
-static int session_mac(const struct tls_config *c, const unsigned char *blob, size_t len,
+static int session_mac(const struct tls_config *c, const char *name, const unsigned char *blob, size_t len,
 		       unsigned char mac[SESSION_MAC])
 {
-	return mbedtls_md_hmac(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), c->session_key,
-			       sizeof(c->session_key), blob, len, mac);
+	mbedtls_md_context_t md;
+	int r;
+
+	/* The name (host:port) is in it: a ticket moved to another server's name does not load. */
+	mbedtls_md_init(&md);
+	if ((r = mbedtls_md_setup(&md, mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), 1)) == 0 &&
+	    (r = mbedtls_md_hmac_starts(&md, c->session_key, sizeof(c->session_key))) == 0 &&
+	    (r = mbedtls_md_hmac_update(&md, (const unsigned char *)name, strlen(name) + 1)) == 0 &&
+	    (r = mbedtls_md_hmac_update(&md, blob, len)) == 0)
+		r = mbedtls_md_hmac_finish(&md, mac);
+	mbedtls_md_free(&md);
+	return r;
 }
 
 static int session_key_init(struct tls_config *c)
@@ -380,7 +410,7 @@ int tls_config_session_put(struct tls_config *c, const char *name, const unsigne
 {
 	unsigned char mac[SESSION_MAC];
 
-	if (c->server || len <= SESSION_MAC || session_mac(c, blob, len - SESSION_MAC, mac) != 0 ||
+	if (c->server || len <= SESSION_MAC || session_mac(c, name, blob, len - SESSION_MAC, mac) != 0 ||
 	    mbedtls_ct_memcmp(mac, blob + len - SESSION_MAC, SESSION_MAC) != 0)
 		return -EINVAL;
 	return session_store(c, name, blob, len - SESSION_MAC);
@@ -433,8 +463,8 @@ int tls_config_session_get(const struct tls_config *c, const char *name, unsigne
 	if (!(*blob = malloc(s->len + SESSION_MAC)))
 		return -ENOMEM;
 	memcpy(*blob, s->blob, s->len);
-	if (session_mac(c, s->blob, s->len, *blob + s->len) != 0) {
-		pki_free_secret_n(*blob, s->len);
+	if (session_mac(c, name, s->blob, s->len, *blob + s->len) != 0) {
+		pki_free_secret_n(*blob, s->len + SESSION_MAC);
 		*blob = NULL;
 		return -EIO;
 	}
@@ -543,8 +573,11 @@ int tls_config_new(const struct tls_opts *o, struct tls_config **out, char *err,
 	if (mbedtls_ssl_conf_alpn_protocols(&c->conf, alpn) != 0)
 		goto fail;
 	mbedtls_ssl_conf_renegotiation(&c->conf, MBEDTLS_SSL_RENEGOTIATION_DISABLED);
-	/* A client keeps TLS 1.3 tickets only (TLS 1.2's would resume with no client certificate
-	 * check of ours); a server issues them where clients prove who they are. */
+	/* Every key exchange is ephemeral, resumptions too (no psk_ke: forward secrecy kept). */
+	mbedtls_ssl_conf_tls13_key_exchange_modes(&c->conf, MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_EPHEMERAL |
+								    MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_PSK_EPHEMERAL);
+	/* A client keeps TLS 1.3 tickets only; a server issues them (TLS 1.3 only: ticket_write)
+	 * where clients prove who they are. */
 	mbedtls_ssl_conf_session_tickets(&c->conf, MBEDTLS_SSL_SESSION_TICKETS_DISABLED);
 	if (!o->server)
 		mbedtls_ssl_conf_tls13_enable_signal_new_session_tickets(
@@ -1000,6 +1033,11 @@ ssize_t tls_write(struct tls_conn *t, const void *buf, size_t len)
 bool tls_wants_write(const struct tls_conn *t)
 {
 	return t->want_write;
+}
+
+void tls_socket_readable(struct tls_conn *t)
+{
+	t->drained = false;
 }
 
 size_t tls_pending(const struct tls_conn *t)

@@ -76,6 +76,11 @@ ssize_t tls_read(struct tls_conn *t, void *buf, size_t len);
 /* Bytes written (maybe fewer than len), -EAGAIN, or -errno. */
 ssize_t tls_write(struct tls_conn *t, const void *buf, size_t len);
 bool tls_wants_write(const struct tls_conn *t);
+/*
+ * The owner's poll said the socket is readable. After a read that did not fill its buffer
+ * the TLS layer answers -EAGAIN without a system call, until this is called (or one read).
+ */
+void tls_socket_readable(struct tls_conn *t);
 /* Bytes waiting inside the TLS layer, decrypted or not (read them before waiting on the
  * socket: they wake no epoll). */
 size_t tls_pending(const struct tls_conn *t);

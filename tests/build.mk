@@ -26,11 +26,12 @@ unit_srcs_cfgstate := machined/cfgstate.c lib/atomicfile.c
 GRPC_SRCS := lib/grpc.c lib/h2conn.c lib/grpc_server.c lib/grpc_client.c lib/tls.c lib/pki.c \
 	lib/rng.c lib/buf.c lib/loop.c lib/log.c
 unit_srcs_grpc := $(GRPC_SRCS)
+unit_srcs_tls := lib/tls.c lib/pki.c lib/rng.c
 unit_srcs_apiipc := machined/apiipc.c lib/buf.c lib/loop.c lib/log.c
 unit_srcs_sandbox := machined/sandbox.c
 
 UNIT_TESTS := cmdline kmod backoff ring frame loop spec supervisor ctl squashfs coldplug store \
-	parse mconfig cfgstate runtime grpc apiipc sandbox memcpy
+	parse mconfig cfgstate runtime grpc apiipc sandbox memcpy tls
 UNIT_BINS := $(patsubst %,$(OUT)/host/tests/unit/test_%,$(UNIT_TESTS))
 
 define unit_rule
