@@ -71,7 +71,9 @@ static const char *alpn[] = { "h2", NULL };
 struct verified {
 	unsigned char fp[32];      /* SHA-256 of the leaf certificate's DER */
 	uint64_t used;
+	time_t until;              /* checked again after this (the CA's own dates move on too) */
 };
+#define VERIFIED_FOR 3600
 
 struct tls_session {
 	char name[272];
@@ -94,11 +96,11 @@ struct tls_config {
 	mbedtls_gcm_context gcm;
 	struct tls_conn *current;  /* the connection mbedTLS is working on (ticket callbacks) */
 	bool own_verify;           /* server: client chains checked here (see struct verified) */
-	struct verified verified[VERIFIED_CACHE];
+	struct verified *verified;  /* VERIFIED_CACHE of them, made at the first check */
 	/* client */
 	bool no_resume;            /* client: offers no ticket (asked to, or TLS 1.2 at most) */
 	unsigned char session_key[32];  /* client: authenticates exported sessions */
-	struct tls_session sessions[CLIENT_SESSIONS];
+	struct tls_session *sessions;  /* CLIENT_SESSIONS of them, made at the first ticket */
 	uint64_t clock;
 	struct tls_stats stats;
 };
@@ -158,9 +160,11 @@ void tls_config_free(struct tls_config *c)
 	mbedtls_x509_crt_free(&c->ca);
 	mbedtls_gcm_free(&c->gcm);
 	mbedtls_platform_zeroize(c->session_key, sizeof(c->session_key));
-	for (size_t i = 0; i < CLIENT_SESSIONS; i++)
+	for (size_t i = 0; c->sessions && i < CLIENT_SESSIONS; i++)
 		if (c->sessions[i].blob)
 			pki_free_secret_n(c->sessions[i].blob, c->sessions[i].len);
+	free(c->sessions);
+	free(c->verified);
 	free(c);
 }
 
@@ -351,7 +355,7 @@ static int tickets_init(struct tls_config *c, const struct tls_opts *o, char *er
 static struct tls_session *session_find(struct tls_config *c, const char *name)
 {
 	for (size_t i = 0; i < CLIENT_SESSIONS; i++)
-		if (c->sessions[i].blob && strcmp(c->sessions[i].name, name) == 0)
+		if (c->sessions && c->sessions[i].blob && strcmp(c->sessions[i].name, name) == 0)
 			return &c->sessions[i];
 	return NULL;
 }
@@ -430,6 +434,8 @@ static int session_store(struct tls_config *c, const char *name, const unsigned 
 	mbedtls_ssl_session_free(&check);
 	if (r != 0)
 		return -EINVAL;
+	if (!c->sessions && !(c->sessions = calloc(CLIENT_SESSIONS, sizeof(*c->sessions))))
+		return -ENOMEM;
 	if (!(copy = malloc(len)))
 		return -ENOMEM;
 	memcpy(copy, blob, len);
@@ -836,21 +842,28 @@ static int check_server(struct tls_conn *t)
 
 static struct verified *verified_find(struct tls_config *c, const unsigned char fp[32])
 {
+	time_t now = time(NULL);
+
 	for (size_t i = 0; i < VERIFIED_CACHE; i++)
-		if (c->verified[i].used && memcmp(c->verified[i].fp, fp, 32) == 0)
+		if (c->verified && c->verified[i].used && now < c->verified[i].until &&
+		    memcmp(c->verified[i].fp, fp, 32) == 0)
 			return &c->verified[i];
 	return NULL;
 }
 
 static void verified_add(struct tls_config *c, const unsigned char fp[32])
 {
-	struct verified *v = &c->verified[0];
+	struct verified *v;
 
+	if (!c->verified && !(c->verified = calloc(VERIFIED_CACHE, sizeof(*c->verified))))
+		return;  /* checked again next time */
+	v = &c->verified[0];
 	for (size_t i = 0; i < VERIFIED_CACHE && v->used; i++)
 		if (!c->verified[i].used || c->verified[i].used < v->used)
 			v = &c->verified[i];
 	memcpy(v->fp, fp, 32);
 	v->used = ++c->clock;
+	v->until = time(NULL) + VERIFIED_FOR;
 }
 
 /* The alert mbedTLS would have sent for these verification flags. */
