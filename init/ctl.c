@@ -34,15 +34,29 @@ struct ctl_conn {
 	uint64_t read_end;                /* CONN_READLOG: position where the read ends */
 	uint64_t pending_lost;            /* overwritten bytes to report with the next chunk */
 	bool closing;                     /* close once out is flushed */
+	bool dead;                        /* closed: only waits to be freed */
 	struct ctl_conn *prev, *next;
 };
 
+/*
+ * Closing a connection never frees it: a close can happen deep inside a request's own
+ * handling (a SetServices notifies every watcher, the sender among them, whose write may
+ * fail or overflow), and the request still holds the connection. It is unlinked, its
+ * socket closed and its watch removed at once; the memory goes when the loop turn is over
+ * (the reap timer, due now, fires after the turn's events).
+ */
 static void conn_close(struct ctl_conn *c)
 {
 	struct ctl_server *srv = c->srv;
 
+	if (c->dead)
+		return;
+	c->dead = true;
+	c->closing = true;
 	loop_watch_del(srv->loop, c->watch);
+	c->watch = NULL;
 	close(c->fd);
+	c->fd = -1;
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -50,15 +64,33 @@ static void conn_close(struct ctl_conn *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	srv->nconns--;
-	buf_fini(&c->in);
-	buf_fini(&c->out);
-	free(c);
+	c->prev = NULL;
+	c->next = srv->dead;
+	srv->dead = c;
+	if (!loop_timer_armed(&srv->reap))
+		loop_timer_arm(srv->loop, &srv->reap, 0);
+}
+
+static void conns_reap(void *arg)
+{
+	struct ctl_server *srv = arg;
+
+	while (srv->dead) {
+		struct ctl_conn *c = srv->dead;
+
+		srv->dead = c->next;
+		buf_fini(&c->in);
+		buf_fini(&c->out);
+		free(c);
+	}
 }
 
 static void conn_update_events(struct ctl_conn *c)
 {
 	uint32_t ev = c->closing ? 0 : EPOLLIN;
 
+	if (c->dead)
+		return;
 	if (c->out.len > 0)
 		ev |= EPOLLOUT;
 	loop_watch_mod(c->srv->loop, c->watch, ev);
@@ -67,6 +99,8 @@ static void conn_update_events(struct ctl_conn *c)
 /* Writes what it can now; returns false if the connection was closed. */
 static bool conn_flush(struct ctl_conn *c)
 {
+	if (c->dead)
+		return false;
 	while (c->out.len > 0) {
 		ssize_t r = buf_write_fd(&c->out, c->fd);
 
@@ -87,6 +121,8 @@ static bool conn_flush(struct ctl_conn *c)
 
 static void conn_send(struct ctl_conn *c, Basalt__Init__Response *resp)
 {
+	if (c->dead)
+		return;
 	if (c->out.len > CTL_MAX_QUEUED) {
 		log_warnx("control: client too slow (%zu bytes queued), dropping it", c->out.len);
 		c->closing = true;
@@ -412,7 +448,7 @@ static bool conn_process(struct ctl_conn *c)
 			c->closing = true;
 			break;
 		}
-		alive = dispatch(c, req);
+		alive = dispatch(c, req) && !c->dead;
 		basalt__init__request__free_unpacked(req, NULL);
 		if (!alive)
 			return false;
@@ -528,6 +564,7 @@ void ctl_init(struct ctl_server *srv, struct loop *loop, struct supervisor *sup,
 	srv->lfd = -1;
 	srv->power = power;
 	srv->power_arg = power_arg;
+	loop_timer_init(&srv->reap, conns_reap, srv);
 }
 
 int ctl_listen(struct ctl_server *srv, const char *path, char *err, size_t errlen)
@@ -579,6 +616,8 @@ void ctl_fini(struct ctl_server *srv)
 {
 	while (srv->conns)
 		conn_close(srv->conns);
+	loop_timer_cancel(srv->loop, &srv->reap);
+	conns_reap(srv);
 	if (srv->lfd >= 0) {
 		loop_watch_del(srv->loop, srv->lwatch);
 		close(srv->lfd);

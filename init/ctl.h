@@ -13,7 +13,9 @@
 #include "lib/loop.h"
 
 #define CTL_MAX_REQUEST (256u << 10)  /* larger requests are refused and the peer dropped */
-#define CTL_MAX_QUEUED (1u << 20)     /* a watcher this far behind is dropped */
+#ifndef CTL_MAX_QUEUED
+#define CTL_MAX_QUEUED (1u << 20)     /* a watcher this far behind is dropped (unit tests: less) */
+#endif
 #define CTL_MAX_CONNS 64
 #define CTL_CHUNK (16u << 10)         /* log bytes per LogChunk */
 
@@ -29,6 +31,8 @@ struct ctl_server {
 	struct loop_watch *lwatch;
 	struct ctl_conn *conns;  /* doubly linked */
 	size_t nconns;
+	struct ctl_conn *dead;   /* closed, freed by reap after the loop turn */
+	struct loop_timer reap;
 	uid_t allowed_uid;
 	ctl_power_fn *power;
 	void *power_arg;
