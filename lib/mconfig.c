@@ -152,6 +152,22 @@ static void check_hostname(struct val *v, const char *field, const char *s)
 		verr(v, field, "\"%s\" is not a valid host name", s);
 }
 
+/*
+ * The node's own name: its first label becomes the kernel's host name and the rest its
+ * domain name, each at most 64 bytes (sethostname/setdomainname refuse more, and a config
+ * that passed here would then fail to apply on every retry).
+ */
+static void check_node_hostname(struct val *v, const char *field, const char *s)
+{
+	const char *dot = s ? strchr(s, '.') : NULL;
+
+	if (s && !valid_hostname(s))
+		verr(v, field, "\"%s\" is not a valid host name", s);
+	else if (dot && strlen(dot + 1) > 64)
+		verr(v, field, "\"%s\": the part after the first dot is %zu characters, and the kernel takes a "
+		     "domain name of at most 64", s, strlen(dot + 1));
+}
+
 static void check_ifname(struct val *v, const char *field, const char *s)
 {
 	if (s && !valid_ifname(s))
@@ -471,7 +487,7 @@ static void check_network(struct val *v, const Basalt__Config__Network *net)
 {
 	size_t old = vpush(v, "network"), o2;
 
-	check_hostname(v, "hostname", net->hostname);
+	check_node_hostname(v, "hostname", net->hostname);
 	EACH_STRING(v, "nameservers", net->n_nameservers, net->nameservers, check_ip(v, idx_, net->nameservers[i_]));
 	EACH_STRING(v, "searchDomains", net->n_searchdomains, net->searchdomains,
 		    check_hostname(v, idx_, net->searchdomains[i_]));

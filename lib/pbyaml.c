@@ -295,6 +295,69 @@ static void copy_fy_errors(struct fy_diag *fyd, const char *file, struct diag *d
 		diag_add(d, file, e->line, e->column, "", "%s", e->msg);
 }
 
+/*
+ * The first anchor (&name) or alias (*name) in n, keys included: libfyaml hands an alias
+ * over as its anchor's name (`hostname: *t` would read "t"), and a config with
+ * references is not what it looks like; both are refused, with their position.
+ */
+static struct fy_node *find_reference(struct fy_node *n, int depth, bool *alias)
+{
+	void *it = NULL;
+
+	if (!n || depth > PBYAML_MAX_DEPTH)
+		return NULL;
+	if (fy_node_is_alias(n)) {
+		*alias = true;
+		return n;
+	}
+	if (fy_node_get_anchor(n)) {
+		*alias = false;
+		return n;
+	}
+	if (fy_node_get_type(n) == FYNT_MAPPING) {
+		struct fy_node_pair *p;
+
+		while ((p = fy_node_mapping_iterate(n, &it)) != NULL) {
+			struct fy_node *r = find_reference(fy_node_pair_key(p), depth + 1, alias);
+
+			if (r || (r = find_reference(fy_node_pair_value(p), depth + 1, alias)))
+				return r;
+		}
+	} else if (fy_node_get_type(n) == FYNT_SEQUENCE) {
+		struct fy_node *c;
+
+		while ((c = fy_node_sequence_iterate(n, &it)) != NULL) {
+			struct fy_node *r = find_reference(c, depth + 1, alias);
+
+			if (r)
+				return r;
+		}
+	}
+	return NULL;
+}
+
+static void refuse_references(struct fy_node *root, const char *file, struct diag *d)
+{
+	bool alias = false;
+	struct fy_node *r = find_reference(root, 0, &alias);
+	const char *name = NULL;
+	size_t len = 0;
+	int line = 0, col = 0;
+
+	if (!r)
+		return;
+	if (alias)
+		name = fy_node_get_scalar(r, &len);
+	else
+		name = fy_anchor_get_text(fy_node_get_anchor(r), &len);
+	/* An alias's token starts after its '*'; an anchor is placed at the value it names. */
+	if (pbyaml_node_pos(r, &line, &col) && alias && col > 1)
+		col--;
+	diag_add(d, file, line, col, "", "%s %c%.*s: YAML anchors and aliases are not supported (write the "
+		 "value out in full)", alias ? "an alias" : "an anchor", alias ? '*' : '&',
+		 (int)(len > 64 ? 64 : len), name ? name : "");
+}
+
 /* Depth of the deepest collection; stops counting past the limit. */
 static int depth_of(struct fy_node *n, int depth)
 {
@@ -458,6 +521,8 @@ struct fy_document *pbyaml_parse(const char *file, const char *text, size_t len,
 			diag_add(d, file, 0, 0, "", "empty document");
 	} else if (depth_of(fy_document_root(doc), 0) > PBYAML_MAX_DEPTH) {
 		diag_add(d, file, 0, 0, "", "nested more than %d levels deep", PBYAML_MAX_DEPTH);
+	} else {
+		refuse_references(fy_document_root(doc), file, d);
 	}
 out:
 	if (extra)

@@ -335,6 +335,12 @@ static void test_limits(void **state)
 	/* A tab before an indicator never reaches the parser (libfyaml 0.7 crashes on it). */
 	expect_load_error("a:\t>\tb: 1\n", 10, "big.yaml:1:3: a tab before \">\"");
 	expect_load_error("a: 1\n\t- b\n", 9, "big.yaml:2:1: a tab before \"-\"");
+	/* Anchors and aliases: libfyaml would give the alias as its anchor's name. */
+	expect_load_error("machine:\n  network:\n    hostname: *t\n", 37,
+			  "big.yaml:3:15: an alias *t: YAML anchors and aliases are not supported");
+	expect_load_error("machine:\n  network:\n    hostname: &t node-a\n", 43,
+			  "big.yaml:3:18: an anchor &t: YAML anchors and aliases are not supported");
+	expect_load_error("a: &x [1, 2]\nb: *x\n", 18, "an anchor &x: YAML anchors and aliases are not supported");
 	free(text);
 }
 
