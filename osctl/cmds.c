@@ -283,6 +283,13 @@ int cmd_apply(struct osc *o, int argc, char **argv)
 	}
 	if (mode_opts(argc, argv, &mode, &dry, &try_ms) < 0)
 		return 2;
+	if (o->insecure && !o->fingerprint && !o->skip_verify) {
+		fprintf(stderr, "osctl: apply-config --insecure sends the machine config, with the cluster's CA key "
+				"and secrets, to the node: pin its certificate with --cert-fingerprint SHA256 (the "
+				"node prints it on its console), or send it to whatever answers with "
+				"--skip-node-verification\n");
+		return 2;
+	}
 	if (patches_collect(argc, argv, "--config-patch", "-p", &ps) < 0)
 		goto out;
 	if ((r = read_file(file, 1 << 20, &text, &len)) < 0) {

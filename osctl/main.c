@@ -7,6 +7,8 @@
  *   -n, --nodes IP[,IP]       which nodes the request is for
  *   -i, --insecure            maintenance mode: TLS without a client certificate
  *   --cert-fingerprint SHA256 with --insecure: the node's certificate must be this one
+ *   --skip-node-verification  apply-config --insecure without a pin (sends the config's
+ *                             secrets to whatever answers)
  *   --tls-max 1.2|1.3         the highest TLS version offered (default 1.3)
  */
 #include <signal.h>
@@ -23,7 +25,7 @@ static void usage(FILE *f)
 		"usage: osctl [--osconfig FILE] [--context NAME] [-e IP,...] [-n IP,...]\n"
 		"             [--insecure [--cert-fingerprint SHA256]] [--tls-max 1.2|1.3] COMMAND ...\n"
 		"\n"
-		"  apply-config -f FILE [--insecure] [--cert-fingerprint SHA256] [--mode MODE]\n"
+		"  apply-config -f FILE [--insecure --cert-fingerprint SHA256] [--mode MODE]\n"
 		"               [--timeout 60s] [--dry-run] [--config-patch @FILE|PATCH]\n"
 		"  get TYPE [ID] [-o table|yaml|json] [-w] [-l SELECTOR]   (osctl get rd: the types)\n"
 		"  services | service ID [start|stop|restart]\n"
@@ -70,6 +72,8 @@ int main(int argc, char **argv)
 			o.insecure = true;
 		} else if (val && strcmp(a, "--cert-fingerprint") == 0) {
 			o.fingerprint = argv[++i];
+		} else if (strcmp(a, "--skip-node-verification") == 0) {
+			o.skip_verify = true;
 		} else if (val && strcmp(a, "--tls-max") == 0) {
 			a = argv[++i];
 			if (strcmp(a, "1.2") != 0 && strcmp(a, "1.3") != 0) {
@@ -98,6 +102,12 @@ int main(int argc, char **argv)
 		}
 	}
 	cmd = n ? rest[0] : NULL;
+	if (o.fingerprint && !o.insecure) {
+		fprintf(stderr, "osctl: --cert-fingerprint pins a node in maintenance mode and goes with --insecure; "
+				"a configured node is verified against the context's CA\n");
+		free(rest);
+		return 2;
+	}
 	if (!cmd || strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
 		usage(cmd ? stdout : stderr);
 		free(rest);

@@ -29,6 +29,7 @@ struct osc {
 	/* connection */
 	bool insecure;                  /* maintenance mode: no client certificate */
 	const char *fingerprint;        /* pin the server certificate (with insecure) */
+	bool skip_verify;               /* --skip-node-verification: apply with insecure, no pin */
 	bool tls12;                     /* --tls-max 1.2 */
 	struct loop *loop;
 	struct grpc_client *cl;

@@ -15,7 +15,7 @@ t=$(test_dir)
 A=127.0.0.1:50000
 B=127.0.0.2:50000
 C=127.0.0.3:50000
-plan 151
+plan 153
 basalt_node "$out" "$t/a" "$A"
 basalt_node "$out" "$t/b" "$B"
 basalt_node "$out" "$t/c" "$C"
@@ -51,6 +51,10 @@ wait_line maint-conn.out '^CONNECTED' 10 >/dev/null && wait_line maint-conn.out 
 for n in a b c; do
 	sed "s/^  certSANs: \[\]/  certSANs: []\n  network:\n    hostname: node-$n/" gen/worker.yaml >worker-$n.yaml
 done
+refuse "apply-config --insecure without --cert-fingerprint is refused before anything is sent" \
+	'cert-fingerprint SHA256.*skip-node-verification' "$osctl" apply-config --insecure -e "$A" -f worker-a.yaml
+refuse "--cert-fingerprint without --insecure is an error, not ignored" 'goes with --insecure' \
+	"$osctl" -e "$A" --cert-fingerprint "$fp" version
 expect "apply-config --insecure in maintenance mode" 'applied without a reboot' \
 	"$osctl" apply-config --insecure -e "$A" --cert-fingerprint "$fp" -f worker-a.yaml
 expect "node b takes its config" 'applied without a reboot' \
