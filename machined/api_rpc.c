@@ -764,32 +764,47 @@ out:
 
 /* --- resources --- */
 
-/* Resolves a type name or alias; finishes the call and returns NULL if it may not be read. */
+#define API_NAME_MAX 64  /* a namespace or type name */
+
+/*
+ * Resolves a type name or alias from the registry; finishes the call and returns NULL if
+ * it may not be read. Only registered types in their own namespace are reachable: a
+ * watch on a made-up namespace or type would otherwise make the store keep a kind for it
+ * for good (memory, and slower lookups, at any reader's request).
+ */
 static const struct api_restype *resolve(struct apicall *c, enum pki_role role, const char *ns,
 					 const char *type, const char **rns, const char **rtype)
 {
-	static const struct api_restype any = { 0 };
-	const struct api_restype *t = api_restype_find(type);
-	char msg[300];
+	const struct api_restype *t;
+	char msg[1024];
+	size_t n;
 
-	if (!t && (!ns || !*ns)) {
-		snprintf(msg, sizeof(msg), "unknown resource type %.100s (osctl get rd lists them; a type "
-			 "outside the registry needs its namespace)", type);
+	if (strlen(type) > API_NAME_MAX || (ns && strlen(ns) > API_NAME_MAX)) {
+		snprintf(msg, sizeof(msg), "a resource type or namespace of %zu characters: at most %d",
+			 strlen(type) > API_NAME_MAX ? strlen(type) : strlen(ns), API_NAME_MAX);
+		apicall_finish(c, GRPC_INVALID_ARGUMENT, msg);
+		return NULL;
+	}
+	if (!(t = api_restype_find(type))) {
+		n = (size_t)snprintf(msg, sizeof(msg), "unknown resource type %s; the types are", type);
+		for (size_t i = 0; i < api_nrestypes && n < sizeof(msg); i++)
+			n += (size_t)snprintf(msg + n, sizeof(msg) - n, "%s %s", i ? "," : "", api_restypes[i].type);
 		apicall_finish(c, GRPC_NOT_FOUND, msg);
 		return NULL;
 	}
-	*rns = ns && *ns ? ns : t->ns;
-	*rtype = t ? t->type : type;
-	if (t && t->sensitive && role < ROLE_ADMIN) {
+	if (ns && *ns && strcmp(ns, t->ns) != 0) {
+		snprintf(msg, sizeof(msg), "%s is in namespace %s, not %s", t->type, t->ns, ns);
+		apicall_finish(c, GRPC_NOT_FOUND, msg);
+		return NULL;
+	}
+	*rns = t->ns;
+	*rtype = t->type;
+	if (t->sensitive && role < ROLE_ADMIN) {
 		snprintf(msg, sizeof(msg), "%s holds secrets: reading it needs os:admin", t->type);
 		apicall_finish(c, GRPC_PERMISSION_DENIED, msg);
 		return NULL;
 	}
-	if (!t && strcmp(*rns, "config") == 0 && role < ROLE_ADMIN) {
-		apicall_finish(c, GRPC_PERMISSION_DENIED, "the config namespace needs os:admin");
-		return NULL;
-	}
-	return t ? t : &any;
+	return t;
 }
 
 /* A Resource message for r; the caller frees what resource_fini says. */

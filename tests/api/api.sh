@@ -15,7 +15,7 @@ t=$(test_dir)
 A=127.0.0.1:50000
 B=127.0.0.2:50000
 C=127.0.0.3:50000
-plan 153
+plan 155
 basalt_node "$out" "$t/a" "$A"
 basalt_node "$out" "$t/b" "$B"
 basalt_node "$out" "$t/c" "$C"
@@ -310,7 +310,21 @@ v=$("$osctl" -e "$A" get services -l nosuch 2>&1)
 [[ $? -eq 0 && $(wc -l <<<"$v") -eq 1 ]] && head -1 <<<"$v" | grep -q '^NODE ' && ok "get -l key: a selector no service matches gives an empty table" || not_ok "get -l nosuch" "$v"
 refuse "get -l with a malformed selector is a clear error" 'INVALID_ARGUMENT.*selector' "$osctl" -e "$A" get services -l 'a in (b'
 expect "get --namespace runtime" "^$A +runtime +MachineStatus +machine " "$osctl" -e "$A" get ms --namespace runtime
-refuse "get --namespace network: MachineStatus is not there" 'NOT_FOUND: network/MachineStatus/machine' "$osctl" -e "$A" get ms machine --namespace network
+refuse "get --namespace network: MachineStatus is not there" 'NOT_FOUND: MachineStatus is in namespace runtime, not network' "$osctl" -e "$A" get ms machine --namespace network
+refuse "an unknown type is NOT_FOUND, naming the types there are" 'NOT_FOUND: unknown resource type nosuchtype; the types are .*MachineStatus' "$osctl" -e "$A" get nosuchtype -w
+# Made-up kinds on read paths: a watch must not make the store keep one (200 watches,
+# 100 KiB names each, are refused and machined's memory stays where it was).
+rss_a() { awk '/VmRSS/ {print $2}' /proc/$mpid/status; }
+u=$(node_pid a); ainit=$(awk '{print $1}' /proc/$u/task/$u/children)
+mpid=; for c in $(cat /proc/$ainit/task/*/children); do [[ $(cat /proc/$c/comm 2>/dev/null) == machined ]] && mpid=$c; done
+long=$(head -c 102400 /dev/zero | tr '\0' x)
+r0=$(rss_a); bad=0
+for i in $(seq 1 200); do
+	o=$(timeout 2 "$osctl" -e "$A" get "$long$i" --namespace "ns$i" -w 2>&1) && bad=$((bad + 1))
+	grep -q 'INVALID_ARGUMENT: a resource type or namespace of' <<<"$o" || bad=$((bad + 1))
+done
+r1=$(rss_a)
+if ((bad == 0 && r1 - r0 < 2048)); then ok "200 watches on made-up 100 KiB types: refused, machined's RSS flat (${r0} -> ${r1} KiB)"; else not_ok "made-up kinds" "$bad not refused as expected; RSS ${r0} -> ${r1} KiB" "$o"; fi
 printf 'contexts: {}\n' >nocontext.cfg
 expect "config add to a client config with no current context makes the new one current" 'Current context: *reader' \
 	bash -c "'$osctl' --osconfig nocontext.cfg config add reader --ca ca.crt --crt reader.crt --key reader.key && '$osctl' --osconfig nocontext.cfg config info"
