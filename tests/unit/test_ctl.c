@@ -402,6 +402,21 @@ static void send_watch(struct client *c, uint64_t id)
 	send_req(c, &req);
 }
 
+/* After what a test did to init, a new client's SetServices is answered (other stays open). */
+static void expect_served(struct client *other, uint64_t id)
+{
+	Basalt__Init__Response *r;
+
+	connect_client(other);
+	send_set(other, id, NULL);
+	pump(other, 1);
+	r = next(other);
+	assert_non_null(r);
+	assert_int_equal(r->id, id);
+	assert_int_equal(r->error, 0);
+	basalt__init__response__free_unpacked(r, NULL);
+}
+
 /*
  * A watcher that changes the services and is gone before the answer: the change's events
  * fail to reach it and close it inside the SetServices it sent (it was freed there, then
@@ -421,17 +436,7 @@ static void test_watch_set_then_gone(void **state)
 			assert_int_equal(loop_run_once(F.loop, 5), 0);
 		buf_fini(&c.in);
 	}
-	connect_client(&other);
-	send_set(&other, 3, NULL);
-	pump(&other, 1);
-	{
-		Basalt__Init__Response *r = next(&other);
-
-		assert_non_null(r);
-		assert_int_equal(r->id, 3);
-		assert_int_equal(r->error, 0);
-		basalt__init__response__free_unpacked(r, NULL);
-	}
+	expect_served(&other, 3);
 	assert_int_equal(F.ctl.nconns, 1);
 	close_client(&other);
 }
@@ -462,16 +467,7 @@ static void test_watch_overflow_during_dispatch(void **state)
 		assert_true(closed);
 		close_client(&c);
 	}
-	connect_client(&other);
-	send_set(&other, 1000, NULL);
-	pump(&other, 1);
-	{
-		Basalt__Init__Response *r = next(&other);
-
-		assert_non_null(r);
-		assert_int_equal(r->error, 0);
-		basalt__init__response__free_unpacked(r, NULL);
-	}
+	expect_served(&other, 1000);
 	close_client(&other);
 }
 
