@@ -168,6 +168,23 @@ void tls_config_free(struct tls_config *c)
 	free(c);
 }
 
+/* Frees a certificate a connection or ticket held, and forgets it. */
+static void crt_drop(mbedtls_x509_crt **p)
+{
+	if (*p) {
+		mbedtls_x509_crt_free(*p);
+		free(*p);
+		*p = NULL;
+	}
+}
+
+/* mbedTLS's words for verification flags, on one line. */
+static void verify_why(uint32_t flags, char *why, size_t len)
+{
+	mbedtls_x509_crt_verify_info(why, len, "", flags);
+	why[strcspn(why, "\n")] = '\0';
+}
+
 static void put64(unsigned char *p, uint64_t v)
 {
 	for (int i = 7; i >= 0; i--, v >>= 8)
@@ -226,8 +243,7 @@ static int ticket_write(void *arg, const mbedtls_ssl_session *session, unsigned 
 			if (c->current) {
 				char why[192];
 
-				mbedtls_x509_crt_verify_info(why, sizeof(why), "", flags);
-				why[strcspn(why, "\n")] = '\0';
+				verify_why(flags, why, sizeof(why));
 				snprintf(c->current->err, sizeof(c->current->err), "client certificate rejected: %s", why);
 				c->current->refused_alert = verify_alert(flags);
 			}
@@ -317,19 +333,13 @@ static int ticket_parse(void *arg, mbedtls_ssl_session *session, unsigned char *
 	if (mbedtls_ssl_session_load(session, plain + TICKET_HDR + clen, plen - TICKET_HDR - clen) != 0 ||
 	    session->MBEDTLS_PRIVATE(tls_version) != MBEDTLS_SSL_VERSION_TLS1_3)
 		goto out;
-	if (c->current->ticket_peer) {
-		mbedtls_x509_crt_free(c->current->ticket_peer);
-		free(c->current->ticket_peer);
-	}
+	crt_drop(&c->current->ticket_peer);
 	c->current->ticket_peer = crt;
 	crt = NULL;
 	r = 0;
 out:
 	mbedtls_platform_zeroize(plain, plen);
-	if (crt) {
-		mbedtls_x509_crt_free(crt);
-		free(crt);
-	}
+	crt_drop(&crt);
 	return r;
 }
 
@@ -756,10 +766,7 @@ void tls_conn_free(struct tls_conn *t)
 	mbedtls_ssl_free(&t->ssl);
 	if (t->rbuf)
 		pki_free_secret_n(t->rbuf, RBUF);
-	if (t->ticket_peer) {
-		mbedtls_x509_crt_free(t->ticket_peer);
-		free(t->ticket_peer);
-	}
+	crt_drop(&t->ticket_peer);
 	if (t->c->current == t)
 		t->c->current = NULL;
 	tls_config_free(t->c);
@@ -934,8 +941,7 @@ static int check_client(struct tls_conn *t)
 	if (t->chain_ok)
 		return 0;  /* checked when its ticket was written */
 	if ((flags = client_chain_flags(t->c, peer)) != 0) {
-		mbedtls_x509_crt_verify_info(why, sizeof(why), "", flags);
-		why[strcspn(why, "\n")] = '\0';
+		verify_why(flags, why, sizeof(why));
 		return refuse_client(t, verify_alert(flags), why);
 	}
 	return 0;
@@ -966,8 +972,7 @@ int tls_handshake(struct tls_conn *t)
 		if (flags && flags != (uint32_t)-1) {
 			char why[192];
 
-			mbedtls_x509_crt_verify_info(why, sizeof(why), "", flags);
-			why[strcspn(why, "\n")] = '\0';
+			verify_why(flags, why, sizeof(why));
 			snprintf(t->err, sizeof(t->err), "%s certificate rejected: %s",
 				 t->c->server ? "client" : "server", why);
 			/* Under OPTIONAL mbedTLS leaves the alert to us. */
@@ -989,11 +994,8 @@ int tls_handshake(struct tls_conn *t)
 	if (!mbedtls_ssl_get_peer_cert(&t->ssl) && mbedtls_ssl_get_version_number(&t->ssl) == MBEDTLS_SSL_VERSION_TLS1_3 &&
 	    (t->c->server ? t->psk_accepted && t->ticket_peer != NULL : t->offered))
 		t->resumed = true;
-	else if (t->ticket_peer) {
-		mbedtls_x509_crt_free(t->ticket_peer);
-		free(t->ticket_peer);
-		t->ticket_peer = NULL;
-	}
+	else
+		crt_drop(&t->ticket_peer);
 	if (t->c->own_verify && !t->resumed && (r = check_client(t)) < 0)
 		return r;
 	if (t->resumed)
@@ -1075,10 +1077,6 @@ const mbedtls_x509_crt *tls_peer_cert(const struct tls_conn *t)
 	return peer ? peer : t->resumed && t->c->server ? t->ticket_peer : NULL;
 }
 
-bool tls_resumed(const struct tls_conn *t)
-{
-	return t->resumed;
-}
 
 const char *tls_alpn(const struct tls_conn *t)
 {

@@ -88,7 +88,6 @@ void tls_close_notify(struct tls_conn *t);
 const char *tls_error(const struct tls_conn *t);
 /* The peer's verified certificate (for a resumed session, the one its ticket names), or NULL. */
 const mbedtls_x509_crt *tls_peer_cert(const struct tls_conn *t);
-bool tls_resumed(const struct tls_conn *t);
 const char *tls_alpn(const struct tls_conn *t);
 /*
  * A TLS 1.3 client whose handshake is done but which has had no byte from the server yet:
