@@ -28,11 +28,11 @@ grep -oP '(?<=key: ).*' gen/secrets.yaml | head -1 | base64 -d >ca.key
 "$osctl" gen key --name reader >/dev/null && "$osctl" gen crt --ca ca --key reader.key --name reader --role os:reader >/dev/null
 # An os:impersonator certificate (the identity a node forwards with), minted by hand since
 # osctl refuses to: it may claim a role in x-basalt-role but never forward again.
-openssl ecparam -genkey -name prime256v1 -noout -out imp.key 2>/dev/null
+openssl ecparam -genkey -name prime256v1 -noout -out imp.key 2>openssl.err
 printf 'keyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n' >imp.ext
-openssl req -new -key imp.key -subj "/O=os:impersonator/CN=forwarder" 2>/dev/null |
-	openssl x509 -req -CA ca.crt -CAkey ca.key -CAcreateserial -days 1 -extfile imp.ext -out imp.crt 2>/dev/null ||
-	bail "an impersonator certificate minted with openssl"
+openssl req -new -key imp.key -subj "/O=os:impersonator/CN=forwarder" 2>>openssl.err |
+	openssl x509 -req -CA ca.crt -CAkey ca.key -CAcreateserial -days 1 -extfile imp.ext -out imp.crt 2>>openssl.err ||
+	bail "an impersonator certificate minted with openssl" "$(cat openssl.err)" "ca.key: $(wc -c <ca.key) bytes"
 
 # TLS as the README promises: 1.3 first (AEAD suites, X25519 or P-256), 1.2 with ECDHE-ECDSA
 # and AEAD ciphers for older clients, nothing older, ALPN h2.
