@@ -11,20 +11,20 @@
 #define RS "/basalt.resource.ResourceService/"
 
 /* The RBAC table: README.md's copy must match (tests/api checks every row). */
-const struct api_method api_methods[] = {
-	{ MS "Version", "Version", ROLE_READER, true, false },
-	{ MS "ApplyConfiguration", "ApplyConfiguration", ROLE_ADMIN, true, false },
-	{ MS "ServiceList", "ServiceList", ROLE_READER, false, false },
-	{ MS "ServiceStart", "ServiceStart", ROLE_OPERATOR, false, false },
-	{ MS "ServiceStop", "ServiceStop", ROLE_OPERATOR, false, false },
-	{ MS "ServiceRestart", "ServiceRestart", ROLE_OPERATOR, false, false },
-	{ MS "Logs", "Logs", ROLE_READER, false, true },
-	{ MS "Dmesg", "Dmesg", ROLE_READER, false, true },
-	{ MS "Reboot", "Reboot", ROLE_OPERATOR, false, false },
-	{ MS "Shutdown", "Shutdown", ROLE_OPERATOR, false, false },
-	{ RS "Get", "Get", ROLE_READER, false, false },
-	{ RS "List", "List", ROLE_READER, false, true },
-	{ RS "Watch", "Watch", ROLE_READER, false, true },
+const struct api_method api_methods[API_NMETHODS] = {
+	[API_VERSION] = { MS "Version", "Version", ROLE_READER, true, false },
+	[API_APPLY_CONFIGURATION] = { MS "ApplyConfiguration", "ApplyConfiguration", ROLE_ADMIN, true, false },
+	[API_SERVICE_LIST] = { MS "ServiceList", "ServiceList", ROLE_READER, false, false },
+	[API_SERVICE_START] = { MS "ServiceStart", "ServiceStart", ROLE_OPERATOR, false, false },
+	[API_SERVICE_STOP] = { MS "ServiceStop", "ServiceStop", ROLE_OPERATOR, false, false },
+	[API_SERVICE_RESTART] = { MS "ServiceRestart", "ServiceRestart", ROLE_OPERATOR, false, false },
+	[API_LOGS] = { MS "Logs", "Logs", ROLE_READER, false, true },
+	[API_DMESG] = { MS "Dmesg", "Dmesg", ROLE_READER, false, true },
+	[API_REBOOT] = { MS "Reboot", "Reboot", ROLE_OPERATOR, false, false },
+	[API_SHUTDOWN] = { MS "Shutdown", "Shutdown", ROLE_OPERATOR, false, false },
+	[API_GET] = { RS "Get", "Get", ROLE_READER, false, false },
+	[API_LIST] = { RS "List", "List", ROLE_READER, false, true },
+	[API_WATCH] = { RS "Watch", "Watch", ROLE_READER, false, true },
 };
 const size_t api_nmethods = sizeof(api_methods) / sizeof(api_methods[0]);
 

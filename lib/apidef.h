@@ -19,6 +19,24 @@
 #define API_MD_ROLE "x-basalt-role"        /* forwarded: the original caller's role */
 #define API_MD_FORWARDED "x-basalt-forwarded-by"
 
+/* The methods, by their index in api_methods (the core dispatches by it). */
+enum api_method_id {
+	API_VERSION,
+	API_APPLY_CONFIGURATION,
+	API_SERVICE_LIST,
+	API_SERVICE_START,
+	API_SERVICE_STOP,
+	API_SERVICE_RESTART,
+	API_LOGS,
+	API_DMESG,
+	API_REBOOT,
+	API_SHUTDOWN,
+	API_GET,
+	API_LIST,
+	API_WATCH,
+	API_NMETHODS,
+};
+
 struct api_method {
 	const char *path;        /* "/basalt.machine.MachineService/Version" */
 	const char *name;        /* "Version" */
@@ -27,7 +45,7 @@ struct api_method {
 	bool stream;             /* server-streaming */
 };
 
-extern const struct api_method api_methods[];
+extern const struct api_method api_methods[API_NMETHODS];
 extern const size_t api_nmethods;
 const struct api_method *api_method_find(const char *path);
 

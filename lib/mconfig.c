@@ -13,6 +13,7 @@
 
 #include "lib/jsonpatch.h"
 #include "lib/parse.h"
+#include "lib/pki.h"
 
 /* --- the validation walk: a JSON pointer that follows the structs --- */
 
@@ -224,6 +225,41 @@ static void check_cert(struct val *v, const char *field, const Basalt__Config__C
 	old = vpush(v, field);
 	check_base64(v, "crt", ck->crt, 1, false, true);
 	check_base64(v, "key", ck->key, 1, false, true);
+	vpop(v, old);
+}
+
+/*
+ * machine.ca: the CA this node's API trusts and issues its own certificate with. Without
+ * a usable one the node could never leave maintenance mode, so a config without it is
+ * refused here, before it is put in force.
+ */
+static void check_machine_ca(struct val *v, const Basalt__Config__CertAndKey *ck)
+{
+	size_t old;
+	int errors = v->errors;
+	char *crt = NULL, *key = NULL, err[160];
+	int r;
+
+	need(v, "ca", ck, "the OS CA (crt and key, as osctl gen config writes them)");
+	if (!ck)
+		return;
+	old = vpush(v, "ca");
+	need(v, "crt", ck->crt, "the OS CA certificate, base64 PEM");
+	/* A node without the key would have to get its certificate from a control-plane node. */
+	need(v, "key", ck->key, "the OS CA key, base64 PEM (nodes that get their API certificate "
+				"from a control-plane node are not supported yet)");
+	check_base64(v, "crt", ck->crt, 1, false, true);
+	check_base64(v, "key", ck->key, 1, false, true);
+	if (v->errors == errors) {
+		crt = pki_b64_decode(ck->crt);
+		key = pki_b64_decode(ck->key);
+		if (!crt || !key)
+			verr(v, NULL, "out of memory");
+		else if ((r = pki_check_ca(crt, key, err, sizeof(err))) < 0)
+			verr(v, r == PKI_BAD_KEY ? "key" : "crt", "%s", err);
+	}
+	free(crt);
+	pki_free_secret(key);
 	vpop(v, old);
 }
 
@@ -616,7 +652,7 @@ static void check_machine(struct val *v, const Basalt__Config__Machine *m)
 
 	need(v, "type", m->type, "controlplane or worker");
 	one_of(v, "type", m->type, types);
-	check_cert(v, "ca", m->ca);
+	check_machine_ca(v, m->ca);
 	EACH_STRING(v, "certSANs", m->n_certsans, m->certsans,
 		    if (!parse_ip(m->certsans[i_], NULL) && !valid_hostname(m->certsans[i_]))
 			    verr(v, idx_, "\"%s\" is neither an IP address nor a DNS name", m->certsans[i_]));

@@ -271,6 +271,42 @@ out:
 	return r == 0 ? 0 : -EINVAL;
 }
 
+int pki_check_ca(const char *crt_pem, const char *key_pem, char *err, size_t errlen)
+{
+	mbedtls_x509_crt crt;
+	mbedtls_pk_context key;
+	int r, which = PKI_BAD_CRT;
+
+	mbedtls_x509_crt_init(&crt);
+	mbedtls_pk_init(&key);
+	r = mbedtls_x509_crt_parse(&crt, (const unsigned char *)crt_pem, strlen(crt_pem) + 1);
+	if (r != 0) {
+		mbed_err(err, errlen, "not an X.509 certificate", r);
+		goto out;
+	}
+	if (mbedtls_x509_crt_get_ca_istrue(&crt) != 1) {
+		snprintf(err, errlen, "not a CA certificate (its basicConstraints say CA:FALSE)");
+		r = -1;
+		goto out;
+	}
+	if (!key_pem)
+		goto out;
+	which = PKI_BAD_KEY;
+	r = mbedtls_pk_parse_key(&key, (const unsigned char *)key_pem, strlen(key_pem) + 1, NULL, 0,
+				 rng_random, rng_ctx());
+	if (r != 0) {
+		mbed_err(err, errlen, "not a private key", r);
+		goto out;
+	}
+	r = mbedtls_pk_check_pair(&crt.pk, &key, rng_random, rng_ctx());
+	if (r != 0)
+		snprintf(err, errlen, "is not the private key of the certificate in crt");
+out:
+	mbedtls_pk_free(&key);
+	mbedtls_x509_crt_free(&crt);
+	return r == 0 ? 0 : which;
+}
+
 int pki_fingerprint_der(const unsigned char *der, size_t len, char out[65])
 {
 	unsigned char sum[32];

@@ -46,6 +46,13 @@ int pki_gen_key(char **pem, char *err, size_t errlen);
 /* A certificate for the key in key_pem, signed by issuer (NULL: self-signed). */
 int pki_issue(const struct pki_subject *s, const char *key_pem, const char *issuer_crt_pem,
 	      const char *issuer_key_pem, char **crt_pem, char *err, size_t errlen);
+/*
+ * Whether crt_pem is a CA certificate and, when key_pem is given, key_pem is its key.
+ * 0, or PKI_BAD_CRT / PKI_BAD_KEY (which one is at fault) with err saying why.
+ */
+#define PKI_BAD_CRT (-1)
+#define PKI_BAD_KEY (-2)
+int pki_check_ca(const char *crt_pem, const char *key_pem, char *err, size_t errlen);
 /* Zeroes and frees a secret string. */
 void pki_free_secret(char *s);
 /* Zeroes and frees a secret of len bytes. */

@@ -325,6 +325,7 @@ static void console_note(const char *msg)
 struct apicall {
 	struct api *a;
 	uint32_t id;
+	bool maintenance;            /* made without identity, before the node had a config */
 	uint8_t *req;
 	size_t reqlen;
 	bool cancelled;
@@ -344,6 +345,11 @@ const uint8_t *apicall_request(const struct apicall *c, size_t *len)
 bool apicall_cancelled(const struct apicall *c)
 {
 	return c->cancelled;
+}
+
+bool apicall_maintenance(const struct apicall *c)
+{
+	return c->maintenance;
 }
 
 void apicall_on_cancel(struct apicall *c, apicall_fn *fn, void *arg)
@@ -379,6 +385,8 @@ int apicall_send(struct apicall *c, const void *msg, size_t len)
 
 static void call_unlink(struct api *a, struct apicall *c)
 {
+	if (c->prev || c->next || a->calls == c)
+		a->ncalls--;
 	if (c->prev)
 		c->prev->next = c->next;
 	else if (a->calls == c)
@@ -467,20 +475,77 @@ static void on_ipc_fail(void *arg, int err, const char *why)
 	lose_apid(a, what);
 }
 
+/*
+ * The core's own check of a call apid hands over, against lib/apidef.c's table: never
+ * apid's word alone. GRPC_OK with the role the call runs with; another gRPC code with why
+ * for a call that is refused; -1 when apid broke its side of the table (it is killed).
+ */
+static int admit(struct api *a, const struct api_method *m, uint32_t aux, enum pki_role *role,
+		 const char **why)
+{
+	uint32_t claimed = aux & IPC_REQ_ROLE_MASK;
+
+	if ((aux & ~(IPC_REQ_ROLE_MASK | IPC_REQ_MAINTENANCE)) || claimed > ROLE_ADMIN) {
+		*why = "unknown bits in the request header";
+		return -1;
+	}
+	if (aux & IPC_REQ_MAINTENANCE) {
+		if (claimed != ROLE_NONE || !m->maintenance) {
+			*why = claimed != ROLE_NONE ? "a role claimed for a call without identity"
+						    : "not served in maintenance mode";
+			return -1;
+		}
+		/* Maintenance ends when a config is in force, not when apid hears of it. */
+		if (a->o.config->cfg) {
+			*why = "maintenance mode is over: this node has a config in force; connect with a "
+			       "client certificate of its CA (not --insecure)";
+			return GRPC_FAILED_PRECONDITION;
+		}
+		*role = ROLE_ADMIN;
+	} else {
+		if (claimed < m->role) {
+			*why = "the caller's role is below the method's";
+			return -1;
+		}
+		if (a->maintenance) {
+			*why = "the node is in maintenance mode: only calls without a client certificate are served";
+			return GRPC_FAILED_PRECONDITION;
+		}
+		*role = (enum pki_role)claimed;
+	}
+	if (a->ncalls >= API_CORE_MAX_CALLS) {
+		*why = "too many calls in progress on this node: try again shortly";
+		return GRPC_RESOURCE_EXHAUSTED;
+	}
+	return GRPC_OK;
+}
+
 static void on_ipc_msg(void *arg, const struct ipc_msg *m)
 {
 	struct api *a = arg;
 	struct apicall *c;
 
 	if (m->type == IPC_REQUEST) {
-		const struct api_method *meth;
+		enum pki_role role;
+		const char *why = NULL;
+		int code;
 
-		if (m->len < 1 || m->data[0] >= api_nmethods || m->aux > ROLE_ADMIN || call_find(a, m->call)) {
+		if (m->len < 1 || m->data[0] >= API_NMETHODS || call_find(a, m->call)) {
 			log_warnx("API: apid sent a request that does not check out: killing it");
 			kill(a->apid, SIGKILL);
 			return;
 		}
-		meth = &api_methods[m->data[0]];
+		code = admit(a, &api_methods[m->data[0]], m->aux, &role, &why);
+		if (code < 0) {
+			log_warnx("API: apid handed over a %s call its table forbids (%s): killing it",
+				  api_methods[m->data[0]].name, why);
+			kill(a->apid, SIGKILL);
+			return;
+		}
+		if (code != GRPC_OK) {
+			ipc_send(a->ipc, IPC_FINISH, m->call, (uint32_t)code, why, strlen(why));
+			return;
+		}
 		c = calloc(1, sizeof(*c));
 		if (!c || (m->len > 1 && !(c->req = malloc(m->len - 1)))) {
 			free(c);
@@ -489,6 +554,7 @@ static void on_ipc_msg(void *arg, const struct ipc_msg *m)
 		}
 		c->a = a;
 		c->id = m->call;
+		c->maintenance = (m->aux & IPC_REQ_MAINTENANCE) != 0;
 		c->reqlen = m->len - 1;
 		if (c->reqlen)
 			memcpy(c->req, m->data + 1, c->reqlen);
@@ -496,7 +562,8 @@ static void on_ipc_msg(void *arg, const struct ipc_msg *m)
 		if (a->calls)
 			a->calls->prev = c;
 		a->calls = c;
-		api_rpc_dispatch(a, c, meth->name, (enum pki_role)m->aux);
+		a->ncalls++;
+		api_rpc_dispatch(a, c, (enum api_method_id)m->data[0], role);
 		return;
 	}
 	if (m->type == IPC_READY) {

@@ -26,6 +26,7 @@
 
 #include <protobuf-c/protobuf-c.h>
 
+#include "lib/apidef.h"
 #include "lib/buf.h"
 #include "lib/loop.h"
 #include "lib/pki.h"
@@ -47,6 +48,8 @@ struct api_opts {
 
 struct apicall;
 
+#define API_CORE_MAX_CALLS 1024     /* calls apid may have handed over at once */
+
 struct api {
 	struct api_opts o;
 	struct store *st;
@@ -67,6 +70,7 @@ struct api {
 	unsigned apid_starts;
 	struct loop_timer restart;
 	struct apicall *calls;      /* calls apid has handed over and the core still holds */
+	unsigned ncalls;
 	/* netlink address watch */
 	int nl_fd;
 	struct loop_watch *nl_w;
@@ -90,6 +94,8 @@ int apicall_send(struct apicall *c, const void *msg, size_t len);
 /* Ends the call (exactly once, also after it was cancelled: then it only releases it). */
 void apicall_finish(struct apicall *c, int code, const char *message);
 bool apicall_cancelled(const struct apicall *c);
+/* Made without a client identity, while the node had no config (maintenance mode). */
+bool apicall_maintenance(const struct apicall *c);
 void apicall_on_cancel(struct apicall *c, apicall_fn *fn, void *arg);
 void apicall_on_writable(struct apicall *c, apicall_fn *fn, void *arg);
 /* Reply bytes sent that the client side has not taken yet. */
@@ -99,8 +105,8 @@ size_t apicall_queued(const struct apicall *c);
 int api_send(struct apicall *c, const ProtobufCMessage *m);
 /* Sends m and ends the call with OK. */
 void api_reply(struct apicall *c, const ProtobufCMessage *m);
-/* Runs an RPC for an authorised caller. */
-void api_rpc_dispatch(struct api *a, struct apicall *c, const char *name, enum pki_role role);
+/* Runs an RPC for a caller the core has admitted, with the role it runs with. */
+void api_rpc_dispatch(struct api *a, struct apicall *c, enum api_method_id m, enum pki_role role);
 /* The reboot or power-off a reply promised, once it has been sent. */
 void api_schedule_power(struct api *a, int action);
 

@@ -50,7 +50,7 @@ static void *decode(struct apicall *c, const ProtobufCMessageDescriptor *d)
 
 /* --- Version --- */
 
-static void rpc_version(struct api *a, struct apicall *c)
+static void rpc_version(struct api *a, struct apicall *c, enum pki_role role)
 {
 	Basalt__Machine__VersionInfo v = BASALT__MACHINE__VERSION_INFO__INIT;
 	Basalt__Machine__VersionInfo *vp = &v;
@@ -59,6 +59,7 @@ static void rpc_version(struct api *a, struct apicall *c)
 	const Basalt__Runtime__Version *spec = vr ? (const void *)vr->spec : NULL;
 	char host[256] = "";
 
+	(void)role;
 	if (spec) {
 		v.version = spec->version;
 		v.name = spec->name;
@@ -174,7 +175,8 @@ static int apply_prepare(struct apply_job *j)
 		free(problems);
 		goto out;
 	}
-	j->old_text = h->cfg ? mconfig_emit(h->cfg, false) : strdup("");
+	/* A caller without identity never sees the config in force, even by diff. */
+	j->old_text = h->cfg && !apicall_maintenance(j->c) ? mconfig_emit(h->cfg, false) : strdup("");
 	new_text = mconfig_emit(j->cfg, false);
 	if (j->old_text && new_text)
 		j->diff = linediff(j->old_text, new_text, "config in force", "new config");
@@ -222,17 +224,13 @@ static bool apply_allowed(struct apply_job *j)
 static void apply_staged(struct apply_job *j)
 {
 	char err[512];
-	struct diag d;
-	int r;
+	int r = config_stage(j->a->o.config, (const char *)j->req->data.data, j->req->data.len, err,
+			     sizeof(err));
 
-	diag_init(&d);
-	r = config_stage(j->a->o.config, "config", (const char *)j->req->data.data, j->req->data.len, &d,
-			 err, sizeof(err));
 	if (r < 0)
 		apicall_finish(j->c, r == -ENOTSUP ? GRPC_FAILED_PRECONDITION : GRPC_INTERNAL, err);
 	else
 		apply_reply(j->c, j->req->mode, "staged: the config takes effect at the next boot", j->diff, NULL);
-	diag_fini(&d);
 }
 
 /* Puts the config in force, then arms a try's rollback, confirms a try, or reboots. */
@@ -240,15 +238,13 @@ static void apply_now(struct apply_job *j)
 {
 	struct api *a = j->a;
 	char err[512], details[512];
-	struct diag d;
-	int r;
+	/* The config validated once, in apply_prepare, is the one put in force. */
+	int r = config_put(a->o.config, "apply", j->cfg, (const char *)j->req->data.data, j->req->data.len,
+			   err, sizeof(err));
 
-	diag_init(&d);
-	r = config_apply(a->o.config, "apply", "config", (const char *)j->req->data.data, j->req->data.len,
-			 NULL, 0, &d, err, sizeof(err));
-	diag_fini(&d);
+	j->cfg = NULL;
 	if (r < 0) {
-		apicall_finish(j->c, r == -EINVAL ? GRPC_INVALID_ARGUMENT : GRPC_INTERNAL, err);
+		apicall_finish(j->c, GRPC_INTERNAL, err);
 		return;
 	}
 	if (j->req->mode == MODE(TRY)) {
@@ -282,14 +278,21 @@ static void apply_now(struct apply_job *j)
 	apply_reply(j->c, j->req->mode, "applied without a reboot", j->diff, NULL);
 }
 
-static void rpc_apply(struct api *a, struct apicall *c)
+static void rpc_apply(struct api *a, struct apicall *c, enum pki_role role)
 {
 	struct apply_job j = { .a = a, .c = c };
 	char details[512];
 
+	(void)role;
 	j.req = DECODE(c, ApplyReq, basalt__machine__apply_configuration_request__descriptor);
 	if (!j.req)
 		return;
+	if (apicall_maintenance(c) && j.req->mode == MODE(STAGED)) {
+		/* A staged config would leave the node open to the next caller without identity. */
+		apicall_finish(c, GRPC_FAILED_PRECONDITION, "maintenance mode puts the first config in "
+			       "force now: use --mode auto, no-reboot or reboot (staged needs a config in force)");
+		goto out;
+	}
 	if (apply_prepare(&j) < 0)
 		goto out;
 	if (j.req->dry_run) {
@@ -337,13 +340,14 @@ static int add_service(void *arg, const struct res *r)
 	return 0;
 }
 
-static void rpc_service_list(struct api *a, struct apicall *c)
+static void rpc_service_list(struct api *a, struct apicall *c, enum pki_role role)
 {
 	Basalt__Machine__ServiceList sl = BASALT__MACHINE__SERVICE_LIST__INIT;
 	Basalt__Machine__ServiceList *slp = &sl;
 	Basalt__Machine__ServiceListResponse r = BASALT__MACHINE__SERVICE_LIST_RESPONSE__INIT;
 	struct svc_list l = { .cap = INITCTRL_MAX };
 
+	(void)role;
 	l.infos = calloc(l.cap, sizeof(*l.infos));
 	l.ptrs = calloc(l.cap, sizeof(*l.ptrs));
 	if (!l.infos || !l.ptrs) {
@@ -600,12 +604,13 @@ static bool logs_request(struct logs *l, bool follow)
 	return true;
 }
 
-static void rpc_logs(struct api *a, struct apicall *c)
+static void rpc_logs(struct api *a, struct apicall *c, enum pki_role role)
 {
 	Basalt__Machine__LogsRequest *req = DECODE(c, Basalt__Machine__LogsRequest, basalt__machine__logs_request__descriptor);
 	struct logs *l;
 	char err[256];
 
+	(void)role;
 	if (!req)
 		return;
 	l = calloc(1, sizeof(*l));
@@ -723,13 +728,14 @@ static void dmesg_writable(void *arg, struct apicall *c)
 	dmesg_io(d, EPOLLIN);
 }
 
-static void rpc_dmesg(struct api *a, struct apicall *c)
+static void rpc_dmesg(struct api *a, struct apicall *c, enum pki_role role)
 {
 	Basalt__Machine__DmesgRequest *req = DECODE(c, Basalt__Machine__DmesgRequest, basalt__machine__dmesg_request__descriptor);
 	const char *path = a->o.kmsg ? a->o.kmsg : "/dev/kmsg";
 	struct dmesg *d;
 	char msg[300];
 
+	(void)role;
 	if (!req)
 		return;
 	d = calloc(1, sizeof(*d));
@@ -1036,34 +1042,59 @@ out:
 	protobuf_c_message_free_unpacked(&req->base, NULL);
 }
 
-void api_rpc_dispatch(struct api *a, struct apicall *c, const char *name, enum pki_role role)
+static void rpc_service_start(struct api *a, struct apicall *c, enum pki_role role)
 {
-	if (strcmp(name, "Version") == 0)
-		rpc_version(a, c);
-	else if (strcmp(name, "ApplyConfiguration") == 0)
-		rpc_apply(a, c);
-	else if (strcmp(name, "ServiceList") == 0)
-		rpc_service_list(a, c);
-	else if (strcmp(name, "ServiceStart") == 0)
-		rpc_service(a, c, "start");
-	else if (strcmp(name, "ServiceStop") == 0)
-		rpc_service(a, c, "stop");
-	else if (strcmp(name, "ServiceRestart") == 0)
-		rpc_service(a, c, "restart");
-	else if (strcmp(name, "Logs") == 0)
-		rpc_logs(a, c);
-	else if (strcmp(name, "Dmesg") == 0)
-		rpc_dmesg(a, c);
-	else if (strcmp(name, "Reboot") == 0)
-		rpc_power(a, c, true);
-	else if (strcmp(name, "Shutdown") == 0)
-		rpc_power(a, c, false);
-	else if (strcmp(name, "Get") == 0)
-		rpc_get(a, c, role);
-	else if (strcmp(name, "List") == 0)
-		rpc_list(a, c, role);
-	else if (strcmp(name, "Watch") == 0)
-		rpc_watch(a, c, role);
+	(void)role;
+	rpc_service(a, c, "start");
+}
+
+static void rpc_service_stop(struct api *a, struct apicall *c, enum pki_role role)
+{
+	(void)role;
+	rpc_service(a, c, "stop");
+}
+
+static void rpc_service_restart(struct api *a, struct apicall *c, enum pki_role role)
+{
+	(void)role;
+	rpc_service(a, c, "restart");
+}
+
+static void rpc_reboot(struct api *a, struct apicall *c, enum pki_role role)
+{
+	(void)role;
+	rpc_power(a, c, true);
+}
+
+static void rpc_shutdown(struct api *a, struct apicall *c, enum pki_role role)
+{
+	(void)role;
+	rpc_power(a, c, false);
+}
+
+typedef void rpc_fn(struct api *a, struct apicall *c, enum pki_role role);
+
+/* The handler of each method of lib/apidef.c's table, by the same index. */
+static rpc_fn *const handlers[API_NMETHODS] = {
+	[API_VERSION] = rpc_version,
+	[API_APPLY_CONFIGURATION] = rpc_apply,
+	[API_SERVICE_LIST] = rpc_service_list,
+	[API_SERVICE_START] = rpc_service_start,
+	[API_SERVICE_STOP] = rpc_service_stop,
+	[API_SERVICE_RESTART] = rpc_service_restart,
+	[API_LOGS] = rpc_logs,
+	[API_DMESG] = rpc_dmesg,
+	[API_REBOOT] = rpc_reboot,
+	[API_SHUTDOWN] = rpc_shutdown,
+	[API_GET] = rpc_get,
+	[API_LIST] = rpc_list,
+	[API_WATCH] = rpc_watch,
+};
+
+void api_rpc_dispatch(struct api *a, struct apicall *c, enum api_method_id m, enum pki_role role)
+{
+	if ((unsigned)m < API_NMETHODS && handlers[m])
+		handlers[m](a, c, role);
 	else
 		apicall_finish(c, GRPC_UNIMPLEMENTED, "not implemented");
 }

@@ -488,7 +488,7 @@ static void forward(struct apid *a, struct grpc_call *c, const struct api_method
 
 /* --- authorisation and dispatch --- */
 
-static void to_core(struct apid *a, struct grpc_call *c, const struct api_method *m, enum pki_role role);
+static void to_core(struct apid *a, struct grpc_call *c, const struct api_method *m, uint32_t role);
 
 static void handler(void *arg, struct grpc_call *c)
 {
@@ -516,7 +516,8 @@ static void handler(void *arg, struct grpc_call *c)
 			grpc_call_finish(c, GRPC_FAILED_PRECONDITION, "maintenance mode does not forward to other nodes");
 			return;
 		}
-		to_core(a, c, m, ROLE_ADMIN);
+		/* No identity: what the call may do, the core decides (it knows whether a config is in force). */
+		to_core(a, c, m, ROLE_NONE | IPC_REQ_MAINTENANCE);
 		return;
 	}
 	if (!crt) {
@@ -592,7 +593,7 @@ static void pcall_writable(void *arg, struct grpc_call *c)
 	}
 }
 
-static void to_core(struct apid *a, struct grpc_call *c, const struct api_method *m, enum pki_role role)
+static void to_core(struct apid *a, struct grpc_call *c, const struct api_method *m, uint32_t role)
 {
 	struct pcall *p = calloc(1, sizeof(*p));
 	size_t len;
@@ -611,7 +612,7 @@ static void to_core(struct apid *a, struct grpc_call *c, const struct api_method
 	p->a = a;
 	p->id = ++a->next_id;
 	p->call = c;
-	if (ipc_send(a->ipc, IPC_REQUEST, p->id, (uint32_t)role, msg, len + 1) < 0) {
+	if (ipc_send(a->ipc, IPC_REQUEST, p->id, role, msg, len + 1) < 0) {
 		free(p);
 		free(msg);
 		grpc_call_finish(c, GRPC_UNAVAILABLE, "machined's core cannot be reached");

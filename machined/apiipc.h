@@ -24,7 +24,7 @@
 
 enum ipc_type {
 	IPC_SETUP = 1,     /* core → apid: basalt.apid.Setup; aux 1: close older connections */
-	IPC_REQUEST,       /* apid → core: aux = role; payload = method index (1 byte) + request */
+	IPC_REQUEST,       /* apid → core: aux = role | IPC_REQ_*; payload = method index (1 byte) + request */
 	IPC_REPLY,         /* core → apid: one reply message */
 	IPC_FINISH,        /* core → apid: aux = status code; payload = status message */
 	IPC_CANCEL,        /* apid → core: the client side of the call is gone */
@@ -32,6 +32,14 @@ enum ipc_type {
 	IPC_READY,         /* apid → core: a Setup is in force and the listener is up */
 	IPC_TYPE_MAX,
 };
+
+/*
+ * IPC_REQUEST's aux: the role apid found in the client certificate (ROLE_NONE for a call
+ * made in maintenance mode), and whether the connection was made under maintenance-mode
+ * TLS settings (no client identity). The core decides what such a call may do.
+ */
+#define IPC_REQ_ROLE_MASK 0xffu
+#define IPC_REQ_MAINTENANCE 0x100u
 
 struct ipc_msg {
 	uint8_t type;

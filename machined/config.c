@@ -140,14 +140,28 @@ void config_boot(struct config_holder *h, const char *url)
 	free(text);
 }
 
+int config_put(struct config_holder *h, const char *source, Basalt__Config__Config *cfg,
+	       const char *text, size_t len, char *err, size_t errlen)
+{
+	int r;
+
+	if (h->state_dir) {
+		r = cfgstate_save(h->state_dir, text, len, err, errlen);
+		if (r < 0) {
+			mconfig_free(cfg);
+			return r;
+		}
+	}
+	install(h, cfg, text, len, source, "");
+	return 0;
+}
+
 int config_apply(struct config_holder *h, const char *source, const char *name, const char *text,
 		 size_t len, const struct mconfig_patch *patches, size_t npatches, struct diag *d,
 		 char *err, size_t errlen)
 {
 	Basalt__Config__Config *cfg = NULL;
 	char *merged = NULL;
-	const char *persist = text;
-	size_t plen = len;
 	int r = mconfig_load(name, text, len, patches, npatches, &cfg, d);
 
 	if (r < 0)
@@ -160,31 +174,18 @@ int config_apply(struct config_holder *h, const char *source, const char *name, 
 			snprintf(err, errlen, "out of memory");
 			return -ENOMEM;
 		}
-		persist = merged;
-		plen = strlen(merged);
+		text = merged;
+		len = strlen(merged);
 	}
-	if (h->state_dir) {
-		r = cfgstate_save(h->state_dir, persist, plen, err, errlen);
-		if (r < 0) {
-			mconfig_free(cfg);
-			free(merged);
-			return r;
-		}
-	}
-	install(h, cfg, persist, plen, source, "");
+	r = config_put(h, source, cfg, text, len, err, errlen);
 	free(merged);
-	return 0;
+	return r;
 }
 
-int config_stage(struct config_holder *h, const char *name, const char *text, size_t len,
-		 struct diag *d, char *err, size_t errlen)
+int config_stage(struct config_holder *h, const char *text, size_t len, char *err, size_t errlen)
 {
-	Basalt__Config__Config *cfg = NULL;
-	int r = mconfig_load(name, text, len, NULL, 0, &cfg, d);
+	int r;
 
-	if (r < 0)
-		return r;
-	mconfig_free(cfg);
 	if (!h->state_dir) {
 		snprintf(err, errlen, "no state directory: a staged config could not be kept");
 		return -ENOTSUP;

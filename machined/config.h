@@ -38,9 +38,15 @@ int config_apply(struct config_holder *h, const char *source, const char *name, 
 		 char *err, size_t errlen);
 
 /*
- * Validates text and persists it for the next boot without putting it in force (staged).
- * Returns as config_apply does; -ENOTSUP when there is no state directory to keep it in.
+ * Puts cfg (validated from text; taken over) in force: persists text first (when a state
+ * directory is set), then installs it. 0, or -errno with err (then nothing changed).
  */
-int config_stage(struct config_holder *h, const char *name, const char *text, size_t len,
-		 struct diag *d, char *err, size_t errlen);
+int config_put(struct config_holder *h, const char *source, Basalt__Config__Config *cfg,
+	       const char *text, size_t len, char *err, size_t errlen);
+
+/*
+ * Persists text (already validated) for the next boot without putting it in force
+ * (staged). 0, -ENOTSUP when there is no state directory to keep it in, or -errno.
+ */
+int config_stage(struct config_holder *h, const char *text, size_t len, char *err, size_t errlen);
 #endif

@@ -14,6 +14,12 @@
  *                                            FD (taken with pidfd_getfd), as if PID sent it
  *   abuse noread ENDPOINT CA CRT KEY SVC SECS  follows a noisy log, stops reading for SECS,
  *                                            then expects the stream ended RESOURCE_EXHAUSTED
+ *   abuse maintrace N ENDPOINT DIR K         a node in maintenance mode, no identity: N
+ *                                            ApplyConfiguration calls (two dry runs to one
+ *                                            apply) pipelined over 8 connections, with the K
+ *                                            configs DIR/config-I.yaml; no reply may carry a
+ *                                            line of another config's DIR/secrets-I, and
+ *                                            exactly one apply may land
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -391,6 +397,142 @@ static int mode_noread(struct tls_config *t, const char *svc, int secs)
 	return 0;
 }
 
+/* --- maintenance mode: the first config wins, nobody reads it back --- */
+
+#define RACE_CONNS 8
+#define RACE_MAX_CFG 8
+
+struct race_cfg {
+	char *yaml;
+	size_t len;
+	char *secret[8];
+	size_t nsecret;
+};
+
+static struct race_cfg race[RACE_MAX_CFG];
+static size_t nrace;
+
+struct race_call {
+	size_t cfg;
+	bool dry;
+	bool done;
+	int code;
+	size_t leaks;               /* replies carrying another config's secret */
+	char msg[256];
+};
+
+/* Whether p[0..n) holds a secret of a config other than own. */
+static bool race_leaks(size_t own, const void *p, size_t n)
+{
+	for (size_t i = 0; i < nrace; i++)
+		for (size_t j = 0; i != own && j < race[i].nsecret; j++)
+			if (memmem(p, n, race[i].secret[j], strlen(race[i].secret[j])))
+				return true;
+	return false;
+}
+
+static int race_msg(void *arg, const uint8_t *m, size_t n)
+{
+	struct race_call *c = arg;
+
+	c->leaks += race_leaks(c->cfg, m, n);
+	return 0;
+}
+
+static void race_done(void *arg, int code, const char *msg)
+{
+	struct race_call *c = arg;
+
+	c->done = true;
+	c->code = code;
+	snprintf(c->msg, sizeof(c->msg), "%s", msg ? msg : "");
+	c->leaks += msg && race_leaks(c->cfg, msg, strlen(msg));
+}
+
+static int mode_maintrace(int n, const char *dir, int k)
+{
+	Basalt__Machine__ApplyConfigurationRequest req = BASALT__MACHINE__APPLY_CONFIGURATION_REQUEST__INIT;
+	struct tls_opts o = { .server = false };  /* no certificate, no verification: maintenance */
+	struct grpc_client *conns[RACE_CONNS];
+	struct race_call *calls = calloc((size_t)n, sizeof(*calls));
+	struct tls_config *t = NULL;
+	size_t applied = 0, leaks = 0, done = 0, refused_after = 0, codes[17] = { 0 };
+	char err[256], path[512];
+
+	if (k < 2 || k > RACE_MAX_CFG || tls_config_new(&o, &t, err, sizeof(err)) < 0 || !calls) {
+		fprintf(stderr, "abuse: maintrace: K is 2 to %d\n", RACE_MAX_CFG);
+		return 2;
+	}
+	nrace = (size_t)k;
+	for (size_t i = 0; i < nrace; i++) {
+		char *sec, *line, *save = NULL;
+
+		snprintf(path, sizeof(path), "%s/config-%zu.yaml", dir, i);
+		race[i].yaml = slurp(path);
+		race[i].len = strlen(race[i].yaml);
+		snprintf(path, sizeof(path), "%s/secrets-%zu", dir, i);
+		sec = slurp(path);
+		for (line = strtok_r(sec, "\n", &save); line && race[i].nsecret < 8; line = strtok_r(NULL, "\n", &save))
+			race[i].secret[race[i].nsecret++] = line;
+	}
+	for (int i = 0; i < RACE_CONNS; i++)
+		conns[i] = dial(t);
+	/* Every call queued before the loop runs: they go out back to back. */
+	for (int i = 0; i < n; i++) {
+		uint8_t *buf;
+		size_t len;
+
+		calls[i].cfg = (size_t)i % nrace;
+		calls[i].dry = (i / RACE_CONNS) % 3 != 2;  /* on each connection: dry run, dry run, apply */
+		req.data.data = (uint8_t *)race[calls[i].cfg].yaml;
+		req.data.len = race[calls[i].cfg].len;
+		req.dry_run = calls[i].dry;
+		len = protobuf_c_message_get_packed_size(&req.base);
+		buf = malloc(len);
+		protobuf_c_message_pack(&req.base, buf);
+		if (grpc_client_call(conns[i % RACE_CONNS], "/basalt.machine.MachineService/ApplyConfiguration",
+				     NULL, 0, buf, len, 120000, race_msg, race_done, &calls[i], NULL) < 0) {
+			calls[i].done = true;
+			calls[i].code = GRPC_UNAVAILABLE;
+		}
+		free(buf);
+	}
+	for (time_t end = time(NULL) + 150; time(NULL) < end;) {
+		done = 0;
+		for (int i = 0; i < n; i++)
+			done += calls[i].done;
+		if (done == (size_t)n)
+			break;
+		loop_run_once(loop, 100);
+	}
+	for (int i = 0; i < n; i++) {
+		leaks += calls[i].leaks;
+		if (calls[i].done && calls[i].code >= 0 && calls[i].code <= 16)
+			codes[calls[i].code]++;
+		if (calls[i].done && !calls[i].dry && calls[i].code == GRPC_OK)
+			applied++;
+		if (calls[i].done && strstr(calls[i].msg, "maintenance mode is over"))
+			refused_after++;
+		if (calls[i].leaks)
+			printf("# call %d (config %zu, %s): %s: a reply holds another config's secret\n", i,
+			       calls[i].cfg, calls[i].dry ? "dry run" : "apply", grpc_code_name(calls[i].code));
+	}
+	printf("# %zu calls: OK %zu, FAILED_PRECONDITION %zu, UNAVAILABLE %zu, UNAUTHENTICATED %zu, "
+	       "other %zu; %zu refused as after maintenance\n", done, codes[GRPC_OK],
+	       codes[GRPC_FAILED_PRECONDITION], codes[GRPC_UNAVAILABLE], codes[GRPC_UNAUTHENTICATED],
+	       done - codes[GRPC_OK] - codes[GRPC_FAILED_PRECONDITION] - codes[GRPC_UNAVAILABLE] -
+		       codes[GRPC_UNAUTHENTICATED], refused_after);
+	ok(done == (size_t)n, "maintrace: all %d pipelined calls ended (%zu did)", n, done);
+	ok(leaks == 0, "maintrace: no reply to a caller without identity carries a secret of the config "
+	   "another caller put in force (%zu did)", leaks);
+	ok(applied == 1, "maintrace: exactly one apply landed (%zu did)", applied);
+	for (int i = 0; i < RACE_CONNS; i++)
+		grpc_client_free(conns[i]);
+	tls_config_free(t);
+	free(calls);
+	return 0;
+}
+
 /* --- HTTP/2 by hand, for what a well-behaved client library would never do --- */
 
 static uint64_t now_ms(void)
@@ -655,6 +797,9 @@ int main(int argc, char **argv)
 		mode_evict(atoi(argv[2]), client_tls(argv[4], argv[5], argv[6]));
 	} else if (strcmp(mode, "inject") == 0 && argc == 4) {
 		return mode_inject(atoi(argv[2]), atoi(argv[3]));
+	} else if (strcmp(mode, "maintrace") == 0 && argc == 6) {
+		parse_ep(argv[3]);
+		mode_maintrace(atoi(argv[2]), argv[4], atoi(argv[5]));
 	} else if (strcmp(mode, "noread") == 0 && argc == 8) {
 		parse_ep(argv[2]);
 		mode_noread(client_tls(argv[3], argv[4], argv[5]), argv[6], atoi(argv[7]));

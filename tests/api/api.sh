@@ -15,10 +15,12 @@ t=$(test_dir)
 A=127.0.0.1:50000
 B=127.0.0.2:50000
 C=127.0.0.3:50000
-plan 155
+D=127.0.0.4:50000
+plan 161
 basalt_node "$out" "$t/a" "$A"
 basalt_node "$out" "$t/b" "$B"
 basalt_node "$out" "$t/c" "$C"
+basalt_node "$out" "$t/d" "$D"
 cd "$t" || exit 1
 
 # --- maintenance mode ---
@@ -103,6 +105,26 @@ else
 fi
 check "a new apid serves the API" wait_until 10 "$osctl" -e "$A" version
 [[ $(cat /proc/$mpid/comm 2>/dev/null) == machined ]] && ok "the core lived through apid's malformed message" || not_ok "core survived the malformed message"
+
+# --- maintenance mode ends when a config is in force, not when apid hears of it ---
+# Node d: 1,000 ApplyConfiguration calls without identity (two dry runs to each apply),
+# pipelined over 8 connections with 4 configs, each with its own CA and token.
+mkdir -p race
+for i in 0 1 2 3; do
+	"$osctl" gen config "race$i" https://127.0.0.1:6443 -o "race/gen-$i" >/dev/null 2>&1 || bail "gen config race$i"
+	cp "race/gen-$i/worker.yaml" "race/config-$i.yaml"
+	{ grep -oP '(?<=^    key: ).*' "race/config-$i.yaml"; grep -oP '(?<=^  token: ).*' "race/config-$i.yaml"; } >"race/secrets-$i"
+done
+[[ $(cat race/secrets-* | sort -u | wc -l) -eq 8 ]] || bail "race: four configs with a CA key and token each" "$(cat race/secrets-*)"
+wait_line d/console.log 'API in maintenance mode' 10 >/dev/null || bail "node d in maintenance mode" "$(cat d/console.log)"
+"$out/host/bin/abuse" maintrace 1000 "$D" race 4 >race/out 2>&1
+tap_through race/out
+won=0
+for i in 0 1 2 3; do "$osctl" --osconfig "race/gen-$i/osconfig" -e "$D" version >/dev/null 2>&1 && won=$((won + 1)); done
+check "the node leaves maintenance mode after the race" wait_line d/console.log 'API serving mutual TLS' 20
+[[ $won -eq 1 ]] && ok "after the race, exactly one of the four configs' clients is served over mutual TLS" || not_ok "one config won" "$won clients served"
+refuse "after the race, a call without identity is refused: maintenance mode is over" 'handshake|maintenance mode is over|UNAUTHENTICATED' \
+	"$osctl" version --insecure -e "$D" --cert-fingerprint "$(basalt_fingerprint d)"
 
 # --- the configured node ---
 v=$("$osctl" -e "$A" version 2>&1)

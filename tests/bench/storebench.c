@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "api/runtime.pb-c.h"
+#include "lib/atomicfile.h"
 #include "lib/mconfig.h"
 #include "machined/store.h"
 
@@ -154,6 +155,27 @@ static void latency(uint64_t *med, uint64_t *p99, uint64_t *fmed, uint64_t *fp99
 	*fp99 = flo[LAT_SAMPLES * 99 / 100];
 }
 
+/* The test CA's crt or key (base64) from the config corpus: a valid config needs machine.ca. */
+static const char *test_ca(const char *field)
+{
+	static char val[2][4096];
+	char *text = NULL, pat[16], *p;
+	size_t n, i = strcmp(field, "key") == 0;
+
+	if (!val[i][0]) {
+		snprintf(pat, sizeof(pat), "\n    %s: ", field);
+		if (read_file("tests/data/config/valid/minimal-worker.yaml", 1 << 16, &text, &n) < 0 ||
+		    !(p = strstr(text, pat))) {
+			fprintf(stderr, "storebench: no machine.ca.%s in tests/data/config/valid/minimal-worker.yaml\n", field);
+			exit(1);
+		}
+		p += strlen(pat);
+		snprintf(val[i], sizeof(val[i]), "%.*s", (int)strcspn(p, "\n"), p);
+		free(text);
+	}
+	return val[i];
+}
+
 /* A valid config of exactly `lines` lines: many interfaces with addresses and routes. */
 static char *big_config(int lines, size_t *len)
 {
@@ -169,6 +191,9 @@ static char *big_config(int lines, size_t *len)
 	EMIT("    endpoint: https://10.0.0.100:6443\n");
 	EMIT("machine:\n");
 	EMIT("  type: worker\n");
+	EMIT("  ca:\n");
+	EMIT("    crt: %s\n", test_ca("crt"));
+	EMIT("    key: %s\n", test_ca("key"));
 	EMIT("  network:\n");
 	EMIT("    interfaces:\n");
 	while (l + 9 <= lines) {

@@ -66,10 +66,14 @@ if grep -q 'healthy: true' <<<"$(resource "$d" ControllerStatus InitSyncControll
 [[ -z "$(resource "$d" MachineConfig v1alpha1)" ]] && ok "no MachineConfig resource" || not_ok "no MachineConfig resource"
 
 # --- a config is installed, then machined restarts with it ---
+ca=tests/data/config/valid/minimal-worker.yaml  # its machine.ca: a test CA
 cat >"$t/config.yaml" <<YAML
 version: v1alpha1
 machine:
   type: worker
+  ca:
+    crt: $(sed -n 's/^    crt: //p' "$ca")
+    key: $(sed -n 's/^    key: //p' "$ca")
   network:
     hostname: basalt-test-node.example.net
 cluster:
