@@ -85,6 +85,19 @@ fail:
 	return r;
 }
 
+int atomic_sync_dir(const char *dir, char *err, size_t errlen)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), r = 0;
+
+	if (fd < 0 || fsync(fd) < 0) {
+		r = -errno;
+		snprintf(err, errlen, "fsync directory %s: %s", dir, strerror(errno));
+	}
+	if (fd >= 0)
+		close(fd);
+	return r;
+}
+
 int read_file(const char *path, size_t max, char **out, size_t *len)
 {
 	struct stat st;

@@ -12,6 +12,8 @@
  */
 int atomic_write(const char *path, const void *data, size_t len, mode_t mode, char *err,
 		 size_t errlen);
+/* Makes renames in dir durable. 0 or -errno with err. */
+int atomic_sync_dir(const char *dir, char *err, size_t errlen);
 /* Reads a whole file of at most max bytes into a NUL-terminated buffer. Caller frees. */
 int read_file(const char *path, size_t max, char **out, size_t *len);
 

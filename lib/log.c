@@ -2,6 +2,7 @@
 #include "lib/log.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,7 +37,7 @@ bool log_debug_enabled(void)
 }
 
 /* Formats the whole line first so concurrent writers never interleave within it. */
-static void log_emit(int errnum, const char *fmt, va_list ap)
+static void log_emit_fd(int fd, int errnum, const char *fmt, va_list ap)
 {
 	char line[LOG_LINE_MAX];
 	size_t n = 0;
@@ -58,8 +59,13 @@ static void log_emit(int errnum, const char *fmt, va_list ap)
 		n = sizeof(line) - 2;
 	}
 	line[n++] = '\n';
-	while (write(log_fd, line, n) < 0 && errno == EINTR)
+	while (write(fd, line, n) < 0 && errno == EINTR)
 		;
+}
+
+static void log_emit(int errnum, const char *fmt, va_list ap)
+{
+	log_emit_fd(log_fd, errnum, fmt, ap);
 }
 
 #define LOG_WITH(errnum)                         \
@@ -103,4 +109,22 @@ void fatalx(const char *fmt, ...)
 {
 	LOG_WITH(0);
 	exit(1);
+}
+
+void log_console(const char *fmt, ...)
+{
+	const char *path = getenv("BASALT_CONSOLE");
+	int saved = errno, fd;
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_emit(0, fmt, ap);
+	va_end(ap);
+	if (path && *path && (fd = open(path, O_WRONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)) >= 0) {
+		va_start(ap, fmt);
+		log_emit_fd(fd, 0, fmt, ap);
+		va_end(ap);
+		close(fd);
+	}
+	errno = saved;
 }

@@ -16,6 +16,12 @@ void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* log_warn appends ": <strerror(errno)>"; log_warnx does not. */
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * Also on the console named in BASALT_CONSOLE (set by init on a real machine, not in
+ * container mode), where it shows whether or not service output is echoed there: for what
+ * the person at the machine must read.
+ */
+void log_console(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* For the unrecoverable in daemons other than init: log, then exit(1). */
 _Noreturn void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 _Noreturn void fatalx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

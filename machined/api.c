@@ -160,16 +160,20 @@ static int publish(struct api *a, struct rt_ctx *ctx, const char **sans, size_t 
 	return rt_apply(ctx, res_new("secrets", "ApiCertificate", "api", &s->base));
 }
 
-/* machine.ca from the config, decoded, with its fingerprint; 0 or rt_fail's value. */
-static int load_ca(struct rt_ctx *ctx, const Basalt__Config__Config *cfg, char **crt, char **key,
-		   char fp[65])
+/*
+ * The CA the API trusts, decoded, with its fingerprint: machine.ca of the config in force,
+ * else the identity kept from the last committed one. 0 or rt_fail's value.
+ */
+static int load_ca(struct rt_ctx *ctx, const Basalt__Config__Config *cfg, const struct config_holder *h,
+		   char **crt, char **key, char fp[65])
 {
-	const Basalt__Config__CertAndKey *ca = cfg->machine ? cfg->machine->ca : NULL;
+	const Basalt__Config__CertAndKey *ca = cfg && cfg->machine ? cfg->machine->ca : NULL;
+	const char *c = ca ? ca->crt : h->id_crt, *k = ca ? ca->key : h->id_key;
 	char err[256];
 	int r = 0;
 
-	*crt = b64_field(ca ? ca->crt : NULL, "machine.ca.crt", ctx, &r);
-	*key = *crt ? b64_field(ca->key, "machine.ca.key", ctx, &r) : NULL;
+	*crt = b64_field(c, "machine.ca.crt", ctx, &r);
+	*key = *crt ? b64_field(k, "machine.ca.key", ctx, &r) : NULL;
 	if (r == 0 && pki_fingerprint(*crt, fp, err, sizeof(err)) < 0)
 		r = rt_fail(ctx, "machine.ca.crt: %s", err);
 	if (r < 0) {
@@ -240,13 +244,13 @@ static int cert_reconcile(struct rt_ctx *ctx, void *arg)
 	char *ca_crt = NULL, *ca_key = NULL, *crt = NULL;
 	size_t nsans = collect_sans(a, cfg, sans, store);
 	struct pki_subject sub = { .days = 365, .server = true };
-	bool maintenance = !cfg, first = !a->crt_pem;
+	bool maintenance = !cfg && config_maintenance(a->o.config), first = !a->crt_pem;
 	int r = 0;
 
 	if (!a->key_pem && pki_gen_key(&a->key_pem, err, sizeof(err)) < 0)
 		return rt_fail(ctx, "API key: %s", err);
 	/* Without the CA no client could be verified: stay as we are. */
-	if (!maintenance && (r = load_ca(ctx, cfg, &ca_crt, &ca_key, ca_fp)) < 0)
+	if (!maintenance && (r = load_ca(ctx, cfg, a->o.config, &ca_crt, &ca_key, ca_fp)) < 0)
 		return r;
 	if (a->crt_pem && maintenance == a->maintenance && strcmp(ca_fp, a->ca_fingerprint) == 0 &&
 	    pki_cert_covers(a->crt_pem, sans, nsans))
@@ -297,27 +301,6 @@ static void watch_addresses(struct api *a)
 			close(a->nl_fd);
 		a->nl_fd = -1;
 	}
-}
-
-/*
- * Writes a line to the console init named in BASALT_CONSOLE (set on a real machine, not
- * in container mode), where it shows whether or not service output is echoed there.
- */
-static void console_note(const char *msg)
-{
-	const char *path = getenv("BASALT_CONSOLE");
-	char line[600];
-	int fd, n;
-
-	if (!path || !*path)
-		return;
-	fd = open(path, O_WRONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	n = snprintf(line, sizeof(line), "[machined] %s\n", msg);
-	if (n > 0 && write(fd, line, (size_t)n) < 0)
-		log_warn("write to %s", path);
-	close(fd);
 }
 
 /* --- calls handed over by apid --- */
@@ -496,7 +479,7 @@ static int admit(struct api *a, const struct api_method *m, uint32_t aux, enum p
 			return -1;
 		}
 		/* Maintenance ends when a config is in force, not when apid hears of it. */
-		if (a->o.config->cfg) {
+		if (!config_maintenance(a->o.config)) {
 			*why = "maintenance mode is over: this node has a config in force; connect with a "
 			       "client certificate of its CA (not --insecure)";
 			return GRPC_FAILED_PRECONDITION;
@@ -568,10 +551,11 @@ static void on_ipc_msg(void *arg, const struct ipc_msg *m)
 	}
 	if (m->type == IPC_READY) {
 		if (a->ready_msg[0]) {
-			log_info("%s", a->ready_msg);
 			/* What to type to configure the machine must reach its screen. */
 			if (m->aux)
-				console_note(a->ready_msg);
+				log_console("%s", a->ready_msg);
+			else
+				log_info("%s", a->ready_msg);
 		}
 		a->ready_msg[0] = '\0';
 		return;
@@ -685,7 +669,6 @@ int api_start(struct api *a, const struct api_opts *o, char *err, size_t errlen)
 	buf_init(&a->setup);
 	loop_timer_init(&a->restart, on_restart, a);
 	loop_timer_init(&a->power, on_power, a);
-	loop_timer_init(&a->try_timer, NULL, a);
 	snprintf(a->listen, sizeof(a->listen), "%s", o->listen ? o->listen : "0.0.0.0:50000");
 	if (api_parse_hostport(a->listen, a->listen_addr, sizeof(a->listen_addr), &a->port, API_PORT) < 0 ||
 	    a->port == 0) {
@@ -704,7 +687,6 @@ void api_stop(struct api *a)
 {
 	loop_timer_cancel(a->o.loop, &a->restart);
 	loop_timer_cancel(a->o.loop, &a->power);
-	loop_timer_cancel(a->o.loop, &a->try_timer);
 	if (a->apid > 0) {
 		kill(a->apid, SIGTERM);
 		waitpid(a->apid, NULL, 0);
@@ -727,6 +709,5 @@ void api_stop(struct api *a)
 		close(a->nl_fd);
 	pki_free_secret(a->key_pem);
 	free(a->crt_pem);
-	free(a->try_prev);
 	buf_fini(&a->setup);
 }

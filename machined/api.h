@@ -74,10 +74,6 @@ struct api {
 	/* netlink address watch */
 	int nl_fd;
 	struct loop_watch *nl_w;
-	/* ApplyConfiguration --mode try */
-	struct loop_timer try_timer;
-	char *try_prev;             /* the config a try returns to */
-	uint64_t try_ms;
 	struct loop_timer power;
 	int power_action;           /* basalt.init.PowerAction, after the reply is out */
 };

@@ -104,24 +104,6 @@ static const char *reboot_reason(const Basalt__Config__Config *old, const Basalt
 	return NULL;
 }
 
-static void on_try_expired(void *arg)
-{
-	struct api *a = arg;
-	struct diag d;
-	char err[256];
-
-	diag_init(&d);
-	if (config_apply(a->o.config, "apply", "try-rollback", a->try_prev, strlen(a->try_prev), NULL,
-			 0, &d, err, sizeof(err)) == 0)
-		log_info("try: not confirmed within %llu ms: the previous config is back in force",
-			 (unsigned long long)a->try_ms);
-	else
-		log_warnx("try: restoring the previous config failed: %s", err);
-	diag_fini(&d);
-	free(a->try_prev);
-	a->try_prev = NULL;
-}
-
 static void apply_reply(struct apicall *c, int mode, const char *details, const char *diff,
 			const char *warning)
 {
@@ -238,36 +220,31 @@ static void apply_now(struct apply_job *j)
 {
 	struct api *a = j->a;
 	char err[512], details[512];
-	/* The config validated once, in apply_prepare, is the one put in force. */
-	int r = config_put(a->o.config, "apply", j->cfg, (const char *)j->req->data.data, j->req->data.len,
-			   err, sizeof(err));
+	const char *text = (const char *)j->req->data.data;
+	size_t len = j->req->data.len;
+	uint64_t try_ms = j->req->try_timeout_ms ? j->req->try_timeout_ms : TRY_DEFAULT_MS;
+	bool confirms = config_trying(a->o.config);
+	int r;
 
+	/* The config validated once, in apply_prepare, is the one put in force. */
+	if (j->req->mode == MODE(TRY))
+		r = config_try(a->o.config, j->cfg, text, len, try_ms, err, sizeof(err));
+	else
+		r = config_put(a->o.config, "apply", j->cfg, text, len, err, sizeof(err));
 	j->cfg = NULL;
 	if (r < 0) {
 		apicall_finish(j->c, GRPC_INTERNAL, err);
 		return;
 	}
 	if (j->req->mode == MODE(TRY)) {
-		/* A try over a try keeps returning to the config before the first. */
-		if (!a->try_prev) {
-			a->try_prev = j->old_text;
-			j->old_text = NULL;
-		}
-		a->try_ms = j->req->try_timeout_ms ? j->req->try_timeout_ms : TRY_DEFAULT_MS;
-		loop_timer_init(&a->try_timer, on_try_expired, a);
-		loop_timer_arm(a->o.loop, &a->try_timer, a->try_ms);
 		snprintf(details, sizeof(details), "applied for a try: the previous config returns in "
 			 "%llu ms unless this one is confirmed (applied again in another mode)",
-			 (unsigned long long)a->try_ms);
+			 (unsigned long long)try_ms);
 		apply_reply(j->c, j->req->mode, details, j->diff, NULL);
 		return;
 	}
-	if (a->try_prev) {
-		loop_timer_cancel(a->o.loop, &a->try_timer);
-		free(a->try_prev);
-		a->try_prev = NULL;
-		log_info("try: confirmed");
-	}
+	if (confirms)
+		log_info("try: confirmed by an apply in another mode");
 	if (j->req->mode == MODE(REBOOT) || j->why_reboot) {
 		snprintf(details, sizeof(details), "applied; rebooting%s%s", j->why_reboot ? " because " : "",
 			 j->why_reboot ? j->why_reboot : "");

@@ -214,7 +214,7 @@ static int print_res(void *arg, const struct res *r)
 /* Controllers that only compute: what render runs, and the daemon runs besides the rest. */
 static int register_specs(struct machined *m, const char *state_dir, char *err, size_t errlen)
 {
-	int r = config_register(&m->config, m->rt, state_dir, err, errlen);
+	int r = config_register(&m->config, m->rt, m->loop, state_dir, err, errlen);
 
 	if (r == 0)
 		r = machine_status_register(&m->status, m->rt, err, errlen);

@@ -16,7 +16,7 @@ cgroot=$(test_cgroup machined)
 con=$t/console.log
 need_netns
 valid=(tests/data/config/valid/*)
-plan $((28 + ${#valid[@]}))
+plan $((30 + ${#valid[@]}))
 at_exit "cgroup_remove '$cgroot'"
 mkdir -p "$state" "$t/ctrd"
 printf '#!/bin/sh\nexec sleep 100000\n' >"$t/fake-containerd"
@@ -101,6 +101,20 @@ if grep -q 'needs kubelet (/usr/bin/kubelet), which this image does not carry ye
 	ok "a missing part is an error visible as a resource"
 else
 	not_ok "missing kubelet reported in ControllerStatus" "$ssc"
+fi
+
+# --- out of space: a save writes the new copy whole before anything moves ---
+full=$t/full
+mkdir -p "$full"
+mount -t tmpfs -o size=64k tmpfs "$full" && at_exit "umount '$full'" || bail "a 64 KiB tmpfs for the out-of-space case"
+"$machined" install-config "$t/config.yaml" --state-dir "$full" >/dev/null 2>&1 || bail "install a config on the small tmpfs"
+cp "$full/config.yaml" "$t/full.before"
+{ cat "$t/config.yaml"; for i in $(seq 1 2000); do echo "# padding line $i: a config too big for the disk"; done; } >"$t/big.yaml"
+refuse "out of space: the save fails, saying so" 'No space left on device' "$machined" install-config "$t/big.yaml" --state-dir "$full"
+if cmp -s "$t/full.before" "$full/config.yaml" && [[ ! -e $full/config.yaml.prev && -z $(ls -A "$full" | grep -vxE 'config.yaml|identity.yaml') ]]; then
+	ok "out of space: the config in force is still the persisted one, and nothing is left behind"
+else
+	not_ok "out of space leaves the persisted config as it was" "$(ls -la "$full")"
 fi
 
 # --- a torn save: the last good copy is used ---
