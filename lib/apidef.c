@@ -68,6 +68,33 @@ const struct api_restype *api_restype_find(const char *name)
 	return NULL;
 }
 
+const struct api_restype *api_restype_of(const char *ns, const char *type)
+{
+	for (size_t i = 0; i < api_nrestypes; i++)
+		if (strcmp(api_restypes[i].ns, ns) == 0 && strcmp(api_restypes[i].type, type) == 0)
+			return &api_restypes[i];
+	return NULL;
+}
+
+/* The secret fields of the machine config (api/config.proto). */
+static const char *const secret_fields[][2] = {
+	{ "basalt.config.CertAndKey", "key" },
+	{ "basalt.config.Machine", "token" },
+	{ "basalt.config.Wireguard", "privateKey" },
+	{ "basalt.config.Cluster", "secret" },
+	{ "basalt.config.Secrets", "bootstrapToken" },
+	{ "basalt.config.Secrets", "secretboxEncryptionSecret" },
+	{ "basalt.config.ServiceAccount", "key" },
+};
+
+bool api_field_secret(const char *message, const char *field)
+{
+	for (size_t i = 0; i < sizeof(secret_fields) / sizeof(secret_fields[0]); i++)
+		if (strcmp(secret_fields[i][0], message) == 0 && strcmp(secret_fields[i][1], field) == 0)
+			return true;
+	return false;
+}
+
 int api_parse_hostport(const char *s, char *host, size_t hostlen, uint16_t *port, uint16_t def)
 {
 	const char *colon = strrchr(s, ':');

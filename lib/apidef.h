@@ -60,6 +60,15 @@ extern const struct api_restype api_restypes[];
 extern const size_t api_nrestypes;
 /* By type name (any case) or alias; NULL if unknown. */
 const struct api_restype *api_restype_find(const char *name);
+/* By namespace and exact type name; NULL if not in the registry. */
+const struct api_restype *api_restype_of(const char *ns, const char *type);
+/*
+ * Whether a field of a sensitive type's spec holds a secret value (a private key, a token,
+ * an encryption secret), by the protobuf message's full name and the field's name. Printers
+ * (machined's dump and render) show such fields as API_REDACTED.
+ */
+bool api_field_secret(const char *message, const char *field);
+#define API_REDACTED "(redacted)"
 
 /* Parses "IP", "IP:port", "[v6]:port" (port defaults to def). 0, or -1 if malformed. */
 int api_parse_hostport(const char *s, char *host, size_t hostlen, uint16_t *port, uint16_t def);

@@ -18,6 +18,13 @@ void buf_fini(struct buf *b)
 	buf_init(b);
 }
 
+void buf_fini_secret(struct buf *b)
+{
+	if (b->data)
+		explicit_bzero(b->data, b->cap);
+	buf_fini(b);
+}
+
 void buf_clear(struct buf *b)
 {
 	b->off = 0;

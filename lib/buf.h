@@ -16,6 +16,8 @@ struct buf {
 
 void buf_init(struct buf *b);
 void buf_fini(struct buf *b);
+/* buf_fini for a buffer that held a secret: zeroed before it is freed. */
+void buf_fini_secret(struct buf *b);
 /* Makes room for n more bytes after the data; may move the data to the front. */
 int buf_reserve(struct buf *b, size_t n);
 int buf_append(struct buf *b, const void *p, size_t n);

@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 
 #include <mbedtls/base64.h>
+#include <mbedtls/platform_util.h>
 
 #include "lib/jsonpatch.h"
 #include "lib/parse.h"
@@ -214,6 +215,8 @@ static void check_base64(struct val *v, const char *field, const char *s, size_t
 		verr(v, field, "decodes to %zu bytes, want at least %zu", n, min);
 	else if (pem && (n < 11 || !memmem(buf, n, "-----BEGIN ", 11)))
 		verr(v, field, "not a base64-encoded PEM block");
+	/* It may have been a private key. */
+	mbedtls_platform_zeroize(buf, n);
 }
 
 static void check_cert(struct val *v, const char *field, const Basalt__Config__CertAndKey *ck)

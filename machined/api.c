@@ -134,7 +134,8 @@ static int use_tls(struct api *a, Basalt__Apid__Setup *s, bool drop_old, struct 
 {
 	size_t n = protobuf_c_message_get_packed_size(&s->base);
 
-	buf_clear(&a->setup);
+	/* The last Setup holds the server and forwarding keys: wiped before it is replaced. */
+	buf_fini_secret(&a->setup);
 	if (buf_reserve(&a->setup, n) < 0)
 		return rt_fail(ctx, "out of memory");
 	protobuf_c_message_pack(&s->base, buf_tail(&a->setup));
@@ -709,5 +710,5 @@ void api_stop(struct api *a)
 		close(a->nl_fd);
 	pki_free_secret(a->key_pem);
 	free(a->crt_pem);
-	buf_fini(&a->setup);
+	buf_fini_secret(&a->setup);
 }

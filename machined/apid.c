@@ -16,6 +16,8 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <mbedtls/platform_util.h>
+
 #include "api/apid.pb-c.h"
 #include "lib/apidef.h"
 #include "lib/grpc_client.h"
@@ -675,7 +677,13 @@ static void setup(struct apid *a, const uint8_t *p, size_t len, bool drop_old)
 	if (drop_old)
 		loop_timer_arm(a->loop, &a->drop, DROP_DELAY_MS);
 	ipc_send(a->ipc, IPC_READY, 0, s->maintenance, NULL, 0);
+	/* The keys live on in the TLS configs only. */
+	if (s->key)
+		mbedtls_platform_zeroize(s->key, strlen(s->key));
+	if (s->client_key)
+		mbedtls_platform_zeroize(s->client_key, strlen(s->client_key));
 	basalt__apid__setup__free_unpacked(s, NULL);
+	mbedtls_platform_zeroize((void *)p, len);
 }
 
 static void on_msg(void *arg, const struct ipc_msg *m)

@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 #include "machined/resfmt.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include <libfyaml.h>
+#include <mbedtls/platform_util.h>
 
 #include "api/resource.pb-c.h"
+#include "lib/apidef.h"
 #include "lib/pbyaml.h"
 
 static void rfc3339(uint64_t ms, char *buf, size_t len)
@@ -95,9 +98,61 @@ char *resfmt(const struct res *r, bool json)
 	return out;
 }
 
+/* Replaces every secret string field in m (and the messages under it) by API_REDACTED. */
+static int redact(ProtobufCMessage *m)
+{
+	const ProtobufCMessageDescriptor *d = m->descriptor;
+
+	for (unsigned i = 0; i < d->n_fields; i++) {
+		const ProtobufCFieldDescriptor *f = &d->fields[i];
+		char *member = (char *)m + f->offset;
+
+		if (f->type == PROTOBUF_C_TYPE_STRING && f->label != PROTOBUF_C_LABEL_REPEATED &&
+		    *(char **)member && api_field_secret(d->name, f->name)) {
+			char *v = *(char **)member, *red = strdup(API_REDACTED);
+
+			if (!red)
+				return -ENOMEM;
+			mbedtls_platform_zeroize(v, strlen(v));
+			free(v);
+			*(char **)member = red;
+		} else if (f->type == PROTOBUF_C_TYPE_MESSAGE && f->label == PROTOBUF_C_LABEL_REPEATED) {
+			size_t n = *(size_t *)((char *)m + f->quantifier_offset);
+
+			for (size_t k = 0; k < n; k++)
+				if (redact((*(ProtobufCMessage ***)member)[k]) < 0)
+					return -ENOMEM;
+		} else if (f->type == PROTOBUF_C_TYPE_MESSAGE && *(ProtobufCMessage **)member) {
+			if (redact(*(ProtobufCMessage **)member) < 0)
+				return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+char *resfmt_redacted(const struct res *r, bool json)
+{
+	const struct api_restype *t = api_restype_of(r->ns, r->type);
+	struct res copy;
+	char *out;
+
+	if (!t || !t->sensitive || !r->spec)
+		return resfmt(r, json);
+	copy = *r;
+	copy.spec = res_spec_copy(r->spec);
+	if (!copy.spec || redact(copy.spec) < 0) {
+		if (copy.spec)
+			protobuf_c_message_free_unpacked(copy.spec, NULL);
+		return NULL;
+	}
+	out = resfmt(&copy, json);
+	protobuf_c_message_free_unpacked(copy.spec, NULL);
+	return out;
+}
+
 int resfmt_print(FILE *f, const struct res *r, bool json)
 {
-	char *text = resfmt(r, json);
+	char *text = resfmt_redacted(r, json);
 
 	if (!text)
 		return -1;

@@ -16,7 +16,7 @@ A=127.0.0.1:50000
 B=127.0.0.2:50000
 C=127.0.0.3:50000
 D=127.0.0.4:50000
-plan 180
+plan 182
 basalt_node "$out" "$t/a" "$A"
 basalt_node "$out" "$t/b" "$B"
 basalt_node "$out" "$t/c" "$C"
@@ -268,6 +268,21 @@ for c in expired selfsigned wrongca; do
 	o=$("$osctl" --osconfig bad.cfg --context $c -e "$A" version 2>&1)
 	if [[ $? -ne 0 ]] && grep -q 'refused this client' <<<"$o"; then ok "a $c client certificate is refused at the handshake"; else not_ok "$c certificate refused" "$o"; fi
 done
+
+# --- secrets: a dump and everything a reader can see hold none ---
+grep -oP '(?<=^    key: ).*' worker-a.yaml >secrets-a
+grep -oP '(?<=^  token: ).*' worker-a.yaml >>secrets-a
+[[ $(wc -l <secrets-a) -eq 2 ]] || bail "node a's config has a CA key and a token" "$(cat secrets-a)"
+kill -USR1 "$mpid"
+dumped() { as reader logs machined 2>/dev/null | grep -q 'key: (redacted)'; }
+check "SIGUSR1: machined dumps its resources, MachineConfig's secrets redacted" wait_until 10 dumped
+{
+	as reader logs machined
+	for ty in $(as reader get rd 2>/dev/null | awk 'NR > 1 && $NF == "os:reader" {print $2}'); do as reader get "$ty" -o yaml; done
+	cat a/console.log
+} >reader-view 2>&1
+grep -q 'kind: \|type: ' reader-view && [[ $(wc -l <reader-view) -gt 50 ]] || bail "a reader's view of node a" "$(head -5 reader-view)"
+if grep -qFf secrets-a reader-view; then not_ok "no key or token in the dump, the logs and the resources a reader sees" "$(grep -oFf secrets-a reader-view | head -2 | cut -c1-40)"; else ok "no key or token in the dump, the logs and the resources a reader sees"; fi
 
 # --- try: applied, then rolled back unless confirmed ---
 sed 's/^  certSANs: \[\]/  certSANs: []\n  network:\n    hostname: trial-host/' gen/worker.yaml >try.yaml
