@@ -18,6 +18,9 @@
 #define API_MD_NODES "nodes"               /* request metadata: forward to these nodes */
 #define API_MD_ROLE "x-basalt-role"        /* forwarded: the original caller's role */
 #define API_MD_FORWARDED "x-basalt-forwarded-by"
+#define API_STREAMS_PER_CLIENT 16          /* streaming calls one client certificate may have open */
+#define API_STREAMS_MAX 128                /* streaming calls a node serves at once */
+#define API_LOG_STREAMS_MAX 32             /* Logs calls at once: each takes one of init's 64 connections */
 
 /* The methods, by their index in api_methods (the core dispatches by it). */
 enum api_method_id {

@@ -27,6 +27,8 @@
 #include "lib/pki.h"
 
 #define RESTART_MS 1000
+#define STR_(x) #x
+#define STR(x) STR_(x)
 #define HIGH_WATER (1u << 20)   /* reply bytes apid has not taken before send says wait */
 
 static const struct rt_input cert_in[] = { { "config", "MachineConfig", RT_WEAK },
@@ -310,6 +312,7 @@ struct apicall {
 	struct api *a;
 	uint32_t id;
 	bool maintenance;            /* made without identity, before the node had a config */
+	uint8_t method;              /* enum api_method_id */
 	uint8_t *req;
 	size_t reqlen;
 	bool cancelled;
@@ -369,8 +372,11 @@ int apicall_send(struct apicall *c, const void *msg, size_t len)
 
 static void call_unlink(struct api *a, struct apicall *c)
 {
-	if (c->prev || c->next || a->calls == c)
+	if (c->prev || c->next || a->calls == c) {
 		a->ncalls--;
+		a->nstreams -= api_methods[c->method].stream;
+		a->nlogs -= c->method == API_LOGS;
+	}
 	if (c->prev)
 		c->prev->next = c->next;
 	else if (a->calls == c)
@@ -501,6 +507,14 @@ static int admit(struct api *a, const struct api_method *m, uint32_t aux, enum p
 		*why = "too many calls in progress on this node: try again shortly";
 		return GRPC_RESOURCE_EXHAUSTED;
 	}
+	if (m->stream && a->nstreams >= API_STREAMS_MAX) {
+		*why = "this node serves " STR(API_STREAMS_MAX) " streams at once, and has that many open";
+		return GRPC_RESOURCE_EXHAUSTED;
+	}
+	if (m == &api_methods[API_LOGS] && a->nlogs >= API_LOG_STREAMS_MAX) {
+		*why = "this node serves " STR(API_LOG_STREAMS_MAX) " log reads at once, and has that many open";
+		return GRPC_RESOURCE_EXHAUSTED;
+	}
 	return GRPC_OK;
 }
 
@@ -546,7 +560,10 @@ static void on_ipc_msg(void *arg, const struct ipc_msg *m)
 		if (a->calls)
 			a->calls->prev = c;
 		a->calls = c;
+		c->method = m->data[0];
 		a->ncalls++;
+		a->nstreams += api_methods[c->method].stream;
+		a->nlogs += c->method == API_LOGS;
 		api_rpc_dispatch(a, c, (enum api_method_id)m->data[0], role);
 		return;
 	}

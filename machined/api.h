@@ -70,7 +70,7 @@ struct api {
 	unsigned apid_starts;
 	struct loop_timer restart;
 	struct apicall *calls;      /* calls apid has handed over and the core still holds */
-	unsigned ncalls;
+	unsigned ncalls, nstreams, nlogs;  /* of calls: all, streaming, Logs */
 	/* netlink address watch */
 	int nl_fd;
 	struct loop_watch *nl_w;

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <mbedtls/platform_util.h>
+#include <mbedtls/sha256.h>
 
 #include "api/apid.pb-c.h"
 #include "lib/apidef.h"
@@ -45,6 +46,13 @@ struct pooled {
 	struct pooled *next;
 };
 
+/* Streaming calls open per client certificate (by the SHA-256 of its DER). */
+struct client_streams {
+	unsigned char fp[32];
+	unsigned n;
+	struct client_streams *next;
+};
+
 /* A call handed to the core, by the id both sides know it by. */
 struct pcall {
 	struct apid *a;
@@ -52,6 +60,7 @@ struct pcall {
 	struct grpc_call *call;
 	size_t ack;                  /* reply bytes taken, not yet acknowledged to the core */
 	bool held;                   /* over the high water mark: acknowledge on writable */
+	struct client_streams *cs;   /* a stream counted against its client; else NULL */
 	struct pcall *prev, *next;
 };
 
@@ -68,7 +77,57 @@ struct apid {
 	struct loop_timer drop;
 	struct pcall *calls;
 	uint32_t next_id;
+	struct client_streams *streams;
 };
+
+/* --- streams per client --- */
+
+/*
+ * Counts a new streaming call of the client presenting crt; NULL (with the call finished)
+ * when that client already has API_STREAMS_PER_CLIENT open.
+ */
+static struct client_streams *streams_take(struct apid *a, struct grpc_call *c, const mbedtls_x509_crt *crt,
+					   bool *refused)
+{
+	unsigned char fp[32];
+	struct client_streams *cs;
+	char msg[160];
+
+	*refused = false;
+	if (mbedtls_sha256(crt->raw.p, crt->raw.len, fp, 0) != 0)
+		return NULL;
+	for (cs = a->streams; cs && memcmp(cs->fp, fp, sizeof(fp)) != 0; cs = cs->next)
+		;
+	if (cs && cs->n >= API_STREAMS_PER_CLIENT) {
+		snprintf(msg, sizeof(msg), "this client certificate has %u streams open on this node, the most "
+			 "it may: end one first", cs->n);
+		grpc_call_finish(c, GRPC_RESOURCE_EXHAUSTED, msg);
+		*refused = true;
+		return NULL;
+	}
+	if (!cs) {
+		cs = calloc(1, sizeof(*cs));
+		if (!cs)
+			return NULL;
+		memcpy(cs->fp, fp, sizeof(fp));
+		cs->next = a->streams;
+		a->streams = cs;
+	}
+	cs->n++;
+	return cs;
+}
+
+static void streams_give(struct apid *a, struct client_streams *cs)
+{
+	struct client_streams **pp;
+
+	if (!cs || --cs->n)
+		return;
+	for (pp = &a->streams; *pp != cs; pp = &(*pp)->next)
+		;
+	*pp = cs->next;
+	free(cs);
+}
 
 /* --- forwarding to other nodes --- */
 
@@ -86,6 +145,7 @@ struct fwd_node {
 struct fwd {
 	struct apid *a;
 	struct grpc_call *call;
+	struct client_streams *cs;   /* a stream counted against its client; else NULL */
 	bool stream;
 	bool cancelled;
 	bool paused;
@@ -236,6 +296,7 @@ static int merge_unary(struct buf *out, const uint8_t *p, size_t len, const uint
 
 static void fwd_free(struct fwd *f)
 {
+	streams_give(f->a, f->cs);
 	buf_fini(&f->merged);
 	free(f);
 }
@@ -419,7 +480,7 @@ static struct pooled *pool_get(struct apid *a, const char *host, uint16_t port, 
 }
 
 static void forward(struct apid *a, struct grpc_call *c, const struct api_method *m, enum pki_role role,
-		    const char *nodes)
+		    const char *nodes, struct client_streams *cs)
 {
 	struct fwd *f = calloc(1, sizeof(*f));
 	char err[256], host[64];
@@ -429,15 +490,18 @@ static void forward(struct apid *a, struct grpc_call *c, const struct api_method
 	const uint8_t *req = grpc_call_request(c, &len);
 
 	if (!f) {
+		streams_give(a, cs);
 		grpc_call_finish(c, GRPC_RESOURCE_EXHAUSTED, "out of memory");
 		return;
 	}
 	if (!a->client_tls) {
 		free(f);
+		streams_give(a, cs);
 		grpc_call_finish(c, GRPC_FAILED_PRECONDITION, "this node has no forwarding certificate yet");
 		return;
 	}
 	f->a = a;
+	f->cs = cs;
 	f->call = c;
 	f->stream = m->stream;
 	buf_init(&f->merged);
@@ -490,7 +554,8 @@ static void forward(struct apid *a, struct grpc_call *c, const struct api_method
 
 /* --- authorisation and dispatch --- */
 
-static void to_core(struct apid *a, struct grpc_call *c, const struct api_method *m, uint32_t role);
+static void to_core(struct apid *a, struct grpc_call *c, const struct api_method *m, uint32_t role,
+		    struct client_streams *cs);
 
 static void handler(void *arg, struct grpc_call *c)
 {
@@ -499,7 +564,9 @@ static void handler(void *arg, struct grpc_call *c)
 	const struct api_method *m = api_method_find(path);
 	const mbedtls_x509_crt *crt = grpc_call_peer_cert(c);
 	const char *nodes = grpc_call_header(c, API_MD_NODES);
+	struct client_streams *cs = NULL;
 	enum pki_role role;
+	bool impersonator;
 	char msg[256];
 
 	if (!m) {
@@ -519,7 +586,7 @@ static void handler(void *arg, struct grpc_call *c)
 			return;
 		}
 		/* No identity: what the call may do, the core decides (it knows whether a config is in force). */
-		to_core(a, c, m, ROLE_NONE | IPC_REQ_MAINTENANCE);
+		to_core(a, c, m, ROLE_NONE | IPC_REQ_MAINTENANCE, NULL);
 		return;
 	}
 	if (!crt) {
@@ -528,7 +595,8 @@ static void handler(void *arg, struct grpc_call *c)
 		return;
 	}
 	role = pki_cert_role(crt);
-	if (pki_cert_has_org(crt, PKI_ROLE_IMPERSONATOR)) {
+	impersonator = pki_cert_has_org(crt, PKI_ROLE_IMPERSONATOR);
+	if (impersonator) {
 		const char *as = grpc_call_header(c, API_MD_ROLE);
 
 		role = as ? pki_role_parse(as) : ROLE_NONE;
@@ -543,11 +611,19 @@ static void handler(void *arg, struct grpc_call *c)
 		grpc_call_finish(c, GRPC_PERMISSION_DENIED, msg);
 		return;
 	}
+	/* Forwarded calls count against the caller at the node it reached, not here. */
+	if (m->stream && !impersonator) {
+		bool refused;
+
+		cs = streams_take(a, c, crt, &refused);
+		if (refused)
+			return;
+	}
 	if (nodes && *nodes) {
-		forward(a, c, m, role, nodes);
+		forward(a, c, m, role, nodes, cs);
 		return;
 	}
-	to_core(a, c, m, role);
+	to_core(a, c, m, role, cs);
 }
 
 
@@ -563,6 +639,7 @@ static struct pcall *pcall_find(struct apid *a, uint32_t id)
 
 static void pcall_remove(struct apid *a, struct pcall *p)
 {
+	streams_give(a, p->cs);
 	if (p->prev)
 		p->prev->next = p->next;
 	else
@@ -595,7 +672,8 @@ static void pcall_writable(void *arg, struct grpc_call *c)
 	}
 }
 
-static void to_core(struct apid *a, struct grpc_call *c, const struct api_method *m, uint32_t role)
+static void to_core(struct apid *a, struct grpc_call *c, const struct api_method *m, uint32_t role,
+		    struct client_streams *cs)
 {
 	struct pcall *p = calloc(1, sizeof(*p));
 	size_t len;
@@ -605,6 +683,7 @@ static void to_core(struct apid *a, struct grpc_call *c, const struct api_method
 	if (!p || !msg) {
 		free(p);
 		free(msg);
+		streams_give(a, cs);
 		grpc_call_finish(c, GRPC_RESOURCE_EXHAUSTED, "out of memory");
 		return;
 	}
@@ -617,9 +696,11 @@ static void to_core(struct apid *a, struct grpc_call *c, const struct api_method
 	if (ipc_send(a->ipc, IPC_REQUEST, p->id, role, msg, len + 1) < 0) {
 		free(p);
 		free(msg);
+		streams_give(a, cs);
 		grpc_call_finish(c, GRPC_UNAVAILABLE, "machined's core cannot be reached");
 		return;
 	}
+	p->cs = cs;
 	free(msg);
 	p->next = a->calls;
 	if (a->calls)

@@ -14,6 +14,11 @@
  *                                            FD (taken with pidfd_getfd), as if PID sent it
  *   abuse noread ENDPOINT CA CRT KEY SVC SECS  follows a noisy log, stops reading for SECS,
  *                                            then expects the stream ended RESOURCE_EXHAUSTED
+ *   abuse follow N KIND SECS ENDPOINT CA CRT KEY  N following Logs (of machined) or Dmesg
+ *                                            calls (KIND logs, dmesg or both: N of each),
+ *                                            held open SECS seconds ("# holding" once all
+ *                                            are served or refused); prints
+ *                                            "# result open=X exhausted=Y other=Z"
  *   abuse maintrace N ENDPOINT DIR K         a node in maintenance mode, no identity: N
  *                                            ApplyConfiguration calls (two dry runs to one
  *                                            apply) pipelined over 8 connections, with the K
@@ -394,6 +399,76 @@ static int mode_noread(struct tls_config *t, const char *svc, int secs)
 	   "noread: the stream of a client that stopped reading ends with RESOURCE_EXHAUSTED (%s: %s)",
 	   r.done ? grpc_code_name(r.code) : "still open", r.msg);
 	grpc_client_free(c);
+	return 0;
+}
+
+/* --- following streams: how many a client gets, and what the rest get --- */
+
+#define FOLLOW_PER_CONN 50
+
+static int mode_follow(int n, const char *kind, int secs, struct tls_config *t)
+{
+	bool logs = strcmp(kind, "dmesg") != 0, dmesg = strcmp(kind, "logs") != 0;
+	int total = n * (logs + dmesg), nconns = (total + FOLLOW_PER_CONN - 1) / FOLLOW_PER_CONN, k = 0;
+	struct grpc_client **conns = calloc((size_t)nconns, sizeof(*conns));
+	struct res *r = calloc((size_t)total, sizeof(*r));
+	Basalt__Machine__LogsRequest lr = BASALT__MACHINE__LOGS_REQUEST__INIT;
+	Basalt__Machine__DmesgRequest dr = BASALT__MACHINE__DMESG_REQUEST__INIT;
+	uint8_t lbuf[64], dbuf[16];
+	size_t ll, dl, open = 0, exhausted = 0, other = 0, settled;
+	char first_other[256] = "";
+
+	lr.id = "machined";
+	lr.follow = true;
+	dr.follow = true;
+	ll = protobuf_c_message_pack(&lr.base, lbuf);
+	dl = protobuf_c_message_pack(&dr.base, dbuf);
+	for (int i = 0; i < nconns; i++)
+		conns[i] = dial(t);
+	for (int i = 0; i < n; i++) {
+		if (logs) {
+			grpc_client_call(conns[k / FOLLOW_PER_CONN], "/basalt.machine.MachineService/Logs", NULL, 0,
+					 lbuf, ll, 0, on_msg, on_done, &r[k], NULL);
+			k++;
+		}
+		if (dmesg) {
+			grpc_client_call(conns[k / FOLLOW_PER_CONN], "/basalt.machine.MachineService/Dmesg", NULL, 0,
+					 dbuf, dl, 0, on_msg, on_done, &r[k], NULL);
+			k++;
+		}
+	}
+	/* Settled: refused, or served (a first message came). */
+	for (time_t end = time(NULL) + 60; time(NULL) < end;) {
+		settled = 0;
+		for (int i = 0; i < total; i++)
+			settled += r[i].done || r[i].msgs > 0;
+		if (settled == (size_t)total)
+			break;
+		loop_run_once(loop, 100);
+	}
+	printf("# holding\n");
+	fflush(stdout);
+	for (time_t end = time(NULL) + secs; time(NULL) < end;)
+		loop_run_once(loop, 100);
+	for (int i = 0; i < total; i++) {
+		if (!r[i].done && r[i].msgs > 0) {
+			open++;
+		} else if (r[i].done && r[i].code == GRPC_RESOURCE_EXHAUSTED && strstr(r[i].msg, "open")) {
+			exhausted++;
+		} else {
+			other++;
+			if (!first_other[0])
+				snprintf(first_other, sizeof(first_other), "%s: %s", r[i].done ? grpc_code_name(r[i].code) : "no message", r[i].msg);
+		}
+	}
+	printf("# result open=%zu exhausted=%zu other=%zu\n", open, exhausted, other);
+	ok(other == 0, "follow: each of %d %s -f calls was served for %d s or refused RESOURCE_EXHAUSTED, "
+	   "saying why (%zu open, %zu refused, %zu otherwise%s%s)", total, kind, secs, open, exhausted, other,
+	   other ? ": " : "", first_other);
+	for (int i = 0; i < nconns; i++)
+		grpc_client_free(conns[i]);
+	free(conns);
+	free(r);
 	return 0;
 }
 
@@ -797,6 +872,9 @@ int main(int argc, char **argv)
 		mode_evict(atoi(argv[2]), client_tls(argv[4], argv[5], argv[6]));
 	} else if (strcmp(mode, "inject") == 0 && argc == 4) {
 		return mode_inject(atoi(argv[2]), atoi(argv[3]));
+	} else if (strcmp(mode, "follow") == 0 && argc == 9) {
+		parse_ep(argv[5]);
+		mode_follow(atoi(argv[2]), argv[3], atoi(argv[4]), client_tls(argv[6], argv[7], argv[8]));
 	} else if (strcmp(mode, "maintrace") == 0 && argc == 6) {
 		parse_ep(argv[3]);
 		mode_maintrace(atoi(argv[2]), argv[4], atoi(argv[5]));

@@ -16,7 +16,7 @@ A=127.0.0.1:50000
 B=127.0.0.2:50000
 C=127.0.0.3:50000
 D=127.0.0.4:50000
-plan 182
+plan 191
 basalt_node "$out" "$t/a" "$A"
 basalt_node "$out" "$t/b" "$B"
 basalt_node "$out" "$t/c" "$C"
@@ -283,6 +283,25 @@ check "SIGUSR1: machined dumps its resources, MachineConfig's secrets redacted" 
 } >reader-view 2>&1
 grep -q 'kind: \|type: ' reader-view && [[ $(wc -l <reader-view) -gt 50 ]] || bail "a reader's view of node a" "$(head -5 reader-view)"
 if grep -qFf secrets-a reader-view; then not_ok "no key or token in the dump, the logs and the resources a reader sees" "$(grep -oFf secrets-a reader-view | head -2 | cut -c1-40)"; else ok "no key or token in the dump, the logs and the resources a reader sees"; fi
+
+# --- streams: capped per client certificate and per node, the rest of the API unharmed ---
+abuse=$out/host/bin/abuse
+"$abuse" follow 200 both 6 "$A" ca.crt reader.crt reader.key >follow-reader.out 2>&1 &
+fpid=$!
+at_exit "proc_kill $(proc_track $fpid)"
+wait_line follow-reader.out '^# holding' 60 >/dev/null || bail "200 logs -f and 200 dmesg -f from a reader" "$(tail -3 follow-reader.out)"
+expect "while a reader holds 400 following streams: an apply succeeds" 'applied' "$osctl" -e "$A" apply-config -f worker-a.yaml
+expect "... and machined's link to init works (a service restart)" 'containerd: restarting' as operator service containerd restart
+expect "... and another client reads a log" 'resources, on request' as admin logs machined
+wait "$fpid"
+tap_through follow-reader.out
+grep -q '^# result open=16 exhausted=384 other=0$' follow-reader.out && ok "one client certificate: 16 streams served at once, the other 384 refused" || not_ok "per-client stream cap" "$(grep result follow-reader.out)"
+fpids=()
+for r in reader operator admin; do "$abuse" follow 16 logs 4 "$A" ca.crt $r.crt $r.key >follow-$r.out 2>&1 & fpids+=($!); done
+wait "${fpids[@]}"
+for r in reader operator admin; do tap_through follow-$r.out; done
+opened=$(($(cat follow-{reader,operator,admin}.out | grep -oP '(?<=^# result open=)[0-9]+' | paste -sd+)))
+[[ $opened -eq 32 ]] && ok "three clients asking for 48 log streams: the node serves 32 (each takes one of init's connections)" || not_ok "per-node log stream cap" "$opened open" "$(grep result follow-*.out)"
 
 # --- try: applied, then rolled back unless confirmed ---
 sed 's/^  certSANs: \[\]/  certSANs: []\n  network:\n    hostname: trial-host/' gen/worker.yaml >try.yaml
