@@ -123,6 +123,24 @@ static char *b64_field(const char *v, const char *what, struct rt_ctx *ctx, int 
 	return s;
 }
 
+/* What apid is to allow, from the config in force; sent when it changes and to a new apid. */
+static void send_policy(struct api *a)
+{
+	if (a->ipc && ipc_send(a->ipc, IPC_POLICY, 0, a->policy, NULL, 0) < 0)
+		log_warnx("API: cannot give apid its policy");
+}
+
+static void set_policy(struct api *a, const Basalt__Config__Config *cfg)
+{
+	const Basalt__Config__Features *f = cfg && cfg->machine ? cfg->machine->features : NULL;
+	uint32_t p = f && f->has_localforwarding && f->localforwarding ? IPC_POLICY_LOCAL_FORWARDING : 0;
+
+	if (p != a->policy) {
+		a->policy = p;
+		send_policy(a);
+	}
+}
+
 /* drop_old: apid closes the connections made under its previous settings (IPC aux). */
 static void send_setup(struct api *a, bool drop_old)
 {
@@ -250,6 +268,7 @@ static int cert_reconcile(struct rt_ctx *ctx, void *arg)
 	bool maintenance = !cfg && config_maintenance(a->o.config), first = !a->crt_pem;
 	int r = 0;
 
+	set_policy(a, cfg);
 	if (!a->key_pem && pki_gen_key(&a->key_pem, err, sizeof(err)) < 0)
 		return rt_fail(ctx, "API key: %s", err);
 	/* Without the CA no client could be verified: stay as we are. */
@@ -645,6 +664,7 @@ static void start_apid(struct api *a)
 	if (a->apid_starts > 1)
 		log_info("API: apid started again (pid %d, start %u)", (int)pid, a->apid_starts);
 	send_setup(a, false);  /* a new apid has no old connections */
+	send_policy(a);
 }
 
 /* --- power, after the reply --- */

@@ -63,6 +63,7 @@ struct api {
 	char fingerprint[65];
 	char ca_fingerprint[65];    /* of the CA the TLS in force trusts */
 	struct buf setup;           /* the last basalt.apid.Setup, sent again to a new apid */
+	uint32_t policy;            /* IPC_POLICY_* bits apid has */
 	char ready_msg[512];        /* logged when apid says that Setup is in force */
 	/* apid */
 	pid_t apid;

@@ -35,6 +35,8 @@
 #define DROP_DELAY_MS 1000
 #define POOL_IDLE_MS 60000           /* a connection to another node unused this long is closed */
 #define POOL_SWEEP_MS 10000
+#define CONN_RATE 20.0               /* new connections to other nodes per second, sustained */
+#define CONN_BURST 40.0              /* and at once */
 
 /* A connection to another node, kept for the next forwarded request. */
 struct pooled {
@@ -71,6 +73,9 @@ struct apid {
 	char listen[80];
 	bool maintenance;
 	bool set_up;                 /* a Setup arrived: connections are served */
+	bool local_forwarding;       /* IPC_POLICY_LOCAL_FORWARDING */
+	double conn_tokens;          /* new connections to other nodes that may be made now */
+	uint64_t conn_tokens_ms;
 	struct tls_config *client_tls;
 	struct pooled *pool;
 	struct loop_timer pool_sweep;
@@ -461,6 +466,21 @@ static struct pooled *pool_get(struct apid *a, const char *host, uint16_t port, 
 	for (e = a->pool; e; e = e->next)
 		if (!e->stale && strcmp(e->key, key) == 0 && !grpc_client_error(e->cl))
 			return e;
+	/* A token bucket: a request naming many nodes cannot make apid a connection flood. */
+	{
+		uint64_t now = mono_ms();
+
+		a->conn_tokens += (double)(now - a->conn_tokens_ms) * CONN_RATE / 1000.0;
+		if (a->conn_tokens > CONN_BURST)
+			a->conn_tokens = CONN_BURST;
+		a->conn_tokens_ms = now;
+		if (a->conn_tokens < 1.0) {
+			snprintf(err, errlen, "this node opens at most %.0f new connections to other nodes per "
+				 "second: try again shortly", CONN_RATE);
+			return NULL;
+		}
+		a->conn_tokens -= 1.0;
+	}
 	e = calloc(1, sizeof(*e));
 	if (!e) {
 		snprintf(err, errlen, "out of memory");
@@ -477,6 +497,28 @@ static struct pooled *pool_get(struct apid *a, const char *host, uint16_t port, 
 	if (!loop_timer_armed(&a->pool_sweep))
 		loop_timer_arm(a->loop, &a->pool_sweep, POOL_SWEEP_MS);
 	return e;
+}
+
+/* Loopback, link-local or unspecified: this machine itself, or a neighbour without an address. */
+static bool local_address(const char *host)
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+
+	if (inet_pton(AF_INET, host, &a4) == 1) {
+		uint32_t v = ntohl(a4.s_addr);
+
+		return (v >> 24) == 127 || (v >> 16) == 0xa9fe || v == 0;
+	}
+	if (inet_pton(AF_INET6, host, &a6) != 1)
+		return false;
+	if (IN6_IS_ADDR_V4MAPPED(&a6)) {
+		char v4[INET_ADDRSTRLEN];
+
+		inet_ntop(AF_INET, &a6.s6_addr[12], v4, sizeof(v4));
+		return local_address(v4);
+	}
+	return IN6_IS_ADDR_LOOPBACK(&a6) || IN6_IS_ADDR_LINKLOCAL(&a6) || IN6_IS_ADDR_UNSPECIFIED(&a6);
 }
 
 static void forward(struct apid *a, struct grpc_call *c, const struct api_method *m, enum pki_role role,
@@ -507,14 +549,25 @@ static void forward(struct apid *a, struct grpc_call *c, const struct api_method
 	buf_init(&f->merged);
 	{
 		char names[MAX_NODES][API_NODE_LEN], msg[200];
+		uint16_t p;
 
 		if (api_parse_nodes(nodes, names, MAX_NODES, &f->nnodes, msg, sizeof(msg)) < 0) {
 			fwd_free(f);
 			grpc_call_finish(c, GRPC_INVALID_ARGUMENT, msg);
 			return;
 		}
-		for (size_t i = 0; i < f->nnodes; i++)
+		for (size_t i = 0; i < f->nnodes; i++) {
+			api_parse_hostport(names[i], host, sizeof(host), &p, API_PORT);
+			if (!a->local_forwarding && local_address(host)) {
+				snprintf(msg, sizeof(msg), "nodes: %.64s is a loopback or link-local address; "
+					 "this node forwards there only with machine.features.localForwarding",
+					 names[i]);
+				fwd_free(f);
+				grpc_call_finish(c, GRPC_INVALID_ARGUMENT, msg);
+				return;
+			}
 			snprintf(f->nodes[i].node, sizeof(f->nodes[i].node), "%s", names[i]);
+		}
 	}
 	if (dl) {
 		uint64_t now = mono_ms();
@@ -777,6 +830,10 @@ static void on_msg(void *arg, const struct ipc_msg *m)
 		setup(a, m->data, m->len, m->aux != 0);
 		return;
 	}
+	if (m->type == IPC_POLICY) {
+		a->local_forwarding = (m->aux & IPC_POLICY_LOCAL_FORWARDING) != 0;
+		return;
+	}
 	p = pcall_find(a, m->call);
 	if (!p)
 		return;  /* cancelled from our side meanwhile */
@@ -840,6 +897,8 @@ int apid_main(int argc, char **argv)
 		return 2;
 	}
 	a.maintenance = true;
+	a.conn_tokens = CONN_BURST;
+	a.conn_tokens_ms = mono_ms();
 	if (loop_new(&a.loop) < 0)
 		fatalx("apid: event loop");
 	loop_timer_init(&a.drop, on_drop, &a);

@@ -58,7 +58,7 @@ static bool accepted(bool core, uint8_t t)
 {
 	if (core)
 		return t == IPC_REQUEST || t == IPC_CANCEL || t == IPC_ACK || t == IPC_READY;
-	return t == IPC_SETUP || t == IPC_REPLY || t == IPC_FINISH;
+	return t == IPC_SETUP || t == IPC_REPLY || t == IPC_FINISH || t == IPC_POLICY;
 }
 
 int ipc_rx_feed(struct ipc_rx *r, const uint8_t *d, size_t n, struct ipc_msg *m, char *why,

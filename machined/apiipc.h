@@ -30,6 +30,7 @@ enum ipc_type {
 	IPC_CANCEL,        /* apid → core: the client side of the call is gone */
 	IPC_ACK,           /* apid → core: aux = reply bytes the call's client side has taken */
 	IPC_READY,         /* apid → core: a Setup is in force and the listener is up */
+	IPC_POLICY,        /* core → apid: aux = IPC_POLICY_* bits from the config in force */
 	IPC_TYPE_MAX,
 };
 
@@ -40,6 +41,9 @@ enum ipc_type {
  */
 #define IPC_REQ_ROLE_MASK 0xffu
 #define IPC_REQ_MAINTENANCE 0x100u
+
+/* IPC_POLICY's aux. */
+#define IPC_POLICY_LOCAL_FORWARDING 0x1u  /* machine.features.localForwarding: loopback/link-local targets */
 
 struct ipc_msg {
 	uint8_t type;

@@ -40,14 +40,20 @@ static void usage(FILE *f)
 		"  completion bash|zsh\n");
 }
 
-static size_t split_list(char *s, const char **out, size_t max)
+/* Splits a comma-separated list into out; -1 (saying so) when it names more than max. */
+static int split_list(const char *flag, char *s, const char **out, size_t max, size_t *n)
 {
-	size_t n = 0;
 	char *save = NULL;
 
-	for (char *t = strtok_r(s, ",", &save); t && n < max; t = strtok_r(NULL, ",", &save))
-		out[n++] = t;
-	return n;
+	*n = 0;
+	for (char *t = strtok_r(s, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		if (*n == max) {
+			fprintf(stderr, "osctl: %s names more than %zu addresses\n", flag, max);
+			return -1;
+		}
+		out[(*n)++] = t;
+	}
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -85,9 +91,15 @@ int main(int argc, char **argv)
 		} else if (val && strcmp(a, "--context") == 0) {
 			o.context = argv[++i];
 		} else if (val && (strcmp(a, "-e") == 0 || strcmp(a, "--endpoints") == 0)) {
-			o.nendpoints = split_list(argv[++i], o.endpoints, OSC_MAX_LIST);
+			if (split_list(a, argv[++i], o.endpoints, OSC_MAX_LIST, &o.nendpoints) < 0) {
+				free(rest);
+				return 2;
+			}
 		} else if (val && (strcmp(a, "-n") == 0 || strcmp(a, "--nodes") == 0)) {
-			o.nnodes = split_list(argv[++i], o.nodes, OSC_MAX_LIST);
+			if (split_list(a, argv[++i], o.nodes, OSC_MAX_LIST, &o.nnodes) < 0) {
+				free(rest);
+				return 2;
+			}
 			o.nodes_set = true;
 		} else {
 			rest[n++] = argv[i];

@@ -16,7 +16,7 @@ A=127.0.0.1:50000
 B=127.0.0.2:50000
 C=127.0.0.3:50000
 D=127.0.0.4:50000
-plan 191
+plan 196
 basalt_node "$out" "$t/a" "$A"
 basalt_node "$out" "$t/b" "$B"
 basalt_node "$out" "$t/c" "$C"
@@ -51,7 +51,7 @@ wait_line maint-conn.out '^CONNECTED' 10 >/dev/null && wait_line maint-conn.out 
 	bail "a TLS connection to the node in maintenance mode" "$(cat maint-conn.out)"
 # Each node its own hostname, so a forwarded reply names the node that gave it.
 for n in a b c; do
-	sed "s/^  certSANs: \[\]/  certSANs: []\n  network:\n    hostname: node-$n/" gen/worker.yaml >worker-$n.yaml
+	sed "s/^  certSANs: \[\]/  certSANs: []\n  features:\n    localForwarding: true\n  network:\n    hostname: node-$n/" gen/worker.yaml >worker-$n.yaml
 done
 refuse "apply-config --insecure without --cert-fingerprint is refused before anything is sent" \
 	'cert-fingerprint SHA256.*skip-node-verification' "$osctl" apply-config --insecure -e "$A" -f worker-a.yaml
@@ -78,6 +78,11 @@ if grep -qP '^Uid:\s+65534\s+65534\s+65534' <<<"$st" && grep -qP '^CapEff:\s+0+$
 	ok "apid (the network side) runs as uid 65534 without capabilities, under seccomp"
 else
 	not_ok "apid confinement" "$st"
+fi
+if [[ $(readlink /proc/$apid/ns/mnt) != "$(readlink /proc/$mpid/ns/mnt)" && -d /proc/$apid/root/ && -z $(ls -A /proc/$apid/root/) ]]; then
+	ok "apid sees an empty root in a mount namespace of its own"
+else
+	not_ok "apid's empty root" "$(readlink /proc/$apid/ns/mnt /proc/$mpid/ns/mnt)" "$(ls -A /proc/$apid/root/ | head -5)"
 fi
 kill -9 "$apid"
 check "killed, apid is started again by machined" wait_line a/console.log 'apid started again' 10
@@ -119,8 +124,8 @@ done
 wait_line d/console.log 'API in maintenance mode' 10 >/dev/null || bail "node d in maintenance mode" "$(cat d/console.log)"
 "$out/host/bin/abuse" maintrace 1000 "$D" race 4 >race/out 2>&1
 tap_through race/out
-won=0
-for i in 0 1 2 3; do "$osctl" --osconfig "race/gen-$i/osconfig" -e "$D" version >/dev/null 2>&1 && won=$((won + 1)); done
+won=0 winner=
+for i in 0 1 2 3; do "$osctl" --osconfig "race/gen-$i/osconfig" -e "$D" version >/dev/null 2>&1 && won=$((won + 1)) winner=$i; done
 check "the node leaves maintenance mode after the race" wait_line d/console.log 'API serving mutual TLS' 20
 [[ $won -eq 1 ]] && ok "after the race, exactly one of the four configs' clients is served over mutual TLS" || not_ok "one config won" "$won clients served"
 refuse "after the race, a client without identity gets no further than the handshake" 'TLS handshake: .*refused this client' \
@@ -304,7 +309,7 @@ opened=$(($(cat follow-{reader,operator,admin}.out | grep -oP '(?<=^# result ope
 [[ $opened -eq 32 ]] && ok "three clients asking for 48 log streams: the node serves 32 (each takes one of init's connections)" || not_ok "per-node log stream cap" "$opened open" "$(grep result follow-*.out)"
 
 # --- try: applied, then rolled back unless confirmed ---
-sed 's/^  certSANs: \[\]/  certSANs: []\n  network:\n    hostname: trial-host/' gen/worker.yaml >try.yaml
+sed 's/hostname: node-a/hostname: trial-host/' worker-a.yaml >try.yaml
 v=$("$osctl" -e "$A" apply-config -f try.yaml --mode try --timeout 3s 2>&1)
 grep -q 'applied for a try' <<<"$v" && ok "apply-config --mode try" || not_ok "mode try" "$v"
 check "try: the new hostname is in force" wait_until 5 bash -c "'$osctl' -e '$A' version | grep -q 'Hostname: *trial-host'"
@@ -407,6 +412,22 @@ grep -q "NODE: *$B" <<<"$v" && grep -q 'Hostname: *node-b' <<<"$v" && ok "forwar
 o=$(as reader -n "$B" service containerd restart 2>&1)
 if [[ $? -ne 0 ]] && grep -q 'PERMISSION_DENIED' <<<"$o"; then ok "forwarding keeps the caller's role (reader cannot restart on b)"; else not_ok "forwarded role" "$o"; fi
 expect "forwarding: a reader may list b's services" "^$B +containerd " as reader -n "$B" services
+refuse "forwarding: osctl refuses more than 32 nodes, not cutting the list" '-n names more than 32 addresses' \
+	"$osctl" -e "$A" -n "$(seq -s, -f '10.255.0.%g' 1 33)" version
+refuse "forwarding: a node without machine.features.localForwarding refuses loopback targets" \
+	'INVALID_ARGUMENT.*127.0.0.1 is a loopback or link-local address.*localForwarding' \
+	"$osctl" --osconfig "race/gen-$winner/osconfig" -e "$D" -n 127.0.0.1 version
+refuse "... and link-local ones" 'INVALID_ARGUMENT.*fe80::1.*is a loopback or link-local' \
+	"$osctl" --osconfig "race/gen-$winner/osconfig" -e "$D" -n 'fe80::1' version
+# 64 new connections at once (to addresses this namespace has no route to): past the
+# bucket of 40, the rest are refused per node, saying why.
+"$osctl" -e "$A" -n "$(seq -s, -f '10.255.1.%g' 1 32)" version >burst1.out 2>&1 &
+bp=$!
+"$osctl" -e "$A" -n "$(seq -s, -f '10.255.2.%g' 1 32)" version >burst2.out 2>&1
+wait "$bp"
+# 24 when both arrive at once; fewer by 20 for each second between them (the refill).
+n=$(cat burst1.out burst2.out | grep -c 'new connections to other nodes per second')
+((n >= 10 && n <= 24)) && ok "forwarding: new connections to other nodes are rate-limited ($n of 64 refused)" || not_ok "outbound connection rate limit" "$n refused" "$(tail -3 burst2.out)"
 
 # --- apply modes, on node c: refusal, staged, reboot, auto with a reboot; and stages ---
 expect "node c takes its config" 'applied without a reboot' \

@@ -108,6 +108,15 @@ async function main() {
   ok(r.err && r.err.code === grpc.status.INVALID_ARGUMENT && /cannot be forwarded again/.test(r.err.details),
     'a forwarded request is never forwarded again', detail(r));
   imp.close();
+  // The node's own caps on the nodes header, whatever the client: 32 nodes, 1,023 bytes.
+  const many = Array.from({ length: 33 }, (_, i) => `10.255.0.${i + 1}`).join(',');
+  r = await call(machine, 'Version', md({ nodes: many }));
+  ok(r.err && r.err.code === grpc.status.INVALID_ARGUMENT && /more than 32 nodes/.test(r.err.details),
+    'a nodes header with 33 nodes: INVALID_ARGUMENT, nothing forwarded', detail(r));
+  const long = Array.from({ length: 80 }, (_, i) => `fd00:0:0:0:0:0:1:${(i + 1).toString(16)}`).join(',');
+  r = await call(machine, 'Version', md({ nodes: long }));
+  ok(r.err && r.err.code === grpc.status.INVALID_ARGUMENT && /bytes, more than 1023/.test(r.err.details),
+    'a nodes header over 1,023 bytes: INVALID_ARGUMENT, not cut to another address', detail(r));
   const t = await unary(machine, 'Version', {});
   ok(!t.err, 'the connection is still good after a cancelled stream');
   machine.close();

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -61,31 +62,89 @@ static void say(int out, const char *s)
 	syscall(SYS_write, out, s, strlen(s));
 }
 
-/* Reads /proc/self/status (openat and read are allowed) and passes it on. */
+/* Says it is confined, then waits (reading its stdin) for the parent to look at it. */
 static void status_child(int out)
 {
-	char b[4096];
-	long fd = syscall(SYS_openat, AT_FDCWD, "/proc/self/status", O_RDONLY | O_CLOEXEC);
-	long n = fd >= 0 ? syscall(SYS_read, fd, b, sizeof(b) - 1) : -1;
+	char b;
 
-	if (n > 0)
-		syscall(SYS_write, out, b, (size_t)n);
+	say(out, "confined\n");
+	syscall(SYS_read, 0, &b, 1);
 }
 
 static void test_confined_identity(void **state)
 {
-	char buf[4096];
-	int st;
+	char buf[4096], path[64];
+	int p[2], in[2], st = 0;
+	pid_t pid;
+	ssize_t got;
+	size_t n;
+	FILE *f;
 
 	(void)state;
 	if (geteuid() != 0)
 		skip();
-	st = confined(status_child, buf, sizeof(buf));
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	assert_int_equal(pipe2(in, O_CLOEXEC), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		char err[256];
+
+		dup2(in[0], 0);
+		close(in[1]);
+		if (sandbox_enter(err, sizeof(err)) < 0) {
+			(void)!write(p[1], err, strlen(err));
+			syscall(SYS_exit_group, 3);
+		}
+		status_child(p[1]);
+		syscall(SYS_exit_group, 0);
+	}
+	close(p[1]);
+	close(in[0]);
+	got = read(p[0], buf, sizeof(buf) - 1);
+	buf[got > 0 ? got : 0] = '\0';
+	if (strcmp(buf, "confined\n") != 0)
+		fail_msg("the child was not confined: %s", buf);
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	close(in[1]);
+	close(p[0]);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
 	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	if (!strstr(buf, "Uid:\t65534\t65534\t65534\t65534") || !strstr(buf, "Gid:\t65534\t65534\t65534") ||
 	    !strstr(buf, "CapEff:\t0000000000000000") || !strstr(buf, "CapPrm:\t0000000000000000") ||
 	    !strstr(buf, "NoNewPrivs:\t1") || !strstr(buf, "Seccomp:\t2"))
 		fail_msg("not confined as promised:\n%s", buf);
+}
+
+/* The root it sees is empty: no /etc, no /proc/self; "/" itself is there. */
+static void root_child(int out)
+{
+	struct stat sb;
+
+	if (syscall(SYS_newfstatat, AT_FDCWD, "/etc", &sb, 0) < 0 &&
+	    syscall(SYS_newfstatat, AT_FDCWD, "/proc/self", &sb, 0) < 0 &&
+	    syscall(SYS_newfstatat, AT_FDCWD, "/", &sb, 0) == 0)
+		say(out, "empty root");
+}
+
+static void test_empty_root(void **state)
+{
+	char buf[256];
+	struct stat sb;
+	int st;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	assert_int_equal(stat("/etc", &sb), 0);
+	st = confined(root_child, buf, sizeof(buf));
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	assert_string_equal(buf, "empty root");
 }
 
 /* What apid's loop does: a socket, a write, the clock. */
@@ -136,6 +195,24 @@ static void setuid_child(int out)
 	syscall(SYS_setuid, 0);
 }
 
+static void unix_socket_child(int out)
+{
+	(void)out;
+	syscall(SYS_socket, AF_UNIX, SOCK_STREAM, 0);
+}
+
+static void netlink_socket_child(int out)
+{
+	(void)out;
+	syscall(SYS_socket, AF_NETLINK, SOCK_RAW, 0);
+}
+
+static void openat_child(int out)
+{
+	(void)out;
+	syscall(SYS_openat, AT_FDCWD, "/", O_RDONLY | O_DIRECTORY);
+}
+
 static void test_forbidden_calls_kill(void **state)
 {
 	static const struct {
@@ -143,7 +220,8 @@ static void test_forbidden_calls_kill(void **state)
 		child_fn *fn;
 	} t[] = {
 		{ "execve", execve_child }, { "ptrace", ptrace_child }, { "kill", kill_child },
-		{ "setuid", setuid_child },
+		{ "setuid", setuid_child }, { "socket(AF_UNIX)", unix_socket_child },
+		{ "socket(AF_NETLINK)", netlink_socket_child }, { "openat", openat_child },
 	};
 	char buf[256];
 
@@ -165,6 +243,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_confined_identity),
 		cmocka_unit_test(test_allowed_calls_work),
+		cmocka_unit_test(test_empty_root),
 		cmocka_unit_test(test_forbidden_calls_kill),
 	};
 
