@@ -25,6 +25,8 @@ const struct api_method api_methods[API_NMETHODS] = {
 	[API_GET] = { RS "Get", "Get", ROLE_READER, false, false },
 	[API_LIST] = { RS "List", "List", ROLE_READER, false, true },
 	[API_WATCH] = { RS "Watch", "Watch", ROLE_READER, false, true },
+	[API_CERTIFICATE] = { "/basalt.security.SecurityService/Certificate", "Certificate", ROLE_NONE, false,
+			      false, true },
 };
 const size_t api_nmethods = sizeof(api_methods) / sizeof(api_methods[0]);
 

@@ -15,6 +15,7 @@
 #include "lib/pki.h"
 
 #define API_PORT 50000
+#define API_TRUSTD_PORT 50001
 #define API_MD_NODES "nodes"               /* request metadata: forward to these nodes */
 #define API_MD_ROLE "x-basalt-role"        /* forwarded: the original caller's role */
 #define API_MD_FORWARDED "x-basalt-forwarded-by"
@@ -37,6 +38,7 @@ enum api_method_id {
 	API_GET,
 	API_LIST,
 	API_WATCH,
+	API_CERTIFICATE,      /* port 50001 (trustd), no client certificate */
 	API_NMETHODS,
 };
 
@@ -46,6 +48,7 @@ struct api_method {
 	enum pki_role role;      /* the weakest role allowed */
 	bool maintenance;        /* served before the machine has a config */
 	bool stream;             /* server-streaming */
+	bool trustd;             /* served on the signing port (50001) only, without identity */
 };
 
 extern const struct api_method api_methods[API_NMETHODS];

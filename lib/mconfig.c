@@ -236,8 +236,9 @@ static void check_cert(struct val *v, const char *field, const Basalt__Config__C
  * a usable one the node could never leave maintenance mode, so a config without it is
  * refused here, before it is put in force.
  */
-static void check_machine_ca(struct val *v, const Basalt__Config__CertAndKey *ck)
+static void check_machine_ca(struct val *v, const Basalt__Config__CertAndKey *ck, const char *type)
 {
+	bool worker = type && strcmp(type, "worker") == 0;
 	size_t old;
 	int errors = v->errors;
 	char *crt = NULL, *key = NULL, err[160];
@@ -248,15 +249,16 @@ static void check_machine_ca(struct val *v, const Basalt__Config__CertAndKey *ck
 		return;
 	old = vpush(v, "ca");
 	need(v, "crt", ck->crt, "the OS CA certificate, base64 PEM");
-	/* A node without the key would have to get its certificate from a control-plane node. */
-	need(v, "key", ck->key, "the OS CA key, base64 PEM (nodes that get their API certificate "
-				"from a control-plane node are not supported yet)");
+	/* A worker without the key gets its certificate from a control-plane node. */
+	if (!worker)
+		need(v, "key", ck->key, "the OS CA key, base64 PEM (a control-plane node signs with it; "
+					"only a worker may do without)");
 	check_base64(v, "crt", ck->crt, 1, false, true);
 	check_base64(v, "key", ck->key, 1, false, true);
 	if (v->errors == errors) {
 		crt = pki_b64_decode(ck->crt);
-		key = pki_b64_decode(ck->key);
-		if (!crt || !key)
+		key = ck->key ? pki_b64_decode(ck->key) : NULL;
+		if (!crt || (ck->key && !key))
 			verr(v, NULL, "out of memory");
 		else if ((r = pki_check_ca(crt, key, err, sizeof(err))) < 0)
 			verr(v, r == PKI_BAD_KEY ? "key" : "crt", "%s", err);
@@ -655,7 +657,10 @@ static void check_machine(struct val *v, const Basalt__Config__Machine *m)
 
 	need(v, "type", m->type, "controlplane or worker");
 	one_of(v, "type", m->type, types);
-	check_machine_ca(v, m->ca);
+	check_machine_ca(v, m->ca, m->type);
+	if (m->type && strcmp(m->type, "worker") == 0 && m->ca && !m->ca->key)
+		need(v, "token", m->token, "the machine token: a worker without the CA key proves it to get "
+					   "its certificate");
 	EACH_STRING(v, "certSANs", m->n_certsans, m->certsans,
 		    if (!parse_ip(m->certsans[i_], NULL) && !valid_hostname(m->certsans[i_]))
 			    verr(v, idx_, "\"%s\" is neither an IP address nor a DNS name", m->certsans[i_]));

@@ -17,7 +17,9 @@
 #include <mbedtls/oid.h>
 #include <mbedtls/platform_util.h>
 #include <mbedtls/sha256.h>
+#include <mbedtls/md.h>
 #include <mbedtls/x509_crt.h>
+#include <mbedtls/x509_csr.h>
 
 #include "lib/rng.h"
 
@@ -195,10 +197,11 @@ static int add_extensions(mbedtls_x509write_cert *w, const struct pki_subject *s
 	return r;
 }
 
-int pki_issue(const struct pki_subject *s, const char *key_pem, const char *issuer_crt_pem,
-	      const char *issuer_key_pem, char **crt_pem, char *err, size_t errlen)
+/* A certificate for the public key in key (a private key when self-signed). */
+static int issue(const struct pki_subject *s, mbedtls_pk_context *key, const char *issuer_crt_pem,
+		 const char *issuer_key_pem, char **crt_pem, char *err, size_t errlen)
 {
-	mbedtls_pk_context key, ikey;
+	mbedtls_pk_context ikey;
 	mbedtls_x509_crt issuer;
 	mbedtls_x509write_cert w;
 	char name[512], iname[512], from[15], to[15];
@@ -206,19 +209,12 @@ int pki_issue(const struct pki_subject *s, const char *key_pem, const char *issu
 	time_t now = time(NULL) + s->not_before_offset_s;
 	int r;
 
-	mbedtls_pk_init(&key);
 	mbedtls_pk_init(&ikey);
 	mbedtls_x509_crt_init(&issuer);
 	mbedtls_x509write_crt_init(&w);
 	if (subject_name(s, name, sizeof(name)) < 0) {
 		snprintf(err, errlen, "issue %s: names may not contain ',', '=' or '\\\\'", s->cn);
 		r = -EINVAL;
-		goto out;
-	}
-	r = mbedtls_pk_parse_key(&key, (const unsigned char *)key_pem, strlen(key_pem) + 1, NULL, 0,
-				 rng_random, rng_ctx());
-	if (r != 0) {
-		mbed_err(err, errlen, "parse key", r);
 		goto out;
 	}
 	if (issuer_crt_pem) {
@@ -236,11 +232,11 @@ int pki_issue(const struct pki_subject *s, const char *key_pem, const char *issu
 	rng_random(rng_ctx(), serial_bytes, sizeof(serial_bytes));
 	serial_bytes[0] &= 0x7f;  /* a positive INTEGER */
 	asn1_time(now - 60, from);
-	asn1_time(now + (time_t)s->days * 86400, to);
+	asn1_time(now + (time_t)s->days * 86400 + (time_t)s->hours * 3600, to);
 	mbedtls_x509write_crt_set_version(&w, MBEDTLS_X509_CRT_VERSION_3);
 	mbedtls_x509write_crt_set_md_alg(&w, MBEDTLS_MD_SHA256);
-	mbedtls_x509write_crt_set_subject_key(&w, &key);
-	mbedtls_x509write_crt_set_issuer_key(&w, issuer_crt_pem ? &ikey : &key);
+	mbedtls_x509write_crt_set_subject_key(&w, key);
+	mbedtls_x509write_crt_set_issuer_key(&w, issuer_crt_pem ? &ikey : key);
 	if ((r = mbedtls_x509write_crt_set_serial_raw(&w, serial_bytes, sizeof(serial_bytes))) != 0 ||
 	    (r = mbedtls_x509write_crt_set_subject_name(&w, name)) != 0 ||
 	    (r = mbedtls_x509write_crt_set_issuer_name(&w, issuer_crt_pem ? iname : name)) != 0 ||
@@ -267,7 +263,147 @@ out:
 	mbedtls_x509write_crt_free(&w);
 	mbedtls_x509_crt_free(&issuer);
 	mbedtls_pk_free(&ikey);
+	return r == 0 ? 0 : -EINVAL;
+}
+
+int pki_issue(const struct pki_subject *s, const char *key_pem, const char *issuer_crt_pem,
+	      const char *issuer_key_pem, char **crt_pem, char *err, size_t errlen)
+{
+	mbedtls_pk_context key;
+	int r;
+
+	mbedtls_pk_init(&key);
+	r = mbedtls_pk_parse_key(&key, (const unsigned char *)key_pem, strlen(key_pem) + 1, NULL, 0,
+				 rng_random, rng_ctx());
+	if (r != 0)
+		mbed_err(err, errlen, "parse key", r);
+	else
+		r = issue(s, &key, issuer_crt_pem, issuer_key_pem, crt_pem, err, errlen);
 	mbedtls_pk_free(&key);
+	return r == 0 ? 0 : -EINVAL;
+}
+
+int pki_csr_new(const char *key_pem, const char *cn, char **csr_pem, char *err, size_t errlen)
+{
+	mbedtls_x509write_csr w;
+	mbedtls_pk_context key;
+	char name[160];
+	unsigned char *out = NULL;
+	int r;
+
+	mbedtls_x509write_csr_init(&w);
+	mbedtls_pk_init(&key);
+	if (strpbrk(cn, ",=\\")) {
+		snprintf(err, errlen, "request for %s: the name may not contain ',', '=' or '\\'", cn);
+		r = -EINVAL;
+		goto out;
+	}
+	snprintf(name, sizeof(name), "CN=%s", cn);
+	r = mbedtls_pk_parse_key(&key, (const unsigned char *)key_pem, strlen(key_pem) + 1, NULL, 0,
+				 rng_random, rng_ctx());
+	if (r == 0) {
+		mbedtls_x509write_csr_set_key(&w, &key);
+		mbedtls_x509write_csr_set_md_alg(&w, MBEDTLS_MD_SHA256);
+		r = mbedtls_x509write_csr_set_subject_name(&w, name);
+	}
+	if (r == 0 && !(out = calloc(1, PKI_PEM_MAX)))
+		r = MBEDTLS_ERR_X509_ALLOC_FAILED;
+	if (r == 0)
+		r = mbedtls_x509write_csr_pem(&w, out, PKI_PEM_MAX, rng_random, rng_ctx());
+	if (r != 0) {
+		mbed_err(err, errlen, "certificate request", r);
+		goto out;
+	}
+	*csr_pem = (char *)out;
+	out = NULL;
+out:
+	free(out);
+	mbedtls_pk_free(&key);
+	mbedtls_x509write_csr_free(&w);
+	return r == 0 ? 0 : -EINVAL;
+}
+
+int pki_issue_csr(const struct pki_subject *s, const char *csr_pem, size_t csr_len,
+		  const char *issuer_crt_pem, const char *issuer_key_pem, char **crt_pem, char *err,
+		  size_t errlen)
+{
+	mbedtls_x509_csr csr;
+	unsigned char hash[MBEDTLS_MD_MAX_SIZE];
+	const mbedtls_md_info_t *md;
+	char *copy = malloc(csr_len + 1);
+	int r;
+
+	mbedtls_x509_csr_init(&csr);
+	if (!copy) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	memcpy(copy, csr_pem, csr_len);
+	copy[csr_len] = '\0';
+	r = mbedtls_x509_csr_parse(&csr, (const unsigned char *)copy, csr_len + 1);
+	free(copy);
+	if (r != 0) {
+		mbed_err(err, errlen, "not a certificate request", r);
+		goto out;
+	}
+	/* The request proves the key: its signature over its own contents. */
+	md = mbedtls_md_info_from_type(csr.MBEDTLS_PRIVATE(sig_md));
+	if (!md || mbedtls_md(md, csr.cri.p, csr.cri.len, hash) != 0 ||
+	    mbedtls_pk_verify_ext(csr.MBEDTLS_PRIVATE(sig_pk), csr.MBEDTLS_PRIVATE(sig_opts), &csr.pk,
+				  csr.MBEDTLS_PRIVATE(sig_md), hash, mbedtls_md_get_size(md), csr.MBEDTLS_PRIVATE(sig).p,
+				  csr.MBEDTLS_PRIVATE(sig).len) != 0) {
+		snprintf(err, errlen, "the certificate request's signature does not verify");
+		r = -EINVAL;
+		goto out;
+	}
+	r = issue(s, &csr.pk, issuer_crt_pem, issuer_key_pem, crt_pem, err, errlen);
+out:
+	mbedtls_x509_csr_free(&csr);
+	return r == 0 ? 0 : -EINVAL;
+}
+
+int pki_check_issued(const char *crt_pem, const char *ca_pem, const char *key_pem, int64_t *not_after,
+		     char *err, size_t errlen)
+{
+	mbedtls_x509_crt crt, ca;
+	mbedtls_pk_context key;
+	uint32_t flags = 0;
+	int r;
+
+	mbedtls_x509_crt_init(&crt);
+	mbedtls_x509_crt_init(&ca);
+	mbedtls_pk_init(&key);
+	r = mbedtls_x509_crt_parse(&crt, (const unsigned char *)crt_pem, strlen(crt_pem) + 1);
+	if (r == 0)
+		r = mbedtls_x509_crt_parse(&ca, (const unsigned char *)ca_pem, strlen(ca_pem) + 1);
+	if (r != 0) {
+		mbed_err(err, errlen, "parse certificate", r);
+		goto out;
+	}
+	r = mbedtls_x509_crt_verify(&crt, &ca, NULL, NULL, &flags, NULL, NULL);
+	if (r != 0) {
+		snprintf(err, errlen, "not issued by the OS CA (verify flags 0x%x)", flags);
+		goto out;
+	}
+	r = mbedtls_pk_parse_key(&key, (const unsigned char *)key_pem, strlen(key_pem) + 1, NULL, 0,
+				 rng_random, rng_ctx());
+	if (r == 0)
+		r = mbedtls_pk_check_pair(&crt.pk, &key, rng_random, rng_ctx());
+	if (r != 0) {
+		snprintf(err, errlen, "not a certificate for this node's key");
+		goto out;
+	}
+	if (not_after) {
+		struct tm tm = { .tm_year = crt.valid_to.year - 1900, .tm_mon = crt.valid_to.mon - 1,
+				 .tm_mday = crt.valid_to.day, .tm_hour = crt.valid_to.hour,
+				 .tm_min = crt.valid_to.min, .tm_sec = crt.valid_to.sec };
+
+		*not_after = (int64_t)timegm(&tm);
+	}
+out:
+	mbedtls_pk_free(&key);
+	mbedtls_x509_crt_free(&ca);
+	mbedtls_x509_crt_free(&crt);
 	return r == 0 ? 0 : -EINVAL;
 }
 

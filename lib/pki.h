@@ -34,7 +34,8 @@ struct pki_subject {
 	size_t norg;
 	const char *sans[PKI_MAX_SANS]; /* DNS names or IP addresses */
 	size_t nsans;
-	unsigned days;                  /* validity from now */
+	unsigned days;                  /* validity from now: days ... */
+	unsigned hours;                 /* ... plus hours */
 	int64_t not_before_offset_s;    /* tests: shift the start (negative: in the past) */
 	bool ca;                        /* basicConstraints CA:TRUE, keyCertSign */
 	bool server;                    /* extendedKeyUsage serverAuth (else clientAuth) */
@@ -53,6 +54,19 @@ int pki_issue(const struct pki_subject *s, const char *key_pem, const char *issu
 #define PKI_BAD_CRT (-1)
 #define PKI_BAD_KEY (-2)
 int pki_check_ca(const char *crt_pem, const char *key_pem, char *err, size_t errlen);
+/* A PKCS#10 certificate request for key_pem's public key, subject CN=cn; PEM. */
+int pki_csr_new(const char *key_pem, const char *cn, char **csr_pem, char *err, size_t errlen);
+/*
+ * A certificate with subject s for the public key of a certificate request (PEM, csr_len
+ * bytes), whose signature is checked first, signed by issuer. The request's own subject
+ * and extensions are ignored: s says what is signed.
+ */
+int pki_issue_csr(const struct pki_subject *s, const char *csr_pem, size_t csr_len,
+		  const char *issuer_crt_pem, const char *issuer_key_pem, char **crt_pem, char *err,
+		  size_t errlen);
+/* Whether crt_pem is issued by ca_pem for key_pem's key; its notAfter (Unix seconds). */
+int pki_check_issued(const char *crt_pem, const char *ca_pem, const char *key_pem, int64_t *not_after,
+		     char *err, size_t errlen);
 /* Zeroes and frees a secret string. */
 void pki_free_secret(char *s);
 /* Zeroes and frees a secret of len bytes. */

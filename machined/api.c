@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <ifaddrs.h>
 #include <linux/netlink.h>
@@ -21,7 +22,10 @@
 #include "api/init.pb-c.h"
 #include "api/apid.pb-c.h"
 #include "api/secrets.pb-c.h"
+#include "api/security.pb-c.h"
 #include "lib/apidef.h"
+#include "lib/backoff.h"
+#include "lib/grpc_client.h"
 #include "lib/grpc.h"
 #include "lib/log.h"
 #include "lib/pki.h"
@@ -167,14 +171,26 @@ static int use_tls(struct api *a, Basalt__Apid__Setup *s, bool drop_old, struct 
 static int publish(struct api *a, struct rt_ctx *ctx, const char **sans, size_t nsans)
 {
 	Basalt__Secrets__ApiCertificate *s = malloc(sizeof(*s));
+	char t[32] = "";
 
 	if (!s)
 		return -ENOMEM;
 	basalt__secrets__api_certificate__init(s);
+	if (a->not_after > 0) {
+		time_t na = (time_t)a->not_after;
+		struct tm tm;
+
+		gmtime_r(&na, &tm);
+		strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	}
 	s->mode = strdup(a->maintenance ? "maintenance" : "mtls");
 	s->crt = strdup(a->crt_pem);
 	s->fingerprint = strdup(a->fingerprint);
 	s->ca_fingerprint = strdup(a->ca_fingerprint);
+	s->not_after = strdup(t);
+	s->state = strdup(a->cert_state);
+	s->issuer = strdup(a->issuer);
+	s->error = strdup(a->fetch_error);
 	s->sans = calloc(nsans ? nsans : 1, sizeof(char *));
 	for (size_t i = 0; s->sans && i < nsans; i++)
 		s->sans[s->n_sans++] = strdup(sans[i]);
@@ -183,7 +199,9 @@ static int publish(struct api *a, struct rt_ctx *ctx, const char **sans, size_t 
 
 /*
  * The CA the API trusts, decoded, with its fingerprint: machine.ca of the config in force,
- * else the identity kept from the last committed one. 0 or rt_fail's value.
+ * else the identity kept from the last committed one; its key where this node has it
+ * (*key NULL on a worker that gets its certificate from a control-plane node). 0 or
+ * rt_fail's value.
  */
 static int load_ca(struct rt_ctx *ctx, const Basalt__Config__Config *cfg, const struct config_holder *h,
 		   char **crt, char **key, char fp[65])
@@ -194,7 +212,7 @@ static int load_ca(struct rt_ctx *ctx, const Basalt__Config__Config *cfg, const 
 	int r = 0;
 
 	*crt = b64_field(c, "machine.ca.crt", ctx, &r);
-	*key = *crt ? b64_field(k, "machine.ca.key", ctx, &r) : NULL;
+	*key = *crt && k && *k ? b64_field(k, "machine.ca.key", ctx, &r) : NULL;
 	if (r == 0 && pki_fingerprint(*crt, fp, err, sizeof(err)) < 0)
 		r = rt_fail(ctx, "machine.ca.crt: %s", err);
 	if (r < 0) {
@@ -205,36 +223,59 @@ static int load_ca(struct rt_ctx *ctx, const Basalt__Config__Config *cfg, const 
 	return r;
 }
 
+static bool is_controlplane(const Basalt__Config__Config *cfg)
+{
+	return cfg && cfg->machine && cfg->machine->type && strcmp(cfg->machine->type, "controlplane") == 0;
+}
+
+static int64_t now_s(void)
+{
+	return (int64_t)time(NULL);
+}
+
+/* Wakes the certificate controller at t (Unix seconds), or sooner if already armed sooner. */
+static void renew_at(struct api *a, int64_t t)
+{
+	int64_t now = now_s();
+	uint64_t ms = t > now ? (uint64_t)(t - now) * 1000 : 0;
+
+	loop_timer_arm(a->o.loop, &a->renew, ms);
+}
+
 /*
- * Issues the server certificate (self-signed without a CA: maintenance) and, with a CA,
- * the os:impersonator certificate this node forwards with; hands both to apid.
+ * Hands apid its TLS settings: the server certificate and key, the CA clients are checked
+ * against (none: maintenance), and on a control-plane node the os:impersonator certificate
+ * it forwards with (short-lived: API_IMPERSONATOR_HOURS) and the signing port.
  */
-static int issue_tls(struct api *a, struct rt_ctx *ctx, const struct pki_subject *sub,
-		     const char *ca_crt, const char *ca_key, char **crt)
+static int give_tls(struct api *a, struct rt_ctx *ctx, const char *crt, const char *ca_crt,
+		    const char *ca_key, bool controlplane, bool drop_old)
 {
 	Basalt__Apid__Setup s = BASALT__APID__SETUP__INIT;
-	struct pki_subject cs = { .cn = "basalt-node", .days = 365 };
+	struct pki_subject cs = { .cn = "basalt-node", .hours = API_IMPERSONATOR_HOURS };
 	char err[256], *ckey = NULL, *ccrt = NULL;
 	int r;
 
-	if (pki_issue(sub, a->key_pem, ca_crt, ca_key, crt, err, sizeof(err)) < 0)
-		return rt_fail(ctx, "API certificate%s: %s", ca_crt ? " from machine.ca" : "", err);
-	s.crt = *crt;
+	s.crt = (char *)crt;
 	s.key = a->key_pem;
 	s.maintenance = !ca_crt;
-	if (ca_crt) {
+	s.ca = (char *)ca_crt;
+	if (controlplane && ca_key) {
 		cs.org[cs.norg++] = PKI_ROLE_IMPERSONATOR;
 		if (pki_gen_key(&ckey, err, sizeof(err)) < 0 ||
 		    pki_issue(&cs, ckey, ca_crt, ca_key, &ccrt, err, sizeof(err)) < 0) {
 			pki_free_secret(ckey);
 			return rt_fail(ctx, "forwarding certificate: %s", err);
 		}
-		s.ca = (char *)ca_crt;
 		s.client_crt = ccrt;
 		s.client_key = ckey;
+		s.trustd = true;
+		a->imp_renew = now_s() + API_IMPERSONATOR_HOURS * 3600 / 2;
+		renew_at(a, a->imp_renew);
+	} else {
+		a->imp_renew = 0;
 	}
-	/* Changing CA (or leaving maintenance) closes the connections made before. */
-	r = use_tls(a, &s, ca_crt != NULL, ctx);
+	a->trustd_on = s.trustd;
+	r = use_tls(a, &s, drop_old, ctx);
 	free(ccrt);
 	pki_free_secret(ckey);
 	return r;
@@ -252,7 +293,201 @@ static void note_ready(struct api *a, bool maintenance, bool first, size_t nsans
 			 "fingerprint %s", a->fingerprint);
 	else
 		snprintf(a->ready_msg, sizeof(a->ready_msg), "API serving mutual TLS on %s:%u "
-			 "(certificate %s, %zu names)", a->listen_addr, a->port, a->fingerprint, nsans);
+			 "(certificate %s, %zu names, from %s)", a->listen_addr, a->port, a->fingerprint, nsans,
+			 a->issuer);
+}
+
+/* Puts crt (taken over) in force as the server certificate. */
+static void set_crt(struct api *a, char *crt, const char *ca_fp, bool maintenance, bool first, size_t nsans)
+{
+	char err[256];
+
+	free(a->crt_pem);
+	a->crt_pem = crt;
+	pki_fingerprint(a->crt_pem, a->fingerprint, err, sizeof(err));
+	snprintf(a->ca_fingerprint, sizeof(a->ca_fingerprint), "%s", ca_fp);
+	note_ready(a, maintenance, first, nsans);
+	a->maintenance = maintenance;
+}
+
+/* --- a worker's certificate, from a control-plane node (port 50001) --- */
+
+static const struct backoff fetch_backoff = { 1000, 2000, 60000 };
+
+static void fetch_fail(struct api *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void fetch_fail(struct api *a, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(a->fetch_error, sizeof(a->fetch_error), fmt, ap);
+	va_end(ap);
+	log_warnx("API certificate from %s: %s", a->fetch_from, a->fetch_error);
+	a->fetch_wait = true;
+	loop_timer_arm(a->o.loop, &a->renew, backoff_delay_ms(&fetch_backoff, ++a->fetch_attempts));
+}
+
+static int fetch_msg(void *arg, const uint8_t *m, size_t n)
+{
+	struct api *a = arg;
+
+	return buf_append(&a->fetch_resp, m, n) < 0 ? -1 : 0;
+}
+
+static void fetch_done(void *arg, int code, const char *message)
+{
+	struct api *a = arg;
+	Basalt__Security__CertificateResponse *r = NULL;
+	char err[256];
+	int64_t na = 0;
+
+	a->fetching = false;
+	grpc_client_close(a->fetch_cl);
+	a->fetch_cl = NULL;
+	if (code != GRPC_OK) {
+		fetch_fail(a, "%s: %s", grpc_code_name(code), message ? message : "");
+	} else if (!(r = basalt__security__certificate_response__unpack(NULL, a->fetch_resp.len,
+									 buf_head(&a->fetch_resp))) || !r->crt) {
+		fetch_fail(a, "the reply is not a CertificateResponse");
+	} else if (pki_check_issued(r->crt, a->fetch_ca, a->key_pem, &na, err, sizeof(err)) < 0) {
+		fetch_fail(a, "the certificate it sent: %s", err);
+	} else {
+		free(a->fetched_crt);
+		a->fetched_crt = strdup(r->crt);
+		a->fetched_not_after = na;
+		a->fetch_attempts = 0;
+		a->fetch_error[0] = '\0';
+	}
+	if (r)
+		basalt__security__certificate_response__free_unpacked(r, NULL);
+	buf_fini(&a->fetch_resp);
+	rt_kick(a->cert_ctrl);
+}
+
+/* The host of cluster.controlPlane.endpoint (https://HOST:PORT): where the signing port is. */
+static int cp_host(const Basalt__Config__Config *cfg, char *host, size_t len)
+{
+	const char *url = cfg->cluster && cfg->cluster->controlplane ? cfg->cluster->controlplane->endpoint : NULL;
+	const char *h, *e;
+
+	if (!url || strncmp(url, "https://", 8) != 0)
+		return -1;
+	h = url + 8;
+	if (*h == '[') {
+		e = strchr(++h, ']');
+	} else {
+		e = h + strcspn(h, ":/");
+	}
+	if (!e || e == h || (size_t)(e - h) >= len)
+		return -1;
+	snprintf(host, len, "%.*s", (int)(e - h), h);
+	return 0;
+}
+
+static void fetch_start(struct api *a, const Basalt__Config__Config *cfg, const char *ca_crt,
+			const char **sans, size_t nsans)
+{
+	Basalt__Security__CertificateRequest req = BASALT__SECURITY__CERTIFICATE_REQUEST__INIT;
+	struct tls_opts to = { .server = false, .ca_pem = ca_crt };
+	struct grpc_client_opts co = { .loop = a->o.loop, .port = (uint16_t)(API_PORT + 1),
+				       .connect_timeout_ms = 5000 };
+	struct tls_config *tls = NULL;
+	char host[256], err[256], *csr = NULL;
+	uint8_t *msg = NULL;
+	size_t len;
+
+	if (a->fetching || a->fetch_wait)
+		return;
+	if (cp_host(cfg, host, sizeof(host)) < 0) {
+		snprintf(a->fetch_from, sizeof(a->fetch_from), "cluster.controlPlane.endpoint");
+		fetch_fail(a, "not an https:// URL with a host: nowhere to ask for a certificate");
+		return;
+	}
+	snprintf(a->fetch_from, sizeof(a->fetch_from), strchr(host, ':') ? "[%s]:%u" : "%s:%u", host,
+		 API_PORT + 1);
+	free(a->fetch_ca);
+	a->fetch_ca = strdup(ca_crt);
+	co.host = host;
+	co.tls = NULL;
+	if (!a->fetch_ca || tls_config_new(&to, &tls, err, sizeof(err)) < 0 ||
+	    pki_csr_new(a->key_pem, sans[0], &csr, err, sizeof(err)) < 0) {
+		fetch_fail(a, "%s", a->fetch_ca ? err : "out of memory");
+		goto out;
+	}
+	co.tls = tls;
+	req.csr = csr;
+	req.token = cfg->machine->token;
+	req.names = (char **)sans;
+	req.n_names = nsans;
+	len = protobuf_c_message_get_packed_size(&req.base);
+	msg = malloc(len);
+	if (!msg) {
+		fetch_fail(a, "out of memory");
+		goto out;
+	}
+	protobuf_c_message_pack(&req.base, msg);
+	buf_init(&a->fetch_resp);
+	if (grpc_client_new(&co, &a->fetch_cl, err, sizeof(err)) < 0) {
+		fetch_fail(a, "%s", err);
+		goto out;
+	}
+	if (grpc_client_call(a->fetch_cl, "/basalt.security.SecurityService/Certificate", NULL, 0, msg, len,
+			     10000, fetch_msg, fetch_done, a, NULL) < 0) {
+		grpc_client_free(a->fetch_cl);
+		a->fetch_cl = NULL;
+		fetch_fail(a, "could not start the call");
+		goto out;
+	}
+	a->fetching = true;
+	log_info("API certificate: asking %s", a->fetch_from);
+out:
+	free(msg);
+	free(csr);
+	tls_config_free(tls);
+}
+
+static void on_renew(void *arg)
+{
+	struct api *a = arg;
+
+	a->fetch_wait = false;
+	rt_kick(a->cert_ctrl);
+}
+
+/* A worker without the CA key: its certificate comes from a control-plane node. */
+static int worker_cert(struct api *a, struct rt_ctx *ctx, const Basalt__Config__Config *cfg,
+		       const char *ca_crt, const char *ca_fp, const char **sans, size_t nsans, bool first)
+{
+	int64_t now = now_s();
+
+	if (a->fetched_crt) {
+		char *crt = a->fetched_crt;
+		int64_t life = a->fetched_not_after - now;
+		int r;
+
+		a->fetched_crt = NULL;
+		snprintf(a->issuer, sizeof(a->issuer), "%s", a->fetch_from);
+		a->not_after = a->fetched_not_after;
+		a->from_cp = true;
+		r = give_tls(a, ctx, crt, ca_crt, NULL, false, strcmp(ca_fp, a->ca_fingerprint) != 0 || a->maintenance);
+		if (r < 0) {
+			free(crt);
+			return r;
+		}
+		set_crt(a, crt, ca_fp, false, first, nsans);
+		snprintf(a->cert_state, sizeof(a->cert_state), "issued");
+		/* Renewed with a third of its life left. */
+		a->cert_renew = now + (life > 0 ? life * 2 / 3 : 0);
+		renew_at(a, a->cert_renew);
+		/* The names may have changed while it was asked for (the hostname, an address). */
+	}
+	if (a->from_cp && strcmp(ca_fp, a->ca_fingerprint) == 0 && pki_cert_covers(a->crt_pem, sans, nsans) &&
+	    now < a->cert_renew)
+		return 0;
+	if (!a->from_cp)
+		snprintf(a->cert_state, sizeof(a->cert_state), "pending");
+	fetch_start(a, cfg, ca_crt, sans, nsans);
+	return 0;
 }
 
 static int cert_reconcile(struct rt_ctx *ctx, void *arg)
@@ -266,6 +501,7 @@ static int cert_reconcile(struct rt_ctx *ctx, void *arg)
 	size_t nsans = collect_sans(a, cfg, sans, store);
 	struct pki_subject sub = { .days = 365, .server = true };
 	bool maintenance = !cfg && config_maintenance(a->o.config), first = !a->crt_pem;
+	bool cp = is_controlplane(cfg);
 	int r = 0;
 
 	set_policy(a, cfg);
@@ -274,21 +510,31 @@ static int cert_reconcile(struct rt_ctx *ctx, void *arg)
 	/* Without the CA no client could be verified: stay as we are. */
 	if (!maintenance && (r = load_ca(ctx, cfg, a->o.config, &ca_crt, &ca_key, ca_fp)) < 0)
 		return r;
-	if (a->crt_pem && maintenance == a->maintenance && strcmp(ca_fp, a->ca_fingerprint) == 0 &&
-	    pki_cert_covers(a->crt_pem, sans, nsans))
+	if (!maintenance && !ca_key && cfg) {
+		r = worker_cert(a, ctx, cfg, ca_crt, ca_fp, sans, nsans, first);
+		goto out;
+	}
+	if (a->crt_pem && !a->from_cp && maintenance == a->maintenance && strcmp(ca_fp, a->ca_fingerprint) == 0 &&
+	    pki_cert_covers(a->crt_pem, sans, nsans) && a->trustd_on == (cp && ca_key) &&
+	    (!a->imp_renew || now_s() < a->imp_renew))
 		goto out;
 	sub.cn = sans[0];
 	for (size_t i = 0; i < nsans; i++)
 		sub.sans[sub.nsans++] = sans[i];
-	if ((r = issue_tls(a, ctx, &sub, ca_crt, ca_key, &crt)) < 0)
+	if (pki_issue(&sub, a->key_pem, ca_crt, ca_key, &crt, err, sizeof(err)) < 0) {
+		r = rt_fail(ctx, "API certificate%s: %s", ca_crt ? " from machine.ca" : "", err);
 		goto out;
-	free(a->crt_pem);
-	a->crt_pem = crt;
+	}
+	/* Changing CA (or leaving maintenance) closes the connections made before. */
+	if ((r = give_tls(a, ctx, crt, ca_crt, ca_key, cp, ca_crt && strcmp(ca_fp, a->ca_fingerprint) != 0)) < 0)
+		goto out;
+	a->from_cp = false;
+	a->not_after = now_s() + 365 * 86400;
+	snprintf(a->issuer, sizeof(a->issuer), "%s", maintenance ? "self-signed" : "self");
+	snprintf(a->cert_state, sizeof(a->cert_state), "issued");
+	a->fetch_error[0] = '\0';
+	set_crt(a, crt, ca_fp, maintenance, first, nsans);
 	crt = NULL;
-	pki_fingerprint(a->crt_pem, a->fingerprint, err, sizeof(err));
-	snprintf(a->ca_fingerprint, sizeof(a->ca_fingerprint), "%s", ca_fp);
-	note_ready(a, maintenance, first, nsans);
-	a->maintenance = maintenance;
 out:
 	if (r == 0 && a->crt_pem)
 		r = publish(a, ctx, sans, nsans);
@@ -494,11 +740,21 @@ static int admit(struct api *a, const struct api_method *m, uint32_t aux, enum p
 {
 	uint32_t claimed = aux & IPC_REQ_ROLE_MASK;
 
-	if ((aux & ~(IPC_REQ_ROLE_MASK | IPC_REQ_MAINTENANCE)) || claimed > ROLE_ADMIN) {
+	if ((aux & ~(IPC_REQ_ROLE_MASK | IPC_REQ_MAINTENANCE | IPC_REQ_TRUSTD)) || claimed > ROLE_ADMIN) {
 		*why = "unknown bits in the request header";
 		return -1;
 	}
-	if (aux & IPC_REQ_MAINTENANCE) {
+	if (m->trustd != !!(aux & IPC_REQ_TRUSTD)) {
+		*why = m->trustd ? "the signing method off the signing port" : "an API method on the signing port";
+		return -1;
+	}
+	if (aux & IPC_REQ_TRUSTD) {
+		if (aux & ~(IPC_REQ_TRUSTD)) {
+			*why = "a role or maintenance claimed for a signing request";
+			return -1;
+		}
+		*role = ROLE_NONE;  /* the request proves the machine token; the RPC checks it */
+	} else if (aux & IPC_REQ_MAINTENANCE) {
 		if (claimed != ROLE_NONE || !m->maintenance) {
 			*why = claimed != ROLE_NONE ? "a role claimed for a call without identity"
 						    : "not served in maintenance mode";
@@ -618,7 +874,8 @@ static void start_apid(struct api *a)
 			       .arg = a };
 	const char *self = a->o.self ? a->o.self : "/proc/self/exe";
 	char fdarg[8] = "3";
-	char *argv[] = { "machined", "apid", "--ipc-fd", fdarg, "--listen", a->listen, NULL };
+	char *argv[] = { "machined", "apid", "--ipc-fd", fdarg, "--listen", a->listen, "--trustd-listen",
+			 a->trustd_listen, NULL };
 	int sv[2];
 	pid_t pid;
 
@@ -707,12 +964,16 @@ int api_start(struct api *a, const struct api_opts *o, char *err, size_t errlen)
 	buf_init(&a->setup);
 	loop_timer_init(&a->restart, on_restart, a);
 	loop_timer_init(&a->power, on_power, a);
+	loop_timer_init(&a->renew, on_renew, a);
 	snprintf(a->listen, sizeof(a->listen), "%s", o->listen ? o->listen : "0.0.0.0:50000");
 	if (api_parse_hostport(a->listen, a->listen_addr, sizeof(a->listen_addr), &a->port, API_PORT) < 0 ||
 	    a->port == 0) {
 		snprintf(err, errlen, "--api-listen %s: expected ADDRESS:PORT", a->listen);
 		return -EINVAL;
 	}
+	/* Certificate signing (control-plane nodes) on the same address, the next port (50001). */
+	snprintf(a->trustd_listen, sizeof(a->trustd_listen), strchr(a->listen_addr, ':') ? "[%s]:%u" : "%s:%u",
+		 a->listen_addr, (unsigned)a->port + 1);
 	r = rt_register(o->rt, &cert, &a->cert_ctrl, err, errlen);
 	if (r < 0)
 		return r;
@@ -725,6 +986,12 @@ void api_stop(struct api *a)
 {
 	loop_timer_cancel(a->o.loop, &a->restart);
 	loop_timer_cancel(a->o.loop, &a->power);
+	loop_timer_cancel(a->o.loop, &a->renew);
+	if (a->fetch_cl)
+		grpc_client_free(a->fetch_cl);
+	buf_fini(&a->fetch_resp);
+	free(a->fetch_ca);
+	free(a->fetched_crt);
 	if (a->apid > 0) {
 		kill(a->apid, SIGTERM);
 		waitpid(a->apid, NULL, 0);

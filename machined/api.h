@@ -49,12 +49,15 @@ struct api_opts {
 struct apicall;
 
 #define API_CORE_MAX_CALLS 1024     /* calls apid may have handed over at once */
+#define API_WORKER_CERT_DAYS 30     /* a certificate a control-plane node signs for a worker */
+#define API_IMPERSONATOR_HOURS 12   /* the os:impersonator certificate, renewed at half its life */
 
 struct api {
 	struct api_opts o;
 	struct store *st;
 	struct rt_ctrl *cert_ctrl;
 	char listen[80];
+	char trustd_listen[80];     /* the signing port's address */
 	char listen_addr[64];
 	uint16_t port;
 	bool maintenance;           /* serving without client certificates */
@@ -63,6 +66,23 @@ struct api {
 	char fingerprint[65];
 	char ca_fingerprint[65];    /* of the CA the TLS in force trusts */
 	struct buf setup;           /* the last basalt.apid.Setup, sent again to a new apid */
+	bool trustd_on;             /* that Setup serves the signing port (control plane) */
+	int64_t imp_renew;          /* when to renew the os:impersonator certificate (0: none) */
+	int64_t not_after;          /* of the server certificate (Unix seconds) */
+	char cert_state[16];        /* issued | pending */
+	char issuer[80];            /* self | self-signed | the control-plane node asked */
+	/* a worker's certificate, from a control-plane node */
+	bool from_cp;               /* the certificate in force came from one */
+	int64_t cert_renew;
+	struct grpc_client *fetch_cl;
+	bool fetching, fetch_wait;  /* a request out; waiting out a failure's backoff */
+	unsigned fetch_attempts;
+	char fetch_from[80], fetch_error[256];
+	char *fetch_ca;             /* the CA the answer must be issued by */
+	char *fetched_crt;          /* answered, not yet in force */
+	int64_t fetched_not_after;
+	struct buf fetch_resp;
+	struct loop_timer renew;
 	uint32_t policy;            /* IPC_POLICY_* bits apid has */
 	char ready_msg[512];        /* logged when apid says that Setup is in force */
 	/* apid */

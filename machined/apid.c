@@ -35,6 +35,9 @@
 #define DROP_DELAY_MS 1000
 #define POOL_IDLE_MS 60000           /* a connection to another node unused this long is closed */
 #define POOL_SWEEP_MS 10000
+#define TRUSTD_BURST 10.0            /* signing requests per source at once, */
+#define TRUSTD_EVERY_MS 6000.0       /* then one every 6 s */
+#define TRUSTD_SOURCES 256
 #define CONN_RATE 20.0               /* new connections to other nodes per second, sustained */
 #define CONN_BURST 40.0              /* and at once */
 
@@ -83,6 +86,9 @@ struct apid {
 	struct pcall *calls;
 	uint32_t next_id;
 	struct client_streams *streams;
+	struct grpc_server *trustd;  /* port 50001: TLS set only on a control-plane node */
+	char trustd_listen[80];
+	struct src_rate *rates;
 };
 
 /* --- streams per client --- */
@@ -539,7 +545,8 @@ static void forward(struct apid *a, struct grpc_call *c, const struct api_method
 	if (!a->client_tls) {
 		free(f);
 		streams_give(a, cs);
-		grpc_call_finish(c, GRPC_FAILED_PRECONDITION, "this node has no forwarding certificate yet");
+		grpc_call_finish(c, GRPC_FAILED_PRECONDITION, "this node forwards nothing: only control-plane "
+				 "nodes hold the os:impersonator certificate");
 		return;
 	}
 	f->a = a;
@@ -608,7 +615,7 @@ static void forward(struct apid *a, struct grpc_call *c, const struct api_method
 /* --- authorisation and dispatch --- */
 
 static void to_core(struct apid *a, struct grpc_call *c, const struct api_method *m, uint32_t role,
-		    struct client_streams *cs);
+		    struct client_streams *cs, const uint8_t *extra, size_t nextra);
 
 static void handler(void *arg, struct grpc_call *c)
 {
@@ -622,8 +629,9 @@ static void handler(void *arg, struct grpc_call *c)
 	bool impersonator;
 	char msg[256];
 
-	if (!m) {
-		snprintf(msg, sizeof(msg), "unknown method %.200s", path);
+	if (!m || m->trustd) {
+		snprintf(msg, sizeof(msg), "%s %.150s%s", m ? "this port does not serve" : "unknown method", path,
+			 m ? ": certificate signing is on port 50001" : "");
 		grpc_call_finish(c, GRPC_UNIMPLEMENTED, msg);
 		return;
 	}
@@ -639,7 +647,7 @@ static void handler(void *arg, struct grpc_call *c)
 			return;
 		}
 		/* No identity: what the call may do, the core decides (it knows whether a config is in force). */
-		to_core(a, c, m, ROLE_NONE | IPC_REQ_MAINTENANCE, NULL);
+		to_core(a, c, m, ROLE_NONE | IPC_REQ_MAINTENANCE, NULL, NULL, 0);
 		return;
 	}
 	if (!crt) {
@@ -676,9 +684,89 @@ static void handler(void *arg, struct grpc_call *c)
 		forward(a, c, m, role, nodes, cs);
 		return;
 	}
-	to_core(a, c, m, role, cs);
+	to_core(a, c, m, role, cs, NULL, 0);
 }
 
+
+/* --- certificate signing (port 50001): no identity, a token in the request --- */
+
+/* Signing requests per source address: a token guesser gets TRUSTD_BURST tries, then one a TRUSTD_EVERY_MS. */
+struct src_rate {
+	char addr[64];
+	double tokens;
+	uint64_t last_ms;
+	struct src_rate *next;
+};
+
+static bool trustd_allowed(struct apid *a, const char *addr)
+{
+	uint64_t now = mono_ms();
+	struct src_rate *r, **pp, *oldest = NULL;
+	size_t n = 0;
+
+	for (r = a->rates; r && strcmp(r->addr, addr) != 0; r = r->next) {
+		if (!oldest || r->last_ms < oldest->last_ms)
+			oldest = r;
+		n++;
+	}
+	if (!r) {
+		/* A bounded table: the source heard from longest ago makes room. */
+		if (n >= TRUSTD_SOURCES && oldest) {
+			for (pp = &a->rates; *pp != oldest; pp = &(*pp)->next)
+				;
+			*pp = oldest->next;
+			free(oldest);
+		}
+		r = calloc(1, sizeof(*r));
+		if (!r)
+			return false;
+		snprintf(r->addr, sizeof(r->addr), "%s", addr);
+		r->tokens = TRUSTD_BURST;
+		r->last_ms = now;
+		r->next = a->rates;
+		a->rates = r;
+	}
+	r->tokens += (double)(now - r->last_ms) / TRUSTD_EVERY_MS;
+	if (r->tokens > TRUSTD_BURST)
+		r->tokens = TRUSTD_BURST;
+	r->last_ms = now;
+	if (r->tokens < 1.0)
+		return false;
+	r->tokens -= 1.0;
+	return true;
+}
+
+static void trustd_handler(void *arg, struct grpc_call *c)
+{
+	struct apid *a = arg;
+	const char *path = grpc_call_method(c);
+	const struct api_method *m = api_method_find(path);
+	const char *peer = grpc_call_peer_addr(c);
+	char host[64], msg[200];
+	uint8_t extra[80];
+	size_t hl, n = 0;
+	uint16_t port;
+
+	if (!m || !m->trustd) {
+		snprintf(msg, sizeof(msg), "port 50001 serves certificate signing only, not %.120s", path);
+		grpc_call_finish(c, GRPC_UNIMPLEMENTED, msg);
+		return;
+	}
+	if (!peer || api_parse_hostport(peer, host, sizeof(host), &port, 0) < 0)
+		snprintf(host, sizeof(host), "%s", peer ? peer : "unknown");
+	if (!trustd_allowed(a, host)) {
+		grpc_call_finish(c, GRPC_RESOURCE_EXHAUSTED, "too many certificate requests from this address: "
+				 "try again in a minute");
+		return;
+	}
+	/* Field 15 (peer), appended: it replaces any value the caller put there. */
+	hl = strlen(host);
+	extra[n++] = (15 << 3) | 2;
+	n += put_varint(extra + n, hl);
+	memcpy(extra + n, host, hl);
+	n += hl;
+	to_core(a, c, m, ROLE_NONE | IPC_REQ_TRUSTD, NULL, extra, n);
+}
 
 /* --- calls handed to the core --- */
 
@@ -726,12 +814,12 @@ static void pcall_writable(void *arg, struct grpc_call *c)
 }
 
 static void to_core(struct apid *a, struct grpc_call *c, const struct api_method *m, uint32_t role,
-		    struct client_streams *cs)
+		    struct client_streams *cs, const uint8_t *extra, size_t nextra)
 {
 	struct pcall *p = calloc(1, sizeof(*p));
 	size_t len;
 	const uint8_t *req = grpc_call_request(c, &len);
-	uint8_t *msg = malloc(len + 1);
+	uint8_t *msg = malloc(len + nextra + 1);
 
 	if (!p || !msg) {
 		free(p);
@@ -743,6 +831,9 @@ static void to_core(struct apid *a, struct grpc_call *c, const struct api_method
 	msg[0] = (uint8_t)(m - api_methods);
 	if (len)
 		memcpy(msg + 1, req, len);
+	if (nextra)
+		memcpy(msg + 1 + len, extra, nextra);
+	len += nextra;
 	p->a = a;
 	p->id = ++a->next_id;
 	p->call = c;
@@ -796,13 +887,26 @@ static void setup(struct apid *a, const uint8_t *p, size_t len, bool drop_old)
 		co.key_pem = s->client_key;
 		co.ca_pem = s->ca;
 	}
+	/* A worker has no os:impersonator certificate: it forwards nothing. */
 	if (tls_config_new(&so, &t, err, sizeof(err)) < 0 ||
-	    (!s->maintenance && tls_config_new(&co, &ct, err, sizeof(err)) < 0)) {
+	    (!s->maintenance && s->client_crt && *s->client_crt && tls_config_new(&co, &ct, err, sizeof(err)) < 0)) {
 		log_warnx("apid: TLS settings refused: %s", err);
 		fatal_core("unusable TLS settings");
 	}
 	grpc_server_set_tls(a->srv, t);
 	tls_config_free(t);
+	if (a->trustd) {
+		struct tls_opts to = { .server = true, .cert_pem = s->crt, .key_pem = s->key };
+		struct tls_config *tt = NULL;
+
+		if (s->trustd && tls_config_new(&to, &tt, err, sizeof(err)) < 0) {
+			log_warnx("apid: signing-port TLS settings refused: %s", err);
+			fatal_core("unusable TLS settings");
+		}
+		/* Without TLS (not a control-plane node) the port refuses every connection. */
+		grpc_server_set_tls(a->trustd, tt);
+		tls_config_free(tt);
+	}
 	tls_config_free(a->client_tls);
 	a->client_tls = ct;
 	pool_retire(a);
@@ -891,9 +995,12 @@ int apid_main(int argc, char **argv)
 			fd = atoi(argv[i + 1]);
 		else if (strcmp(argv[i], "--listen") == 0)
 			snprintf(a.listen, sizeof(a.listen), "%s", argv[i + 1]);
+		else if (strcmp(argv[i], "--trustd-listen") == 0)
+			snprintf(a.trustd_listen, sizeof(a.trustd_listen), "%s", argv[i + 1]);
 	}
 	if (fd < 0 || !a.listen[0] || api_parse_hostport(a.listen, host, sizeof(host), &port, API_PORT) < 0) {
-		fprintf(stderr, "usage: machined apid --ipc-fd FD --listen ADDR:PORT (started by machined)\n");
+		fprintf(stderr, "usage: machined apid --ipc-fd FD --listen ADDR:PORT [--trustd-listen ADDR:PORT] "
+				"(started by machined)\n");
 		return 2;
 	}
 	a.maintenance = true;
@@ -908,6 +1015,15 @@ int apid_main(int argc, char **argv)
 		fatalx("apid: out of memory");
 	if (grpc_server_listen(a.srv, host, port, err, sizeof(err)) < 0)
 		fatalx("apid: %s", err);
+	/* Listening needs bind(2), which the sandbox does not allow: both ports now. */
+	if (a.trustd_listen[0]) {
+		struct grpc_server_opts to = { .loop = a.loop, .handler = trustd_handler, .arg = &a,
+					       .max_conns = 64 };
+
+		if (api_parse_hostport(a.trustd_listen, host, sizeof(host), &port, API_TRUSTD_PORT) < 0 ||
+		    grpc_server_new(&to, &a.trustd) < 0 || grpc_server_listen(a.trustd, host, port, err, sizeof(err)) < 0)
+			fatalx("apid: --trustd-listen %s: %s", a.trustd_listen, err);
+	}
 	rng_ctx();  /* seeded while /dev/urandom may still be opened */
 	if (sandbox_enter(err, sizeof(err)) < 0)
 		fatalx("apid: sandbox: %s", err);

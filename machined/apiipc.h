@@ -41,6 +41,7 @@ enum ipc_type {
  */
 #define IPC_REQ_ROLE_MASK 0xffu
 #define IPC_REQ_MAINTENANCE 0x100u
+#define IPC_REQ_TRUSTD 0x200u        /* came in on the signing port (50001), without identity */
 
 /* IPC_POLICY's aux. */
 #define IPC_POLICY_LOCAL_FORWARDING 0x1u  /* machine.features.localForwarding: loopback/link-local targets */

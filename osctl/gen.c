@@ -166,6 +166,7 @@ static char *machine_config(const struct secrets *s, const char *type, const cha
 	out = malloc(n);
 	if (!out)
 		goto out;
+	/* A worker gets the CA certificate only: its API certificate comes from a control-plane node. */
 	snprintf(out, n,
 		 "version: v1alpha1\n"
 		 "machine:\n"
@@ -173,13 +174,14 @@ static char *machine_config(const struct secrets *s, const char *type, const cha
 		 "  token: %s\n"
 		 "  ca:\n"
 		 "    crt: %s\n"
-		 "    key: %s\n"
+		 "%s%s%s"
 		 "  certSANs: []\n"
 		 "cluster:\n"
 		 "  name: %s\n"
 		 "  controlPlane:\n"
 		 "    endpoint: %s\n",
-		 type, s->tok, crt, key, cluster, endpoint);
+		 type, s->tok, crt, strcmp(type, "worker") == 0 ? "" : "    key: ",
+		 strcmp(type, "worker") == 0 ? "" : key, strcmp(type, "worker") == 0 ? "" : "\n", cluster, endpoint);
 	diag_init(&d);
 	if (mconfig_load(type, out, strlen(out), NULL, 0, &cfg, &d) < 0) {
 		char *e = diag_format(&d);

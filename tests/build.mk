@@ -94,6 +94,7 @@ fuzz_srcs_osctl := osctl/gen.c osctl/clientcfg.c osctl/rpc.c $(LIB_FULL_SRCS) li
 	$(GEN_API)
 fuzz_srcs_grpcclient := $(GRPC_SRCS)
 fuzz_srcs_tlssession := $(GRPC_SRCS)
+fuzz_srcs_csr := lib/pki.c lib/rng.c
 $(OUT)/fuzz/tests/fuzz/fuzz_osctl.o: FUZZ_CFLAGS += -DBASALT_VERSION='"$(VERSION)"'
 fuzz_srcs_selector := machined/selector.c machined/res.c
 fuzz_srcs_modalias := init/kmod.c
@@ -104,7 +105,7 @@ fuzz_srcs_initclient := machined/initclient.c $(LIB_CORE_SRCS) $(GEN_INIT)
 # (apid.c is included by the target, to reach its static merge of forwarded replies)
 fuzz_srcs_apidmerge := $(GRPC_SRCS) lib/apidef.c machined/apiipc.c machined/sandbox.c $(GEN_API)
 FUZZ_TARGETS := cmdline kmod ctl squashfs mconfig grpc apiipc kmsg mountinfo power nodes clientcfg osctl \
-	grpcclient selector modalias cfgstate ctlconn initclient apidmerge tlssession
+	grpcclient selector modalias cfgstate ctlconn initclient apidmerge tlssession csr
 FUZZ_BINS := $(patsubst %,$(OUT)/fuzz/bin/fuzz_%,$(FUZZ_TARGETS))
 
 define fuzz_rule

@@ -19,6 +19,9 @@
  *                                            held open SECS seconds ("# holding" once all
  *                                            are served or refused); prints
  *                                            "# result open=X exhausted=Y other=Z"
+ *   abuse csr ENDPOINT CA TOKEN             the signing port of a control-plane node: a wrong
+ *                                            token, an API method there, then the right token:
+ *                                            a server certificate with no role
  *   abuse maintrace N ENDPOINT DIR K         a node in maintenance mode, no identity: N
  *                                            ApplyConfiguration calls (two dry runs to one
  *                                            apply) pipelined over 8 connections, with the K
@@ -42,9 +45,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <mbedtls/oid.h>
+
 #include "api/machine.pb-c.h"
+#include "api/security.pb-c.h"
 #include "lib/atomicfile.h"
 #include "lib/grpc_client.h"
+#include "lib/pki.h"
 #include "lib/rng.h"
 #include "lib/tls.h"
 
@@ -399,6 +406,99 @@ static int mode_noread(struct tls_config *t, const char *svc, int secs)
 	   "noread: the stream of a client that stopped reading ends with RESOURCE_EXHAUSTED (%s: %s)",
 	   r.done ? grpc_code_name(r.code) : "still open", r.msg);
 	grpc_client_free(c);
+	return 0;
+}
+
+/* --- the signing port: the token decides, and what it signs is a server, never a role --- */
+
+struct csr_res {
+	struct res r;
+	struct buf b;
+};
+
+static int csr_msg(void *arg, const uint8_t *m, size_t n)
+{
+	return buf_append(&((struct csr_res *)arg)->b, m, n) < 0 ? -1 : 0;
+}
+
+static void csr_done(void *arg, int code, const char *msg)
+{
+	on_done(&((struct csr_res *)arg)->r, code, msg);
+}
+
+static struct csr_res *csr_call(struct grpc_client *c, const char *method, const char *csr, const char *token)
+{
+	Basalt__Security__CertificateRequest req = BASALT__SECURITY__CERTIFICATE_REQUEST__INIT;
+	struct csr_res *x = calloc(1, sizeof(*x));
+	char *names[] = { "node-x", "10.9.9.9" };
+	uint8_t buf[8192];
+	size_t n;
+
+	req.csr = (char *)csr;
+	req.token = (char *)token;
+	req.names = names;
+	req.n_names = 2;
+	req.peer = "203.0.113.7";  /* the node must replace it with the real source */
+	n = protobuf_c_message_pack(&req.base, buf);
+	buf_init(&x->b);
+	grpc_client_call(c, method, NULL, 0, buf, n, 30000, csr_msg, csr_done, x, NULL);
+	while (!x->r.done)
+		loop_run_once(loop, 100);
+	return x;
+}
+
+static int mode_csr(const char *ca, const char *token)
+{
+	char *ca_pem = slurp(ca), *key = NULL, *csr = NULL, err[256], wrong[80];
+	struct tls_opts o = { .server = false, .ca_pem = ca_pem };
+	struct tls_config *t = NULL;
+	struct grpc_client *c;
+	struct csr_res *x;
+	mbedtls_x509_crt crt;
+
+	if (tls_config_new(&o, &t, err, sizeof(err)) < 0 || pki_gen_key(&key, err, sizeof(err)) < 0 ||
+	    pki_csr_new(key, "node-x", &csr, err, sizeof(err)) < 0) {
+		fprintf(stderr, "abuse: %s\n", err);
+		return 2;
+	}
+	c = dial(t);
+	snprintf(wrong, sizeof(wrong), "%sx", token);
+	x = csr_call(c, "/basalt.security.SecurityService/Certificate", csr, wrong);
+	ok(x->r.code == GRPC_PERMISSION_DENIED && x->b.len == 0, "csr: a wrong machine token is refused, nothing signed (%s: %s)",
+	   grpc_code_name(x->r.code), x->r.msg);
+	x = csr_call(c, VERSION, csr, token);
+	ok(x->r.code == GRPC_UNIMPLEMENTED, "csr: the signing port serves no API method (%s: %s)",
+	   grpc_code_name(x->r.code), x->r.msg);
+	x = csr_call(c, "/basalt.security.SecurityService/Certificate", csr, token);
+	{
+		Basalt__Security__CertificateResponse *r =
+			basalt__security__certificate_response__unpack(NULL, x->b.len, buf_head(&x->b));
+		bool parsed = false, server_only = false, no_role = false, names_ok = false;
+
+		mbedtls_x509_crt_init(&crt);
+		if (r && r->crt && mbedtls_x509_crt_parse(&crt, (const unsigned char *)r->crt, strlen(r->crt) + 1) == 0) {
+			parsed = true;
+			server_only = mbedtls_x509_crt_check_extended_key_usage(&crt, MBEDTLS_OID_SERVER_AUTH,
+										 MBEDTLS_OID_SIZE(MBEDTLS_OID_SERVER_AUTH)) == 0 &&
+				      mbedtls_x509_crt_check_extended_key_usage(&crt, MBEDTLS_OID_CLIENT_AUTH,
+										 MBEDTLS_OID_SIZE(MBEDTLS_OID_CLIENT_AUTH)) != 0;
+			no_role = pki_cert_role(&crt) == ROLE_NONE && !pki_cert_has_org(&crt, PKI_ROLE_IMPERSONATOR);
+			names_ok = pki_crt_names(&crt, "node-x") && pki_crt_names(&crt, "10.9.9.9") &&
+				   !pki_crt_names(&crt, "203.0.113.7") && pki_crt_names(&crt, "127.0.0.1");
+		}
+		ok(x->r.code == GRPC_OK && parsed && server_only && no_role,
+		   "csr: the right token gets a server certificate (serverAuth only, no role, not an impersonator)"
+		   " (%s%s%s)", grpc_code_name(x->r.code), x->r.msg[0] ? ": " : "", x->r.msg);
+		ok(names_ok, "csr: it names what was asked and the real source address, not the claimed one");
+		mbedtls_x509_crt_free(&crt);
+		if (r)
+			basalt__security__certificate_response__free_unpacked(r, NULL);
+	}
+	grpc_client_free(c);
+	tls_config_free(t);
+	pki_free_secret(key);
+	free(csr);
+	free(ca_pem);
 	return 0;
 }
 
@@ -875,6 +975,9 @@ int main(int argc, char **argv)
 	} else if (strcmp(mode, "follow") == 0 && argc == 9) {
 		parse_ep(argv[5]);
 		mode_follow(atoi(argv[2]), argv[3], atoi(argv[4]), client_tls(argv[6], argv[7], argv[8]));
+	} else if (strcmp(mode, "csr") == 0 && argc == 5) {
+		parse_ep(argv[2]);
+		return mode_csr(argv[3], argv[4]) == 2 ? 2 : fails > 0;
 	} else if (strcmp(mode, "maintrace") == 0 && argc == 6) {
 		parse_ep(argv[3]);
 		mode_maintrace(atoi(argv[2]), argv[4], atoi(argv[5]));

@@ -14,7 +14,7 @@ basalt_node "$out" "$t/n" "$ep"
 cd "$t" || exit 1
 fp=$(basalt_fingerprint n)
 "$osctl" gen config idle https://127.0.0.1:6443 -o gen >/dev/null
-expect "the node takes a config" 'applied without a reboot' "$osctl" apply-config --insecure --cert-fingerprint "$fp" -e "$ep" -f gen/worker.yaml
+expect "the node takes a config" 'applied without a reboot' "$osctl" apply-config --insecure --cert-fingerprint "$fp" -e "$ep" -f gen/controlplane.yaml
 wait_line n/console.log 'API serving mutual TLS' 10 >/dev/null || bail "the node serves mutual TLS"
 grep -oP '(?<=crt: ).*' gen/secrets.yaml | head -1 | base64 -d >ca.crt
 grep -oP '(?<=key: ).*' gen/secrets.yaml | head -1 | base64 -d >ca.key

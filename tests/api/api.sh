@@ -16,11 +16,13 @@ A=127.0.0.1:50000
 B=127.0.0.2:50000
 C=127.0.0.3:50000
 D=127.0.0.4:50000
-plan 196
+E=127.0.0.5:50000
+plan 207
 basalt_node "$out" "$t/a" "$A"
 basalt_node "$out" "$t/b" "$B"
 basalt_node "$out" "$t/c" "$C"
 basalt_node "$out" "$t/d" "$D"
+basalt_node "$out" "$t/e" "$E"
 cd "$t" || exit 1
 
 # --- maintenance mode ---
@@ -51,7 +53,11 @@ wait_line maint-conn.out '^CONNECTED' 10 >/dev/null && wait_line maint-conn.out 
 	bail "a TLS connection to the node in maintenance mode" "$(cat maint-conn.out)"
 # Each node its own hostname, so a forwarded reply names the node that gave it.
 for n in a b c; do
-	sed "s/^  certSANs: \[\]/  certSANs: []\n  features:\n    localForwarding: true\n  network:\n    hostname: node-$n/" gen/worker.yaml >worker-$n.yaml
+	# Node a is the control plane (the endpoint gen config names); b and c are workers that
+	# hold the CA key, so they sign their own certificates.
+	ty=worker; [[ $n == a ]] && ty=controlplane
+	sed "s/^  type: controlplane/  type: $ty/; s/^  certSANs: \[\]/  certSANs: []\n  features:\n    localForwarding: true\n  network:\n    hostname: node-$n/" \
+		gen/controlplane.yaml >worker-$n.yaml
 done
 refuse "apply-config --insecure without --cert-fingerprint is refused before anything is sent" \
 	'cert-fingerprint SHA256.*skip-node-verification' "$osctl" apply-config --insecure -e "$A" -f worker-a.yaml
@@ -117,7 +123,7 @@ check "a new apid serves the API" wait_until 10 "$osctl" -e "$A" version
 mkdir -p race
 for i in 0 1 2 3; do
 	"$osctl" gen config "race$i" https://127.0.0.1:6443 -o "race/gen-$i" >/dev/null 2>&1 || bail "gen config race$i"
-	cp "race/gen-$i/worker.yaml" "race/config-$i.yaml"
+	cp "race/gen-$i/controlplane.yaml" "race/config-$i.yaml"
 	{ grep -oP '(?<=^    key: ).*' "race/config-$i.yaml"; grep -oP '(?<=^  token: ).*' "race/config-$i.yaml"; } >"race/secrets-$i"
 done
 [[ $(cat race/secrets-* | sort -u | wc -l) -eq 8 ]] || bail "race: four configs with a CA key and token each" "$(cat race/secrets-*)"
@@ -131,6 +137,27 @@ check "the node leaves maintenance mode after the race" wait_line d/console.log 
 refuse "after the race, a client without identity gets no further than the handshake" 'TLS handshake: .*refused this client' \
 	"$osctl" version --insecure -e "$D"
 
+# --- a worker without the CA key: its certificate comes from the control plane (node a) ---
+if grep -q '^    key:' gen/worker.yaml || ! grep -q '^    key:' gen/controlplane.yaml; then
+	not_ok "gen config: worker.yaml holds no private key, controlplane.yaml the OS CA key" "$(grep -c 'key:' gen/*.yaml)"
+else
+	ok "gen config: worker.yaml holds no private key, controlplane.yaml the OS CA key"
+fi
+sed "s/^  certSANs: \[\]/  certSANs: []\n  network:\n    hostname: node-e/" gen/worker.yaml >worker-e.yaml
+expect "a worker without the CA key takes its config in maintenance mode" 'applied' \
+	"$osctl" apply-config --insecure -e "$E" --cert-fingerprint "$(basalt_fingerprint e)" -f worker-e.yaml
+check "the worker gets its API certificate from the control-plane node" \
+	wait_line e/console.log "API serving mutual TLS on 127.0.0.5:50000 .*from 127.0.0.1:50001" 30
+expect "the worker answers osctl over mutual TLS" 'Hostname: *node-e' "$osctl" -e "$E" version
+v=$("$osctl" -e "$E" get apicertificate api -o yaml 2>&1)
+grep -q 'state: issued' <<<"$v" && grep -q 'issuer: 127.0.0.1:50001' <<<"$v" && ok "ApiCertificate says issued, and by whom" || not_ok "worker ApiCertificate" "$v"
+if wait_line a/console.log 'certificate issued to 127.0.0.1 \(node-e' 15 >/dev/null; then ok "the control-plane node logs what it signed"; else not_ok "the control-plane node logs what it signed" "$(grep 'certificate' a/console.log | tail -3)"; fi
+refuse "the worker forwards nothing (it has no os:impersonator certificate)" 'FAILED_PRECONDITION.*forwards nothing' \
+	"$osctl" -e "$E" -n 127.0.0.1 version
+grep -oP '(?<=crt: ).*' gen/secrets.yaml | base64 -d >ca.crt
+"$out/host/bin/abuse" csr 127.0.0.1:50001 ca.crt "$(grep -oP '(?<=^  token: ).*' gen/worker.yaml)" >csr.out 2>&1
+tap_through csr.out
+
 # --- the configured node ---
 v=$("$osctl" -e "$A" version 2>&1)
 if grep -q 'Tag:' <<<"$v" && grep -q 'Hostname: *node-a' <<<"$v" && ! grep -q Maintenance <<<"$v"; then ok "version over mutual TLS"; else not_ok "version over mTLS" "$v"; fi
@@ -141,7 +168,7 @@ if head -1 <<<"$v" | grep -qE '^NODE +NAMESPACE +TYPE +ID +VERSION$' && grep -qE
 v=$("$osctl" -e "$A" get ms -o json 2>&1)
 [[ $(jq -r .spec.stage <<<"$v" 2>/dev/null) == running ]] && ok "get -o json: MachineStatus running (valid JSON)" || not_ok "get -o json" "$v"
 v=$("$osctl" -e "$A" get mc -o yaml 2>&1)
-grep -q '    type: worker' <<<"$v" && ok "get machineconfig -o yaml (admin)" || not_ok "get mc -o yaml" "$v"
+grep -q '    type: controlplane' <<<"$v" && ok "get machineconfig -o yaml (admin)" || not_ok "get mc -o yaml" "$v"
 v=$("$osctl" -e "$A" get links 2>&1)
 w=$("$osctl" -e "$A" get linkstatus 2>&1)
 if [[ $v == "$w" ]] && head -1 <<<"$v" | grep -qE '^NODE +NAMESPACE +TYPE +ID +VERSION$'; then ok "type aliases resolve (links is LinkStatus)"; else not_ok "get links" "$v" "$w"; fi
@@ -226,7 +253,7 @@ declare -A reply=(
 	[List]="^$A +runtime +MachineStatus +machine " [Watch]="^created +$A +runtime +MachineStatus +machine "
 	[ServiceStart]='containerd: (starting|already started)' [ServiceStop]='containerd: (starting|already started)'
 	[ServiceRestart]='containerd: restarting' [ApplyConfiguration]='dry run: nothing changed'
-	[GetSecret]='^    type: worker' [WatchSecret]="^created +$A +config +MachineConfig +v1alpha1 ")
+	[GetSecret]='^    type: controlplane' [WatchSecret]="^created +$A +config +MachineConfig +v1alpha1 ")
 for m in Version ServiceList Logs Dmesg Get List Watch ServiceStart ServiceStop ServiceRestart ApplyConfiguration GetSecret WatchSecret Reboot Shutdown; do
 	for role in reader operator admin; do
 		allowed=$(($(rank $role) >= $(rank ${need[$m]})))
@@ -255,7 +282,7 @@ o=$(OSCTL_DEBUG=tls as reader service containerd restart 2>&1); rc=$?
 if [[ $rc -ne 0 ]] && grep -q 'PERMISSION_DENIED' <<<"$o" && grep -q '1 resumed' <<<"$o"; then ok "resumption: a resumed reader is still only a reader"; else not_ok "resumed reader" "exit $rc" "$o"; fi
 as admin version >/dev/null 2>&1
 o=$(OSCTL_DEBUG=tls as admin get mc -o yaml 2>&1)
-if grep -q '^    type: worker' <<<"$o" && grep -q '0 full handshake(s), 1 resumed' <<<"$o"; then ok "resumption: a resumed admin reads the machine config"; else not_ok "resumed admin" "$o"; fi
+if grep -q '^    type: controlplane' <<<"$o" && grep -q '0 full handshake(s), 1 resumed' <<<"$o"; then ok "resumption: a resumed admin reads the machine config"; else not_ok "resumed admin" "$o"; fi
 head -c 300 /dev/urandom >"${f[0]}"
 o=$(OSCTL_DEBUG=tls as reader version 2>&1)
 if grep -q 'Hostname:' <<<"$o" && grep -q '1 full handshake(s), 0 resumed' <<<"$o"; then ok "resumption: a damaged session file means a full handshake, not an error"; else not_ok "damaged session" "$o"; fi
@@ -314,7 +341,7 @@ v=$("$osctl" -e "$A" apply-config -f try.yaml --mode try --timeout 3s 2>&1)
 grep -q 'applied for a try' <<<"$v" && ok "apply-config --mode try" || not_ok "mode try" "$v"
 check "try: the new hostname is in force" wait_until 5 bash -c "'$osctl' -e '$A' version | grep -q 'Hostname: *trial-host'"
 # mc_without PATTERN [NODE]: the node's config was read, and PATTERN is not in it.
-mc_without() { local c; c=$("$osctl" -e "${2:-$A}" get mc -o yaml 2>&1) && grep -q '    type: worker' <<<"$c" && ! grep -q "$1" <<<"$c"; }
+mc_without() { local c; c=$("$osctl" -e "${2:-$A}" get mc -o yaml 2>&1) && grep -qE '    type: (worker|controlplane)' <<<"$c" && ! grep -q "$1" <<<"$c"; }
 check "try: the previous config returns after the timeout" wait_until 10 mc_without trial-host
 expect "try: the previous hostname is back" 'Hostname: *node-a' "$osctl" -e "$A" version
 grep -q 'try: not confirmed before its deadline' a/console.log && ok "try: the rollback is logged" || not_ok "try rollback logged" "$(tail -5 a/console.log)"

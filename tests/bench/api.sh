@@ -24,7 +24,7 @@ basalt_node "$out" "$t/n" "$ep"
 cd "$t" || exit 1
 fp=$(basalt_fingerprint n)
 "$osctl" gen config bench https://127.0.0.1:6443 -o gen >/dev/null
-"$osctl" apply-config --insecure --cert-fingerprint "$fp" -e "$ep" -f gen/worker.yaml >/dev/null
+"$osctl" apply-config --insecure --cert-fingerprint "$fp" -e "$ep" -f gen/controlplane.yaml >/dev/null
 wait_line n/console.log 'API serving mutual TLS' 10 >/dev/null
 grep -oP '(?<=crt: ).*' gen/secrets.yaml | head -1 | base64 -d >ca.crt
 grep -oP '(?<=key: ).*' gen/secrets.yaml | head -1 | base64 -d >ca.key

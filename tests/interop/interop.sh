@@ -18,7 +18,7 @@ cd "$t" || exit 1
 fp=$(basalt_fingerprint n)
 "$osctl" gen config interop https://127.0.0.1:6443 -o gen >/dev/null
 expect "the node takes a config in maintenance mode" 'applied without a reboot' \
-	"$osctl" apply-config --insecure --cert-fingerprint "$fp" -e "$ep" -f gen/worker.yaml
+	"$osctl" apply-config --insecure --cert-fingerprint "$fp" -e "$ep" -f gen/controlplane.yaml
 wait_line n/console.log 'API serving mutual TLS' 10 >/dev/null
 export OSCONFIG=$t/gen/osconfig
 check "the node serves its services over mutual TLS" wait_until 10 bash -c "'$osctl' -e '$ep' services | grep -q containerd"
