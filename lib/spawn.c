@@ -6,8 +6,13 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
 
 enum spawn_step { STEP_FDS = 1, STEP_CGROUP, STEP_CHDIR, STEP_EXEC };
 
@@ -45,16 +50,29 @@ static int dup_to(int fd, int target)
 	return dup2(fd, target) < 0 ? -1 : 0;
 }
 
+#define HIGH_FD 256  /* where descriptors wait while stdio and the kept ones are placed */
+
 _Noreturn static void child(const struct spawn_opts *o, int pipefd)
 {
 	sigset_t none;
-	int devnull = -1, in, out, errfd;
+	int devnull = -1, in, out, errfd, keep[SPAWN_MAX_KEEP];
 
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	for (int s = 1; s < NSIG; s++)
 		signal(s, SIG_DFL);
 	setsid();
+
+	/* Out of the way of 0..2+nkeep first: the report pipe and the kept descriptors. */
+	if ((pipefd = fcntl(pipefd, F_DUPFD_CLOEXEC, HIGH_FD)) < 0)
+		_exit(127);
+	if (o->nkeep > SPAWN_MAX_KEEP) {
+		errno = EINVAL;
+		child_fail(pipefd, STEP_FDS, 0);
+	}
+	for (size_t i = 0; i < o->nkeep; i++)
+		if ((keep[i] = fcntl(o->keep[i], F_DUPFD_CLOEXEC, HIGH_FD)) < 0)
+			child_fail(pipefd, STEP_FDS, 0);
 
 	if (o->stdin_fd < 0 || o->stdout_fd < 0) {
 		devnull = open("/dev/null", O_RDWR);
@@ -68,6 +86,11 @@ _Noreturn static void child(const struct spawn_opts *o, int pipefd)
 		child_fail(pipefd, STEP_FDS, 0);
 	if (devnull > 2)
 		close(devnull);
+	for (size_t i = 0; i < o->nkeep; i++)
+		if (dup2(keep[i], 3 + (int)i) < 0)
+			child_fail(pipefd, STEP_FDS, 0);
+	/* Everything else closes at exec (best effort before Linux 5.11: then CLOEXEC alone). */
+	syscall(SYS_close_range, 3 + (unsigned)o->nkeep, ~0u, CLOSE_RANGE_CLOEXEC);
 
 	for (size_t i = 0; i < o->njoin; i++)
 		if (write_self(o->join[i]) < 0)

@@ -2,7 +2,8 @@
 /*
  * fork + exec with an error pipe: when a step in the child fails (chdir, cgroup, exec)
  * the parent learns which step and its errno, so "exec /usr/bin/x: No such file" reaches
- * the user instead of a bare exit status 127.
+ * the user instead of a bare exit status 127. The child gets stdio and the descriptors it
+ * is given (keep), nothing else, whether or not the parent opened them close-on-exec.
  */
 #ifndef BASALT_SPAWN_H
 #define BASALT_SPAWN_H
@@ -11,6 +12,7 @@
 #include <sys/types.h>
 
 #define SPAWN_MAX_JOIN 4
+#define SPAWN_MAX_KEEP 4
 
 struct spawn_opts {
 	char *const *argv;           /* argv[0] is the absolute path executed */
@@ -21,6 +23,8 @@ struct spawn_opts {
 	int stderr_fd;               /* -1: same as stdout */
 	const char *join[SPAWN_MAX_JOIN];  /* cgroup.procs files the child writes itself into */
 	size_t njoin;
+	const int *keep;             /* descriptors the child keeps, as fds 3, 4, ...; every */
+	size_t nkeep;                /* other one past stdio is closed at exec */
 };
 
 /*

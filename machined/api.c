@@ -29,8 +29,10 @@
 #include "lib/grpc.h"
 #include "lib/log.h"
 #include "lib/pki.h"
+#include "lib/spawn.h"
 
 #define RESTART_MS 1000
+#define APID_HEALTHY_MS 30000   /* an apid that ran this long resets the restart backoff */
 #define STR_(x) #x
 #define STR(x) STR_(x)
 #define HIGH_WATER (1u << 20)   /* reply bytes apid has not taken before send says wait */
@@ -688,6 +690,19 @@ static void on_restart(void *arg)
 	start_apid(arg);
 }
 
+/*
+ * Starts apid again after a delay that grows while it keeps dying soon after its start
+ * (lib/backoff), and is short again once one ran a while.
+ */
+static void restart_later(struct api *a)
+{
+	static const struct backoff b = { RESTART_MS, 2 * RESTART_MS, 30000 };
+
+	if (a->apid_started_ms && mono_ms() - a->apid_started_ms > APID_HEALTHY_MS)
+		a->apid_fails = 0;
+	loop_timer_arm(a->o.loop, &a->restart, backoff_delay_ms(&b, ++a->apid_fails));
+}
+
 /* Reaps apid (killing it if need be), cancels its calls, and starts another later. */
 static void lose_apid(struct api *a, const char *why)
 {
@@ -718,7 +733,7 @@ static void lose_apid(struct api *a, const char *why)
 			free(c);
 		}
 	}
-	loop_timer_arm(a->o.loop, &a->restart, RESTART_MS);
+	restart_later(a);
 }
 
 static void on_ipc_fail(void *arg, int err, const char *why)
@@ -872,50 +887,45 @@ static void start_apid(struct api *a)
 {
 	struct ipc_opts io = { .loop = a->o.loop, .core = true, .on_msg = on_ipc_msg, .on_fail = on_ipc_fail,
 			       .arg = a };
-	const char *self = a->o.self ? a->o.self : "/proc/self/exe";
-	char fdarg[8] = "3";
-	char *argv[] = { "machined", "apid", "--ipc-fd", fdarg, "--listen", a->listen, "--trustd-listen",
+	char self[256], fdarg[8] = "3", err[256];
+	char *argv[] = { self, "apid", "--ipc-fd", fdarg, "--listen", a->listen, "--trustd-listen",
 			 a->trustd_listen, NULL };
-	int sv[2];
+	struct spawn_opts so = { 0 };
+	int sv[2], r;
 	pid_t pid;
 
+	snprintf(self, sizeof(self), "%s", a->o.self ? a->o.self : "/proc/self/exe");
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		log_warn("API: socketpair for apid");
-		loop_timer_arm(a->o.loop, &a->restart, RESTART_MS);
+		restart_later(a);
 		return;
 	}
-	pid = fork();
-	if (pid == 0) {
-		sigset_t none;
-
-		/* machined's loop blocks the signals it reads by signalfd: apid starts clean. */
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		/* The child keeps only stdio and its end of the link, as fd 3. */
-		if (dup2(sv[1], 3) < 0)
-			_exit(127);
-		for (int fd = 4; fd < 65536; fd++)
-			close(fd);
-		execv(self, argv);
-		fprintf(stderr, "[machined] exec %s apid: %s\n", self, strerror(errno));
-		_exit(127);
-	}
+	/* spawn: a clean signal mask, stdio and the link as fd 3, and nothing else of ours. */
+	so.argv = argv;
+	so.envp = environ;
+	so.stdin_fd = -1;
+	so.stdout_fd = 1;
+	so.stderr_fd = 2;
+	so.keep = &sv[1];
+	so.nkeep = 1;
+	r = spawn(&so, &pid, err, sizeof(err));
 	close(sv[1]);
-	if (pid < 0) {
-		log_warn("API: fork apid");
+	if (r < 0) {
+		log_warnx("API: start apid: %s", err);
 		close(sv[0]);
-		loop_timer_arm(a->o.loop, &a->restart, RESTART_MS);
+		restart_later(a);
 		return;
 	}
 	a->apid = pid;
 	a->apid_starts++;
 	io.fd = sv[0];
+	a->apid_started_ms = mono_ms();
 	if (ipc_new(&io, &a->ipc) < 0) {
 		close(sv[0]);
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
 		a->apid = 0;
-		loop_timer_arm(a->o.loop, &a->restart, RESTART_MS);
+		restart_later(a);
 		return;
 	}
 	if (a->apid_starts > 1)

@@ -89,6 +89,8 @@ struct api {
 	pid_t apid;
 	struct ipc *ipc;
 	unsigned apid_starts;
+	unsigned apid_fails;        /* quick deaths in a row (the restart backoff) */
+	uint64_t apid_started_ms;
 	struct loop_timer restart;
 	struct apicall *calls;      /* calls apid has handed over and the core still holds */
 	unsigned ncalls, nstreams, nlogs;  /* of calls: all, streaming, Logs */

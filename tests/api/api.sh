@@ -17,7 +17,7 @@ B=127.0.0.2:50000
 C=127.0.0.3:50000
 D=127.0.0.4:50000
 E=127.0.0.5:50000
-plan 207
+plan 208
 basalt_node "$out" "$t/a" "$A"
 basalt_node "$out" "$t/b" "$B"
 basalt_node "$out" "$t/c" "$C"
@@ -84,6 +84,12 @@ if grep -qP '^Uid:\s+65534\s+65534\s+65534' <<<"$st" && grep -qP '^CapEff:\s+0+$
 	ok "apid (the network side) runs as uid 65534 without capabilities, under seccomp"
 else
 	not_ok "apid confinement" "$st"
+fi
+fds=$(for f in /proc/$apid/fd/*; do readlink "$f"; done)
+if ! grep -vE '^(socket:|pipe:|anon_inode:|/dev/null$)' <<<"$fds" | grep -q .; then
+	ok "apid holds sockets, pipes and its loop's descriptors only (no file of machined's)"
+else
+	not_ok "apid's descriptors" "$fds"
 fi
 if [[ $(readlink /proc/$apid/ns/mnt) != "$(readlink /proc/$mpid/ns/mnt)" && -d /proc/$apid/root/ && -z $(ls -A /proc/$apid/root/) ]]; then
 	ok "apid sees an empty root in a mount namespace of its own"
