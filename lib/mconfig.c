@@ -268,17 +268,61 @@ static void check_machine_ca(struct val *v, const Basalt__Config__CertAndKey *ck
 	vpop(v, old);
 }
 
-/* Runs check(v, "<field>/<i>", item) for each string of a repeated field. */
-#define EACH_STRING(v, field, n, arr, ...)                               \
-	do {                                                             \
-		size_t old_ = vpush((v), (field));                       \
-		for (size_t i_ = 0; i_ < (n); i_++) {                    \
-			char idx_[24];                                   \
-			snprintf(idx_, sizeof(idx_), "%zu", i_);         \
-			__VA_ARGS__;                                     \
-		}                                                        \
-		vpop((v), old_);                                         \
-	} while (0)
+/* A check of one string of a repeated field: field is its index, arg what the check needs. */
+typedef void string_check(struct val *v, const char *field, const char *s, const void *arg);
+
+/* Runs check(v, "<field>/<i>", item, arg) for each string of a repeated field. */
+static void each_string(struct val *v, const char *field, size_t n, char *const *arr, string_check *check,
+			const void *arg)
+{
+	size_t old = vpush(v, field);
+
+	for (size_t i = 0; i < n; i++) {
+		char idx[24];
+
+		snprintf(idx, sizeof(idx), "%zu", i);
+		check(v, idx, arr[i], arg);
+	}
+	vpop(v, old);
+}
+
+static const bool cidr_plain = false, cidr_negatable = true;  /* CIDRs; or "!CIDR" too */
+
+static void string_cidr(struct val *v, const char *field, const char *s, const void *arg)
+{
+	check_cidr(v, field, s, *(const bool *)arg);
+}
+
+static void string_ip(struct val *v, const char *field, const char *s, const void *arg)
+{
+	(void)arg;
+	check_ip(v, field, s);
+}
+
+static void string_ifname(struct val *v, const char *field, const char *s, const void *arg)
+{
+	(void)arg;
+	check_ifname(v, field, s);
+}
+
+static void string_hostname(struct val *v, const char *field, const char *s, const void *arg)
+{
+	(void)arg;
+	check_hostname(v, field, s);
+}
+
+static void string_url(struct val *v, const char *field, const char *s, const void *arg)
+{
+	check_url(v, field, s, arg);
+}
+
+/* A certificate's subject alternative name: an IP address or a DNS name. */
+static void string_san(struct val *v, const char *field, const char *s, const void *arg)
+{
+	(void)arg;
+	if (!parse_ip(s, NULL) && !valid_hostname(s))
+		verr(v, field, "\"%s\" is neither an IP address nor a DNS name", s);
+}
 
 /* --- machine.network --- */
 
@@ -341,7 +385,7 @@ static void check_addressing(struct val *v, size_t naddr, char **addrs, size_t n
 			     Basalt__Config__Route **routes, protobuf_c_boolean has_mtu, uint32_t mtu,
 			     const Basalt__Config__Vip *vip)
 {
-	EACH_STRING(v, "addresses", naddr, addrs, check_cidr(v, idx_, addrs[i_], false));
+	each_string(v, "addresses", naddr, addrs, string_cidr, &cidr_plain);
 	check_routes(v, nroutes, routes);
 	check_range(v, "mtu", has_mtu, mtu, 68, 65535);
 	if (vip) {
@@ -364,7 +408,7 @@ static void check_bond(struct val *v, const Basalt__Config__Bond *b)
 		verr(v, NULL, "a bond needs member links: interfaces or deviceSelectors");
 	if (b->n_interfaces && b->n_deviceselectors)
 		verr(v, "deviceSelectors", "interfaces and deviceSelectors are mutually exclusive");
-	EACH_STRING(v, "interfaces", b->n_interfaces, b->interfaces, check_ifname(v, idx_, b->interfaces[i_]));
+	each_string(v, "interfaces", b->n_interfaces, b->interfaces, string_ifname, NULL);
 	for (size_t i = 0; i < b->n_deviceselectors; i++) {
 		size_t o2 = vpush(v, "deviceSelectors");
 		char idx[24];
@@ -379,7 +423,7 @@ static void check_bond(struct val *v, const Basalt__Config__Bond *b)
 	one_of(v, "xmitHashPolicy", b->xmithashpolicy, hash);
 	one_of(v, "lacpRate", b->lacprate, rates);
 	one_of(v, "adSelect", b->adselect, select);
-	EACH_STRING(v, "arpIPTarget", b->n_arpiptarget, b->arpiptarget, check_ip(v, idx_, b->arpiptarget[i_]));
+	each_string(v, "arpIPTarget", b->n_arpiptarget, b->arpiptarget, string_ip, NULL);
 	if (b->primary) {
 		bool member = false;
 
@@ -409,7 +453,7 @@ static void check_wireguard(struct val *v, const Basalt__Config__Wireguard *w)
 		if (p->endpoint && !parse_hostport(p->endpoint, host, sizeof(host), &port))
 			verr(v, "endpoint", "\"%s\" is not host:port", p->endpoint);
 		check_duration(v, "persistentKeepaliveInterval", p->persistentkeepaliveinterval);
-		EACH_STRING(v, "allowedIPs", p->n_allowedips, p->allowedips, check_cidr(v, idx_, p->allowedips[i_], false));
+		each_string(v, "allowedIPs", p->n_allowedips, p->allowedips, string_cidr, &cidr_plain);
 		vpop(v, o3);
 		vpop(v, o2);
 	}
@@ -453,8 +497,7 @@ static void check_interface(struct val *v, const Basalt__Config__Interface *itf)
 
 		if (itf->bridge->n_interfaces == 0)
 			verr(v, NULL, "a bridge needs member links in interfaces");
-		EACH_STRING(v, "interfaces", itf->bridge->n_interfaces, itf->bridge->interfaces,
-			    check_ifname(v, idx_, itf->bridge->interfaces[i_]));
+		each_string(v, "interfaces", itf->bridge->n_interfaces, itf->bridge->interfaces, string_ifname, NULL);
 		vpop(v, old);
 	}
 	check_addressing(v, itf->n_addresses, itf->addresses, itf->n_routes, itf->routes, itf->has_mtu,
@@ -529,9 +572,8 @@ static void check_network(struct val *v, const Basalt__Config__Network *net)
 	size_t old = vpush(v, "network"), o2;
 
 	check_node_hostname(v, "hostname", net->hostname);
-	EACH_STRING(v, "nameservers", net->n_nameservers, net->nameservers, check_ip(v, idx_, net->nameservers[i_]));
-	EACH_STRING(v, "searchDomains", net->n_searchdomains, net->searchdomains,
-		    check_hostname(v, idx_, net->searchdomains[i_]));
+	each_string(v, "nameservers", net->n_nameservers, net->nameservers, string_ip, NULL);
+	each_string(v, "searchDomains", net->n_searchdomains, net->searchdomains, string_hostname, NULL);
 	o2 = vpush(v, "extraHostEntries");
 	for (size_t i = 0; i < net->n_extrahostentries; i++) {
 		const Basalt__Config__ExtraHost *h = net->extrahostentries[i];
@@ -541,7 +583,7 @@ static void check_network(struct val *v, const Basalt__Config__Network *net)
 		check_ip(v, "ip", h->ip);
 		if (h->n_aliases == 0)
 			verr(v, "aliases", "required: at least one host name");
-		EACH_STRING(v, "aliases", h->n_aliases, h->aliases, check_hostname(v, idx_, h->aliases[i_]));
+		each_string(v, "aliases", h->n_aliases, h->aliases, string_hostname, NULL);
 		vpop(v, o3);
 	}
 	vpop(v, o2);
@@ -628,12 +670,12 @@ static void check_kubelet(struct val *v, const Basalt__Config__Kubelet *k)
 {
 	size_t old = vpush(v, "kubelet");
 
-	EACH_STRING(v, "clusterDNS", k->n_clusterdns, k->clusterdns, check_ip(v, idx_, k->clusterdns[i_]));
+	each_string(v, "clusterDNS", k->n_clusterdns, k->clusterdns, string_ip, NULL);
 	if (k->nodeip) {
 		size_t o2 = vpush(v, "nodeIP");
 
-		EACH_STRING(v, "validSubnets", k->nodeip->n_validsubnets, k->nodeip->validsubnets,
-			    check_cidr(v, idx_, k->nodeip->validsubnets[i_], true));
+		each_string(v, "validSubnets", k->nodeip->n_validsubnets, k->nodeip->validsubnets,
+			    string_cidr, &cidr_negatable);
 		vpop(v, o2);
 	}
 	for (size_t i = 0; i < k->n_extramounts; i++) {
@@ -661,9 +703,7 @@ static void check_machine(struct val *v, const Basalt__Config__Machine *m)
 	if (m->type && strcmp(m->type, "worker") == 0 && m->ca && !m->ca->key)
 		need(v, "token", m->token, "the machine token: a worker without the CA key proves it to get "
 					   "its certificate");
-	EACH_STRING(v, "certSANs", m->n_certsans, m->certsans,
-		    if (!parse_ip(m->certsans[i_], NULL) && !valid_hostname(m->certsans[i_]))
-			    verr(v, idx_, "\"%s\" is neither an IP address nor a DNS name", m->certsans[i_]));
+	each_string(v, "certSANs", m->n_certsans, m->certsans, string_san, NULL);
 	if (m->install)
 		check_install(v, m->install);
 	if (m->network)
@@ -761,10 +801,9 @@ static void check_cluster(struct val *v, const Basalt__Config__Cluster *c)
 		size_t o2 = vpush(v, "network");
 
 		check_hostname(v, "dnsDomain", c->network->dnsdomain);
-		EACH_STRING(v, "podSubnets", c->network->n_podsubnets, c->network->podsubnets,
-			    check_cidr(v, idx_, c->network->podsubnets[i_], false));
-		EACH_STRING(v, "serviceSubnets", c->network->n_servicesubnets, c->network->servicesubnets,
-			    check_cidr(v, idx_, c->network->servicesubnets[i_], false));
+		each_string(v, "podSubnets", c->network->n_podsubnets, c->network->podsubnets, string_cidr, &cidr_plain);
+		each_string(v, "serviceSubnets", c->network->n_servicesubnets, c->network->servicesubnets,
+			    string_cidr, &cidr_plain);
 		if (c->network->cni) {
 			const Basalt__Config__Cni *cni = c->network->cni;
 			size_t o3 = vpush(v, "cni");
@@ -775,7 +814,7 @@ static void check_cluster(struct val *v, const Basalt__Config__Cluster *c)
 				if (strcmp(cni->name, "custom") != 0 && cni->n_urls)
 					verr(v, "urls", "urls apply to name custom only (name is %s)", cni->name);
 			}
-			EACH_STRING(v, "urls", cni->n_urls, cni->urls, check_url(v, idx_, cni->urls[i_], http_s));
+			each_string(v, "urls", cni->n_urls, cni->urls, string_url, http_s);
 			vpop(v, o3);
 		}
 		vpop(v, o2);
@@ -794,19 +833,19 @@ static void check_cluster(struct val *v, const Basalt__Config__Cluster *c)
 		if (c->kubespan->enabled && !(c->discovery && c->discovery->enabled))
 			verr(v, "enabled", "KubeSpan needs cluster.discovery.enabled: true to find its peers");
 		check_range(v, "mtu", c->kubespan->has_mtu, c->kubespan->mtu, 1280, 65535);
-		EACH_STRING(v, "bypassSubnets", c->kubespan->n_bypasssubnets, c->kubespan->bypasssubnets,
-			    check_cidr(v, idx_, c->kubespan->bypasssubnets[i_], false));
-		EACH_STRING(v, "endpointFilters", c->kubespan->n_endpointfilters, c->kubespan->endpointfilters,
-			    check_cidr(v, idx_, c->kubespan->endpointfilters[i_], true));
+		each_string(v, "bypassSubnets", c->kubespan->n_bypasssubnets, c->kubespan->bypasssubnets,
+			    string_cidr, &cidr_plain);
+		each_string(v, "endpointFilters", c->kubespan->n_endpointfilters, c->kubespan->endpointfilters,
+			    string_cidr, &cidr_negatable);
 		vpop(v, o2);
 	}
 	if (c->etcd) {
 		size_t o2 = vpush(v, "etcd");
 
-		EACH_STRING(v, "advertisedSubnets", c->etcd->n_advertisedsubnets, c->etcd->advertisedsubnets,
-			    check_cidr(v, idx_, c->etcd->advertisedsubnets[i_], true));
-		EACH_STRING(v, "listenSubnets", c->etcd->n_listensubnets, c->etcd->listensubnets,
-			    check_cidr(v, idx_, c->etcd->listensubnets[i_], true));
+		each_string(v, "advertisedSubnets", c->etcd->n_advertisedsubnets, c->etcd->advertisedsubnets,
+			    string_cidr, &cidr_negatable);
+		each_string(v, "listenSubnets", c->etcd->n_listensubnets, c->etcd->listensubnets,
+			    string_cidr, &cidr_negatable);
 		vpop(v, o2);
 	}
 	if (c->secrets) {
@@ -843,11 +882,7 @@ static void check_cluster(struct val *v, const Basalt__Config__Cluster *c)
 	if (c->apiserver) {
 		size_t o2 = vpush(v, "apiServer");
 
-		EACH_STRING(v, "certSANs", c->apiserver->n_certsans, c->apiserver->certsans,
-			    if (!parse_ip(c->apiserver->certsans[i_], NULL) &&
-				!valid_hostname(c->apiserver->certsans[i_]))
-				    verr(v, idx_, "\"%s\" is neither an IP address nor a DNS name",
-					 c->apiserver->certsans[i_]));
+		each_string(v, "certSANs", c->apiserver->n_certsans, c->apiserver->certsans, string_san, NULL);
 		vpop(v, o2);
 	}
 	vpop(v, old);
