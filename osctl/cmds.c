@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* osctl's commands that talk to nodes, plus validate and completion. */
+/* osctl's commands that talk to nodes, plus validate. */
 #include <errno.h>
 #include <libfyaml.h>
 #include <stdio.h>
@@ -931,57 +931,4 @@ int cmd_power(struct osc *o, int argc, char **argv, bool reboot)
 	}
 	buf_fini(&b);
 	return r;
-}
-
-/* --- completion --- */
-
-static const char *const commands =
-	"apply-config completion config dmesg edit gen get logs patch reboot service services "
-	"shutdown validate version";
-
-int cmd_completion(struct osc *o, int argc, char **argv)
-{
-	const char *sh = argc > 1 ? argv[1] : "";
-	char types[2048] = "";
-
-	(void)o;
-	for (size_t i = 0; i < api_nrestypes; i++) {
-		size_t n = strlen(types);
-
-		snprintf(types + n, sizeof(types) - n, "%s%s", n ? " " : "", api_restypes[i].aliases[0]);
-	}
-	if (strcmp(sh, "bash") == 0) {
-		printf("# osctl bash completion: source <(osctl completion bash)\n"
-		       "_osctl() {\n"
-		       "  local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}\n"
-		       "  if [ \"$COMP_CWORD\" -eq 1 ]; then COMPREPLY=($(compgen -W \"%s\" -- \"$cur\")); return; fi\n"
-		       "  case \"${COMP_WORDS[1]}\" in\n"
-		       "    get) [ \"$COMP_CWORD\" -eq 2 ] && COMPREPLY=($(compgen -W \"%s rd\" -- \"$cur\")) ;;\n"
-		       "    gen) [ \"$COMP_CWORD\" -eq 2 ] && COMPREPLY=($(compgen -W \"config ca key crt\" -- \"$cur\")) ;;\n"
-		       "    config) [ \"$COMP_CWORD\" -eq 2 ] && COMPREPLY=($(compgen -W \"context contexts endpoint node add merge info\" -- \"$cur\")) ;;\n"
-		       "    completion) COMPREPLY=($(compgen -W \"bash zsh\" -- \"$cur\")) ;;\n"
-		       "    apply-config|validate) case \"$prev\" in -f|--file|-c|--config) COMPREPLY=($(compgen -f -- \"$cur\")) ;;\n"
-		       "      --mode|-m) COMPREPLY=($(compgen -W \"auto no-reboot reboot staged try\" -- \"$cur\")) ;; esac ;;\n"
-		       "  esac\n"
-		       "}\n"
-		       "complete -F _osctl osctl\n", commands, types);
-		return 0;
-	}
-	if (strcmp(sh, "zsh") == 0) {
-		printf("#compdef osctl\n# osctl zsh completion: source <(osctl completion zsh)\n"
-		       "_osctl() {\n"
-		       "  if (( CURRENT == 2 )); then compadd -- %s; return; fi\n"
-		       "  case $words[2] in\n"
-		       "    get) (( CURRENT == 3 )) && compadd -- %s rd ;;\n"
-		       "    gen) (( CURRENT == 3 )) && compadd -- config ca key crt ;;\n"
-		       "    config) (( CURRENT == 3 )) && compadd -- context contexts endpoint node add merge info ;;\n"
-		       "    completion) compadd -- bash zsh ;;\n"
-		       "    *) _files ;;\n"
-		       "  esac\n"
-		       "}\n"
-		       "compdef _osctl osctl\n", commands, types);
-		return 0;
-	}
-	fprintf(stderr, "usage: osctl completion bash|zsh\n");
-	return 2;
 }

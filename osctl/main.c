@@ -19,27 +19,6 @@
 #include "lib/log.h"
 #include "osctl/osctl.h"
 
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"usage: osctl [--osconfig FILE] [--context NAME] [-e IP,...] [-n IP,...]\n"
-		"             [--insecure [--cert-fingerprint SHA256]] [--tls-max 1.2|1.3] COMMAND ...\n"
-		"\n"
-		"  apply-config -f FILE [--insecure --cert-fingerprint SHA256] [--mode MODE]\n"
-		"               [--timeout 60s] [--dry-run] [--config-patch @FILE|PATCH]\n"
-		"  get TYPE [ID] [-o table|yaml|json] [-w] [-l SELECTOR]   (osctl get rd: the types)\n"
-		"  services | service ID [start|stop|restart]\n"
-		"  logs SERVICE [-f] [--tail N]      dmesg [-f] [--tail]\n"
-		"  version [--client] [--insecure]   reboot   shutdown\n"
-		"  patch machineconfig --patch @FILE|PATCH [--mode MODE] [--dry-run]\n"
-		"  edit machineconfig [--mode MODE] [--dry-run]\n"
-		"  validate -c FILE [--config-patch @FILE|PATCH]\n"
-		"  gen config CLUSTER https://ENDPOINT:6443 [-o DIR] [--with-secrets FILE]\n"
-		"  gen ca --organization ORG | gen key --name NAME | gen crt --ca CA --key K --name N [--role R]\n"
-		"  config context NAME | contexts | endpoint IP... | node IP... | add NAME ... | merge FILE | info\n"
-		"  completion bash|zsh\n");
-}
-
 /* Splits a comma-separated list into out; -1 (saying so) when it names more than max. */
 static int split_list(const char *flag, char *s, const char **out, size_t max, size_t *n)
 {
@@ -61,6 +40,7 @@ int main(int argc, char **argv)
 	static char path[4096];
 	struct osc o = { 0 };
 	char **rest = calloc((size_t)argc + 1, sizeof(*rest));
+	const struct osc_cmd *c;
 	int n = 0, r;
 	const char *cmd;
 
@@ -121,43 +101,16 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (!cmd || strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
-		usage(cmd ? stdout : stderr);
+		osc_usage(cmd ? stdout : stderr);
 		free(rest);
 		return cmd ? 0 : 2;
 	}
-	if (strcmp(cmd, "version") == 0)
-		r = cmd_version(&o, n, rest);
-	else if (strcmp(cmd, "apply-config") == 0 || strcmp(cmd, "apply") == 0)
-		r = cmd_apply(&o, n, rest);
-	else if (strcmp(cmd, "get") == 0)
-		r = cmd_get(&o, n, rest);
-	else if (strcmp(cmd, "services") == 0)
-		r = cmd_services(&o, n, rest);
-	else if (strcmp(cmd, "service") == 0)
-		r = cmd_service(&o, n, rest);
-	else if (strcmp(cmd, "logs") == 0)
-		r = cmd_logs(&o, n, rest);
-	else if (strcmp(cmd, "dmesg") == 0)
-		r = cmd_dmesg(&o, n, rest);
-	else if (strcmp(cmd, "reboot") == 0)
-		r = cmd_power(&o, n, rest, true);
-	else if (strcmp(cmd, "shutdown") == 0)
-		r = cmd_power(&o, n, rest, false);
-	else if (strcmp(cmd, "validate") == 0)
-		r = cmd_validate(&o, n, rest);
-	else if (strcmp(cmd, "patch") == 0)
-		r = cmd_patch(&o, n, rest);
-	else if (strcmp(cmd, "edit") == 0)
-		r = cmd_edit(&o, n, rest);
-	else if (strcmp(cmd, "gen") == 0)
-		r = cmd_gen(&o, n, rest);
-	else if (strcmp(cmd, "config") == 0)
-		r = cmd_config(&o, n, rest);
-	else if (strcmp(cmd, "completion") == 0)
-		r = cmd_completion(&o, n, rest);
-	else {
+	c = osc_cmd_find(cmd);
+	if (c) {
+		r = c->run(&o, n, rest);
+	} else {
 		fprintf(stderr, "osctl: unknown command %s\n", cmd);
-		usage(stderr);
+		osc_usage(stderr);
 		r = 2;
 	}
 	if (r == 0 && o.failures)

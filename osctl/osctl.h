@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <protobuf-c/protobuf-c.h>
 
@@ -92,5 +93,18 @@ int cmd_validate(struct osc *o, int argc, char **argv);
 int cmd_patch(struct osc *o, int argc, char **argv);
 int cmd_edit(struct osc *o, int argc, char **argv);
 int cmd_completion(struct osc *o, int argc, char **argv);
+
+/* osctl's commands (osctl/commands.c): dispatch, usage and completion come from this table. */
+struct osc_cmd {
+	const char *name;
+	const char *alias;
+	int (*run)(struct osc *o, int argc, char **argv);
+	const char *usage;      /* after "  " in osctl's usage */
+	const char *words;      /* completion of the next word ("@types": resource types); NULL: none */
+};
+extern const struct osc_cmd osc_cmds[];
+extern const size_t osc_ncmds;
+const struct osc_cmd *osc_cmd_find(const char *name);
+void osc_usage(FILE *f);
 
 #endif
