@@ -14,18 +14,9 @@
 #include "lib/backoff.h"
 #include "lib/log.h"
 #include "lib/spawn.h"
+#include "lib/svcstate.h"
 
 #define SVC_LOG_READ 4096
-
-static const char *const state_names[SVC_NSTATES] = {
-	[SVC_DOWN] = "down",         [SVC_WAITING] = "waiting", [SVC_RUNNING] = "running",
-	[SVC_STOPPING] = "stopping", [SVC_BACKOFF] = "backoff", [SVC_FINISHED] = "finished",
-};
-
-const char *svc_state_name(enum svc_state st)
-{
-	return st < SVC_NSTATES ? state_names[st] : "?";
-}
 
 bool svc_alive(const struct svc *s)
 {

@@ -13,17 +13,19 @@
 #include "init/spec.h"
 #include "lib/loop.h"
 #include "lib/ring.h"
+#include "lib/svcstate.h"
 
 struct supervisor;
 
 /* Values match basalt.init.ServiceState. */
+/* The numbers of api/init.proto's ServiceState; lib/svcstate.c names them. */
 enum svc_state {
-	SVC_DOWN = 0,
-	SVC_WAITING,
-	SVC_RUNNING,
-	SVC_STOPPING,
-	SVC_BACKOFF,
-	SVC_FINISHED,
+	SVC_DOWN = BASALT__INIT__SERVICE_STATE__STATE_DOWN,
+	SVC_WAITING = BASALT__INIT__SERVICE_STATE__STATE_WAITING,
+	SVC_RUNNING = BASALT__INIT__SERVICE_STATE__STATE_RUNNING,
+	SVC_STOPPING = BASALT__INIT__SERVICE_STATE__STATE_STOPPING,
+	SVC_BACKOFF = BASALT__INIT__SERVICE_STATE__STATE_BACKOFF,
+	SVC_FINISHED = BASALT__INIT__SERVICE_STATE__STATE_FINISHED,
 	SVC_NSTATES,
 };
 
@@ -69,7 +71,6 @@ void svc_free(struct svc *s);
 void svc_dispatch(struct svc *s, enum svc_event ev);
 /* The main process exited with wait status. */
 void svc_exited(struct svc *s, int status);
-const char *svc_state_name(enum svc_state st);
 bool svc_alive(const struct svc *s);
 
 #endif

@@ -13,12 +13,11 @@
 
 #include "api/runtime.pb-c.h"
 #include "lib/log.h"
+#include "lib/svcstate.h"
 
 static const struct rt_input sync_in[] = { { "runtime", "ServiceSpec", RT_WEAK } };
 static const struct rt_output status_out[] = { { "runtime", "Service", RT_EXCLUSIVE } };
 
-static const char *const state_names[] = { "down", "waiting", "running", "stopping", "backoff",
-					   "finished" };
 
 /* --- the service set --- */
 
@@ -141,7 +140,7 @@ static int status_reconcile(struct rt_ctx *ctx, void *arg)
 		if (!svc)
 			return -ENOMEM;
 		basalt__runtime__service__init(svc);
-		svc->state = strdup(s->state < 6 ? state_names[s->state] : "unknown");
+		svc->state = strdup(svc_state_name(s->state));
 		svc->running = s->state == BASALT__INIT__SERVICE_STATE__STATE_RUNNING;
 		/* Until services have probes of their own, healthy means running. */
 		svc->healthy = svc->running;
