@@ -6,6 +6,37 @@
 #include <stdlib.h>
 #include <string.h>
 
+bool res_spec_complete(const ProtobufCMessage *m)
+{
+	const ProtobufCMessageDescriptor *d = m->descriptor;
+
+	for (unsigned i = 0; i < d->n_fields; i++) {
+		const ProtobufCFieldDescriptor *f = &d->fields[i];
+		const char *member = (const char *)m + f->offset;
+
+		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+			size_t n = *(const size_t *)((const char *)m + f->quantifier_offset);
+			void *const *arr = *(void *const *const *)member;
+
+			if (n && !arr)
+				return false;
+			if (f->type != PROTOBUF_C_TYPE_STRING && f->type != PROTOBUF_C_TYPE_MESSAGE)
+				continue;
+			for (size_t k = 0; k < n; k++)
+				if (!arr[k] || (f->type == PROTOBUF_C_TYPE_MESSAGE && !res_spec_complete(arr[k])))
+					return false;
+		} else if (f->type == PROTOBUF_C_TYPE_STRING) {
+			/* proto3: an unset string is "", never NULL; NULL is a failed strdup. */
+			if (f->label == PROTOBUF_C_LABEL_NONE && !*(char *const *)member)
+				return false;
+		} else if (f->type == PROTOBUF_C_TYPE_MESSAGE && *(ProtobufCMessage *const *)member) {
+			if (!res_spec_complete(*(ProtobufCMessage *const *)member))
+				return false;
+		}
+	}
+	return true;
+}
+
 struct res *res_new(const char *ns, const char *type, const char *id, ProtobufCMessage *spec)
 {
 	struct res *r = calloc(1, sizeof(*r));

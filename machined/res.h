@@ -43,6 +43,11 @@ struct res {
 
 /* A new resource holding spec (taken over). The metadata starts empty. NULL on ENOMEM. */
 struct res *res_new(const char *ns, const char *type, const char *id, ProtobufCMessage *spec);
+/*
+ * Whether spec was built whole: no proto3 string left NULL, no repeated field counting
+ * elements it does not have (what a failed allocation in a controller leaves behind).
+ */
+bool res_spec_complete(const ProtobufCMessage *m);
 /* A copy of r's metadata with a new spec (taken over; NULL keeps a copy of r's). */
 struct res *res_clone(const struct res *r, ProtobufCMessage *spec);
 struct res *res_ref(struct res *r);

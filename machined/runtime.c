@@ -290,6 +290,12 @@ int rt_apply(struct rt_ctx *ctx, struct res *r)
 	char err[512];
 	int ret;
 
+	/* res_new gives NULL when it could not allocate; a spec with holes is one a strdup failed. */
+	if (!r || (r->spec && !res_spec_complete(r->spec))) {
+		rt_fail(ctx, "out of memory building %s", r ? r->type : "a resource");
+		res_unref(r);
+		return -ENOMEM;
+	}
 	if (!output_of(c, r->ns, r->type)) {
 		ret = rt_fail(ctx, "%s/%s is not an output of %s", r->ns, r->type, c->def.name);
 		res_unref(r);

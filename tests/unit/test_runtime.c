@@ -219,6 +219,42 @@ static void test_backoff_and_status(void **state)
 	assert_int_equal(f.runs, 5);
 }
 
+/* Builds its output as if strdup had failed on one field, or res_new on the whole. */
+static int nomem_reconcile(struct rt_ctx *ctx, void *arg)
+{
+	int *runs = arg;
+	Basalt__Runtime__Service *s = malloc(sizeof(*s));
+
+	basalt__runtime__service__init(s);
+	s->state = NULL;  /* what s->state = strdup(...) leaves when out of memory */
+	if ((*runs)++ == 0)
+		return rt_apply(ctx, res_new("test", "Hole", "x", &s->base));
+	protobuf_c_message_free_unpacked(&s->base, NULL);
+	return rt_apply(ctx, NULL);
+}
+
+static void test_allocation_failure_fails_the_run(void **state)
+{
+	static const struct rt_output outs[] = { { "test", "Hole", RT_EXCLUSIVE } };
+	static int runs;
+	struct rt_controller def = { "NoMem", NULL, 0, outs, 1, nomem_reconcile, &runs };
+	const Basalt__Runtime__ControllerStatus *s;
+
+	(void)state;
+	assert_int_equal(rt_register(rt, &def, NULL, err, sizeof(err)), 0);
+	settle(50);
+	assert_null(store_get(st, "test", "Hole", "x"));
+	s = (const void *)store_get(st, "runtime", "ControllerStatus", "NoMem")->spec;
+	assert_false(s->healthy);
+	assert_string_equal(s->lasterror, "out of memory building Hole");
+	while (runs < 2)
+		assert_int_equal(loop_run_once(loop, 50), 0);
+	settle(50);
+	s = (const void *)store_get(st, "runtime", "ControllerStatus", "NoMem")->spec;
+	assert_false(s->healthy);
+	assert_string_equal(s->lasterror, "out of memory building a resource");
+}
+
 /* Reads its strong input; records what it saw. */
 struct strong {
 	int runs;
@@ -295,6 +331,7 @@ int main(void)
 		cmocka_unit_test(test_cleanup_waits_for_finalizers),
 		cmocka_unit_test(test_exclusive_outputs),
 		cmocka_unit_test(test_backoff_and_status),
+		cmocka_unit_test(test_allocation_failure_fails_the_run),
 		cmocka_unit_test(test_strong_inputs_are_held),
 		cmocka_unit_test(test_shared_outputs_and_stray_writes),
 	};
