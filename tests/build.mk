@@ -16,21 +16,21 @@ unit_srcs_ctl := $(INIT_SUP_SRCS) tests/unit/supfix.c
 unit_srcs_squashfs := init/stage1.c init/modload.c init/coldplug.c init/kmod.c $(LIB_CORE_SRCS)
 unit_srcs_coldplug := init/coldplug.c init/kmod.c lib/log.c lib/loop.c
 
-MACHINED_CORE_SRCS := machined/res.c machined/selector.c machined/store.c lib/loop.c \
+MACHINED_CORE_SRCS := machined/core/res.c machined/core/selector.c machined/core/store.c lib/loop.c \
 	$(GEN_API)
 unit_srcs_store := $(MACHINED_CORE_SRCS)
-unit_srcs_runtime := $(MACHINED_CORE_SRCS) machined/runtime.c lib/log.c lib/backoff.c
+unit_srcs_runtime := $(MACHINED_CORE_SRCS) machined/core/runtime.c lib/log.c lib/backoff.c
 unit_srcs_parse := lib/parse.c
 unit_srcs_mconfig := $(LIB_FULL_SRCS) lib/buf.c lib/loop.c lib/log.c $(GEN_API)
-unit_srcs_cfgstate := machined/cfgstate.c lib/atomicfile.c
+unit_srcs_cfgstate := machined/ctrl/cfgstate.c lib/atomicfile.c
 GRPC_SRCS := lib/grpc.c lib/h2conn.c lib/grpc_server.c lib/grpc_client.c lib/tls.c lib/pki.c \
 	lib/rng.c lib/buf.c lib/loop.c lib/log.c
 unit_srcs_grpc := $(GRPC_SRCS)
 unit_srcs_tls := lib/tls.c lib/pki.c lib/rng.c
 # A watcher is dropped 16 KiB behind here, so test_ctl can overflow one in a few requests.
 $(OUT)/host/init/ctl.o $(OUT)/host/tests/unit/test_ctl.o: HOST_CFLAGS += -DCTL_MAX_QUEUED=16384u
-unit_srcs_apiipc := machined/apiipc.c lib/buf.c lib/loop.c lib/log.c
-unit_srcs_sandbox := machined/sandbox.c
+unit_srcs_apiipc := machined/api/apiipc.c lib/buf.c lib/loop.c lib/log.c
+unit_srcs_sandbox := machined/api/sandbox.c
 
 UNIT_TESTS := cmdline kmod backoff ring frame loop spec supervisor ctl squashfs coldplug store \
 	parse mconfig cfgstate runtime grpc apiipc sandbox memcpy tls
@@ -53,7 +53,7 @@ TEST_BINS := $(UNIT_BINS) $(LINKCHECK)
 test-bins: $(TEST_BINS)
 
 # Helpers for tests/init: the control-socket client and services with known behaviour.
-$(OUT)/host/bin/initctl: $(call host_objs,tests/init/initctl.c machined/initclient.c $(LIB_CORE_SRCS) $(GEN_INIT) \
+$(OUT)/host/bin/initctl: $(call host_objs,tests/init/initctl.c machined/ctrl/initclient.c $(LIB_CORE_SRCS) $(GEN_INIT) \
 		$(HOST_COMPAT_SRCS))
 	$(call msg,HOSTLD,$@)
 	$(Q)mkdir -p $(@D)
@@ -83,8 +83,8 @@ fuzz_srcs_ctl := init/spec.c lib/frame.c lib/buf.c $(GEN_INIT)
 fuzz_srcs_squashfs := init/stage1.c init/modload.c init/coldplug.c init/kmod.c $(LIB_CORE_SRCS)
 fuzz_srcs_mconfig := $(LIB_FULL_SRCS) lib/buf.c lib/loop.c lib/log.c $(GEN_API)
 fuzz_srcs_grpc := $(GRPC_SRCS) lib/apidef.c $(GEN_API)
-fuzz_srcs_apiipc := machined/apiipc.c lib/buf.c lib/loop.c lib/log.c
-fuzz_srcs_kmsg := machined/kmsg.c
+fuzz_srcs_apiipc := machined/api/apiipc.c lib/buf.c lib/loop.c lib/log.c
+fuzz_srcs_kmsg := machined/api/kmsg.c
 fuzz_srcs_mountinfo := init/mountinfo.c
 fuzz_srcs_power := init/power.c lib/log.c lib/loop.c
 fuzz_srcs_nodes := lib/apidef.c
@@ -96,14 +96,14 @@ fuzz_srcs_grpcclient := $(GRPC_SRCS)
 fuzz_srcs_tlssession := $(GRPC_SRCS)
 fuzz_srcs_csr := lib/pki.c lib/rng.c
 $(OUT)/fuzz/tests/fuzz/fuzz_osctl.o: FUZZ_CFLAGS += -DBASALT_VERSION='"$(VERSION)"'
-fuzz_srcs_selector := machined/selector.c machined/res.c
+fuzz_srcs_selector := machined/core/selector.c machined/core/res.c
 fuzz_srcs_modalias := init/kmod.c
-fuzz_srcs_cfgstate := machined/cfgstate.c lib/atomicfile.c
+fuzz_srcs_cfgstate := machined/ctrl/cfgstate.c lib/atomicfile.c
 # (its own supervisor stubs: init/supervisor.c would fork and exec the fuzzed service sets)
 fuzz_srcs_ctlconn := init/ctl.c init/spec.c $(LIB_CORE_SRCS) $(GEN_INIT)
-fuzz_srcs_initclient := machined/initclient.c $(LIB_CORE_SRCS) $(GEN_INIT)
+fuzz_srcs_initclient := machined/ctrl/initclient.c $(LIB_CORE_SRCS) $(GEN_INIT)
 # (apid.c is included by the target, to reach its static merge of forwarded replies)
-fuzz_srcs_apidmerge := $(GRPC_SRCS) lib/apidef.c machined/apiipc.c machined/sandbox.c $(GEN_API)
+fuzz_srcs_apidmerge := $(GRPC_SRCS) lib/apidef.c machined/api/apiipc.c machined/api/sandbox.c $(GEN_API)
 FUZZ_TARGETS := cmdline kmod ctl squashfs mconfig grpc apiipc kmsg mountinfo power nodes clientcfg osctl \
 	grpcclient selector modalias cfgstate ctlconn initclient apidmerge tlssession csr
 FUZZ_BINS := $(patsubst %,$(OUT)/fuzz/bin/fuzz_%,$(FUZZ_TARGETS))
@@ -163,7 +163,7 @@ fuzz: $(FUZZ_BINS)
 	@FUZZ_SECONDS=$${FUZZ_SECONDS:-300} FUZZ_SEED=$${FUZZ_SEED:-0} tests/run.sh $(OUT) fuzz
 
 # The store and config benchmark, optimised like the shipped code (no sanitizers).
-$(OUT)/bench/storebench: tests/bench/storebench.c machined/store.c machined/res.c machined/selector.c \
+$(OUT)/bench/storebench: tests/bench/storebench.c machined/core/store.c machined/core/res.c machined/core/selector.c \
 		$(LIB_FULL_SRCS) lib/loop.c lib/buf.c lib/log.c $(GEN_API) $(HOST_COMPAT_SRCS) $(SYSROOT_LIBS)/.stamp \
 		| $(DEPS_STAMP)
 	$(call msg,HOSTLD,$@)

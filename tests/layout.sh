@@ -45,19 +45,43 @@ init_bad_lib() {
 	done
 }
 
+# machined's parts (ARCHITECTURE.md): core (store, resources, runtime) uses nothing of the
+# others; ctrl (controllers, the config, the link to init) the core; api (apid, its link,
+# the RPCs) both; platform (the platforms, to come) the core. main.c wires them.
+allowed_sub() {
+	case $1 in
+	core) echo "core" ;;
+	ctrl) echo "core ctrl" ;;
+	api) echo "core ctrl api" ;;
+	platform) echo "core platform" ;;
+	esac
+}
+subs=(core ctrl api platform)
+# bad_sub ROOT SUB: machined/SUB's includes of a machined part SUB may not use.
+bad_sub() {
+	grep -rnE '^#include "machined/[a-z]+/' --include='*.[ch]' "$1/machined/$2" 2>/dev/null | while IFS= read -r line; do
+		target=$(sed -E 's/.*#include "machined\/([a-z]+)\/.*/\1/' <<<"$line")
+		grep -qw "$target" <<<"$(allowed_sub "$2")" || echo "$line"
+	done
+}
+
 present=()
 for d in "${dirs[@]}"; do
 	if [[ -n $(find "$d" -name '*.[ch]' 2>/dev/null | head -1) ]]; then present+=("$d"); else note "$d/ has no C sources yet"; fi
 done
-plan $((${#present[@]} + 4))
+subs_present=()
+for d in "${subs[@]}"; do
+	[[ -n $(find "machined/$d" -name '*.[ch]' 2>/dev/null | head -1) ]] && subs_present+=("$d") || note "machined/$d/ has no C sources yet"
+done
+plan $((${#present[@]} + ${#subs_present[@]} + 5))
 
 # The rules catch what they are for: a planted violation in a copy.
 mkdir -p "$t/fx/lib" "$t/fx/init"
-printf '#include "machined/store.h"\n' >"$t/fx/lib/planted.c"
+printf '#include "machined/core/store.h"\n' >"$t/fx/lib/planted.c"
 printf '#include "lib/grpc_server.h"\n#include "lib/h2conn.h"\n#include "lib/log.h"\n' >"$t/fx/init/planted.c"
 l=$(bad_includes "$t/fx" lib)
 i=$(init_bad_lib "$t/fx")
-if grep -q 'machined/store.h' <<<"$l" && grep -q grpc_server <<<"$i" && grep -q h2conn <<<"$i" && ! grep -q log.h <<<"$i"; then
+if grep -q 'machined/core/store.h' <<<"$l" && grep -q grpc_server <<<"$i" && grep -q h2conn <<<"$i" && ! grep -q log.h <<<"$i"; then
 	ok "the layout rules catch planted violations (lib including machined, init including grpc_server and h2conn)"
 else
 	not_ok "the layout rules catch planted violations" "lib: $l" "init: $i"
@@ -66,6 +90,21 @@ fi
 for dir in "${present[@]}"; do
 	bad=$(bad_includes . "$dir")
 	if [[ -z "$bad" ]]; then ok "$dir/ includes only from: $(allowed "$dir")"; else not_ok "$dir/ includes only from: $(allowed "$dir")" "$bad"; fi
+done
+
+mkdir -p "$t/fx/machined/core" "$t/fx/machined/ctrl"
+printf '#include "machined/api/api.h"\n#include "machined/core/store.h"\n' >"$t/fx/machined/core/planted.c"
+printf '#include "machined/core/store.h"\n' >"$t/fx/machined/ctrl/planted.c"
+c=$(bad_sub "$t/fx" core)
+r=$(bad_sub "$t/fx" ctrl)
+if grep -q 'machined/api/api.h' <<<"$c" && ! grep -q 'core/store.h' <<<"$c" && [[ -z $r ]]; then
+	ok "the machined rules catch a planted violation (core including api) and pass a good include"
+else
+	not_ok "the machined rules catch planted violations" "core: $c" "ctrl: $r"
+fi
+for sub in "${subs_present[@]}"; do
+	bad=$(bad_sub . "$sub")
+	if [[ -z "$bad" ]]; then ok "machined/$sub/ uses only: $(allowed_sub "$sub")"; else not_ok "machined/$sub/ uses only: $(allowed_sub "$sub")" "$bad"; fi
 done
 
 bad=$(init_bad_lib .)

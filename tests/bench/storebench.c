@@ -16,7 +16,7 @@
 #include "api/runtime.pb-c.h"
 #include "lib/atomicfile.h"
 #include "lib/mconfig.h"
-#include "machined/store.h"
+#include "machined/core/store.h"
 
 #define NRES 100
 #define UPDATES 200000

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * apid's walk over other nodes' unary replies (machined/apid.c, merge_unary through
+ * apid's walk over other nodes' unary replies (machined/api/apid.c, merge_unary through
  * fwd_node_msg): each XResponse is rewritten so every message in it carries the node it
  * came from, and the replies of all nodes are concatenated into one XResponse. One input
  * is one node's reply; two nodes send it, a third is unreachable. When the input is a
  * valid basalt.machine.VersionResponse, the merged reply must be one too, with each
  * node's messages in order and naming that node.
  */
-#include "machined/apid.c"
+#include "machined/api/apid.c"
 
 #include <fcntl.h>
 

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * machined's core reading apid's datagrams (machined/apiipc.c): each input is a sequence
+ * machined's core reading apid's datagrams (machined/api/apiipc.c): each input is a sequence
  * of datagrams, each a 2-byte length then its bytes, fed to the core-side reassembly
  * until it refuses one.
  */
 #include <stdint.h>
 #include <string.h>
 
-#include "machined/apiipc.h"
+#include "machined/api/apiipc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The persisted machine config as machined finds it on boot (machined/cfgstate.c): each
+ * The persisted machine config as machined finds it on boot (machined/ctrl/cfgstate.c): each
  * file a "# basalt-config sha256=<hex> len=<n>" line, then the text. One input is a mode
  * byte, then the file contents: mode 0 writes it all as config.yaml; mode 1 splits it at
  * the first NUL into config.yaml and config.yaml.prev; mode 2 writes only .prev. Then
@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "machined/cfgstate.h"
+#include "machined/ctrl/cfgstate.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * machined's side of init's control socket (machined/initclient.c): decoding init's
+ * machined's side of init's control socket (machined/ctrl/initclient.c): decoding init's
  * replies and handing them to the request each one names. A client connects to a socket
  * the harness listens on, fills its table of pending requests (a watch and a log read
  * that stay registered, one-shot requests, one whose reply sends another), and then one
@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "lib/log.h"
-#include "machined/initclient.h"
+#include "machined/ctrl/initclient.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * One /dev/kmsg record as machined's Dmesg reads it (machined/kmsg.c): the input is the
+ * One /dev/kmsg record as machined's Dmesg reads it (machined/api/kmsg.c): the input is the
  * record, not NUL-terminated (the kernel's are not), copied to a buffer of exactly its
  * size so any read past it is caught; the first byte also picks the output buffer's size.
  * What comes out must be "[sec.usec] text\n" and fit.
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "machined/kmsg.h"
+#include "machined/api/kmsg.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

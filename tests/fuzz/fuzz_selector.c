@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Label selectors as clients send them (List/Watch label_selector, machined/selector.c),
- * matched against a resource's labels (machined/res.c). One input is the selector text,
+ * Label selectors as clients send them (List/Watch label_selector, machined/core/selector.c),
+ * matched against a resource's labels (machined/core/res.c). One input is the selector text,
  * a NUL, then the resource's labels as "key=value" lines applied in order (a line without
  * '=' removes that key). The match must agree with a plain reading of the same lines.
  */
@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "machined/res.h"
-#include "machined/selector.h"
+#include "machined/core/res.h"
+#include "machined/core/selector.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

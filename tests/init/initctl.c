@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "lib/loop.h"
-#include "machined/initclient.h"
+#include "machined/ctrl/initclient.h"
 
 #define MAX_SVCS 16
 #define MAX_ARGS 32

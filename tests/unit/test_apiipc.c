@@ -14,7 +14,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "machined/apiipc.h"
+#include "machined/api/apiipc.h"
 
 static uint8_t dg[IPC_HDR + IPC_CHUNK + 16];
 static char why[160];

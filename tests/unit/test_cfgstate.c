@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "machined/cfgstate.h"
+#include "machined/ctrl/cfgstate.h"
 
 static char dir[64];
 

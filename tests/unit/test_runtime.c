@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "api/runtime.pb-c.h"
-#include "machined/runtime.h"
+#include "machined/core/runtime.h"
 
 static struct loop *loop;
 static struct store *st;

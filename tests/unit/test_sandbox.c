@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * apid's confinement (machined/sandbox.c) in a forked child: it runs as uid 65534 with no
+ * apid's confinement (machined/api/sandbox.c) in a forked child: it runs as uid 65534 with no
  * capabilities, no new privileges and seccomp on; what an event loop needs still works; a
  * system call outside the allowlist kills the process with SIGSYS. The child uses raw
  * system calls only once confined and leaves with exit_group, so nothing of the test's own
@@ -23,7 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "machined/sandbox.h"
+#include "machined/api/sandbox.h"
 
 typedef void child_fn(int out);
 

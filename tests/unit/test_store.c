@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "api/runtime.pb-c.h"
-#include "machined/store.h"
+#include "machined/core/store.h"
 
 static struct loop *loop;
 static struct store *st;

@@ -22,11 +22,11 @@
 #include "lib/linediff.h"
 #include "lib/log.h"
 #include "lib/pbyaml.h"
-#include "machined/api.h"
+#include "machined/api/api.h"
 #include "lib/grpc.h"
-#include "machined/initclient.h"
-#include "machined/kmsg.h"
-#include "machined/resfmt.h"
+#include "machined/ctrl/initclient.h"
+#include "machined/api/kmsg.h"
+#include "machined/core/resfmt.h"
 
 #define STREAM_MAX_QUEUED (4u << 20)  /* a stream whose client lags further is ended */
 #define DATA_CHUNK 16384

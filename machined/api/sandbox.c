@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "machined/sandbox.h"
+#include "machined/api/sandbox.h"
 
 #include <errno.h>
 #include <grp.h>

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "machined/initclient.h"
+#include "machined/ctrl/initclient.h"
 
 #include <errno.h>
 #include <stdio.h>

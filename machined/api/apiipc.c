@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "machined/apiipc.h"
+#include "machined/api/apiipc.h"
 
 #include <errno.h>
 #include <stdio.h>

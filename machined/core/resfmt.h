@@ -7,7 +7,7 @@
 #include <stdio.h>
 
 #include "api/resource.pb-c.h"
-#include "machined/res.h"
+#include "machined/core/res.h"
 
 /* r's metadata as a message, borrowing r's strings. */
 struct resfmt_md {

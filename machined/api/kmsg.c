@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "machined/kmsg.h"
+#include "machined/api/kmsg.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -16,8 +16,8 @@
 #include <stddef.h>
 
 #include "lib/loop.h"
-#include "machined/res.h"
-#include "machined/selector.h"
+#include "machined/core/res.h"
+#include "machined/core/selector.h"
 
 #define WATCH_QUEUE_DEFAULT 1024
 

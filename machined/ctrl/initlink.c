@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "machined/initlink.h"
+#include "machined/ctrl/initlink.h"
 
 #include <errno.h>
 #include <stdio.h>

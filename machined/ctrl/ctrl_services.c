@@ -12,7 +12,7 @@
 
 #include "api/config.pb-c.h"
 #include "api/runtime.pb-c.h"
-#include "machined/controllers.h"
+#include "machined/ctrl/controllers.h"
 
 #define KUBELET_BIN "/usr/bin/kubelet"
 #define ETCD_BIN "/usr/bin/etcd"

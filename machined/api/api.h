@@ -2,10 +2,10 @@
 /*
  * The machine API (port 50000), split as ARCHITECTURE.md describes:
  *
- *   apid (machined/apid.c): a separate, unprivileged process (uid 65534, no capabilities,
+ *   apid (machined/api/apid.c): a separate, unprivileged process (uid 65534, no capabilities,
  *   a seccomp allowlist) that does the TLS handshakes, HTTP/2, gRPC framing, the role
  *   check of lib/apidef.c's table and forwarding to other nodes, and passes each
- *   authorised request to the core over a SOCK_SEQPACKET socketpair (machined/apiipc.h).
+ *   authorised request to the core over a SOCK_SEQPACKET socketpair (machined/api/apiipc.h).
  *
  *   the core (this file's api.c, api_rpc.c): runs in machined, which alone touches the
  *   machine. It starts apid (and starts it again if it dies or misbehaves: a malformed
@@ -30,10 +30,10 @@
 #include "lib/buf.h"
 #include "lib/loop.h"
 #include "lib/pki.h"
-#include "machined/apiipc.h"
-#include "machined/config.h"
-#include "machined/ctrl_init.h"
-#include "machined/runtime.h"
+#include "machined/api/apiipc.h"
+#include "machined/ctrl/config.h"
+#include "machined/ctrl/ctrl_init.h"
+#include "machined/core/runtime.h"
 
 struct api_opts {
 	struct loop *loop;

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "api/runtime.pb-c.h"
-#include "machined/controllers.h"
+#include "machined/ctrl/controllers.h"
 
 static const struct rt_input inputs[] = {
 	{ "runtime", "ConfigStatus", RT_WEAK },

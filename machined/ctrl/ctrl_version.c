@@ -6,7 +6,7 @@
 #include <sys/utsname.h>
 
 #include "api/runtime.pb-c.h"
-#include "machined/controllers.h"
+#include "machined/ctrl/controllers.h"
 
 #ifndef BASALT_VERSION
 #error "BASALT_VERSION is set by the build from the VERSION file"

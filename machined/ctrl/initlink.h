@@ -8,7 +8,7 @@
 
 #include <stdbool.h>
 
-#include "machined/initclient.h"
+#include "machined/ctrl/initclient.h"
 
 struct initlink_hooks {
 	void (*connected)(void *arg, bool up);

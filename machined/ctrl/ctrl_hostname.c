@@ -13,7 +13,7 @@
 
 #include "api/config.pb-c.h"
 #include "api/network.pb-c.h"
-#include "machined/controllers.h"
+#include "machined/ctrl/controllers.h"
 
 static const struct rt_input config_in[] = { { "config", "MachineConfig", RT_WEAK } };
 static const struct rt_output spec_out[] = { { "network", "HostnameSpec", RT_EXCLUSIVE } };

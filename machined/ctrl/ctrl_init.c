@@ -4,7 +4,7 @@
  * resources to init as its desired service set, whenever they differ from what init last
  * accepted. ServiceStatusController mirrors init's status stream into runtime/Service.
  */
-#include "machined/ctrl_init.h"
+#include "machined/ctrl/ctrl_init.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "machined/api.h"
+#include "machined/api/api.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

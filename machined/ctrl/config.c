@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "machined/config.h"
+#include "machined/ctrl/config.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -13,7 +13,7 @@
 #include "api/runtime.pb-c.h"
 #include "lib/log.h"
 #include "lib/pki.h"
-#include "machined/cfgstate.h"
+#include "machined/ctrl/cfgstate.h"
 
 static const struct rt_output outputs[] = {
 	{ "config", "MachineConfig", RT_EXCLUSIVE },

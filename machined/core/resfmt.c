@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "machined/resfmt.h"
+#include "machined/core/resfmt.h"
 
 #include <errno.h>
 #include <stdlib.h>

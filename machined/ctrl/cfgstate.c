@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "machined/cfgstate.h"
+#include "machined/ctrl/cfgstate.h"
 
 #include <errno.h>
 #include <stdio.h>

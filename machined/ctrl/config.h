@@ -5,7 +5,7 @@
  * A config is validated before anything else happens to it, persisted atomically, and only
  * then installed; an invalid one changes nothing.
  *
- * What is kept in the state directory (machined/cfgstate.h):
+ * What is kept in the state directory (machined/ctrl/cfgstate.h):
  *   config.yaml, config.yaml.prev   the committed config and the last good one before it
  *   try.yaml                        a config on trial (--mode try) and its deadline: the
  *                                   committed config stays in config.yaml, so a restart or a
@@ -23,7 +23,7 @@
 
 #include "lib/loop.h"
 #include "lib/mconfig.h"
-#include "machined/runtime.h"
+#include "machined/core/runtime.h"
 
 struct config_holder {
 	struct rt_ctrl *ctrl;

@@ -26,9 +26,9 @@
 #include "lib/log.h"
 #include "lib/pki.h"
 #include "lib/rng.h"
-#include "machined/api.h"
-#include "machined/apiipc.h"
-#include "machined/sandbox.h"
+#include "machined/api/api.h"
+#include "machined/api/apiipc.h"
+#include "machined/api/sandbox.h"
 
 #define MAX_NODES 32
 #define FORWARD_TIMEOUT_MS 30000

@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "machined/res.h"
+#include "machined/core/res.h"
 
 #define SELECTOR_MAX_TERMS 16
 

@@ -5,7 +5,7 @@
 
 #include <stdbool.h>
 
-#include "machined/runtime.h"
+#include "machined/core/runtime.h"
 
 /* MachineStatusController: runtime/MachineStatus/machine from config and service state. */
 struct machine_status {

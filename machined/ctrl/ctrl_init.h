@@ -6,8 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "machined/initlink.h"
-#include "machined/runtime.h"
+#include "machined/ctrl/initlink.h"
+#include "machined/core/runtime.h"
 
 #define INITCTRL_MAX 64
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "machined/runtime.h"
+#include "machined/core/runtime.h"
 
 #include <errno.h>
 #include <stdarg.h>

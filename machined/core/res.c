@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "machined/res.h"
+#include "machined/core/res.h"
 
 #include <errno.h>
 #include <stdio.h>

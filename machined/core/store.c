@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "machined/store.h"
+#include "machined/core/store.h"
 
 #include <errno.h>
 #include <stdio.h>

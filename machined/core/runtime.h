@@ -22,7 +22,7 @@
 #include <stddef.h>
 
 #include "lib/loop.h"
-#include "machined/store.h"
+#include "machined/core/store.h"
 
 #define RT_OWNER "runtime"
 #define RT_BACKOFF_BASE_MS 100

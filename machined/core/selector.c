@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "machined/selector.h"
+#include "machined/core/selector.h"
 
 #include <ctype.h>
 #include <errno.h>
