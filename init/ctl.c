@@ -595,7 +595,7 @@ int ctl_listen(struct ctl_server *srv, const char *path, char *err, size_t errle
 		goto fail;
 	unlink(path);
 	if (bind(srv->lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(path, 0600) < 0 ||
-	    listen(srv->lfd, 16) < 0)
+	    listen(srv->lfd, CTL_MAX_CONNS) < 0)
 		goto fail;
 	r = loop_watch_add(srv->loop, srv->lfd, EPOLLIN, on_accept, srv, &srv->lwatch);
 	if (r < 0) {
