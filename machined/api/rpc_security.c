@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: MIT */
+/* basalt.security.SecurityService: Certificate, on the signing port (50001). */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "api/init.pb-c.h"
+#include "api/machine.pb-c.h"
+#include "api/runtime.pb-c.h"
+#include "api/security.pb-c.h"
+#include "lib/apidef.h"
+#include "lib/linediff.h"
+#include "lib/log.h"
+#include "lib/pbyaml.h"
+#include "machined/api/api.h"
+#include "machined/api/rpc.h"
+#include "lib/grpc.h"
+#include "machined/ctrl/initclient.h"
+#include "machined/api/kmsg.h"
+#include "machined/core/resfmt.h"
+
+/* --- Certificate (port 50001): a worker's API server certificate, for the machine token --- */
+
+static bool same_secret(const char *a, const char *b)
+{
+	size_t n = strlen(a), m = strlen(b);
+	unsigned char d = (unsigned char)(n != m);
+
+	for (size_t i = 0; i < n && i < m; i++)
+		d |= (unsigned char)(a[i] ^ b[i]);
+	return d == 0;
+}
+
+/* A name a certificate may carry: an IP address, or a DNS name of letters, digits, '-' and '.'. */
+static bool san_ok(const char *s)
+{
+	unsigned char buf[16];
+	size_t n = strlen(s);
+
+	if (inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1)
+		return true;
+	if (n == 0 || n > 253 || s[0] == '-' || s[0] == '.')
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '-' && s[i] != '.')
+			return false;
+	return true;
+}
+
+void rpc_certificate(struct api *a, struct apicall *c, enum pki_role role)
+{
+	Basalt__Security__CertificateRequest *req = DECODE(c, Basalt__Security__CertificateRequest,
+							   basalt__security__certificate_request__descriptor);
+	Basalt__Security__CertificateResponse resp = BASALT__SECURITY__CERTIFICATE_RESPONSE__INIT;
+	const Basalt__Config__Config *cfg = a->o.config->cfg;
+	const Basalt__Config__Machine *mc = cfg ? cfg->machine : NULL;
+	struct pki_subject sub = { .days = API_WORKER_CERT_DAYS, .server = true };
+	char *ca_crt = NULL, *ca_key = NULL, *crt = NULL, err[256];
+
+	(void)role;
+	if (!req)
+		return;
+	if (!mc || !mc->type || strcmp(mc->type, "controlplane") != 0 || !mc->ca || !mc->ca->key || !mc->token) {
+		apicall_finish(c, GRPC_FAILED_PRECONDITION, "this node signs no certificates: it is not a "
+			       "control-plane node holding the OS CA key");
+		goto out;
+	}
+	if (!req->token || !same_secret(req->token, mc->token)) {
+		log_warnx("certificate request from %s: wrong machine token", req->peer ? req->peer : "?");
+		apicall_finish(c, GRPC_PERMISSION_DENIED, "wrong machine token");
+		goto out;
+	}
+	for (size_t i = 0; i < req->n_names && sub.nsans < PKI_MAX_SANS - 1; i++) {
+		if (!san_ok(req->names[i])) {
+			snprintf(err, sizeof(err), "names: \"%.64s\" is neither an IP address nor a DNS name",
+				 req->names[i]);
+			apicall_finish(c, GRPC_INVALID_ARGUMENT, err);
+			goto out;
+		}
+		sub.sans[sub.nsans++] = req->names[i];
+	}
+	if (req->peer && *req->peer && san_ok(req->peer))
+		sub.sans[sub.nsans++] = req->peer;
+	if (sub.nsans == 0) {
+		apicall_finish(c, GRPC_INVALID_ARGUMENT, "names: none to sign");
+		goto out;
+	}
+	/* The subject: the caller's own name (a DNS name other than localhost) if it gave one. */
+	sub.cn = sub.sans[0];
+	for (size_t i = 0; i < sub.nsans; i++) {
+		unsigned char ip[16];
+
+		if (strcmp(sub.sans[i], "localhost") != 0 && inet_pton(AF_INET, sub.sans[i], ip) != 1 &&
+		    inet_pton(AF_INET6, sub.sans[i], ip) != 1) {
+			sub.cn = sub.sans[i];
+			break;
+		}
+	}
+	ca_crt = pki_b64_decode(mc->ca->crt);
+	ca_key = pki_b64_decode(mc->ca->key);
+	if (!ca_crt || !ca_key || !req->csr ||
+	    pki_issue_csr(&sub, req->csr, strlen(req->csr), ca_crt, ca_key, &crt, err, sizeof(err)) < 0) {
+		apicall_finish(c, GRPC_INVALID_ARGUMENT, ca_crt && ca_key ? err : "out of memory");
+		goto out;
+	}
+	log_info("certificate issued to %s (%s, %zu names, %u days)", req->peer ? req->peer : "?", sub.cn,
+		 sub.nsans, sub.days);
+	resp.ca = ca_crt;
+	resp.crt = crt;
+	api_reply(c, &resp.base);
+out:
+	free(crt);
+	free(ca_crt);
+	pki_free_secret(ca_key);
+	protobuf_c_message_free_unpacked(&req->base, NULL);
+}
+
