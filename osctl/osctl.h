@@ -74,6 +74,14 @@ struct table {
 	char **cells;
 	size_t ncols, nrows, cap;
 };
+/* Options (osctl/opts.c): the value after a or b, whether a or b is there, the want-th argument
+ * that is not an option (the options in takes_value take one). */
+const char *osc_opt(int argc, char **argv, const char *a, const char *b);
+bool osc_flag(int argc, char **argv, const char *a, const char *b);
+const char *osc_positional(int argc, char **argv, int want, const char *const *takes_value);
+/* Output (osctl/output.c): a reply decoded as d (NULL, saying so); text with each line indented. */
+void *osc_unpack(const ProtobufCMessageDescriptor *d, struct buf *b);
+void osc_print_indented(const char *text, const char *indent);
 void table_init(struct table *t, size_t ncols);
 void table_add(struct table *t, ...);  /* ncols strings */
 void table_print(struct table *t);

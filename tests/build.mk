@@ -88,9 +88,9 @@ fuzz_srcs_kmsg := machined/api/kmsg.c
 fuzz_srcs_mountinfo := init/mountinfo.c
 fuzz_srcs_power := init/power.c lib/log.c lib/loop.c
 fuzz_srcs_nodes := lib/apidef.c
-fuzz_srcs_clientcfg := osctl/clientcfg.c osctl/rpc.c $(LIB_FULL_SRCS) lib/buf.c lib/loop.c lib/log.c $(GEN_API)
-# (cmds.c is included by the target, to reach its static reply decoders)
-fuzz_srcs_osctl := osctl/gen.c osctl/clientcfg.c osctl/rpc.c $(LIB_FULL_SRCS) lib/buf.c lib/loop.c lib/log.c \
+fuzz_srcs_clientcfg := osctl/clientcfg.c osctl/rpc.c osctl/output.c $(LIB_FULL_SRCS) lib/buf.c lib/loop.c lib/log.c $(GEN_API)
+# (cmd_get.c and cmd_node.c are included by the target, to reach their static reply decoders)
+fuzz_srcs_osctl := osctl/gen.c osctl/clientcfg.c osctl/rpc.c osctl/opts.c osctl/output.c $(LIB_FULL_SRCS) lib/buf.c lib/loop.c lib/log.c \
 	$(GEN_API)
 fuzz_srcs_grpcclient := $(GRPC_SRCS)
 fuzz_srcs_tlssession := $(GRPC_SRCS)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * osctl's reading of what a node sends back (osctl/cmds.c), with no network: the first
+ * osctl's reading of what a node sends back (osctl/cmd_get.c, cmd_node.c), with no network: the first
  * byte picks the decoder and output format (a listed resource as a table, YAML or JSON, a
  * watch event as a table or JSON, a Logs/Dmesg data message), the rest is the reply
  * message. A node's spec_yaml goes through the same YAML guards as a config. Output is
@@ -10,7 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "osctl/cmds.c"
+#include "osctl/cmd_get.c"
+#include "osctl/cmd_node.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);

@@ -1,0 +1,405 @@
+/* SPDX-License-Identifier: MIT */
+/* osctl's commands that send machine configs: apply-config, validate, patch, edit. */
+#include <errno.h>
+#include <libfyaml.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "api/machine.pb-c.h"
+#include "lib/apidef.h"
+#include "lib/atomicfile.h"
+#include "lib/mconfig.h"
+#include "lib/pbyaml.h"
+#include "osctl/osctl.h"
+
+#define MS "/basalt.machine.MachineService/"
+#define RS "/basalt.resource.ResourceService/"
+#define MAX_PATCHES 16
+
+/* --- config patches and apply --- */
+
+struct patches {
+	struct mconfig_patch p[MAX_PATCHES];
+	char *text[MAX_PATCHES];
+	size_t n;
+};
+
+static void patches_fini(struct patches *ps)
+{
+	for (size_t i = 0; i < ps->n; i++)
+		free(ps->text[i]);
+}
+
+/* --config-patch / --patch values: @FILE or the patch itself. */
+static int patches_collect(int argc, char **argv, const char *name, const char *alt, struct patches *ps)
+{
+	for (int i = 1; i + 1 < argc; i++) {
+		const char *v;
+		size_t len;
+
+		if (strcmp(argv[i], name) != 0 && !(alt && strcmp(argv[i], alt) == 0))
+			continue;
+		v = argv[++i];
+		if (ps->n == MAX_PATCHES) {
+			fprintf(stderr, "osctl: more than %d patches\n", MAX_PATCHES);
+			return -1;
+		}
+		if (v[0] == '@') {
+			int r = read_file(v + 1, 1 << 20, &ps->text[ps->n], &len);
+
+			if (r < 0) {
+				fprintf(stderr, "osctl: patch %s: %s\n", v + 1, strerror(-r));
+				return -1;
+			}
+			ps->p[ps->n] = (struct mconfig_patch){ v + 1, ps->text[ps->n], len };
+		} else {
+			ps->text[ps->n] = strdup(v);
+			ps->p[ps->n] = (struct mconfig_patch){ "patch", ps->text[ps->n], strlen(v) };
+		}
+		ps->n++;
+	}
+	return 0;
+}
+
+/* Loads text with patches, reporting problems; the config as it will be sent, or NULL. */
+static char *prepare_config(const char *name, const char *text, size_t len, const struct patches *ps)
+{
+	Basalt__Config__Config *cfg = NULL;
+	struct diag d;
+	char *out = NULL;
+
+	diag_init(&d);
+	if (mconfig_load(name, text, len, ps ? ps->p : NULL, ps ? ps->n : 0, &cfg, &d) < 0) {
+		char *e = diag_format(&d);
+
+		fprintf(stderr, "%s", e ? e : "invalid config\n");
+		free(e);
+	} else {
+		out = ps && ps->n ? mconfig_emit(cfg, false) : strndup(text, len);
+	}
+	mconfig_free(cfg);
+	diag_fini(&d);
+	return out;
+}
+
+static int parse_mode(const char *m, int *mode)
+{
+	static const char *const names[] = { "auto", "no-reboot", "reboot", "staged", "try" };
+
+	for (int i = 0; i < 5; i++)
+		if (strcmp(m, names[i]) == 0) {
+			*mode = i;
+			return 0;
+		}
+	fprintf(stderr, "osctl: --mode %s: expected auto, no-reboot, reboot, staged or try\n", m);
+	return -1;
+}
+
+static int send_config(struct osc *o, const char *text, int mode, bool dry_run, uint64_t try_ms)
+{
+	Basalt__Machine__ApplyConfigurationRequest req = BASALT__MACHINE__APPLY_CONFIGURATION_REQUEST__INIT;
+	Basalt__Machine__ApplyConfigurationResponse *resp;
+	struct buf b;
+	int r = 0;
+
+	req.data.data = (uint8_t *)text;
+	req.data.len = strlen(text);
+	req.mode = mode;
+	req.dry_run = dry_run;
+	req.try_timeout_ms = try_ms;
+	buf_init(&b);
+	if (osc_unary(o, MS "ApplyConfiguration", &req.base, &b) < 0) {
+		buf_fini(&b);
+		return 1;
+	}
+	resp = osc_unpack(&basalt__machine__apply_configuration_response__descriptor, &b);
+	buf_fini(&b);
+	if (!resp)
+		return 1;
+	for (size_t i = 0; i < resp->n_messages; i++) {
+		Basalt__Machine__ApplyConfiguration *m = resp->messages[i];
+
+		if (osc_node_error(o, m->metadata)) {
+			r = 1;
+			continue;
+		}
+		printf("%s: %s\n", osc_node_name(o, m->metadata), m->mode_details);
+		for (size_t w = 0; w < m->n_warnings; w++)
+			printf("%s: warning: %s\n", osc_node_name(o, m->metadata), m->warnings[w]);
+		if (dry_run)
+			printf("%s", *m->diff ? m->diff : "no changes\n");
+	}
+	protobuf_c_message_free_unpacked(&resp->base, NULL);
+	return r;
+}
+
+static int mode_opts(int argc, char **argv, int *mode, bool *dry_run, uint64_t *try_ms)
+{
+	const char *m = osc_opt(argc, argv, "--mode", "-m");
+	const char *t = osc_opt(argc, argv, "--timeout", NULL);
+
+	*mode = 0;
+	*dry_run = osc_flag(argc, argv, "--dry-run", NULL);
+	*try_ms = 0;
+	if (m && parse_mode(m, mode) < 0)
+		return -1;
+	if (t) {
+		char *end;
+		double v = strtod(t, &end);
+
+		if (v <= 0 || (*end && strcmp(end, "s") != 0 && strcmp(end, "m") != 0)) {
+			fprintf(stderr, "osctl: --timeout %s: expected seconds, like 90s or 2m\n", t);
+			return -1;
+		}
+		*try_ms = (uint64_t)(v * (*end == 'm' ? 60000 : 1000));
+	}
+	return 0;
+}
+
+int cmd_apply(struct osc *o, int argc, char **argv)
+{
+	const char *file = osc_opt(argc, argv, "--file", "-f");
+	struct patches ps = { 0 };
+	char *text = NULL, *cfg = NULL;
+	size_t len;
+	int mode, r = 1;
+	bool dry;
+	uint64_t try_ms;
+
+	if (!file) {
+		fprintf(stderr, "usage: osctl apply-config -f FILE [--insecure [--cert-fingerprint SHA256]] "
+				"[--mode auto|no-reboot|reboot|staged|try] [--timeout 60s] [--dry-run] "
+				"[--config-patch @FILE|PATCH]...\n");
+		return 2;
+	}
+	if (mode_opts(argc, argv, &mode, &dry, &try_ms) < 0)
+		return 2;
+	if (o->insecure && !o->fingerprint && !o->skip_verify) {
+		fprintf(stderr, "osctl: apply-config --insecure sends the machine config, with the cluster's CA key "
+				"and secrets, to the node: pin its certificate with --cert-fingerprint SHA256 (the "
+				"node prints it on its console), or send it to whatever answers with "
+				"--skip-node-verification\n");
+		return 2;
+	}
+	if (patches_collect(argc, argv, "--config-patch", "-p", &ps) < 0)
+		goto out;
+	if ((r = read_file(file, 1 << 20, &text, &len)) < 0) {
+		fprintf(stderr, "osctl: %s: %s\n", file, strerror(-r));
+		r = 1;
+		goto out;
+	}
+	r = 1;
+	cfg = prepare_config(file, text, len, &ps);
+	if (cfg)
+		r = send_config(o, cfg, mode, dry, try_ms);
+out:
+	free(text);
+	free(cfg);
+	patches_fini(&ps);
+	return r;
+}
+
+int cmd_validate(struct osc *o, int argc, char **argv)
+{
+	const char *file = osc_opt(argc, argv, "--config", "-c");
+	struct patches ps = { 0 };
+	char *text = NULL, *cfg = NULL;
+	size_t len;
+	int r;
+
+	(void)o;
+	if (!file) {
+		fprintf(stderr, "usage: osctl validate -c FILE [--config-patch @FILE|PATCH]...\n");
+		return 2;
+	}
+	if (patches_collect(argc, argv, "--config-patch", "-p", &ps) < 0)
+		return 1;
+	if ((r = read_file(file, 1 << 20, &text, &len)) < 0) {
+		fprintf(stderr, "osctl: %s: %s\n", file, strerror(-r));
+		patches_fini(&ps);
+		return 1;
+	}
+	cfg = prepare_config(file, text, len, &ps);
+	if (cfg)
+		printf("%s is valid\n", file);
+	free(text);
+	free(cfg);
+	patches_fini(&ps);
+	return cfg ? 0 : 1;
+}
+
+/* The machine config a node has in force, as YAML; NULL with the reason printed. */
+static char *fetch_config(struct osc *o)
+{
+	Basalt__Resource__GetRequest req = BASALT__RESOURCE__GET_REQUEST__INIT;
+	Basalt__Resource__GetResponse *resp;
+	struct buf b;
+	char *text = NULL;
+
+	req.type = "MachineConfig";
+	req.id = "v1alpha1";
+	buf_init(&b);
+	if (osc_unary(o, RS "Get", &req.base, &b) < 0) {
+		buf_fini(&b);
+		return NULL;
+	}
+	resp = osc_unpack(&basalt__resource__get_response__descriptor, &b);
+	buf_fini(&b);
+	if (!resp)
+		return NULL;
+	if (resp->n_messages == 1 && !osc_node_error(o, resp->messages[0]->metadata))
+		text = strdup(resp->messages[0]->spec_yaml);
+	protobuf_c_message_free_unpacked(&resp->base, NULL);
+	return text;
+}
+
+/* Runs fn once per node (each config is the node's own), or once with none. */
+static int per_node(struct osc *o, int (*fn)(struct osc *o, void *arg), void *arg)
+{
+	const char *all[OSC_MAX_LIST];
+	size_t n;
+	int r = 0;
+
+	if (osc_connect(o) < 0)
+		return 1;
+	n = o->nnodes;
+	memcpy(all, o->nodes, n * sizeof(all[0]));
+	if (n <= 1)
+		return fn(o, arg);
+	for (size_t i = 0; i < n; i++) {
+		o->nodes[0] = all[i];
+		o->nnodes = 1;
+		r |= fn(o, arg);
+	}
+	return r;
+}
+
+struct patch_job {
+	struct patches ps;
+	int mode;
+	bool dry;
+	uint64_t try_ms;
+};
+
+static int patch_one(struct osc *o, void *arg)
+{
+	struct patch_job *j = arg;
+	char *cur = fetch_config(o), *next;
+	int r = 1;
+
+	if (!cur)
+		return 1;
+	next = prepare_config("config in force", cur, strlen(cur), &j->ps);
+	if (next)
+		r = send_config(o, next, j->mode, j->dry, j->try_ms);
+	free(cur);
+	free(next);
+	return r;
+}
+
+int cmd_patch(struct osc *o, int argc, char **argv)
+{
+	static const char *const tv[] = { "--patch", "-p", "--mode", "-m", "--timeout", NULL };
+	const char *what = osc_positional(argc, argv, 0, tv);
+	struct patch_job j = { 0 };
+	int r;
+
+	if (!what || !api_restype_find(what) || strcmp(api_restype_find(what)->type, "MachineConfig") != 0) {
+		fprintf(stderr, "usage: osctl patch machineconfig --patch @FILE|PATCH... [--mode MODE] [--dry-run]\n");
+		return 2;
+	}
+	if (mode_opts(argc, argv, &j.mode, &j.dry, &j.try_ms) < 0 ||
+	    patches_collect(argc, argv, "--patch", "-p", &j.ps) < 0)
+		return 2;
+	if (j.ps.n == 0) {
+		fprintf(stderr, "osctl: patch: no --patch given\n");
+		return 2;
+	}
+	r = per_node(o, patch_one, &j);
+	patches_fini(&j.ps);
+	return r;
+}
+
+struct edit_job {
+	int mode;
+	bool dry;
+	uint64_t try_ms;
+};
+
+static int run_editor(const char *path)
+{
+	const char *ed = getenv("EDITOR") && *getenv("EDITOR") ? getenv("EDITOR") : "vi";
+	pid_t pid = fork();
+	int st;
+
+	if (pid == 0) {
+		execlp("sh", "sh", "-c", "exec $0 \"$1\"", ed, path, (char *)NULL);
+		_exit(127);
+	}
+	if (pid < 0 || waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		fprintf(stderr, "osctl: editor %s failed\n", ed);
+		return -1;
+	}
+	return 0;
+}
+
+static int edit_one(struct osc *o, void *arg)
+{
+	struct edit_job *j = arg;
+	char *cur = fetch_config(o), *edited = NULL, *next = NULL, path[] = "/tmp/osctl-edit-XXXXXX.yaml";
+	size_t len;
+	int fd, r = 1;
+
+	if (!cur)
+		return 1;
+	fd = mkstemps(path, 5);
+	if (fd < 0 || write(fd, cur, strlen(cur)) != (ssize_t)strlen(cur)) {
+		fprintf(stderr, "osctl: temporary file: %s\n", strerror(errno));
+		goto out;
+	}
+	close(fd);
+	fd = -1;
+	if (run_editor(path) < 0 || read_file(path, 1 << 20, &edited, &len) < 0)
+		goto out;
+	if (strcmp(edited, cur) == 0) {
+		printf("%s: no changes\n", o->nnodes ? o->nodes[0] : o->endpoint);
+		r = 0;
+		goto out;
+	}
+	next = prepare_config(path, edited, len, NULL);
+	if (!next) {
+		fprintf(stderr, "osctl: the edited config is invalid and was not applied; it is kept in %s\n", path);
+		free(cur);
+		free(edited);
+		return 1;
+	}
+	r = send_config(o, next, j->mode, j->dry, j->try_ms);
+out:
+	if (fd >= 0)
+		close(fd);
+	unlink(path);
+	free(cur);
+	free(edited);
+	free(next);
+	return r;
+}
+
+int cmd_edit(struct osc *o, int argc, char **argv)
+{
+	static const char *const tv[] = { "--mode", "-m", "--timeout", NULL };
+	const char *what = osc_positional(argc, argv, 0, tv);
+	struct edit_job j;
+
+	if (!what || !api_restype_find(what) || strcmp(api_restype_find(what)->type, "MachineConfig") != 0) {
+		fprintf(stderr, "usage: osctl edit machineconfig [--mode MODE] [--dry-run]\n");
+		return 2;
+	}
+	if (mode_opts(argc, argv, &j.mode, &j.dry, &j.try_ms) < 0)
+		return 2;
+	return per_node(o, edit_one, &j);
+}
+

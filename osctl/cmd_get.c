@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: MIT */
+/* osctl get: resources, tables, YAML or JSON, and watches. */
+#include <errno.h>
+#include <libfyaml.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "api/machine.pb-c.h"
+#include "lib/apidef.h"
+#include "lib/atomicfile.h"
+#include "lib/mconfig.h"
+#include "lib/pbyaml.h"
+#include "osctl/osctl.h"
+
+#define MS "/basalt.machine.MachineService/"
+#define RS "/basalt.resource.ResourceService/"
+
+/* --- get --- */
+
+enum outfmt { OUT_TABLE, OUT_YAML, OUT_JSON };
+
+struct getctx {
+	struct osc *o;
+	enum outfmt fmt;
+	struct table t;
+	bool watch;
+	int rc;
+};
+
+/* A node's spec_yaml as one line of JSON. The text comes from the network: it goes
+ * through pbyaml_parse's guards (size, UTF-8, tabs, depth) like any config. */
+static char *yaml_to_json(const char *yaml)
+{
+	struct diag d;
+	struct fy_document *fyd;
+	char *out;
+
+	diag_init(&d);
+	fyd = pbyaml_parse("spec", yaml, strlen(yaml), &d);
+	diag_fini(&d);
+	if (!fyd)
+		return NULL;
+	out = fy_emit_document_to_string(fyd, FYECF_MODE_JSON_ONELINE);
+	fy_document_destroy(fyd);
+	return out;
+}
+
+static const char *event_name(int t)
+{
+	switch (t) {
+	case BASALT__RESOURCE__WATCH_EVENT__TYPE__CREATED:
+		return "created";
+	case BASALT__RESOURCE__WATCH_EVENT__TYPE__UPDATED:
+		return "updated";
+	case BASALT__RESOURCE__WATCH_EVENT__TYPE__DESTROYED:
+		return "destroyed";
+	default:
+		return "bootstrapped";
+	}
+}
+
+/* node: the event's node for a watch (its resource carries none), else NULL. */
+static void show_resource(struct getctx *g, const Basalt__Resource__Resource *r, const char *event,
+			  const char *node)
+{
+	if (!node)
+		node = osc_node_name(g->o, r->metadata);
+	const Basalt__Resource__Metadata *m = r->meta;
+	char ver[24];
+
+	if (osc_node_error(g->o, r->metadata)) {
+		g->rc = 1;
+		return;
+	}
+	if (!m)
+		return;
+	snprintf(ver, sizeof(ver), "%llu", (unsigned long long)m->version);
+	if (g->fmt == OUT_TABLE) {
+		if (g->watch) {
+			printf("%-10s %-16s %-10s %-18s %-24s %s\n", event, node, m->namespace_, m->type, m->id, ver);
+			fflush(stdout);
+		} else {
+			table_add(&g->t, node, m->namespace_, m->type, m->id, ver);
+		}
+	} else if (g->fmt == OUT_YAML) {
+		char *md = pbyaml_emit(&m->base, false);
+
+		printf("---\nnode: %s\n", node);
+		if (event)
+			printf("event: %s\n", event);
+		printf("metadata:\n");
+		osc_print_indented(md ? md : "", "  ");
+		printf("spec:\n");
+		osc_print_indented(r->spec_yaml, "  ");
+		free(md);
+		fflush(stdout);
+	} else {
+		char *mdj = pbyaml_emit(&m->base, true), *md = mdj ? yaml_to_json(mdj) : NULL;
+		char *spec = yaml_to_json(r->spec_yaml);
+
+		free(mdj);
+		printf("{\"node\":\"%s\",%s%s%s\"metadata\":%s,\"spec\":%s}\n", node, event ? "\"event\":\"" : "",
+		       event ? event : "", event ? "\"," : "", md ? md : "null", spec && *spec ? spec : "null");
+		free(md);
+		free(spec);
+		fflush(stdout);
+	}
+}
+
+static int on_list_msg(void *arg, const uint8_t *p, size_t len)
+{
+	struct getctx *g = arg;
+	Basalt__Resource__Resource *r = (void *)protobuf_c_message_unpack(&basalt__resource__resource__descriptor, NULL, len, p);
+
+	if (!r)
+		return 1;
+	show_resource(g, r, NULL, NULL);
+	protobuf_c_message_free_unpacked(&r->base, NULL);
+	return 0;
+}
+
+static int on_watch_msg(void *arg, const uint8_t *p, size_t len)
+{
+	struct getctx *g = arg;
+	Basalt__Resource__WatchEvent *e = (void *)protobuf_c_message_unpack(&basalt__resource__watch_event__descriptor, NULL, len, p);
+
+	if (!e)
+		return 1;
+	if (osc_node_error(g->o, e->metadata))
+		g->rc = 1;
+	else if (e->resource)
+		show_resource(g, e->resource, event_name(e->type), osc_node_name(g->o, e->metadata));
+	protobuf_c_message_free_unpacked(&e->base, NULL);
+	return 0;
+}
+
+static int list_definitions(void)
+{
+	struct table t;
+
+	table_init(&t, 4);
+	table_add(&t, "NAMESPACE", "TYPE", "ALIASES", "NEEDS");
+	for (size_t i = 0; i < api_nrestypes; i++) {
+		const struct api_restype *r = &api_restypes[i];
+		char al[128] = "";
+
+		for (size_t j = 0; j < 4 && r->aliases[j]; j++) {
+			size_t n = strlen(al);
+
+			snprintf(al + n, sizeof(al) - n, "%s%s", j ? "," : "", r->aliases[j]);
+		}
+		table_add(&t, r->ns, r->type, al, r->sensitive ? "os:admin" : "os:reader");
+	}
+	table_print(&t);
+	table_fini(&t);
+	return 0;
+}
+
+int cmd_get(struct osc *o, int argc, char **argv)
+{
+	static const char *const tv[] = { "-o", "--output", "--namespace", "-l", "--selector", NULL };
+	const char *type = osc_positional(argc, argv, 0, tv), *id = osc_positional(argc, argv, 1, tv);
+	const char *out = osc_opt(argc, argv, "-o", "--output"), *ns = osc_opt(argc, argv, "--namespace", NULL);
+	const char *sel = osc_opt(argc, argv, "-l", "--selector");
+	struct getctx g = { .o = o, .watch = osc_flag(argc, argv, "-w", "--watch") };
+	int r;
+
+	if (!type) {
+		fprintf(stderr, "usage: osctl get TYPE [ID] [-o table|yaml|json] [-w] [-l SELECTOR] "
+				"[--namespace NS]\n  osctl get rd lists the types\n");
+		return 2;
+	}
+	if (strcmp(type, "rd") == 0 || strcmp(type, "resourcedefinitions") == 0)
+		return list_definitions();
+	if (!out || strcmp(out, "table") == 0)
+		g.fmt = OUT_TABLE;
+	else if (strcmp(out, "yaml") == 0)
+		g.fmt = OUT_YAML;
+	else if (strcmp(out, "json") == 0)
+		g.fmt = OUT_JSON;
+	else {
+		fprintf(stderr, "osctl: -o %s: expected table, yaml or json\n", out);
+		return 2;
+	}
+	table_init(&g.t, 5);
+	table_add(&g.t, "NODE", "NAMESPACE", "TYPE", "ID", "VERSION");
+	if (g.watch) {
+		Basalt__Resource__WatchRequest req = BASALT__RESOURCE__WATCH_REQUEST__INIT;
+
+		req.namespace_ = (char *)(ns ? ns : "");
+		req.type = (char *)type;
+		req.id = (char *)(id ? id : "");
+		req.label_selector = (char *)(sel ? sel : "");
+		if (g.fmt == OUT_TABLE)
+			printf("%-10s %-16s %-10s %-18s %-24s %s\n", "EVENT", "NODE", "NAMESPACE", "TYPE", "ID",
+			       "VERSION");
+		r = osc_stream(o, RS "Watch", &req.base, on_watch_msg, &g);
+	} else if (id) {
+		Basalt__Resource__GetRequest req = BASALT__RESOURCE__GET_REQUEST__INIT;
+		Basalt__Resource__GetResponse *resp;
+		struct buf b;
+
+		req.namespace_ = (char *)(ns ? ns : "");
+		req.type = (char *)type;
+		req.id = (char *)id;
+		buf_init(&b);
+		r = osc_unary(o, RS "Get", &req.base, &b);
+		resp = r == 0 ? osc_unpack(&basalt__resource__get_response__descriptor, &b) : NULL;
+		buf_fini(&b);
+		if (r == 0 && !resp)
+			r = -1;
+		for (size_t i = 0; resp && i < resp->n_messages; i++)
+			show_resource(&g, resp->messages[i], NULL, NULL);
+		if (resp)
+			protobuf_c_message_free_unpacked(&resp->base, NULL);
+	} else {
+		Basalt__Resource__ListRequest req = BASALT__RESOURCE__LIST_REQUEST__INIT;
+
+		req.namespace_ = (char *)(ns ? ns : "");
+		req.type = (char *)type;
+		req.label_selector = (char *)(sel ? sel : "");
+		r = osc_stream(o, RS "List", &req.base, on_list_msg, &g);
+	}
+	if (g.fmt == OUT_TABLE && !g.watch && r == 0)
+		table_print(&g.t);
+	table_fini(&g.t);
+	return r < 0 || g.rc;
+}
+

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+/* osctl's one option parser: the options and arguments of a command line. */
+#include <stdbool.h>
+#include <string.h>
+
+#include "osctl/osctl.h"
+
+const char *osc_opt(int argc, char **argv, const char *a, const char *b)
+{
+	for (int i = 1; i + 1 < argc; i++)
+		if (strcmp(argv[i], a) == 0 || (b && strcmp(argv[i], b) == 0))
+			return argv[i + 1];
+	return NULL;
+}
+
+bool osc_flag(int argc, char **argv, const char *a, const char *b)
+{
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], a) == 0 || (b && strcmp(argv[i], b) == 0))
+			return true;
+	return false;
+}
+
+/* The i-th argument that is not an option (options listed in takes_value take one). */
+const char *osc_positional(int argc, char **argv, int want, const char *const *takes_value)
+{
+	int k = 0;
+
+	for (int i = 1; i < argc; i++) {
+		if (argv[i][0] == '-' && argv[i][1]) {
+			for (const char *const *t = takes_value; t && *t; t++)
+				if (strcmp(argv[i], *t) == 0) {
+					i++;
+					break;
+				}
+			continue;
+		}
+		if (k++ == want)
+			return argv[i];
+	}
+	return NULL;
+}
