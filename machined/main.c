@@ -27,6 +27,7 @@
 #include "machined/ctrl/cfgstate.h"
 #include "machined/ctrl/config.h"
 #include "machined/ctrl/controllers.h"
+#include "machined/ctrl/ctrl.h"
 #include "machined/ctrl/ctrl_init.h"
 #include "machined/core/resfmt.h"
 
@@ -211,20 +212,21 @@ static int print_res(void *arg, const struct res *r)
 	return 0;
 }
 
-/* Controllers that only compute: what render runs, and the daemon runs besides the rest. */
-static int register_specs(struct machined *m, const char *state_dir, char *err, size_t errlen)
+/*
+ * The controllers of machined/ctrl/ctrl.c's table: only those that compute (render), or
+ * all of them (the daemon, which also starts the init link's and the API's).
+ */
+static int start_controllers(struct machined *m, const char *state_dir, bool pure_only, char *err,
+			     size_t errlen)
 {
-	int r = config_register(&m->config, m->rt, m->loop, state_dir, err, errlen);
+	struct ctrl_env env = { .rt = m->rt, .loop = m->loop, .config = &m->config, .status = &m->status,
+				.specs = &m->specs };
 
-	if (r == 0)
-		r = machine_status_register(&m->status, m->rt, err, errlen);
-	if (r == 0)
-		r = service_specs_register(&m->specs, m->rt, err, errlen);
-	if (r == 0)
-		r = version_register(m->rt, err, errlen);
-	if (r == 0)
-		r = hostname_config_register(m->rt, err, errlen);
-	return r;
+	if (config_init(&m->config, m->loop, state_dir) < 0) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	return ctrl_start(&env, pure_only, err, errlen);
 }
 
 static int setup_core(struct machined *m)
@@ -242,6 +244,7 @@ static int setup_core(struct machined *m)
 static void teardown_core(struct machined *m)
 {
 	rt_free(m->rt);
+	ctrl_stop();
 	store_free(m->st);
 	loop_free(m->loop);
 	config_fini(&m->config);
@@ -263,7 +266,7 @@ static int cmd_render(struct opts *o)
 	diag_init(&d);
 	r = setup_core(&m);
 	if (r == 0)
-		r = register_specs(&m, NULL, err, sizeof(err));
+		r = start_controllers(&m, NULL, true, err, sizeof(err));
 	if (r == 0) {
 		r = config_apply(&m.config, "file", o->file, l.text, l.len, l.patches, o->npatches, &d,
 				 err, sizeof(err));
@@ -351,9 +354,7 @@ static int cmd_daemon(struct opts *o)
 	raise_fd_limit();
 	r = setup_core(&m);
 	if (r == 0)
-		r = register_specs(&m, o->state_dir, err, sizeof(err));
-	if (r == 0)
-		r = hostname_apply_register(m.rt, err, sizeof(err));
+		r = start_controllers(&m, o->state_dir, false, err, sizeof(err));
 	m.init.on_shutdown = on_init_shutdown;
 	m.init.on_shutdown_arg = &m;
 	if (r == 0)

@@ -63,19 +63,34 @@ static int reconcile(struct rt_ctx *ctx, void *arg)
 
 static void on_try_deadline(void *arg);
 
-int config_register(struct config_holder *h, struct rt *rt, struct loop *loop, const char *state_dir,
-		    char *err, size_t errlen)
+int config_init(struct config_holder *h, struct loop *loop, const char *state_dir)
 {
-	struct rt_controller def = { "MachineConfigController", NULL, 0, outputs, 2, reconcile, h };
-
 	memset(h, 0, sizeof(*h));
 	h->loop = loop;
 	loop_timer_init(&h->try_timer, on_try_deadline, h);
 	set_status(h, "absent", "none", "no machine config yet");
 	if (state_dir && !(h->state_dir = strdup(state_dir)))
 		return -ENOMEM;
-	return rt_register(rt, &def, &h->ctrl, err, errlen);
+	return 0;
 }
+
+static void *holder_of(const struct ctrl_env *env)
+{
+	return env->config;
+}
+
+static int holder_init(void *state, const struct ctrl_env *env, struct rt_ctrl *self)
+{
+	(void)env;
+	((struct config_holder *)state)->ctrl = self;
+	return 0;
+}
+
+const struct ctrl_def ctrl_machine_config = {
+	.name = "MachineConfigController",
+	.outputs = outputs, .noutputs = 2,
+	.reconcile = reconcile, .shared = holder_of, .init = holder_init,
+};
 
 void config_fini(struct config_holder *h)
 {

@@ -24,6 +24,7 @@
 #include "lib/loop.h"
 #include "lib/mconfig.h"
 #include "machined/core/runtime.h"
+#include "machined/ctrl/ctrl.h"
 
 struct config_holder {
 	struct rt_ctrl *ctrl;
@@ -43,8 +44,9 @@ struct config_holder {
 	struct loop_timer try_timer;
 };
 
-int config_register(struct config_holder *h, struct rt *rt, struct loop *loop, const char *state_dir,
-		    char *err, size_t errlen);
+/* The holder before its controller (ctrl_machine_config) is registered. */
+int config_init(struct config_holder *h, struct loop *loop, const char *state_dir);
+extern const struct ctrl_def ctrl_machine_config;
 void config_fini(struct config_holder *h);
 /*
  * Loads the persisted config (a copy that does not validate falls back to the other), the

@@ -6,13 +6,14 @@
 #include <stdbool.h>
 
 #include "machined/core/runtime.h"
+#include "machined/ctrl/ctrl.h"
 
 /* MachineStatusController: runtime/MachineStatus/machine from config and service state. */
 struct machine_status {
 	struct rt_ctrl *ctrl;
 	const char *ending;   /* NULL, "rebooting" or "shutting-down" */
 };
-int machine_status_register(struct machine_status *m, struct rt *rt, char *err, size_t errlen);
+extern const struct ctrl_def ctrl_machine_status;
 /* The machine is going down: the stage becomes rebooting (reboot) or shutting-down. */
 void machine_status_ending(struct machine_status *m, bool reboot);
 
@@ -25,14 +26,14 @@ struct service_specs {
 	const char *containerd_config;
 	const char *root;               /* where the image's files are ("" for /) */
 };
-int service_specs_register(struct service_specs *s, struct rt *rt, char *err, size_t errlen);
+extern const struct ctrl_def ctrl_service_specs;
 
 /* VersionController: runtime/Version/version. */
-int version_register(struct rt *rt, char *err, size_t errlen);
+extern const struct ctrl_def ctrl_version;
 
 /* HostnameConfigController: network/HostnameSpec/hostname from machine.network.hostname. */
-int hostname_config_register(struct rt *rt, char *err, size_t errlen);
+extern const struct ctrl_def ctrl_hostname_config;
 /* HostnameApplyController: sets the kernel's name; network/HostnameStatus/hostname. */
-int hostname_apply_register(struct rt *rt, char *err, size_t errlen);
+extern const struct ctrl_def ctrl_hostname_apply;
 
 #endif

@@ -70,18 +70,15 @@ static int apply_reconcile(struct rt_ctx *ctx, void *arg)
 	return rt_apply(ctx, res_new("network", "HostnameStatus", "hostname", &st->base));
 }
 
-int hostname_config_register(struct rt *rt, char *err, size_t errlen)
-{
-	struct rt_controller def = { "HostnameConfigController", config_in, 1, spec_out, 1,
-				     config_reconcile, NULL };
+const struct ctrl_def ctrl_hostname_config = {
+	.name = "HostnameConfigController",
+	.inputs = config_in, .ninputs = 1, .outputs = spec_out, .noutputs = 1,
+	.reconcile = config_reconcile,
+};
 
-	return rt_register(rt, &def, NULL, err, errlen);
-}
-
-int hostname_apply_register(struct rt *rt, char *err, size_t errlen)
-{
-	struct rt_controller def = { "HostnameApplyController", spec_in, 1, status_out, 1,
-				     apply_reconcile, NULL };
-
-	return rt_register(rt, &def, NULL, err, errlen);
-}
+const struct ctrl_def ctrl_hostname_apply = {
+	.name = "HostnameApplyController",
+	.inputs = spec_in, .ninputs = 1, .outputs = status_out, .noutputs = 1,
+	.reconcile = apply_reconcile,
+	.touches_machine = true,  /* sethostname(2) */
+};

@@ -92,13 +92,26 @@ static int reconcile(struct rt_ctx *ctx, void *arg)
 	return rt_apply(ctx, res_new("runtime", "MachineStatus", "machine", &ms->base));
 }
 
-int machine_status_register(struct machine_status *m, struct rt *rt, char *err, size_t errlen)
+static void *status_of(const struct ctrl_env *env)
 {
-	struct rt_controller def = { "MachineStatusController", inputs, 3, outputs, 1, reconcile, m };
-
-	m->ending = NULL;
-	return rt_register(rt, &def, &m->ctrl, err, errlen);
+	return env->status;
 }
+
+static int status_init(void *state, const struct ctrl_env *env, struct rt_ctrl *self)
+{
+	struct machine_status *m = state;
+
+	(void)env;
+	m->ending = NULL;
+	m->ctrl = self;
+	return 0;
+}
+
+const struct ctrl_def ctrl_machine_status = {
+	.name = "MachineStatusController",
+	.inputs = inputs, .ninputs = 3, .outputs = outputs, .noutputs = 1,
+	.reconcile = reconcile, .shared = status_of, .init = status_init,
+};
 
 void machine_status_ending(struct machine_status *m, bool reboot)
 {

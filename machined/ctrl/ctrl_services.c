@@ -89,9 +89,20 @@ static int reconcile(struct rt_ctx *ctx, void *arg)
 	return rt_fail(ctx, "kubelet and etcd are in the image, but running them is not implemented yet");
 }
 
-int service_specs_register(struct service_specs *s, struct rt *rt, char *err, size_t errlen)
+static void *specs_of(const struct ctrl_env *env)
 {
-	struct rt_controller def = { "ServiceSpecController", inputs, 1, outputs, 1, reconcile, s };
-
-	return rt_register(rt, &def, &s->ctrl, err, errlen);
+	return env->specs;
 }
+
+static int specs_init(void *state, const struct ctrl_env *env, struct rt_ctrl *self)
+{
+	(void)env;
+	((struct service_specs *)state)->ctrl = self;
+	return 0;
+}
+
+const struct ctrl_def ctrl_service_specs = {
+	.name = "ServiceSpecController",
+	.inputs = inputs, .ninputs = 1, .outputs = outputs, .noutputs = 1,
+	.reconcile = reconcile, .shared = specs_of, .init = specs_init,
+};

@@ -32,9 +32,8 @@ static int reconcile(struct rt_ctx *ctx, void *arg)
 	return rt_apply(ctx, res_new("runtime", "Version", "version", &v->base));
 }
 
-int version_register(struct rt *rt, char *err, size_t errlen)
-{
-	struct rt_controller def = { "VersionController", NULL, 0, outputs, 1, reconcile, NULL };
-
-	return rt_register(rt, &def, NULL, err, errlen);
-}
+const struct ctrl_def ctrl_version = {
+	.name = "VersionController",
+	.outputs = outputs, .noutputs = 1,
+	.reconcile = reconcile,
+};

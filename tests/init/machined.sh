@@ -16,7 +16,7 @@ cgroot=$(test_cgroup machined)
 con=$t/console.log
 need_netns
 valid=(tests/data/config/valid/*)
-plan $((30 + ${#valid[@]}))
+plan $((31 + ${#valid[@]}))
 at_exit "cgroup_remove '$cgroot'"
 mkdir -p "$state" "$t/ctrd"
 printf '#!/bin/sh\nexec sleep 100000\n' >"$t/fake-containerd"
@@ -161,6 +161,11 @@ refuse "validate --config-patch: an error the patch brings is named at the patch
 printf 'machine:\n  network:\n    hostname: patched-host\n' >"$t/host.patch.yaml"
 r=$("$machined" render "$base" --config-patch "$t/host.patch.yaml" -o yaml 2>/dev/null)
 plain=$("$machined" render "$base" -o yaml 2>/dev/null)
+if [[ -n $(resource "$plain" HostnameSpec hostname) && -z $(resource "$plain" HostnameStatus hostname) ]]; then
+	ok "render runs the controllers that only compute (HostnameSpec), not those that touch the machine (HostnameStatus)"
+else
+	not_ok "render runs only the pure controllers" "$(grep -c . <<<"$plain") lines"
+fi
 if grep -q 'hostname: patched-host' <<<"$(resource "$r" HostnameSpec hostname)" && ! grep -q patched-host <<<"$plain"; then
 	ok "render --config-patch: the patched hostname is in HostnameSpec"
 else

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * How a controller is declared: each controller file exports one const struct ctrl_def,
+ * and machined/ctrl/ctrl.c lists them in one table. machined registers them from it; the
+ * pure ones (touches_machine false) are what `machined render` runs.
+ */
+#ifndef BASALT_CTRL_H
+#define BASALT_CTRL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "lib/loop.h"
+#include "machined/core/runtime.h"
+
+struct config_holder;
+struct machine_status;
+struct service_specs;
+
+/* What machined hands its controllers: the runtime, and the state it shares with them. */
+struct ctrl_env {
+	struct rt *rt;
+	struct loop *loop;
+	struct config_holder *config;
+	struct machine_status *status;
+	struct service_specs *specs;
+};
+
+struct ctrl_def {
+	const char *name;
+	const struct rt_input *inputs;
+	size_t ninputs;
+	const struct rt_output *outputs;
+	size_t noutputs;
+	int (*reconcile)(struct rt_ctx *ctx, void *state);
+	size_t state_size;                              /* zeroed state it owns; 0: none */
+	void *(*shared)(const struct ctrl_env *env);    /* or state machined owns (NULL: none) */
+	int (*init)(void *state, const struct ctrl_env *env, struct rt_ctrl *self);  /* may be NULL */
+	void (*fini)(void *state);                      /* may be NULL */
+	bool touches_machine;                           /* false: computes only (render runs it) */
+};
+
+/*
+ * Registers every controller of the table (only the pure ones with pure_only), each
+ * with its state. 0, or -errno with err naming the controller.
+ */
+int ctrl_start(const struct ctrl_env *env, bool pure_only, char *err, size_t errlen);
+/* Ends the states ctrl_start allocated (after the runtime is freed). */
+void ctrl_stop(void);
+
+#endif
