@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "api/init.pb-c.h"
+#include "api/network.pb-c.h"
 #include "api/apid.pb-c.h"
 #include "api/secrets.pb-c.h"
 #include "api/security.pb-c.h"
@@ -82,12 +83,17 @@ static int add_san(const char **sans, size_t *n, char store[][64], const char *s
 	return 0;
 }
 
-/* The names clients may dial: addresses, hostname, certSANs, the listen address. */
-static size_t collect_sans(struct api *a, const Basalt__Config__Config *cfg, const char **sans,
-			   char store[][64])
+/*
+ * The names clients may dial: addresses, hostname (and FQDN), certSANs, the listen
+ * address. The hostname is network/HostnameStatus's, the one source of what the kernel
+ * has (the addresses still come from getifaddrs until the networking controllers publish
+ * them as resources).
+ */
+static size_t collect_sans(struct api *a, const Basalt__Config__Config *cfg,
+			   const Basalt__Network__HostnameStatus *hs, const char **sans, char store[][64])
 {
 	struct ifaddrs *ifa = NULL;
-	char host[256], ip[INET6_ADDRSTRLEN];
+	char fqdn[256], ip[INET6_ADDRSTRLEN];
 	size_t n = 0;
 
 	add_san(sans, &n, store, "localhost");
@@ -95,8 +101,13 @@ static size_t collect_sans(struct api *a, const Basalt__Config__Config *cfg, con
 	add_san(sans, &n, store, "::1");
 	if (strcmp(a->listen_addr, "0.0.0.0") != 0 && strcmp(a->listen_addr, "::") != 0)
 		add_san(sans, &n, store, a->listen_addr);
-	if (gethostname(host, sizeof(host)) == 0 && host[0])
-		add_san(sans, &n, store, host);
+	if (hs && hs->hostname && hs->hostname[0]) {
+		add_san(sans, &n, store, hs->hostname);
+		if (hs->domainname && hs->domainname[0]) {
+			snprintf(fqdn, sizeof(fqdn), "%s.%s", hs->hostname, hs->domainname);
+			add_san(sans, &n, store, fqdn);
+		}
+	}
 	if (cfg && cfg->machine)
 		for (size_t i = 0; i < cfg->machine->n_certsans; i++)
 			if (add_san(sans, &n, store, cfg->machine->certsans[i]) < 0)
@@ -500,7 +511,8 @@ static int cert_reconcile(struct rt_ctx *ctx, void *arg)
 	const char *sans[PKI_MAX_SANS];
 	char store[PKI_MAX_SANS][64], err[256], ca_fp[65] = "";
 	char *ca_crt = NULL, *ca_key = NULL, *crt = NULL;
-	size_t nsans = collect_sans(a, cfg, sans, store);
+	const struct res *hr = rt_get(ctx, "network", "HostnameStatus", "hostname");
+	size_t nsans = collect_sans(a, cfg, hr ? (const void *)hr->spec : NULL, sans, store);
 	struct pki_subject sub = { .days = 365, .server = true };
 	bool maintenance = !cfg && config_maintenance(a->o.config), first = !a->crt_pem;
 	bool cp = is_controlplane(cfg);
