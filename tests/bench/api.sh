@@ -16,7 +16,7 @@ osctl=$out/bin/osctl
 bench=$out/bench/grpcbench
 t=$(test_dir)
 ep=127.0.0.1:50000
-refport=50001
+refport=50100  # (50001 is the node's certificate-signing port)
 
 [[ -d $root/tests/interop/node_modules/@grpc/grpc-js ]] ||
 	{ echo "bench-api: @grpc/grpc-js is not installed in tests/interop (make bench-api installs it)" >&2; exit 1; }
