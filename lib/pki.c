@@ -362,17 +362,36 @@ out:
 	return r == 0 ? 0 : -EINVAL;
 }
 
+/*
+ * 0 when key_pem is the private key of crt's public key; else err says whether it is no
+ * key at all (with mbedTLS's reason) or another one (mismatch).
+ */
+static int crt_holds_key(mbedtls_x509_crt *crt, const char *key_pem, const char *mismatch, char *err,
+			 size_t errlen)
+{
+	mbedtls_pk_context key;
+	int r;
+
+	mbedtls_pk_init(&key);
+	r = mbedtls_pk_parse_key(&key, (const unsigned char *)key_pem, strlen(key_pem) + 1, NULL, 0,
+				 rng_random, rng_ctx());
+	if (r != 0)
+		mbed_err(err, errlen, "not a private key", r);
+	else if ((r = mbedtls_pk_check_pair(&crt->pk, &key, rng_random, rng_ctx())) != 0)
+		snprintf(err, errlen, "%s", mismatch);
+	mbedtls_pk_free(&key);
+	return r;
+}
+
 int pki_check_issued(const char *crt_pem, const char *ca_pem, const char *key_pem, int64_t *not_after,
 		     char *err, size_t errlen)
 {
 	mbedtls_x509_crt crt, ca;
-	mbedtls_pk_context key;
 	uint32_t flags = 0;
 	int r;
 
 	mbedtls_x509_crt_init(&crt);
 	mbedtls_x509_crt_init(&ca);
-	mbedtls_pk_init(&key);
 	r = mbedtls_x509_crt_parse(&crt, (const unsigned char *)crt_pem, strlen(crt_pem) + 1);
 	if (r == 0)
 		r = mbedtls_x509_crt_parse(&ca, (const unsigned char *)ca_pem, strlen(ca_pem) + 1);
@@ -385,15 +404,8 @@ int pki_check_issued(const char *crt_pem, const char *ca_pem, const char *key_pe
 		snprintf(err, errlen, "not issued by the OS CA (verify flags 0x%x)", flags);
 		goto out;
 	}
-	r = mbedtls_pk_parse_key(&key, (const unsigned char *)key_pem, strlen(key_pem) + 1, NULL, 0,
-				 rng_random, rng_ctx());
-	if (r == 0)
-		r = mbedtls_pk_check_pair(&crt.pk, &key, rng_random, rng_ctx());
-	if (r != 0) {
-		snprintf(err, errlen, "not a certificate for this node's key");
-		goto out;
-	}
-	if (not_after) {
+	r = crt_holds_key(&crt, key_pem, "not a certificate for this node's key", err, errlen);
+	if (r == 0 && not_after) {
 		struct tm tm = { .tm_year = crt.valid_to.year - 1900, .tm_mon = crt.valid_to.mon - 1,
 				 .tm_mday = crt.valid_to.day, .tm_hour = crt.valid_to.hour,
 				 .tm_min = crt.valid_to.min, .tm_sec = crt.valid_to.sec };
@@ -401,7 +413,6 @@ int pki_check_issued(const char *crt_pem, const char *ca_pem, const char *key_pe
 		*not_after = (int64_t)timegm(&tm);
 	}
 out:
-	mbedtls_pk_free(&key);
 	mbedtls_x509_crt_free(&ca);
 	mbedtls_x509_crt_free(&crt);
 	return r == 0 ? 0 : -EINVAL;
@@ -410,11 +421,9 @@ out:
 int pki_check_ca(const char *crt_pem, const char *key_pem, char *err, size_t errlen)
 {
 	mbedtls_x509_crt crt;
-	mbedtls_pk_context key;
 	int r, which = PKI_BAD_CRT;
 
 	mbedtls_x509_crt_init(&crt);
-	mbedtls_pk_init(&key);
 	r = mbedtls_x509_crt_parse(&crt, (const unsigned char *)crt_pem, strlen(crt_pem) + 1);
 	if (r != 0) {
 		mbed_err(err, errlen, "not an X.509 certificate", r);
@@ -428,17 +437,8 @@ int pki_check_ca(const char *crt_pem, const char *key_pem, char *err, size_t err
 	if (!key_pem)
 		goto out;
 	which = PKI_BAD_KEY;
-	r = mbedtls_pk_parse_key(&key, (const unsigned char *)key_pem, strlen(key_pem) + 1, NULL, 0,
-				 rng_random, rng_ctx());
-	if (r != 0) {
-		mbed_err(err, errlen, "not a private key", r);
-		goto out;
-	}
-	r = mbedtls_pk_check_pair(&crt.pk, &key, rng_random, rng_ctx());
-	if (r != 0)
-		snprintf(err, errlen, "is not the private key of the certificate in crt");
+	r = crt_holds_key(&crt, key_pem, "is not the private key of the certificate in crt", err, errlen);
 out:
-	mbedtls_pk_free(&key);
 	mbedtls_x509_crt_free(&crt);
 	return r == 0 ? 0 : which;
 }

@@ -29,6 +29,7 @@
 #include "lib/grpc_client.h"
 #include "lib/grpc.h"
 #include "lib/log.h"
+#include "lib/parse.h"
 #include "lib/pki.h"
 #include "lib/spawn.h"
 
@@ -377,26 +378,6 @@ static void fetch_done(void *arg, int code, const char *message)
 	rt_kick(a->cert_ctrl);
 }
 
-/* The host of cluster.controlPlane.endpoint (https://HOST:PORT): where the signing port is. */
-static int cp_host(const Basalt__Config__Config *cfg, char *host, size_t len)
-{
-	const char *url = cfg->cluster && cfg->cluster->controlplane ? cfg->cluster->controlplane->endpoint : NULL;
-	const char *h, *e;
-
-	if (!url || strncmp(url, "https://", 8) != 0)
-		return -1;
-	h = url + 8;
-	if (*h == '[') {
-		e = strchr(++h, ']');
-	} else {
-		e = h + strcspn(h, ":/");
-	}
-	if (!e || e == h || (size_t)(e - h) >= len)
-		return -1;
-	snprintf(host, len, "%.*s", (int)(e - h), h);
-	return 0;
-}
-
 static void fetch_start(struct api *a, const Basalt__Config__Config *cfg, const char *ca_crt,
 			const char **sans, size_t nsans)
 {
@@ -405,23 +386,25 @@ static void fetch_start(struct api *a, const Basalt__Config__Config *cfg, const 
 	struct grpc_client_opts co = { .loop = a->o.loop, .port = (uint16_t)(API_PORT + 1),
 				       .connect_timeout_ms = 5000 };
 	struct tls_config *tls = NULL;
-	char host[256], err[256], *csr = NULL;
+	const char *ep = cfg->cluster && cfg->cluster->controlplane ? cfg->cluster->controlplane->endpoint : NULL;
+	char err[256], *csr = NULL;
+	struct url u;
 	uint8_t *msg = NULL;
 	size_t len;
 
 	if (a->fetching || a->fetch_wait)
 		return;
-	if (cp_host(cfg, host, sizeof(host)) < 0) {
+	/* The signing port is on the host of cluster.controlPlane.endpoint (https://HOST:PORT). */
+	if (!ep || !parse_url(ep, &u) || strcmp(u.scheme, "https") != 0) {
 		snprintf(a->fetch_from, sizeof(a->fetch_from), "cluster.controlPlane.endpoint");
 		fetch_fail(a, "not an https:// URL with a host: nowhere to ask for a certificate");
 		return;
 	}
-	snprintf(a->fetch_from, sizeof(a->fetch_from), strchr(host, ':') ? "[%s]:%u" : "%s:%u", host,
+	snprintf(a->fetch_from, sizeof(a->fetch_from), strchr(u.host, ':') ? "[%s]:%u" : "%s:%u", u.host,
 		 API_PORT + 1);
 	free(a->fetch_ca);
 	a->fetch_ca = strdup(ca_crt);
-	co.host = host;
-	co.tls = NULL;
+	co.host = u.host;
 	if (!a->fetch_ca || tls_config_new(&to, &tls, err, sizeof(err)) < 0 ||
 	    pki_csr_new(a->key_pem, sans[0], &csr, err, sizeof(err)) < 0) {
 		fetch_fail(a, "%s", a->fetch_ca ? err : "out of memory");

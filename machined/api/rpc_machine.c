@@ -205,7 +205,6 @@ static void apply_now(struct apply_job *j)
 	const char *text = (const char *)j->req->data.data;
 	size_t len = j->req->data.len;
 	uint64_t try_ms = j->req->try_timeout_ms ? j->req->try_timeout_ms : TRY_DEFAULT_MS;
-	bool confirms = config_trying(a->o.config);
 	int r;
 
 	/* The config validated once, in apply_prepare, is the one put in force. */
@@ -225,8 +224,6 @@ static void apply_now(struct apply_job *j)
 		apply_reply(j->c, j->req->mode, details, j->diff, NULL);
 		return;
 	}
-	if (confirms)
-		log_info("try: confirmed by an apply in another mode");
 	if (j->req->mode == MODE(REBOOT) || j->why_reboot) {
 		snprintf(details, sizeof(details), "applied; rebooting%s%s", j->why_reboot ? " because " : "",
 			 j->why_reboot ? j->why_reboot : "");

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* basalt.security.SecurityService: Certificate, on the signing port (50001). */
-#include <arpa/inet.h>
+#include <mbedtls/constant_time.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -16,6 +16,7 @@
 #include "lib/apidef.h"
 #include "lib/linediff.h"
 #include "lib/log.h"
+#include "lib/parse.h"
 #include "lib/pbyaml.h"
 #include "machined/api/api.h"
 #include "machined/api/rpc.h"
@@ -26,30 +27,18 @@
 
 /* --- Certificate (port 50001): a worker's API server certificate, for the machine token --- */
 
+/* The token, compared in constant time (its length is no secret: tokens have one format). */
 static bool same_secret(const char *a, const char *b)
 {
-	size_t n = strlen(a), m = strlen(b);
-	unsigned char d = (unsigned char)(n != m);
+	size_t n = strlen(a);
 
-	for (size_t i = 0; i < n && i < m; i++)
-		d |= (unsigned char)(a[i] ^ b[i]);
-	return d == 0;
+	return n == strlen(b) && mbedtls_ct_memcmp(a, b, n) == 0;
 }
 
-/* A name a certificate may carry: an IP address, or a DNS name of letters, digits, '-' and '.'. */
+/* A name a certificate may carry: an IP address or a DNS name. */
 static bool san_ok(const char *s)
 {
-	unsigned char buf[16];
-	size_t n = strlen(s);
-
-	if (inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1)
-		return true;
-	if (n == 0 || n > 253 || s[0] == '-' || s[0] == '.')
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) && s[i] != '-' && s[i] != '.')
-			return false;
-	return true;
+	return parse_ip(s, NULL) || valid_hostname(s);
 }
 
 void rpc_certificate(struct api *a, struct apicall *c, enum pki_role role)
@@ -93,10 +82,7 @@ void rpc_certificate(struct api *a, struct apicall *c, enum pki_role role)
 	/* The subject: the caller's own name (a DNS name other than localhost) if it gave one. */
 	sub.cn = sub.sans[0];
 	for (size_t i = 0; i < sub.nsans; i++) {
-		unsigned char ip[16];
-
-		if (strcmp(sub.sans[i], "localhost") != 0 && inet_pton(AF_INET, sub.sans[i], ip) != 1 &&
-		    inet_pton(AF_INET6, sub.sans[i], ip) != 1) {
+		if (strcmp(sub.sans[i], "localhost") != 0 && !parse_ip(sub.sans[i], NULL)) {
 			sub.cn = sub.sans[i];
 			break;
 		}

@@ -87,9 +87,10 @@ static int holder_init(void *state, const struct ctrl_env *env, struct rt_ctrl *
 }
 
 const struct ctrl_def ctrl_machine_config = {
-	.name = "MachineConfigController",
-	.outputs = outputs, .noutputs = 2,
-	.reconcile = reconcile, .shared = holder_of, .init = holder_init,
+	.rt = { .name = "MachineConfigController",
+		.outputs = outputs, .noutputs = 2, .reconcile = reconcile },
+	.shared = holder_of,
+	.init = holder_init,
 };
 
 void config_fini(struct config_holder *h)
@@ -109,11 +110,6 @@ void config_fini(struct config_holder *h)
 bool config_maintenance(const struct config_holder *h)
 {
 	return !h->cfg && !h->id_crt;
-}
-
-bool config_trying(const struct config_holder *h)
-{
-	return h->committed != NULL;
 }
 
 static uint64_t realtime_ms(void)
@@ -202,16 +198,14 @@ static int identity_load(struct config_holder *h)
 
 static void try_end(struct config_holder *h)
 {
-	char err[256];
+	int r;
 
 	if (h->loop)
 		loop_timer_cancel(h->loop, &h->try_timer);
 	pki_free_secret(h->committed);
 	h->committed = NULL;
-	if (h->state_dir && cfgstate_remove(h->state_dir, CFGSTATE_TRY) < 0) {
-		snprintf(err, sizeof(err), "%s", strerror(errno));
-		log_warnx("try: cannot remove %s/%s: %s", h->state_dir, CFGSTATE_TRY, err);
-	}
+	if (h->state_dir && (r = cfgstate_remove(h->state_dir, CFGSTATE_TRY)) < 0)
+		log_warnx("try: cannot remove %s/%s: %s", h->state_dir, CFGSTATE_TRY, strerror(-r));
 }
 
 /* The deadline passed unconfirmed: the committed config is back in force. */

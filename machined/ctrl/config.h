@@ -78,8 +78,6 @@ int config_put(struct config_holder *h, const char *source, Basalt__Config__Conf
  */
 int config_try(struct config_holder *h, Basalt__Config__Config *cfg, const char *text, size_t len,
 	       uint64_t timeout_ms, char *err, size_t errlen);
-/* Whether a try is in progress. */
-bool config_trying(const struct config_holder *h);
 
 /*
  * Persists text (already validated) for the next boot without putting it in force

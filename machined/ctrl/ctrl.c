@@ -21,14 +21,14 @@ int ctrl_start(const struct ctrl_env *env, bool pure_only, char *err, size_t err
 {
 	for (size_t i = 0; i < NCTRL; i++) {
 		const struct ctrl_def *d = table[i];
-		struct rt_controller rc = { d->name, d->inputs, d->ninputs, d->outputs, d->noutputs, d->reconcile, NULL };
+		struct rt_controller rc = d->rt;
 		struct rt_ctrl *self = NULL;
 		int r;
 
 		if (pure_only && d->touches_machine)
 			continue;
 		if (d->state_size && !(owned[i] = calloc(1, d->state_size))) {
-			snprintf(err, errlen, "%s: out of memory", d->name);
+			snprintf(err, errlen, "%s: out of memory", d->rt.name);
 			return -ENOMEM;
 		}
 		rc.arg = d->shared ? d->shared(env) : owned[i];

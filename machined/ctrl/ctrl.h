@@ -27,12 +27,7 @@ struct ctrl_env {
 };
 
 struct ctrl_def {
-	const char *name;
-	const struct rt_input *inputs;
-	size_t ninputs;
-	const struct rt_output *outputs;
-	size_t noutputs;
-	int (*reconcile)(struct rt_ctx *ctx, void *state);
+	struct rt_controller rt;                        /* name, inputs, outputs, reconcile (arg: set here) */
 	size_t state_size;                              /* zeroed state it owns; 0: none */
 	void *(*shared)(const struct ctrl_env *env);    /* or state machined owns (NULL: none) */
 	int (*init)(void *state, const struct ctrl_env *env, struct rt_ctrl *self);  /* may be NULL */

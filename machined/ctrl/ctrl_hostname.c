@@ -71,14 +71,12 @@ static int apply_reconcile(struct rt_ctx *ctx, void *arg)
 }
 
 const struct ctrl_def ctrl_hostname_config = {
-	.name = "HostnameConfigController",
-	.inputs = config_in, .ninputs = 1, .outputs = spec_out, .noutputs = 1,
-	.reconcile = config_reconcile,
+	.rt = { .name = "HostnameConfigController", .inputs = config_in, .ninputs = 1,
+		.outputs = spec_out, .noutputs = 1, .reconcile = config_reconcile },
 };
 
 const struct ctrl_def ctrl_hostname_apply = {
-	.name = "HostnameApplyController",
-	.inputs = spec_in, .ninputs = 1, .outputs = status_out, .noutputs = 1,
-	.reconcile = apply_reconcile,
-	.touches_machine = true,  /* sethostname(2) */
+	.rt = { .name = "HostnameApplyController", .inputs = spec_in, .ninputs = 1,
+		.outputs = status_out, .noutputs = 1, .reconcile = apply_reconcile },
+	.touches_machine = true,
 };

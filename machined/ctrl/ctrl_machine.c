@@ -108,9 +108,10 @@ static int status_init(void *state, const struct ctrl_env *env, struct rt_ctrl *
 }
 
 const struct ctrl_def ctrl_machine_status = {
-	.name = "MachineStatusController",
-	.inputs = inputs, .ninputs = 3, .outputs = outputs, .noutputs = 1,
-	.reconcile = reconcile, .shared = status_of, .init = status_init,
+	.rt = { .name = "MachineStatusController", .inputs = inputs, .ninputs = 3,
+		.outputs = outputs, .noutputs = 1, .reconcile = reconcile },
+	.shared = status_of,
+	.init = status_init,
 };
 
 void machine_status_ending(struct machine_status *m, bool reboot)

@@ -102,7 +102,8 @@ static int specs_init(void *state, const struct ctrl_env *env, struct rt_ctrl *s
 }
 
 const struct ctrl_def ctrl_service_specs = {
-	.name = "ServiceSpecController",
-	.inputs = inputs, .ninputs = 1, .outputs = outputs, .noutputs = 1,
-	.reconcile = reconcile, .shared = specs_of, .init = specs_init,
+	.rt = { .name = "ServiceSpecController", .inputs = inputs, .ninputs = 1,
+		.outputs = outputs, .noutputs = 1, .reconcile = reconcile },
+	.shared = specs_of,
+	.init = specs_init,
 };

@@ -33,7 +33,6 @@ static int reconcile(struct rt_ctx *ctx, void *arg)
 }
 
 const struct ctrl_def ctrl_version = {
-	.name = "VersionController",
-	.outputs = outputs, .noutputs = 1,
-	.reconcile = reconcile,
+	.rt = { .name = "VersionController",
+		.outputs = outputs, .noutputs = 1, .reconcile = reconcile },
 };

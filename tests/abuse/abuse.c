@@ -447,6 +447,12 @@ static struct csr_res *csr_call(struct grpc_client *c, const char *method, const
 	return x;
 }
 
+static void csr_free(struct csr_res *x)
+{
+	buf_fini(&x->b);
+	free(x);
+}
+
 static int mode_csr(const char *ca, const char *token)
 {
 	char *ca_pem = slurp(ca), *key = NULL, *csr = NULL, err[256], wrong[80];
@@ -466,9 +472,11 @@ static int mode_csr(const char *ca, const char *token)
 	x = csr_call(c, "/basalt.security.SecurityService/Certificate", csr, wrong);
 	ok(x->r.code == GRPC_PERMISSION_DENIED && x->b.len == 0, "csr: a wrong machine token is refused, nothing signed (%s: %s)",
 	   grpc_code_name(x->r.code), x->r.msg);
+	csr_free(x);
 	x = csr_call(c, VERSION, csr, token);
 	ok(x->r.code == GRPC_UNIMPLEMENTED, "csr: the signing port serves no API method (%s: %s)",
 	   grpc_code_name(x->r.code), x->r.msg);
+	csr_free(x);
 	x = csr_call(c, "/basalt.security.SecurityService/Certificate", csr, token);
 	{
 		Basalt__Security__CertificateResponse *r =
@@ -494,6 +502,7 @@ static int mode_csr(const char *ca, const char *token)
 		if (r)
 			basalt__security__certificate_response__free_unpacked(r, NULL);
 	}
+	csr_free(x);
 	grpc_client_free(c);
 	tls_config_free(t);
 	pki_free_secret(key);
