@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #define MS "/basalt.machine.MachineService/"
 #define RS "/basalt.resource.ResourceService/"
@@ -36,65 +35,6 @@ const struct api_method *api_method_find(const char *path)
 		if (strcmp(api_methods[i].path, path) == 0)
 			return &api_methods[i];
 	return NULL;
-}
-
-const struct api_restype api_restypes[] = {
-	{ "config", "MachineConfig", { "machineconfig", "mc", "config" }, true },
-	{ "runtime", "ConfigStatus", { "configstatus", "configstatuses" }, false },
-	{ "runtime", "MachineStatus", { "machinestatus", "ms" }, false },
-	{ "runtime", "Service", { "services", "service", "svc" }, false },
-	{ "runtime", "ServiceSpec", { "servicespecs", "servicespec" }, false },
-	{ "runtime", "Version", { "version", "versions" }, false },
-	{ "runtime", "ControllerStatus", { "controllerstatuses", "controllers", "cs" }, false },
-	{ "network", "HostnameSpec", { "hostnamespec", "hostnamespecs" }, false },
-	{ "network", "HostnameStatus", { "hostname", "hostnames", "hostnamestatus" }, false },
-	{ "network", "LinkStatus", { "links", "link", "linkstatus" }, false },
-	{ "network", "AddressStatus", { "addresses", "address", "addressstatus" }, false },
-	{ "network", "RouteStatus", { "routes", "route", "routestatus" }, false },
-	{ "secrets", "ApiCertificate", { "apicertificate", "apicert" }, false },
-	{ "cluster", "Member", { "members", "member" }, false },
-};
-const size_t api_nrestypes = sizeof(api_restypes) / sizeof(api_restypes[0]);
-
-const struct api_restype *api_restype_find(const char *name)
-{
-	for (size_t i = 0; i < api_nrestypes; i++) {
-		const struct api_restype *t = &api_restypes[i];
-
-		if (strcasecmp(t->type, name) == 0)
-			return t;
-		for (size_t j = 0; j < 4 && t->aliases[j]; j++)
-			if (strcasecmp(t->aliases[j], name) == 0)
-				return t;
-	}
-	return NULL;
-}
-
-const struct api_restype *api_restype_of(const char *ns, const char *type)
-{
-	for (size_t i = 0; i < api_nrestypes; i++)
-		if (strcmp(api_restypes[i].ns, ns) == 0 && strcmp(api_restypes[i].type, type) == 0)
-			return &api_restypes[i];
-	return NULL;
-}
-
-/* The secret fields of the machine config (api/config.proto). */
-static const char *const secret_fields[][2] = {
-	{ "basalt.config.CertAndKey", "key" },
-	{ "basalt.config.Machine", "token" },
-	{ "basalt.config.Wireguard", "privateKey" },
-	{ "basalt.config.Cluster", "secret" },
-	{ "basalt.config.Secrets", "bootstrapToken" },
-	{ "basalt.config.Secrets", "secretboxEncryptionSecret" },
-	{ "basalt.config.ServiceAccount", "key" },
-};
-
-bool api_field_secret(const char *message, const char *field)
-{
-	for (size_t i = 0; i < sizeof(secret_fields) / sizeof(secret_fields[0]); i++)
-		if (strcmp(secret_fields[i][0], message) == 0 && strcmp(secret_fields[i][1], field) == 0)
-			return true;
-	return false;
 }
 
 int api_parse_hostport(const char *s, char *host, size_t hostlen, uint16_t *port, uint16_t def)

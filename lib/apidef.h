@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The machine API's one table of methods (the role each needs, whether maintenance mode
- * serves it, whether it streams) and the registry of resource types osctl can name (their
- * namespace, aliases, and whether reading them needs os:admin). machined enforces these
- * and osctl shows them; both read them from here.
+ * serves it, whether it streams): apid checks roles by it, the core dispatches by its
+ * index, osctl takes method paths from it. The resource types are in lib/restypes.h.
  */
 #ifndef BASALT_APIDEF_H
 #define BASALT_APIDEF_H
@@ -54,27 +53,6 @@ struct api_method {
 extern const struct api_method api_methods[API_NMETHODS];
 extern const size_t api_nmethods;
 const struct api_method *api_method_find(const char *path);
-
-struct api_restype {
-	const char *ns;
-	const char *type;
-	const char *aliases[4];  /* lower case; the type name matches case-insensitively too */
-	bool sensitive;          /* holds secrets: reading it needs os:admin */
-};
-
-extern const struct api_restype api_restypes[];
-extern const size_t api_nrestypes;
-/* By type name (any case) or alias; NULL if unknown. */
-const struct api_restype *api_restype_find(const char *name);
-/* By namespace and exact type name; NULL if not in the registry. */
-const struct api_restype *api_restype_of(const char *ns, const char *type);
-/*
- * Whether a field of a sensitive type's spec holds a secret value (a private key, a token,
- * an encryption secret), by the protobuf message's full name and the field's name. Printers
- * (machined's dump and render) show such fields as API_REDACTED.
- */
-bool api_field_secret(const char *message, const char *field);
-#define API_REDACTED "(redacted)"
 
 /* Parses "IP", "IP:port", "[v6]:port" (port defaults to def). 0, or -1 if malformed. */
 int api_parse_hostport(const char *s, char *host, size_t hostlen, uint16_t *port, uint16_t def);

@@ -231,7 +231,7 @@ static int start_controllers(struct machined *m, const char *state_dir, bool pur
 
 static int setup_core(struct machined *m)
 {
-	if (loop_new(&m->loop) < 0 || store_new(m->loop, &m->st) < 0 || rt_new(m->loop, m->st, &m->rt) < 0)
+	if (loop_new(&m->loop) < 0 || store_new(m->loop, res_all, RES_NTYPES, &m->st) < 0 || rt_new(m->loop, m->st, &m->rt) < 0)
 		return -ENOMEM;
 	m->specs.self_argv = m->o->argv;
 	m->specs.init_socket = m->o->socket;

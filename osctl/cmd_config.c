@@ -11,6 +11,7 @@
 
 #include "api/machine.pb-c.h"
 #include "lib/apidef.h"
+#include "lib/restypes.h"
 #include "lib/atomicfile.h"
 #include "lib/mconfig.h"
 #include "lib/pbyaml.h"
@@ -308,7 +309,7 @@ int cmd_patch(struct osc *o, int argc, char **argv)
 	struct patch_job j = { 0 };
 	int r;
 
-	if (!what || !api_restype_find(what) || strcmp(api_restype_find(what)->type, "MachineConfig") != 0) {
+	if (!what || res_type_find(what) != RES(MACHINE_CONFIG)) {
 		fprintf(stderr, "usage: osctl patch machineconfig --patch @FILE|PATCH... [--mode MODE] [--dry-run]\n");
 		return 2;
 	}
@@ -394,7 +395,7 @@ int cmd_edit(struct osc *o, int argc, char **argv)
 	const char *what = osc_positional(argc, argv, 0, tv);
 	struct edit_job j;
 
-	if (!what || !api_restype_find(what) || strcmp(api_restype_find(what)->type, "MachineConfig") != 0) {
+	if (!what || res_type_find(what) != RES(MACHINE_CONFIG)) {
 		fprintf(stderr, "usage: osctl edit machineconfig [--mode MODE] [--dry-run]\n");
 		return 2;
 	}

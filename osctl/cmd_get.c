@@ -14,6 +14,7 @@
 #include "lib/atomicfile.h"
 #include "lib/mconfig.h"
 #include "lib/pbyaml.h"
+#include "lib/restypes.h"
 #include "osctl/osctl.h"
 
 #define MS "/basalt.machine.MachineService/"
@@ -25,6 +26,8 @@ enum outfmt { OUT_TABLE, OUT_YAML, OUT_JSON };
 
 struct getctx {
 	struct osc *o;
+	const struct res_type *type;  /* the type as this osctl knows it (NULL: no columns) */
+	size_t ncols;               /* its columns */
 	enum outfmt fmt;
 	struct table t;
 	bool watch;
@@ -47,6 +50,38 @@ static char *yaml_to_json(const char *yaml)
 	out = fy_emit_document_to_string(fyd, FYECF_MODE_JSON_ONELINE);
 	fy_document_destroy(fyd);
 	return out;
+}
+
+/*
+ * The type's table columns of one resource: each spec field as YAML shows it, or its
+ * default (proto3 leaves zero values out) when the spec does not name it.
+ */
+static void spec_cells(const struct getctx *g, const char *yaml, char cells[RES_COLUMNS_MAX][96])
+{
+	struct fy_document *fyd = NULL;
+	struct fy_node *root = NULL;
+	struct diag d;
+
+	if (!g->ncols)
+		return;
+	diag_init(&d);
+	if (yaml && *yaml && (fyd = pbyaml_parse("spec", yaml, strlen(yaml), &d)))
+		root = fy_document_root(fyd);
+	diag_fini(&d);
+	for (size_t i = 0; i < g->ncols; i++) {
+		const char *field = g->type->columns[i].field;
+		struct fy_node *n = root && fy_node_is_mapping(root) ?
+					    fy_node_mapping_lookup_by_string(root, field, FY_NT) : NULL;
+		const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(g->type->spec, field);
+		const char *v = n && fy_node_is_scalar(n) ? fy_node_get_scalar0(n) : NULL;
+
+		if (!v)
+			v = !f || n ? "" : f->type == PROTOBUF_C_TYPE_BOOL ? "false"
+			  : f->type == PROTOBUF_C_TYPE_STRING || f->type == PROTOBUF_C_TYPE_MESSAGE ? "" : "0";
+		snprintf(cells[i], sizeof(cells[i]), "%s", v);
+	}
+	if (fyd)
+		fy_document_destroy(fyd);
 }
 
 static const char *event_name(int t)
@@ -80,11 +115,21 @@ static void show_resource(struct getctx *g, const Basalt__Resource__Resource *r,
 		return;
 	snprintf(ver, sizeof(ver), "%llu", (unsigned long long)m->version);
 	if (g->fmt == OUT_TABLE) {
+		char cells[RES_COLUMNS_MAX][96];
+
+		spec_cells(g, r->spec_yaml, cells);
 		if (g->watch) {
-			printf("%-10s %-16s %-10s %-18s %-24s %s\n", event, node, m->namespace_, m->type, m->id, ver);
+			printf("%-10s %-16s %-10s %-18s %-24s %-8s", event, node, m->namespace_, m->type, m->id, ver);
+			for (size_t i = 0; i < g->ncols; i++)
+				printf(" %-12s", cells[i]);
+			printf("\n");
 			fflush(stdout);
 		} else {
-			table_add(&g->t, node, m->namespace_, m->type, m->id, ver);
+			const char *row[5 + RES_COLUMNS_MAX] = { node, m->namespace_, m->type, m->id, ver };
+
+			for (size_t i = 0; i < g->ncols; i++)
+				row[5 + i] = cells[i];
+			table_add_row(&g->t, row);
 		}
 	} else if (g->fmt == OUT_YAML) {
 		char *md = pbyaml_emit(&m->base, false);
@@ -144,11 +189,11 @@ static int list_definitions(void)
 
 	table_init(&t, 4);
 	table_add(&t, "NAMESPACE", "TYPE", "ALIASES", "NEEDS");
-	for (size_t i = 0; i < api_nrestypes; i++) {
-		const struct api_restype *r = &api_restypes[i];
+	for (size_t i = 0; i < RES_NTYPES; i++) {
+		const struct res_type *r = &res_types[i];
 		char al[128] = "";
 
-		for (size_t j = 0; j < 4 && r->aliases[j]; j++) {
+		for (size_t j = 0; j < RES_ALIASES_MAX && r->aliases[j]; j++) {
 			size_t n = strlen(al);
 
 			snprintf(al + n, sizeof(al) - n, "%s%s", j ? "," : "", r->aliases[j]);
@@ -186,8 +231,18 @@ int cmd_get(struct osc *o, int argc, char **argv)
 		fprintf(stderr, "osctl: -o %s: expected table, yaml or json\n", out);
 		return 2;
 	}
-	table_init(&g.t, 5);
-	table_add(&g.t, "NODE", "NAMESPACE", "TYPE", "ID", "VERSION");
+	/* The columns come from this osctl's registry: a type it does not know gets none. */
+	if ((g.type = res_type_find(type)))
+		while (g.ncols < RES_COLUMNS_MAX && g.type->columns[g.ncols].title)
+			g.ncols++;
+	{
+		const char *head[5 + RES_COLUMNS_MAX] = { "NODE", "NAMESPACE", "TYPE", "ID", "VERSION" };
+
+		for (size_t i = 0; i < g.ncols; i++)
+			head[5 + i] = g.type->columns[i].title;
+		table_init(&g.t, 5 + g.ncols);
+		table_add_row(&g.t, head);
+	}
 	if (g.watch) {
 		Basalt__Resource__WatchRequest req = BASALT__RESOURCE__WATCH_REQUEST__INIT;
 
@@ -195,9 +250,13 @@ int cmd_get(struct osc *o, int argc, char **argv)
 		req.type = (char *)type;
 		req.id = (char *)(id ? id : "");
 		req.label_selector = (char *)(sel ? sel : "");
-		if (g.fmt == OUT_TABLE)
-			printf("%-10s %-16s %-10s %-18s %-24s %s\n", "EVENT", "NODE", "NAMESPACE", "TYPE", "ID",
+		if (g.fmt == OUT_TABLE) {
+			printf("%-10s %-16s %-10s %-18s %-24s %-8s", "EVENT", "NODE", "NAMESPACE", "TYPE", "ID",
 			       "VERSION");
+			for (size_t i = 0; i < g.ncols; i++)
+				printf(" %-12s", g.type->columns[i].title);
+			printf("\n");
+		}
 		r = osc_stream(o, RS "Watch", &req.base, on_watch_msg, &g);
 	} else if (id) {
 		Basalt__Resource__GetRequest req = BASALT__RESOURCE__GET_REQUEST__INIT;

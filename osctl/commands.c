@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "lib/apidef.h"
+#include "lib/restypes.h"
 #include "osctl/osctl.h"
 
 static int cmd_reboot(struct osc *o, int argc, char **argv)
@@ -71,8 +72,8 @@ static void words_of(const struct osc_cmd *c, char *out, size_t len)
 
 	out[0] = '\0';
 	if (strncmp(w, "@types", 6) == 0) {
-		for (size_t i = 0; i < api_nrestypes && n < len; i++)
-			n += (size_t)snprintf(out + n, len - n, "%s%s", n ? " " : "", api_restypes[i].aliases[0]);
+		for (size_t i = 0; i < RES_NTYPES && n < len; i++)
+			n += (size_t)snprintf(out + n, len - n, "%s%s", n ? " " : "", res_types[i].aliases[0]);
 		w += 6;
 	}
 	if (n < len)

@@ -70,6 +70,7 @@ bool osc_node_error(struct osc *o, const Basalt__Resource__NodeMetadata *md);
 const char *osc_node_name(struct osc *o, const Basalt__Resource__NodeMetadata *md);
 
 /* --- table output --- */
+#define TABLE_COLS_MAX 16
 struct table {
 	char **cells;
 	size_t ncols, nrows, cap;
@@ -84,6 +85,7 @@ void *osc_unpack(const ProtobufCMessageDescriptor *d, struct buf *b);
 void osc_print_indented(const char *text, const char *indent);
 void table_init(struct table *t, size_t ncols);
 void table_add(struct table *t, ...);  /* ncols strings */
+void table_add_row(struct table *t, const char *const *cells);  /* ncols strings */
 void table_print(struct table *t);
 void table_fini(struct table *t);
 

@@ -35,13 +35,11 @@ void osc_print_indented(const char *text, const char *indent)
 void table_init(struct table *t, size_t ncols)
 {
 	memset(t, 0, sizeof(*t));
-	t->ncols = ncols;
+	t->ncols = ncols < TABLE_COLS_MAX ? ncols : TABLE_COLS_MAX;
 }
 
-void table_add(struct table *t, ...)
+void table_add_row(struct table *t, const char *const *cells)
 {
-	va_list ap;
-
 	if (t->nrows == t->cap) {
 		size_t cap = t->cap ? t->cap * 2 : 16;
 		char **c = realloc(t->cells, cap * t->ncols * sizeof(*c));
@@ -51,22 +49,29 @@ void table_add(struct table *t, ...)
 		t->cells = c;
 		t->cap = cap;
 	}
-	va_start(ap, t);
-	for (size_t i = 0; i < t->ncols; i++) {
-		const char *s = va_arg(ap, const char *);
-
-		t->cells[t->nrows * t->ncols + i] = strdup(s ? s : "");
-	}
-	va_end(ap);
+	for (size_t i = 0; i < t->ncols; i++)
+		t->cells[t->nrows * t->ncols + i] = strdup(cells[i] ? cells[i] : "");
 	t->nrows++;
+}
+
+void table_add(struct table *t, ...)
+{
+	const char *cells[TABLE_COLS_MAX] = { 0 };
+	va_list ap;
+
+	va_start(ap, t);
+	for (size_t i = 0; i < t->ncols && i < TABLE_COLS_MAX; i++)
+		cells[i] = va_arg(ap, const char *);
+	va_end(ap);
+	table_add_row(t, cells);
 }
 
 void table_print(struct table *t)
 {
-	size_t w[16] = { 0 };
+	size_t w[TABLE_COLS_MAX] = { 0 };
 
 	for (size_t r = 0; r < t->nrows; r++)
-		for (size_t c = 0; c < t->ncols && c < 16; c++) {
+		for (size_t c = 0; c < t->ncols && c < TABLE_COLS_MAX; c++) {
 			size_t n = strlen(t->cells[r * t->ncols + c]);
 
 			if (n > w[c])

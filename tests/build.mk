@@ -16,7 +16,7 @@ unit_srcs_ctl := $(INIT_SUP_SRCS) tests/unit/supfix.c
 unit_srcs_squashfs := init/stage1.c init/modload.c init/coldplug.c init/kmod.c $(LIB_CORE_SRCS)
 unit_srcs_coldplug := init/coldplug.c init/kmod.c lib/log.c lib/loop.c
 
-MACHINED_CORE_SRCS := machined/core/res.c machined/core/selector.c machined/core/store.c lib/loop.c \
+MACHINED_CORE_SRCS := lib/restypes.c machined/core/res.c machined/core/selector.c machined/core/store.c lib/loop.c \
 	$(GEN_API)
 unit_srcs_store := $(MACHINED_CORE_SRCS)
 unit_srcs_runtime := $(MACHINED_CORE_SRCS) machined/core/runtime.c lib/log.c lib/backoff.c
@@ -96,7 +96,7 @@ fuzz_srcs_grpcclient := $(GRPC_SRCS)
 fuzz_srcs_tlssession := $(GRPC_SRCS)
 fuzz_srcs_csr := lib/pki.c lib/rng.c
 $(OUT)/fuzz/tests/fuzz/fuzz_osctl.o: FUZZ_CFLAGS += -DBASALT_VERSION='"$(VERSION)"'
-fuzz_srcs_selector := machined/core/selector.c machined/core/res.c
+fuzz_srcs_selector := machined/core/selector.c machined/core/res.c lib/restypes.c $(GEN_API)
 fuzz_srcs_modalias := init/kmod.c
 fuzz_srcs_cfgstate := machined/ctrl/cfgstate.c lib/atomicfile.c
 # (its own supervisor stubs: init/supervisor.c would fork and exec the fuzzed service sets)

@@ -39,9 +39,9 @@
 #define STR(x) STR_(x)
 #define HIGH_WATER (1u << 20)   /* reply bytes apid has not taken before send says wait */
 
-static const struct rt_input cert_in[] = { { "config", "MachineConfig", RT_WEAK },
-					   { "network", "HostnameStatus", RT_WEAK } };
-static const struct rt_output cert_out[] = { { "secrets", "ApiCertificate", RT_EXCLUSIVE } };
+static const struct rt_input cert_in[] = { { RES(MACHINE_CONFIG), RT_WEAK },
+					   { RES(HOSTNAME_STATUS), RT_WEAK } };
+static const struct rt_output cert_out[] = { { RES(API_CERTIFICATE), RT_EXCLUSIVE } };
 
 /* --- replies --- */
 
@@ -208,7 +208,7 @@ static int publish(struct api *a, struct rt_ctx *ctx, const char **sans, size_t 
 	s->sans = calloc(nsans ? nsans : 1, sizeof(char *));
 	for (size_t i = 0; s->sans && i < nsans; i++)
 		s->sans[s->n_sans++] = strdup(sans[i]);
-	return rt_apply(ctx, res_new("secrets", "ApiCertificate", "api", &s->base));
+	return rt_apply(ctx, res_new(RES(API_CERTIFICATE), "api", &s->base));
 }
 
 /*
@@ -489,13 +489,13 @@ static int worker_cert(struct api *a, struct rt_ctx *ctx, const Basalt__Config__
 static int cert_reconcile(struct rt_ctx *ctx, void *arg)
 {
 	struct api *a = arg;
-	const struct res *mc = rt_get(ctx, "config", "MachineConfig", "v1alpha1");
-	const Basalt__Config__Config *cfg = mc ? (const void *)mc->spec : NULL;
+	const struct res *mc = rt_get(ctx, RES(MACHINE_CONFIG), "v1alpha1");
+	const Basalt__Config__Config *cfg = res_spec(mc, RES(MACHINE_CONFIG));
 	const char *sans[PKI_MAX_SANS];
 	char store[PKI_MAX_SANS][64], err[256], ca_fp[65] = "";
 	char *ca_crt = NULL, *ca_key = NULL, *crt = NULL;
-	const struct res *hr = rt_get(ctx, "network", "HostnameStatus", "hostname");
-	size_t nsans = collect_sans(a, cfg, hr ? (const void *)hr->spec : NULL, sans, store);
+	const struct res *hr = rt_get(ctx, RES(HOSTNAME_STATUS), "hostname");
+	size_t nsans = collect_sans(a, cfg, res_spec(hr, RES(HOSTNAME_STATUS)), sans, store);
 	struct pki_subject sub = { .days = 365, .server = true };
 	bool maintenance = !cfg && config_maintenance(a->o.config), first = !a->crt_pem;
 	bool cp = is_controlplane(cfg);

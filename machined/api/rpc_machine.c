@@ -37,8 +37,8 @@ void rpc_version(struct api *a, struct apicall *c, enum pki_role role)
 	Basalt__Machine__VersionInfo v = BASALT__MACHINE__VERSION_INFO__INIT;
 	Basalt__Machine__VersionInfo *vp = &v;
 	Basalt__Machine__VersionResponse r = BASALT__MACHINE__VERSION_RESPONSE__INIT;
-	const struct res *vr = store_get(a->st, "runtime", "Version", "version");
-	const Basalt__Runtime__Version *spec = vr ? (const void *)vr->spec : NULL;
+	const struct res *vr = store_get(a->st, RES(VERSION), "version");
+	const Basalt__Runtime__Version *spec = res_spec(vr, RES(VERSION));
 	char host[256] = "";
 
 	(void)role;
@@ -278,7 +278,7 @@ struct svc_list {
 static int add_service(void *arg, const struct res *r)
 {
 	struct svc_list *l = arg;
-	const Basalt__Runtime__Service *s = (const void *)r->spec;
+	const Basalt__Runtime__Service *s = res_spec(r, RES(SERVICE));
 	Basalt__Machine__ServiceInfo *i;
 
 	if (l->n == l->cap)
@@ -309,7 +309,7 @@ void rpc_service_list(struct api *a, struct apicall *c, enum pki_role role)
 	if (!l.infos || !l.ptrs) {
 		apicall_finish(c, GRPC_RESOURCE_EXHAUSTED, "out of memory");
 	} else {
-		store_list(a->st, "runtime", "Service", NULL, add_service, &l);
+		store_list(a->st, RES(SERVICE), NULL, add_service, &l);
 		sl.services = l.ptrs;
 		sl.n_services = l.n;
 		r.messages = &slp;
@@ -348,7 +348,7 @@ static void rpc_service(struct api *a, struct apicall *c, const char *action)
 
 	if (!req)
 		return;
-	if (!store_get(a->st, "runtime", "ServiceSpec", req->id)) {
+	if (!store_get(a->st, RES(SERVICE_SPEC), req->id)) {
 		snprintf(msg, sizeof(msg), "no service %.200s", req->id);
 		apicall_finish(c, GRPC_NOT_FOUND, msg);
 	} else if (strcmp(action, "stop") == 0) {

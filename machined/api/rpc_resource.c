@@ -14,6 +14,7 @@
 #include "api/runtime.pb-c.h"
 #include "api/security.pb-c.h"
 #include "lib/apidef.h"
+#include "lib/restypes.h"
 #include "lib/linediff.h"
 #include "lib/log.h"
 #include "lib/pbyaml.h"
@@ -30,14 +31,13 @@
 
 /*
  * Resolves a type name or alias from the registry; finishes the call and returns NULL if
- * it may not be read. Only registered types in their own namespace are reachable: a
- * watch on a made-up namespace or type would otherwise make the store keep a kind for it
- * for good (memory, and slower lookups, at any reader's request).
+ * it may not be read. Only registered types in their own namespace are reachable (the
+ * store holds no other), and a name is length-capped before it is looked up.
  */
-static const struct api_restype *resolve(struct apicall *c, enum pki_role role, const char *ns,
-					 const char *type, const char **rns, const char **rtype)
+static const struct res_type *resolve(struct apicall *c, enum pki_role role, const char *ns,
+				      const char *type)
 {
-	const struct api_restype *t;
+	const struct res_type *t;
 	char msg[1024];
 	size_t n;
 
@@ -47,10 +47,10 @@ static const struct api_restype *resolve(struct apicall *c, enum pki_role role, 
 		apicall_finish(c, GRPC_INVALID_ARGUMENT, msg);
 		return NULL;
 	}
-	if (!(t = api_restype_find(type))) {
+	if (!(t = res_type_find(type))) {
 		n = (size_t)snprintf(msg, sizeof(msg), "unknown resource type %s; the types are", type);
-		for (size_t i = 0; i < api_nrestypes && n < sizeof(msg); i++)
-			n += (size_t)snprintf(msg + n, sizeof(msg) - n, "%s %s", i ? "," : "", api_restypes[i].type);
+		for (size_t i = 0; i < RES_NTYPES && n < sizeof(msg); i++)
+			n += (size_t)snprintf(msg + n, sizeof(msg) - n, "%s %s", i ? "," : "", res_types[i].type);
 		apicall_finish(c, GRPC_NOT_FOUND, msg);
 		return NULL;
 	}
@@ -59,8 +59,6 @@ static const struct api_restype *resolve(struct apicall *c, enum pki_role role, 
 		apicall_finish(c, GRPC_NOT_FOUND, msg);
 		return NULL;
 	}
-	*rns = t->ns;
-	*rtype = t->type;
 	if (t->sensitive && role < ROLE_ADMIN) {
 		snprintf(msg, sizeof(msg), "%s holds secrets: reading it needs os:admin", t->type);
 		apicall_finish(c, GRPC_PERMISSION_DENIED, msg);
@@ -117,18 +115,18 @@ void rpc_get(struct api *a, struct apicall *c, enum pki_role role)
 	Basalt__Resource__GetRequest *req = DECODE(c, Basalt__Resource__GetRequest, basalt__resource__get_request__descriptor);
 	Basalt__Resource__GetResponse resp = BASALT__RESOURCE__GET_RESPONSE__INIT;
 	Basalt__Resource__Resource *mp;
-	const char *ns, *type;
+	const struct res_type *t;
 	const struct res *r;
 	struct resmsg x;
 	char msg[400];
 
 	if (!req)
 		return;
-	if (!resolve(c, role, req->namespace_, req->type, &ns, &type))
+	if (!(t = resolve(c, role, req->namespace_, req->type)))
 		goto out;
-	r = store_get(a->st, ns, type, req->id);
+	r = store_get(a->st, t, req->id);
 	if (!r) {
-		snprintf(msg, sizeof(msg), "%.60s/%.100s/%.200s not found", ns, type, req->id);
+		snprintf(msg, sizeof(msg), "%.60s/%.100s/%.200s not found", t->ns, t->type, req->id);
 		apicall_finish(c, GRPC_NOT_FOUND, msg);
 		goto out;
 	}
@@ -162,18 +160,18 @@ void rpc_list(struct api *a, struct apicall *c, enum pki_role role)
 {
 	Basalt__Resource__ListRequest *req = DECODE(c, Basalt__Resource__ListRequest, basalt__resource__list_request__descriptor);
 	struct selector sel;
-	const char *ns, *type;
+	const struct res_type *t;
 	char err[256];
 
 	if (!req)
 		return;
-	if (!resolve(c, role, req->namespace_, req->type, &ns, &type))
+	if (!(t = resolve(c, role, req->namespace_, req->type)))
 		goto out;
 	if (selector_parse(req->label_selector, &sel, err, sizeof(err)) < 0) {
 		apicall_finish(c, GRPC_INVALID_ARGUMENT, err);
 		goto out;
 	}
-	if (store_list(a->st, ns, type, &sel, list_one, c) < 0)
+	if (store_list(a->st, t, &sel, list_one, c) < 0)
 		apicall_finish(c, GRPC_RESOURCE_EXHAUSTED, "could not send the list");
 	else
 		apicall_finish(c, GRPC_OK, NULL);
@@ -273,7 +271,7 @@ void rpc_watch(struct api *a, struct apicall *c, enum pki_role role)
 
 	if (!req)
 		return;
-	if (!resolve(c, role, req->namespace_, req->type, &wo.ns, &wo.type))
+	if (!(wo.type = resolve(c, role, req->namespace_, req->type)))
 		goto out;
 	x = calloc(1, sizeof(*x));
 	if (!x) {

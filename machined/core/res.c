@@ -37,18 +37,19 @@ bool res_spec_complete(const ProtobufCMessage *m)
 	return true;
 }
 
-struct res *res_new(const char *ns, const char *type, const char *id, ProtobufCMessage *spec)
+struct res *res_new(const struct res_type *t, const char *id, ProtobufCMessage *spec)
 {
 	struct res *r = calloc(1, sizeof(*r));
 
 	if (!r)
 		goto fail;
 	r->refs = 1;
-	r->ns = strdup(ns);
-	r->type = strdup(type);
+	r->t = t;
+	r->ns = t->ns;
+	r->type = t->type;
 	r->id = strdup(id);
 	r->owner = strdup("");
-	if (!r->ns || !r->type || !r->id || !r->owner)
+	if (!r->id || !r->owner)
 		goto fail;
 	r->spec = spec;
 	return r;
@@ -62,6 +63,13 @@ fail:
 	return NULL;
 }
 
+const void *res_spec(const struct res *r, const struct res_type *t)
+{
+	if (!r || r->t != t || !r->spec || r->spec->descriptor != t->spec)
+		return NULL;
+	return r->spec;
+}
+
 struct res *res_clone(const struct res *src, ProtobufCMessage *spec)
 {
 	struct res *r;
@@ -71,13 +79,14 @@ struct res *res_clone(const struct res *src, ProtobufCMessage *spec)
 		if (!spec)
 			return NULL;
 	}
-	r = res_new(src->ns, src->type, src->id, spec);
+	r = res_new(src->t, src->id, spec);
 	if (!r)
 		return NULL;
 	r->version = src->version;
 	r->phase = src->phase;
 	r->created_ms = src->created_ms;
 	r->updated_ms = src->updated_ms;
+	r->stamp = src->stamp;
 	free(r->owner);
 	r->owner = strdup(src->owner);
 	if (!r->owner)
@@ -115,8 +124,6 @@ void res_unref(struct res *r)
 	free(r->finalizers);
 	if (r->spec)
 		protobuf_c_message_free_unpacked(r->spec, NULL);
-	free(r->ns);
-	free(r->type);
 	free(r->id);
 	free(r->owner);
 	free(r);

@@ -14,6 +14,8 @@
 
 #include <protobuf-c/protobuf-c.h>
 
+#include "lib/restypes.h"
+
 #define RES_NAME_MAX 253
 
 enum res_phase {
@@ -28,7 +30,9 @@ struct res_label {
 
 struct res {
 	unsigned refs;
-	char *ns, *type, *id;
+	const struct res_type *t;  /* its row in the type registry */
+	const char *ns, *type;     /* t's, for messages */
+	char *id;
 	uint64_t version;          /* 1 at creation, +1 on every change */
 	enum res_phase phase;
 	char *owner;               /* who may change it */
@@ -39,10 +43,17 @@ struct res {
 	uint64_t created_ms;       /* CLOCK_REALTIME */
 	uint64_t updated_ms;
 	ProtobufCMessage *spec;    /* owned */
+	uint64_t stamp;            /* the runtime's bookkeeping (the owner's run that last wrote it), not data */
 };
 
-/* A new resource holding spec (taken over). The metadata starts empty. NULL on ENOMEM. */
-struct res *res_new(const char *ns, const char *type, const char *id, ProtobufCMessage *spec);
+/* A new resource of type t holding spec (taken over). The metadata starts empty. NULL on ENOMEM. */
+struct res *res_new(const struct res_type *t, const char *id, ProtobufCMessage *spec);
+/*
+ * r's spec as the message of type t, or NULL when r is NULL, of another type, or holds no
+ * spec: the checked way to read a spec (`const Basalt__Runtime__Service *s = res_spec(r,
+ * RES(SERVICE));`).
+ */
+const void *res_spec(const struct res *r, const struct res_type *t);
 /*
  * Whether spec was built whole: no proto3 string left NULL, no repeated field counting
  * elements it does not have (what a failed allocation in a controller leaves behind).

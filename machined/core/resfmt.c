@@ -10,7 +10,7 @@
 #include <mbedtls/platform_util.h>
 
 #include "api/resource.pb-c.h"
-#include "lib/apidef.h"
+#include "lib/restypes.h"
 #include "lib/pbyaml.h"
 
 static void rfc3339(uint64_t ms, char *buf, size_t len)
@@ -28,8 +28,8 @@ int resfmt_metadata(const struct res *r, struct resfmt_md *m)
 
 	memset(m, 0, sizeof(*m));
 	basalt__resource__metadata__init(md);
-	md->namespace_ = r->ns;
-	md->type = r->type;
+	md->namespace_ = (char *)r->ns;  /* only read: the message is packed, never freed */
+	md->type = (char *)r->type;
 	md->id = r->id;
 	md->version = r->version;
 	md->phase = r->phase == RES_TEARING_DOWN ? "tearing-down" : "running";
@@ -98,7 +98,7 @@ char *resfmt(const struct res *r, bool json)
 	return out;
 }
 
-/* Replaces every secret string field in m (and the messages under it) by API_REDACTED. */
+/* Replaces every secret string field in m (and the messages under it) by RES_REDACTED. */
 static int redact(ProtobufCMessage *m)
 {
 	const ProtobufCMessageDescriptor *d = m->descriptor;
@@ -108,8 +108,8 @@ static int redact(ProtobufCMessage *m)
 		char *member = (char *)m + f->offset;
 
 		if (f->type == PROTOBUF_C_TYPE_STRING && f->label != PROTOBUF_C_LABEL_REPEATED &&
-		    *(char **)member && api_field_secret(d->name, f->name)) {
-			char *v = *(char **)member, *red = strdup(API_REDACTED);
+		    *(char **)member && res_field_secret(d->name, f->name)) {
+			char *v = *(char **)member, *red = strdup(RES_REDACTED);
 
 			if (!red)
 				return -ENOMEM;
@@ -132,11 +132,10 @@ static int redact(ProtobufCMessage *m)
 
 char *resfmt_redacted(const struct res *r, bool json)
 {
-	const struct api_restype *t = api_restype_of(r->ns, r->type);
 	struct res copy;
 	char *out;
 
-	if (!t || !t->sensitive || !r->spec)
+	if (!r->t->sensitive || !r->spec)
 		return resfmt(r, json);
 	copy = *r;
 	copy.spec = res_spec_copy(r->spec);

@@ -21,7 +21,7 @@ void resfmt_metadata_fini(struct resfmt_md *m);
 
 /* The text of r: a "metadata:" and a "spec:" mapping. Caller frees. */
 char *resfmt(const struct res *r, bool json);
-/* The same, with the secret fields of a sensitive type shown as API_REDACTED. */
+/* The same, with the secret fields of a sensitive type shown as RES_REDACTED. */
 char *resfmt_redacted(const struct res *r, bool json);
 /* Writes r to f as a YAML document ("---" first) or a JSON object, secrets redacted. */
 int resfmt_print(FILE *f, const struct res *r, bool json);

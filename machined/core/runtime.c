@@ -31,7 +31,7 @@ struct rt_ctrl {
 	bool running;
 	bool again;                 /* an input changed during the run */
 	unsigned failures;          /* consecutive */
-	uint64_t runs;
+	uint64_t runs;              /* the number of the run under way, once it started */
 	char last_error[512];
 	uint64_t last_error_ms, last_run_ms, next_retry_ms;
 };
@@ -39,9 +39,8 @@ struct rt_ctrl {
 /* What one run wrote and read; lives on the stack of run(). */
 struct rt_ctx {
 	struct rt_ctrl *c;
-	char **touched;             /* "ns\ntype\nid" of outputs written */
-	size_t ntouched;
-	char **dying;               /* strong inputs seen tearing down: release after success */
+	uint64_t stamp;             /* marks the outputs this run wrote */
+	struct res **dying;         /* strong inputs seen tearing down: release after success */
 	size_t ndying;
 	char error[512];
 	bool oom;
@@ -169,64 +168,37 @@ static void on_watch(void *arg, struct watch *w)
 
 /* --- the context of a run --- */
 
-static char *key_of(const char *ns, const char *type, const char *id)
-{
-	char *k = NULL;
-
-	if (asprintf(&k, "%s\n%s\n%s", ns, type, id) < 0)
-		return NULL;
-	return k;
-}
-
-static bool in_list(char **list, size_t n, const char *key)
-{
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(list[i], key) == 0)
-			return true;
-	return false;
-}
-
-static void add_key(struct rt_ctx *ctx, char ***list, size_t *n, const char *ns, const char *type,
-		    const char *id)
-{
-	char *k = key_of(ns, type, id), **v;
-
-	if (!k || in_list(*list, *n, k)) {
-		ctx->oom |= !k;
-		free(k);
-		return;
-	}
-	v = realloc(*list, (*n + 1) * sizeof(*v));
-	if (!v) {
-		ctx->oom = true;
-		free(k);
-		return;
-	}
-	*list = v;
-	v[(*n)++] = k;
-}
-
-static void free_keys(char **list, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(list[i]);
-	free(list);
-}
-
-static const struct rt_input *input_of(const struct rt_ctrl *c, const char *ns, const char *type)
+static const struct rt_input *input_of(const struct rt_ctrl *c, const struct res_type *t)
 {
 	for (size_t i = 0; i < c->def.ninputs; i++)
-		if (strcmp(c->def.inputs[i].ns, ns) == 0 && strcmp(c->def.inputs[i].type, type) == 0)
+		if (c->def.inputs[i].type == t)
 			return &c->def.inputs[i];
 	return NULL;
 }
 
-static const struct rt_output *output_of(const struct rt_ctrl *c, const char *ns, const char *type)
+static const struct rt_output *output_of(const struct rt_ctrl *c, const struct res_type *t)
 {
 	for (size_t i = 0; i < c->def.noutputs; i++)
-		if (strcmp(c->def.outputs[i].ns, ns) == 0 && strcmp(c->def.outputs[i].type, type) == 0)
+		if (c->def.outputs[i].type == t)
 			return &c->def.outputs[i];
 	return NULL;
+}
+
+/* Remembers r (a reference) until the run is over. */
+static void add_dying(struct rt_ctx *ctx, const struct res *r)
+{
+	struct res **v;
+
+	for (size_t i = 0; i < ctx->ndying; i++)
+		if (ctx->dying[i]->t == r->t && strcmp(ctx->dying[i]->id, r->id) == 0)
+			return;
+	v = realloc(ctx->dying, (ctx->ndying + 1) * sizeof(*v));
+	if (!v) {
+		ctx->oom = true;
+		return;
+	}
+	ctx->dying = v;
+	v[ctx->ndying++] = res_ref((struct res *)r);
 }
 
 /* A strong input read in a run: hold it, or note that the controller saw it go. */
@@ -236,23 +208,22 @@ static void hold(struct rt_ctx *ctx, const struct res *r)
 
 	if (r->phase == RES_TEARING_DOWN) {
 		if (res_has_finalizer(r, ctx->c->def.name))
-			add_key(ctx, &ctx->dying, &ctx->ndying, r->ns, r->type, r->id);
+			add_dying(ctx, r);
 		return;
 	}
 	if (!res_has_finalizer(r, ctx->c->def.name) &&
-	    store_add_finalizer(ctx->c->rt->st, r->ns, r->type, r->id, ctx->c->def.name, err,
-				sizeof(err)) < 0)
+	    store_add_finalizer(ctx->c->rt->st, r->t, r->id, ctx->c->def.name, err, sizeof(err)) < 0)
 		log_warnx("%s: %s", ctx->c->def.name, err);
 }
 
-const struct res *rt_get(struct rt_ctx *ctx, const char *ns, const char *type, const char *id)
+const struct res *rt_get(struct rt_ctx *ctx, const struct res_type *t, const char *id)
 {
-	const struct rt_input *in = input_of(ctx->c, ns, type);
-	const struct res *r = store_get(ctx->c->rt->st, ns, type, id);
+	const struct rt_input *in = input_of(ctx->c, t);
+	const struct res *r = store_get(ctx->c->rt->st, t, id);
 
 	if (r && in && in->kind == RT_STRONG) {
 		hold(ctx, r);
-		r = store_get(ctx->c->rt->st, ns, type, id);
+		r = store_get(ctx->c->rt->st, t, id);
 	}
 	return r;
 }
@@ -272,22 +243,23 @@ static int collect_strong(void *arg, const struct res *r)
 	return 0;
 }
 
-int rt_list(struct rt_ctx *ctx, const char *ns, const char *type, res_visit_fn *fn, void *arg)
+int rt_list(struct rt_ctx *ctx, const struct res_type *t, res_visit_fn *fn, void *arg)
 {
-	const struct rt_input *in = input_of(ctx->c, ns, type);
+	const struct rt_input *in = input_of(ctx->c, t);
 	struct list_ctx lc = { ctx, in && in->kind == RT_STRONG, fn, arg };
 
 	/* Holding writes finalizers, which would change the list under the visitor: hold first. */
 	if (lc.strong)
-		store_list(ctx->c->rt->st, ns, type, NULL, collect_strong, &lc);
-	return store_list(ctx->c->rt->st, ns, type, NULL, fn, arg);
+		store_list(ctx->c->rt->st, t, NULL, collect_strong, &lc);
+	return store_list(ctx->c->rt->st, t, NULL, fn, arg);
 }
 
 int rt_apply(struct rt_ctx *ctx, struct res *r)
 {
 	struct rt_ctrl *c = ctx->c;
 	const struct res *cur;
-	char err[512];
+	const struct res_type *t;
+	char err[512], *id;
 	int ret;
 
 	/* res_new gives NULL when it could not allocate; a spec with holes is one a strdup failed. */
@@ -296,17 +268,22 @@ int rt_apply(struct rt_ctx *ctx, struct res *r)
 		res_unref(r);
 		return -ENOMEM;
 	}
-	if (!output_of(c, r->ns, r->type)) {
+	if (!output_of(c, r->t)) {
 		ret = rt_fail(ctx, "%s/%s is not an output of %s", r->ns, r->type, c->def.name);
 		res_unref(r);
 		return ret;
 	}
-	add_key(ctx, &ctx->touched, &ctx->ntouched, r->ns, r->type, r->id);
-	cur = store_get(c->rt->st, r->ns, r->type, r->id);
+	t = r->t;
+	if (!(id = strdup(r->id))) {
+		res_unref(r);
+		return rt_fail(ctx, "out of memory");
+	}
+	cur = store_get(c->rt->st, t, id);
 	if (cur && cur->phase == RES_TEARING_DOWN && strcmp(cur->owner, c->def.name) == 0) {
 		/* Wanted again while going away: finish the teardown first, retry after. */
-		if (store_destroy(c->rt->st, c->def.name, r->ns, r->type, r->id, err, sizeof(err)) < 0) {
+		if (store_destroy(c->rt->st, c->def.name, t, id, err, sizeof(err)) < 0) {
 			res_unref(r);
+			free(id);
 			return rt_fail(ctx, "%s", err);
 		}
 		cur = NULL;
@@ -317,6 +294,10 @@ int rt_apply(struct rt_ctx *ctx, struct res *r)
 	} else {
 		ret = store_create(c->rt->st, c->def.name, r, err, sizeof(err));
 	}
+	/* Kept whether or not it changed (an update of an owned resource fails only for a reason
+	 * the run reports). */
+	store_stamp(c->rt->st, t, id, ctx->stamp);
+	free(id);
 	return ret < 0 ? rt_fail(ctx, "%s", err) : 0;
 }
 
@@ -342,27 +323,33 @@ const char *rt_ctx_name(const struct rt_ctx *ctx)
 
 struct cleanup {
 	struct rt_ctx *ctx;
-	char **victims;
+	struct res **victims;
 	size_t n;
 };
 
+/* Ours and not written by this run. */
 static int find_untouched(void *arg, const struct res *r)
 {
 	struct cleanup *cl = arg;
-	char *k;
+	struct res **v;
 
-	if (strcmp(r->owner, cl->ctx->c->def.name) != 0)
+	if (r->stamp == cl->ctx->stamp || strcmp(r->owner, cl->ctx->c->def.name) != 0)
 		return 0;
-	k = key_of(r->ns, r->type, r->id);
-	if (!k)
-		return 0;
-	if (in_list(cl->ctx->touched, cl->ctx->ntouched, k)) {
-		free(k);
-		return 0;
+	v = realloc(cl->victims, (cl->n + 1) * sizeof(*v));
+	if (!v) {
+		cl->ctx->oom = true;
+		return 1;
 	}
-	free(k);
-	add_key(cl->ctx, &cl->victims, &cl->n, r->ns, r->type, r->id);
+	cl->victims = v;
+	v[cl->n++] = res_ref((struct res *)r);
 	return 0;
+}
+
+static void unref_all(struct res **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		res_unref(v[i]);
+	free(v);
 }
 
 /* Tears down (and destroys, once free of finalizers) outputs the run did not write. */
@@ -372,22 +359,19 @@ static void cleanup_outputs(struct rt_ctx *ctx)
 	struct cleanup cl = { .ctx = ctx };
 	char err[512];
 
+	/* Collected first: tearing down changes the lists under the visitor. */
 	for (size_t i = 0; i < c->def.noutputs; i++)
-		store_list(c->rt->st, c->def.outputs[i].ns, c->def.outputs[i].type, NULL, find_untouched, &cl);
+		store_list(c->rt->st, c->def.outputs[i].type, NULL, find_untouched, &cl);
 	for (size_t i = 0; i < cl.n; i++) {
-		char *ns = cl.victims[i], *type = strchr(ns, '\n'), *id;
-		int r;
+		const struct res *v = cl.victims[i];
+		int r = store_teardown(c->rt->st, c->def.name, v->t, v->id, err, sizeof(err));
 
-		*type++ = '\0';
-		id = strchr(type, '\n');
-		*id++ = '\0';
-		r = store_teardown(c->rt->st, c->def.name, ns, type, id, err, sizeof(err));
 		if (r == 1)
-			r = store_destroy(c->rt->st, c->def.name, ns, type, id, err, sizeof(err));
+			r = store_destroy(c->rt->st, c->def.name, v->t, v->id, err, sizeof(err));
 		if (r < 0)
 			log_warnx("%s: %s", c->def.name, err);
 	}
-	free_keys(cl.victims, cl.n);
+	unref_all(cl.victims, cl.n);
 }
 
 static void release_dying(struct rt_ctx *ctx)
@@ -395,12 +379,9 @@ static void release_dying(struct rt_ctx *ctx)
 	char err[512];
 
 	for (size_t i = 0; i < ctx->ndying; i++) {
-		char *ns = ctx->dying[i], *type = strchr(ns, '\n'), *id;
+		const struct res *d = ctx->dying[i];
 
-		*type++ = '\0';
-		id = strchr(type, '\n');
-		*id++ = '\0';
-		if (store_remove_finalizer(ctx->c->rt->st, ns, type, id, ctx->c->def.name, err,
+		if (store_remove_finalizer(ctx->c->rt->st, d->t, d->id, ctx->c->def.name, err,
 					   sizeof(err)) < 0 && !strstr(err, "no such resource"))
 			log_warnx("%s: %s", ctx->c->def.name, err);
 	}
@@ -431,10 +412,10 @@ static void write_status(struct rt_ctrl *c)
 	set_str(&s->lastrunat, t);
 	rfc3339(c->failures ? c->next_retry_ms : 0, t, sizeof(t));
 	set_str(&s->nextretryat, t);
-	r = res_new("runtime", "ControllerStatus", c->def.name, &s->base);
+	r = res_new(RES(CONTROLLER_STATUS), c->def.name, &s->base);
 	if (!r)
 		return;
-	cur = store_get(c->rt->st, "runtime", "ControllerStatus", c->def.name);
+	cur = store_get(c->rt->st, RES(CONTROLLER_STATUS), c->def.name);
 	if (cur) {
 		r->version = cur->version;
 		if (store_update(c->rt->st, RT_OWNER, r, err, sizeof(err)) < 0)
@@ -447,7 +428,7 @@ static void write_status(struct rt_ctrl *c)
 static void run(void *arg)
 {
 	struct rt_ctrl *c = arg;
-	struct rt_ctx ctx = { .c = c };
+	struct rt_ctx ctx = { .c = c, .stamp = ++c->runs };
 	struct backoff b = { RT_BACKOFF_BASE_MS, RT_BACKOFF_BASE_MS, RT_BACKOFF_MAX_MS };
 	int r;
 
@@ -456,7 +437,6 @@ static void run(void *arg)
 	r = c->def.reconcile(&ctx, c->def.arg);
 	if (r == 0 && ctx.oom)
 		r = rt_fail(&ctx, "out of memory");
-	c->runs++;
 	c->last_run_ms = wall_ms();
 	if (r == 0) {
 		cleanup_outputs(&ctx);
@@ -480,8 +460,7 @@ static void run(void *arg)
 		c->last_error_ms = c->last_run_ms;
 		loop_timer_arm(c->rt->loop, &c->timer, delay);
 	}
-	free_keys(ctx.touched, ctx.ntouched);
-	free_keys(ctx.dying, ctx.ndying);
+	unref_all(ctx.dying, ctx.ndying);
 	write_status(c);
 	c->running = false;
 	if (c->again)
@@ -496,11 +475,11 @@ static int claim_outputs(struct rt *rt, const struct rt_controller *def, char *e
 		const struct rt_output *o = &def->outputs[i];
 
 		for (size_t j = 0; j < rt->nctrls; j++) {
-			const struct rt_output *other = output_of(rt->ctrls[j], o->ns, o->type);
+			const struct rt_output *other = output_of(rt->ctrls[j], o->type);
 
 			if (other && (other->kind == RT_EXCLUSIVE || o->kind == RT_EXCLUSIVE)) {
 				snprintf(err, errlen, "register %s: %s/%s is already an output of %s%s",
-					 def->name, o->ns, o->type, rt->ctrls[j]->def.name,
+					 def->name, o->type->ns, o->type->type, rt->ctrls[j]->def.name,
 					 other->kind == RT_EXCLUSIVE ? " (exclusive)" : "");
 				return -EEXIST;
 			}
@@ -509,9 +488,9 @@ static int claim_outputs(struct rt *rt, const struct rt_controller *def, char *e
 	return 0;
 }
 
-static int watch_kind(struct rt_ctrl *c, const char *ns, const char *type, char *err, size_t errlen)
+static int watch_kind(struct rt_ctrl *c, const struct res_type *t, char *err, size_t errlen)
 {
-	struct watch_opts o = { .ns = ns, .type = type, .tail = true, .ready = on_watch, .arg = c };
+	struct watch_opts o = { .type = t, .tail = true, .ready = on_watch, .arg = c };
 
 	return store_watch(c->rt->st, &o, &c->watches[c->nwatches++], err, errlen);
 }
@@ -546,11 +525,11 @@ int rt_register(struct rt *rt, const struct rt_controller *def, struct rt_ctrl *
 	loop_timer_init(&c->timer, run, c);
 	/* Outputs are watched too: a finalizer released by a consumer lets cleanup finish. */
 	for (size_t i = 0; i < def->ninputs && r == 0; i++)
-		r = watch_kind(c, def->inputs[i].ns, def->inputs[i].type, err, errlen);
+		r = watch_kind(c, def->inputs[i].type, err, errlen);
 	c->ninput_watches = c->nwatches;
 	for (size_t i = 0; i < def->noutputs && r == 0; i++)
-		if (!input_of(c, def->outputs[i].ns, def->outputs[i].type))
-			r = watch_kind(c, def->outputs[i].ns, def->outputs[i].type, err, errlen);
+		if (!input_of(c, def->outputs[i].type))
+			r = watch_kind(c, def->outputs[i].type, err, errlen);
 	if (r < 0) {
 		for (size_t j = 0; j < c->nwatches; j++)
 			watch_close(c->watches[j]);

@@ -39,12 +39,12 @@ enum rt_output_kind {
 };
 
 struct rt_input {
-	const char *ns, *type;
+	const struct res_type *type;
 	enum rt_input_kind kind;
 };
 
 struct rt_output {
-	const char *ns, *type;
+	const struct res_type *type;
 	enum rt_output_kind kind;
 };
 
@@ -77,11 +77,13 @@ struct store *rt_store(const struct rt *rt);
 /* --- inside reconcile --- */
 
 /* Reads: borrowed until the next write. Strong inputs read here are held (see above). */
-const struct res *rt_get(struct rt_ctx *ctx, const char *ns, const char *type, const char *id);
-int rt_list(struct rt_ctx *ctx, const char *ns, const char *type, res_visit_fn *fn, void *arg);
+const struct res *rt_get(struct rt_ctx *ctx, const struct res_type *t, const char *id);
+int rt_list(struct rt_ctx *ctx, const struct res_type *t, res_visit_fn *fn, void *arg);
 /*
  * Writes r (taken over) as an output: created if new, updated if changed. Outputs written
- * in a run are kept; the rest are destroyed when the run succeeds.
+ * in a run are kept; the rest are destroyed when the run succeeds. A run's cost is its
+ * outputs': what it wrote is marked with the run's number on the stored resource, so
+ * finding what it did not write is one pass over the output types.
  */
 int rt_apply(struct rt_ctx *ctx, struct res *r);
 /* Records why the run failed; returns -EIO for the reconcile to return. */

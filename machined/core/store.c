@@ -7,9 +7,9 @@
 #include <string.h>
 #include <time.h>
 
-/* All resources of one namespace and type, sorted by id, and who watches them. */
+/* All resources of one type, sorted by id, and who watches them. */
 struct kind {
-	char *ns, *type;
+	const struct res_type *t;
 	struct res **v;
 	size_t n, cap;
 	struct watch *watchers;
@@ -17,8 +17,10 @@ struct kind {
 
 struct store {
 	struct loop *loop;
-	struct kind **kinds;
+	struct kind *kinds;         /* by the type's index; slots of undeclared indexes stay empty */
 	size_t nkinds;
+	const struct res_type **order;  /* the declared types by namespace, then type */
+	size_t ntypes;
 	struct watch *ready;        /* watchers with something to deliver */
 	struct loop_timer dispatch; /* delivers to ready watchers from the loop */
 };
@@ -50,13 +52,55 @@ static uint64_t now_ms(void)
 
 static void on_dispatch(void *arg);
 
-int store_new(struct loop *loop, struct store **out)
+static int cmp_type(const void *a, const void *b)
 {
-	struct store *st = calloc(1, sizeof(*st));
+	const struct res_type *x = *(const struct res_type *const *)a, *y = *(const struct res_type *const *)b;
+	int c = strcmp(x->ns, y->ns);
 
-	if (!st)
+	return c ? c : strcmp(x->type, y->type);
+}
+
+static bool valid_table(const struct res_type *const *types, size_t n, size_t *slots)
+{
+	*slots = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct res_type *t = types[i];
+
+		if (!t || !t->ns || !t->type || !t->spec || !res_valid_name(t->ns) || !res_valid_name(t->type) ||
+		    t->index >= STORE_INDEX_MAX)
+			return false;
+		for (size_t j = 0; j < i; j++)
+			if (types[j]->index == t->index ||
+			    (strcmp(types[j]->ns, t->ns) == 0 && strcmp(types[j]->type, t->type) == 0))
+				return false;
+		if (t->index + 1 > *slots)
+			*slots = t->index + 1;
+	}
+	return true;
+}
+
+int store_new(struct loop *loop, const struct res_type *const *types, size_t ntypes, struct store **out)
+{
+	struct store *st;
+	size_t slots;
+
+	if (!valid_table(types, ntypes, &slots))
+		return -EINVAL;
+	st = calloc(1, sizeof(*st));
+	if (!st || !(st->kinds = calloc(slots ? slots : 1, sizeof(*st->kinds))) ||
+	    !(st->order = calloc(ntypes ? ntypes : 1, sizeof(*st->order)))) {
+		if (st)
+			free(st->kinds);
+		free(st);
 		return -ENOMEM;
+	}
 	st->loop = loop;
+	st->nkinds = slots;
+	st->ntypes = ntypes;
+	memcpy(st->order, types, ntypes * sizeof(*types));
+	qsort(st->order, ntypes, sizeof(*st->order), cmp_type);
+	for (size_t i = 0; i < ntypes; i++)
+		st->kinds[types[i]->index].t = types[i];
 	loop_timer_init(&st->dispatch, on_dispatch, st);
 	*out = st;
 	return 0;
@@ -68,54 +112,30 @@ void store_free(struct store *st)
 		return;
 	loop_timer_cancel(st->loop, &st->dispatch);
 	for (size_t i = 0; i < st->nkinds; i++) {
-		struct kind *k = st->kinds[i];
+		struct kind *k = &st->kinds[i];
 
 		while (k->watchers)
 			watch_close(k->watchers);
 		for (size_t j = 0; j < k->n; j++)
 			res_unref(k->v[j]);
 		free(k->v);
-		free(k->ns);
-		free(k->type);
-		free(k);
 	}
 	free(st->kinds);
+	free(st->order);
 	free(st);
 }
 
-static struct kind *find_kind(const struct store *st, const char *ns, const char *type)
+/* t's kind, or NULL when t is not one of the store's types. */
+static struct kind *find_kind(const struct store *st, const struct res_type *t)
 {
-	for (size_t i = 0; i < st->nkinds; i++)
-		if (strcmp(st->kinds[i]->type, type) == 0 && strcmp(st->kinds[i]->ns, ns) == 0)
-			return st->kinds[i];
-	return NULL;
+	if (!t || t->index >= st->nkinds || st->kinds[t->index].t != t)
+		return NULL;
+	return &st->kinds[t->index];
 }
 
-static struct kind *get_kind(struct store *st, const char *ns, const char *type)
+bool store_declares(const struct store *st, const struct res_type *t)
 {
-	struct kind *k = find_kind(st, ns, type), **v;
-
-	if (k)
-		return k;
-	k = calloc(1, sizeof(*k));
-	v = realloc(st->kinds, (st->nkinds + 1) * sizeof(*v));
-	if (!k || !v) {
-		free(k);
-		if (v)
-			st->kinds = v;
-		return NULL;
-	}
-	st->kinds = v;
-	k->ns = strdup(ns);
-	k->type = strdup(type);
-	if (!k->ns || !k->type) {
-		free(k->ns);
-		free(k->type);
-		free(k);
-		return NULL;
-	}
-	v[st->nkinds++] = k;
-	return k;
+	return find_kind(st, t) != NULL;
 }
 
 /* Binary search by id: the index of id, or where it would go. */
@@ -140,9 +160,9 @@ static size_t kind_index(const struct kind *k, const char *id, bool *found)
 	return lo;
 }
 
-const struct res *store_get(const struct store *st, const char *ns, const char *type, const char *id)
+const struct res *store_get(const struct store *st, const struct res_type *t, const char *id)
 {
-	struct kind *k = find_kind(st, ns, type);
+	struct kind *k = find_kind(st, t);
 	bool found;
 	size_t i;
 
@@ -152,10 +172,10 @@ const struct res *store_get(const struct store *st, const char *ns, const char *
 	return found ? k->v[i] : NULL;
 }
 
-int store_list(const struct store *st, const char *ns, const char *type, const struct selector *sel,
+int store_list(const struct store *st, const struct res_type *t, const struct selector *sel,
 	       res_visit_fn *fn, void *arg)
 {
-	struct kind *k = find_kind(st, ns, type);
+	struct kind *k = find_kind(st, t);
 
 	for (size_t i = 0; k && i < k->n; i++) {
 		int r;
@@ -169,26 +189,12 @@ int store_list(const struct store *st, const char *ns, const char *type, const s
 	return 0;
 }
 
-static int cmp_kind(const void *a, const void *b)
-{
-	const struct kind *x = *(struct kind *const *)a, *y = *(struct kind *const *)b;
-	int c = strcmp(x->ns, y->ns);
-
-	return c ? c : strcmp(x->type, y->type);
-}
-
 int store_list_all(const struct store *st, res_visit_fn *fn, void *arg)
 {
-	struct kind **sorted = malloc((st->nkinds ? st->nkinds : 1) * sizeof(*sorted));
 	int r = 0;
 
-	if (!sorted)
-		return -ENOMEM;
-	memcpy(sorted, st->kinds, st->nkinds * sizeof(*sorted));
-	qsort(sorted, st->nkinds, sizeof(*sorted), cmp_kind);
-	for (size_t i = 0; i < st->nkinds && !r; i++)
-		r = store_list(st, sorted[i]->ns, sorted[i]->type, NULL, fn, arg);
-	free(sorted);
+	for (size_t i = 0; i < st->ntypes && !r; i++)
+		r = store_list(st, st->order[i], NULL, fn, arg);
 	return r;
 }
 
@@ -336,8 +342,14 @@ int store_watch(struct store *st, const struct watch_opts *o, struct watch **out
 	w->fn = o->ready;
 	w->arg = o->arg;
 	w->limit = default_limit(o->queue);
-	w->kind = get_kind(st, o->ns, o->type);
-	if (!w->kind || (o->id && !(w->id = strdup(o->id))))
+	w->kind = find_kind(st, o->type);
+	if (!w->kind) {
+		snprintf(err, errlen, "watch: %s/%s is not a declared resource type",
+			 o->type ? o->type->ns : "?", o->type ? o->type->type : "?");
+		r = -EINVAL;
+		goto fail;
+	}
+	if (o->id && !(w->id = strdup(o->id)))
 		goto fail;
 	if (o->labels && o->labels[0] && (r = selector_parse(o->labels, &w->sel, err, errlen)) < 0)
 		goto fail;
@@ -347,14 +359,14 @@ int store_watch(struct store *st, const struct watch_opts *o, struct watch **out
 	w->kind->watchers = w;
 	if (!o->tail && (r = list_into(w)) < 0) {
 		watch_close(w);
-		snprintf(err, errlen, "watch %s/%s: %s", o->ns, o->type, strerror(-r));
+		snprintf(err, errlen, "watch %s/%s: %s", o->type->ns, o->type->type, strerror(-r));
 		return r;
 	}
 	*out = w;
 	return 0;
 fail:
 	if (r == -ENOMEM)
-		snprintf(err, errlen, "watch %s/%s: out of memory", o->ns, o->type);
+		snprintf(err, errlen, "watch %s/%s: out of memory", o->type->ns, o->type->type);
 	if (w) {
 		free(w->id);
 		selector_fini(&w->sel);
@@ -404,15 +416,16 @@ static const char *who(const char *owner)
 }
 
 /* The stored resource named, or NULL with -ENOENT described in err. */
-static struct res *lookup(struct store *st, const char *ns, const char *type, const char *id,
-			  size_t *index, struct kind **kp, const char *op, char *err, size_t errlen)
+static struct res *lookup(struct store *st, const struct res_type *t, const char *id, size_t *index,
+			  struct kind **kp, const char *op, char *err, size_t errlen)
 {
-	struct kind *k = find_kind(st, ns, type);
+	struct kind *k = find_kind(st, t);
 	bool found = false;
 	size_t i = k ? kind_index(k, id, &found) : 0;
 
 	if (!found) {
-		snprintf(err, errlen, "%s %s/%s/%s: no such resource", op, ns, type, id);
+		snprintf(err, errlen, "%s %s/%s/%s: no such %s", op, t ? t->ns : "?", t ? t->type : "?", id,
+			 k ? "resource" : "resource type");
 		return NULL;
 	}
 	*index = i;
@@ -447,9 +460,19 @@ int store_create(struct store *st, const char *owner, struct res *r, char *err, 
 	size_t i;
 	int ret = -EINVAL;
 
-	if (!res_valid_name(r->ns) || !res_valid_name(r->type) || !res_valid_name(r->id)) {
-		snprintf(err, errlen, "create %s/%s/%s: namespace, type and id must be 1 to %d printable "
-				      "characters without '/' or spaces", r->ns, r->type, r->id, RES_NAME_MAX);
+	k = find_kind(st, r->t);
+	if (!k) {
+		snprintf(err, errlen, "create %s/%s/%s: not a declared resource type", r->ns, r->type, r->id);
+		goto out;
+	}
+	if (!res_valid_name(r->id)) {
+		snprintf(err, errlen, "create %s/%s/%s: an id must be 1 to %d printable characters without "
+				      "'/' or spaces", r->ns, r->type, r->id, RES_NAME_MAX);
+		goto out;
+	}
+	if (r->spec && r->spec->descriptor != r->t->spec) {
+		snprintf(err, errlen, "create %s/%s/%s: the spec is a %s, the type holds a %s", r->ns,
+			 r->type, r->id, r->spec->descriptor->name, r->t->spec->name);
 		goto out;
 	}
 	if (r->version != 0) {
@@ -457,10 +480,7 @@ int store_create(struct store *st, const char *owner, struct res *r, char *err, 
 			 r->ns, r->type, r->id, (unsigned long long)r->version);
 		goto out;
 	}
-	k = get_kind(st, r->ns, r->type);
 	ret = -ENOMEM;
-	if (!k)
-		goto out;
 	i = kind_index(k, r->id, &found);
 	if (found) {
 		snprintf(err, errlen, "create %s/%s/%s: already exists (owned by %s)", r->ns, r->type,
@@ -514,7 +534,7 @@ int store_update(struct store *st, const char *owner, struct res *r, char *err, 
 	size_t i;
 	int ret;
 
-	cur = lookup(st, r->ns, r->type, r->id, &i, &k, "update", err, errlen);
+	cur = lookup(st, r->t, r->id, &i, &k, "update", err, errlen);
 	ret = -ENOENT;
 	if (!cur)
 		goto out;
@@ -526,6 +546,12 @@ int store_update(struct store *st, const char *owner, struct res *r, char *err, 
 		snprintf(err, errlen, "update %s/%s/%s: version conflict: stored version is %llu, the "
 				      "update was based on %llu", r->ns, r->type, r->id,
 			 (unsigned long long)cur->version, (unsigned long long)r->version);
+		goto out;
+	}
+	ret = -EINVAL;
+	if (r->spec && r->spec->descriptor != r->t->spec) {
+		snprintf(err, errlen, "update %s/%s/%s: the spec is a %s, the type holds a %s", r->ns,
+			 r->type, r->id, r->spec->descriptor->name, r->t->spec->name);
 		goto out;
 	}
 	ret = -EBUSY;
@@ -580,12 +606,12 @@ static void set_tearing_down(struct res *r, const void *arg)
 	r->phase = RES_TEARING_DOWN;
 }
 
-int store_teardown(struct store *st, const char *owner, const char *ns, const char *type,
-		   const char *id, char *err, size_t errlen)
+int store_teardown(struct store *st, const char *owner, const struct res_type *t, const char *id,
+		   char *err, size_t errlen)
 {
 	struct kind *k;
 	size_t i;
-	struct res *cur = lookup(st, ns, type, id, &i, &k, "teardown", err, errlen);
+	struct res *cur = lookup(st, t, id, &i, &k, "teardown", err, errlen);
 	int r;
 
 	if (!cur)
@@ -598,12 +624,12 @@ int store_teardown(struct store *st, const char *owner, const char *ns, const ch
 	return k->v[i]->nfinalizers == 0 ? 1 : 0;
 }
 
-int store_destroy(struct store *st, const char *owner, const char *ns, const char *type,
-		  const char *id, char *err, size_t errlen)
+int store_destroy(struct store *st, const char *owner, const struct res_type *t, const char *id,
+		  char *err, size_t errlen)
 {
 	struct kind *k;
 	size_t i;
-	struct res *cur = lookup(st, ns, type, id, &i, &k, "destroy", err, errlen);
+	struct res *cur = lookup(st, t, id, &i, &k, "destroy", err, errlen);
 	int r;
 
 	if (!cur)
@@ -617,7 +643,7 @@ int store_destroy(struct store *st, const char *owner, const char *ns, const cha
 		for (size_t j = 0; j < cur->nfinalizers; j++)
 			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", j ? ", " : "",
 				 cur->finalizers[j]);
-		snprintf(err, errlen, "destroy %s/%s/%s: held by finalizers %s", ns, type, id, list);
+		snprintf(err, errlen, "destroy %s/%s/%s: held by finalizers %s", t->ns, t->type, id, list);
 		return -EBUSY;
 	}
 	memmove(&k->v[i], &k->v[i + 1], (k->n - i - 1) * sizeof(*k->v));
@@ -637,35 +663,45 @@ static void remove_fin(struct res *r, const void *arg)
 	res_remove_finalizer(r, arg);
 }
 
-int store_add_finalizer(struct store *st, const char *ns, const char *type, const char *id,
-			const char *fin, char *err, size_t errlen)
+int store_add_finalizer(struct store *st, const struct res_type *t, const char *id, const char *fin,
+			char *err, size_t errlen)
 {
 	struct kind *k;
 	size_t i;
-	struct res *cur = lookup(st, ns, type, id, &i, &k, "add finalizer", err, errlen);
+	struct res *cur = lookup(st, t, id, &i, &k, "add finalizer", err, errlen);
 
 	if (!cur)
 		return -ENOENT;
 	if (res_has_finalizer(cur, fin))
 		return 0;
 	if (cur->phase == RES_TEARING_DOWN) {
-		snprintf(err, errlen, "add finalizer %s to %s/%s/%s: it is being torn down", fin, ns,
-			 type, id);
+		snprintf(err, errlen, "add finalizer %s to %s/%s/%s: it is being torn down", fin, t->ns,
+			 t->type, id);
 		return -EBUSY;
 	}
 	return rewrite(k, i, add_fin, fin);
 }
 
-int store_remove_finalizer(struct store *st, const char *ns, const char *type, const char *id,
-			   const char *fin, char *err, size_t errlen)
+int store_remove_finalizer(struct store *st, const struct res_type *t, const char *id, const char *fin,
+			   char *err, size_t errlen)
 {
 	struct kind *k;
 	size_t i;
-	struct res *cur = lookup(st, ns, type, id, &i, &k, "remove finalizer", err, errlen);
+	struct res *cur = lookup(st, t, id, &i, &k, "remove finalizer", err, errlen);
 
 	if (!cur)
 		return -ENOENT;
 	if (!res_has_finalizer(cur, fin))
 		return 0;
 	return rewrite(k, i, remove_fin, fin);
+}
+
+void store_stamp(struct store *st, const struct res_type *t, const char *id, uint64_t stamp)
+{
+	struct kind *k = find_kind(st, t);
+	bool found = false;
+	size_t i = k ? kind_index(k, id, &found) : 0;
+
+	if (found)
+		k->v[i]->stamp = stamp;
 }

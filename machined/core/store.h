@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "lib/loop.h"
 #include "machined/core/res.h"
@@ -41,8 +42,7 @@ struct watch_event {
 typedef void watch_ready_fn(void *arg, struct watch *w);
 
 struct watch_opts {
-	const char *ns;
-	const char *type;
+	const struct res_type *type;
 	const char *id;        /* NULL: every resource of the type */
 	const char *labels;    /* label selector text; NULL or "": all */
 	size_t queue;          /* most events queued; 0: WATCH_QUEUE_DEFAULT */
@@ -51,22 +51,34 @@ struct watch_opts {
 	void *arg;
 };
 
-int store_new(struct loop *loop, struct store **out);
+/*
+ * A store for the resource types types[0..ntypes-1]; it refuses every other type. Each
+ * type's index is its slot (below STORE_INDEX_MAX, none twice), its names valid, its spec
+ * descriptor set: -EINVAL otherwise. machined passes the registry (res_all); tests add
+ * types of their own, indexed from RES_NTYPES up.
+ */
+#define STORE_INDEX_MAX 1024
+int store_new(struct loop *loop, const struct res_type *const *types, size_t ntypes, struct store **out);
 /* Closes any watch left open. */
 void store_free(struct store *st);
 
 /* --- reads: results are borrowed until the next write --- */
-const struct res *store_get(const struct store *st, const char *ns, const char *type, const char *id);
+/* Whether t is one of the store's types. */
+bool store_declares(const struct store *st, const struct res_type *t);
+const struct res *store_get(const struct store *st, const struct res_type *t, const char *id);
 /* Calls fn for each matching resource, in id order; stops early if fn returns nonzero. */
 typedef int res_visit_fn(void *arg, const struct res *r);
-int store_list(const struct store *st, const char *ns, const char *type, const struct selector *sel,
+int store_list(const struct store *st, const struct res_type *t, const struct selector *sel,
 	       res_visit_fn *fn, void *arg);
 
 /* Every resource, by namespace, type, then id. */
 int store_list_all(const struct store *st, res_visit_fn *fn, void *arg);
 
 /* --- writes: each takes over r whatever the outcome; err says why it failed --- */
-/* Creates r (its version must be 0) owned by owner. -EEXIST if the id is taken. */
+/*
+ * Creates r (its version must be 0) owned by owner. -EEXIST if the id is taken; -EINVAL if
+ * its type is not the store's or its spec is not the type's message.
+ */
 int store_create(struct store *st, const char *owner, struct res *r, char *err, size_t errlen);
 /*
  * Replaces the spec and labels of the stored resource r names. r->version must be the
@@ -75,16 +87,18 @@ int store_create(struct store *st, const char *owner, struct res *r, char *err, 
  */
 int store_update(struct store *st, const char *owner, struct res *r, char *err, size_t errlen);
 /* Starts destruction: phase tearing-down. Returns 1 when no finalizer holds it, else 0. */
-int store_teardown(struct store *st, const char *owner, const char *ns, const char *type,
-		   const char *id, char *err, size_t errlen);
+int store_teardown(struct store *st, const char *owner, const struct res_type *t, const char *id,
+		   char *err, size_t errlen);
 /* Removes it. -EBUSY while finalizers remain. */
-int store_destroy(struct store *st, const char *owner, const char *ns, const char *type,
-		  const char *id, char *err, size_t errlen);
+int store_destroy(struct store *st, const char *owner, const struct res_type *t, const char *id,
+		  char *err, size_t errlen);
 /* Finalizers are set by the resource's consumers, not its owner: no ownership check. */
-int store_add_finalizer(struct store *st, const char *ns, const char *type, const char *id,
-			const char *fin, char *err, size_t errlen);
-int store_remove_finalizer(struct store *st, const char *ns, const char *type, const char *id,
-			   const char *fin, char *err, size_t errlen);
+int store_add_finalizer(struct store *st, const struct res_type *t, const char *id, const char *fin,
+			char *err, size_t errlen);
+int store_remove_finalizer(struct store *st, const struct res_type *t, const char *id, const char *fin,
+			   char *err, size_t errlen);
+/* Sets the stored resource's stamp (the runtime's mark of the run that last wrote it). */
+void store_stamp(struct store *st, const struct res_type *t, const char *id, uint64_t stamp);
 
 /* --- watches --- */
 int store_watch(struct store *st, const struct watch_opts *o, struct watch **out, char *err,

@@ -16,8 +16,8 @@
 #include "machined/ctrl/cfgstate.h"
 
 static const struct rt_output outputs[] = {
-	{ "config", "MachineConfig", RT_EXCLUSIVE },
-	{ "runtime", "ConfigStatus", RT_EXCLUSIVE },
+	{ RES(MACHINE_CONFIG), RT_EXCLUSIVE },
+	{ RES(CONFIG_STATUS), RT_EXCLUSIVE },
 };
 
 static void set_status(struct config_holder *h, const char *state, const char *source,
@@ -50,13 +50,13 @@ static int reconcile(struct rt_ctx *ctx, void *arg)
 	cs->source = strdup(h->source);
 	cs->message = strdup(h->message);
 	cs->sha256 = strdup(h->cfg ? h->sha256 : "");
-	r = rt_apply(ctx, res_new("runtime", "ConfigStatus", "config", &cs->base));
+	r = rt_apply(ctx, res_new(RES(CONFIG_STATUS), "config", &cs->base));
 	if (r == 0 && h->cfg) {
 		ProtobufCMessage *copy = res_spec_copy(&h->cfg->base);
 
 		if (!copy)
 			return -ENOMEM;
-		r = rt_apply(ctx, res_new("config", "MachineConfig", MCONFIG_VERSION, copy));
+		r = rt_apply(ctx, res_new(RES(MACHINE_CONFIG), MCONFIG_VERSION, copy));
 	}
 	return r;
 }

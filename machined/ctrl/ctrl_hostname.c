@@ -15,15 +15,15 @@
 #include "api/network.pb-c.h"
 #include "machined/ctrl/controllers.h"
 
-static const struct rt_input config_in[] = { { "config", "MachineConfig", RT_WEAK } };
-static const struct rt_output spec_out[] = { { "network", "HostnameSpec", RT_EXCLUSIVE } };
-static const struct rt_input spec_in[] = { { "network", "HostnameSpec", RT_WEAK } };
-static const struct rt_output status_out[] = { { "network", "HostnameStatus", RT_EXCLUSIVE } };
+static const struct rt_input config_in[] = { { RES(MACHINE_CONFIG), RT_WEAK } };
+static const struct rt_output spec_out[] = { { RES(HOSTNAME_SPEC), RT_EXCLUSIVE } };
+static const struct rt_input spec_in[] = { { RES(HOSTNAME_SPEC), RT_WEAK } };
+static const struct rt_output status_out[] = { { RES(HOSTNAME_STATUS), RT_EXCLUSIVE } };
 
 static int config_reconcile(struct rt_ctx *ctx, void *arg)
 {
-	const struct res *cr = rt_get(ctx, "config", "MachineConfig", "v1alpha1");
-	const Basalt__Config__Config *cfg = cr ? (const void *)cr->spec : NULL;
+	const struct res *cr = rt_get(ctx, RES(MACHINE_CONFIG), "v1alpha1");
+	const Basalt__Config__Config *cfg = res_spec(cr, RES(MACHINE_CONFIG));
 	const char *name = cfg && cfg->machine && cfg->machine->network ? cfg->machine->network->hostname : NULL;
 	Basalt__Network__HostnameSpec *s;
 	const char *dot;
@@ -40,13 +40,13 @@ static int config_reconcile(struct rt_ctx *ctx, void *arg)
 	s->hostname = dot ? strndup(name, (size_t)(dot - name)) : strdup(name);
 	s->domainname = strdup(dot ? dot + 1 : "");
 	s->layer = strdup("configuration");
-	return rt_apply(ctx, res_new("network", "HostnameSpec", "hostname", &s->base));
+	return rt_apply(ctx, res_new(RES(HOSTNAME_SPEC), "hostname", &s->base));
 }
 
 static int apply_reconcile(struct rt_ctx *ctx, void *arg)
 {
-	const struct res *sr = rt_get(ctx, "network", "HostnameSpec", "hostname");
-	const Basalt__Network__HostnameSpec *spec = sr ? (const void *)sr->spec : NULL;
+	const struct res *sr = rt_get(ctx, RES(HOSTNAME_SPEC), "hostname");
+	const Basalt__Network__HostnameSpec *spec = res_spec(sr, RES(HOSTNAME_SPEC));
 	Basalt__Network__HostnameStatus *st;
 	struct utsname u;
 
@@ -67,7 +67,7 @@ static int apply_reconcile(struct rt_ctx *ctx, void *arg)
 	basalt__network__hostname_status__init(st);
 	st->hostname = strdup(u.nodename);
 	st->domainname = strdup(strcmp(u.domainname, "(none)") == 0 ? "" : u.domainname);
-	return rt_apply(ctx, res_new("network", "HostnameStatus", "hostname", &st->base));
+	return rt_apply(ctx, res_new(RES(HOSTNAME_STATUS), "hostname", &st->base));
 }
 
 const struct ctrl_def ctrl_hostname_config = {

@@ -15,8 +15,8 @@
 #include "lib/log.h"
 #include "lib/svcstate.h"
 
-static const struct rt_input sync_in[] = { { "runtime", "ServiceSpec", RT_WEAK } };
-static const struct rt_output status_out[] = { { "runtime", "Service", RT_EXCLUSIVE } };
+static const struct rt_input sync_in[] = { { RES(SERVICE_SPEC), RT_WEAK } };
+static const struct rt_output status_out[] = { { RES(SERVICE), RT_EXCLUSIVE } };
 
 
 /* --- the service set --- */
@@ -31,7 +31,7 @@ struct set_build {
 static int add_spec(void *arg, const struct res *r)
 {
 	struct set_build *b = arg;
-	const Basalt__Runtime__ServiceSpec *s = (const void *)r->spec;
+	const Basalt__Runtime__ServiceSpec *s = res_spec(r, RES(SERVICE_SPEC));
 	Basalt__Init__ServiceSpec *p = &b->specs[b->n];
 
 	if (b->n == INITCTRL_MAX)
@@ -85,7 +85,7 @@ static int sync_reconcile(struct rt_ctx *ctx, void *arg)
 		ic->acked = NULL;
 		goto out;
 	}
-	rt_list(ctx, "runtime", "ServiceSpec", add_spec, b);
+	rt_list(ctx, RES(SERVICE_SPEC), add_spec, b);
 	if (b->n == INITCTRL_MAX) {
 		r = rt_fail(ctx, "more than %d services", INITCTRL_MAX);
 		goto out;
@@ -148,7 +148,7 @@ static int status_reconcile(struct rt_ctx *ctx, void *arg)
 		svc->restarts = s->restarts;
 		svc->lastexit = s->last_exit;
 		svc->message = strdup(s->message);
-		r = rt_apply(ctx, res_new("runtime", "Service", s->id, &svc->base));
+		r = rt_apply(ctx, res_new(RES(SERVICE), s->id, &svc->base));
 		if (r < 0)
 			return r;
 	}
@@ -165,7 +165,7 @@ static int status_reconcile(struct rt_ctx *ctx, void *arg)
 		svc->state = strdup("stopped");
 		svc->lastexit = -1;
 		svc->message = strdup("stopped through the API; start it with osctl service <id> start");
-		if (rt_apply(ctx, res_new("runtime", "Service", ic->stopped[i], &svc->base)) < 0)
+		if (rt_apply(ctx, res_new(RES(SERVICE), ic->stopped[i], &svc->base)) < 0)
 			return -ENOMEM;
 	}
 	return 0;
@@ -277,7 +277,7 @@ void initctrl_stop(struct initctrl *ic)
 int initctrl_stop_service(struct initctrl *ic, struct rt *rt, const char *id, char *err,
 			  size_t errlen)
 {
-	if (!store_get(rt_store(rt), "runtime", "ServiceSpec", id)) {
+	if (!store_get(rt_store(rt), RES(SERVICE_SPEC), id)) {
 		snprintf(err, errlen, "no service %s", id);
 		return -ENOENT;
 	}

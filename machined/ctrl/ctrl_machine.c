@@ -10,11 +10,11 @@
 #include "machined/ctrl/controllers.h"
 
 static const struct rt_input inputs[] = {
-	{ "runtime", "ConfigStatus", RT_WEAK },
-	{ "runtime", "ServiceSpec", RT_WEAK },
-	{ "runtime", "Service", RT_WEAK },
+	{ RES(CONFIG_STATUS), RT_WEAK },
+	{ RES(SERVICE_SPEC), RT_WEAK },
+	{ RES(SERVICE), RT_WEAK },
 };
-static const struct rt_output outputs[] = { { "runtime", "MachineStatus", RT_EXCLUSIVE } };
+static const struct rt_output outputs[] = { { RES(MACHINE_STATUS), RT_EXCLUSIVE } };
 
 struct check {
 	struct rt_ctx *ctx;
@@ -42,8 +42,8 @@ __attribute__((format(printf, 2, 3))) static void unmet(Basalt__Runtime__Machine
 static int check_service(void *arg, const struct res *spec)
 {
 	struct check *c = arg;
-	const struct res *r = rt_get(c->ctx, "runtime", "Service", spec->id);
-	const Basalt__Runtime__Service *s = r ? (const void *)r->spec : NULL;
+	const struct res *r = rt_get(c->ctx, RES(SERVICE), spec->id);
+	const Basalt__Runtime__Service *s = res_spec(r, RES(SERVICE));
 
 	c->specs++;
 	if (s && strcmp(s->state, "running") == 0)
@@ -58,8 +58,8 @@ static int check_service(void *arg, const struct res *spec)
 static int reconcile(struct rt_ctx *ctx, void *arg)
 {
 	struct machine_status *m = arg;
-	const struct res *cr = rt_get(ctx, "runtime", "ConfigStatus", "config");
-	const Basalt__Runtime__ConfigStatus *cs = cr ? (const void *)cr->spec : NULL;
+	const struct res *cr = rt_get(ctx, RES(CONFIG_STATUS), "config");
+	const Basalt__Runtime__ConfigStatus *cs = res_spec(cr, RES(CONFIG_STATUS));
 	Basalt__Runtime__MachineStatus *ms = calloc(1, sizeof(*ms));
 	Basalt__Runtime__MachineReady *ready = calloc(1, sizeof(*ready));
 	struct check c = { ctx, ms, 0, 0 };
@@ -73,7 +73,7 @@ static int reconcile(struct rt_ctx *ctx, void *arg)
 	basalt__runtime__machine_status__init(ms);
 	basalt__runtime__machine_ready__init(ready);
 	ms->ready = ready;
-	rt_list(ctx, "runtime", "ServiceSpec", check_service, &c);
+	rt_list(ctx, RES(SERVICE_SPEC), check_service, &c);
 	ready->config = cs && strcmp(cs->state, "loaded") == 0;
 	ready->services = c.specs > 0 && c.running == c.specs;
 	if (!cs)
@@ -89,7 +89,7 @@ static int reconcile(struct rt_ctx *ctx, void *arg)
 	else
 		stage = ready->services ? "running" : "booting";
 	ms->stage = strdup(stage);
-	return rt_apply(ctx, res_new("runtime", "MachineStatus", "machine", &ms->base));
+	return rt_apply(ctx, res_new(RES(MACHINE_STATUS), "machine", &ms->base));
 }
 
 static void *status_of(const struct ctrl_env *env)

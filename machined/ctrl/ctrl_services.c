@@ -17,8 +17,8 @@
 #define KUBELET_BIN "/usr/bin/kubelet"
 #define ETCD_BIN "/usr/bin/etcd"
 
-static const struct rt_input inputs[] = { { "config", "MachineConfig", RT_WEAK } };
-static const struct rt_output outputs[] = { { "runtime", "ServiceSpec", RT_EXCLUSIVE } };
+static const struct rt_input inputs[] = { { RES(MACHINE_CONFIG), RT_WEAK } };
+static const struct rt_output outputs[] = { { RES(SERVICE_SPEC), RT_EXCLUSIVE } };
 
 static char **strv(char *const *src, size_t n)
 {
@@ -45,7 +45,7 @@ static int apply_spec(struct rt_ctx *ctx, const char *id, char *const *argv, siz
 	}
 	s->restart = strdup("always");
 	s->logringbytes = 256u << 10;
-	return rt_apply(ctx, res_new("runtime", "ServiceSpec", id, &s->base));
+	return rt_apply(ctx, res_new(RES(SERVICE_SPEC), id, &s->base));
 }
 
 static bool in_image(const struct service_specs *s, const char *path)
@@ -59,8 +59,8 @@ static bool in_image(const struct service_specs *s, const char *path)
 static int reconcile(struct rt_ctx *ctx, void *arg)
 {
 	struct service_specs *s = arg;
-	const struct res *cr = rt_get(ctx, "config", "MachineConfig", "v1alpha1");
-	const Basalt__Config__Config *cfg = cr ? (const void *)cr->spec : NULL;
+	const struct res *cr = rt_get(ctx, RES(MACHINE_CONFIG), "v1alpha1");
+	const Basalt__Config__Config *cfg = res_spec(cr, RES(MACHINE_CONFIG));
 	char *ctrd[] = { (char *)s->containerd, "--config", (char *)s->containerd_config };
 	char env[160], console[160], missing[256] = "";
 	char *envv[] = { env, console };

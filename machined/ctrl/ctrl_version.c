@@ -12,7 +12,7 @@
 #error "BASALT_VERSION is set by the build from the VERSION file"
 #endif
 
-static const struct rt_output outputs[] = { { "runtime", "Version", RT_EXCLUSIVE } };
+static const struct rt_output outputs[] = { { RES(VERSION), RT_EXCLUSIVE } };
 
 static int reconcile(struct rt_ctx *ctx, void *arg)
 {
@@ -29,7 +29,7 @@ static int reconcile(struct rt_ctx *ctx, void *arg)
 	v->name = strdup("Basalt");
 	v->kernel = strdup(u.release);
 	v->arch = strdup(u.machine);
-	return rt_apply(ctx, res_new("runtime", "Version", "version", &v->base));
+	return rt_apply(ctx, res_new(RES(VERSION), "version", &v->base));
 }
 
 const struct ctrl_def ctrl_version = {

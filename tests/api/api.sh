@@ -170,14 +170,17 @@ if grep -q 'Tag:' <<<"$v" && grep -q 'Hostname: *node-a' <<<"$v" && ! grep -q Ma
 refuse "a client without a certificate gets no further than the handshake" 'TLS handshake: .*refused this client' \
 	"$osctl" version --insecure -e "$A"
 v=$("$osctl" -e "$A" get services 2>&1)
-if head -1 <<<"$v" | grep -qE '^NODE +NAMESPACE +TYPE +ID +VERSION$' && grep -qE "^$A +runtime +Service +containerd " <<<"$v"; then ok "get services: an aligned table with headers"; else not_ok "get services table" "$v"; fi
+if head -1 <<<"$v" | grep -qE '^NODE +NAMESPACE +TYPE +ID +VERSION +STATE +HEALTHY +RESTARTS$' &&
+	grep -qE "^$A +runtime +Service +containerd +[0-9]+ +(down|waiting|running|stopping|backoff|finished) +(true|false) +[0-9]+$" <<<"$v"; then
+	ok "get services: an aligned table with headers and the type's columns (state, healthy, restarts)"
+else not_ok "get services table" "$v"; fi
 v=$("$osctl" -e "$A" get ms -o json 2>&1)
 [[ $(jq -r .spec.stage <<<"$v" 2>/dev/null) == running ]] && ok "get -o json: MachineStatus running (valid JSON)" || not_ok "get -o json" "$v"
 v=$("$osctl" -e "$A" get mc -o yaml 2>&1)
 grep -q '    type: controlplane' <<<"$v" && ok "get machineconfig -o yaml (admin)" || not_ok "get mc -o yaml" "$v"
 v=$("$osctl" -e "$A" get links 2>&1)
 w=$("$osctl" -e "$A" get linkstatus 2>&1)
-if [[ $v == "$w" ]] && head -1 <<<"$v" | grep -qE '^NODE +NAMESPACE +TYPE +ID +VERSION$'; then ok "type aliases resolve (links is LinkStatus)"; else not_ok "get links" "$v" "$w"; fi
+if [[ $v == "$w" ]] && head -1 <<<"$v" | grep -qE '^NODE +NAMESPACE +TYPE +ID +VERSION +TYPE +KIND +HW ADDR +OPER STATE$'; then ok "type aliases resolve (links is LinkStatus)"; else not_ok "get links" "$v" "$w"; fi
 v=$("$osctl" -e "$A" get nosuchtype 2>&1)
 if [[ $? -ne 0 ]] && grep -q 'unknown resource type nosuchtype' <<<"$v"; then ok "an unknown type is a clear error"; else not_ok "unknown type error" "$v"; fi
 v=$("$osctl" -e "$A" get ms nosuchid 2>&1)

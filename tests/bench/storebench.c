@@ -22,6 +22,10 @@
 #define UPDATES 200000
 #define LAT_SAMPLES 20000
 
+/* The bench's one type: Service specs in a namespace of its own. */
+static const struct res_type svc_t = { 0, "bench", "Svc", &basalt__runtime__service__descriptor, { 0 }, false, { { 0 } } };
+static const struct res_type *const types[] = { &svc_t };
+
 static struct loop *loop;
 static struct store *st;
 static uint64_t events_seen, got_ns;
@@ -54,7 +58,7 @@ static void drain(void *arg, struct watch *w)
 static double store_rate(int watchers)
 {
 	struct watch *ws[100];
-	struct watch_opts o = { .ns = "bench", .type = "Svc", .tail = true, .ready = drain };
+	struct watch_opts o = { .type = &svc_t, .tail = true, .ready = drain };
 	char err[256], id[16];
 	uint64_t t0;
 	double secs;
@@ -67,8 +71,8 @@ static double store_rate(int watchers)
 		struct res *r;
 
 		snprintf(id, sizeof(id), "r%03u", i % NRES);
-		r = res_new("bench", "Svc", id, spec(i));
-		r->version = store_get(st, "bench", "Svc", id)->version;
+		r = res_new(&svc_t, id, spec(i));
+		r->version = store_get(st, &svc_t, id)->version;
 		if (store_update(st, "bench", r, err, sizeof(err)) < 0)
 			abort();
 		if (i % 64 == 63)
@@ -121,7 +125,7 @@ static void fired(void *arg)
 static void latency(uint64_t *med, uint64_t *p99, uint64_t *fmed, uint64_t *fp99)
 {
 	static uint64_t lat[LAT_SAMPLES], flo[LAT_SAMPLES];
-	struct watch_opts o = { .ns = "bench", .type = "Svc", .id = "r000", .tail = true, .ready = drain };
+	struct watch_opts o = { .type = &svc_t, .id = "r000", .tail = true, .ready = drain };
 	struct loop_timer t;
 	struct watch *w;
 	char err[256];
@@ -129,10 +133,10 @@ static void latency(uint64_t *med, uint64_t *p99, uint64_t *fmed, uint64_t *fp99
 	store_watch(st, &o, &w, err, sizeof(err));
 	loop_timer_init(&t, fired, NULL);
 	for (unsigned i = 0; i < LAT_SAMPLES; i++) {
-		struct res *r = res_new("bench", "Svc", "r000", spec(i));
+		struct res *r = res_new(&svc_t, "r000", spec(i));
 		uint64_t t0;
 
-		r->version = store_get(st, "bench", "Svc", "r000")->version;
+		r->version = store_get(st, &svc_t, "r000")->version;
 		got_ns = 0;
 		t0 = mono_ns();
 		store_update(st, "bench", r, err, sizeof(err));
@@ -255,11 +259,11 @@ int main(void)
 	double full, parse_floor;
 	char err[256], id[16];
 
-	if (loop_new(&loop) < 0 || store_new(loop, &st) < 0)
+	if (loop_new(&loop) < 0 || store_new(loop, types, 1, &st) < 0)
 		return 1;
 	for (unsigned i = 0; i < NRES; i++) {
 		snprintf(id, sizeof(id), "r%03u", i);
-		store_create(st, "bench", res_new("bench", "Svc", id, spec(i)), err, sizeof(err));
+		store_create(st, "bench", res_new(&svc_t, id, spec(i)), err, sizeof(err));
 	}
 	printf("floor_updates_per_s %.0f\n", floor_rate());
 	printf("updates_per_s_0 %.0f\n", store_rate(0));

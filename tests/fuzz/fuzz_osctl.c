@@ -38,8 +38,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	pick = data[0] % 6;
 	snprintf(o.endpoint, sizeof(o.endpoint), "10.0.0.1:50000");
 	g.fmt = fmts[pick % 3];
-	table_init(&g.t, 5);
-	table_add(&g.t, "NODE", "NAMESPACE", "TYPE", "ID", "VERSION");
+	/* Half the inputs print the spec columns of a type (the YAML of the reply parsed again). */
+	if (data[0] & 0x80) {
+		g.type = RES(SERVICE);
+		g.ncols = 3;
+	}
+	table_init(&g.t, 5 + g.ncols);
+	table_add(&g.t, "NODE", "NAMESPACE", "TYPE", "ID", "VERSION", "STATE", "HEALTHY", "RESTARTS");
 	if (pick < 3) {
 		on_list_msg(&g, data + 1, size - 1);
 	} else if (pick < 5) {

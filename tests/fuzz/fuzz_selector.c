@@ -114,7 +114,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	labels = text + strlen(text) + 1;
 	/* At most one line per two bytes ("k\n"), plus one unterminated. */
 	l = calloc(size / 2 + 1, sizeof(*l));
-	r = res_new("ns", "t", "id", NULL);
+	r = res_new(RES(SERVICE), "id", NULL);
 	if (l && r)
 		check(r, l, apply_lines(r, labels, l), text);
 	res_unref(r);

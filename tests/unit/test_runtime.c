@@ -12,6 +12,15 @@
 #include "api/runtime.pb-c.h"
 #include "machined/core/runtime.h"
 
+/* The test's own types (indexes past the registry's), and the registry's ControllerStatus. */
+static const struct res_type t_In = { RES_NTYPES + 0, "test", "In", &basalt__runtime__service__descriptor, { 0 }, false, { { 0 } } };
+static const struct res_type t_Out = { RES_NTYPES + 1, "test", "Out", &basalt__runtime__service__descriptor, { 0 }, false, { { 0 } } };
+static const struct res_type t_Held = { RES_NTYPES + 2, "test", "Held", &basalt__runtime__service__descriptor, { 0 }, false, { { 0 } } };
+static const struct res_type t_Hole = { RES_NTYPES + 3, "test", "Hole", &basalt__runtime__service__descriptor, { 0 }, false, { { 0 } } };
+static const struct res_type t_Shared = { RES_NTYPES + 4, "test", "Shared", &basalt__runtime__service__descriptor, { 0 }, false, { { 0 } } };
+static const struct res_type t_NotMine = { RES_NTYPES + 5, "test", "NotMine", &basalt__runtime__service__descriptor, { 0 }, false, { { 0 } } };
+static const struct res_type *const types[] = { RES(CONTROLLER_STATUS), &t_In, &t_Out, &t_Held, &t_Hole, &t_Shared, &t_NotMine };
+
 static struct loop *loop;
 static struct store *st;
 static struct rt *rt;
@@ -35,7 +44,7 @@ static int setup(void **state)
 {
 	(void)state;
 	assert_int_equal(loop_new(&loop), 0);
-	assert_int_equal(store_new(loop, &st), 0);
+	assert_int_equal(store_new(loop, types, sizeof(types) / sizeof(types[0]), &st), 0);
 	assert_int_equal(rt_new(loop, st, &rt), 0);
 	return 0;
 }
@@ -59,10 +68,10 @@ static void settle(int ms)
 	while (!rt_idle(rt) && mono_ms() < deadline);
 }
 
-static void put(const char *type, const char *id, const char *message)
+static void put(const struct res_type *type, const char *id, const char *message)
 {
-	const struct res *cur = store_get(st, "test", type, id);
-	struct res *r = res_new("test", type, id, spec(message));
+	const struct res *cur = store_get(st, type, id);
+	struct res *r = res_new(type, id, spec(message));
 
 	if (cur) {
 		r->version = cur->version;
@@ -72,10 +81,10 @@ static void put(const char *type, const char *id, const char *message)
 	}
 }
 
-static void drop(const char *type, const char *id)
+static void drop(const struct res_type *type, const char *id)
 {
-	assert_true(store_teardown(st, "feeder", "test", type, id, err, sizeof(err)) >= 0);
-	store_destroy(st, "feeder", "test", type, id, err, sizeof(err));
+	assert_true(store_teardown(st, "feeder", type, id, err, sizeof(err)) >= 0);
+	store_destroy(st, "feeder", type, id, err, sizeof(err));
 }
 
 /* A mirror: one Out per In, carrying its message. */
@@ -88,7 +97,7 @@ static int mirror_one(void *arg, const struct res *r)
 {
 	struct rt_ctx *ctx = arg;
 
-	return rt_apply(ctx, res_new("test", "Out", r->id, spec(msg_of(r)))) < 0;
+	return rt_apply(ctx, res_new(&t_Out, r->id, spec(msg_of(r)))) < 0;
 }
 
 static int mirror_reconcile(struct rt_ctx *ctx, void *arg)
@@ -96,11 +105,11 @@ static int mirror_reconcile(struct rt_ctx *ctx, void *arg)
 	struct mirror *m = arg;
 
 	m->runs++;
-	return rt_list(ctx, "test", "In", mirror_one, ctx) ? -EIO : 0;
+	return rt_list(ctx, &t_In, mirror_one, ctx) ? -EIO : 0;
 }
 
-static const struct rt_input mirror_in[] = { { "test", "In", RT_WEAK } };
-static const struct rt_output mirror_out[] = { { "test", "Out", RT_EXCLUSIVE } };
+static const struct rt_input mirror_in[] = { { &t_In, RT_WEAK } };
+static const struct rt_output mirror_out[] = { { &t_Out, RT_EXCLUSIVE } };
 
 static void test_coalescing_and_cleanup(void **state)
 {
@@ -117,18 +126,18 @@ static void test_coalescing_and_cleanup(void **state)
 	/* A burst of 100 changes is one or two runs, not 100. */
 	for (int i = 0; i < 100; i++) {
 		snprintf(id, sizeof(id), "r%03d", i);
-		put("In", id, "hello");
+		put(&t_In, id, "hello");
 	}
 	settle(1000);
 	assert_true(m.runs <= 3);
-	assert_non_null(store_get(st, "test", "Out", "r042"));
-	assert_string_equal(msg_of(store_get(st, "test", "Out", "r042")), "hello");
+	assert_non_null(store_get(st, &t_Out, "r042"));
+	assert_string_equal(msg_of(store_get(st, &t_Out, "r042")), "hello");
 	/* Outputs the run no longer writes are destroyed. */
-	drop("In", "r042");
+	drop(&t_In, "r042");
 	settle(1000);
-	assert_null(store_get(st, "test", "Out", "r042"));
-	assert_non_null(store_get(st, "test", "Out", "r041"));
-	st_res = store_get(st, "runtime", "ControllerStatus", "Mirror");
+	assert_null(store_get(st, &t_Out, "r042"));
+	assert_non_null(store_get(st, &t_Out, "r041"));
+	st_res = store_get(st, RES(CONTROLLER_STATUS), "Mirror");
 	assert_non_null(st_res);
 	assert_string_equal(st_res->owner, RT_OWNER);
 	assert_true(((const Basalt__Runtime__ControllerStatus *)st_res->spec)->healthy);
@@ -140,19 +149,19 @@ static void test_cleanup_waits_for_finalizers(void **state)
 	const struct res *o;
 
 	(void)state;
-	put("In", "held", "x");
+	put(&t_In, "held", "x");
 	settle(1000);
-	assert_non_null(store_get(st, "test", "Out", "held"));
-	assert_int_equal(store_add_finalizer(st, "test", "Out", "held", "consumer", err, sizeof(err)), 0);
-	drop("In", "held");
+	assert_non_null(store_get(st, &t_Out, "held"));
+	assert_int_equal(store_add_finalizer(st, &t_Out, "held", "consumer", err, sizeof(err)), 0);
+	drop(&t_In, "held");
 	settle(1000);
-	o = store_get(st, "test", "Out", "held");
+	o = store_get(st, &t_Out, "held");
 	assert_non_null(o);
 	assert_int_equal(o->phase, RES_TEARING_DOWN);
 	/* The consumer lets go: the runtime finishes the job without any input change. */
-	assert_int_equal(store_remove_finalizer(st, "test", "Out", "held", "consumer", err, sizeof(err)), 0);
+	assert_int_equal(store_remove_finalizer(st, &t_Out, "held", "consumer", err, sizeof(err)), 0);
 	settle(1000);
-	assert_null(store_get(st, "test", "Out", "held"));
+	assert_null(store_get(st, &t_Out, "held"));
 }
 
 static void test_exclusive_outputs(void **state)
@@ -197,7 +206,7 @@ static void test_backoff_and_status(void **state)
 	assert_int_equal(rt_register(rt, &def, &c, err, sizeof(err)), 0);
 	settle(50);
 	assert_int_equal(f.runs, 1);
-	s = (const void *)store_get(st, "runtime", "ControllerStatus", "Flaky")->spec;
+	s = (const void *)store_get(st, RES(CONTROLLER_STATUS), "Flaky")->spec;
 	assert_false(s->healthy);
 	assert_int_equal(s->failures, 1);
 	assert_string_equal(s->lasterror, "disk 1 is on fire");
@@ -209,7 +218,7 @@ static void test_backoff_and_status(void **state)
 	assert_true(f.at[1] - f.at[0] >= 95 && f.at[1] - f.at[0] < 200);
 	assert_true(f.at[2] - f.at[1] >= 95 && f.at[2] - f.at[1] < 200);
 	assert_true(f.at[3] - f.at[2] >= 195 && f.at[3] - f.at[2] < 350);
-	s = (const void *)store_get(st, "runtime", "ControllerStatus", "Flaky")->spec;
+	s = (const void *)store_get(st, RES(CONTROLLER_STATUS), "Flaky")->spec;
 	assert_true(s->healthy);
 	assert_int_equal(s->failures, 0);
 	assert_int_equal(s->runs, 4);
@@ -228,14 +237,14 @@ static int nomem_reconcile(struct rt_ctx *ctx, void *arg)
 	basalt__runtime__service__init(s);
 	s->state = NULL;  /* what s->state = strdup(...) leaves when out of memory */
 	if ((*runs)++ == 0)
-		return rt_apply(ctx, res_new("test", "Hole", "x", &s->base));
+		return rt_apply(ctx, res_new(&t_Hole, "x", &s->base));
 	protobuf_c_message_free_unpacked(&s->base, NULL);
 	return rt_apply(ctx, NULL);
 }
 
 static void test_allocation_failure_fails_the_run(void **state)
 {
-	static const struct rt_output outs[] = { { "test", "Hole", RT_EXCLUSIVE } };
+	static const struct rt_output outs[] = { { &t_Hole, RT_EXCLUSIVE } };
 	static int runs;
 	struct rt_controller def = { "NoMem", NULL, 0, outs, 1, nomem_reconcile, &runs };
 	const Basalt__Runtime__ControllerStatus *s;
@@ -243,14 +252,14 @@ static void test_allocation_failure_fails_the_run(void **state)
 	(void)state;
 	assert_int_equal(rt_register(rt, &def, NULL, err, sizeof(err)), 0);
 	settle(50);
-	assert_null(store_get(st, "test", "Hole", "x"));
-	s = (const void *)store_get(st, "runtime", "ControllerStatus", "NoMem")->spec;
+	assert_null(store_get(st, &t_Hole, "x"));
+	s = (const void *)store_get(st, RES(CONTROLLER_STATUS), "NoMem")->spec;
 	assert_false(s->healthy);
 	assert_string_equal(s->lasterror, "out of memory building Hole");
 	while (runs < 2)
 		assert_int_equal(loop_run_once(loop, 50), 0);
 	settle(50);
-	s = (const void *)store_get(st, "runtime", "ControllerStatus", "NoMem")->spec;
+	s = (const void *)store_get(st, RES(CONTROLLER_STATUS), "NoMem")->spec;
 	assert_false(s->healthy);
 	assert_string_equal(s->lasterror, "out of memory building a resource");
 }
@@ -264,7 +273,7 @@ struct strong {
 static int strong_reconcile(struct rt_ctx *ctx, void *arg)
 {
 	struct strong *s = arg;
-	const struct res *r = rt_get(ctx, "test", "Held", "h");
+	const struct res *r = rt_get(ctx, &t_Held, "h");
 
 	s->runs++;
 	snprintf(s->seen_phase, sizeof(s->seen_phase), "%s",
@@ -274,38 +283,38 @@ static int strong_reconcile(struct rt_ctx *ctx, void *arg)
 
 static void test_strong_inputs_are_held(void **state)
 {
-	static const struct rt_input in[] = { { "test", "Held", RT_STRONG } };
+	static const struct rt_input in[] = { { &t_Held, RT_STRONG } };
 	static struct strong s;
 	struct rt_controller def = { "Consumer", in, 1, NULL, 0, strong_reconcile, &s };
 
 	(void)state;
 	assert_int_equal(rt_register(rt, &def, NULL, err, sizeof(err)), 0);
-	put("Held", "h", "v");
+	put(&t_Held, "h", "v");
 	settle(1000);
-	assert_true(res_has_finalizer(store_get(st, "test", "Held", "h"), "Consumer"));
+	assert_true(res_has_finalizer(store_get(st, &t_Held, "h"), "Consumer"));
 	/* Its owner cannot destroy it before the consumer has seen the teardown. */
-	assert_int_equal(store_teardown(st, "feeder", "test", "Held", "h", err, sizeof(err)), 0);
-	assert_int_equal(store_destroy(st, "feeder", "test", "Held", "h", err, sizeof(err)), -EBUSY);
+	assert_int_equal(store_teardown(st, "feeder", &t_Held, "h", err, sizeof(err)), 0);
+	assert_int_equal(store_destroy(st, "feeder", &t_Held, "h", err, sizeof(err)), -EBUSY);
 	settle(1000);
 	assert_string_equal(s.seen_phase, "tearing-down");
-	assert_false(res_has_finalizer(store_get(st, "test", "Held", "h"), "Consumer"));
-	assert_int_equal(store_destroy(st, "feeder", "test", "Held", "h", err, sizeof(err)), 0);
+	assert_false(res_has_finalizer(store_get(st, &t_Held, "h"), "Consumer"));
+	assert_int_equal(store_destroy(st, "feeder", &t_Held, "h", err, sizeof(err)), 0);
 }
 
 static int shared_reconcile(struct rt_ctx *ctx, void *arg)
 {
-	return rt_apply(ctx, res_new("test", "Shared", arg, spec(arg)));
+	return rt_apply(ctx, res_new(&t_Shared, arg, spec(arg)));
 }
 
 static int stray_reconcile(struct rt_ctx *ctx, void *arg)
 {
 	(void)arg;
-	return rt_apply(ctx, res_new("test", "NotMine", "x", spec("x")));
+	return rt_apply(ctx, res_new(&t_NotMine, "x", spec("x")));
 }
 
 static void test_shared_outputs_and_stray_writes(void **state)
 {
-	static const struct rt_output out[] = { { "test", "Shared", RT_SHARED } };
+	static const struct rt_output out[] = { { &t_Shared, RT_SHARED } };
 	struct rt_controller a = { "SharerA", NULL, 0, out, 1, shared_reconcile, "from-a" };
 	struct rt_controller b = { "SharerB", NULL, 0, out, 1, shared_reconcile, "from-b" };
 	struct rt_controller stray = { "Stray", NULL, 0, NULL, 0, stray_reconcile, NULL };
@@ -317,10 +326,10 @@ static void test_shared_outputs_and_stray_writes(void **state)
 	assert_int_equal(rt_register(rt, &stray, NULL, err, sizeof(err)), 0);
 	settle(300);
 	/* Each keeps its own resource: neither's cleanup touches the other's. */
-	assert_string_equal(store_get(st, "test", "Shared", "from-a")->owner, "SharerA");
-	assert_string_equal(store_get(st, "test", "Shared", "from-b")->owner, "SharerB");
-	assert_null(store_get(st, "test", "NotMine", "x"));
-	s = (const void *)store_get(st, "runtime", "ControllerStatus", "Stray")->spec;
+	assert_string_equal(store_get(st, &t_Shared, "from-a")->owner, "SharerA");
+	assert_string_equal(store_get(st, &t_Shared, "from-b")->owner, "SharerB");
+	assert_null(store_get(st, &t_NotMine, "x"));
+	s = (const void *)store_get(st, RES(CONTROLLER_STATUS), "Stray")->spec;
 	assert_string_equal(s->lasterror, "test/NotMine is not an output of Stray");
 }
 

@@ -12,6 +12,11 @@
 #include "api/runtime.pb-c.h"
 #include "machined/core/store.h"
 
+/* The registry's Service, and two types of the test's own. */
+static const struct res_type slow_t = { RES_NTYPES, "runtime", "Slow", &basalt__runtime__service__descriptor, { 0 }, false, { { 0 } } };
+static const struct res_type close_t = { RES_NTYPES + 1, "runtime", "Close", &basalt__runtime__service__descriptor, { 0 }, false, { { 0 } } };
+static const struct res_type *const types[] = { RES(SERVICE), &slow_t, &close_t };
+
 static struct loop *loop;
 static struct store *st;
 static char err[256];
@@ -32,13 +37,13 @@ static const char *msg_of(const struct res *r)
 
 static struct res *mk(const char *id, const char *message)
 {
-	return res_new("runtime", "Service", id, spec(message));
+	return res_new(RES(SERVICE), id, spec(message));
 }
 
 /* An update based on the stored version. */
 static struct res *next_of(const char *id, const char *message)
 {
-	const struct res *cur = store_get(st, "runtime", "Service", id);
+	const struct res *cur = store_get(st, RES(SERVICE), id);
 	struct res *r = mk(id, message);
 
 	assert_non_null(cur);
@@ -52,7 +57,7 @@ static int setup(void **state)
 {
 	(void)state;
 	assert_int_equal(loop_new(&loop), 0);
-	assert_int_equal(store_new(loop, &st), 0);
+	assert_int_equal(store_new(loop, types, 3, &st), 0);
 	return 0;
 }
 
@@ -70,7 +75,7 @@ static void test_create_get_versions(void **state)
 
 	(void)state;
 	assert_int_equal(store_create(st, "ctrl-a", mk("one", "first"), err, sizeof(err)), 0);
-	r = store_get(st, "runtime", "Service", "one");
+	r = store_get(st, RES(SERVICE), "one");
 	assert_non_null(r);
 	assert_int_equal(r->version, 1);
 	assert_string_equal(r->owner, "ctrl-a");
@@ -79,14 +84,64 @@ static void test_create_get_versions(void **state)
 	assert_int_equal(store_create(st, "ctrl-b", mk("one", "again"), err, sizeof(err)), -EEXIST);
 	assert_string_equal(err, "create runtime/Service/one: already exists (owned by ctrl-a)");
 	assert_int_equal(store_update(st, "ctrl-a", next_of("one", "second"), err, sizeof(err)), 0);
-	r = store_get(st, "runtime", "Service", "one");
+	r = store_get(st, RES(SERVICE), "one");
 	assert_int_equal(r->version, 2);
 	assert_string_equal(msg_of(r), "second");
 	/* Nothing changed: no new version. */
 	assert_int_equal(store_update(st, "ctrl-a", next_of("one", "second"), err, sizeof(err)), 0);
-	assert_int_equal(store_get(st, "runtime", "Service", "one")->version, 2);
-	assert_null(store_get(st, "runtime", "Service", "two"));
-	assert_int_equal(store_create(st, "x", res_new("bad ns", "T", "i", NULL), err, sizeof(err)), -EINVAL);
+	assert_int_equal(store_get(st, RES(SERVICE), "one")->version, 2);
+	assert_null(store_get(st, RES(SERVICE), "two"));
+	assert_int_equal(store_create(st, "x", mk("bad id", "x"), err, sizeof(err)), -EINVAL);
+}
+
+/* Only declared types, each holding its own spec message, get into the store. */
+static void test_undeclared_types_refused(void **state)
+{
+	static const struct res_type bad_ns = { RES_NTYPES + 2, "bad ns", "T", &basalt__runtime__service__descriptor, { 0 }, false, { { 0 } } };
+	static const struct res_type twin = { RES_NTYPES + 3, "runtime", "Service", &basalt__runtime__service__descriptor, { 0 }, false, { { 0 } } };
+	const struct res_type *const with_bad[] = { RES(SERVICE), &bad_ns };
+	const struct res_type *const with_twin[] = { RES(SERVICE), &twin };
+	const struct res_type *const same_index[] = { &slow_t, &slow_t };
+	struct watch_opts o = { .type = RES(VERSION) };
+	struct store *other;
+	struct watch *w;
+
+	(void)state;
+	assert_int_equal(store_new(loop, with_bad, 2, &other), -EINVAL);
+	assert_int_equal(store_new(loop, with_twin, 2, &other), -EINVAL);
+	assert_int_equal(store_new(loop, same_index, 2, &other), -EINVAL);
+	/* RES(VERSION) is in the registry but not one of this store's types. */
+	assert_int_equal(store_create(st, "x", res_new(RES(VERSION), "v", NULL), err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "create runtime/Version/v: not a declared resource type");
+	assert_null(store_get(st, RES(VERSION), "v"));
+	assert_int_equal(store_watch(st, &o, &w, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "watch: runtime/Version is not a declared resource type");
+	assert_int_equal(store_teardown(st, "x", RES(VERSION), "v", err, sizeof(err)), -ENOENT);
+	assert_string_equal(err, "teardown runtime/Version/v: no such resource type");
+	/* A spec that is not the type's message. */
+	{
+		Basalt__Runtime__Version *v = malloc(sizeof(*v));
+
+		basalt__runtime__version__init(v);
+		assert_int_equal(store_create(st, "x", res_new(RES(SERVICE), "wrong", &v->base), err, sizeof(err)), -EINVAL);
+		assert_string_equal(err, "create runtime/Service/wrong: the spec is a basalt.runtime.Version, the type holds a basalt.runtime.Service");
+	}
+	assert_true(store_declares(st, RES(SERVICE)) && store_declares(st, &slow_t) && !store_declares(st, RES(VERSION)));
+}
+
+/* The checked accessor gives a spec only as the message of the type asked for. */
+static void test_checked_spec_accessor(void **state)
+{
+	struct res *r = mk("acc", "hello");
+	const Basalt__Runtime__Service *s = res_spec(r, RES(SERVICE));
+
+	(void)state;
+	assert_non_null(s);
+	assert_string_equal(s->message, "hello");
+	assert_null(res_spec(r, RES(SERVICE_SPEC)));
+	assert_null(res_spec(r, &slow_t));
+	assert_null(res_spec(NULL, RES(SERVICE)));
+	res_unref(r);
 }
 
 static void test_ownership_and_optimistic_versions(void **state)
@@ -97,14 +152,14 @@ static void test_ownership_and_optimistic_versions(void **state)
 	assert_int_equal(store_create(st, "ctrl-a", mk("owned", "v1"), err, sizeof(err)), 0);
 	assert_int_equal(store_update(st, "intruder", next_of("owned", "evil"), err, sizeof(err)), -EPERM);
 	assert_string_equal(err, "update runtime/Service/owned: owned by ctrl-a, not by intruder");
-	assert_int_equal(store_destroy(st, "intruder", "runtime", "Service", "owned", err, sizeof(err)), -EPERM);
-	assert_int_equal(store_teardown(st, "intruder", "runtime", "Service", "owned", err, sizeof(err)), -EPERM);
+	assert_int_equal(store_destroy(st, "intruder", RES(SERVICE), "owned", err, sizeof(err)), -EPERM);
+	assert_int_equal(store_teardown(st, "intruder", RES(SERVICE), "owned", err, sizeof(err)), -EPERM);
 	stale = next_of("owned", "late");
 	assert_int_equal(store_update(st, "ctrl-a", next_of("owned", "v2"), err, sizeof(err)), 0);
 	assert_int_equal(store_update(st, "ctrl-a", stale, err, sizeof(err)), -ESTALE);
 	assert_string_equal(err, "update runtime/Service/owned: version conflict: stored version is 2, "
 				 "the update was based on 1");
-	assert_string_equal(msg_of(store_get(st, "runtime", "Service", "owned")), "v2");
+	assert_string_equal(msg_of(store_get(st, RES(SERVICE), "owned")), "v2");
 	assert_int_equal(store_update(st, "ctrl-a", mk("ghost", "x"), err, sizeof(err)), -ENOENT);
 }
 
@@ -113,21 +168,21 @@ static void test_teardown_and_finalizers(void **state)
 	(void)state;
 	assert_int_equal(store_create(st, "owner", mk("fin", "x"), err, sizeof(err)), 0);
 	/* Consumers, not only the owner, hold resources with finalizers. */
-	assert_int_equal(store_add_finalizer(st, "runtime", "Service", "fin", "consumer-1", err, sizeof(err)), 0);
-	assert_int_equal(store_add_finalizer(st, "runtime", "Service", "fin", "consumer-2", err, sizeof(err)), 0);
-	assert_int_equal(store_get(st, "runtime", "Service", "fin")->version, 3);
-	assert_int_equal(store_teardown(st, "owner", "runtime", "Service", "fin", err, sizeof(err)), 0);
-	assert_int_equal(store_get(st, "runtime", "Service", "fin")->phase, RES_TEARING_DOWN);
+	assert_int_equal(store_add_finalizer(st, RES(SERVICE), "fin", "consumer-1", err, sizeof(err)), 0);
+	assert_int_equal(store_add_finalizer(st, RES(SERVICE), "fin", "consumer-2", err, sizeof(err)), 0);
+	assert_int_equal(store_get(st, RES(SERVICE), "fin")->version, 3);
+	assert_int_equal(store_teardown(st, "owner", RES(SERVICE), "fin", err, sizeof(err)), 0);
+	assert_int_equal(store_get(st, RES(SERVICE), "fin")->phase, RES_TEARING_DOWN);
 	assert_int_equal(store_update(st, "owner", next_of("fin", "y"), err, sizeof(err)), -EBUSY);
-	assert_int_equal(store_add_finalizer(st, "runtime", "Service", "fin", "late", err, sizeof(err)), -EBUSY);
-	assert_int_equal(store_destroy(st, "owner", "runtime", "Service", "fin", err, sizeof(err)), -EBUSY);
+	assert_int_equal(store_add_finalizer(st, RES(SERVICE), "fin", "late", err, sizeof(err)), -EBUSY);
+	assert_int_equal(store_destroy(st, "owner", RES(SERVICE), "fin", err, sizeof(err)), -EBUSY);
 	assert_string_equal(err, "destroy runtime/Service/fin: held by finalizers consumer-1, consumer-2");
-	assert_int_equal(store_remove_finalizer(st, "runtime", "Service", "fin", "consumer-1", err, sizeof(err)), 0);
-	assert_int_equal(store_teardown(st, "owner", "runtime", "Service", "fin", err, sizeof(err)), 0);
-	assert_int_equal(store_remove_finalizer(st, "runtime", "Service", "fin", "consumer-2", err, sizeof(err)), 0);
-	assert_int_equal(store_teardown(st, "owner", "runtime", "Service", "fin", err, sizeof(err)), 1);
-	assert_int_equal(store_destroy(st, "owner", "runtime", "Service", "fin", err, sizeof(err)), 0);
-	assert_null(store_get(st, "runtime", "Service", "fin"));
+	assert_int_equal(store_remove_finalizer(st, RES(SERVICE), "fin", "consumer-1", err, sizeof(err)), 0);
+	assert_int_equal(store_teardown(st, "owner", RES(SERVICE), "fin", err, sizeof(err)), 0);
+	assert_int_equal(store_remove_finalizer(st, RES(SERVICE), "fin", "consumer-2", err, sizeof(err)), 0);
+	assert_int_equal(store_teardown(st, "owner", RES(SERVICE), "fin", err, sizeof(err)), 1);
+	assert_int_equal(store_destroy(st, "owner", RES(SERVICE), "fin", err, sizeof(err)), 0);
+	assert_null(store_get(st, RES(SERVICE), "fin"));
 }
 
 struct seen {
@@ -161,7 +216,7 @@ static void run_loop(void)
 static void test_watch_initial_list_then_events_in_order(void **state)
 {
 	struct seen s = { 0 };
-	struct watch_opts o = { .ns = "runtime", .type = "Service", .ready = drain, .arg = &s };
+	struct watch_opts o = { .type = RES(SERVICE), .ready = drain, .arg = &s };
 	struct watch *w;
 
 	(void)state;
@@ -170,8 +225,8 @@ static void test_watch_initial_list_then_events_in_order(void **state)
 	assert_int_equal(store_watch(st, &o, &w, err, sizeof(err)), 0);
 	assert_int_equal(s.calls, 0);  /* delivered from the loop, never synchronously */
 	assert_int_equal(store_update(st, "o", next_of("w-a", "a2"), err, sizeof(err)), 0);
-	assert_int_equal(store_teardown(st, "o", "runtime", "Service", "w-b", err, sizeof(err)), 1);
-	assert_int_equal(store_destroy(st, "o", "runtime", "Service", "w-b", err, sizeof(err)), 0);
+	assert_int_equal(store_teardown(st, "o", RES(SERVICE), "w-b", err, sizeof(err)), 1);
+	assert_int_equal(store_destroy(st, "o", RES(SERVICE), "w-b", err, sizeof(err)), 0);
 	assert_int_equal(store_create(st, "o", mk("w-c", "c1"), err, sizeof(err)), 0);
 	run_loop();
 	/* Resources created by earlier tests come first in the listing (id order). */
@@ -196,9 +251,9 @@ static void test_watch_initial_list_then_events_in_order(void **state)
 static void test_watch_one_id_and_labels(void **state)
 {
 	struct seen one = { 0 }, sel = { 0 };
-	struct watch_opts o1 = { .ns = "runtime", .type = "Service", .id = "l-1", .tail = true,
+	struct watch_opts o1 = { .type = RES(SERVICE), .id = "l-1", .tail = true,
 				 .ready = drain, .arg = &one };
-	struct watch_opts o2 = { .ns = "runtime", .type = "Service", .labels = "tier=edge", .tail = true,
+	struct watch_opts o2 = { .type = RES(SERVICE), .labels = "tier=edge", .tail = true,
 				 .ready = drain, .arg = &sel };
 	struct watch *w1, *w2;
 	struct res *r;
@@ -232,7 +287,7 @@ static void test_watch_one_id_and_labels(void **state)
 static void test_slow_watcher_overflows_and_relists(void **state)
 {
 	struct seen s = { 0 };
-	struct watch_opts o = { .ns = "runtime", .type = "Slow", .queue = 4, .ready = drain, .arg = &s };
+	struct watch_opts o = { .type = &slow_t, .queue = 4, .ready = drain, .arg = &s };
 	struct watch *w;
 	struct watch_event ev;
 	char id[16];
@@ -243,13 +298,13 @@ static void test_slow_watcher_overflows_and_relists(void **state)
 	assert_int_equal(store_watch(st, &o, &w, err, sizeof(err)), 0);
 	for (int i = 0; i < 20; i++) {
 		snprintf(id, sizeof(id), "s-%02d", i);
-		assert_int_equal(store_create(st, "o", res_new("runtime", "Slow", id, spec("z")), err, sizeof(err)), 0);
+		assert_int_equal(store_create(st, "o", res_new(&slow_t, id, spec("z")), err, sizeof(err)), 0);
 	}
 	assert_true(watch_pending(w) <= 4);  /* bounded: no growth with the writes */
 	assert_true(watch_next(w, &ev));
 	assert_int_equal(ev.kind, WATCH_OVERFLOW);
 	/* Until it re-lists, nothing more is queued. */
-	assert_int_equal(store_create(st, "o", res_new("runtime", "Slow", "s-99", spec("z")), err, sizeof(err)), 0);
+	assert_int_equal(store_create(st, "o", res_new(&slow_t, "s-99", spec("z")), err, sizeof(err)), 0);
 	assert_false(watch_next(w, &ev));
 	assert_int_equal(watch_relist(w), 0);
 	for (int i = 0; i < 21; i++) {
@@ -266,7 +321,7 @@ static void test_slow_watcher_overflows_and_relists(void **state)
 
 static void test_events_keep_their_version(void **state)
 {
-	struct watch_opts o = { .ns = "runtime", .type = "Service", .id = "imm", .tail = true };
+	struct watch_opts o = { .type = RES(SERVICE), .id = "imm", .tail = true };
 	struct watch *w;
 	struct watch_event ev;
 
@@ -274,8 +329,8 @@ static void test_events_keep_their_version(void **state)
 	assert_int_equal(store_watch(st, &o, &w, err, sizeof(err)), 0);
 	assert_int_equal(store_create(st, "o", mk("imm", "before"), err, sizeof(err)), 0);
 	assert_int_equal(store_update(st, "o", next_of("imm", "after"), err, sizeof(err)), 0);
-	assert_int_equal(store_teardown(st, "o", "runtime", "Service", "imm", err, sizeof(err)), 1);
-	assert_int_equal(store_destroy(st, "o", "runtime", "Service", "imm", err, sizeof(err)), 0);
+	assert_int_equal(store_teardown(st, "o", RES(SERVICE), "imm", err, sizeof(err)), 1);
+	assert_int_equal(store_destroy(st, "o", RES(SERVICE), "imm", err, sizeof(err)), 0);
 	assert_true(watch_next(w, &ev));
 	/* The stored resource changed twice and is gone; the event still shows version 1. */
 	assert_int_equal(ev.res->version, 1);
@@ -289,7 +344,7 @@ static void test_close_inside_another_callback(void **state)
 {
 	struct seen s = { 0 };
 	struct watch *victim;
-	struct watch_opts o = { .ns = "runtime", .type = "Close", .ready = drain, .arg = &s };
+	struct watch_opts o = { .type = &close_t, .ready = drain, .arg = &s };
 
 	(void)state;
 	/* victim is queued for delivery, then closed before the loop runs: nothing is delivered
@@ -304,6 +359,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_create_get_versions),
+		cmocka_unit_test(test_undeclared_types_refused),
+		cmocka_unit_test(test_checked_spec_accessor),
 		cmocka_unit_test(test_ownership_and_optimistic_versions),
 		cmocka_unit_test(test_teardown_and_finalizers),
 		cmocka_unit_test(test_watch_initial_list_then_events_in_order),

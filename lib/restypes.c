@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: MIT */
+#include "lib/restypes.h"
+
+#include <string.h>
+#include <strings.h>
+
+#include "api/config.pb-c.h"
+#include "api/network.pb-c.h"
+#include "api/runtime.pb-c.h"
+#include "api/secrets.pb-c.h"
+
+#define ROW(id, n, t, d, ...) [RES_##id] = { RES_##id, n, t, &d, __VA_ARGS__ }
+
+const struct res_type res_types[RES_NTYPES] = {
+	ROW(MACHINE_CONFIG, "config", "MachineConfig", basalt__config__config__descriptor,
+	    { "machineconfig", "mc", "config" }, true),
+	ROW(ADDRESS_STATUS, "network", "AddressStatus", basalt__network__address_status__descriptor,
+	    { "addresses", "address", "addressstatus" }, false,
+	    { { "ADDRESS", "address" }, { "LINK", "linkName" }, { "SCOPE", "scope" } }),
+	ROW(HOSTNAME_SPEC, "network", "HostnameSpec", basalt__network__hostname_spec__descriptor,
+	    { "hostnamespec", "hostnamespecs" }, false, { { "HOSTNAME", "hostname" }, { "LAYER", "layer" } }),
+	ROW(HOSTNAME_STATUS, "network", "HostnameStatus", basalt__network__hostname_status__descriptor,
+	    { "hostname", "hostnames", "hostnamestatus" }, false,
+	    { { "HOSTNAME", "hostname" }, { "DOMAINNAME", "domainname" } }),
+	ROW(LINK_STATUS, "network", "LinkStatus", basalt__network__link_status__descriptor,
+	    { "links", "link", "linkstatus" }, false,
+	    { { "TYPE", "type" }, { "KIND", "kind" }, { "HW ADDR", "hardwareAddr" }, { "OPER STATE", "operationalState" } }),
+	ROW(CONFIG_STATUS, "runtime", "ConfigStatus", basalt__runtime__config_status__descriptor,
+	    { "configstatus", "configstatuses" }, false, { { "STATE", "state" }, { "SOURCE", "source" } }),
+	ROW(CONTROLLER_STATUS, "runtime", "ControllerStatus", basalt__runtime__controller_status__descriptor,
+	    { "controllerstatuses", "controllers", "cs" }, false,
+	    { { "HEALTHY", "healthy" }, { "RUNS", "runs" }, { "FAILURES", "failures" } }),
+	ROW(MACHINE_STATUS, "runtime", "MachineStatus", basalt__runtime__machine_status__descriptor,
+	    { "machinestatus", "ms" }, false, { { "STAGE", "stage" } }),
+	ROW(SERVICE, "runtime", "Service", basalt__runtime__service__descriptor,
+	    { "services", "service", "svc" }, false,
+	    { { "STATE", "state" }, { "HEALTHY", "healthy" }, { "RESTARTS", "restarts" } }),
+	ROW(SERVICE_SPEC, "runtime", "ServiceSpec", basalt__runtime__service_spec__descriptor,
+	    { "servicespecs", "servicespec" }, false, { { "RESTART", "restart" } }),
+	ROW(VERSION, "runtime", "Version", basalt__runtime__version__descriptor,
+	    { "version", "versions" }, false, { { "NAME", "name" }, { "OS VERSION", "version" } }),
+	ROW(API_CERTIFICATE, "secrets", "ApiCertificate", basalt__secrets__api_certificate__descriptor,
+	    { "apicertificate", "apicert" }, false,
+	    { { "MODE", "mode" }, { "STATE", "state" }, { "NOT AFTER", "not_after" } }),
+};
+
+#define P(id) [RES_##id] = &res_types[RES_##id]
+const struct res_type *const res_all[RES_NTYPES] = {
+	P(MACHINE_CONFIG), P(ADDRESS_STATUS), P(HOSTNAME_SPEC), P(HOSTNAME_STATUS), P(LINK_STATUS),
+	P(CONFIG_STATUS), P(CONTROLLER_STATUS), P(MACHINE_STATUS), P(SERVICE), P(SERVICE_SPEC),
+	P(VERSION), P(API_CERTIFICATE),
+};
+
+const struct res_type *res_type_find(const char *name)
+{
+	for (size_t i = 0; i < RES_NTYPES; i++) {
+		const struct res_type *t = &res_types[i];
+
+		if (strcasecmp(t->type, name) == 0)
+			return t;
+		for (size_t j = 0; j < RES_ALIASES_MAX && t->aliases[j]; j++)
+			if (strcasecmp(t->aliases[j], name) == 0)
+				return t;
+	}
+	return NULL;
+}
+
+const struct res_type *res_type_of(const char *ns, const char *type)
+{
+	for (size_t i = 0; i < RES_NTYPES; i++)
+		if (strcmp(res_types[i].ns, ns) == 0 && strcmp(res_types[i].type, type) == 0)
+			return &res_types[i];
+	return NULL;
+}
+
+/* The secret fields of the machine config (api/config.proto). */
+static const char *const secret_fields[][2] = {
+	{ "basalt.config.CertAndKey", "key" },
+	{ "basalt.config.Machine", "token" },
+	{ "basalt.config.Wireguard", "privateKey" },
+	{ "basalt.config.Cluster", "secret" },
+	{ "basalt.config.Secrets", "bootstrapToken" },
+	{ "basalt.config.Secrets", "secretboxEncryptionSecret" },
+	{ "basalt.config.ServiceAccount", "key" },
+};
+
+bool res_field_secret(const char *message, const char *field)
+{
+	for (size_t i = 0; i < sizeof(secret_fields) / sizeof(secret_fields[0]); i++)
+		if (strcmp(secret_fields[i][0], message) == 0 && strcmp(secret_fields[i][1], field) == 0)
+			return true;
+	return false;
+}
