@@ -230,7 +230,9 @@ static int issue(const struct pki_subject *s, mbedtls_pk_context *key, const cha
 		mbedtls_x509_dn_gets(iname, sizeof(iname), &issuer.subject);
 	}
 	rng_random(rng_ctx(), serial_bytes, sizeof(serial_bytes));
-	serial_bytes[0] &= 0x7f;  /* a positive INTEGER */
+	/* A positive INTEGER in its shortest DER form: a first byte of 0 would be padding
+	 * (OpenSSL refuses the certificate), one of 0x80 or more a negative number. */
+	serial_bytes[0] = (unsigned char)((serial_bytes[0] & 0x7f) | 0x40);
 	asn1_time(now - 60, from);
 	asn1_time(now + (time_t)s->days * 86400 + (time_t)s->hours * 3600, to);
 	mbedtls_x509write_crt_set_version(&w, MBEDTLS_X509_CRT_VERSION_3);
