@@ -213,20 +213,28 @@ static int print_res(void *arg, const struct res *r)
 }
 
 /*
- * The controllers of machined/ctrl/ctrl.c's table: only those that compute (render), or
- * all of them (the daemon, which also starts the init link's and the API's).
+ * Every controller machined runs, in one table. `machined render` runs the pure ones
+ * (touches_machine false); the daemon runs them all.
  */
+static const struct ctrl_def *const controllers[] = {
+	&ctrl_machine_config, &ctrl_machine_status, &ctrl_service_specs, &ctrl_version,
+	&ctrl_hostname_config, &ctrl_hostname_apply, &ctrl_link_status, &ctrl_address_status,
+	&ctrl_init_sync, &ctrl_service_status, &ctrl_api_certificate,
+};
+
 static int start_controllers(struct machined *m, const char *state_dir, bool pure_only, char *err,
 			     size_t errlen)
 {
 	struct ctrl_env env = { .rt = m->rt, .loop = m->loop, .config = &m->config, .status = &m->status,
-				.specs = &m->specs };
+				.specs = &m->specs, .init = &m->init, .init_socket = m->o->socket,
+				.api = &m->api };
 
 	if (config_init(&m->config, m->loop, state_dir) < 0) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	return ctrl_start(&env, pure_only, err, errlen);
+	return ctrl_start(&env, controllers, sizeof(controllers) / sizeof(controllers[0]), pure_only, err,
+			  errlen);
 }
 
 static int setup_core(struct machined *m)
@@ -353,21 +361,21 @@ static int cmd_daemon(struct opts *o)
 	signal(SIGPIPE, SIG_IGN);
 	raise_fd_limit();
 	r = setup_core(&m);
-	if (r == 0)
-		r = start_controllers(&m, o->state_dir, false, err, sizeof(err));
 	m.init.on_shutdown = on_init_shutdown;
 	m.init.on_shutdown_arg = &m;
-	if (r == 0)
-		r = initctrl_start(&m.init, m.rt, m.loop, o->socket, err, sizeof(err));
+	initctrl_init(&m.init);
 	if (r == 0) {
 		struct api_opts ao = { .loop = m.loop, .rt = m.rt, .config = &m.config, .init = &m.init,
 				       .init_socket = o->socket, .listen = o->api_listen };
 
-		r = api_start(&m.api, &ao, err, sizeof(err));
-		m.api_up = r == 0;
+		r = api_init(&m.api, &ao, err, sizeof(err));
 	}
+	if (r == 0)
+		r = start_controllers(&m, o->state_dir, false, err, sizeof(err));
 	if (r < 0)
 		fatalx("start: %s", err);
+	api_run(&m.api);
+	m.api_up = true;
 	loop_timer_init(&m.stop, on_stop, &m);
 	loop_signal(m.loop, SIGTERM, on_signal, &m);
 	loop_signal(m.loop, SIGINT, on_signal, &m);

@@ -5,9 +5,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
-#include <ifaddrs.h>
 #include <linux/netlink.h>
-#include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -40,7 +38,8 @@
 #define HIGH_WATER (1u << 20)   /* reply bytes apid has not taken before send says wait */
 
 static const struct rt_input cert_in[] = { { RES(MACHINE_CONFIG), RT_WEAK },
-					   { RES(HOSTNAME_STATUS), RT_WEAK } };
+					   { RES(HOSTNAME_STATUS), RT_WEAK },
+					   { RES(ADDRESS_STATUS), RT_WEAK } };
 static const struct rt_output cert_out[] = { { RES(API_CERTIFICATE), RT_EXCLUSIVE } };
 
 /* --- replies --- */
@@ -84,18 +83,40 @@ static int add_san(const char **sans, size_t *n, char store[][64], const char *s
 	return 0;
 }
 
+struct san_list {
+	const char **sans;
+	size_t *n;
+	char (*store)[64];
+};
+
+/* IPv4 addresses, and IPv6 ones but link-local (a name no client dials without a zone). */
+static int add_address(void *arg, const struct res *r)
+{
+	struct san_list *l = arg;
+	const Basalt__Network__AddressStatus *as = res_spec(r, RES(ADDRESS_STATUS));
+	char ip[64];
+	const char *slash;
+
+	if (!as || !as->address || strcmp(as->scope, "link") == 0 || !(slash = strchr(as->address, '/')) ||
+	    (size_t)(slash - as->address) >= sizeof(ip))
+		return 0;
+	memcpy(ip, as->address, (size_t)(slash - as->address));
+	ip[slash - as->address] = '\0';
+	add_san(l->sans, l->n, l->store, ip);
+	return 0;
+}
+
 /*
  * The names clients may dial: addresses, hostname (and FQDN), certSANs, the listen
- * address. The hostname is network/HostnameStatus's, the one source of what the kernel
- * has (the addresses still come from getifaddrs until the networking controllers publish
- * them as resources).
+ * address. Hostname and addresses are network/HostnameStatus's and AddressStatus's, the
+ * one source of what the kernel has.
  */
-static size_t collect_sans(struct api *a, const Basalt__Config__Config *cfg,
+static size_t collect_sans(struct api *a, struct rt_ctx *ctx, const Basalt__Config__Config *cfg,
 			   const Basalt__Network__HostnameStatus *hs, const char **sans, char store[][64])
 {
-	struct ifaddrs *ifa = NULL;
-	char fqdn[256], ip[INET6_ADDRSTRLEN];
+	char fqdn[256];
 	size_t n = 0;
+	struct san_list l = { sans, &n, store };
 
 	add_san(sans, &n, store, "localhost");
 	add_san(sans, &n, store, "127.0.0.1");
@@ -114,21 +135,7 @@ static size_t collect_sans(struct api *a, const Basalt__Config__Config *cfg,
 			if (add_san(sans, &n, store, cfg->machine->certsans[i]) < 0)
 				log_warnx("API certificate: certSAN %s left out (too many or too long)",
 					  cfg->machine->certsans[i]);
-	if (getifaddrs(&ifa) == 0) {
-		for (struct ifaddrs *i = ifa; i; i = i->ifa_next) {
-			if (!i->ifa_addr)
-				continue;
-			if (i->ifa_addr->sa_family == AF_INET)
-				inet_ntop(AF_INET, &((struct sockaddr_in *)i->ifa_addr)->sin_addr, ip, sizeof(ip));
-			else if (i->ifa_addr->sa_family == AF_INET6 &&
-				 !IN6_IS_ADDR_LINKLOCAL(&((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr))
-				inet_ntop(AF_INET6, &((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr, ip, sizeof(ip));
-			else
-				continue;
-			add_san(sans, &n, store, ip);
-		}
-		freeifaddrs(ifa);
-	}
+	rt_list(ctx, RES(ADDRESS_STATUS), add_address, &l);
 	return n;
 }
 
@@ -495,7 +502,7 @@ static int cert_reconcile(struct rt_ctx *ctx, void *arg)
 	char store[PKI_MAX_SANS][64], err[256], ca_fp[65] = "";
 	char *ca_crt = NULL, *ca_key = NULL, *crt = NULL;
 	const struct res *hr = rt_get(ctx, RES(HOSTNAME_STATUS), "hostname");
-	size_t nsans = collect_sans(a, cfg, res_spec(hr, RES(HOSTNAME_STATUS)), sans, store);
+	size_t nsans = collect_sans(a, ctx, cfg, res_spec(hr, RES(HOSTNAME_STATUS)), sans, store);
 	struct pki_subject sub = { .days = 365, .server = true };
 	bool maintenance = !cfg && config_maintenance(a->o.config), first = !a->crt_pem;
 	bool cp = is_controlplane(cfg);
@@ -511,8 +518,10 @@ static int cert_reconcile(struct rt_ctx *ctx, void *arg)
 		r = worker_cert(a, ctx, cfg, ca_crt, ca_fp, sans, nsans, first);
 		goto out;
 	}
+	/* A maintenance certificate is pinned by its fingerprint, not checked by name: an address
+	 * that arrives later (DHCP) must not change the fingerprint the console showed. */
 	if (a->crt_pem && !a->from_cp && maintenance == a->maintenance && strcmp(ca_fp, a->ca_fingerprint) == 0 &&
-	    pki_cert_covers(a->crt_pem, sans, nsans) && a->trustd_on == (cp && ca_key) &&
+	    (maintenance || pki_cert_covers(a->crt_pem, sans, nsans)) && a->trustd_on == (cp && ca_key) &&
 	    (!a->imp_renew || now_s() < a->imp_renew))
 		goto out;
 	sub.cn = sans[0];
@@ -539,33 +548,6 @@ out:
 	free(ca_crt);
 	pki_free_secret(ca_key);
 	return r;
-}
-
-/* rtnetlink address events: the certificate may need the new address. */
-static void on_netlink(void *arg, uint32_t events)
-{
-	struct api *a = arg;
-	char buf[8192];
-
-	(void)events;
-	while (recv(a->nl_fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
-		;
-	rt_kick(a->cert_ctrl);
-}
-
-static void watch_addresses(struct api *a)
-{
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK,
-				  .nl_groups = RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR };
-
-	a->nl_fd = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE);
-	if (a->nl_fd < 0 || bind(a->nl_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    loop_watch_add(a->o.loop, a->nl_fd, EPOLLIN, on_netlink, a, &a->nl_w) < 0) {
-		log_warn("API: cannot watch addresses (the certificate will not follow them)");
-		if (a->nl_fd >= 0)
-			close(a->nl_fd);
-		a->nl_fd = -1;
-	}
 }
 
 /* --- calls handed over by apid --- */
@@ -956,15 +938,33 @@ void api_schedule_power(struct api *a, int action)
 
 /* --- lifetime --- */
 
-int api_start(struct api *a, const struct api_opts *o, char *err, size_t errlen)
+static void *cert_state(const struct ctrl_env *env)
 {
-	struct rt_controller cert = { "ApiCertController", cert_in, 2, cert_out, 1, cert_reconcile, a };
-	int r;
+	return env->api;
+}
 
+static int cert_start(void *state, const struct ctrl_env *env, struct rt_ctrl *self)
+{
+	struct api *a = state;
+
+	(void)env;
+	a->cert_ctrl = self;
+	return 0;
+}
+
+/* Its state is ctrl_env.api, readied by api_init. */
+const struct ctrl_def ctrl_api_certificate = {
+	.rt = { "ApiCertController", cert_in, 3, cert_out, 1, cert_reconcile, NULL },
+	.shared = cert_state,
+	.init = cert_start,
+	.touches_machine = true,
+};
+
+int api_init(struct api *a, const struct api_opts *o, char *err, size_t errlen)
+{
 	memset(a, 0, sizeof(*a));
 	a->o = *o;
 	a->st = rt_store(o->rt);
-	a->nl_fd = -1;
 	a->maintenance = true;
 	buf_init(&a->setup);
 	loop_timer_init(&a->restart, on_restart, a);
@@ -979,12 +979,12 @@ int api_start(struct api *a, const struct api_opts *o, char *err, size_t errlen)
 	/* Certificate signing (control-plane nodes) on the same address, the next port (50001). */
 	snprintf(a->trustd_listen, sizeof(a->trustd_listen), strchr(a->listen_addr, ':') ? "[%s]:%u" : "%s:%u",
 		 a->listen_addr, (unsigned)a->port + 1);
-	r = rt_register(o->rt, &cert, &a->cert_ctrl, err, errlen);
-	if (r < 0)
-		return r;
-	watch_addresses(a);
-	start_apid(a);
 	return 0;
+}
+
+void api_run(struct api *a)
+{
+	start_apid(a);
 }
 
 void api_stop(struct api *a)
@@ -1013,10 +1013,6 @@ void api_stop(struct api *a)
 			free(c);
 		}
 	}
-	if (a->nl_w)
-		loop_watch_del(a->o.loop, a->nl_w);
-	if (a->nl_fd >= 0)
-		close(a->nl_fd);
 	pki_free_secret(a->key_pem);
 	free(a->crt_pem);
 	buf_fini_secret(&a->setup);

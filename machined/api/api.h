@@ -95,13 +95,17 @@ struct api {
 	struct apicall *calls;      /* calls apid has handed over and the core still holds */
 	unsigned ncalls, nstreams, nlogs;  /* of calls: all, streaming, Logs */
 	/* netlink address watch */
-	int nl_fd;
-	struct loop_watch *nl_w;
 	struct loop_timer power;
 	int power_action;           /* basalt.init.PowerAction, after the reply is out */
 };
 
-int api_start(struct api *a, const struct api_opts *o, char *err, size_t errlen);
+/* Readies a (no process, no controller yet): before ctrl_start, which registers
+ * ctrl_api_certificate with a as its state. -EINVAL for a bad listen address. */
+int api_init(struct api *a, const struct api_opts *o, char *err, size_t errlen);
+/* Starts apid, once the controllers are registered. */
+void api_run(struct api *a);
+/* ApiCertController: secrets/ApiCertificate/api and the TLS settings apid serves with. */
+extern const struct ctrl_def ctrl_api_certificate;
 void api_stop(struct api *a);
 
 /* --- a call handed over by apid, as the RPCs see it --- */

@@ -281,6 +281,8 @@ static int add_service(void *arg, const struct res *r)
 	const Basalt__Runtime__Service *s = res_spec(r, RES(SERVICE));
 	Basalt__Machine__ServiceInfo *i;
 
+	if (!s)
+		return 0;
 	if (l->n == l->cap)
 		return 1;
 	i = &l->infos[l->n];

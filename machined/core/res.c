@@ -288,14 +288,24 @@ const char *res_name(const struct res *r, char *buf, size_t len)
 	return buf;
 }
 
-bool res_valid_name(const char *s)
+static bool valid(const char *s, bool slash)
 {
 	size_t n = strlen(s);
 
 	if (n == 0 || n > RES_NAME_MAX)
 		return false;
 	for (; *s; s++)
-		if ((unsigned char)*s <= ' ' || *s == '/' || (unsigned char)*s == 0x7f)
+		if ((unsigned char)*s <= ' ' || (*s == '/' && !slash) || (unsigned char)*s == 0x7f)
 			return false;
 	return true;
+}
+
+bool res_valid_name(const char *s)
+{
+	return valid(s, false);
+}
+
+bool res_valid_id(const char *s)
+{
+	return valid(s, true);
 }

@@ -77,6 +77,9 @@ bool res_spec_equal(const ProtobufCMessage *a, const ProtobufCMessage *b);
 ProtobufCMessage *res_spec_copy(const ProtobufCMessage *m);
 /* "namespace/type/id", for messages. */
 const char *res_name(const struct res *r, char *buf, size_t len);
+/* A namespace or type: 1 to RES_NAME_MAX printable characters, no blank, no '/'. */
 bool res_valid_name(const char *s);
+/* An id: the same, but '/' is allowed ("eth0/10.0.0.1/24"). */
+bool res_valid_id(const char *s);
 
 #endif

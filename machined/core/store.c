@@ -465,9 +465,9 @@ int store_create(struct store *st, const char *owner, struct res *r, char *err, 
 		snprintf(err, errlen, "create %s/%s/%s: not a declared resource type", r->ns, r->type, r->id);
 		goto out;
 	}
-	if (!res_valid_name(r->id)) {
+	if (!res_valid_id(r->id)) {
 		snprintf(err, errlen, "create %s/%s/%s: an id must be 1 to %d printable characters without "
-				      "'/' or spaces", r->ns, r->type, r->id, RES_NAME_MAX);
+				      "spaces", r->ns, r->type, r->id, RES_NAME_MAX);
 		goto out;
 	}
 	if (r->spec && r->spec->descriptor != r->t->spec) {

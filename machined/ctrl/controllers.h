@@ -36,4 +36,9 @@ extern const struct ctrl_def ctrl_hostname_config;
 /* HostnameApplyController: sets the kernel's name; network/HostnameStatus/hostname. */
 extern const struct ctrl_def ctrl_hostname_apply;
 
+/* LinkStatusController, AddressStatusController: network/LinkStatus and AddressStatus
+ * from rtnetlink, followed through its multicast groups. */
+extern const struct ctrl_def ctrl_link_status;
+extern const struct ctrl_def ctrl_address_status;
+
 #endif

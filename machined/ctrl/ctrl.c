@@ -5,21 +5,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "machined/ctrl/config.h"
-#include "machined/ctrl/controllers.h"
+static const struct ctrl_def *const *started;
+static size_t nstarted;
+static void *owned[CTRL_MAX];  /* states ctrl_start allocated */
+static void *states[CTRL_MAX]; /* every controller's state, owned or shared, for its fini */
 
-/* Every controller machined runs from a table (the init link's and the API's start with them). */
-static const struct ctrl_def *const table[] = {
-	&ctrl_machine_config, &ctrl_machine_status, &ctrl_service_specs, &ctrl_version,
-	&ctrl_hostname_config, &ctrl_hostname_apply,
-};
-#define NCTRL (sizeof(table) / sizeof(table[0]))
-
-static void *owned[NCTRL];  /* states ctrl_start allocated */
-
-int ctrl_start(const struct ctrl_env *env, bool pure_only, char *err, size_t errlen)
+int ctrl_start(const struct ctrl_env *env, const struct ctrl_def *const *table, size_t n, bool pure_only,
+	       char *err, size_t errlen)
 {
-	for (size_t i = 0; i < NCTRL; i++) {
+	if (n > CTRL_MAX) {
+		snprintf(err, errlen, "%zu controllers: at most %d", n, CTRL_MAX);
+		return -ENOSPC;
+	}
+	started = table;
+	nstarted = n;
+	for (size_t i = 0; i < n; i++) {
 		const struct ctrl_def *d = table[i];
 		struct rt_controller rc = d->rt;
 		struct rt_ctrl *self = NULL;
@@ -31,7 +31,7 @@ int ctrl_start(const struct ctrl_env *env, bool pure_only, char *err, size_t err
 			snprintf(err, errlen, "%s: out of memory", d->rt.name);
 			return -ENOMEM;
 		}
-		rc.arg = d->shared ? d->shared(env) : owned[i];
+		rc.arg = states[i] = d->shared ? d->shared(env) : owned[i];
 		r = rt_register(env->rt, &rc, &self, err, errlen);
 		if (r == 0 && d->init)
 			r = d->init(rc.arg, env, self);
@@ -43,9 +43,10 @@ int ctrl_start(const struct ctrl_env *env, bool pure_only, char *err, size_t err
 
 void ctrl_stop(void)
 {
-	for (size_t i = 0; i < NCTRL; i++) {
-		if (owned[i] && table[i]->fini)
-			table[i]->fini(owned[i]);
+	for (size_t i = 0; i < nstarted; i++) {
+		if (states[i] && started[i]->fini)
+			started[i]->fini(states[i]);
+		states[i] = NULL;
 		free(owned[i]);
 		owned[i] = NULL;
 	}

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * How a controller is declared: each controller file exports one const struct ctrl_def,
- * and machined/ctrl/ctrl.c lists them in one table. machined registers them from it; the
- * pure ones (touches_machine false) are what `machined render` runs.
+ * and machined/main.c lists them in one table (it may name the API's certificate
+ * controller, which ctrl/ may not). ctrl_start registers them from it; the pure ones
+ * (touches_machine false) are what `machined render` runs.
  */
 #ifndef BASALT_CTRL_H
 #define BASALT_CTRL_H
@@ -13,17 +14,25 @@
 #include "lib/loop.h"
 #include "machined/core/runtime.h"
 
+struct api;
 struct config_holder;
+struct initctrl;
 struct machine_status;
 struct service_specs;
 
-/* What machined hands its controllers: the runtime, and the state it shares with them. */
+/*
+ * What machined hands its controllers: the runtime, and the state it shares with them
+ * (opaque here: each controller file knows its own).
+ */
 struct ctrl_env {
 	struct rt *rt;
 	struct loop *loop;
 	struct config_holder *config;
 	struct machine_status *status;
 	struct service_specs *specs;
+	struct initctrl *init;
+	const char *init_socket;
+	struct api *api;
 };
 
 struct ctrl_def {
@@ -31,16 +40,18 @@ struct ctrl_def {
 	size_t state_size;                              /* zeroed state it owns; 0: none */
 	void *(*shared)(const struct ctrl_env *env);    /* or state machined owns (NULL: none) */
 	int (*init)(void *state, const struct ctrl_env *env, struct rt_ctrl *self);  /* may be NULL */
-	void (*fini)(void *state);                      /* may be NULL */
+	void (*fini)(void *state);                      /* may be NULL; runs for shared state too */
 	bool touches_machine;                           /* false: computes only (render runs it) */
 };
 
+#define CTRL_MAX 64
 /*
- * Registers every controller of the table (only the pure ones with pure_only), each
+ * Registers every controller of table[0..n-1] (only the pure ones with pure_only), each
  * with its state. 0, or -errno with err naming the controller.
  */
-int ctrl_start(const struct ctrl_env *env, bool pure_only, char *err, size_t errlen);
-/* Ends the states ctrl_start allocated (after the runtime is freed). */
+int ctrl_start(const struct ctrl_env *env, const struct ctrl_def *const *table, size_t n, bool pure_only,
+	       char *err, size_t errlen);
+/* Ends the controllers' states (fini) and frees those ctrl_start allocated (after the runtime is freed). */
 void ctrl_stop(void);
 
 #endif

@@ -34,6 +34,8 @@ static int add_spec(void *arg, const struct res *r)
 	const Basalt__Runtime__ServiceSpec *s = res_spec(r, RES(SERVICE_SPEC));
 	Basalt__Init__ServiceSpec *p = &b->specs[b->n];
 
+	if (!s)
+		return 0;
 	if (b->n == INITCTRL_MAX)
 		return 1;
 	for (size_t i = 0; i < b->ic->nstopped; i++)
@@ -242,27 +244,54 @@ static void on_shutdown(void *arg, int action)
 		ic->on_shutdown(ic->on_shutdown_arg, action);
 }
 
-int initctrl_start(struct initctrl *ic, struct rt *rt, struct loop *loop, const char *socket,
-		   char *err, size_t errlen)
+void initctrl_init(struct initctrl *ic)
 {
-	struct rt_controller sync = { "InitSyncController", sync_in, 1, NULL, 0, sync_reconcile, ic };
-	struct rt_controller status = { "ServiceStatusController", NULL, 0, status_out, 1,
-					status_reconcile, ic };
-	struct initlink_hooks hooks = { on_connected, on_status, NULL, on_shutdown, on_set_reply, ic };
 	void (*keep)(void *, int) = ic->on_shutdown;
 	void *keep_arg = ic->on_shutdown_arg;
-	int r;
 
 	memset(ic, 0, sizeof(*ic));
 	ic->on_shutdown = keep;
 	ic->on_shutdown_arg = keep_arg;
-	r = rt_register(rt, &sync, &ic->sync_ctrl, err, errlen);
-	if (r == 0)
-		r = rt_register(rt, &status, &ic->status_ctrl, err, errlen);
-	if (r == 0)
-		initlink_start(&ic->link, loop, socket, &hooks);
-	return r;
 }
+
+static void *shared_init(const struct ctrl_env *env)
+{
+	return env->init;
+}
+
+static int sync_start(void *state, const struct ctrl_env *env, struct rt_ctrl *self)
+{
+	struct initctrl *ic = state;
+
+	(void)env;
+	ic->sync_ctrl = self;
+	return 0;
+}
+
+/* The link to init opens once both controllers exist: its events kick them. */
+static int status_start(void *state, const struct ctrl_env *env, struct rt_ctrl *self)
+{
+	struct initctrl *ic = state;
+	struct initlink_hooks hooks = { on_connected, on_status, NULL, on_shutdown, on_set_reply, ic };
+
+	ic->status_ctrl = self;
+	initlink_start(&ic->link, env->loop, env->init_socket, &hooks);
+	return 0;
+}
+
+const struct ctrl_def ctrl_init_sync = {
+	.rt = { "InitSyncController", sync_in, 1, NULL, 0, sync_reconcile, NULL },
+	.shared = shared_init,
+	.init = sync_start,
+	.touches_machine = true,
+};
+
+const struct ctrl_def ctrl_service_status = {
+	.rt = { "ServiceStatusController", NULL, 0, status_out, 1, status_reconcile, NULL },
+	.shared = shared_init,
+	.init = status_start,
+	.touches_machine = true,
+};
 
 void initctrl_stop(struct initctrl *ic)
 {

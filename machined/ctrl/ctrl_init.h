@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "machined/ctrl/ctrl.h"
 #include "machined/ctrl/initlink.h"
 #include "machined/core/runtime.h"
 
@@ -37,9 +38,15 @@ struct initctrl {
 	void *on_shutdown_arg;
 };
 
-int initctrl_start(struct initctrl *ic, struct rt *rt, struct loop *loop, const char *socket,
-		   char *err, size_t errlen);
+/*
+ * Readies ic (keeping its on_shutdown hook); the two controllers below drive it, and the
+ * second opens the link to init (ctrl_env.init_socket) when it is registered.
+ */
+void initctrl_init(struct initctrl *ic);
 void initctrl_stop(struct initctrl *ic);
+/* Their state is ctrl_env.init. */
+extern const struct ctrl_def ctrl_init_sync;
+extern const struct ctrl_def ctrl_service_status;
 
 /* The answer to a request sent to init: error 0, or a positive errno and init's reason. */
 typedef void initctrl_reply_fn(void *arg, int error, const char *message);

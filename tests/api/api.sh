@@ -17,7 +17,7 @@ B=127.0.0.2:50000
 C=127.0.0.3:50000
 D=127.0.0.4:50000
 E=127.0.0.5:50000
-plan 208
+plan 211
 basalt_node "$out" "$t/a" "$A"
 basalt_node "$out" "$t/b" "$B"
 basalt_node "$out" "$t/c" "$C"
@@ -373,6 +373,20 @@ v=$(EDITOR=$t/ed2 "$osctl" -e "$A" edit machineconfig 2>&1)
 if [[ $? -ne 0 ]] && grep -q 'unknown field' <<<"$v" && grep -q 'was not applied' <<<"$v"; then ok "edit: an invalid edit is refused before sending"; else not_ok "edit invalid" "$v"; fi
 "$osctl" -e "$A" patch mc --patch '{"machine":{"certSANs":["10.9.8.7","api.example.net"]}}' >/dev/null 2>&1
 check "certSANs changes renew the API certificate" wait_until 5 bash -c "'$osctl' -e '$A' get apicertificate api -o yaml | grep -q -- '- 10.9.8.7'"
+# Links and addresses are the kernel's, read over rtnetlink and followed through its events
+# (a change made behind machined's back shows up); the certificate names the addresses.
+v=$("$osctl" -e "$A" get links 2>&1)
+grep -qE "^$A +network +LinkStatus +lo +[0-9]+ +loopback +00:00:00:00:00:00 +(unknown|up)$" <<<"$v" &&
+	ok "get links: the kernel's loopback link with its type, address and state" || not_ok "get links" "$v"
+ip addr add 10.77.0.1/32 dev lo
+if wait_until 10 bash -c "'$osctl' -e '$A' get addresses | grep -qE '^$A +network +AddressStatus +lo/10.77.0.1/32 +[0-9]+ +10.77.0.1/32 +lo +global$'" &&
+	wait_until 10 bash -c "'$osctl' -e '$A' get apicertificate api -o yaml | grep -q -- '- 10.77.0.1$'"; then
+	ok "an address added behind machined's back becomes an AddressStatus and a name of the API certificate"
+else
+	not_ok "address followed" "$("$osctl" -e "$A" get addresses 2>&1)" "$("$osctl" -e "$A" get apicertificate api -o yaml 2>&1 | grep -- '- ')"
+fi
+ip addr del 10.77.0.1/32 dev lo
+check "a removed address leaves AddressStatus" wait_until 10 bash -c "! '$osctl' -e '$A' get addresses | grep -q 10.77.0.1"
 printf 'version: v1alpha1\nmachine:\n  typo: 1\n' >bad.yaml
 v=$("$osctl" -e "$A" apply-config -f bad.yaml 2>&1)
 if [[ $? -ne 0 ]] && grep -q 'bad.yaml:3:3: /machine/typo' <<<"$v"; then ok "an invalid config is refused with file:line:col"; else not_ok "invalid config error" "$v"; fi
