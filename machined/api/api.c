@@ -557,7 +557,7 @@ struct apicall {
 	uint32_t id;
 	bool maintenance;            /* made without identity, before the node had a config */
 	uint8_t method;              /* enum api_method_id */
-	uint8_t *req;
+	const uint8_t *req;          /* the IPC message's bytes: only while it is dispatched */
 	size_t reqlen;
 	bool cancelled;
 	bool want_writable;
@@ -569,6 +569,12 @@ struct apicall {
 
 const uint8_t *apicall_request(const struct apicall *c, size_t *len)
 {
+	/* The request is read in place, while its handler runs from on_ipc_msg: no call keeps
+	 * its request bytes, so what apid hands over costs the core one message at a time. */
+	if (c->a->dispatching != c) {
+		*len = 0;
+		return NULL;
+	}
 	*len = c->reqlen;
 	return c->req;
 }
@@ -637,7 +643,6 @@ void apicall_finish(struct apicall *c, int code, const char *message)
 	if (!c->cancelled && a->ipc)
 		ipc_send(a->ipc, IPC_FINISH, c->id, (uint32_t)code, message, message ? strlen(message) : 0);
 	call_unlink(a, c);
-	free(c->req);
 	free(c);
 }
 
@@ -706,7 +711,6 @@ static void lose_apid(struct api *a, const char *why)
 		/* A call whose RPC had no cancel hook is released here. */
 		if (a->calls == c && c->cancel_fn == NULL) {
 			call_unlink(a, c);
-			free(c->req);
 			free(c);
 		}
 	}
@@ -812,17 +816,15 @@ static void on_ipc_msg(void *arg, const struct ipc_msg *m)
 			return;
 		}
 		c = calloc(1, sizeof(*c));
-		if (!c || (m->len > 1 && !(c->req = malloc(m->len - 1)))) {
-			free(c);
+		if (!c) {
 			ipc_send(a->ipc, IPC_FINISH, m->call, GRPC_RESOURCE_EXHAUSTED, "out of memory", 13);
 			return;
 		}
 		c->a = a;
 		c->id = m->call;
 		c->maintenance = (m->aux & IPC_REQ_MAINTENANCE) != 0;
+		c->req = m->data + 1;
 		c->reqlen = m->len - 1;
-		if (c->reqlen)
-			memcpy(c->req, m->data + 1, c->reqlen);
 		c->next = a->calls;
 		if (a->calls)
 			a->calls->prev = c;
@@ -831,7 +833,9 @@ static void on_ipc_msg(void *arg, const struct ipc_msg *m)
 		a->ncalls++;
 		a->nstreams += api_methods[c->method].stream;
 		a->nlogs += c->method == API_LOGS;
+		a->dispatching = c;
 		api_rpc_dispatch(a, c, (enum api_method_id)m->data[0], role);
+		a->dispatching = NULL;  /* c may be gone: its handler can finish it at once */
 		return;
 	}
 	if (m->type == IPC_READY) {
@@ -1009,7 +1013,6 @@ void api_stop(struct api *a)
 		call_cancel(c);
 		if (a->calls == c) {
 			call_unlink(a, c);
-			free(c->req);
 			free(c);
 		}
 	}

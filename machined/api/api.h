@@ -56,6 +56,7 @@ struct api {
 	struct api_opts o;
 	struct store *st;
 	struct rt_ctrl *cert_ctrl;
+	struct apicall *dispatching;  /* the call whose request on_ipc_msg is handing to its handler */
 	char listen[80];
 	char trustd_listen[80];     /* the signing port's address */
 	char listen_addr[64];
@@ -111,6 +112,7 @@ void api_stop(struct api *a);
 /* --- a call handed over by apid, as the RPCs see it --- */
 typedef void apicall_fn(void *arg, struct apicall *c);
 
+/* The request bytes, only while its handler is being called (NULL after: decode at once). */
 const uint8_t *apicall_request(const struct apicall *c, size_t *len);
 /* 0, 1 when the caller should wait for on_writable, -ECANCELED when the call is gone. */
 int apicall_send(struct apicall *c, const void *msg, size_t len);

@@ -273,6 +273,12 @@ void rpc_watch(struct api *a, struct apicall *c, enum pki_role role)
 		return;
 	if (!(wo.type = resolve(c, role, req->namespace_, req->type)))
 		goto out;
+	/* The watch keeps its id: one longer than any resource's can match nothing anyway. */
+	if (strlen(req->id) > RES_NAME_MAX) {
+		snprintf(err, sizeof(err), "an id of %zu characters: at most %d", strlen(req->id), RES_NAME_MAX);
+		apicall_finish(c, GRPC_INVALID_ARGUMENT, err);
+		goto out;
+	}
 	x = calloc(1, sizeof(*x));
 	if (!x) {
 		apicall_finish(c, GRPC_RESOURCE_EXHAUSTED, "out of memory");

@@ -28,6 +28,9 @@
  *                                            configs DIR/config-I.yaml; no reply may carry a
  *                                            line of another config's DIR/secrets-I, and
  *                                            exactly one apply may land
+ *   abuse bigreq SECS ENDPOINT CA CRT KEY    16 Watch calls (a client's cap) whose requests
+ *                                            carry 3 MiB of unknown fields each, held open
+ *                                            SECS seconds ("# holding" once all are served)
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -48,6 +51,7 @@
 #include <mbedtls/oid.h>
 
 #include "api/machine.pb-c.h"
+#include "api/resource.pb-c.h"
 #include "api/security.pb-c.h"
 #include "lib/atomicfile.h"
 #include "lib/grpc_client.h"
@@ -950,6 +954,58 @@ static int mode_inject(int pid, int fd)
 	return 0;
 }
 
+static size_t put_varint(uint8_t *p, uint64_t v)
+{
+	size_t n = 0;
+
+	do {
+		p[n] = (uint8_t)(v & 0x7f) | (v > 0x7f ? 0x80 : 0);
+		v >>= 7;
+		n++;
+	} while (v);
+	return n;
+}
+
+/* Streams whose requests are big but valid: what the core must not keep for their lifetime. */
+static int mode_bigreq(int secs, struct tls_config *t)
+{
+	enum { N = 16, PAD = 3 << 20 };
+	struct grpc_client *cl = dial(t);
+	struct res r[N];
+	Basalt__Resource__WatchRequest w = BASALT__RESOURCE__WATCH_REQUEST__INIT;
+	uint8_t *buf;
+	size_t n;
+	int served = 0;
+
+	memset(r, 0, sizeof(r));
+	w.type = "services";
+	buf = malloc(protobuf_c_message_get_packed_size(&w.base) + 16 + PAD);
+	if (!buf)
+		return 2;
+	n = protobuf_c_message_pack(&w.base, buf);
+	/* Field 1000, length-delimited: protobuf-c keeps it as an unknown field. */
+	n += put_varint(buf + n, (1000u << 3) | 2);
+	n += put_varint(buf + n, PAD);
+	memset(buf + n, 'x', PAD);
+	n += PAD;
+	for (int i = 0; i < N; i++)
+		grpc_client_call(cl, "/basalt.resource.ResourceService/Watch", NULL, 0, buf, n, 0, on_msg, on_done,
+				 &r[i], NULL);
+	for (time_t end = time(NULL) + 60; time(NULL) < end && served < N;) {
+		loop_run_once(loop, 100);
+		served = 0;
+		for (int i = 0; i < N; i++)
+			served += r[i].msgs > 0 && !r[i].done;
+	}
+	printf("# holding\n");
+	fflush(stdout);
+	for (time_t end = time(NULL) + secs; time(NULL) < end;)
+		loop_run_once(loop, 100);
+	ok(served == N, "bigreq: %d of %d watches with 3 MiB requests are served", served, N);
+	free(buf);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct rlimit rl = { 16384, 16384 };
@@ -990,6 +1046,9 @@ int main(int argc, char **argv)
 	} else if (strcmp(mode, "maintrace") == 0 && argc == 6) {
 		parse_ep(argv[3]);
 		mode_maintrace(atoi(argv[2]), argv[4], atoi(argv[5]));
+	} else if (strcmp(mode, "bigreq") == 0 && argc == 7) {
+		parse_ep(argv[3]);
+		mode_bigreq(atoi(argv[2]), client_tls(argv[4], argv[5], argv[6]));
 	} else if (strcmp(mode, "noread") == 0 && argc == 8) {
 		parse_ep(argv[2]);
 		mode_noread(client_tls(argv[3], argv[4], argv[5]), argv[6], atoi(argv[7]));

@@ -17,7 +17,7 @@ B=127.0.0.2:50000
 C=127.0.0.3:50000
 D=127.0.0.4:50000
 E=127.0.0.5:50000
-plan 211
+plan 212
 basalt_node "$out" "$t/a" "$A"
 basalt_node "$out" "$t/b" "$B"
 basalt_node "$out" "$t/c" "$C"
@@ -436,6 +436,8 @@ for i in $(seq 1 200); do
 done
 r1=$(rss_a)
 if ((bad == 0 && r1 - r0 < 2048)); then ok "200 watches on made-up 100 KiB types: refused, machined's RSS flat (${r0} -> ${r1} KiB)"; else not_ok "made-up kinds" "$bad not refused as expected; RSS ${r0} -> ${r1} KiB" "$o"; fi
+refuse "a watch of an id longer than any resource's is INVALID_ARGUMENT (a watch keeps its id)" \
+	'INVALID_ARGUMENT: an id of 102400 characters: at most 253' timeout 5 "$osctl" -e "$A" get services "$long" -w
 printf 'contexts: {}\n' >nocontext.cfg
 expect "config add to a client config with no current context makes the new one current" 'Current context: *reader' \
 	bash -c "'$osctl' --osconfig nocontext.cfg config add reader --ca ca.crt --crt reader.crt --key reader.key && '$osctl' --osconfig nocontext.cfg config info"

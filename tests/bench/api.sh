@@ -45,8 +45,13 @@ for c in $(cat /proc/$mpid/task/*/children); do [[ $(cat /proc/$c/comm 2>/dev/nu
 # machined's side is its core and its apid together.
 hwm() { local s=0 p; for p in "$@"; do s=$((s + $(awk '/VmHWM/ {print $2}' /proc/$p/status))); done; echo $s; }
 rss() { local s=0 p; for p in "$@"; do s=$((s + $(awk '/VmRSS/ {print $2}' /proc/$p/status))); done; echo $s; }
+# PSS: each page counted once across the processes that map it (machined's core and apid
+# run the same binary, so its code pages are shared; summing RSS counts them twice).
+pss() { local s=0 p; for p in "$@"; do s=$((s + $(awk '/^Pss:/ {print $2}' /proc/$p/smaps_rollup))); done; echo $s; }
 m_rest=$(rss $mpid $apid)
 r_rest=$(rss $ref)
+m_pss=$(pss $mpid $apid)
+r_pss=$(pss $ref)
 
 # CPU time (user + system, in microseconds) the processes have used so far.
 cpu_us() {
@@ -107,7 +112,8 @@ row "server CPU per full handshake" "handshake 4" cpu_us " us"
 row "server CPU per resumed handshake" "resume 4" cpu_us " us"
 m_hwm=$(hwm $mpid $apid)
 r_hwm=$(hwm $ref)
-printf '| %-38s | %12s | %12s | %9s |\n' "resident memory at rest" "$m_rest KiB" "$r_rest KiB" "$(ratio "$m_rest" "$r_rest")"
+printf '| %-38s | %12s | %12s | %9s |\n' "memory at rest (PSS, shared once)" "$m_pss KiB" "$r_pss KiB" "$(ratio "$m_pss" "$r_pss")"
+printf '| %-38s | %12s | %12s | %9s |\n' "resident memory at rest (RSS summed)" "$m_rest KiB" "$r_rest KiB" "$(ratio "$m_rest" "$r_rest")"
 printf '| %-38s | %12s | %12s | %9s |\n' "peak resident memory (VmHWM)" "$m_hwm KiB" "$r_hwm KiB" "$(ratio "$m_hwm" "$r_hwm")"
 pp=$("$bench" pingpong)
 printf '| %-38s | %12s | %12s | %9s |\n' "process round trip (socketpair), p50" "$(field "$pp" p50_us) us" "-" "-"
