@@ -6,26 +6,43 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/machine.pb-c.h"
+#include "api/resource.pb-c.h"
+#include "api/security.pb-c.h"
+
 #define MS "/basalt.machine.MachineService/"
 #define RS "/basalt.resource.ResourceService/"
+#define SS "/basalt.security.SecurityService/"
+
+#define M(id, svc, name, role, maint, stream, trustd, req, resp) \
+	[API_##id] = { svc name, name, role, maint, stream, trustd, &req##__descriptor, &resp##__descriptor }
 
 /* The RBAC table: README.md's copy must match (tests/api checks every row). */
 const struct api_method api_methods[API_NMETHODS] = {
-	[API_VERSION] = { MS "Version", "Version", ROLE_READER, true, false },
-	[API_APPLY_CONFIGURATION] = { MS "ApplyConfiguration", "ApplyConfiguration", ROLE_ADMIN, true, false },
-	[API_SERVICE_LIST] = { MS "ServiceList", "ServiceList", ROLE_READER, false, false },
-	[API_SERVICE_START] = { MS "ServiceStart", "ServiceStart", ROLE_OPERATOR, false, false },
-	[API_SERVICE_STOP] = { MS "ServiceStop", "ServiceStop", ROLE_OPERATOR, false, false },
-	[API_SERVICE_RESTART] = { MS "ServiceRestart", "ServiceRestart", ROLE_OPERATOR, false, false },
-	[API_LOGS] = { MS "Logs", "Logs", ROLE_READER, false, true },
-	[API_DMESG] = { MS "Dmesg", "Dmesg", ROLE_READER, false, true },
-	[API_REBOOT] = { MS "Reboot", "Reboot", ROLE_OPERATOR, false, false },
-	[API_SHUTDOWN] = { MS "Shutdown", "Shutdown", ROLE_OPERATOR, false, false },
-	[API_GET] = { RS "Get", "Get", ROLE_READER, false, false },
-	[API_LIST] = { RS "List", "List", ROLE_READER, false, true },
-	[API_WATCH] = { RS "Watch", "Watch", ROLE_READER, false, true },
-	[API_CERTIFICATE] = { "/basalt.security.SecurityService/Certificate", "Certificate", ROLE_NONE, false,
-			      false, true },
+	M(VERSION, MS, "Version", ROLE_READER, true, false, false,
+	  basalt__machine__version_request, basalt__machine__version_response),
+	M(APPLY_CONFIGURATION, MS, "ApplyConfiguration", ROLE_ADMIN, true, false, false,
+	  basalt__machine__apply_configuration_request, basalt__machine__apply_configuration_response),
+	M(SERVICE_LIST, MS, "ServiceList", ROLE_READER, false, false, false,
+	  basalt__machine__service_list_request, basalt__machine__service_list_response),
+	M(SERVICE_START, MS, "ServiceStart", ROLE_OPERATOR, false, false, false,
+	  basalt__machine__service_request, basalt__machine__service_action_response),
+	M(SERVICE_STOP, MS, "ServiceStop", ROLE_OPERATOR, false, false, false,
+	  basalt__machine__service_request, basalt__machine__service_action_response),
+	M(SERVICE_RESTART, MS, "ServiceRestart", ROLE_OPERATOR, false, false, false,
+	  basalt__machine__service_request, basalt__machine__service_action_response),
+	M(LOGS, MS, "Logs", ROLE_READER, false, true, false, basalt__machine__logs_request, basalt__machine__data),
+	M(DMESG, MS, "Dmesg", ROLE_READER, false, true, false, basalt__machine__dmesg_request, basalt__machine__data),
+	M(REBOOT, MS, "Reboot", ROLE_OPERATOR, false, false, false,
+	  basalt__machine__reboot_request, basalt__machine__reboot_response),
+	M(SHUTDOWN, MS, "Shutdown", ROLE_OPERATOR, false, false, false,
+	  basalt__machine__shutdown_request, basalt__machine__shutdown_response),
+	M(GET, RS, "Get", ROLE_READER, false, false, false, basalt__resource__get_request, basalt__resource__get_response),
+	M(LIST, RS, "List", ROLE_READER, false, true, false, basalt__resource__list_request, basalt__resource__resource),
+	M(WATCH, RS, "Watch", ROLE_READER, false, true, false,
+	  basalt__resource__watch_request, basalt__resource__watch_event),
+	M(CERTIFICATE, SS, "Certificate", ROLE_NONE, false, false, true,
+	  basalt__security__certificate_request, basalt__security__certificate_response),
 };
 const size_t api_nmethods = sizeof(api_methods) / sizeof(api_methods[0]);
 

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <protobuf-c/protobuf-c.h>
+
 #include "lib/pki.h"
 
 #define API_PORT 50000
@@ -48,6 +50,8 @@ struct api_method {
 	bool maintenance;        /* served before the machine has a config */
 	bool stream;             /* server-streaming */
 	bool trustd;             /* served on the signing port (50001) only, without identity */
+	const ProtobufCMessageDescriptor *request;   /* what a call sends */
+	const ProtobufCMessageDescriptor *response;  /* what it gets back (each message of a stream) */
 };
 
 extern const struct api_method api_methods[API_NMETHODS];

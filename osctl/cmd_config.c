@@ -17,8 +17,6 @@
 #include "lib/pbyaml.h"
 #include "osctl/osctl.h"
 
-#define MS "/basalt.machine.MachineService/"
-#define RS "/basalt.resource.ResourceService/"
 #define MAX_PATCHES 16
 
 /* --- config patches and apply --- */
@@ -113,7 +111,7 @@ static int send_config(struct osc *o, const char *text, int mode, bool dry_run, 
 	req.dry_run = dry_run;
 	req.try_timeout_ms = try_ms;
 	buf_init(&b);
-	if (osc_unary(o, MS "ApplyConfiguration", &req.base, &b) < 0) {
+	if (osc_unary(o, API_APPLY_CONFIGURATION, &req.base, &b) < 0) {
 		buf_fini(&b);
 		return 1;
 	}
@@ -244,7 +242,7 @@ static char *fetch_config(struct osc *o)
 	req.type = "MachineConfig";
 	req.id = "v1alpha1";
 	buf_init(&b);
-	if (osc_unary(o, RS "Get", &req.base, &b) < 0) {
+	if (osc_unary(o, API_GET, &req.base, &b) < 0) {
 		buf_fini(&b);
 		return NULL;
 	}

@@ -17,8 +17,6 @@
 #include "lib/restypes.h"
 #include "osctl/osctl.h"
 
-#define MS "/basalt.machine.MachineService/"
-#define RS "/basalt.resource.ResourceService/"
 
 /* --- get --- */
 
@@ -257,7 +255,7 @@ int cmd_get(struct osc *o, int argc, char **argv)
 				printf(" %-12s", g.type->columns[i].title);
 			printf("\n");
 		}
-		r = osc_stream(o, RS "Watch", &req.base, on_watch_msg, &g);
+		r = osc_stream(o, API_WATCH, &req.base, on_watch_msg, &g);
 	} else if (id) {
 		Basalt__Resource__GetRequest req = BASALT__RESOURCE__GET_REQUEST__INIT;
 		Basalt__Resource__GetResponse *resp;
@@ -267,7 +265,7 @@ int cmd_get(struct osc *o, int argc, char **argv)
 		req.type = (char *)type;
 		req.id = (char *)id;
 		buf_init(&b);
-		r = osc_unary(o, RS "Get", &req.base, &b);
+		r = osc_unary(o, API_GET, &req.base, &b);
 		resp = r == 0 ? osc_unpack(&basalt__resource__get_response__descriptor, &b) : NULL;
 		buf_fini(&b);
 		if (r == 0 && !resp)
@@ -282,7 +280,7 @@ int cmd_get(struct osc *o, int argc, char **argv)
 		req.namespace_ = (char *)(ns ? ns : "");
 		req.type = (char *)type;
 		req.label_selector = (char *)(sel ? sel : "");
-		r = osc_stream(o, RS "List", &req.base, on_list_msg, &g);
+		r = osc_stream(o, API_LIST, &req.base, on_list_msg, &g);
 	}
 	if (g.fmt == OUT_TABLE && !g.watch && r == 0)
 		table_print(&g.t);

@@ -16,8 +16,6 @@
 #include "lib/pbyaml.h"
 #include "osctl/osctl.h"
 
-#define MS "/basalt.machine.MachineService/"
-#define RS "/basalt.resource.ResourceService/"
 
 #ifndef BASALT_VERSION
 #error "BASALT_VERSION is set by the build from the VERSION file"
@@ -36,7 +34,7 @@ int cmd_version(struct osc *o, int argc, char **argv)
 	if (osc_flag(argc, argv, "--client", NULL))
 		return 0;
 	buf_init(&b);
-	if (osc_unary(o, MS "Version", &req.base, &b) < 0) {
+	if (osc_unary(o, API_VERSION, &req.base, &b) < 0) {
 		buf_fini(&b);
 		return 1;
 	}
@@ -72,7 +70,7 @@ static int service_list(struct osc *o, const char *only)
 	int r = 0, found = 0;
 
 	buf_init(&b);
-	if (osc_unary(o, MS "ServiceList", &req.base, &b) < 0) {
+	if (osc_unary(o, API_SERVICE_LIST, &req.base, &b) < 0) {
 		buf_fini(&b);
 		return 1;
 	}
@@ -125,7 +123,7 @@ int cmd_service(struct osc *o, int argc, char **argv)
 	Basalt__Machine__ServiceRequest req = BASALT__MACHINE__SERVICE_REQUEST__INIT;
 	Basalt__Machine__ServiceActionResponse *resp;
 	const char *id = osc_positional(argc, argv, 0, NULL), *action = osc_positional(argc, argv, 1, NULL);
-	const char *method;
+	enum api_method_id method;
 	struct buf b;
 	int r = 0;
 
@@ -136,11 +134,11 @@ int cmd_service(struct osc *o, int argc, char **argv)
 	if (!action || strcmp(action, "status") == 0)
 		return service_list(o, id);
 	if (strcmp(action, "start") == 0)
-		method = MS "ServiceStart";
+		method = API_SERVICE_START;
 	else if (strcmp(action, "stop") == 0)
-		method = MS "ServiceStop";
+		method = API_SERVICE_STOP;
 	else if (strcmp(action, "restart") == 0)
-		method = MS "ServiceRestart";
+		method = API_SERVICE_RESTART;
 	else {
 		fprintf(stderr, "osctl: service %s: unknown action %s (start, stop, restart)\n", id, action);
 		return 2;
@@ -212,7 +210,7 @@ int cmd_logs(struct osc *o, int argc, char **argv)
 		}
 		req.tail_lines = n == 0 ? -1 : (int)n;
 	}
-	return osc_stream(o, MS "Logs", &req.base, on_data, &d) < 0 || d.rc;
+	return osc_stream(o, API_LOGS, &req.base, on_data, &d) < 0 || d.rc;
 }
 
 int cmd_dmesg(struct osc *o, int argc, char **argv)
@@ -222,7 +220,7 @@ int cmd_dmesg(struct osc *o, int argc, char **argv)
 
 	req.follow = osc_flag(argc, argv, "-f", "--follow");
 	req.tail = osc_flag(argc, argv, "--tail", NULL);
-	return osc_stream(o, MS "Dmesg", &req.base, on_data, &d) < 0 || d.rc;
+	return osc_stream(o, API_DMESG, &req.base, on_data, &d) < 0 || d.rc;
 }
 
 /* --- reboot, shutdown --- */
@@ -265,7 +263,7 @@ int cmd_power(struct osc *o, int argc, char **argv, bool reboot)
 	(void)argc;
 	(void)argv;
 	buf_init(&b);
-	if (osc_unary(o, reboot ? MS "Reboot" : MS "Shutdown", reboot ? &rq.base : &sq.base, &b) == 0 &&
+	if (osc_unary(o, reboot ? API_REBOOT : API_SHUTDOWN, reboot ? &rq.base : &sq.base, &b) == 0 &&
 	    (resp = osc_unpack(d, &b))) {
 		r = report_nodes(o, resp, reboot ? "rebooting" : "shutting down");
 		protobuf_c_message_free_unpacked(resp, NULL);

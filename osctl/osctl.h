@@ -12,6 +12,7 @@
 
 #include "api/machine.pb-c.h"
 #include "api/osctl.pb-c.h"
+#include "lib/apidef.h"
 #include "lib/buf.h"
 #include "lib/grpc_client.h"
 #include "lib/loop.h"
@@ -60,10 +61,9 @@ int cmd_config(struct osc *o, int argc, char **argv);
 /* --- rpc.c --- */
 int osc_connect(struct osc *o);
 /* A unary call: 0 with the reply in *reply, else -1 with the error printed. */
-int osc_unary(struct osc *o, const char *method, const ProtobufCMessage *req, struct buf *reply);
+int osc_unary(struct osc *o, enum api_method_id m, const ProtobufCMessage *req, struct buf *reply);
 /* A server stream: fn per message (return nonzero to stop). 0, or -1 with the error printed. */
-int osc_stream(struct osc *o, const char *method, const ProtobufCMessage *req, grpc_msg_fn *fn,
-	       void *arg);
+int osc_stream(struct osc *o, enum api_method_id m, const ProtobufCMessage *req, grpc_msg_fn *fn, void *arg);
 void osc_close(struct osc *o);
 /* Prints a per-node error from a reply's metadata; returns true when there was one. */
 bool osc_node_error(struct osc *o, const Basalt__Resource__NodeMetadata *md);

@@ -252,19 +252,30 @@ static int call(struct osc *o, const char *method, const ProtobufCMessage *req, 
 	return 0;
 }
 
-int osc_unary(struct osc *o, const char *method, const ProtobufCMessage *req, struct buf *reply)
+/* The method's path from lib/apidef.c's table; its request must be the message the table names. */
+static const char *path_of(enum api_method_id m, const ProtobufCMessage *req)
 {
-	struct callstate s = { .reply = reply };
-
-	return call(o, method, req, &s, CALL_TIMEOUT_MS);
+	if ((unsigned)m >= API_NMETHODS || req->descriptor != api_methods[m].request) {
+		fprintf(stderr, "osctl: internal error: a %s sent to method %d\n", req->descriptor->name, (int)m);
+		return NULL;
+	}
+	return api_methods[m].path;
 }
 
-int osc_stream(struct osc *o, const char *method, const ProtobufCMessage *req, grpc_msg_fn *fn,
-	       void *arg)
+int osc_unary(struct osc *o, enum api_method_id m, const ProtobufCMessage *req, struct buf *reply)
+{
+	struct callstate s = { .reply = reply };
+	const char *path = path_of(m, req);
+
+	return path ? call(o, path, req, &s, CALL_TIMEOUT_MS) : -1;
+}
+
+int osc_stream(struct osc *o, enum api_method_id m, const ProtobufCMessage *req, grpc_msg_fn *fn, void *arg)
 {
 	struct callstate s = { .fn = fn, .arg = arg };
+	const char *path = path_of(m, req);
 
-	return call(o, method, req, &s, 0);
+	return path ? call(o, path, req, &s, 0) : -1;
 }
 
 const char *osc_node_name(struct osc *o, const Basalt__Resource__NodeMetadata *md)

@@ -31,9 +31,10 @@ unit_srcs_tls := lib/tls.c lib/pki.c lib/rng.c
 $(OUT)/host/init/ctl.o $(OUT)/host/tests/unit/test_ctl.o: HOST_CFLAGS += -DCTL_MAX_QUEUED=16384u
 unit_srcs_apiipc := machined/api/apiipc.c lib/buf.c lib/loop.c lib/log.c
 unit_srcs_sandbox := machined/api/sandbox.c
+unit_srcs_apidef := lib/apidef.c lib/restypes.c $(GEN_API)
 
 UNIT_TESTS := cmdline kmod backoff ring frame loop spec supervisor ctl squashfs coldplug store \
-	parse mconfig cfgstate runtime grpc apiipc sandbox memcpy tls
+	parse mconfig cfgstate runtime grpc apiipc sandbox memcpy tls apidef
 UNIT_BINS := $(patsubst %,$(OUT)/host/tests/unit/test_%,$(UNIT_TESTS))
 
 define unit_rule
@@ -87,7 +88,7 @@ fuzz_srcs_apiipc := machined/api/apiipc.c lib/buf.c lib/loop.c lib/log.c
 fuzz_srcs_kmsg := machined/api/kmsg.c
 fuzz_srcs_mountinfo := init/mountinfo.c
 fuzz_srcs_power := init/power.c lib/log.c lib/loop.c
-fuzz_srcs_nodes := lib/apidef.c
+fuzz_srcs_nodes := lib/apidef.c $(GEN_API)
 fuzz_srcs_clientcfg := osctl/clientcfg.c osctl/rpc.c osctl/output.c $(LIB_FULL_SRCS) lib/buf.c lib/loop.c lib/log.c $(GEN_API)
 # (cmd_get.c and cmd_node.c are included by the target, to reach their static reply decoders)
 fuzz_srcs_osctl := osctl/gen.c osctl/clientcfg.c osctl/rpc.c osctl/opts.c osctl/output.c $(LIB_FULL_SRCS) lib/buf.c lib/loop.c lib/log.c \

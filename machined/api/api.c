@@ -579,6 +579,11 @@ const uint8_t *apicall_request(const struct apicall *c, size_t *len)
 	return c->req;
 }
 
+enum api_method_id apicall_method(const struct apicall *c)
+{
+	return (enum api_method_id)c->method;
+}
+
 bool apicall_cancelled(const struct apicall *c)
 {
 	return c->cancelled;

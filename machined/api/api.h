@@ -112,6 +112,7 @@ void api_stop(struct api *a);
 /* --- a call handed over by apid, as the RPCs see it --- */
 typedef void apicall_fn(void *arg, struct apicall *c);
 
+enum api_method_id apicall_method(const struct apicall *c);
 /* The request bytes, only while its handler is being called (NULL after: decode at once). */
 const uint8_t *apicall_request(const struct apicall *c, size_t *len);
 /* 0, 1 when the caller should wait for on_writable, -ECANCELED when the call is gone. */

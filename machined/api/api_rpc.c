@@ -33,9 +33,18 @@
 
 void *rpc_decode(struct apicall *c, const ProtobufCMessageDescriptor *d)
 {
+	const struct api_method *am = &api_methods[apicall_method(c)];
 	size_t len;
 	const uint8_t *p = apicall_request(c, &len);
-	void *m = protobuf_c_message_unpack(d, NULL, len, p);
+	void *m;
+
+	/* The table says what each method takes; a handler reading another message is a bug. */
+	if (d != am->request) {
+		log_warnx("API: the %s handler decodes a %s, the table says %s", am->name, d->name, am->request->name);
+		apicall_finish(c, GRPC_INTERNAL, "this node's handler does not match its method table");
+		return NULL;
+	}
+	m = protobuf_c_message_unpack(d, NULL, len, p);
 
 	if (!m) {
 		char msg[160];
