@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-OSCTL_SRCS := $(wildcard osctl/*.c)
+OSCTL_SRCS := $(wildcard osctl/*.c osctl/*/*.c)
 OSCTL_OBJS := $(call musl_objs,$(OSCTL_SRCS) $(LIB_CORE_SRCS) $(LIB_FULL_SRCS) \
 	$(LIB_COMPAT_SRCS) $(GEN_API))
 

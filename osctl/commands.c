@@ -8,6 +8,7 @@
 
 #include "lib/apidef.h"
 #include "lib/restypes.h"
+#include "osctl/cluster/cluster.h"
 #include "osctl/osctl.h"
 
 static int cmd_reboot(struct osc *o, int argc, char **argv)
@@ -44,6 +45,8 @@ const struct osc_cmd osc_cmds[] = {
 	{ "config", NULL, cmd_config,
 	  "config context NAME | contexts | endpoint IP... | node IP... | add NAME ... | merge FILE | info",
 	  "context contexts endpoint node add merge info" },
+	{ "cluster", NULL, cmd_cluster, "cluster create|show|destroy [--name N] [--provisioner qemu|docker]",
+	  "create show destroy" },
 	{ "completion", NULL, cmd_completion, "completion bash|zsh", "bash zsh" },
 };
 const size_t osc_ncmds = sizeof(osc_cmds) / sizeof(osc_cmds[0]);
