@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-MACHINED_SRCS := $(wildcard machined/*.c machined/*/*.c)
+MACHINED_SRCS := $(wildcard machined/*.c machined/*/*.c netctl/*.c)
 MACHINED_OBJS := $(call musl_objs,$(MACHINED_SRCS) $(LIB_CORE_SRCS) $(LIB_FULL_SRCS) \
 	$(LIB_COMPAT_SRCS) $(GEN_INIT) $(GEN_API))
 

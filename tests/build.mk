@@ -105,8 +105,9 @@ fuzz_srcs_ctlconn := init/ctl.c init/spec.c $(LIB_CORE_SRCS) $(GEN_INIT)
 fuzz_srcs_initclient := machined/ctrl/initclient.c $(LIB_CORE_SRCS) $(GEN_INIT)
 # (apid.c is included by the target, to reach its static merge of forwarded replies)
 fuzz_srcs_apidmerge := $(GRPC_SRCS) lib/apidef.c machined/api/apiipc.c machined/api/sandbox.c $(GEN_API)
+fuzz_srcs_rtnl := netctl/rtnl.c
 FUZZ_TARGETS := cmdline kmod ctl squashfs mconfig grpc apiipc kmsg mountinfo power nodes clientcfg osctl \
-	grpcclient selector modalias cfgstate ctlconn initclient apidmerge tlssession csr
+	grpcclient selector modalias cfgstate ctlconn initclient apidmerge tlssession csr rtnl
 FUZZ_BINS := $(patsubst %,$(OUT)/fuzz/bin/fuzz_%,$(FUZZ_TARGETS))
 
 define fuzz_rule

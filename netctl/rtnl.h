@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rtnetlink, the mechanism: dump links and addresses, walk a datagram's messages, parse
+ * RTM_NEWLINK and RTM_NEWADDR into plain structs, and a socket on the link and address
+ * multicast groups. No policy: machined's controllers decide what the results mean.
+ */
+#ifndef BASALT_NETCTL_RTNL_H
+#define BASALT_NETCTL_RTNL_H
+
+#include <linux/if.h>
+#include <linux/netlink.h>
+#include <stddef.h>
+
+#define RTNL_KIND_MAX 32
+#define RTNL_HWADDR_MAX 96   /* 32 bytes as "xx:" */
+#define RTNL_IP_MAX 46       /* INET6_ADDRSTRLEN */
+
+struct rtnl_link {
+	unsigned index, type, flags, mtu, master, operstate;
+	char name[IFNAMSIZ];
+	char kind[RTNL_KIND_MAX];      /* IFLA_INFO_KIND of a virtual link, "" for none */
+	char hwaddr[RTNL_HWADDR_MAX];  /* "aa:bb:..." */
+};
+
+struct rtnl_addr {
+	unsigned index, prefixlen, scope;
+	int family;                    /* AF_INET, AF_INET6 */
+	char ip[RTNL_IP_MAX];          /* the interface's own address (IFA_LOCAL, else IFA_ADDRESS) */
+};
+
+/* Parses an RTM_NEWLINK message; 0, or -1 when h is not one or names no link. */
+int rtnl_parse_link(const struct nlmsghdr *h, struct rtnl_link *out);
+/* Parses an RTM_NEWADDR message of IPv4 or IPv6; 0, or -1 when h is not one. */
+int rtnl_parse_addr(const struct nlmsghdr *h, struct rtnl_addr *out);
+
+/* Called per message; a negative return stops the walk with it. */
+typedef int rtnl_msg_fn(void *arg, const struct nlmsghdr *h);
+/*
+ * Walks the messages of one datagram (each header checked against what is left): 1 at
+ * NLMSG_DONE, the error of an NLMSG_ERROR (-EIO if it carries none), fn's negative return,
+ * else 0.
+ */
+int rtnl_walk(const void *buf, size_t len, rtnl_msg_fn *fn, void *arg);
+/* Dumps RTM_GETLINK or RTM_GETADDR, fn per message; answers only from the kernel count. 0 or -errno. */
+int rtnl_dump(int type, rtnl_msg_fn *fn, void *arg);
+/* A nonblocking socket on the link and IPv4/IPv6 address groups, or -errno. */
+int rtnl_events_open(void);
+
+const char *rtnl_arphrd_name(unsigned type, char *buf, size_t len);
+const char *rtnl_operstate_name(unsigned state);
+const char *rtnl_scope_name(unsigned scope);
+
+#endif

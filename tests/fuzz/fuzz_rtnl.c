@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One rtnetlink datagram as machined's link and address controllers read it
+ * (netctl/rtnl.c): walked message by message, each RTM_NEWLINK and RTM_NEWADDR parsed.
+ * The input sits in a buffer of exactly its size, so a read past a message, an attribute
+ * or the datagram is caught; every string that comes out must end inside its field.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "netctl/rtnl.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static int each(void *arg, const struct nlmsghdr *h)
+{
+	struct rtnl_link l;
+	struct rtnl_addr a;
+	char t[16];
+
+	(void)arg;
+	if (rtnl_parse_link(h, &l) == 0) {
+		if (!memchr(l.name, '\0', sizeof(l.name)) || !memchr(l.kind, '\0', sizeof(l.kind)) ||
+		    !memchr(l.hwaddr, '\0', sizeof(l.hwaddr)) || !l.name[0])
+			abort();
+		if (!rtnl_arphrd_name(l.type, t, sizeof(t)) || !rtnl_operstate_name(l.operstate))
+			abort();
+	}
+	if (rtnl_parse_addr(h, &a) == 0 && (!memchr(a.ip, '\0', sizeof(a.ip)) || !a.ip[0] || !rtnl_scope_name(a.scope)))
+		abort();
+	return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	/* At least a header's worth, as recv leaves it in a larger buffer. */
+	uint8_t *buf = malloc(size ? size : 1);
+
+	if (!buf)
+		return 0;
+	memcpy(buf, data, size);
+	rtnl_walk(buf, size, each, NULL);
+	free(buf);
+	return 0;
+}
