@@ -43,6 +43,9 @@ struct initctrl {
  * second opens the link to init (ctrl_env.init_socket) when it is registered.
  */
 void initctrl_init(struct initctrl *ic);
+/* Opens the link to init at socket (ServiceStatusController does, when registered). */
+void initctrl_open_link(struct initctrl *ic, struct loop *loop, const char *socket);
+const struct initctrl_status *initctrl_find_status(const struct initctrl *ic, const char *id);
 void initctrl_stop(struct initctrl *ic);
 /* Their state is ctrl_env.init. */
 extern const struct ctrl_def ctrl_init_sync;

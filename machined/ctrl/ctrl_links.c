@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * LinkStatusController and AddressStatusController in one file: network/LinkStatus and
- * network/AddressStatus as the kernel has them, read over rtnetlink (netctl/rtnl.c: a dump
- * per run) and followed through its multicast groups, so a change made behind machined's
- * back shows up. The one source of the kernel's links and addresses for every other
- * controller (the API certificate names the addresses from here).
+ * LinkStatusController: network/LinkStatus as the kernel has each link, read over
+ * rtnetlink (netctl/rtnl.c: a dump per run) and followed through its link and address
+ * multicast groups, whose events kick both this controller and the address one, so a
+ * change made behind machined's back shows up.
  */
 #include <errno.h>
 #include <linux/rtnetlink.h>
@@ -18,35 +17,16 @@
 #include "api/network.pb-c.h"
 #include "lib/log.h"
 #include "machined/ctrl/controllers.h"
+#include "machined/ctrl/netstatus.h"
 #include "netctl/rtnl.h"
 
-#define LINKS_MAX 512
-
-struct netstatus {
-	struct loop *loop;
-	int ev_fd;                  /* the multicast groups */
-	struct loop_watch *ev_w;
-	struct rt_ctrl *links, *addrs;
-	char names[LINKS_MAX][IFNAMSIZ];  /* by ifindex % LINKS_MAX, from the last link dump */
-	unsigned idx[LINKS_MAX];
-};
-
-static struct netstatus ns_state = { .ev_fd = -1 };
+struct netstatus netstatus_shared = { .ev_fd = -1 };
 
 static const struct rt_output link_out[] = { { RES(LINK_STATUS), RT_EXCLUSIVE } };
-static const struct rt_output addr_out[] = { { RES(ADDRESS_STATUS), RT_EXCLUSIVE } };
-
-struct run {
-	struct rt_ctx *ctx;
-	struct netstatus *ns;
-	int r;
-};
-
-/* --- links --- */
 
 static int on_link(void *arg, const struct nlmsghdr *h)
 {
-	struct run *lr = arg;
+	struct netstatus_run *lr = arg;
 	struct rtnl_link l;
 	char tbuf[16];
 	Basalt__Network__LinkStatus *ls;
@@ -74,7 +54,7 @@ static int on_link(void *arg, const struct nlmsghdr *h)
 static int links_reconcile(struct rt_ctx *ctx, void *arg)
 {
 	struct netstatus *ns = arg;
-	struct run lr = { ctx, ns, 0 };
+	struct netstatus_run lr = { ctx, ns, 0 };
 	int r;
 
 	memset(ns->idx, 0, sizeof(ns->idx));
@@ -86,49 +66,6 @@ static int links_reconcile(struct rt_ctx *ctx, void *arg)
 		rt_kick(ns->addrs);
 	return lr.r;
 }
-
-/* --- addresses --- */
-
-static int on_addr(void *arg, const struct nlmsghdr *h)
-{
-	struct run *lr = arg;
-	struct rtnl_addr a;
-	char cidr[RTNL_IP_MAX + 8], id[IFNAMSIZ + sizeof(cidr) + 2], link[IFNAMSIZ];
-	Basalt__Network__AddressStatus *as;
-
-	if (rtnl_parse_addr(h, &a) < 0)
-		return 0;
-	snprintf(cidr, sizeof(cidr), "%s/%u", a.ip, a.prefixlen);
-	if (lr->ns->idx[a.index % LINKS_MAX] == a.index)
-		snprintf(link, sizeof(link), "%s", lr->ns->names[a.index % LINKS_MAX]);
-	else  /* appeared after the last link dump: the next run has its name */
-		snprintf(link, sizeof(link), "if%u", a.index);
-	snprintf(id, sizeof(id), "%s/%s", link, cidr);
-	if (!(as = malloc(sizeof(*as))))
-		return -ENOMEM;
-	basalt__network__address_status__init(as);
-	as->address = strdup(cidr);
-	as->linkname = strdup(link);
-	as->linkindex = a.index;
-	as->family = strdup(a.family == AF_INET ? "inet4" : "inet6");
-	as->scope = strdup(rtnl_scope_name(a.scope));
-	if (rt_apply(lr->ctx, res_new(RES(ADDRESS_STATUS), id, &as->base)) < 0)
-		lr->r = -EIO;
-	return 0;
-}
-
-static int addrs_reconcile(struct rt_ctx *ctx, void *arg)
-{
-	struct netstatus *ns = arg;
-	struct run lr = { ctx, ns, 0 };
-	int r = rtnl_dump(RTM_GETADDR, on_addr, &lr);
-
-	if (r < 0)
-		return r == -ENOMEM ? r : rt_fail(ctx, "rtnetlink address dump: %s", strerror(-r));
-	return lr.r;
-}
-
-/* --- events --- */
 
 struct seen {
 	bool links, addrs;
@@ -163,10 +100,10 @@ static void on_event(void *arg, uint32_t events)
 		rt_kick(ns->addrs);
 }
 
-static void *shared(const struct ctrl_env *env)
+void *netstatus_state(const struct ctrl_env *env)
 {
 	(void)env;
-	return &ns_state;
+	return &netstatus_shared;
 }
 
 static int links_start(void *state, const struct ctrl_env *env, struct rt_ctrl *self)
@@ -187,15 +124,6 @@ static int links_start(void *state, const struct ctrl_env *env, struct rt_ctrl *
 	return 0;
 }
 
-static int addrs_start(void *state, const struct ctrl_env *env, struct rt_ctrl *self)
-{
-	struct netstatus *ns = state;
-
-	(void)env;
-	ns->addrs = self;
-	return 0;
-}
-
 static void links_fini(void *state)
 {
 	struct netstatus *ns = state;
@@ -210,15 +138,8 @@ static void links_fini(void *state)
 
 const struct ctrl_def ctrl_link_status = {
 	.rt = { .name = "LinkStatusController", .outputs = link_out, .noutputs = 1, .reconcile = links_reconcile },
-	.shared = shared,
+	.shared = netstatus_state,
 	.init = links_start,
 	.fini = links_fini,
-	.touches_machine = true,
-};
-
-const struct ctrl_def ctrl_address_status = {
-	.rt = { .name = "AddressStatusController", .outputs = addr_out, .noutputs = 1, .reconcile = addrs_reconcile },
-	.shared = shared,
-	.init = addrs_start,
 	.touches_machine = true,
 };

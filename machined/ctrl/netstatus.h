@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What LinkStatusController (ctrl_links.c) and AddressStatusController (ctrl_addresses.c)
+ * share: the rtnetlink event socket that kicks them, and the link names of the last link
+ * dump (an address names its link by them).
+ */
+#ifndef BASALT_CTRL_NETSTATUS_H
+#define BASALT_CTRL_NETSTATUS_H
+
+#include <linux/if.h>
+
+#include "lib/loop.h"
+#include "machined/core/runtime.h"
+#include "machined/ctrl/ctrl.h"
+
+#define LINKS_MAX 512
+
+struct netstatus {
+	struct loop *loop;
+	int ev_fd;                  /* the multicast groups */
+	struct loop_watch *ev_w;
+	struct rt_ctrl *links, *addrs;
+	char names[LINKS_MAX][IFNAMSIZ];  /* by ifindex % LINKS_MAX, from the last link dump */
+	unsigned idx[LINKS_MAX];
+};
+
+extern struct netstatus netstatus_shared;
+void *netstatus_state(const struct ctrl_env *env);
+
+/* One run of a controller over a dump. */
+struct netstatus_run {
+	struct rt_ctx *ctx;
+	struct netstatus *ns;
+	int r;
+};
+
+#endif
