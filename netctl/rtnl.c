@@ -243,3 +243,244 @@ const char *rtnl_scope_name(unsigned s)
 		return "nowhere";
 	}
 }
+
+/* --- changes --- */
+
+#define REQ_MAX 512
+
+struct req {
+	struct nlmsghdr h;
+	unsigned char body[REQ_MAX];
+};
+
+static int add_attr(struct req *q, unsigned short type, const void *data, size_t len)
+{
+	size_t at = NLMSG_ALIGN(q->h.nlmsg_len), total = RTA_LENGTH(len);
+	struct rtattr *a = (struct rtattr *)((char *)q + at);
+
+	if (at + RTA_ALIGN(total) > sizeof(*q))
+		return -EMSGSIZE;
+	a->rta_type = type;
+	a->rta_len = (unsigned short)total;
+	memcpy(RTA_DATA(a), data, len);
+	q->h.nlmsg_len = (uint32_t)(at + RTA_ALIGN(total));
+	return 0;
+}
+
+struct ack {
+	int error;
+	char *text;
+	size_t textlen;
+};
+
+/* The kernel's answer to one request: its error and, with extended acks, its reason. */
+static int on_ack(const struct nlmsghdr *h, struct ack *a)
+{
+	const struct nlmsgerr *e = NLMSG_DATA(h);
+	size_t off, len = h->nlmsg_len;
+
+	if (h->nlmsg_type != NLMSG_ERROR || len < NLMSG_LENGTH(sizeof(*e)))
+		return 0;
+	a->error = e->error;
+	if (!(h->nlmsg_flags & NLM_F_ACK_TLVS))
+		return 1;
+	/* After the error: the request's header (whole request when not capped), then TLVs. */
+	off = NLMSG_LENGTH(sizeof(*e));
+	if (!(h->nlmsg_flags & NLM_F_CAPPED))
+		off += e->msg.nlmsg_len > sizeof(e->msg) ? NLMSG_ALIGN(e->msg.nlmsg_len - sizeof(e->msg)) : 0;
+	while (off + sizeof(struct nlattr) <= len) {
+		const struct nlattr *t = (const void *)((const char *)h + off);
+
+		if (t->nla_len < sizeof(*t) || off + t->nla_len > len)
+			break;
+		if ((t->nla_type & NLA_TYPE_MASK) == NLMSGERR_ATTR_MSG && a->textlen) {
+			size_t n = t->nla_len - sizeof(*t);
+			const char *s = (const char *)(t + 1);
+
+			if (n > 0 && memchr(s, '\0', n) && strlen(s) < a->textlen)
+				memcpy(a->text, s, strlen(s) + 1);
+		}
+		off += NLA_ALIGN(t->nla_len);
+	}
+	return 1;
+}
+
+/* Sends q with an ack asked for; 0, or -errno with the reason in err (what for names it). */
+static int transact(struct req *q, const char *what, char *err, size_t errlen)
+{
+	char buf[8192], text[256] = "";
+	struct ack a = { -EIO, text, sizeof(text) };
+	struct timeval tv = { 2, 0 };
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE), one = 1, done = 0;
+
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: netlink socket: %s", what, strerror(errno));
+		return -errno;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
+	q->h.nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
+	q->h.nlmsg_seq = 1;
+	if (send(fd, q, q->h.nlmsg_len, 0) < 0) {
+		a.error = -errno;
+		done = 1;
+	}
+	while (!done) {
+		struct sockaddr_nl from;
+		socklen_t fl = sizeof(from);
+		ssize_t got = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
+		int rem = (int)got;
+
+		if (got < 0) {
+			a.error = -errno;
+			break;
+		}
+		if (fl < sizeof(from) || from.nl_pid != 0)
+			continue;
+		for (const struct nlmsghdr *h = (const void *)buf; NLMSG_OK(h, rem) && !done; h = NLMSG_NEXT(h, rem))
+			if (h->nlmsg_seq == 1)
+				done = on_ack(h, &a);
+	}
+	close(fd);
+	if (a.error < 0)
+		snprintf(err, errlen, "%s: %s", what, text[0] ? text : strerror(-a.error));
+	return a.error < 0 ? a.error : 0;
+}
+
+int rtnl_link_index(const char *name, char *err, size_t errlen)
+{
+	struct req q;
+	struct ifinfomsg *ifi = NLMSG_DATA(&q.h);
+	char buf[8192], what[64];
+	struct timeval tv = { 2, 0 };
+	int fd, r = -ENODEV;
+	ssize_t got;
+
+	snprintf(what, sizeof(what), "link %s", name);
+	if (strlen(name) >= IFNAMSIZ) {
+		snprintf(err, errlen, "%s: a link name has at most %d characters", what, IFNAMSIZ - 1);
+		return -EINVAL;
+	}
+	memset(&q, 0, sizeof(q));
+	q.h.nlmsg_len = NLMSG_LENGTH(sizeof(*ifi));
+	q.h.nlmsg_type = RTM_GETLINK;
+	q.h.nlmsg_flags = NLM_F_REQUEST;
+	q.h.nlmsg_seq = 1;
+	ifi->ifi_family = AF_UNSPEC;
+	add_attr(&q, IFLA_IFNAME, name, strlen(name) + 1);
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (send(fd, &q, q.h.nlmsg_len, 0) >= 0 && (got = recv(fd, buf, sizeof(buf), 0)) > 0) {
+		const struct nlmsghdr *h = (const void *)buf;
+		struct rtnl_link l;
+
+		if (NLMSG_OK(h, (int)got) && rtnl_parse_link(h, &l) == 0 && strcmp(l.name, name) == 0)
+			r = (int)l.index;
+	}
+	close(fd);
+	if (r < 0)
+		snprintf(err, errlen, "%s: no such link", what);
+	return r;
+}
+
+int rtnl_link_set(unsigned index, int up, unsigned mtu, char *err, size_t errlen)
+{
+	struct req q;
+	struct ifinfomsg *ifi = NLMSG_DATA(&q.h);
+	char what[64];
+
+	memset(&q, 0, sizeof(q));
+	q.h.nlmsg_len = NLMSG_LENGTH(sizeof(*ifi));
+	q.h.nlmsg_type = RTM_NEWLINK;
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = (int)index;
+	if (up >= 0) {
+		ifi->ifi_change = IFF_UP;
+		ifi->ifi_flags = up ? IFF_UP : 0;
+	}
+	if (mtu && add_attr(&q, IFLA_MTU, &mtu, sizeof(mtu)) < 0)
+		return -EMSGSIZE;
+	snprintf(what, sizeof(what), "set link %u%s%s", index, up < 0 ? "" : up ? " up" : " down", mtu ? " mtu" : "");
+	return transact(&q, what, err, errlen);
+}
+
+int rtnl_addr_change(bool add, int family, unsigned index, const void *addr, unsigned prefixlen, char *err,
+		     size_t errlen)
+{
+	struct req q;
+	struct ifaddrmsg *ifa = NLMSG_DATA(&q.h);
+	size_t alen = family == AF_INET ? 4 : 16;
+	char ip[RTNL_IP_MAX] = "?", what[96];
+
+	if ((family != AF_INET && family != AF_INET6) || prefixlen > alen * 8) {
+		snprintf(err, errlen, "address: family %d, prefix /%u: not an IPv4 or IPv6 address", family, prefixlen);
+		return -EINVAL;
+	}
+	memset(&q, 0, sizeof(q));
+	q.h.nlmsg_len = NLMSG_LENGTH(sizeof(*ifa));
+	q.h.nlmsg_type = add ? RTM_NEWADDR : RTM_DELADDR;
+	q.h.nlmsg_flags = add ? NLM_F_CREATE | NLM_F_REPLACE : 0;
+	ifa->ifa_family = (unsigned char)family;
+	ifa->ifa_prefixlen = (unsigned char)prefixlen;
+	ifa->ifa_index = index;
+	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
+	add_attr(&q, IFA_LOCAL, addr, alen);
+	add_attr(&q, IFA_ADDRESS, addr, alen);
+	inet_ntop(family, addr, ip, sizeof(ip));
+	snprintf(what, sizeof(what), "%s address %s/%u on link %u", add ? "add" : "delete", ip, prefixlen, index);
+	return transact(&q, what, err, errlen);
+}
+
+int rtnl_route_change(bool add, const struct rtnl_route *r, char *err, size_t errlen)
+{
+	struct req q;
+	struct rtmsg *rtm = NLMSG_DATA(&q.h);
+	size_t alen = r->family == AF_INET ? 4 : 16;
+	char dst[RTNL_IP_MAX] = "", what[128];
+	unsigned table = r->table ? r->table : RT_TABLE_MAIN;
+
+	if ((r->family != AF_INET && r->family != AF_INET6) || r->dst_len > alen * 8) {
+		snprintf(err, errlen, "route: not an IPv4 or IPv6 destination");
+		return -EINVAL;
+	}
+	memset(&q, 0, sizeof(q));
+	q.h.nlmsg_len = NLMSG_LENGTH(sizeof(*rtm));
+	q.h.nlmsg_type = add ? RTM_NEWROUTE : RTM_DELROUTE;
+	q.h.nlmsg_flags = add ? NLM_F_CREATE | NLM_F_REPLACE : 0;
+	rtm->rtm_family = (unsigned char)r->family;
+	rtm->rtm_dst_len = (unsigned char)r->dst_len;
+	rtm->rtm_table = table < 256 ? (unsigned char)table : RT_TABLE_UNSPEC;
+	rtm->rtm_protocol = RTPROT_STATIC;
+	rtm->rtm_scope = add ? r->scope : RT_SCOPE_NOWHERE;
+	rtm->rtm_type = RTN_UNICAST;
+	if (r->dst_len)
+		add_attr(&q, RTA_DST, r->dst, alen);
+	if (r->has_gw)
+		add_attr(&q, RTA_GATEWAY, r->gw, alen);
+	if (r->has_src)
+		add_attr(&q, RTA_PREFSRC, r->src, alen);
+	if (r->oif)
+		add_attr(&q, RTA_OIF, &r->oif, sizeof(r->oif));
+	if (r->metric)
+		add_attr(&q, RTA_PRIORITY, &r->metric, sizeof(r->metric));
+	if (table >= 256)
+		add_attr(&q, RTA_TABLE, &table, sizeof(table));
+	if (r->mtu) {
+		unsigned char mx[RTA_LENGTH(sizeof(unsigned))];
+		struct rtattr *m = (struct rtattr *)mx;
+
+		m->rta_type = RTAX_MTU;
+		m->rta_len = RTA_LENGTH(sizeof(unsigned));
+		memcpy(RTA_DATA(m), &r->mtu, sizeof(unsigned));
+		add_attr(&q, RTA_METRICS, mx, sizeof(mx));
+	}
+	if (r->dst_len) {
+		inet_ntop(r->family, r->dst, dst, sizeof(dst));
+		snprintf(what, sizeof(what), "%s route %s/%u", add ? "add" : "delete", dst, r->dst_len);
+	} else {
+		snprintf(what, sizeof(what), "%s the default route", add ? "add" : "delete");
+	}
+	return transact(&q, what, err, errlen);
+}

@@ -9,6 +9,7 @@
 
 #include <linux/if.h>
 #include <linux/netlink.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #define RTNL_KIND_MAX 32
@@ -45,6 +46,29 @@ int rtnl_walk(const void *buf, size_t len, rtnl_msg_fn *fn, void *arg);
 int rtnl_dump(int type, rtnl_msg_fn *fn, void *arg);
 /* A nonblocking socket on the link and IPv4/IPv6 address groups, or -errno. */
 int rtnl_events_open(void);
+
+/* --- changes: each is one request, acknowledged; 0, or -errno with the kernel's reason
+ * (its extended ack text where it gives one) in err --- */
+
+/* A link's index by name (RTM_GETLINK); -ENODEV when there is none. */
+int rtnl_link_index(const char *name, char *err, size_t errlen);
+/* Sets a link up or down (up: 1 or 0, -1 leaves it) and its MTU (0 leaves it). */
+int rtnl_link_set(unsigned index, int up, unsigned mtu, char *err, size_t errlen);
+/* Adds (or with add false deletes) an address: family AF_INET or AF_INET6, addr its 4 or 16 bytes. */
+int rtnl_addr_change(bool add, int family, unsigned index, const void *addr, unsigned prefixlen, char *err,
+		     size_t errlen);
+
+struct rtnl_route {
+	int family;                /* AF_INET, AF_INET6 */
+	unsigned char dst[16], gw[16], src[16];
+	unsigned dst_len;          /* 0: the default route */
+	bool has_gw, has_src;
+	unsigned oif;              /* 0: none */
+	unsigned table;            /* 0: main */
+	unsigned metric, mtu;      /* 0: none */
+	unsigned char scope;       /* RT_SCOPE_UNIVERSE, _LINK, ... */
+};
+int rtnl_route_change(bool add, const struct rtnl_route *r, char *err, size_t errlen);
 
 const char *rtnl_arphrd_name(unsigned type, char *buf, size_t len);
 const char *rtnl_operstate_name(unsigned state);
