@@ -62,7 +62,9 @@ image: $(OUT)/vmlinuz $(OUT)/initramfs.xz
 			"$$(sha256sum $$f | cut -c1-16)"; done
 
 # ACCEL=auto uses KVM only if it proves it can run a guest here (image/kvm-probe.sh).
+# The node's API is forwarded to 127.0.0.1:$(API_PORT); NET=open lets the guest out.
 ACCEL ?= auto
+API_PORT ?= 50000
 run: image $(IMG)/probe.xz
 	image/run-qemu.sh --accel $(ACCEL) --probe $(IMG)/probe.xz --kernel $(OUT)/vmlinuz \
-		--initrd $(OUT)/initramfs.xz
+		--initrd $(OUT)/initramfs.xz --api-port $(API_PORT) $(if $(filter open,$(NET)),--net-open)

@@ -2,11 +2,16 @@
 # SPDX-License-Identifier: MIT
 # run-qemu.sh --kernel F --initrd F [--append ARGS] [--serial file:PATH] [--monitor pipe:PATH]
 #             [--pidfile F] [--no-reboot] [--daemonize] [--accel kvm|tcg|auto --probe INITRD]
+#             [--api-port PORT [--net-open]]
 # Boots the image in QEMU with a serial console. --accel auto: KVM if image/kvm-probe.sh
 # shows it runs a guest (with the --probe initramfs), else TCG. Default: tcg.
 # Interactive by default (ctrl-a x quits, ctrl-a c toggles the QEMU monitor).
+# --api-port: a user-mode NIC (no root, no bridge) with the guest's port 50000 forwarded to
+# 127.0.0.1:PORT, the guest at 10.0.2.15/24 by the kernel's ip= (QEMU's user network). The
+# NIC is isolated (restrict=on: the guest reaches nothing but what is forwarded to it)
+# unless --net-open.
 set -euo pipefail
-kernel= initrd= append= serial=mon:stdio monitor= pidfile= accel=tcg probe= extra=()
+kernel= initrd= append= serial=mon:stdio monitor= pidfile= accel=tcg probe= extra=() port= restrict=on
 while [[ $# -gt 0 ]]; do
 	case $1 in
 	--kernel) kernel=$2; shift ;;
@@ -19,6 +24,8 @@ while [[ $# -gt 0 ]]; do
 	--probe) probe=$2; shift ;;
 	--no-reboot) extra+=(-no-reboot) ;;
 	--daemonize) extra+=(-daemonize) ;;
+	--api-port) port=$2; shift ;;
+	--net-open) restrict=off ;;
 	*) echo "run-qemu: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -39,8 +46,13 @@ cpu=max smp=1
 [[ "$accel" == kvm ]] && cpu=host smp=2
 [[ -n "$monitor" ]] && extra+=(-monitor "$monitor")
 [[ -n "$pidfile" ]] && extra+=(-pidfile "$pidfile")
+nic=(-nic none)
+if [[ -n "$port" ]]; then
+	nic=(-nic "user,model=virtio-net-pci,restrict=$restrict,hostfwd=tcp:127.0.0.1:$port-:50000")
+	append="ip=10.0.2.15::10.0.2.2:255.255.255.0::eth0:off $append"
+fi
 
 exec qemu-system-x86_64 -machine q35 "${accel_args[@]}" -cpu "$cpu" -m 1024 -smp "$smp" \
-	-nodefaults -no-user-config -display none -serial "$serial" -nic none \
+	-nodefaults -no-user-config -display none -serial "$serial" "${nic[@]}" \
 	-kernel "$kernel" -initrd "$initrd" \
 	-append "console=ttyS0 quiet $append" "${extra[@]}"

@@ -188,8 +188,8 @@ static void on_signal(void *arg, const struct signalfd_siginfo *si)
 static int core_spec(const struct init_opts *o, struct spec *s, char *err, size_t errlen)
 {
 	Basalt__Init__ServiceSpec pb = BASALT__INIT__SERVICE_SPEC__INIT;
-	char env[160], console[] = "BASALT_CONSOLE=/dev/console";
-	char *envv[] = { env, console };
+	char env[160], console[] = "BASALT_CONSOLE=/dev/console", machine[] = "BASALT_MACHINE=1";
+	char *envv[] = { env, console, machine };
 	size_t argc = 0;
 
 	while (o->core_argv[argc])
@@ -199,8 +199,9 @@ static int core_spec(const struct init_opts *o, struct spec *s, char *err, size_
 	pb.argv = o->core_argv;
 	pb.n_argv = argc;
 	pb.env = envv;
-	/* On a real machine machined may write what a person must see to the console. */
-	pb.n_env = o->container ? 1 : 2;
+	/* On a real machine machined may write what a person must see to the console, and owns
+	 * the network (in a container the host or the engine does). */
+	pb.n_env = o->container ? 1 : 3;
 	pb.log_ring_bytes = 256u << 10;
 	return spec_from_pb(s, &pb, err, errlen);
 }

@@ -14,6 +14,9 @@
 const struct res_type res_types[RES_NTYPES] = {
 	ROW(MACHINE_CONFIG, "config", "MachineConfig", basalt__config__config__descriptor,
 	    { "machineconfig", "mc", "config" }, true),
+	ROW(ADDRESS_SPEC, "network", "AddressSpec", basalt__network__address_spec__descriptor,
+	    { "addressspecs", "addressspec" }, false,
+	    { { "ADDRESS", "address" }, { "LINK", "linkName" }, { "LAYER", "layer" } }),
 	ROW(ADDRESS_STATUS, "network", "AddressStatus", basalt__network__address_status__descriptor,
 	    { "addresses", "address", "addressstatus" }, false,
 	    { { "ADDRESS", "address" }, { "LINK", "linkName" }, { "SCOPE", "scope" } }),
@@ -22,9 +25,15 @@ const struct res_type res_types[RES_NTYPES] = {
 	ROW(HOSTNAME_STATUS, "network", "HostnameStatus", basalt__network__hostname_status__descriptor,
 	    { "hostname", "hostnames", "hostnamestatus" }, false,
 	    { { "HOSTNAME", "hostname" }, { "DOMAINNAME", "domainname" } }),
+	ROW(LINK_SPEC, "network", "LinkSpec", basalt__network__link_spec__descriptor,
+	    { "linkspecs", "linkspec" }, false,
+	    { { "NAME", "name" }, { "UP", "up" }, { "MTU", "mtu" }, { "LAYER", "layer" } }),
 	ROW(LINK_STATUS, "network", "LinkStatus", basalt__network__link_status__descriptor,
 	    { "links", "link", "linkstatus" }, false,
 	    { { "TYPE", "type" }, { "KIND", "kind" }, { "HW ADDR", "hardwareAddr" }, { "OPER STATE", "operationalState" } }),
+	ROW(ROUTE_SPEC, "network", "RouteSpec", basalt__network__route_spec__descriptor,
+	    { "routespecs", "routespec" }, false,
+	    { { "DESTINATION", "destination" }, { "GATEWAY", "gateway" }, { "LINK", "linkName" }, { "LAYER", "layer" } }),
 	ROW(CONFIG_STATUS, "runtime", "ConfigStatus", basalt__runtime__config_status__descriptor,
 	    { "configstatus", "configstatuses" }, false, { { "STATE", "state" }, { "SOURCE", "source" } }),
 	ROW(CONTROLLER_STATUS, "runtime", "ControllerStatus", basalt__runtime__controller_status__descriptor,
@@ -46,7 +55,8 @@ const struct res_type res_types[RES_NTYPES] = {
 
 #define P(id) [RES_##id] = &res_types[RES_##id]
 const struct res_type *const res_all[RES_NTYPES] = {
-	P(MACHINE_CONFIG), P(ADDRESS_STATUS), P(HOSTNAME_SPEC), P(HOSTNAME_STATUS), P(LINK_STATUS),
+	P(MACHINE_CONFIG), P(ADDRESS_SPEC), P(ADDRESS_STATUS), P(HOSTNAME_SPEC), P(HOSTNAME_STATUS),
+	P(LINK_SPEC), P(LINK_STATUS), P(ROUTE_SPEC),
 	P(CONFIG_STATUS), P(CONTROLLER_STATUS), P(MACHINE_STATUS), P(SERVICE), P(SERVICE_SPEC),
 	P(VERSION), P(API_CERTIFICATE),
 };

@@ -36,10 +36,13 @@ struct res_type {
 
 enum res_type_id {  /* by namespace, then type: the order listings use */
 	RES_MACHINE_CONFIG,
+	RES_ADDRESS_SPEC,
 	RES_ADDRESS_STATUS,
 	RES_HOSTNAME_SPEC,
 	RES_HOSTNAME_STATUS,
+	RES_LINK_SPEC,
 	RES_LINK_STATUS,
+	RES_ROUTE_SPEC,
 	RES_CONFIG_STATUS,
 	RES_CONTROLLER_STATUS,
 	RES_MACHINE_STATUS,

@@ -60,6 +60,8 @@ struct machined {
 	struct initctrl init;
 	struct api api;
 	bool api_up;
+	bool machine;               /* init says this is a real machine (not a container) */
+	const char *cmdline_ip;
 	struct loop_timer stop;
 };
 
@@ -219,6 +221,7 @@ static int print_res(void *arg, const struct res *r)
 static const struct ctrl_def *const controllers[] = {
 	&ctrl_machine_config, &ctrl_machine_status, &ctrl_service_specs, &ctrl_version,
 	&ctrl_hostname_config, &ctrl_hostname_apply, &ctrl_link_status, &ctrl_address_status,
+	&ctrl_network_cmdline, &ctrl_link_spec, &ctrl_address_spec, &ctrl_route_spec,
 	&ctrl_init_sync, &ctrl_service_status, &ctrl_api_certificate,
 };
 
@@ -227,7 +230,7 @@ static int start_controllers(struct machined *m, const char *state_dir, bool pur
 {
 	struct ctrl_env env = { .rt = m->rt, .loop = m->loop, .config = &m->config, .status = &m->status,
 				.specs = &m->specs, .init = &m->init, .init_socket = m->o->socket,
-				.api = &m->api };
+				.api = &m->api, .machine = m->machine, .cmdline_ip = m->cmdline_ip };
 
 	if (config_init(&m->config, m->loop, state_dir) < 0) {
 		snprintf(err, errlen, "out of memory");
@@ -370,6 +373,11 @@ static int cmd_daemon(struct opts *o)
 
 		r = api_init(&m.api, &ao, err, sizeof(err));
 	}
+	memset(&c, 0, sizeof(c));
+	if (cmdline_read("/proc/cmdline", &c, NULL, NULL) < 0)
+		memset(&c, 0, sizeof(c));
+	m.machine = getenv("BASALT_MACHINE") != NULL;
+	m.cmdline_ip = c.ip;
 	if (r == 0)
 		r = start_controllers(&m, o->state_dir, false, err, sizeof(err));
 	if (r < 0)
@@ -383,13 +391,10 @@ static int cmd_daemon(struct opts *o)
 	log_info("starting (pid %d), state in %s", (int)getpid(), o->state_dir);
 	if (mkdir(o->state_dir, 0700) < 0 && errno != EEXIST)
 		log_warn("create state directory %s (configs cannot be kept)", o->state_dir);
-	memset(&c, 0, sizeof(c));
-	if (cmdline_read("/proc/cmdline", &c, NULL, NULL) < 0)
-		memset(&c, 0, sizeof(c));
 	config_boot(&m.config, c.config_url);
-	cmdline_fini(&c);
 	if (loop_run(m.loop) < 0)
 		fatal("event loop");
+	cmdline_fini(&c);
 	if (m.api_up)
 		api_stop(&m.api);
 	initctrl_stop(&m.init);

@@ -141,7 +141,7 @@ $(NPM_STAMP): tests/interop/package-lock.json | $(DEPS_STAMP)
 #   make fuzz      fuzzing only, FUZZ_SECONDS per target with a random seed
 CHECK_SUITES ?= runner layout unit link inputs fuzz init machined api interop abuse
 TEST_SUITES ?= runner layout unit link inputs fuzz init machined api interop abuse image locks repro vm vm-cad \
-	vm-corrupt
+	vm-corrupt vm-net
 E2E_SUITES ?= vm vm vm vm-kvm vm-cad init init machined machined api api idle fuzz fresh
 TEST_DEPS := $(BINS) $(TEST_BINS) $(NPM_STAMP)
 

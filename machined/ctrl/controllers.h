@@ -41,4 +41,10 @@ extern const struct ctrl_def ctrl_hostname_apply;
 extern const struct ctrl_def ctrl_link_status;
 extern const struct ctrl_def ctrl_address_status;
 
+/* The network specs' layers and the controllers that apply them (netctl/rtnl.c). */
+extern const struct ctrl_def ctrl_network_cmdline;
+extern const struct ctrl_def ctrl_link_spec;
+extern const struct ctrl_def ctrl_address_spec;
+extern const struct ctrl_def ctrl_route_spec;
+
 #endif

@@ -33,6 +33,10 @@ struct ctrl_env {
 	struct initctrl *init;
 	const char *init_socket;
 	struct api *api;
+	/* machined runs a real machine (init's BASALT_MACHINE): it may change the network. In
+	 * a container, or run by hand, it leaves every link, address and route as they are. */
+	bool machine;
+	const char *cmdline_ip;      /* the kernel's ip=, or NULL */
 };
 
 struct ctrl_def {

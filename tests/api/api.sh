@@ -17,7 +17,7 @@ B=127.0.0.2:50000
 C=127.0.0.3:50000
 D=127.0.0.4:50000
 E=127.0.0.5:50000
-plan 213
+plan 214
 basalt_node "$out" "$t/a" "$A"
 basalt_node "$out" "$t/b" "$B"
 basalt_node "$out" "$t/c" "$C"
@@ -378,6 +378,11 @@ check "certSANs changes renew the API certificate" wait_until 5 bash -c "'$osctl
 v=$("$osctl" -e "$A" get links 2>&1)
 grep -qE "^$A +network +LinkStatus +lo +[0-9]+ +loopback +00:00:00:00:00:00 +(unknown|up)$" <<<"$v" &&
 	ok "get links: the kernel's loopback link with its type, address and state" || not_ok "get links" "$v"
+# Container mode (these nodes): the host or the engine owns the network, so no layer asks
+# for anything: not even the loopback's default, whatever the kernel command line says.
+v=$("$osctl" -e "$A" get linkspecs 2>&1)
+[[ $? -eq 0 && $(wc -l <<<"$v") -eq 1 ]] && head -1 <<<"$v" | grep -q '^NODE ' &&
+	ok "a node in container mode wants nothing of the network (no link, address or route specs)" || not_ok "container mode network specs" "$v"
 ip addr add 10.77.0.1/32 dev lo
 if wait_until 10 bash -c "'$osctl' -e '$A' get addresses | grep -qE '^$A +network +AddressStatus +lo/10.77.0.1/32 +[0-9]+ +10.77.0.1/32 +lo +global$'" &&
 	wait_until 10 bash -c "'$osctl' -e '$A' get apicertificate api -o yaml | grep -q -- '- 10.77.0.1$'"; then

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# A QEMU node you can reach: the image booted as `make run` boots it (a user-mode NIC,
+# isolated with restrict=on, the guest's port 50000 forwarded to this namespace's
+# 127.0.0.1), the kernel's ip= giving it 10.0.2.15/24 with no DHCP server. From the host,
+# as README.md shows: the console's fingerprint, a config applied in maintenance mode over
+# the forwarded port, then over mutual TLS the links, addresses and network specs it has.
+#   net.sh OUTDIR [--accel tcg|kvm]
+set -uo pipefail
+. "$(dirname "$0")/../lib.sh"
+out=$(realpath "$1")
+accel=${2:-tcg}
+[[ "$accel" == --accel ]] && accel=$3
+osctl=$out/bin/osctl
+need_netns
+t=$(test_dir)
+plan 10
+con=$t/console.log
+mkfifo "$t/mon.in" "$t/mon.out"
+cat "$t/mon.out" >/dev/null &
+drain=$!
+at_exit "kill $drain 2>/dev/null"
+
+image/run-qemu.sh --accel "$accel" --kernel "$out/vmlinuz" --initrd "$out/initramfs.xz" \
+	--serial "file:$con" --monitor "pipe:$t/mon" --no-reboot --api-port 50000 \
+	>"$t/qemu.out" 2>&1 &
+qemu=$!
+at_exit "proc_kill $(proc_track $qemu); wait $qemu 2>/dev/null"
+
+if fp=$(grep -oE '[0-9a-f]{64}' <<<"$(wait_line "$con" 'API in maintenance mode on .*--cert-fingerprint' 180)"); then
+	ok "the node prints its maintenance fingerprint on the console"
+else
+	not_ok "maintenance fingerprint on the console" "$(tail -20 "$con")"
+	finish
+fi
+cd "$t" || exit 1
+"$osctl" gen config demo https://127.0.0.1:6443 -o gen >/dev/null
+# Nothing but the forwarded port reaches the node: this is the host's view of it.
+expect "apply-config --insecure over the forwarded port (maintenance mode, pinned fingerprint)" \
+	'applied without a reboot' timeout 60 "$osctl" apply-config --insecure --cert-fingerprint "$fp" -e 127.0.0.1:50000 -f gen/controlplane.yaml
+export OSCONFIG=$t/gen/osconfig
+check "the node answers over mutual TLS with the config's CA" \
+	wait_until 60 bash -c "timeout 20 '$osctl' -e 127.0.0.1:50000 version 2>/dev/null | grep -q 'Tag:'"
+v=$(timeout 60 "$osctl" -e 127.0.0.1:50000 get addresses 2>&1)
+grep -qE '^127\.0\.0\.1:50000 +network +AddressStatus +eth0/10\.0\.2\.15/24 +[0-9]+ +10\.0\.2\.15/24 +eth0 +global$' <<<"$v" &&
+	ok "over mTLS: eth0 has 10.0.2.15/24, from ip= on the kernel command line" || not_ok "get addresses" "$v"
+v=$(timeout 60 "$osctl" -e 127.0.0.1:50000 get links eth0 -o yaml 2>&1)
+grep -q 'up: true' <<<"$v" && grep -q 'type: ether' <<<"$v" && ok "eth0 is up (LinkSpecController)" || not_ok "get links eth0" "$v"
+v=$(timeout 60 "$osctl" -e 127.0.0.1:50000 get linkspecs 2>&1)
+grep -qE 'LinkSpec +cmdline/eth0 ' <<<"$v" && grep -qE 'LinkSpec +default/lo ' <<<"$v" &&
+	ok "link specs of the default and cmdline layers" || not_ok "get linkspecs" "$v"
+v=$(timeout 60 "$osctl" -e 127.0.0.1:50000 get routespecs 2>&1)
+grep -qE 'RouteSpec +cmdline/default-inet4/eth0 +[0-9]+ +10\.0\.2\.2 +eth0 +cmdline$' <<<"$v" &&
+	ok "the default route via 10.0.2.2 is a cmdline-layer spec" || not_ok "get routespecs" "$v"
+v=$(timeout 60 "$osctl" -e 127.0.0.1:50000 get controllers RouteSpecController -o yaml 2>&1)
+grep -q 'healthy: true' <<<"$v" && ok "RouteSpecController applied it (healthy)" || not_ok "RouteSpecController" "$v"
+v=$(timeout 60 "$osctl" -e 127.0.0.1:50000 get apicertificate api -o yaml 2>&1)
+grep -q -- '- 10.0.2.15$' <<<"$v" && ok "the API certificate names 10.0.2.15 (from AddressStatus)" || not_ok "certificate names" "$v"
+echo system_powerdown >"$t/mon.in"
+check "the node powers off" wait_line "$con" 'reboot: Power down' 60
+finish
