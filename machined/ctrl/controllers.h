@@ -43,6 +43,7 @@ extern const struct ctrl_def ctrl_address_status;
 
 /* The network specs' layers and the controllers that apply them (netctl/rtnl.c). */
 extern const struct ctrl_def ctrl_network_cmdline;
+extern const struct ctrl_def ctrl_network_config;
 extern const struct ctrl_def ctrl_link_spec;
 extern const struct ctrl_def ctrl_address_spec;
 extern const struct ctrl_def ctrl_route_spec;

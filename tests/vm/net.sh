@@ -14,7 +14,7 @@ accel=${2:-tcg}
 osctl=$out/bin/osctl
 need_netns
 t=$(test_dir)
-plan 10
+plan 13
 con=$t/console.log
 mkfifo "$t/mon.in" "$t/mon.out"
 cat "$t/mon.out" >/dev/null &
@@ -56,6 +56,31 @@ v=$(timeout 60 "$osctl" -e 127.0.0.1:50000 get controllers RouteSpecController -
 grep -q 'healthy: true' <<<"$v" && ok "RouteSpecController applied it (healthy)" || not_ok "RouteSpecController" "$v"
 v=$(timeout 60 "$osctl" -e 127.0.0.1:50000 get apicertificate api -o yaml 2>&1)
 grep -q -- '- 10.0.2.15$' <<<"$v" && ok "the API certificate names 10.0.2.15 (from AddressStatus)" || not_ok "certificate names" "$v"
+# The configuration layer: an address, an MTU and a route for eth0 from machine.network,
+# applied without a reboot; taken away again when the config no longer has them.
+o=$(timeout 60 "$osctl" -e 127.0.0.1:50000 patch mc --patch \
+	'{"machine":{"network":{"interfaces":[{"interface":"eth0","addresses":["10.0.2.16/24"],"mtu":1400,"routes":[{"network":"10.9.0.0/16","gateway":"10.0.2.2"}]}]}}}' 2>&1)
+if wait_until 60 bash -c "timeout 20 '$osctl' -e 127.0.0.1:50000 get addresses | grep -q 'eth0/10.0.2.16/24 '" &&
+	timeout 20 "$osctl" -e 127.0.0.1:50000 get links eth0 -o yaml | grep -q 'mtu: 1400' &&
+	timeout 20 "$osctl" -e 127.0.0.1:50000 get routespecs | grep -qE 'configuration/10\.9\.0\.0/16/eth0 +[0-9]+ +10\.9\.0\.0/16 +10\.0\.2\.2 +eth0 +configuration$' &&
+	timeout 20 "$osctl" -e 127.0.0.1:50000 get controllers RouteSpecController -o yaml | grep -q 'healthy: true'; then
+	ok "machine.network.interfaces: eth0 gets 10.0.2.16/24, MTU 1400 and a route, without a reboot"
+else
+	not_ok "the configuration layer" "$o" "$(timeout 20 "$osctl" -e 127.0.0.1:50000 get addresses 2>&1)" \
+		"$(timeout 20 "$osctl" -e 127.0.0.1:50000 get controllers -o yaml 2>&1 | grep -B2 -A3 'lastError: [^"]')"
+fi
+# What this release does not apply yet is said, not dropped.
+timeout 60 "$osctl" -e 127.0.0.1:50000 patch mc --patch \
+	'{"machine":{"network":{"interfaces":[{"interface":"eth0","addresses":["10.0.2.16/24"],"dhcp":true}]}}}' >/dev/null 2>&1
+check "dhcp: true is named as not applied yet in NetworkConfigController's status" \
+	wait_until 60 bash -c "timeout 20 '$osctl' -e 127.0.0.1:50000 get controllers NetworkConfigController -o yaml | grep -q 'not applied by this release yet: eth0.dhcp'"
+o=$(timeout 60 "$osctl" -e 127.0.0.1:50000 patch mc --patch '[{"op":"remove","path":"/machine/network/interfaces"}]' 2>&1)
+if wait_until 60 bash -c "! timeout 20 '$osctl' -e 127.0.0.1:50000 get addresses | grep -q 10.0.2.16" &&
+	timeout 20 "$osctl" -e 127.0.0.1:50000 get addresses | grep -q 'eth0/10.0.2.15/24 '; then
+	ok "removed from the config, the address goes; the cmdline layer's stays"
+else
+	not_ok "configuration layer removal" "$o" "$(timeout 20 "$osctl" -e 127.0.0.1:50000 get addresses 2>&1)"
+fi
 echo system_powerdown >"$t/mon.in"
 check "the node powers off" wait_line "$con" 'reboot: Power down' 60
 finish

@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * NetworkConfigController: the configuration layer of the network specs, from
+ * machine.network.interfaces[] (an interface named by `interface`): the link up with its
+ * MTU, its addresses, its routes. Only on a real machine, like every layer. What this
+ * release does not apply yet (a deviceSelector, DHCP, bonds, bridges, VLANs, WireGuard, a
+ * VIP) is named in the controller's status, never silently dropped.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/config.pb-c.h"
+#include "api/network.pb-c.h"
+#include "machined/ctrl/controllers.h"
+
+static const struct rt_input inputs[] = { { RES(MACHINE_CONFIG), RT_WEAK } };
+static const struct rt_output outputs[] = {
+	{ RES(LINK_SPEC), RT_SHARED },
+	{ RES(ADDRESS_SPEC), RT_SHARED },
+	{ RES(ROUTE_SPEC), RT_SHARED },
+};
+
+static bool machine;
+
+static int link_spec(struct rt_ctx *ctx, const Basalt__Config__Interface *i)
+{
+	Basalt__Network__LinkSpec *s = malloc(sizeof(*s));
+	char id[96];
+
+	if (!s)
+		return -ENOMEM;
+	basalt__network__link_spec__init(s);
+	s->name = strdup(i->interface);
+	s->up = true;
+	s->mtu = i->has_mtu ? i->mtu : 0;
+	s->layer = strdup("configuration");
+	snprintf(id, sizeof(id), "configuration/%s", i->interface);
+	return rt_apply(ctx, res_new(RES(LINK_SPEC), id, &s->base));
+}
+
+static int address_spec(struct rt_ctx *ctx, const char *link, const char *cidr)
+{
+	Basalt__Network__AddressSpec *a = malloc(sizeof(*a));
+	char id[192];
+
+	if (!a)
+		return -ENOMEM;
+	basalt__network__address_spec__init(a);
+	a->address = strdup(cidr);
+	a->linkname = strdup(link);
+	a->layer = strdup("configuration");
+	snprintf(id, sizeof(id), "configuration/%s/%s", link, cidr);
+	return rt_apply(ctx, res_new(RES(ADDRESS_SPEC), id, &a->base));
+}
+
+static int route_spec(struct rt_ctx *ctx, const char *link, const Basalt__Config__Route *r)
+{
+	Basalt__Network__RouteSpec *s = malloc(sizeof(*s));
+	const char *dst = r->network ? r->network : "", *gw = r->gateway ? r->gateway : "";
+	bool v6 = strchr(dst, ':') || strchr(gw, ':');
+	char id[192];
+
+	if (!s)
+		return -ENOMEM;
+	basalt__network__route_spec__init(s);
+	s->destination = strdup(dst);
+	s->gateway = strdup(gw);
+	s->linkname = strdup(link);
+	s->metric = r->has_metric ? r->metric : 1024;
+	s->family = strdup(v6 ? "inet6" : "inet4");
+	s->layer = strdup("configuration");
+	snprintf(id, sizeof(id), "configuration/%s/%s", dst[0] ? dst : v6 ? "default-inet6" : "default-inet4", link);
+	/* A CIDR holds a '/': the id keeps it (ids may), the destination's own field too. */
+	return rt_apply(ctx, res_new(RES(ROUTE_SPEC), id, &s->base));
+}
+
+/* What this release cannot apply yet, by name. */
+static const char *unsupported(const Basalt__Config__Interface *i)
+{
+	if (i->deviceselector)
+		return "deviceSelector";
+	if (i->has_dhcp && i->dhcp)
+		return "dhcp";
+	if (i->bond)
+		return "bond";
+	if (i->bridge)
+		return "bridge";
+	if (i->n_vlans)
+		return "vlans";
+	if (i->wireguard)
+		return "wireguard";
+	if (i->vip)
+		return "vip";
+	return NULL;
+}
+
+static int reconcile(struct rt_ctx *ctx, void *arg)
+{
+	const Basalt__Config__Config *cfg = res_spec(rt_get(ctx, RES(MACHINE_CONFIG), "v1alpha1"), RES(MACHINE_CONFIG));
+	const Basalt__Config__Network *net = cfg && cfg->machine ? cfg->machine->network : NULL;
+	char missing[256] = "";
+	int r;
+
+	(void)arg;
+	if (!machine || !net)
+		return 0;
+	for (size_t k = 0; k < net->n_interfaces; k++) {
+		const Basalt__Config__Interface *i = net->interfaces[k];
+		const char *u = unsupported(i);
+
+		if (i->has_ignore && i->ignore)
+			continue;
+		if (u) {
+			size_t n = strlen(missing);
+
+			snprintf(missing + n, sizeof(missing) - n, "%s%s.%s", n ? ", " : "",
+				 i->interface ? i->interface : "interfaces[]", u);
+		}
+		if (!i->interface)
+			continue;
+		if ((r = link_spec(ctx, i)) < 0)
+			return r;
+		for (size_t a = 0; a < i->n_addresses; a++)
+			if ((r = address_spec(ctx, i->interface, i->addresses[a])) < 0)
+				return r;
+		for (size_t a = 0; a < i->n_routes; a++)
+			if ((r = route_spec(ctx, i->interface, i->routes[a])) < 0)
+				return r;
+	}
+	if (missing[0])
+		return rt_fail(ctx, "not applied by this release yet: %s (the rest of machine.network is)", missing);
+	return 0;
+}
+
+static int start(void *st, const struct ctrl_env *env, struct rt_ctrl *self)
+{
+	(void)st;
+	(void)self;
+	machine = env->machine;
+	return 0;
+}
+
+const struct ctrl_def ctrl_network_config = {
+	.rt = { .name = "NetworkConfigController", .inputs = inputs, .ninputs = 1, .outputs = outputs,
+		.noutputs = 3, .reconcile = reconcile },
+	.init = start,
+};
