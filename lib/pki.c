@@ -197,6 +197,12 @@ static int add_extensions(mbedtls_x509write_cert *w, const struct pki_subject *s
 	return r;
 }
 
+/* A PEM private key into k (initialised by the caller); mbedTLS's result. */
+static int parse_key(mbedtls_pk_context *k, const char *pem)
+{
+	return mbedtls_pk_parse_key(k, (const unsigned char *)pem, strlen(pem) + 1, NULL, 0, rng_random, rng_ctx());
+}
+
 /* A certificate for the public key in key (a private key when self-signed). */
 static int issue(const struct pki_subject *s, mbedtls_pk_context *key, const char *issuer_crt_pem,
 		 const char *issuer_key_pem, char **crt_pem, char *err, size_t errlen)
@@ -221,8 +227,7 @@ static int issue(const struct pki_subject *s, mbedtls_pk_context *key, const cha
 		r = mbedtls_x509_crt_parse(&issuer, (const unsigned char *)issuer_crt_pem,
 					   strlen(issuer_crt_pem) + 1);
 		if (r == 0)
-			r = mbedtls_pk_parse_key(&ikey, (const unsigned char *)issuer_key_pem,
-						 strlen(issuer_key_pem) + 1, NULL, 0, rng_random, rng_ctx());
+			r = parse_key(&ikey, issuer_key_pem);
 		if (r != 0) {
 			mbed_err(err, errlen, "parse issuer", r);
 			goto out;
@@ -275,8 +280,7 @@ int pki_issue(const struct pki_subject *s, const char *key_pem, const char *issu
 	int r;
 
 	mbedtls_pk_init(&key);
-	r = mbedtls_pk_parse_key(&key, (const unsigned char *)key_pem, strlen(key_pem) + 1, NULL, 0,
-				 rng_random, rng_ctx());
+	r = parse_key(&key, key_pem);
 	if (r != 0)
 		mbed_err(err, errlen, "parse key", r);
 	else
@@ -301,8 +305,7 @@ int pki_csr_new(const char *key_pem, const char *cn, char **csr_pem, char *err, 
 		goto out;
 	}
 	snprintf(name, sizeof(name), "CN=%s", cn);
-	r = mbedtls_pk_parse_key(&key, (const unsigned char *)key_pem, strlen(key_pem) + 1, NULL, 0,
-				 rng_random, rng_ctx());
+	r = parse_key(&key, key_pem);
 	if (r == 0) {
 		mbedtls_x509write_csr_set_key(&w, &key);
 		mbedtls_x509write_csr_set_md_alg(&w, MBEDTLS_MD_SHA256);
@@ -375,8 +378,7 @@ static int crt_holds_key(mbedtls_x509_crt *crt, const char *key_pem, const char 
 	int r;
 
 	mbedtls_pk_init(&key);
-	r = mbedtls_pk_parse_key(&key, (const unsigned char *)key_pem, strlen(key_pem) + 1, NULL, 0,
-				 rng_random, rng_ctx());
+	r = parse_key(&key, key_pem);
 	if (r != 0)
 		mbed_err(err, errlen, "not a private key", r);
 	else if ((r = mbedtls_pk_check_pair(&crt->pk, &key, rng_random, rng_ctx())) != 0)

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/parse.h"
+
 #define FIELDS 10
 #define FIELD_MAX 64
 
@@ -49,23 +51,23 @@ static int split(const char *s, char f[FIELDS][FIELD_MAX], size_t *n)
 	return bracket ? -2 : 0;
 }
 
-/* An address of the expected family (0: either, setting it); "[v6]" for IPv6. */
+/* An address of the expected family (0: either, setting it); IPv6 only as "[v6]". */
 static int addr(const char *s, int *family, unsigned char out[16])
 {
 	char buf[FIELD_MAX];
 	size_t n = strlen(s);
+	bool bracket = n >= 2 && s[0] == '[' && s[n - 1] == ']';
+	struct ipaddr ip;
 
-	if (n >= 2 && s[0] == '[' && s[n - 1] == ']') {
+	if (bracket) {
 		memcpy(buf, s + 1, n - 2);
 		buf[n - 2] = '\0';
-		if ((*family && *family != AF_INET6) || inet_pton(AF_INET6, buf, out) != 1)
-			return -1;
-		*family = AF_INET6;
-		return 0;
 	}
-	if ((*family && *family != AF_INET) || inet_pton(AF_INET, s, out) != 1)
+	if (!parse_ip(bracket ? buf : s, &ip) || (ip.family == AF_INET6) != bracket ||
+	    (*family && *family != ip.family))
 		return -1;
-	*family = AF_INET;
+	*family = ip.family;
+	memcpy(out, ip.addr, 16);
 	return 0;
 }
 

@@ -347,42 +347,37 @@ static int transact(struct req *q, const char *what, char *err, size_t errlen)
 	return a.error < 0 ? a.error : 0;
 }
 
+struct by_name {
+	const char *name;
+	int index;
+};
+
+static int match_name(void *arg, const struct nlmsghdr *h)
+{
+	struct by_name *b = arg;
+	struct rtnl_link l;
+
+	if (rtnl_parse_link(h, &l) == 0 && strcmp(l.name, b->name) == 0)
+		b->index = (int)l.index;
+	return 0;
+}
+
 int rtnl_link_index(const char *name, char *err, size_t errlen)
 {
-	struct req q;
-	struct ifinfomsg *ifi = NLMSG_DATA(&q.h);
-	char buf[8192], what[64];
-	struct timeval tv = { 2, 0 };
-	int fd, r = -ENODEV;
-	ssize_t got;
+	struct by_name b = { name, -ENODEV };
+	int r;
 
-	snprintf(what, sizeof(what), "link %s", name);
 	if (strlen(name) >= IFNAMSIZ) {
-		snprintf(err, errlen, "%s: a link name has at most %d characters", what, IFNAMSIZ - 1);
+		snprintf(err, errlen, "link %s: a link name has at most %d characters", name, IFNAMSIZ - 1);
 		return -EINVAL;
 	}
-	memset(&q, 0, sizeof(q));
-	q.h.nlmsg_len = NLMSG_LENGTH(sizeof(*ifi));
-	q.h.nlmsg_type = RTM_GETLINK;
-	q.h.nlmsg_flags = NLM_F_REQUEST;
-	q.h.nlmsg_seq = 1;
-	ifi->ifi_family = AF_UNSPEC;
-	add_attr(&q, IFLA_IFNAME, name, strlen(name) + 1);
-	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-	if (fd < 0)
-		return -errno;
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	if (send(fd, &q, q.h.nlmsg_len, 0) >= 0 && (got = recv(fd, buf, sizeof(buf), 0)) > 0) {
-		const struct nlmsghdr *h = (const void *)buf;
-		struct rtnl_link l;
-
-		if (NLMSG_OK(h, (int)got) && rtnl_parse_link(h, &l) == 0 && strcmp(l.name, name) == 0)
-			r = (int)l.index;
+	if ((r = rtnl_dump(RTM_GETLINK, match_name, &b)) < 0) {
+		snprintf(err, errlen, "link %s: rtnetlink link dump: %s", name, strerror(-r));
+		return r;
 	}
-	close(fd);
-	if (r < 0)
-		snprintf(err, errlen, "%s: no such link", what);
-	return r;
+	if (b.index < 0)
+		snprintf(err, errlen, "link %s: no such link", name);
+	return b.index;
 }
 
 int rtnl_link_set(unsigned index, int up, unsigned mtu, char *err, size_t errlen)

@@ -32,7 +32,7 @@ $(OUT)/host/init/ctl.o $(OUT)/host/tests/unit/test_ctl.o: HOST_CFLAGS += -DCTL_M
 unit_srcs_apiipc := machined/api/apiipc.c lib/buf.c lib/loop.c lib/log.c
 unit_srcs_sandbox := machined/api/sandbox.c
 unit_srcs_apidef := lib/apidef.c lib/restypes.c $(GEN_API)
-unit_srcs_ipcfg := netctl/ipcfg.c
+unit_srcs_ipcfg := netctl/ipcfg.c lib/parse.c
 unit_srcs_rtnl := netctl/rtnl.c
 
 UNIT_TESTS := cmdline kmod backoff ring frame loop spec supervisor ctl squashfs coldplug store \
@@ -108,7 +108,7 @@ fuzz_srcs_initclient := machined/ctrl/initclient.c $(LIB_CORE_SRCS) $(GEN_INIT)
 # (apid.c is included by the target, to reach its static merge of forwarded replies)
 fuzz_srcs_apidmerge := $(GRPC_SRCS) lib/apidef.c machined/api/apiipc.c machined/api/sandbox.c $(GEN_API)
 fuzz_srcs_rtnl := netctl/rtnl.c
-fuzz_srcs_ipcfg := netctl/ipcfg.c
+fuzz_srcs_ipcfg := netctl/ipcfg.c lib/parse.c
 FUZZ_TARGETS := cmdline kmod ctl squashfs mconfig grpc apiipc kmsg mountinfo power nodes clientcfg osctl \
 	grpcclient selector modalias cfgstate ctlconn initclient apidmerge tlssession csr rtnl ipcfg
 FUZZ_BINS := $(patsubst %,$(OUT)/fuzz/bin/fuzz_%,$(FUZZ_TARGETS))

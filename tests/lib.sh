@@ -227,9 +227,27 @@ cgroup_gone() {
 }
 cgroup_remove() { wait_until 5 cgroup_gone "$1"; }
 
-# basalt_fingerprint DIR: the maintenance certificate fingerprint the node's console shows.
+# vm_start DIR ACCEL [run-qemu.sh options...]: boots the image in QEMU with its console in
+# DIR/console.log and its monitor on the pipes DIR/mon.in (write commands there) and
+# DIR/mon.out (kept drained, so QEMU never blocks writing to it), stopped when the test
+# ends; QEMU's PID is left in $qemu. The image is $out's (run from the tree's top).
+vm_start() {
+	local dir=$1 accel=$2 drain
+	shift 2
+	mkfifo "$dir/mon.in" "$dir/mon.out"
+	cat "$dir/mon.out" >/dev/null &
+	drain=$!
+	at_exit "kill $drain 2>/dev/null"
+	image/run-qemu.sh --accel "$accel" --kernel "$out/vmlinuz" --initrd "$out/initramfs.xz" \
+		--serial "file:$dir/console.log" --monitor "pipe:$dir/mon" --no-reboot "$@" >"$dir/qemu.out" 2>&1 &
+	qemu=$!
+	at_exit "proc_kill $(proc_track $qemu); wait $qemu 2>/dev/null"
+}
+
+# basalt_fingerprint DIR [SECONDS]: the maintenance certificate fingerprint the node's console
+# shows (waiting up to SECONDS, 15 by default).
 basalt_fingerprint() {
-	grep -oE '[0-9a-f]{64}' <<<"$(wait_line "$1/console.log" 'maintenance mode on .*--cert-fingerprint' 15)"
+	grep -oE '[0-9a-f]{64}' <<<"$(wait_line "$1/console.log" 'maintenance mode on .*--cert-fingerprint' "${2:-15}")"
 }
 
 # Ends with a status telling the runner whether anything failed, or ran other than planned.

@@ -90,6 +90,11 @@ void initctrl_init(struct initctrl *ic)
 	ic->on_shutdown_arg = keep_arg;
 }
 
+void *initctrl_state(const struct ctrl_env *env)
+{
+	return env->init;
+}
+
 void initctrl_open_link(struct initctrl *ic, struct loop *loop, const char *socket)
 {
 	struct initlink_hooks hooks = { on_connected, on_status, NULL, on_shutdown, on_set_reply, ic };

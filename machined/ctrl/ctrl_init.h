@@ -47,7 +47,8 @@ void initctrl_init(struct initctrl *ic);
 void initctrl_open_link(struct initctrl *ic, struct loop *loop, const char *socket);
 const struct initctrl_status *initctrl_find_status(const struct initctrl *ic, const char *id);
 void initctrl_stop(struct initctrl *ic);
-/* Their state is ctrl_env.init. */
+/* Their state is ctrl_env.init (their ctrl_def's shared). */
+void *initctrl_state(const struct ctrl_env *env);
 extern const struct ctrl_def ctrl_init_sync;
 extern const struct ctrl_def ctrl_service_status;
 

@@ -112,11 +112,6 @@ out:
 	return r;
 }
 
-static void *state(const struct ctrl_env *env)
-{
-	return env->init;
-}
-
 static int sync_start(void *state, const struct ctrl_env *env, struct rt_ctrl *self)
 {
 	struct initctrl *ic = state;
@@ -128,7 +123,7 @@ static int sync_start(void *state, const struct ctrl_env *env, struct rt_ctrl *s
 
 const struct ctrl_def ctrl_init_sync = {
 	.rt = { "InitSyncController", sync_in, 1, NULL, 0, sync_reconcile, NULL },
-	.shared = state,
+	.shared = initctrl_state,
 	.init = sync_start,
 	.touches_machine = true,
 };

@@ -15,6 +15,7 @@
 #include "api/network.pb-c.h"
 #include "lib/log.h"
 #include "machined/ctrl/controllers.h"
+#include "machined/ctrl/netspec.h"
 #include "netctl/ipcfg.h"
 
 static const struct rt_input inputs[] = { { RES(LINK_STATUS), RT_WEAK } };
@@ -33,21 +34,6 @@ struct netcmd {
 
 static struct netcmd netcmd;
 
-static int link_spec(struct rt_ctx *ctx, const char *layer, const char *name)
-{
-	Basalt__Network__LinkSpec *s = malloc(sizeof(*s));
-	char id[96];
-
-	if (!s)
-		return -ENOMEM;
-	basalt__network__link_spec__init(s);
-	s->name = strdup(name);
-	s->up = true;
-	s->layer = strdup(layer);
-	snprintf(id, sizeof(id), "%s/%s", layer, name);
-	return rt_apply(ctx, res_new(RES(LINK_SPEC), id, &s->base));
-}
-
 /* The first Ethernet link, for an ip= that names no device. */
 static int first_ether(void *arg, const struct res *r)
 {
@@ -62,12 +48,12 @@ static int first_ether(void *arg, const struct res *r)
 static int reconcile(struct rt_ctx *ctx, void *arg)
 {
 	struct netcmd *n = arg;
-	char link[IFNAMSIZ] = "", ip[64], gw[64], id[192];
+	char link[IFNAMSIZ] = "", ip[64], gw[64], cidr[72];
 	int fam, r;
 
 	if (!n->machine)
 		return 0;  /* a container: nothing of ours, so nothing to undo either */
-	if ((r = link_spec(ctx, "default", "lo")) < 0)
+	if ((r = netspec_link(ctx, "default", "lo", 0)) < 0)
 		return r;
 	if (n->bad)
 		return rt_fail(ctx, "%s", n->err);
@@ -80,38 +66,15 @@ static int reconcile(struct rt_ctx *ctx, void *arg)
 		rt_list(ctx, RES(LINK_STATUS), first_ether, link);
 	if (!link[0])
 		return rt_fail(ctx, "ip=: no Ethernet link yet to put the address on");
-	if ((r = link_spec(ctx, "cmdline", link)) < 0)
+	if ((r = netspec_link(ctx, "cmdline", link, 0)) < 0)
 		return r;
 	inet_ntop(fam, n->ip.client, ip, sizeof(ip));
-	{
-		Basalt__Network__AddressSpec *a = malloc(sizeof(*a));
-
-		if (!a)
-			return -ENOMEM;
-		basalt__network__address_spec__init(a);
-		if (asprintf(&a->address, "%s/%u", ip, n->ip.prefixlen) < 0)
-			a->address = NULL;
-		a->linkname = strdup(link);
-		a->layer = strdup("cmdline");
-		snprintf(id, sizeof(id), "cmdline/%s/%s/%u", link, ip, n->ip.prefixlen);
-		if ((r = rt_apply(ctx, res_new(RES(ADDRESS_SPEC), id, &a->base))) < 0)
-			return r;
-	}
+	snprintf(cidr, sizeof(cidr), "%s/%u", ip, n->ip.prefixlen);
+	if ((r = netspec_address(ctx, "cmdline", link, cidr)) < 0)
+		return r;
 	if (n->ip.has_gateway) {
-		Basalt__Network__RouteSpec *rs = malloc(sizeof(*rs));
-
-		if (!rs)
-			return -ENOMEM;
 		inet_ntop(fam, n->ip.gateway, gw, sizeof(gw));
-		basalt__network__route_spec__init(rs);
-		rs->destination = strdup("");
-		rs->gateway = strdup(gw);
-		rs->linkname = strdup(link);
-		rs->metric = 1024;
-		rs->family = strdup(fam == AF_INET ? "inet4" : "inet6");
-		rs->layer = strdup("cmdline");
-		snprintf(id, sizeof(id), "cmdline/default-%s/%s", fam == AF_INET ? "inet4" : "inet6", link);
-		if ((r = rt_apply(ctx, res_new(RES(ROUTE_SPEC), id, &rs->base))) < 0)
+		if ((r = netspec_route(ctx, "cmdline", link, "", gw, 1024)) < 0)
 			return r;
 	}
 	return 0;

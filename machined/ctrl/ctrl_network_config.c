@@ -12,8 +12,8 @@
 #include <string.h>
 
 #include "api/config.pb-c.h"
-#include "api/network.pb-c.h"
 #include "machined/ctrl/controllers.h"
+#include "machined/ctrl/netspec.h"
 
 static const struct rt_input inputs[] = { { RES(MACHINE_CONFIG), RT_WEAK } };
 static const struct rt_output outputs[] = {
@@ -22,59 +22,9 @@ static const struct rt_output outputs[] = {
 	{ RES(ROUTE_SPEC), RT_SHARED },
 };
 
+#define LAYER "configuration"
+
 static bool machine;
-
-static int link_spec(struct rt_ctx *ctx, const Basalt__Config__Interface *i)
-{
-	Basalt__Network__LinkSpec *s = malloc(sizeof(*s));
-	char id[96];
-
-	if (!s)
-		return -ENOMEM;
-	basalt__network__link_spec__init(s);
-	s->name = strdup(i->interface);
-	s->up = true;
-	s->mtu = i->has_mtu ? i->mtu : 0;
-	s->layer = strdup("configuration");
-	snprintf(id, sizeof(id), "configuration/%s", i->interface);
-	return rt_apply(ctx, res_new(RES(LINK_SPEC), id, &s->base));
-}
-
-static int address_spec(struct rt_ctx *ctx, const char *link, const char *cidr)
-{
-	Basalt__Network__AddressSpec *a = malloc(sizeof(*a));
-	char id[192];
-
-	if (!a)
-		return -ENOMEM;
-	basalt__network__address_spec__init(a);
-	a->address = strdup(cidr);
-	a->linkname = strdup(link);
-	a->layer = strdup("configuration");
-	snprintf(id, sizeof(id), "configuration/%s/%s", link, cidr);
-	return rt_apply(ctx, res_new(RES(ADDRESS_SPEC), id, &a->base));
-}
-
-static int route_spec(struct rt_ctx *ctx, const char *link, const Basalt__Config__Route *r)
-{
-	Basalt__Network__RouteSpec *s = malloc(sizeof(*s));
-	const char *dst = r->network ? r->network : "", *gw = r->gateway ? r->gateway : "";
-	bool v6 = strchr(dst, ':') || strchr(gw, ':');
-	char id[192];
-
-	if (!s)
-		return -ENOMEM;
-	basalt__network__route_spec__init(s);
-	s->destination = strdup(dst);
-	s->gateway = strdup(gw);
-	s->linkname = strdup(link);
-	s->metric = r->has_metric ? r->metric : 1024;
-	s->family = strdup(v6 ? "inet6" : "inet4");
-	s->layer = strdup("configuration");
-	snprintf(id, sizeof(id), "configuration/%s/%s", dst[0] ? dst : v6 ? "default-inet6" : "default-inet4", link);
-	/* A CIDR holds a '/': the id keeps it (ids may), the destination's own field too. */
-	return rt_apply(ctx, res_new(RES(ROUTE_SPEC), id, &s->base));
-}
 
 /* What this release cannot apply yet, by name. */
 static const char *unsupported(const Basalt__Config__Interface *i)
@@ -120,14 +70,18 @@ static int reconcile(struct rt_ctx *ctx, void *arg)
 		}
 		if (!i->interface)
 			continue;
-		if ((r = link_spec(ctx, i)) < 0)
+		if ((r = netspec_link(ctx, LAYER, i->interface, i->has_mtu ? i->mtu : 0)) < 0)
 			return r;
 		for (size_t a = 0; a < i->n_addresses; a++)
-			if ((r = address_spec(ctx, i->interface, i->addresses[a])) < 0)
+			if ((r = netspec_address(ctx, LAYER, i->interface, i->addresses[a])) < 0)
 				return r;
-		for (size_t a = 0; a < i->n_routes; a++)
-			if ((r = route_spec(ctx, i->interface, i->routes[a])) < 0)
+		for (size_t a = 0; a < i->n_routes; a++) {
+			const Basalt__Config__Route *rt = i->routes[a];
+
+			if ((r = netspec_route(ctx, LAYER, i->interface, rt->network ? rt->network : "",
+					       rt->gateway ? rt->gateway : "", rt->has_metric ? rt->metric : 1024)) < 0)
 				return r;
+		}
 	}
 	if (missing[0])
 		return rt_fail(ctx, "not applied by this release yet: %s (the rest of machine.network is)", missing);

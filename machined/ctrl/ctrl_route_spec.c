@@ -6,7 +6,6 @@
  * touched. (Until RouteStatus exists, a route deleted by hand comes back only when the
  * specs or the link's addresses change.)
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <linux/rtnetlink.h>
 #include <stdio.h>
@@ -14,6 +13,7 @@
 #include <string.h>
 
 #include "api/network.pb-c.h"
+#include "lib/parse.h"
 #include "machined/ctrl/controllers.h"
 #include "netctl/rtnl.h"
 
@@ -23,10 +23,12 @@ static const struct rt_input inputs[] = {
 	{ RES(ROUTE_SPEC), RT_WEAK }, { RES(LINK_STATUS), RT_WEAK }, { RES(ADDRESS_STATUS), RT_WEAK },
 };
 
+/* The routes this controller added, as it sent them (with their link's index then). */
 struct applied {
-	struct rtnl_route r[ROUTES_MAX];
-	char key[ROUTES_MAX][160];      /* what the spec said, with the link's index */
-	bool wanted[ROUTES_MAX];
+	struct {
+		struct rtnl_route r;
+		bool wanted;            /* by a spec, this run */
+	} e[ROUTES_MAX];
 	size_t n;
 };
 
@@ -38,30 +40,23 @@ struct pass {
 	int r;
 };
 
+/* The route s asks for through link oif (zeroed first, so two equal asks compare equal). */
 static int parse_route(const Basalt__Network__RouteSpec *s, unsigned oif, struct rtnl_route *r)
 {
-	char ip[64];
-	const char *slash;
+	struct ipaddr dst = { 0 }, gw = { 0 };
+	int family = strcmp(s->family, "inet6") == 0 ? AF_INET6 : AF_INET;
 
 	memset(r, 0, sizeof(*r));
-	r->family = strcmp(s->family, "inet6") == 0 ? AF_INET6 : AF_INET;
+	if ((s->destination[0] && (!parse_cidr(s->destination, &dst, &r->dst_len) || dst.family != family)) ||
+	    (s->gateway[0] && (!parse_ip(s->gateway, &gw) || gw.family != family)))
+		return -1;
+	r->family = family;
 	r->oif = oif;
 	r->metric = s->metric;
 	r->scope = s->gateway[0] ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK;
-	if (s->destination[0]) {
-		if (!(slash = strchr(s->destination, '/')) || (size_t)(slash - s->destination) >= sizeof(ip))
-			return -1;
-		memcpy(ip, s->destination, (size_t)(slash - s->destination));
-		ip[slash - s->destination] = '\0';
-		if (inet_pton(r->family, ip, r->dst) != 1)
-			return -1;
-		r->dst_len = (unsigned)atoi(slash + 1);
-	}
-	if (s->gateway[0]) {
-		if (inet_pton(r->family, s->gateway, r->gw) != 1)
-			return -1;
-		r->has_gw = true;
-	}
+	memcpy(r->dst, dst.addr, sizeof(r->dst));
+	memcpy(r->gw, gw.addr, sizeof(r->gw));
+	r->has_gw = s->gateway[0] != '\0';
 	return 0;
 }
 
@@ -71,7 +66,7 @@ static int apply_one(void *arg, const struct res *res)
 	const Basalt__Network__RouteSpec *s = res_spec(res, RES(ROUTE_SPEC));
 	const Basalt__Network__LinkStatus *l;
 	struct rtnl_route rt;
-	char key[160], err[256];
+	char err[256];
 	size_t i;
 
 	if (!s || !(l = res_spec(rt_get(p->ctx, RES(LINK_STATUS), s->linkname), RES(LINK_STATUS))))
@@ -80,23 +75,19 @@ static int apply_one(void *arg, const struct res *res)
 		p->r = rt_fail(p->ctx, "%s: not a route (destination %s, gateway %s)", res->id, s->destination, s->gateway);
 		return 0;
 	}
-	snprintf(key, sizeof(key), "%s %s %u %u %s", s->destination, s->gateway, l->index, s->metric, s->family);
-	for (i = 0; i < p->a->n && strcmp(p->a->key[i], key) != 0; i++)
+	for (i = 0; i < p->a->n && memcmp(&p->a->e[i].r, &rt, sizeof(rt)) != 0; i++)
 		;
-	if (i < p->a->n && p->a->wanted[i])
-		return 0;  /* two specs, one route */
 	if (i < p->a->n) {
-		p->a->wanted[i] = true;
-		return 0;  /* added before, unchanged */
+		p->a->e[i].wanted = true;
+		return 0;  /* added before, unchanged (or a second spec for the same route) */
 	}
 	if (rtnl_route_change(true, &rt, err, sizeof(err)) < 0) {
 		p->r = rt_fail(p->ctx, "%s", err);
 		return 0;
 	}
 	if (p->a->n < ROUTES_MAX) {
-		p->a->r[p->a->n] = rt;
-		snprintf(p->a->key[p->a->n], sizeof(p->a->key[0]), "%s", key);
-		p->a->wanted[p->a->n++] = true;
+		p->a->e[p->a->n].r = rt;
+		p->a->e[p->a->n++].wanted = true;
 	}
 	return 0;
 }
@@ -107,19 +98,19 @@ static int reconcile(struct rt_ctx *ctx, void *arg)
 	struct pass p = { ctx, a, 0 };
 	char err[256];
 
-	memset(a->wanted, 0, sizeof(a->wanted));
+	for (size_t i = 0; i < a->n; i++)
+		a->e[i].wanted = false;
 	rt_list(ctx, RES(ROUTE_SPEC), apply_one, &p);
-	for (size_t i = 0; i < a->n;) {
-		if (a->wanted[i]) {
-			i++;
+	/* Ours and no longer wanted: deleted (already gone with its link or address is fine). */
+	for (size_t i = a->n; i-- > 0;) {
+		int r;
+
+		if (a->e[i].wanted)
 			continue;
-		}
-		if (rtnl_route_change(false, &a->r[i], err, sizeof(err)) < 0 && !strstr(err, "No such process"))
+		r = rtnl_route_change(false, &a->e[i].r, err, sizeof(err));
+		if (r < 0 && r != -ESRCH)
 			p.r = rt_fail(ctx, "%s", err);
-		memmove(&a->r[i], &a->r[i + 1], (a->n - i - 1) * sizeof(a->r[0]));
-		memmove(a->key[i], a->key[i + 1], (a->n - i - 1) * sizeof(a->key[0]));
-		memmove(&a->wanted[i], &a->wanted[i + 1], (a->n - i - 1) * sizeof(a->wanted[0]));
-		a->n--;
+		a->e[i] = a->e[--a->n];
 	}
 	return p.r;
 }

@@ -56,11 +56,6 @@ static int status_reconcile(struct rt_ctx *ctx, void *arg)
 	return 0;
 }
 
-static void *state(const struct ctrl_env *env)
-{
-	return env->init;
-}
-
 /* The link to init opens once both controllers exist: its events kick them. */
 static int status_start(void *state, const struct ctrl_env *env, struct rt_ctrl *self)
 {
@@ -72,7 +67,7 @@ static int status_start(void *state, const struct ctrl_env *env, struct rt_ctrl 
 
 const struct ctrl_def ctrl_service_status = {
 	.rt = { "ServiceStatusController", NULL, 0, status_out, 1, status_reconcile, NULL },
-	.shared = state,
+	.shared = initctrl_state,
 	.init = status_start,
 	.touches_machine = true,
 };

@@ -17,17 +17,7 @@ if [[ $accel == kvm ]]; then BOOT_BOUND_MS=${BOOT_BOUND_MS:-3000}; else BOOT_BOU
 t=$(test_dir)
 plan 25
 con=$t/console.log
-mkfifo "$t/mon.in" "$t/mon.out"
-# Keep the monitor's output drained so QEMU never blocks writing to it.
-cat "$t/mon.out" >/dev/null &
-drain=$!
-at_exit "kill $drain 2>/dev/null"
-
-image/run-qemu.sh --accel "$accel" --kernel "$out/vmlinuz" --initrd "$out/initramfs.xz" \
-	--serial "file:$con" --monitor "pipe:$t/mon" --no-reboot --append "basalt.debug=1" \
-	>"$t/qemu.out" 2>&1 &
-qemu=$!
-at_exit "proc_kill $(proc_track $qemu); wait $qemu 2>/dev/null"
+vm_start "$t" "$accel" --append "basalt.debug=1"
 start_ns=$(date +%s%N)
 
 if line=$(wait_line "$con" 'stage 1: mounted /rootfs.sqsh read-only' "$BOOT_S"); then

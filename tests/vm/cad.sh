@@ -9,13 +9,7 @@ out=$1
 t=$(test_dir)
 plan 5
 con=$t/console.log
-mkfifo "$t/mon.in" "$t/mon.out"
-cat "$t/mon.out" >/dev/null &
-at_exit "kill $! 2>/dev/null"
-image/run-qemu.sh --accel tcg --kernel "$out/vmlinuz" --initrd "$out/initramfs.xz" \
-	--serial "file:$con" --monitor "pipe:$t/mon" --no-reboot >/dev/null 2>&1 &
-qemu=$!
-at_exit "proc_kill $(proc_track $qemu)"
+vm_start "$t" tcg
 
 if ! wait_line "$con" 'all services up at' 180 >/dev/null; then
 	not_ok "image booted" "$(tail -5 "$con")"

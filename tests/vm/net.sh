@@ -16,18 +16,9 @@ need_netns
 t=$(test_dir)
 plan 13
 con=$t/console.log
-mkfifo "$t/mon.in" "$t/mon.out"
-cat "$t/mon.out" >/dev/null &
-drain=$!
-at_exit "kill $drain 2>/dev/null"
+vm_start "$t" "$accel" --api-port 50000
 
-image/run-qemu.sh --accel "$accel" --kernel "$out/vmlinuz" --initrd "$out/initramfs.xz" \
-	--serial "file:$con" --monitor "pipe:$t/mon" --no-reboot --api-port 50000 \
-	>"$t/qemu.out" 2>&1 &
-qemu=$!
-at_exit "proc_kill $(proc_track $qemu); wait $qemu 2>/dev/null"
-
-if fp=$(grep -oE '[0-9a-f]{64}' <<<"$(wait_line "$con" 'API in maintenance mode on .*--cert-fingerprint' 180)"); then
+if fp=$(basalt_fingerprint "$t" 180); then
 	ok "the node prints its maintenance fingerprint on the console"
 else
 	not_ok "maintenance fingerprint on the console" "$(tail -20 "$con")"
