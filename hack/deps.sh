@@ -14,6 +14,9 @@ packages=(
 	kmod squashfs-tools xz-utils binutils cpio
 	# running and testing the image and the supervisor
 	qemu-system-x86 util-linux iproute2 procps jq openssl
+	# real network peers for the namespace tests: a DHCP server (the binary alone: the
+	# dnsmasq package would start a host-wide service)
+	dnsmasq-base
 	# reference supervisor for the benchmark (s6-supervise)
 	s6
 )

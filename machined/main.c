@@ -3,7 +3,7 @@
  * machined: the resource store and its controllers, driven by the machine config.
  *   machined [--state-dir DIR] [--init-socket PATH] [--containerd PATH]
  *            [--containerd-config PATH] [--root DIR] [--api-listen ADDR:PORT]
- *                                                            run, supervised by init
+ *            [--host-netns DEV:INODE]                        run, supervised by init
  *   machined validate FILE [--config-patch FILE]...          check a config
  *   machined render FILE [--config-patch FILE]... [-o yaml|json]
  *                                                            the resources a config gives
@@ -27,6 +27,7 @@
 #include "machined/ctrl/cfgstate.h"
 #include "machined/ctrl/config.h"
 #include "machined/ctrl/controllers.h"
+#include "machined/ctrl/netguard.h"
 #include "machined/ctrl/ctrl.h"
 #include "machined/ctrl/ctrl_init.h"
 #include "machined/core/resfmt.h"
@@ -42,6 +43,7 @@ struct opts {
 	const char *containerd_config;
 	const char *root;
 	const char *api_listen;
+	const char *host_netns;     /* the host's network namespace, "dev:inode", from a launcher that knows it */
 	const char *file;
 	const char *patch_files[MAX_PATCHES];
 	size_t npatches;
@@ -62,6 +64,8 @@ struct machined {
 	bool api_up;
 	bool machine;               /* init says this is a real machine (not a container) */
 	const char *cmdline_ip;
+	const char *net_refused;    /* NULL, or why the network here is not machined's to change */
+	char net_refused_buf[320];
 	struct loop_timer stop;
 };
 
@@ -69,6 +73,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: machined [--state-dir DIR] [--init-socket PATH] [--containerd PATH]\n"
 		   "                [--containerd-config PATH] [--root DIR] [--api-listen ADDR:PORT]\n"
+		   "                [--host-netns DEV:INODE]\n"
 		   "       machined validate FILE [--config-patch FILE]...\n"
 		   "       machined render FILE [--config-patch FILE]... [-o yaml|json]\n"
 		   "       machined install-config FILE [--config-patch FILE]... [--state-dir DIR]\n");
@@ -89,6 +94,8 @@ static int parse_opts(int argc, char **argv, int first, struct opts *o)
 			o->socket = argv[++i];
 		else if (strcmp(a, "--api-listen") == 0)
 			o->api_listen = argv[++i];
+		else if (strcmp(a, "--host-netns") == 0)
+			o->host_netns = argv[++i];
 		else if (strcmp(a, "--containerd") == 0)
 			o->containerd = argv[++i];
 		else if (strcmp(a, "--containerd-config") == 0)
@@ -221,7 +228,7 @@ static int print_res(void *arg, const struct res *r)
 static const struct ctrl_def *const controllers[] = {
 	&ctrl_machine_config, &ctrl_machine_status, &ctrl_service_specs, &ctrl_version,
 	&ctrl_hostname_config, &ctrl_hostname_apply, &ctrl_link_status, &ctrl_address_status,
-	&ctrl_network_cmdline, &ctrl_network_config, &ctrl_link_spec, &ctrl_address_spec, &ctrl_route_spec,
+	&ctrl_network_cmdline, &ctrl_network_config, &ctrl_dhcp4, &ctrl_link_spec, &ctrl_address_spec, &ctrl_route_spec,
 	&ctrl_init_sync, &ctrl_service_status, &ctrl_api_certificate,
 };
 
@@ -230,7 +237,8 @@ static int start_controllers(struct machined *m, const char *state_dir, bool pur
 {
 	struct ctrl_env env = { .rt = m->rt, .loop = m->loop, .config = &m->config, .status = &m->status,
 				.specs = &m->specs, .init = &m->init, .init_socket = m->o->socket,
-				.api = &m->api, .machine = m->machine, .cmdline_ip = m->cmdline_ip };
+				.api = &m->api, .machine = m->machine, .cmdline_ip = m->cmdline_ip,
+				.net_refused = m->net_refused };
 
 	if (config_init(&m->config, m->loop, state_dir) < 0) {
 		snprintf(err, errlen, "out of memory");
@@ -378,6 +386,9 @@ static int cmd_daemon(struct opts *o)
 		memset(&c, 0, sizeof(c));
 	m.machine = getenv("BASALT_MACHINE") != NULL;
 	m.cmdline_ip = c.ip;
+	m.net_refused = netguard_check(m.machine, o->host_netns, m.net_refused_buf, sizeof(m.net_refused_buf));
+	if (m.net_refused)
+		log_info("network: %s", m.net_refused);
 	if (r == 0)
 		r = start_controllers(&m, o->state_dir, false, err, sizeof(err));
 	if (r < 0)

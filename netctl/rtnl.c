@@ -151,6 +151,12 @@ int rtnl_parse_link(const struct nlmsghdr *h, struct rtnl_link *out)
 			if ((p = attr(a, 1)))
 				out->operstate = *(const uint8_t *)p;
 			break;
+		case IFLA_PARENT_DEV_NAME:
+			attr_str(a, out->parent, sizeof(out->parent));
+			break;
+		case IFLA_PARENT_DEV_BUS_NAME:
+			attr_str(a, out->bus, sizeof(out->bus));
+			break;
 		case IFLA_ADDRESS:
 			hex_addr(RTA_DATA(a), RTA_PAYLOAD(a), out->hwaddr, sizeof(out->hwaddr));
 			break;

@@ -34,9 +34,10 @@ unit_srcs_sandbox := machined/api/sandbox.c
 unit_srcs_apidef := lib/apidef.c lib/restypes.c $(GEN_API)
 unit_srcs_ipcfg := netctl/ipcfg.c lib/parse.c
 unit_srcs_rtnl := netctl/rtnl.c
+unit_srcs_dhcp4 := netctl/dhcp4.c lib/parse.c
 
 UNIT_TESTS := cmdline kmod backoff ring frame loop spec supervisor ctl squashfs coldplug store \
-	parse mconfig cfgstate runtime grpc apiipc sandbox memcpy tls apidef ipcfg rtnl
+	parse mconfig cfgstate runtime grpc apiipc sandbox memcpy tls apidef ipcfg rtnl dhcp4
 UNIT_BINS := $(patsubst %,$(OUT)/host/tests/unit/test_%,$(UNIT_TESTS))
 
 define unit_rule
@@ -109,8 +110,9 @@ fuzz_srcs_initclient := machined/ctrl/initclient.c $(LIB_CORE_SRCS) $(GEN_INIT)
 fuzz_srcs_apidmerge := $(GRPC_SRCS) lib/apidef.c machined/api/apiipc.c machined/api/sandbox.c $(GEN_API)
 fuzz_srcs_rtnl := netctl/rtnl.c
 fuzz_srcs_ipcfg := netctl/ipcfg.c lib/parse.c
+fuzz_srcs_dhcp4 := netctl/dhcp4.c lib/parse.c
 FUZZ_TARGETS := cmdline kmod ctl squashfs mconfig grpc apiipc kmsg mountinfo power nodes clientcfg osctl \
-	grpcclient selector modalias cfgstate ctlconn initclient apidmerge tlssession csr rtnl ipcfg
+	grpcclient selector modalias cfgstate ctlconn initclient apidmerge tlssession csr rtnl ipcfg dhcp4
 FUZZ_BINS := $(patsubst %,$(OUT)/fuzz/bin/fuzz_%,$(FUZZ_TARGETS))
 
 define fuzz_rule
@@ -141,7 +143,7 @@ $(NPM_STAMP): tests/interop/package-lock.json | $(DEPS_STAMP)
 #   make fuzz      fuzzing only, FUZZ_SECONDS per target with a random seed
 CHECK_SUITES ?= runner layout unit link inputs fuzz init machined api interop abuse
 TEST_SUITES ?= runner layout unit link inputs fuzz init machined api interop abuse image locks repro vm vm-cad \
-	vm-corrupt vm-net
+	vm-corrupt vm-net net-dhcp
 E2E_SUITES ?= vm vm vm vm-kvm vm-cad init init machined machined api api idle fuzz fresh
 TEST_DEPS := $(BINS) $(TEST_BINS) $(NPM_STAMP)
 

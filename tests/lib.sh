@@ -172,8 +172,11 @@ TOML
 # console.log in DIR, and as containerd a do-nothing script (or the CONTAINERD given). Its
 # process is DIR/pid (PID:START, see proc_kill); its cleanup is registered.
 basalt_node() {
-	local out=$1 dir=$2 listen=$3 pid cg
+	local out=$1 dir=$2 listen=$3 pid cg wrap=()
 	need_netns
+	# NODE_NETNS=NAME: the node runs in that network namespace (netns_new); NODE_ARGS: more
+	# arguments for its machined.
+	[[ -n ${NODE_NETNS:-} ]] && wrap=(ip netns exec "$NODE_NETNS")
 	cg=$(test_cgroup "$(basename "$dir")")
 	mkdir -p "$dir/state"
 	rm -f "$dir/exit" "$dir/pid"
@@ -185,10 +188,11 @@ basalt_node() {
 	chmod +x "$dir/fake-containerd"
 	# A subshell waits for the node and keeps its exit status in DIR/exit (see node_exit).
 	(
-		unshare --pid --mount --uts --fork --kill-child=SIGKILL --mount-proc "$out/bin/init" --container \
+		# shellcheck disable=SC2086
+		"${wrap[@]}" unshare --pid --mount --uts --fork --kill-child=SIGKILL --mount-proc "$out/bin/init" --container \
 			--debug --socket "$dir/init.sock" --cgroup-root "$cg" -- "$out/bin/machined" \
 			--state-dir "$dir/state" --containerd "$dir/fake-containerd" --containerd-config /dev/null \
-			--api-listen "$listen" >"$dir/console.log" 2>&1 &
+			--api-listen "$listen" ${NODE_ARGS:-} >"$dir/console.log" 2>&1 &
 		proc_track $! >"$dir/pid"
 		wait $! 2>/dev/null
 		echo $? >"$dir/exit"
@@ -196,6 +200,12 @@ basalt_node() {
 	wait_until 5 test -s "$dir/pid"
 	pid=$(cat "$dir/pid")
 	at_exit "proc_kill $pid; cgroup_remove '$cg'"
+}
+
+# netns_new NAME: a network namespace named NAME with its loopback up, deleted at exit (with
+# every link in it). Names are global to the machine: callers make them unique ($$).
+netns_new() {
+	ip netns add "$1" && ip -n "$1" link set lo up && at_exit "ip netns del '$1' 2>/dev/null"
 }
 
 # node_pid DIR: the PID of a node's unshare process.

@@ -48,6 +48,7 @@ def vm-kvm 600 - tests/vm/boot.sh "$out" --accel kvm
 def vm-cad 600 - tests/vm/cad.sh "$out"
 def vm-corrupt 900 - tests/vm/corrupt-root.sh "$out"
 def vm-net 600 - tests/vm/net.sh "$out"
+def net-dhcp 600 - tests/netns/dhcp.sh "$out"
 def runner 120 - tests/runner.sh "$out"
 def fresh 7200 net tests/fresh.sh "$out"
 def idle 600 - tests/abuse/idle.sh "$out"

@@ -47,5 +47,7 @@ extern const struct ctrl_def ctrl_network_config;
 extern const struct ctrl_def ctrl_link_spec;
 extern const struct ctrl_def ctrl_address_spec;
 extern const struct ctrl_def ctrl_route_spec;
+/* DHCP4Controller: the dhcp4 layer, a DHCPv4 client per link that wants one (netctl/dhcp4.c). */
+extern const struct ctrl_def ctrl_dhcp4;
 
 #endif

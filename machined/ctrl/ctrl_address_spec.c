@@ -13,6 +13,7 @@
 #include "api/network.pb-c.h"
 #include "lib/parse.h"
 #include "machined/ctrl/controllers.h"
+#include "machined/ctrl/netspec.h"
 #include "netctl/rtnl.h"
 
 #define ADDED_MAX 256
@@ -28,6 +29,7 @@ struct added {
 		bool wanted;            /* by a spec, this run */
 	} e[ADDED_MAX];
 	size_t n;
+	const char *refused;        /* ctrl_env's net_refused */
 };
 
 static struct added added;
@@ -81,6 +83,8 @@ static int reconcile(struct rt_ctx *ctx, void *arg)
 	struct pass p = { ctx, a, 0 };
 	char err[256];
 
+	if ((p.r = netspec_refuse(ctx, a->refused, RES(ADDRESS_SPEC))) < 0)
+		return p.r;
 	for (size_t i = 0; i < a->n; i++)
 		a->e[i].wanted = false;
 	rt_list(ctx, RES(ADDRESS_SPEC), apply_one, &p);
@@ -109,8 +113,16 @@ static void *state(const struct ctrl_env *env)
 	return &added;
 }
 
+static int start(void *st, const struct ctrl_env *env, struct rt_ctrl *self)
+{
+	(void)self;
+	((struct added *)st)->refused = env->net_refused;
+	return 0;
+}
+
 const struct ctrl_def ctrl_address_spec = {
 	.rt = { .name = "AddressSpecController", .inputs = inputs, .ninputs = 3, .reconcile = reconcile },
 	.shared = state,
+	.init = start,
 	.touches_machine = true,
 };

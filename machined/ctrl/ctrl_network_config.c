@@ -2,9 +2,11 @@
 /*
  * NetworkConfigController: the configuration layer of the network specs, from
  * machine.network.interfaces[] (an interface named by `interface`): the link up with its
- * MTU, its addresses, its routes. Only on a real machine, like every layer. What this
- * release does not apply yet (a deviceSelector, DHCP, bonds, bridges, VLANs, WireGuard, a
- * VIP) is named in the controller's status, never silently dropped.
+ * MTU, its addresses, its routes (DHCP is DHCP4Controller's). Unlike the default layers it
+ * also holds in a container, where the config naming a link is the user's say-so; the
+ * guard of netguard.h still keeps a host's own network untouched. What this release does
+ * not apply yet (a deviceSelector, bonds, bridges, VLANs, WireGuard, a VIP) is named in
+ * the controller's status, never silently dropped.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -24,15 +26,11 @@ static const struct rt_output outputs[] = {
 
 #define LAYER "configuration"
 
-static bool machine;
-
 /* What this release cannot apply yet, by name. */
 static const char *unsupported(const Basalt__Config__Interface *i)
 {
 	if (i->deviceselector)
 		return "deviceSelector";
-	if (i->has_dhcp && i->dhcp)
-		return "dhcp";
 	if (i->bond)
 		return "bond";
 	if (i->bridge)
@@ -54,7 +52,7 @@ static int reconcile(struct rt_ctx *ctx, void *arg)
 	int r;
 
 	(void)arg;
-	if (!machine || !net)
+	if (!net)
 		return 0;
 	for (size_t k = 0; k < net->n_interfaces; k++) {
 		const Basalt__Config__Interface *i = net->interfaces[k];
@@ -88,16 +86,7 @@ static int reconcile(struct rt_ctx *ctx, void *arg)
 	return 0;
 }
 
-static int start(void *st, const struct ctrl_env *env, struct rt_ctrl *self)
-{
-	(void)st;
-	(void)self;
-	machine = env->machine;
-	return 0;
-}
-
 const struct ctrl_def ctrl_network_config = {
 	.rt = { .name = "NetworkConfigController", .inputs = inputs, .ninputs = 1, .outputs = outputs,
 		.noutputs = 3, .reconcile = reconcile },
-	.init = start,
 };

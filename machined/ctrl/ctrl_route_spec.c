@@ -15,6 +15,7 @@
 #include "api/network.pb-c.h"
 #include "lib/parse.h"
 #include "machined/ctrl/controllers.h"
+#include "machined/ctrl/netspec.h"
 #include "netctl/rtnl.h"
 
 #define ROUTES_MAX 256
@@ -30,6 +31,7 @@ struct applied {
 		bool wanted;            /* by a spec, this run */
 	} e[ROUTES_MAX];
 	size_t n;
+	const char *refused;        /* ctrl_env's net_refused */
 };
 
 static struct applied applied;
@@ -98,6 +100,8 @@ static int reconcile(struct rt_ctx *ctx, void *arg)
 	struct pass p = { ctx, a, 0 };
 	char err[256];
 
+	if ((p.r = netspec_refuse(ctx, a->refused, RES(ROUTE_SPEC))) < 0)
+		return p.r;
 	for (size_t i = 0; i < a->n; i++)
 		a->e[i].wanted = false;
 	rt_list(ctx, RES(ROUTE_SPEC), apply_one, &p);
@@ -121,8 +125,16 @@ static void *state(const struct ctrl_env *env)
 	return &applied;
 }
 
+static int start(void *st, const struct ctrl_env *env, struct rt_ctrl *self)
+{
+	(void)self;
+	((struct applied *)st)->refused = env->net_refused;
+	return 0;
+}
+
 const struct ctrl_def ctrl_route_spec = {
 	.rt = { .name = "RouteSpecController", .inputs = inputs, .ninputs = 3, .reconcile = reconcile },
 	.shared = state,
+	.init = start,
 	.touches_machine = true,
 };

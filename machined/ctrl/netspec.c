@@ -8,6 +8,34 @@
 
 #include "api/network.pb-c.h"
 
+int netspec_rank(const char *layer)
+{
+	static const char *const order[] = { "default", "cmdline", "platform", "dhcp4", "dhcp6", "configuration" };
+	static const int rank[] = { 0, 1, 2, 3, 3, 4 };
+
+	for (size_t i = 0; layer && i < sizeof(order) / sizeof(order[0]); i++)
+		if (strcmp(layer, order[i]) == 0)
+			return rank[i];
+	return -1;
+}
+
+static int count(void *arg, const struct res *r)
+{
+	(void)r;
+	++*(size_t *)arg;
+	return 0;
+}
+
+int netspec_refuse(struct rt_ctx *ctx, const char *refused, const struct res_type *t)
+{
+	size_t n = 0;
+
+	if (!refused)
+		return 0;
+	rt_list(ctx, t, count, &n);
+	return n ? rt_fail(ctx, "%s", refused) : 0;
+}
+
 int netspec_link(struct rt_ctx *ctx, const char *layer, const char *name, unsigned mtu)
 {
 	Basalt__Network__LinkSpec *s = malloc(sizeof(*s));

@@ -9,6 +9,13 @@
 
 #include "machined/core/runtime.h"
 
+/*
+ * A layer's precedence where two layers want different values of one field (a link's
+ * MTU): default < cmdline < platform < dhcp4, dhcp6 < configuration. -1 for a name that is
+ * no layer.
+ */
+int netspec_rank(const char *layer);
+
 /* The link up, with its MTU (0: leave it). */
 int netspec_link(struct rt_ctx *ctx, const char *layer, const char *name, unsigned mtu);
 /* cidr ("10.0.0.2/24") on link. */
@@ -16,5 +23,12 @@ int netspec_address(struct rt_ctx *ctx, const char *layer, const char *link, con
 /* A route through link: destination a CIDR or "" for the default, gateway "" for on-link. */
 int netspec_route(struct rt_ctx *ctx, const char *layer, const char *link, const char *destination,
 		  const char *gateway, unsigned metric);
+
+/*
+ * For the controllers that change the network: when refused (ctrl_env's net_refused) and
+ * some resource of type t asks for a change, the run fails with the reason (rt_fail's
+ * value); else 0.
+ */
+int netspec_refuse(struct rt_ctx *ctx, const char *refused, const struct res_type *t);
 
 #endif

@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# DHCPv4 against a real server. Two network namespaces made here: a server with dnsmasq
+# (leases of 2 minutes, the least it gives, renewed at 10 s and rebound at 15 s) and a
+# node (init in container mode, machined) whose eth0 is the other end of a veth. The node
+# is configured over its API with `dhcp: true` on eth0, and then: the lease's address and
+# default route in the kernel and in the resources, a renewal, an address deleted by hand
+# put back, the server gone (the lease runs out and is taken away), the server back (a new
+# lease), DHCP switched off (the lease released). A third namespace, named the host's with
+# --host-netns, shows the guard: a config naming its link changes nothing there.
+#   dhcp.sh OUTDIR
+set -uo pipefail
+. "$(dirname "$0")/../lib.sh"
+out=$(realpath "$1")
+osctl=$out/bin/osctl
+need_netns
+command -v dnsmasq >/dev/null || bail "dnsmasq is installed (hack/deps.sh: dnsmasq-base)"
+t=$(test_dir)
+plan 15
+cd "$t" || exit 1
+srv=bsrv$$ node=bnode$$ hostns=bhost$$
+netns_new "$srv" && netns_new "$node" && netns_new "$hostns" || bail "network namespaces"
+ip link add eth0 netns "$node" type veth peer name v0 netns "$srv" &&
+	ip -n "$srv" addr add 10.77.0.1/24 dev v0 && ip -n "$srv" link set v0 up || bail "the veth between server and node"
+
+dnsmasq_start() {
+	ip netns exec "$srv" dnsmasq --keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts --port=0 \
+		--interface=v0 --bind-interfaces --dhcp-range=10.77.0.50,10.77.0.99,255.255.255.0,2m \
+		--dhcp-option=option:router,10.77.0.1 --dhcp-option=option:dns-server,10.77.0.53 \
+		--dhcp-option=option:ntp-server,10.77.0.123 --dhcp-option=option:domain-search,lab.test \
+		--dhcp-option=option:T1,10 --dhcp-option=option:T2,15 --dhcp-leasefile="$t/leases" --pid-file= \
+		--log-dhcp --log-facility="$t/dnsmasq.log" >>"$t/dnsmasq.out" 2>&1 &
+	dns=$(proc_track $!)
+	at_exit "proc_kill $dns TERM"
+	wait_line "$t/dnsmasq.log" 'DHCP, IP range 10.77.0.50' 10 >/dev/null
+}
+dnsmasq_start && ok "dnsmasq serves 10.77.0.50-99 on the server's side of the veth" ||
+	bail "dnsmasq starts" "$(cat "$t/dnsmasq.out" "$t/dnsmasq.log" 2>/dev/null | tail -5)"
+
+NODE_NETNS=$node basalt_node "$out" "$t/n" 127.0.0.1:50000
+fp=$(basalt_fingerprint "$t/n") || bail "the node starts" "$(tail -5 "$t/n/console.log")"
+in_node() { ip netns exec "$node" "$@"; }
+o() { in_node timeout 20 "$osctl" -e 127.0.0.1:50000 "$@"; }
+"$osctl" gen config dhcp https://127.0.0.1:6443 -o gen >/dev/null
+expect "the node takes a config in maintenance mode" 'applied without a reboot' \
+	in_node timeout 20 "$osctl" apply-config --insecure --cert-fingerprint "$fp" -e 127.0.0.1:50000 -f gen/controlplane.yaml
+export OSCONFIG=$t/gen/osconfig
+wait_until 20 bash -c "$(declare -f in_node o); osctl='$osctl' node='$node'; o version 2>/dev/null | grep -q Tag:" ||
+	bail "the node serves mutual TLS" "$(tail -5 "$t/n/console.log")"
+
+mac=$(ip -n "$node" -br link show eth0 | awk '{print $3}')
+lease_addr() { ip -n "$node" -4 -o addr show dev eth0 | awk '{print $4}' | grep '^10\.77\.0\.'; }
+o patch mc --patch '{"machine":{"network":{"interfaces":[{"interface":"eth0","dhcp":true}]}}}' >patch.out 2>&1
+if wait_until 30 lease_addr >/dev/null; then
+	addr=$(lease_addr)
+	ok "dhcp: true on eth0: a lease from dnsmasq, $addr on the link"
+else
+	bail "a lease from dnsmasq" "$(cat patch.out)" "$(tail -5 "$t/dnsmasq.log")" "$(grep dhcp4 "$t/n/console.log" | tail -5)"
+fi
+v=$(o get addresses 2>&1)
+grep -qE " eth0/${addr//./\\.} +[0-9]+ +${addr//./\\.} +eth0 +global$" <<<"$v" &&
+	ok "AddressStatus shows it" || not_ok "get addresses" "$v"
+v=$(o get addressspecs 2>&1)
+grep -qE "AddressSpec +dhcp4/eth0/${addr//./\\.} " <<<"$v" && ok "an AddressSpec of the dhcp4 layer" ||
+	not_ok "get addressspecs" "$v"
+if wait_until 5 bash -c "ip -n '$node' route show default | grep -q 'via 10.77.0.1 dev eth0'" &&
+	o get routespecs | grep -qE 'RouteSpec +dhcp4/default-inet4/eth0 +[0-9]+ +10\.77\.0\.1 +eth0 +dhcp4$'; then
+	ok "the default route via the lease's router, 10.77.0.1 (a dhcp4 RouteSpec)"
+else
+	not_ok "default route" "$(ip -n "$node" route)" "$(o get routespecs 2>&1)"
+fi
+grep -qi "$mac" "$t/leases" && ok "dnsmasq's lease file names the node's MAC ($mac)" || not_ok "lease file" "$(cat "$t/leases")"
+
+# T1 is 10 s: a renewal is a second REQUEST/ACK for the same address.
+acks() { grep -c "DHCPACK(v0) ${addr%/*} " "$t/dnsmasq.log"; }
+if wait_until 25 bash -c "(( \$(grep -c 'DHCPACK(v0) ${addr%/*} ' '$t/dnsmasq.log') >= 2 ))" && [[ $(lease_addr) == "$addr" ]]; then
+	ok "renewed at T1: $(acks) ACKs for ${addr%/*}, the address unchanged"
+else
+	not_ok "renewal" "$(tail -8 "$t/dnsmasq.log")"
+fi
+
+ip -n "$node" addr del "$addr" dev eth0
+check "an address deleted by hand is back within 2 s" wait_until 2 bash -c "ip -n '$node' -4 -o addr show dev eth0 | grep -q '$addr'"
+
+# The server goes. Renewals (unicast) and rebinding (broadcast) get no answer; when the
+# lease's 2 minutes are up the address goes. Then the server comes back: a new lease.
+proc_kill "$dns" TERM
+gone_at=$(date +%s)
+if wait_until 150 bash -c "! ip -n '$node' -4 -o addr show dev eth0 | grep -q '10\.77\.0\.'"; then
+	ok "dnsmasq gone: the address is taken away when the lease runs out ($(($(date +%s) - gone_at)) s later)"
+else
+	not_ok "lease expiry" "$(ip -n "$node" addr show dev eth0)" "$(grep dhcp4 "$t/n/console.log" | tail -5)"
+fi
+grep -q 'dhcp4 eth0: lease lost' "$t/n/console.log" && ok "machined says the lease was lost" ||
+	not_ok "lease lost logged" "$(grep dhcp4 "$t/n/console.log" | tail -5)"
+dnsmasq_start
+check "dnsmasq back: a new lease within 30 s" wait_until 30 lease_addr
+
+# DHCP off: the lease given back (DHCPRELEASE), the address gone.
+o patch mc --patch '{"machine":{"network":{"interfaces":[{"interface":"eth0","dhcp":false}]}}}' >patch2.out 2>&1
+if wait_until 10 bash -c "grep -q 'DHCPRELEASE(v0)' '$t/dnsmasq.log'" &&
+	wait_until 5 bash -c "! ip -n '$node' -4 -o addr show dev eth0 | grep -q '10\.77\.0\.'"; then
+	ok "dhcp: false releases the lease (DHCPRELEASE at dnsmasq) and the address goes"
+else
+	not_ok "release" "$(cat patch2.out)" "$(tail -5 "$t/dnsmasq.log")" "$(ip -n "$node" addr show dev eth0)"
+fi
+
+# The guard: a namespace named as the host's. A config naming its link changes nothing.
+ip -n "$hostns" link add h0 type veth peer name h1 && ip -n "$hostns" addr add 10.88.0.1/24 dev h1 || bail "veth in $hostns"
+snap() { ip -n "$hostns" -o addr; ip -n "$hostns" -o link | sed 's/ qlen.*//'; ip -n "$hostns" route; }
+before=$(snap)
+hn=$(stat -L -c '%d:%i' "/run/netns/$hostns")
+NODE_NETNS=$hostns NODE_ARGS="--host-netns $hn" basalt_node "$out" "$t/h" 127.0.0.1:50000
+fph=$(basalt_fingerprint "$t/h") || bail "the host-mode node starts" "$(tail -5 "$t/h/console.log")"
+in_host() { ip netns exec "$hostns" timeout 20 "$osctl" "$@"; }
+sed 's/^machine:$/machine:\n  network:\n    interfaces:\n      - interface: h0\n        addresses: [10.88.0.2\/24]\n        mtu: 1300\n        routes: [{network: 10.99.0.0\/16, gateway: 10.88.0.1}]/' \
+	gen/controlplane.yaml >host.yaml
+in_host apply-config --insecure --cert-fingerprint "$fph" -e 127.0.0.1:50000 -f host.yaml >host.out 2>&1
+if wait_until 10 bash -c "$(declare -f in_host); osctl='$osctl' hostns='$hostns'; in_host -e 127.0.0.1:50000 get controllers AddressSpecController -o yaml 2>/dev/null | grep -q \"the network here is the host's\""; then
+	ok "a node in the host's network namespace refuses to change it, saying why (AddressSpecController)"
+else
+	not_ok "the guard's reason" "$(cat host.out)" "$(in_host -e 127.0.0.1:50000 get controllers 2>&1)"
+fi
+after=$(snap)
+[[ $before == "$after" ]] && ok "the host's links, addresses and routes are exactly as they were" ||
+	not_ok "host network changed" "$(diff <(echo "$before") <(echo "$after"))"
+finish
