@@ -66,6 +66,7 @@ struct machined {
 	const char *cmdline_ip;
 	const char *net_refused;    /* NULL, or why the network here is not machined's to change */
 	char net_refused_buf[320];
+	char system_dir[512];
 	struct loop_timer stop;
 };
 
@@ -228,7 +229,9 @@ static int print_res(void *arg, const struct res *r)
 static const struct ctrl_def *const controllers[] = {
 	&ctrl_machine_config, &ctrl_machine_status, &ctrl_service_specs, &ctrl_version,
 	&ctrl_hostname_config, &ctrl_hostname_apply, &ctrl_link_status, &ctrl_address_status,
-	&ctrl_network_cmdline, &ctrl_network_config, &ctrl_dhcp4, &ctrl_link_spec, &ctrl_address_spec, &ctrl_route_spec,
+	&ctrl_route_status, &ctrl_node_address,
+	&ctrl_network_cmdline, &ctrl_network_config, &ctrl_dhcp4, &ctrl_resolvers, &ctrl_timeservers, &ctrl_hosts,
+	&ctrl_link_spec, &ctrl_address_spec, &ctrl_route_spec,
 	&ctrl_init_sync, &ctrl_service_status, &ctrl_api_certificate,
 };
 
@@ -238,7 +241,7 @@ static int start_controllers(struct machined *m, const char *state_dir, bool pur
 	struct ctrl_env env = { .rt = m->rt, .loop = m->loop, .config = &m->config, .status = &m->status,
 				.specs = &m->specs, .init = &m->init, .init_socket = m->o->socket,
 				.api = &m->api, .machine = m->machine, .cmdline_ip = m->cmdline_ip,
-				.net_refused = m->net_refused };
+				.net_refused = m->net_refused, .system_dir = m->system_dir };
 
 	if (config_init(&m->config, m->loop, state_dir) < 0) {
 		snprintf(err, errlen, "out of memory");
@@ -389,6 +392,10 @@ static int cmd_daemon(struct opts *o)
 	m.net_refused = netguard_check(m.machine, o->host_netns, m.net_refused_buf, sizeof(m.net_refused_buf));
 	if (m.net_refused)
 		log_info("network: %s", m.net_refused);
+	if (m.machine)
+		snprintf(m.system_dir, sizeof(m.system_dir), "/system");
+	else
+		snprintf(m.system_dir, sizeof(m.system_dir), "%s/system", o->state_dir);
 	if (r == 0)
 		r = start_controllers(&m, o->state_dir, false, err, sizeof(err));
 	if (r < 0)

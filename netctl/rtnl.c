@@ -80,7 +80,8 @@ out:
 int rtnl_events_open(void)
 {
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK,
-				  .nl_groups = RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR };
+				  .nl_groups = RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR | RTMGRP_IPV4_ROUTE |
+						RTMGRP_IPV6_ROUTE };
 	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE), e;
 
 	if (fd < 0)
@@ -198,6 +199,60 @@ int rtnl_parse_addr(const struct nlmsghdr *h, struct rtnl_addr *out)
 	out->index = ifa->ifa_index;
 	out->prefixlen = ifa->ifa_prefixlen;
 	out->scope = ifa->ifa_scope;
+	return 0;
+}
+
+int rtnl_parse_route(const struct nlmsghdr *h, struct rtnl_route *out)
+{
+	const struct rtmsg *rtm = NLMSG_DATA(h);
+	int len = (int)h->nlmsg_len - (int)NLMSG_LENGTH(sizeof(*rtm));
+	size_t alen;
+	const void *p;
+
+	memset(out, 0, sizeof(*out));
+	if (h->nlmsg_type != RTM_NEWROUTE || len < 0 || (rtm->rtm_family != AF_INET && rtm->rtm_family != AF_INET6))
+		return -1;
+	alen = rtm->rtm_family == AF_INET ? 4 : 16;
+	if (rtm->rtm_dst_len > alen * 8)
+		return -1;
+	out->family = rtm->rtm_family;
+	out->dst_len = rtm->rtm_dst_len;
+	out->table = rtm->rtm_table;
+	out->scope = rtm->rtm_scope;
+	out->protocol = rtm->rtm_protocol;
+	out->type = rtm->rtm_type;
+	for (const struct rtattr *a = RTM_RTA(rtm); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+		switch (a->rta_type) {
+		case RTA_DST:
+			if ((p = attr(a, alen)))
+				memcpy(out->dst, p, alen);
+			break;
+		case RTA_GATEWAY:
+			if ((p = attr(a, alen))) {
+				memcpy(out->gw, p, alen);
+				out->has_gw = true;
+			}
+			break;
+		case RTA_PREFSRC:
+			if ((p = attr(a, alen))) {
+				memcpy(out->src, p, alen);
+				out->has_src = true;
+			}
+			break;
+		case RTA_OIF:
+			if ((p = attr(a, 4)))
+				memcpy(&out->oif, p, 4);
+			break;
+		case RTA_PRIORITY:
+			if ((p = attr(a, 4)))
+				memcpy(&out->metric, p, 4);
+			break;
+		case RTA_TABLE:
+			if ((p = attr(a, 4)))
+				memcpy(&out->table, p, 4);
+			break;
+		}
+	}
 	return 0;
 }
 

@@ -44,9 +44,9 @@ typedef int rtnl_msg_fn(void *arg, const struct nlmsghdr *h);
  * else 0.
  */
 int rtnl_walk(const void *buf, size_t len, rtnl_msg_fn *fn, void *arg);
-/* Dumps RTM_GETLINK or RTM_GETADDR, fn per message; answers only from the kernel count. 0 or -errno. */
+/* Dumps RTM_GETLINK, RTM_GETADDR or RTM_GETROUTE, fn per message; answers only from the kernel count. 0 or -errno. */
 int rtnl_dump(int type, rtnl_msg_fn *fn, void *arg);
-/* A nonblocking socket on the link and IPv4/IPv6 address groups, or -errno. */
+/* A nonblocking socket on the link, IPv4/IPv6 address and route groups, or -errno. */
 int rtnl_events_open(void);
 
 /* --- changes: each is one request, acknowledged; 0, or -errno with the kernel's reason
@@ -69,8 +69,12 @@ struct rtnl_route {
 	unsigned table;            /* 0: main */
 	unsigned metric, mtu;      /* 0: none */
 	unsigned char scope;       /* RT_SCOPE_UNIVERSE, _LINK, ... */
+	unsigned char protocol;    /* parsed only: RTPROT_KERNEL, _STATIC, _DHCP... */
+	unsigned char type;        /* parsed only: RTN_UNICAST, _LOCAL, ... */
 };
 int rtnl_route_change(bool add, const struct rtnl_route *r, char *err, size_t errlen);
+/* Parses an RTM_NEWROUTE message of IPv4 or IPv6; 0, or -1 when h is not one. */
+int rtnl_parse_route(const struct nlmsghdr *h, struct rtnl_route *out);
 
 const char *rtnl_arphrd_name(unsigned type, char *buf, size_t len);
 const char *rtnl_operstate_name(unsigned state);

@@ -72,6 +72,19 @@ static void spec_cells(const struct getctx *g, const char *yaml, char cells[RES_
 					    fy_node_mapping_lookup_by_string(root, field, FY_NT) : NULL;
 		const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(g->type->spec, field);
 		const char *v = n && fy_node_is_scalar(n) ? fy_node_get_scalar0(n) : NULL;
+		char list[96] = "";
+
+		if (n && fy_node_is_sequence(n)) {  /* a list of scalars: joined by commas */
+			struct fy_node *e;
+			void *it = NULL;
+			size_t len = 0;
+
+			while ((e = fy_node_sequence_iterate(n, &it)) && len < sizeof(list))
+				if (fy_node_is_scalar(e))
+					len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s", len ? "," : "",
+								fy_node_get_scalar0(e));
+			v = list;
+		}
 
 		if (!v)
 			v = !f || n ? "" : f->type == PROTOBUF_C_TYPE_BOOL ? "false"

@@ -35,9 +35,11 @@ unit_srcs_apidef := lib/apidef.c lib/restypes.c $(GEN_API)
 unit_srcs_ipcfg := netctl/ipcfg.c lib/parse.c
 unit_srcs_rtnl := netctl/rtnl.c
 unit_srcs_dhcp4 := netctl/dhcp4.c lib/parse.c
+unit_srcs_sntp := netctl/sntp.c
+unit_srcs_netspec := machined/ctrl/netspec.c $(MACHINED_CORE_SRCS) machined/core/runtime.c lib/log.c lib/backoff.c
 
 UNIT_TESTS := cmdline kmod backoff ring frame loop spec supervisor ctl squashfs coldplug store \
-	parse mconfig cfgstate runtime grpc apiipc sandbox memcpy tls apidef ipcfg rtnl dhcp4
+	parse mconfig cfgstate runtime grpc apiipc sandbox memcpy tls apidef ipcfg rtnl dhcp4 netspec sntp
 UNIT_BINS := $(patsubst %,$(OUT)/host/tests/unit/test_%,$(UNIT_TESTS))
 
 define unit_rule
@@ -111,8 +113,9 @@ fuzz_srcs_apidmerge := $(GRPC_SRCS) lib/apidef.c machined/api/apiipc.c machined/
 fuzz_srcs_rtnl := netctl/rtnl.c
 fuzz_srcs_ipcfg := netctl/ipcfg.c lib/parse.c
 fuzz_srcs_dhcp4 := netctl/dhcp4.c lib/parse.c
+fuzz_srcs_sntp := netctl/sntp.c
 FUZZ_TARGETS := cmdline kmod ctl squashfs mconfig grpc apiipc kmsg mountinfo power nodes clientcfg osctl \
-	grpcclient selector modalias cfgstate ctlconn initclient apidmerge tlssession csr rtnl ipcfg dhcp4
+	grpcclient selector modalias cfgstate ctlconn initclient apidmerge tlssession csr rtnl ipcfg dhcp4 sntp
 FUZZ_BINS := $(patsubst %,$(OUT)/fuzz/bin/fuzz_%,$(FUZZ_TARGETS))
 
 define fuzz_rule

@@ -39,7 +39,7 @@
 
 static const struct rt_input cert_in[] = { { RES(MACHINE_CONFIG), RT_WEAK },
 					   { RES(HOSTNAME_STATUS), RT_WEAK },
-					   { RES(ADDRESS_STATUS), RT_WEAK } };
+					   { RES(NODE_ADDRESS), RT_WEAK } };
 static const struct rt_output cert_out[] = { { RES(API_CERTIFICATE), RT_EXCLUSIVE } };
 
 /* --- replies --- */
@@ -83,40 +83,18 @@ static int add_san(const char **sans, size_t *n, char store[][64], const char *s
 	return 0;
 }
 
-struct san_list {
-	const char **sans;
-	size_t *n;
-	char (*store)[64];
-};
-
-/* IPv4 addresses, and IPv6 ones but link-local (a name no client dials without a zone). */
-static int add_address(void *arg, const struct res *r)
-{
-	struct san_list *l = arg;
-	const Basalt__Network__AddressStatus *as = res_spec(r, RES(ADDRESS_STATUS));
-	char ip[64];
-	const char *slash;
-
-	if (!as || !as->address || strcmp(as->scope, "link") == 0 || !(slash = strchr(as->address, '/')) ||
-	    (size_t)(slash - as->address) >= sizeof(ip))
-		return 0;
-	memcpy(ip, as->address, (size_t)(slash - as->address));
-	ip[slash - as->address] = '\0';
-	add_san(l->sans, l->n, l->store, ip);
-	return 0;
-}
-
 /*
- * The names clients may dial: addresses, hostname (and FQDN), certSANs, the listen
- * address. Hostname and addresses are network/HostnameStatus's and AddressStatus's, the
- * one source of what the kernel has.
+ * The names clients may dial: the loopback, the listen address, the hostname (and FQDN),
+ * certSANs, and every address the node has had (network/NodeAddress/accumulative: an
+ * address going away reissues nothing; a new one is added).
  */
 static size_t collect_sans(struct api *a, struct rt_ctx *ctx, const Basalt__Config__Config *cfg,
 			   const Basalt__Network__HostnameStatus *hs, const char **sans, char store[][64])
 {
 	char fqdn[256];
 	size_t n = 0;
-	struct san_list l = { sans, &n, store };
+	const Basalt__Network__NodeAddress *na =
+		res_spec(rt_get(ctx, RES(NODE_ADDRESS), "accumulative"), RES(NODE_ADDRESS));
 
 	add_san(sans, &n, store, "localhost");
 	add_san(sans, &n, store, "127.0.0.1");
@@ -135,7 +113,9 @@ static size_t collect_sans(struct api *a, struct rt_ctx *ctx, const Basalt__Conf
 			if (add_san(sans, &n, store, cfg->machine->certsans[i]) < 0)
 				log_warnx("API certificate: certSAN %s left out (too many or too long)",
 					  cfg->machine->certsans[i]);
-	rt_list(ctx, RES(ADDRESS_STATUS), add_address, &l);
+	if (na)
+		for (size_t i = 0; i < na->n_addresses; i++)
+			add_san(sans, &n, store, na->addresses[i]);
 	return n;
 }
 

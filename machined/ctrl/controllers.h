@@ -40,6 +40,10 @@ extern const struct ctrl_def ctrl_hostname_apply;
  * from rtnetlink, followed through its multicast groups. */
 extern const struct ctrl_def ctrl_link_status;
 extern const struct ctrl_def ctrl_address_status;
+/* RouteStatusController: network/RouteStatus from rtnetlink, kicked by the same socket. */
+extern const struct ctrl_def ctrl_route_status;
+/* NodeAddressController: network/NodeAddress (current, default, routed, accumulative). */
+extern const struct ctrl_def ctrl_node_address;
 
 /* The network specs' layers and the controllers that apply them (netctl/rtnl.c). */
 extern const struct ctrl_def ctrl_network_cmdline;
@@ -47,6 +51,12 @@ extern const struct ctrl_def ctrl_network_config;
 extern const struct ctrl_def ctrl_link_spec;
 extern const struct ctrl_def ctrl_address_spec;
 extern const struct ctrl_def ctrl_route_spec;
+/* ResolverController, TimeServerController: the layers' resolvers and time servers merged
+ * (ResolverStatus, TimeServerStatus; resolv.conf). */
+extern const struct ctrl_def ctrl_resolvers;
+extern const struct ctrl_def ctrl_timeservers;
+/* HostsController: the hosts file (/etc/hosts) from the name and extraHostEntries. */
+extern const struct ctrl_def ctrl_hosts;
 /* DHCP4Controller: the dhcp4 layer, a DHCPv4 client per link that wants one (netctl/dhcp4.c). */
 extern const struct ctrl_def ctrl_dhcp4;
 

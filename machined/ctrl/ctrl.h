@@ -40,6 +40,9 @@ struct ctrl_env {
 	/* NULL, or why the network namespace here is not machined's to change (netguard.h):
 	 * the controllers that change links, addresses and routes fail with it instead. */
 	const char *net_refused;
+	/* Where machined writes the files it generates (resolv.conf, hosts): /system on a
+	 * machine (a tmpfs; /etc/resolv.conf links there), <state-dir>/system elsewhere. */
+	const char *system_dir;
 };
 
 struct ctrl_def {

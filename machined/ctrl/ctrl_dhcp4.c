@@ -4,7 +4,8 @@
  * on a packet socket of netctl/dhcp4sock.c) per link that wants DHCP: the interfaces of
  * machine.network with `dhcp: true`, and on a real machine with nothing configured (no
  * interfaces in the config, no ip= on the kernel command line) every Ethernet link with a
- * carrier. A lease becomes the link's address, its routes and MTU under the layer "dhcp4";
+ * carrier. A lease becomes the link's address, its routes and MTU, its DNS and NTP servers
+ * under the layer "dhcp4";
  * a lost lease takes them away; a link that no longer wants DHCP has its lease released.
  */
 #include <arpa/inet.h>
@@ -30,9 +31,8 @@
 
 static const struct rt_input inputs[] = { { RES(MACHINE_CONFIG), RT_WEAK }, { RES(LINK_STATUS), RT_WEAK } };
 static const struct rt_output outputs[] = {
-	{ RES(LINK_SPEC), RT_SHARED },
-	{ RES(ADDRESS_SPEC), RT_SHARED },
-	{ RES(ROUTE_SPEC), RT_SHARED },
+	{ RES(LINK_SPEC), RT_SHARED },      { RES(ADDRESS_SPEC), RT_SHARED },    { RES(ROUTE_SPEC), RT_SHARED },
+	{ RES(RESOLVER_SPEC), RT_SHARED },  { RES(TIMESERVER_SPEC), RT_SHARED }, { RES(HOSTNAME_SPEC), RT_SHARED },
 };
 
 struct dhcp4_op;
@@ -253,6 +253,29 @@ static int default_link(void *arg, const struct res *r)
 	return 0;
 }
 
+/* The lease's DNS servers and search domains (option 119, else its domain), NTP servers, and host name. */
+static int lease_servers(struct rt_ctx *ctx, const struct client *cl)
+{
+	const struct dhcp4_lease *l = &cl->c.lease;
+	char buf[DHCP4_DNS_MAX + DHCP4_NTP_MAX][INET_ADDRSTRLEN];
+	const char *dns[DHCP4_DNS_MAX], *ntp[DHCP4_NTP_MAX], *search[DHCP4_SEARCH_MAX];
+	size_t nsearch = 0;
+	int r;
+
+	for (unsigned i = 0; i < l->ndns; i++)
+		dns[i] = ip4(l->dns[i], buf[i]);
+	for (unsigned i = 0; i < l->nntp; i++)
+		ntp[i] = ip4(l->ntp[i], buf[DHCP4_DNS_MAX + i]);
+	for (unsigned i = 0; i < l->nsearch; i++)
+		search[nsearch++] = l->search[i];
+	if (!nsearch && l->domain[0])
+		search[nsearch++] = l->domain;
+	if ((r = netspec_resolvers(ctx, LAYER, cl->link, dns, l->ndns, search, nsearch)) < 0 ||
+	    (l->hostname[0] && (r = netspec_hostname(ctx, LAYER, cl->link, l->hostname, l->domain)) < 0))
+		return r;
+	return netspec_timeservers(ctx, LAYER, cl->link, ntp, l->nntp);
+}
+
 static int write_lease(struct rt_ctx *ctx, const struct client *cl)
 {
 	const struct dhcp4_lease *l = &cl->c.lease;
@@ -275,7 +298,7 @@ static int write_lease(struct rt_ctx *ctx, const struct client *cl)
 		if ((r = netspec_route(ctx, LAYER, cl->link, dst, onlink ? "" : ip4(rt->gw, gw), 1024)) < 0)
 			return r;
 	}
-	return 0;
+	return lease_servers(ctx, cl);
 }
 
 static int reconcile(struct rt_ctx *ctx, void *arg)
@@ -357,7 +380,7 @@ static void fini(void *st)
 }
 
 const struct ctrl_def ctrl_dhcp4 = {
-	.rt = { .name = "DHCP4Controller", .inputs = inputs, .ninputs = 2, .outputs = outputs, .noutputs = 3,
+	.rt = { .name = "DHCP4Controller", .inputs = inputs, .ninputs = 2, .outputs = outputs, .noutputs = 6,
 		.reconcile = reconcile },
 	.shared = state,
 	.init = start,

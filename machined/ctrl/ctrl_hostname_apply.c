@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * HostnameApplyController: gives network/HostnameSpec's name to the kernel and reports the
- * name the kernel has as network/HostnameStatus (so a change made behind machined's back
- * shows).
+ * HostnameApplyController: gives the kernel the name of the strongest layer's
+ * network/HostnameSpec (configuration/hostname over dhcp4/<link> over cmdline/hostname)
+ * and reports the name the kernel has as network/HostnameStatus (so a change made behind
+ * machined's back shows).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -13,18 +14,38 @@
 
 #include "api/network.pb-c.h"
 #include "machined/ctrl/controllers.h"
+#include "machined/ctrl/netspec.h"
 
 static const struct rt_input spec_in[] = { { RES(HOSTNAME_SPEC), RT_WEAK } };
 static const struct rt_output status_out[] = { { RES(HOSTNAME_STATUS), RT_EXCLUSIVE } };
 
+struct pick {
+	const Basalt__Network__HostnameSpec *spec;
+	int rank;
+};
+
+static int strongest(void *arg, const struct res *r)
+{
+	struct pick *p = arg;
+	const Basalt__Network__HostnameSpec *s = res_spec(r, RES(HOSTNAME_SPEC));
+
+	if (s && s->hostname[0] && netspec_rank(s->layer) > p->rank) {
+		p->spec = s;
+		p->rank = netspec_rank(s->layer);
+	}
+	return 0;
+}
+
 static int apply_reconcile(struct rt_ctx *ctx, void *arg)
 {
-	const struct res *sr = rt_get(ctx, RES(HOSTNAME_SPEC), "hostname");
-	const Basalt__Network__HostnameSpec *spec = res_spec(sr, RES(HOSTNAME_SPEC));
+	struct pick p = { NULL, -2 };
+	const Basalt__Network__HostnameSpec *spec;
 	Basalt__Network__HostnameStatus *st;
 	struct utsname u;
 
 	(void)arg;
+	rt_list(ctx, RES(HOSTNAME_SPEC), strongest, &p);
+	spec = p.spec;
 	if (uname(&u) < 0)
 		return rt_fail(ctx, "uname: %s", strerror(errno));
 	if (spec && strcmp(u.nodename, spec->hostname) != 0 &&

@@ -64,11 +64,13 @@ static int links_reconcile(struct rt_ctx *ctx, void *arg)
 	/* The address controller names links by the names just read. */
 	if (ns->addrs)
 		rt_kick(ns->addrs);
+	if (ns->routes)
+		rt_kick(ns->routes);
 	return lr.r;
 }
 
 struct seen {
-	bool links, addrs;
+	bool links, addrs, routes;
 };
 
 static int note_event(void *arg, const struct nlmsghdr *h)
@@ -77,6 +79,7 @@ static int note_event(void *arg, const struct nlmsghdr *h)
 
 	s->links |= h->nlmsg_type == RTM_NEWLINK || h->nlmsg_type == RTM_DELLINK;
 	s->addrs |= h->nlmsg_type == RTM_NEWADDR || h->nlmsg_type == RTM_DELADDR;
+	s->routes |= h->nlmsg_type == RTM_NEWROUTE || h->nlmsg_type == RTM_DELROUTE;
 	return 0;
 }
 
@@ -85,7 +88,7 @@ static void on_event(void *arg, uint32_t events)
 {
 	struct netstatus *ns = arg;
 	char buf[8192];
-	struct seen s = { false, false };
+	struct seen s = { false, false, false };
 	ssize_t n;
 
 	(void)events;
@@ -93,11 +96,13 @@ static void on_event(void *arg, uint32_t events)
 		rtnl_walk(buf, (size_t)n, note_event, &s);
 	/* ENOBUFS: events were lost; a dump of both finds what changed. */
 	if (n < 0 && errno == ENOBUFS)
-		s.links = s.addrs = true;
+		s.links = s.addrs = s.routes = true;
 	if (s.links)
 		rt_kick(ns->links);
 	if (s.addrs || s.links)
 		rt_kick(ns->addrs);
+	if ((s.routes || s.links) && ns->routes)
+		rt_kick(ns->routes);
 }
 
 void *netstatus_state(const struct ctrl_env *env)

@@ -3,7 +3,8 @@
  * NetworkCmdlineController: the default and kernel-command-line layers of the network
  * specs. On a real machine (never in a container, where the host or the engine owns the
  * network): the loopback up (layer default), and the kernel's ip= as a link up, its
- * address and a default route through its gateway (layer cmdline), so a node booted with
+ * address, a default route through its gateway and its DNS and NTP servers (layer
+ * cmdline), so a node booted with
  * a static address is reachable in maintenance mode, with no DHCP server.
  */
 #include <arpa/inet.h>
@@ -20,9 +21,8 @@
 
 static const struct rt_input inputs[] = { { RES(LINK_STATUS), RT_WEAK } };
 static const struct rt_output outputs[] = {
-	{ RES(LINK_SPEC), RT_SHARED },
-	{ RES(ADDRESS_SPEC), RT_SHARED },
-	{ RES(ROUTE_SPEC), RT_SHARED },
+	{ RES(LINK_SPEC), RT_SHARED },      { RES(ADDRESS_SPEC), RT_SHARED },    { RES(ROUTE_SPEC), RT_SHARED },
+	{ RES(RESOLVER_SPEC), RT_SHARED },  { RES(TIMESERVER_SPEC), RT_SHARED }, { RES(HOSTNAME_SPEC), RT_SHARED },
 };
 
 struct netcmd {
@@ -43,6 +43,24 @@ static int first_ether(void *arg, const struct res *r)
 	if (!name[0] && l && strcmp(l->type, "ether") == 0)
 		snprintf(name, IFNAMSIZ, "%s", r->id);
 	return 0;
+}
+
+/* ip='s DNS and NTP servers, and its host name. */
+static int servers(struct rt_ctx *ctx, const struct ipcfg *c)
+{
+	char dns[2][64], ntp[64];
+	const char *v[2];
+	size_t n = 0;
+	int r;
+
+	for (int i = 0; i < 2; i++)
+		if (c->has_dns[i])
+			v[n++] = inet_ntop(c->family, c->dns[i], dns[i], sizeof(dns[i]));
+	if ((r = netspec_resolvers(ctx, "cmdline", "resolvers", v, n, NULL, 0)) < 0 ||
+	    (c->hostname[0] && (r = netspec_hostname(ctx, "cmdline", "hostname", c->hostname, NULL)) < 0))
+		return r;
+	v[0] = c->has_ntp ? inet_ntop(c->family, c->ntp, ntp, sizeof(ntp)) : NULL;
+	return netspec_timeservers(ctx, "cmdline", "timeservers", v, c->has_ntp ? 1 : 0);
 }
 
 static int reconcile(struct rt_ctx *ctx, void *arg)
@@ -77,7 +95,7 @@ static int reconcile(struct rt_ctx *ctx, void *arg)
 		if ((r = netspec_route(ctx, "cmdline", link, "", gw, 1024)) < 0)
 			return r;
 	}
-	return 0;
+	return servers(ctx, &n->ip);
 }
 
 static void *state(const struct ctrl_env *env)
@@ -104,7 +122,7 @@ static int start(void *st, const struct ctrl_env *env, struct rt_ctrl *self)
 
 const struct ctrl_def ctrl_network_cmdline = {
 	.rt = { .name = "NetworkCmdlineController", .inputs = inputs, .ninputs = 1, .outputs = outputs,
-		.noutputs = 3, .reconcile = reconcile },
+		.noutputs = 6, .reconcile = reconcile },
 	.shared = state,
 	.init = start,
 };

@@ -2,7 +2,8 @@
 /*
  * NetworkConfigController: the configuration layer of the network specs, from
  * machine.network.interfaces[] (an interface named by `interface`): the link up with its
- * MTU, its addresses, its routes (DHCP is DHCP4Controller's). Unlike the default layers it
+ * MTU, its addresses, its routes (DHCP is DHCP4Controller's); the resolvers of
+ * machine.network.nameservers and searchDomains; the time servers of machine.time. Unlike the default layers it
  * also holds in a container, where the config naming a link is the user's say-so; the
  * guard of netguard.h still keeps a host's own network untouched. What this release does
  * not apply yet (a deviceSelector, bonds, bridges, VLANs, WireGuard, a VIP) is named in
@@ -19,9 +20,8 @@
 
 static const struct rt_input inputs[] = { { RES(MACHINE_CONFIG), RT_WEAK } };
 static const struct rt_output outputs[] = {
-	{ RES(LINK_SPEC), RT_SHARED },
-	{ RES(ADDRESS_SPEC), RT_SHARED },
-	{ RES(ROUTE_SPEC), RT_SHARED },
+	{ RES(LINK_SPEC), RT_SHARED },      { RES(ADDRESS_SPEC), RT_SHARED },    { RES(ROUTE_SPEC), RT_SHARED },
+	{ RES(RESOLVER_SPEC), RT_SHARED },  { RES(TIMESERVER_SPEC), RT_SHARED },
 };
 
 #define LAYER "configuration"
@@ -48,12 +48,19 @@ static int reconcile(struct rt_ctx *ctx, void *arg)
 {
 	const Basalt__Config__Config *cfg = res_spec(rt_get(ctx, RES(MACHINE_CONFIG), "v1alpha1"), RES(MACHINE_CONFIG));
 	const Basalt__Config__Network *net = cfg && cfg->machine ? cfg->machine->network : NULL;
+	const Basalt__Config__Time *time = cfg && cfg->machine ? cfg->machine->time : NULL;
 	char missing[256] = "";
 	int r;
 
 	(void)arg;
+	if (time && !(time->has_disabled && time->disabled) &&
+	    (r = netspec_timeservers(ctx, LAYER, "timeservers", (const char *const *)time->servers, time->n_servers)) < 0)
+		return r;
 	if (!net)
 		return 0;
+	if ((r = netspec_resolvers(ctx, LAYER, "resolvers", (const char *const *)net->nameservers, net->n_nameservers,
+				   (const char *const *)net->searchdomains, net->n_searchdomains)) < 0)
+		return r;
 	for (size_t k = 0; k < net->n_interfaces; k++) {
 		const Basalt__Config__Interface *i = net->interfaces[k];
 		const char *u = unsupported(i);
@@ -88,5 +95,5 @@ static int reconcile(struct rt_ctx *ctx, void *arg)
 
 const struct ctrl_def ctrl_network_config = {
 	.rt = { .name = "NetworkConfigController", .inputs = inputs, .ninputs = 1, .outputs = outputs,
-		.noutputs = 3, .reconcile = reconcile },
+		.noutputs = 5, .reconcile = reconcile },
 };

@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * RouteSpecController: adds the routes of network/RouteSpec once their link is there (a
- * gateway needs the link's address first: AddressStatus changes run it again), and
- * deletes the routes it added once no spec wants them. Routes it did not add are never
- * touched. (Until RouteStatus exists, a route deleted by hand comes back only when the
- * specs or the link's addresses change.)
+ * gateway needs the link's address first: AddressStatus changes run it again), puts back
+ * those network/RouteStatus lacks (deleted by hand, or with their address), and deletes
+ * the routes it added once no spec wants them. Routes it did not add are never touched.
  */
 #include <errno.h>
 #include <linux/rtnetlink.h>
@@ -16,12 +15,16 @@
 #include "lib/parse.h"
 #include "machined/ctrl/controllers.h"
 #include "machined/ctrl/netspec.h"
+#include "machined/ctrl/netstatus.h"
 #include "netctl/rtnl.h"
 
 #define ROUTES_MAX 256
 
 static const struct rt_input inputs[] = {
-	{ RES(ROUTE_SPEC), RT_WEAK }, { RES(LINK_STATUS), RT_WEAK }, { RES(ADDRESS_STATUS), RT_WEAK },
+	{ RES(ROUTE_SPEC), RT_WEAK },
+	{ RES(LINK_STATUS), RT_WEAK },
+	{ RES(ADDRESS_STATUS), RT_WEAK },
+	{ RES(ROUTE_STATUS), RT_WEAK },
 };
 
 /* The routes this controller added, as it sent them (with their link's index then). */
@@ -62,6 +65,18 @@ static int parse_route(const Basalt__Network__RouteSpec *s, unsigned oif, struct
 	return 0;
 }
 
+/* RouteStatus has the route (the kernel stores IPv6 routes without a metric at 1024). */
+static bool in_kernel(struct rt_ctx *ctx, const struct rtnl_route *r, const char *link)
+{
+	struct rtnl_route k = *r;
+	char id[256];
+
+	if (!k.metric && k.family == AF_INET6)
+		k.metric = 1024;
+	netstatus_route_id(&k, link, id, sizeof(id));
+	return rt_get(ctx, RES(ROUTE_STATUS), id) != NULL;
+}
+
 static int apply_one(void *arg, const struct res *res)
 {
 	struct pass *p = arg;
@@ -81,13 +96,14 @@ static int apply_one(void *arg, const struct res *res)
 		;
 	if (i < p->a->n) {
 		p->a->e[i].wanted = true;
-		return 0;  /* added before, unchanged (or a second spec for the same route) */
+		if (in_kernel(p->ctx, &rt, s->linkname))
+			return 0;  /* added before, unchanged (or a second spec for the same route) */
 	}
 	if (rtnl_route_change(true, &rt, err, sizeof(err)) < 0) {
 		p->r = rt_fail(p->ctx, "%s", err);
 		return 0;
 	}
-	if (p->a->n < ROUTES_MAX) {
+	if (i == p->a->n && p->a->n < ROUTES_MAX) {
 		p->a->e[p->a->n].r = rt;
 		p->a->e[p->a->n++].wanted = true;
 	}
@@ -133,7 +149,7 @@ static int start(void *st, const struct ctrl_env *env, struct rt_ctrl *self)
 }
 
 const struct ctrl_def ctrl_route_spec = {
-	.rt = { .name = "RouteSpecController", .inputs = inputs, .ninputs = 3, .reconcile = reconcile },
+	.rt = { .name = "RouteSpecController", .inputs = inputs, .ninputs = 4, .reconcile = reconcile },
 	.shared = state,
 	.init = start,
 	.touches_machine = true,

@@ -19,6 +19,97 @@ int netspec_rank(const char *layer)
 	return -1;
 }
 
+int netspec_hostname(struct rt_ctx *ctx, const char *layer, const char *source, const char *name,
+		     const char *domain)
+{
+	Basalt__Network__HostnameSpec *s = malloc(sizeof(*s));
+	const char *dot = strchr(name, '.');
+	char id[96];
+
+	if (!s)
+		return -ENOMEM;
+	basalt__network__hostname_spec__init(s);
+	s->hostname = dot ? strndup(name, (size_t)(dot - name)) : strdup(name);
+	s->domainname = strdup(dot ? dot + 1 : domain ? domain : "");
+	s->layer = strdup(layer);
+	snprintf(id, sizeof(id), "%s/%s", layer, source);
+	return rt_apply(ctx, res_new(RES(HOSTNAME_SPEC), id, &s->base));
+}
+
+void netspec_list_init(struct netspec_list *l)
+{
+	memset(l, 0, sizeof(*l));
+	l->rank = -2;
+}
+
+void netspec_list_add(struct netspec_list *l, const char *layer, char *const *values, size_t n)
+{
+	int rank = netspec_rank(layer);
+
+	if (!n || rank < l->rank)
+		return;
+	if (rank > l->rank) {
+		l->n = 0;
+		l->rank = rank;
+		l->layer = layer;
+	}
+	for (size_t i = 0; i < n; i++) {
+		size_t k;
+
+		for (k = 0; k < l->n && strcmp(l->v[k], values[i]) != 0; k++)
+			;
+		if (k == l->n && l->n < NETSPEC_LIST_MAX)
+			l->v[l->n++] = values[i];
+	}
+}
+
+static char **strv_dup(const char *const *v, size_t n)
+{
+	char **out = calloc(n ? n : 1, sizeof(*out));
+
+	for (size_t i = 0; out && i < n; i++)
+		out[i] = strdup(v[i]);
+	return out;
+}
+
+int netspec_resolvers(struct rt_ctx *ctx, const char *layer, const char *source, const char *const *servers,
+		      size_t n, const char *const *search, size_t nsearch)
+{
+	Basalt__Network__ResolverSpec *s;
+	char id[96];
+
+	if (!n && !nsearch)
+		return 0;
+	if (!(s = malloc(sizeof(*s))))
+		return -ENOMEM;
+	basalt__network__resolver_spec__init(s);
+	s->dnsservers = strv_dup(servers, n);
+	s->n_dnsservers = n;
+	s->searchdomains = strv_dup(search, nsearch);
+	s->n_searchdomains = nsearch;
+	s->layer = strdup(layer);
+	snprintf(id, sizeof(id), "%s/%s", layer, source);
+	return rt_apply(ctx, res_new(RES(RESOLVER_SPEC), id, &s->base));
+}
+
+int netspec_timeservers(struct rt_ctx *ctx, const char *layer, const char *source, const char *const *servers,
+			size_t n)
+{
+	Basalt__Network__TimeServerSpec *s;
+	char id[96];
+
+	if (!n)
+		return 0;
+	if (!(s = malloc(sizeof(*s))))
+		return -ENOMEM;
+	basalt__network__time_server_spec__init(s);
+	s->servers = strv_dup(servers, n);
+	s->n_servers = n;
+	s->layer = strdup(layer);
+	snprintf(id, sizeof(id), "%s/%s", layer, source);
+	return rt_apply(ctx, res_new(RES(TIMESERVER_SPEC), id, &s->base));
+}
+
 static int count(void *arg, const struct res *r)
 {
 	(void)r;

@@ -25,6 +25,35 @@ int netspec_route(struct rt_ctx *ctx, const char *layer, const char *link, const
 		  const char *gateway, unsigned metric);
 
 /*
+ * A name under "<layer>/<source>": "node1.example.com" is the name node1 in the domain
+ * example.com; a bare name takes domain (NULL or "" for none).
+ */
+int netspec_hostname(struct rt_ctx *ctx, const char *layer, const char *source, const char *name,
+		     const char *domain);
+/* DNS servers and search domains under "<layer>/<source>" (n == 0 and nsearch == 0: nothing written). */
+int netspec_resolvers(struct rt_ctx *ctx, const char *layer, const char *source, const char *const *servers,
+		      size_t n, const char *const *search, size_t nsearch);
+/* NTP servers under "<layer>/<source>" (n == 0: nothing written). */
+int netspec_timeservers(struct rt_ctx *ctx, const char *layer, const char *source, const char *const *servers,
+			size_t n);
+
+/*
+ * Merging list-valued specs (resolvers, time servers): the values of the strongest layer
+ * that names any; several specs of that rank (DHCP on two links) give their values in
+ * the order added, each once. Values are borrowed from the specs for the run.
+ */
+#define NETSPEC_LIST_MAX 16
+struct netspec_list {
+	const char *v[NETSPEC_LIST_MAX];
+	size_t n;
+	int rank;               /* of the layer they came from; -2 while empty */
+	const char *layer;
+};
+void netspec_list_init(struct netspec_list *l);
+/* One spec's values, from layer: kept, added to, or ignored. */
+void netspec_list_add(struct netspec_list *l, const char *layer, char *const *values, size_t n);
+
+/*
  * For the controllers that change the network: when refused (ctrl_env's net_refused) and
  * some resource of type t asks for a change, the run fails with the reason (rt_fail's
  * value); else 0.

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * What LinkStatusController (ctrl_links.c) and AddressStatusController (ctrl_addresses.c)
- * share: the rtnetlink event socket that kicks them, and the link names of the last link
- * dump (an address names its link by them).
+ * What LinkStatusController (ctrl_links.c), AddressStatusController (ctrl_addresses.c) and
+ * RouteStatusController (ctrl_routes.c) share: the rtnetlink event socket that kicks them,
+ * and the link names of the last link dump (an address or route names its link by them).
  */
 #ifndef BASALT_CTRL_NETSTATUS_H
 #define BASALT_CTRL_NETSTATUS_H
@@ -10,6 +10,7 @@
 #include <linux/if.h>
 
 #include "lib/loop.h"
+#include "netctl/rtnl.h"
 #include "machined/core/runtime.h"
 #include "machined/ctrl/ctrl.h"
 
@@ -19,7 +20,7 @@ struct netstatus {
 	struct loop *loop;
 	int ev_fd;                  /* the multicast groups */
 	struct loop_watch *ev_w;
-	struct rt_ctrl *links, *addrs;
+	struct rt_ctrl *links, *addrs, *routes;
 	char names[LINKS_MAX][IFNAMSIZ];  /* by ifindex % LINKS_MAX, from the last link dump */
 	unsigned idx[LINKS_MAX];
 };
@@ -33,5 +34,8 @@ struct netstatus_run {
 	struct netstatus *ns;
 	int r;
 };
+
+/* A route's network/RouteStatus id: "<family>/<destination>/<gateway>/<link>/<metric>". */
+void netstatus_route_id(const struct rtnl_route *r, const char *link, char *buf, size_t len);
 
 #endif

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * One rtnetlink datagram as machined's link and address controllers read it
- * (netctl/rtnl.c): walked message by message, each RTM_NEWLINK and RTM_NEWADDR parsed.
+ * One rtnetlink datagram as machined's link, address and route controllers read it
+ * (netctl/rtnl.c): walked message by message, each RTM_NEWLINK, RTM_NEWADDR and
+ * RTM_NEWROUTE parsed.
  * The input sits in a buffer of exactly its size, so a read past a message, an attribute
  * or the datagram is caught; every string that comes out must end inside its field.
  */
@@ -18,17 +19,21 @@ static int each(void *arg, const struct nlmsghdr *h)
 {
 	struct rtnl_link l;
 	struct rtnl_addr a;
+	struct rtnl_route r;
 	char t[16];
 
 	(void)arg;
 	if (rtnl_parse_link(h, &l) == 0) {
 		if (!memchr(l.name, '\0', sizeof(l.name)) || !memchr(l.kind, '\0', sizeof(l.kind)) ||
-		    !memchr(l.hwaddr, '\0', sizeof(l.hwaddr)) || !l.name[0])
+		    !memchr(l.hwaddr, '\0', sizeof(l.hwaddr)) || !memchr(l.parent, '\0', sizeof(l.parent)) ||
+		    !memchr(l.bus, '\0', sizeof(l.bus)) || !l.name[0])
 			abort();
 		if (!rtnl_arphrd_name(l.type, t, sizeof(t)) || !rtnl_operstate_name(l.operstate))
 			abort();
 	}
 	if (rtnl_parse_addr(h, &a) == 0 && (!memchr(a.ip, '\0', sizeof(a.ip)) || !a.ip[0] || !rtnl_scope_name(a.scope)))
+		abort();
+	if (rtnl_parse_route(h, &r) == 0 && (r.dst_len > (r.family == 2 ? 32u : 128u)))
 		abort();
 	return 0;
 }

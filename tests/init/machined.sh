@@ -161,15 +161,15 @@ refuse "validate --config-patch: an error the patch brings is named at the patch
 printf 'machine:\n  network:\n    hostname: patched-host\n' >"$t/host.patch.yaml"
 r=$("$machined" render "$base" --config-patch "$t/host.patch.yaml" -o yaml 2>/dev/null)
 plain=$("$machined" render "$base" -o yaml 2>/dev/null)
-if [[ -n $(resource "$plain" HostnameSpec hostname) && -z $(resource "$plain" HostnameStatus hostname) ]]; then
+if [[ -n $(resource "$plain" HostnameSpec configuration/hostname) && -z $(resource "$plain" HostnameStatus hostname) ]]; then
 	ok "render runs the controllers that only compute (HostnameSpec), not those that touch the machine (HostnameStatus)"
 else
 	not_ok "render runs only the pure controllers" "$(grep -c . <<<"$plain") lines"
 fi
-if grep -q 'hostname: patched-host' <<<"$(resource "$r" HostnameSpec hostname)" && ! grep -q patched-host <<<"$plain"; then
+if grep -q 'hostname: patched-host' <<<"$(resource "$r" HostnameSpec configuration/hostname)" && ! grep -q patched-host <<<"$plain"; then
 	ok "render --config-patch: the patched hostname is in HostnameSpec"
 else
-	not_ok "render --config-patch" "$(resource "$r" HostnameSpec hostname)"
+	not_ok "render --config-patch" "$(resource "$r" HostnameSpec configuration/hostname)"
 fi
 
 # --- a reboot through init reaches machined before it is stopped ---

@@ -16,19 +16,20 @@ osctl=$out/bin/osctl
 need_netns
 command -v dnsmasq >/dev/null || bail "dnsmasq is installed (hack/deps.sh: dnsmasq-base)"
 t=$(test_dir)
-plan 15
+plan 22
 cd "$t" || exit 1
 srv=bsrv$$ node=bnode$$ hostns=bhost$$
 netns_new "$srv" && netns_new "$node" && netns_new "$hostns" || bail "network namespaces"
 ip link add eth0 netns "$node" type veth peer name v0 netns "$srv" &&
 	ip -n "$srv" addr add 10.77.0.1/24 dev v0 && ip -n "$srv" link set v0 up || bail "the veth between server and node"
 
+mac=$(ip -n "$node" -br link show eth0 | awk '{print $3}')
 dnsmasq_start() {
 	ip netns exec "$srv" dnsmasq --keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts --port=0 \
 		--interface=v0 --bind-interfaces --dhcp-range=10.77.0.50,10.77.0.99,255.255.255.0,2m \
 		--dhcp-option=option:router,10.77.0.1 --dhcp-option=option:dns-server,10.77.0.53 \
 		--dhcp-option=option:ntp-server,10.77.0.123 --dhcp-option=option:domain-search,lab.test \
-		--dhcp-option=option:T1,10 --dhcp-option=option:T2,15 --dhcp-leasefile="$t/leases" --pid-file= \
+		--dhcp-option=option:T1,10 --dhcp-option=option:T2,15 --dhcp-host="$mac,dhcpnode" --dhcp-leasefile="$t/leases" --pid-file= \
 		--log-dhcp --log-facility="$t/dnsmasq.log" >>"$t/dnsmasq.out" 2>&1 &
 	dns=$(proc_track $!)
 	at_exit "proc_kill $dns TERM"
@@ -48,7 +49,6 @@ export OSCONFIG=$t/gen/osconfig
 wait_until 20 bash -c "$(declare -f in_node o); osctl='$osctl' node='$node'; o version 2>/dev/null | grep -q Tag:" ||
 	bail "the node serves mutual TLS" "$(tail -5 "$t/n/console.log")"
 
-mac=$(ip -n "$node" -br link show eth0 | awk '{print $3}')
 lease_addr() { ip -n "$node" -4 -o addr show dev eth0 | awk '{print $4}' | grep '^10\.77\.0\.'; }
 o patch mc --patch '{"machine":{"network":{"interfaces":[{"interface":"eth0","dhcp":true}]}}}' >patch.out 2>&1
 if wait_until 30 lease_addr >/dev/null; then
@@ -71,6 +71,33 @@ else
 fi
 grep -qi "$mac" "$t/leases" && ok "dnsmasq's lease file names the node's MAC ($mac)" || not_ok "lease file" "$(cat "$t/leases")"
 
+v=$(o get resolvers 2>&1)
+conf=$t/n/state/system/resolv.conf
+if grep -qE 'ResolverStatus +resolvers +[0-9]+ +10\.77\.0\.53 +lab\.test +dhcp4$' <<<"$v" &&
+	grep -qx 'nameserver 10.77.0.53' "$conf" && grep -qx 'search lab.test' "$conf"; then
+	ok "the lease's DNS server and search domain: ResolverStatus and resolv.conf"
+else
+	not_ok "resolvers" "$v" "$(cat "$conf" 2>&1)"
+fi
+v=$(o get timeservers 2>&1)
+grep -qE 'TimeServerStatus +timeservers +[0-9]+ +10\.77\.0\.123 +dhcp4$' <<<"$v" &&
+	ok "the lease's NTP server: TimeServerStatus" || not_ok "timeservers" "$v"
+v=$(o get hostname 2>&1)
+grep -qE 'HostnameStatus +hostname +[0-9]+ +dhcpnode( |$)' <<<"$v" && ok "the lease's host name (dnsmasq's dhcp-host) is the node's" ||
+	not_ok "hostname from DHCP" "$v" "$(o get hostnamespecs 2>&1)"
+# The configuration layer is stronger than DHCP's.
+o patch mc --patch '{"machine":{"network":{"nameservers":["10.77.0.54","10.77.0.55"],"extraHostEntries":[{"ip":"10.77.0.9","aliases":["registry.lab.test","registry"]}]}}}' >patch.out 2>&1
+if wait_until 10 bash -c "grep -qx 'nameserver 10.77.0.55' '$conf'" && ! grep -q 10.77.0.53 "$conf" &&
+	o get resolvers | grep -qE ' 10\.77\.0\.54,10\.77\.0\.55 +lab\.test +configuration$'; then
+	ok "machine.network.nameservers win over the lease's (a stronger layer), without a reboot"
+else
+	not_ok "configured nameservers" "$(cat patch.out)" "$(o get resolvers 2>&1)" "$(cat "$conf")"
+fi
+hosts=$t/n/state/system/hosts
+grep -qx '10.77.0.9 registry.lab.test registry' "$hosts" && grep -qx '127.0.1.1 dhcpnode' "$hosts" &&
+	grep -qx '127.0.0.1 localhost' "$hosts" && ok "the hosts file: localhost, the node's name and extraHostEntries" ||
+	not_ok "hosts file" "$(cat "$hosts" 2>&1)"
+
 # T1 is 10 s: a renewal is a second REQUEST/ACK for the same address.
 acks() { grep -c "DHCPACK(v0) ${addr%/*} " "$t/dnsmasq.log"; }
 if wait_until 25 bash -c "(( \$(grep -c 'DHCPACK(v0) ${addr%/*} ' '$t/dnsmasq.log') >= 2 ))" && [[ $(lease_addr) == "$addr" ]]; then
@@ -81,6 +108,14 @@ fi
 
 ip -n "$node" addr del "$addr" dev eth0
 check "an address deleted by hand is back within 2 s" wait_until 2 bash -c "ip -n '$node' -4 -o addr show dev eth0 | grep -q '$addr'"
+v=$(o get routes 2>&1)
+if grep -qE 'RouteStatus +inet4/default/10\.77\.0\.1/eth0/1024 +[0-9]+ +10\.77\.0\.1 +eth0 +1024$' <<<"$v"; then
+	ip -n "$node" route del default via 10.77.0.1 dev eth0
+	check "RouteStatus has the default route; deleted by hand, it is back within 2 s" \
+		wait_until 2 bash -c "ip -n '$node' route show default | grep -q 'via 10.77.0.1 dev eth0'"
+else
+	not_ok "get routes" "$v"
+fi
 
 # The server goes. Renewals (unicast) and rebinding (broadcast) get no answer; when the
 # lease's 2 minutes are up the address goes. Then the server comes back: a new lease.
@@ -93,6 +128,13 @@ else
 fi
 grep -q 'dhcp4 eth0: lease lost' "$t/n/console.log" && ok "machined says the lease was lost" ||
 	not_ok "lease lost logged" "$(grep dhcp4 "$t/n/console.log" | tail -5)"
+v=$(o get nodeaddresses 2>&1)
+if ! grep -qE "NodeAddress +current .*${addr%/*}" <<<"$v" && grep -qE "NodeAddress +accumulative +[0-9]+ +.*${addr%/*}" <<<"$v" &&
+	o get apicertificate api -o yaml | grep -q -- "- ${addr%/*}\$"; then
+	ok "NodeAddress: the lost address leaves current, stays in accumulative (and the API certificate)"
+else
+	not_ok "node addresses after the loss" "$v"
+fi
 dnsmasq_start
 check "dnsmasq back: a new lease within 30 s" wait_until 30 lease_addr
 

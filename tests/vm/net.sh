@@ -14,7 +14,7 @@ accel=${2:-tcg}
 osctl=$out/bin/osctl
 need_netns
 t=$(test_dir)
-plan 14
+plan 15
 con=$t/console.log
 vm_start "$t" "$accel" --api-port 50000
 
@@ -43,10 +43,14 @@ grep -qE 'LinkSpec +cmdline/eth0 ' <<<"$v" && grep -qE 'LinkSpec +default/lo ' <
 v=$(timeout 60 "$osctl" -e 127.0.0.1:50000 get routespecs 2>&1)
 grep -qE 'RouteSpec +cmdline/default-inet4/eth0 +[0-9]+ +10\.0\.2\.2 +eth0 +cmdline$' <<<"$v" &&
 	ok "the default route via 10.0.2.2 is a cmdline-layer spec" || not_ok "get routespecs" "$v"
-v=$(timeout 60 "$osctl" -e 127.0.0.1:50000 get controllers RouteSpecController -o yaml 2>&1)
-grep -q 'healthy: true' <<<"$v" && ok "RouteSpecController applied it (healthy)" || not_ok "RouteSpecController" "$v"
+v=$(timeout 60 "$osctl" -e 127.0.0.1:50000 get routes 2>&1)
+grep -qE 'RouteStatus +inet4/default/10\.0\.2\.2/eth0/1024 +[0-9]+ +10\.0\.2\.2 +eth0 +1024$' <<<"$v" &&
+	ok "RouteSpecController applied it: the kernel has it (RouteStatus)" || not_ok "get routes" "$v"
 v=$(timeout 60 "$osctl" -e 127.0.0.1:50000 get apicertificate api -o yaml 2>&1)
-grep -q -- '- 10.0.2.15$' <<<"$v" && ok "the API certificate names 10.0.2.15 (from AddressStatus)" || not_ok "certificate names" "$v"
+grep -q -- '- 10.0.2.15$' <<<"$v" && ok "the API certificate names 10.0.2.15 (from NodeAddress)" || not_ok "certificate names" "$v"
+v=$(timeout 60 "$osctl" -e 127.0.0.1:50000 get nodeaddresses 2>&1)
+grep -qE 'NodeAddress +current +[0-9]+ +10\.0\.2\.15(,|$)' <<<"$v" && grep -qE 'NodeAddress +default +[0-9]+ +10\.0\.2\.15$' <<<"$v" &&
+	ok "NodeAddress: 10.0.2.15 is the node's current and default address" || not_ok "get nodeaddresses" "$v"
 # The configuration layer: an address, an MTU and a route for eth0 from machine.network,
 # applied without a reboot; taken away again when the config no longer has them.
 o=$(timeout 60 "$osctl" -e 127.0.0.1:50000 patch mc --patch \

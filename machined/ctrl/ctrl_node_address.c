@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * NodeAddressController: network/NodeAddress current, default, routed and accumulative
+ * (see api/network.proto) from network/AddressStatus and LinkStatus: the one place that
+ * decides which addresses are the node's own; the API certificate (and later the mesh)
+ * read these instead of watching addresses themselves.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/network.pb-c.h"
+#include "machined/ctrl/controllers.h"
+
+#define NODEADDR_MAX 64
+#define IP_MAX 46
+
+static const struct rt_input inputs[] = { { RES(ADDRESS_STATUS), RT_WEAK }, { RES(LINK_STATUS), RT_WEAK } };
+static const struct rt_output outputs[] = { { RES(NODE_ADDRESS), RT_EXCLUSIVE } };
+
+struct addrs {
+	char v[NODEADDR_MAX][IP_MAX];
+	bool routed[NODEADDR_MAX];  /* (current only) not on a WireGuard link */
+	size_t n;
+};
+
+/* Every address current has had since machined started. */
+static struct addrs accumulated;
+
+/* IPv4 before IPv6, then in text order: the same set always lists the same way. */
+static int order(const void *a, const void *b)
+{
+	const char *x = a, *y = b;
+	bool x6 = strchr(x, ':') != NULL, y6 = strchr(y, ':') != NULL;
+
+	return x6 != y6 ? (x6 ? 1 : -1) : strcmp(x, y);
+}
+
+static bool has(const struct addrs *l, const char *ip)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->v[i], ip) == 0)
+			return true;
+	return false;
+}
+
+struct pass {
+	struct rt_ctx *ctx;
+	struct addrs cur;
+};
+
+static int collect(void *arg, const struct res *r)
+{
+	struct pass *p = arg;
+	const Basalt__Network__AddressStatus *a = res_spec(r, RES(ADDRESS_STATUS));
+	const Basalt__Network__LinkStatus *l;
+	const char *slash;
+	size_t len;
+
+	/* Global and site scope: not 127/8 or ::1 (host scope), not link-local; an address put
+	 * on the loopback link on purpose (an anycast or service address) counts. */
+	if (!a || (strcmp(a->scope, "global") != 0 && strcmp(a->scope, "site") != 0) || p->cur.n == NODEADDR_MAX)
+		return 0;
+	l = res_spec(rt_get(p->ctx, RES(LINK_STATUS), a->linkname), RES(LINK_STATUS));
+	if (!(slash = strchr(a->address, '/')) || (len = (size_t)(slash - a->address)) >= IP_MAX)
+		return 0;
+	memcpy(p->cur.v[p->cur.n], a->address, len);
+	p->cur.v[p->cur.n][len] = '\0';
+	if (has(&p->cur, p->cur.v[p->cur.n]))
+		return 0;
+	p->cur.routed[p->cur.n++] = !(l && strcmp(l->kind, "wireguard") == 0);
+	return 0;
+}
+
+/* Writes NodeAddress/id with the addresses of l (only the routed ones with routed_only). */
+static int put(struct rt_ctx *ctx, const char *id, const struct addrs *l, bool routed_only, size_t max)
+{
+	Basalt__Network__NodeAddress *na = malloc(sizeof(*na));
+
+	if (!na)
+		return -ENOMEM;
+	basalt__network__node_address__init(na);
+	na->addresses = calloc(l->n + 1, sizeof(char *));
+	for (size_t i = 0; na->addresses && i < l->n && na->n_addresses < max; i++)
+		if (!routed_only || l->routed[i])
+			na->addresses[na->n_addresses++] = strdup(l->v[i]);
+	return rt_apply(ctx, res_new(RES(NODE_ADDRESS), id, &na->base));
+}
+
+static int reconcile(struct rt_ctx *ctx, void *arg)
+{
+	struct addrs *acc = arg;
+	struct pass *p = calloc(1, sizeof(*p));
+	int r;
+
+	if (!p)
+		return -ENOMEM;
+	p->ctx = ctx;
+	rt_list(ctx, RES(ADDRESS_STATUS), collect, p);
+	/* Sorting moves the routed flags with their addresses: sort pairs. */
+	for (size_t i = 1; i < p->cur.n; i++)
+		for (size_t j = i; j > 0 && order(p->cur.v[j - 1], p->cur.v[j]) > 0; j--) {
+			char t[IP_MAX];
+			bool b = p->cur.routed[j];
+
+			memcpy(t, p->cur.v[j], IP_MAX);
+			memcpy(p->cur.v[j], p->cur.v[j - 1], IP_MAX);
+			memcpy(p->cur.v[j - 1], t, IP_MAX);
+			p->cur.routed[j] = p->cur.routed[j - 1];
+			p->cur.routed[j - 1] = b;
+		}
+	for (size_t i = 0; i < p->cur.n && acc->n < NODEADDR_MAX; i++)
+		if (!has(acc, p->cur.v[i])) {
+			memcpy(acc->v[acc->n], p->cur.v[i], IP_MAX);
+			acc->routed[acc->n++] = true;
+		}
+	qsort(acc->v, acc->n, IP_MAX, order);
+	if ((r = put(ctx, "current", &p->cur, false, NODEADDR_MAX)) < 0 ||
+	    (r = put(ctx, "default", &p->cur, false, 1)) < 0 || (r = put(ctx, "routed", &p->cur, true, NODEADDR_MAX)) < 0 ||
+	    (r = put(ctx, "accumulative", acc, false, NODEADDR_MAX)) < 0) {
+		free(p);
+		return r;
+	}
+	free(p);
+	return 0;
+}
+
+static void *state(const struct ctrl_env *env)
+{
+	(void)env;
+	return &accumulated;
+}
+
+const struct ctrl_def ctrl_node_address = {
+	.rt = { .name = "NodeAddressController", .inputs = inputs, .ninputs = 2, .outputs = outputs, .noutputs = 1,
+		.reconcile = reconcile },
+	.shared = state,
+};
