@@ -17,6 +17,9 @@ packages=(
 	# real network peers for the namespace tests: a DHCP server (the binary alone: the
 	# dnsmasq package would start a host-wide service)
 	dnsmasq-base
+	# and chronyd's libraries (tests/build.mk takes chronyd itself from the chrony .deb: the
+	# package would replace the host's time service)
+	libedit2 libgnutls30 libnettle8 libseccomp2 libcap2
 	# reference supervisor for the benchmark (s6-supervise)
 	s6
 )

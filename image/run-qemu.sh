@@ -2,16 +2,17 @@
 # SPDX-License-Identifier: MIT
 # run-qemu.sh --kernel F --initrd F [--append ARGS] [--serial file:PATH] [--monitor pipe:PATH]
 #             [--pidfile F] [--no-reboot] [--daemonize] [--accel kvm|tcg|auto --probe INITRD]
-#             [--api-port PORT [--net-open]]
+#             [--api-port PORT [--net-open]] [--extra-nics N]
 # Boots the image in QEMU with a serial console. --accel auto: KVM if image/kvm-probe.sh
 # shows it runs a guest (with the --probe initramfs), else TCG. Default: tcg.
 # Interactive by default (ctrl-a x quits, ctrl-a c toggles the QEMU monitor).
 # --api-port: a user-mode NIC (no root, no bridge) with the guest's port 50000 forwarded to
 # 127.0.0.1:PORT, the guest at 10.0.2.15/24 by the kernel's ip= (QEMU's user network). The
 # NIC is isolated (restrict=on: the guest reaches nothing but what is forwarded to it)
-# unless --net-open.
+# unless --net-open. --extra-nics: N more user-mode NICs (eth1..ethN, MACs 52:54:00:00:00:01..),
+# each isolated and forwarding nothing: links for bonds, bridges and selectors to work on.
 set -euo pipefail
-kernel= initrd= append= serial=mon:stdio monitor= pidfile= accel=tcg probe= extra=() port= restrict=on
+kernel= initrd= append= serial=mon:stdio monitor= pidfile= accel=tcg probe= extra=() port= restrict=on nics=0
 while [[ $# -gt 0 ]]; do
 	case $1 in
 	--kernel) kernel=$2; shift ;;
@@ -26,6 +27,7 @@ while [[ $# -gt 0 ]]; do
 	--daemonize) extra+=(-daemonize) ;;
 	--api-port) port=$2; shift ;;
 	--net-open) restrict=off ;;
+	--extra-nics) nics=$2; shift ;;
 	*) echo "run-qemu: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -51,6 +53,9 @@ if [[ -n "$port" ]]; then
 	nic=(-nic "user,model=virtio-net-pci,restrict=$restrict,hostfwd=tcp:127.0.0.1:$port-:50000")
 	append="ip=10.0.2.15::10.0.2.2:255.255.255.0::eth0:off $append"
 fi
+for ((i = 1; i <= nics; i++)); do
+	nic+=(-nic "user,model=virtio-net-pci,restrict=on,mac=52:54:00:00:00:$(printf %02x "$i")")
+done
 
 exec qemu-system-x86_64 -machine q35 "${accel_args[@]}" -cpu "$cpu" -m 1024 -smp "$smp" \
 	-nodefaults -no-user-config -display none -serial "$serial" "${nic[@]}" \

@@ -490,6 +490,8 @@ static void check_interface(struct val *v, const Basalt__Config__Interface *itf)
 	check_selector(v, "deviceSelector", itf->deviceselector);
 	if (itf->bond && itf->bridge)
 		verr(v, "bridge", "bond and bridge are mutually exclusive");
+	if (itf->has_dummy && itf->dummy && (itf->bond || itf->bridge))
+		verr(v, "dummy", "a dummy link is not a bond or bridge as well");
 	if (itf->bond)
 		check_bond(v, itf->bond);
 	if (itf->bridge) {

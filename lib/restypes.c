@@ -33,6 +33,9 @@ const struct res_type res_types[RES_NTYPES] = {
 	    { { "TYPE", "type" }, { "KIND", "kind" }, { "HW ADDR", "hardwareAddr" }, { "OPER STATE", "operationalState" } }),
 	ROW(NODE_ADDRESS, "network", "NodeAddress", basalt__network__node_address__descriptor,
 	    { "nodeaddresses", "nodeaddress", "nodeaddr" }, false, { { "ADDRESSES", "addresses" } }),
+	ROW(OPERATOR_SPEC, "network", "OperatorSpec", basalt__network__operator_spec__descriptor,
+	    { "operatorspecs", "operatorspec" }, false,
+	    { { "OPERATOR", "operator" }, { "LINK", "linkName" }, { "LAYER", "layer" } }),
 	ROW(RESOLVER_SPEC, "network", "ResolverSpec", basalt__network__resolver_spec__descriptor,
 	    { "resolverspecs", "resolverspec" }, false,
 	    { { "SERVERS", "dnsServers" }, { "SEARCH", "searchDomains" }, { "LAYER", "layer" } }),
@@ -50,6 +53,9 @@ const struct res_type res_types[RES_NTYPES] = {
 	ROW(TIMESERVER_STATUS, "network", "TimeServerStatus", basalt__network__time_server_status__descriptor,
 	    { "timeservers", "timeserver", "timeserverstatus" }, false,
 	    { { "SERVERS", "servers" }, { "LAYER", "layer" } }),
+	ROW(TIME_STATUS, "network", "TimeStatus", basalt__network__time_status__descriptor,
+	    { "timestatus", "time" }, false,
+	    { { "SYNCED", "synced" }, { "SERVER", "server" }, { "OFFSET NS", "offsetNs" }, { "ERROR", "error" } }),
 	ROW(CONFIG_STATUS, "runtime", "ConfigStatus", basalt__runtime__config_status__descriptor,
 	    { "configstatus", "configstatuses" }, false, { { "STATE", "state" }, { "SOURCE", "source" } }),
 	ROW(CONTROLLER_STATUS, "runtime", "ControllerStatus", basalt__runtime__controller_status__descriptor,
@@ -72,8 +78,8 @@ const struct res_type res_types[RES_NTYPES] = {
 #define P(id) [RES_##id] = &res_types[RES_##id]
 const struct res_type *const res_all[RES_NTYPES] = {
 	P(MACHINE_CONFIG), P(ADDRESS_SPEC), P(ADDRESS_STATUS), P(HOSTNAME_SPEC), P(HOSTNAME_STATUS),
-	P(LINK_SPEC), P(LINK_STATUS), P(ROUTE_SPEC), P(ROUTE_STATUS), P(NODE_ADDRESS), P(RESOLVER_SPEC), P(RESOLVER_STATUS), P(TIMESERVER_SPEC),
-	P(TIMESERVER_STATUS),
+	P(LINK_SPEC), P(LINK_STATUS), P(ROUTE_SPEC), P(ROUTE_STATUS), P(NODE_ADDRESS), P(OPERATOR_SPEC), P(RESOLVER_SPEC), P(RESOLVER_STATUS), P(TIMESERVER_SPEC),
+	P(TIMESERVER_STATUS), P(TIME_STATUS),
 	P(CONFIG_STATUS), P(CONTROLLER_STATUS), P(MACHINE_STATUS), P(SERVICE), P(SERVICE_SPEC),
 	P(VERSION), P(API_CERTIFICATE),
 };

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include "netctl/nlreq.h"
 #include "netctl/rtnl.h"
 
 #include <arpa/inet.h>
@@ -161,6 +162,9 @@ int rtnl_parse_link(const struct nlmsghdr *h, struct rtnl_link *out)
 		case IFLA_ADDRESS:
 			hex_addr(RTA_DATA(a), RTA_PAYLOAD(a), out->hwaddr, sizeof(out->hwaddr));
 			break;
+		case IFLA_PERM_ADDRESS:
+			hex_addr(RTA_DATA(a), RTA_PAYLOAD(a), out->permaddr, sizeof(out->permaddr));
+			break;
 		case IFLA_LINKINFO: {
 			int ilen = (int)RTA_PAYLOAD(a);
 
@@ -307,107 +311,6 @@ const char *rtnl_scope_name(unsigned s)
 
 /* --- changes --- */
 
-#define REQ_MAX 512
-
-struct req {
-	struct nlmsghdr h;
-	unsigned char body[REQ_MAX];
-};
-
-static int add_attr(struct req *q, unsigned short type, const void *data, size_t len)
-{
-	size_t at = NLMSG_ALIGN(q->h.nlmsg_len), total = RTA_LENGTH(len);
-	struct rtattr *a = (struct rtattr *)((char *)q + at);
-
-	if (at + RTA_ALIGN(total) > sizeof(*q))
-		return -EMSGSIZE;
-	a->rta_type = type;
-	a->rta_len = (unsigned short)total;
-	memcpy(RTA_DATA(a), data, len);
-	q->h.nlmsg_len = (uint32_t)(at + RTA_ALIGN(total));
-	return 0;
-}
-
-struct ack {
-	int error;
-	char *text;
-	size_t textlen;
-};
-
-/* The kernel's answer to one request: its error and, with extended acks, its reason. */
-static int on_ack(const struct nlmsghdr *h, struct ack *a)
-{
-	const struct nlmsgerr *e = NLMSG_DATA(h);
-	size_t off, len = h->nlmsg_len;
-
-	if (h->nlmsg_type != NLMSG_ERROR || len < NLMSG_LENGTH(sizeof(*e)))
-		return 0;
-	a->error = e->error;
-	if (!(h->nlmsg_flags & NLM_F_ACK_TLVS))
-		return 1;
-	/* After the error: the request's header (whole request when not capped), then TLVs. */
-	off = NLMSG_LENGTH(sizeof(*e));
-	if (!(h->nlmsg_flags & NLM_F_CAPPED))
-		off += e->msg.nlmsg_len > sizeof(e->msg) ? NLMSG_ALIGN(e->msg.nlmsg_len - sizeof(e->msg)) : 0;
-	while (off + sizeof(struct nlattr) <= len) {
-		const struct nlattr *t = (const void *)((const char *)h + off);
-
-		if (t->nla_len < sizeof(*t) || off + t->nla_len > len)
-			break;
-		if ((t->nla_type & NLA_TYPE_MASK) == NLMSGERR_ATTR_MSG && a->textlen) {
-			size_t n = t->nla_len - sizeof(*t);
-			const char *s = (const char *)(t + 1);
-
-			if (n > 0 && memchr(s, '\0', n) && strlen(s) < a->textlen)
-				memcpy(a->text, s, strlen(s) + 1);
-		}
-		off += NLA_ALIGN(t->nla_len);
-	}
-	return 1;
-}
-
-/* Sends q with an ack asked for; 0, or -errno with the reason in err (what for names it). */
-static int transact(struct req *q, const char *what, char *err, size_t errlen)
-{
-	char buf[8192], text[256] = "";
-	struct ack a = { -EIO, text, sizeof(text) };
-	struct timeval tv = { 2, 0 };
-	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE), one = 1, done = 0;
-
-	if (fd < 0) {
-		snprintf(err, errlen, "%s: netlink socket: %s", what, strerror(errno));
-		return -errno;
-	}
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
-	q->h.nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
-	q->h.nlmsg_seq = 1;
-	if (send(fd, q, q->h.nlmsg_len, 0) < 0) {
-		a.error = -errno;
-		done = 1;
-	}
-	while (!done) {
-		struct sockaddr_nl from;
-		socklen_t fl = sizeof(from);
-		ssize_t got = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
-		int rem = (int)got;
-
-		if (got < 0) {
-			a.error = -errno;
-			break;
-		}
-		if (fl < sizeof(from) || from.nl_pid != 0)
-			continue;
-		for (const struct nlmsghdr *h = (const void *)buf; NLMSG_OK(h, rem) && !done; h = NLMSG_NEXT(h, rem))
-			if (h->nlmsg_seq == 1)
-				done = on_ack(h, &a);
-	}
-	close(fd);
-	if (a.error < 0)
-		snprintf(err, errlen, "%s: %s", what, text[0] ? text : strerror(-a.error));
-	return a.error < 0 ? a.error : 0;
-}
-
 struct by_name {
 	const char *name;
 	int index;
@@ -443,7 +346,7 @@ int rtnl_link_index(const char *name, char *err, size_t errlen)
 
 int rtnl_link_set(unsigned index, int up, unsigned mtu, char *err, size_t errlen)
 {
-	struct req q;
+	struct nlreq q;
 	struct ifinfomsg *ifi = NLMSG_DATA(&q.h);
 	char what[64];
 
@@ -456,16 +359,16 @@ int rtnl_link_set(unsigned index, int up, unsigned mtu, char *err, size_t errlen
 		ifi->ifi_change = IFF_UP;
 		ifi->ifi_flags = up ? IFF_UP : 0;
 	}
-	if (mtu && add_attr(&q, IFLA_MTU, &mtu, sizeof(mtu)) < 0)
+	if (mtu && nlreq_put(&q, IFLA_MTU, &mtu, sizeof(mtu)) < 0)
 		return -EMSGSIZE;
 	snprintf(what, sizeof(what), "set link %u%s%s", index, up < 0 ? "" : up ? " up" : " down", mtu ? " mtu" : "");
-	return transact(&q, what, err, errlen);
+	return nlreq_transact(&q, what, err, errlen);
 }
 
 int rtnl_addr_change(bool add, int family, unsigned index, const void *addr, unsigned prefixlen, char *err,
 		     size_t errlen)
 {
-	struct req q;
+	struct nlreq q;
 	struct ifaddrmsg *ifa = NLMSG_DATA(&q.h);
 	size_t alen = family == AF_INET ? 4 : 16;
 	char ip[RTNL_IP_MAX] = "?", what[96];
@@ -482,16 +385,16 @@ int rtnl_addr_change(bool add, int family, unsigned index, const void *addr, uns
 	ifa->ifa_prefixlen = (unsigned char)prefixlen;
 	ifa->ifa_index = index;
 	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
-	add_attr(&q, IFA_LOCAL, addr, alen);
-	add_attr(&q, IFA_ADDRESS, addr, alen);
+	nlreq_put(&q, IFA_LOCAL, addr, alen);
+	nlreq_put(&q, IFA_ADDRESS, addr, alen);
 	inet_ntop(family, addr, ip, sizeof(ip));
 	snprintf(what, sizeof(what), "%s address %s/%u on link %u", add ? "add" : "delete", ip, prefixlen, index);
-	return transact(&q, what, err, errlen);
+	return nlreq_transact(&q, what, err, errlen);
 }
 
 int rtnl_route_change(bool add, const struct rtnl_route *r, char *err, size_t errlen)
 {
-	struct req q;
+	struct nlreq q;
 	struct rtmsg *rtm = NLMSG_DATA(&q.h);
 	size_t alen = r->family == AF_INET ? 4 : 16;
 	char dst[RTNL_IP_MAX] = "", what[128];
@@ -512,17 +415,17 @@ int rtnl_route_change(bool add, const struct rtnl_route *r, char *err, size_t er
 	rtm->rtm_scope = add ? r->scope : RT_SCOPE_NOWHERE;
 	rtm->rtm_type = RTN_UNICAST;
 	if (r->dst_len)
-		add_attr(&q, RTA_DST, r->dst, alen);
+		nlreq_put(&q, RTA_DST, r->dst, alen);
 	if (r->has_gw)
-		add_attr(&q, RTA_GATEWAY, r->gw, alen);
+		nlreq_put(&q, RTA_GATEWAY, r->gw, alen);
 	if (r->has_src)
-		add_attr(&q, RTA_PREFSRC, r->src, alen);
+		nlreq_put(&q, RTA_PREFSRC, r->src, alen);
 	if (r->oif)
-		add_attr(&q, RTA_OIF, &r->oif, sizeof(r->oif));
+		nlreq_put(&q, RTA_OIF, &r->oif, sizeof(r->oif));
 	if (r->metric)
-		add_attr(&q, RTA_PRIORITY, &r->metric, sizeof(r->metric));
+		nlreq_put(&q, RTA_PRIORITY, &r->metric, sizeof(r->metric));
 	if (table >= 256)
-		add_attr(&q, RTA_TABLE, &table, sizeof(table));
+		nlreq_put(&q, RTA_TABLE, &table, sizeof(table));
 	if (r->mtu) {
 		unsigned char mx[RTA_LENGTH(sizeof(unsigned))];
 		struct rtattr *m = (struct rtattr *)mx;
@@ -530,7 +433,7 @@ int rtnl_route_change(bool add, const struct rtnl_route *r, char *err, size_t er
 		m->rta_type = RTAX_MTU;
 		m->rta_len = RTA_LENGTH(sizeof(unsigned));
 		memcpy(RTA_DATA(m), &r->mtu, sizeof(unsigned));
-		add_attr(&q, RTA_METRICS, mx, sizeof(mx));
+		nlreq_put(&q, RTA_METRICS, mx, sizeof(mx));
 	}
 	if (r->dst_len) {
 		inet_ntop(r->family, r->dst, dst, sizeof(dst));
@@ -538,5 +441,5 @@ int rtnl_route_change(bool add, const struct rtnl_route *r, char *err, size_t er
 	} else {
 		snprintf(what, sizeof(what), "%s the default route", add ? "add" : "delete");
 	}
-	return transact(&q, what, err, errlen);
+	return nlreq_transact(&q, what, err, errlen);
 }

@@ -21,6 +21,7 @@ struct rtnl_link {
 	char name[IFNAMSIZ];
 	char kind[RTNL_KIND_MAX];      /* IFLA_INFO_KIND of a virtual link, "" for none */
 	char hwaddr[RTNL_HWADDR_MAX];  /* "aa:bb:..." */
+	char permaddr[RTNL_HWADDR_MAX];  /* IFLA_PERM_ADDRESS: the hardware's own, "" when the kernel gives none */
 	char parent[64];               /* IFLA_PARENT_DEV_NAME: the device behind it ("0000:00:03.0"), "" for a virtual link */
 	char bus[32];                  /* IFLA_PARENT_DEV_BUS_NAME: "pci", "virtio", "usb"... */
 };

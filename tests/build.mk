@@ -33,7 +33,7 @@ unit_srcs_apiipc := machined/api/apiipc.c lib/buf.c lib/loop.c lib/log.c
 unit_srcs_sandbox := machined/api/sandbox.c
 unit_srcs_apidef := lib/apidef.c lib/restypes.c $(GEN_API)
 unit_srcs_ipcfg := netctl/ipcfg.c lib/parse.c
-unit_srcs_rtnl := netctl/rtnl.c
+unit_srcs_rtnl := netctl/rtnl.c netctl/nlreq.c netctl/link.c $(wildcard netctl/link_*.c)
 unit_srcs_dhcp4 := netctl/dhcp4.c lib/parse.c
 unit_srcs_sntp := netctl/sntp.c
 unit_srcs_netspec := machined/ctrl/netspec.c $(MACHINED_CORE_SRCS) machined/core/runtime.c lib/log.c lib/backoff.c
@@ -110,7 +110,7 @@ fuzz_srcs_ctlconn := init/ctl.c init/spec.c $(LIB_CORE_SRCS) $(GEN_INIT)
 fuzz_srcs_initclient := machined/ctrl/initclient.c $(LIB_CORE_SRCS) $(GEN_INIT)
 # (apid.c is included by the target, to reach its static merge of forwarded replies)
 fuzz_srcs_apidmerge := $(GRPC_SRCS) lib/apidef.c machined/api/apiipc.c machined/api/sandbox.c $(GEN_API)
-fuzz_srcs_rtnl := netctl/rtnl.c
+fuzz_srcs_rtnl := netctl/rtnl.c netctl/nlreq.c
 fuzz_srcs_ipcfg := netctl/ipcfg.c lib/parse.c
 fuzz_srcs_dhcp4 := netctl/dhcp4.c lib/parse.c
 fuzz_srcs_sntp := netctl/sntp.c
@@ -146,9 +146,21 @@ $(NPM_STAMP): tests/interop/package-lock.json | $(DEPS_STAMP)
 #   make fuzz      fuzzing only, FUZZ_SECONDS per target with a random seed
 CHECK_SUITES ?= runner layout unit link inputs fuzz init machined api interop abuse
 TEST_SUITES ?= runner layout unit link inputs fuzz init machined api interop abuse image locks repro vm vm-cad \
-	vm-corrupt vm-net net-dhcp
+	vm-corrupt vm-net vm-links net-dhcp net-time
 E2E_SUITES ?= vm vm vm vm-kvm vm-cad init init machined machined api api idle fuzz fresh
-TEST_DEPS := $(BINS) $(TEST_BINS) $(NPM_STAMP)
+# A real NTP server for the time tests: chronyd from the Debian registry's chrony .deb, its
+# binary alone (installing the package would replace the host's time service and start a
+# daemon that asks public servers). Its libraries come with hack/deps.sh.
+CHRONYD := $(OUT)/peers/chronyd
+$(CHRONYD): | $(DEPS_STAMP)
+	$(call msg,PEER,$@)
+	$(Q)rm -rf $(OUT)/peers/chrony && mkdir -p $(OUT)/peers/chrony
+	$(Q)cd $(OUT)/peers/chrony && apt-get download -q chrony >/dev/null 2>&1 || \
+		{ echo "peers: apt-get download chrony failed (apt-get update, then again)" >&2; exit 1; }
+	$(Q)dpkg-deb -x $(OUT)/peers/chrony/chrony_*.deb $(OUT)/peers/chrony/root
+	$(Q)cp $(OUT)/peers/chrony/root/usr/sbin/chronyd $@
+
+TEST_DEPS := $(BINS) $(TEST_BINS) $(NPM_STAMP) $(CHRONYD)
 
 .PHONY: check test test-e2e test-interop test-fresh fuzz
 check: $(TEST_DEPS)

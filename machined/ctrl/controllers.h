@@ -55,6 +55,8 @@ extern const struct ctrl_def ctrl_route_spec;
  * (ResolverStatus, TimeServerStatus; resolv.conf). */
 extern const struct ctrl_def ctrl_resolvers;
 extern const struct ctrl_def ctrl_timeservers;
+/* TimeSyncController: an SNTP client for TimeServerStatus's servers; network/TimeStatus. */
+extern const struct ctrl_def ctrl_timesync;
 /* HostsController: the hosts file (/etc/hosts) from the name and extraHostEntries. */
 extern const struct ctrl_def ctrl_hosts;
 /* DHCP4Controller: the dhcp4 layer, a DHCPv4 client per link that wants one (netctl/dhcp4.c). */

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * DHCP4Controller: the DHCP layer of the network specs, IPv4. One client (netctl/dhcp4.c,
- * on a packet socket of netctl/dhcp4sock.c) per link that wants DHCP: the interfaces of
- * machine.network with `dhcp: true`, and on a real machine with nothing configured (no
+ * on a packet socket of netctl/dhcp4sock.c) per link that wants DHCP: those of the dhcp4
+ * OperatorSpecs (the config's `dhcp: true`), and on a real machine with nothing configured (no
  * interfaces in the config, no ip= on the kernel command line) every Ethernet link with a
  * carrier. A lease becomes the link's address, its routes and MTU, its DNS and NTP servers
  * under the layer "dhcp4";
@@ -29,7 +29,9 @@
 #define LAYER "dhcp4"
 #define CLIENTS_MAX 32
 
-static const struct rt_input inputs[] = { { RES(MACHINE_CONFIG), RT_WEAK }, { RES(LINK_STATUS), RT_WEAK } };
+static const struct rt_input inputs[] = {
+	{ RES(MACHINE_CONFIG), RT_WEAK }, { RES(LINK_STATUS), RT_WEAK }, { RES(OPERATOR_SPEC), RT_WEAK },
+};
 static const struct rt_output outputs[] = {
 	{ RES(LINK_SPEC), RT_SHARED },      { RES(ADDRESS_SPEC), RT_SHARED },    { RES(ROUTE_SPEC), RT_SHARED },
 	{ RES(RESOLVER_SPEC), RT_SHARED },  { RES(TIMESERVER_SPEC), RT_SHARED }, { RES(HOSTNAME_SPEC), RT_SHARED },
@@ -47,6 +49,7 @@ struct client {
 	struct dhcp4_client c;
 	uint8_t server_mac[6];  /* where the lease came from: renewals go there */
 	bool wanted;            /* by this run */
+	unsigned metric;        /* of the routes it brings */
 	unsigned long bad;      /* packets dropped as malformed */
 };
 
@@ -214,7 +217,7 @@ static struct client *find(struct dhcp4_op *o, const char *link)
 }
 
 /* The link wants DHCP: its client kept, or started (again, when the link was replaced). */
-static void want(struct dhcp4_op *o, struct rt_ctx *ctx, const char *link)
+static void want(struct dhcp4_op *o, struct rt_ctx *ctx, const char *link, unsigned metric)
 {
 	const Basalt__Network__LinkStatus *l = res_spec(rt_get(ctx, RES(LINK_STATUS), link), RES(LINK_STATUS));
 	struct client *cl = find(o, link);
@@ -227,12 +230,14 @@ static void want(struct dhcp4_op *o, struct rt_ctx *ctx, const char *link)
 	}
 	if (cl) {
 		cl->wanted = true;
+		cl->metric = metric;
 		return;
 	}
 	if (!l || !parse_hw(l->hardwareaddr, mac) || o->n == CLIENTS_MAX)
 		return;  /* not there yet (its LinkStatus runs this again), or not Ethernet */
 	if ((cl = client_new(o, link, l->index, mac, ctx))) {
 		cl->wanted = true;
+		cl->metric = metric;
 		o->cl[o->n++] = cl;
 	}
 }
@@ -249,7 +254,7 @@ static int default_link(void *arg, const struct res *r)
 	const Basalt__Network__LinkStatus *l = res_spec(r, RES(LINK_STATUS));
 
 	if (l && strcmp(l->type, "ether") == 0 && !l->kind[0] && strcmp(l->operationalstate, "up") == 0)
-		want(d->o, d->ctx, r->id);
+		want(d->o, d->ctx, r->id, 1024);
 	return 0;
 }
 
@@ -276,6 +281,16 @@ static int lease_servers(struct rt_ctx *ctx, const struct client *cl)
 	return netspec_timeservers(ctx, LAYER, cl->link, ntp, l->nntp);
 }
 
+static int operator_link(void *arg, const struct res *r)
+{
+	struct defaults *d = arg;
+	const Basalt__Network__OperatorSpec *s = res_spec(r, RES(OPERATOR_SPEC));
+
+	if (s && strcmp(s->operator_, "dhcp4") == 0)
+		want(d->o, d->ctx, s->linkname, s->routemetric ? s->routemetric : 1024);
+	return 0;
+}
+
 static int write_lease(struct rt_ctx *ctx, const struct client *cl)
 {
 	const struct dhcp4_lease *l = &cl->c.lease;
@@ -295,7 +310,7 @@ static int write_lease(struct rt_ctx *ctx, const struct client *cl)
 		dst[0] = '\0';
 		if (rt->prefix)
 			snprintf(dst, sizeof(dst), "%s/%u", ip4(rt->dst, a), rt->prefix);
-		if ((r = netspec_route(ctx, LAYER, cl->link, dst, onlink ? "" : ip4(rt->gw, gw), 1024)) < 0)
+		if ((r = netspec_route(ctx, LAYER, cl->link, dst, onlink ? "" : ip4(rt->gw, gw), cl->metric)) < 0)
 			return r;
 	}
 	return lease_servers(ctx, cl);
@@ -310,17 +325,12 @@ static int reconcile(struct rt_ctx *ctx, void *arg)
 
 	for (size_t i = 0; i < o->n; i++)
 		o->cl[i]->wanted = false;
-	if (o->refused && net)
-		for (size_t k = 0; k < net->n_interfaces; k++)
-			if (net->interfaces[k]->has_dhcp && net->interfaces[k]->dhcp)
-				return rt_fail(ctx, "%s", o->refused);
+	if ((r = netspec_refuse(ctx, o->refused, RES(OPERATOR_SPEC))) < 0)
+		return r;
 	if (net && net->n_interfaces) {
-		for (size_t k = 0; k < net->n_interfaces; k++) {
-			const Basalt__Config__Interface *i = net->interfaces[k];
+		struct defaults d = { o, ctx };
 
-			if (i->interface && i->has_dhcp && i->dhcp && !(i->has_ignore && i->ignore))
-				want(o, ctx, i->interface);
-		}
+		rt_list(ctx, RES(OPERATOR_SPEC), operator_link, &d);
 	} else if (o->machine && !o->cmdline) {
 		struct defaults d = { o, ctx };
 
@@ -380,7 +390,7 @@ static void fini(void *st)
 }
 
 const struct ctrl_def ctrl_dhcp4 = {
-	.rt = { .name = "DHCP4Controller", .inputs = inputs, .ninputs = 2, .outputs = outputs, .noutputs = 6,
+	.rt = { .name = "DHCP4Controller", .inputs = inputs, .ninputs = 3, .outputs = outputs, .noutputs = 6,
 		.reconcile = reconcile },
 	.shared = state,
 	.init = start,

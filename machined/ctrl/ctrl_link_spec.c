@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * LinkSpecController: brings the links the network specs name up, with their MTU, when
- * network/LinkStatus says they are not (so a link set down by hand comes back up). A link
- * no spec names is never touched; one that leaves the specs is left as it is. Where layers
- * want different MTUs, the strongest layer's wins (netspec_rank).
+ * LinkSpecController: makes the links the network specs name what they ask, over
+ * netlink, when network/LinkStatus says they are not: creates the bonds, bridges, VLANs
+ * and dummies (netctl/link.c), puts members into their bond or bridge, brings links up
+ * with their MTU (a link set down by hand comes back up). What it created and no spec
+ * wants any more it deletes, and members it put in it takes out; a link it did not create
+ * is never deleted, and one that leaves the specs is left as it is. Where layers want
+ * different MTUs, the strongest layer's wins (netspec_rank).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -12,87 +15,216 @@
 #include "api/network.pb-c.h"
 #include "machined/ctrl/controllers.h"
 #include "machined/ctrl/netspec.h"
+#include "netctl/link.h"
 #include "netctl/rtnl.h"
 
 static const struct rt_input inputs[] = { { RES(LINK_SPEC), RT_WEAK }, { RES(LINK_STATUS), RT_WEAK } };
 
 #define MERGED_MAX 128
+#define OWNED_MAX 64
 
-/* The layers' wishes for one link, merged: up if any layer wants it up, the MTU of the strongest layer that sets one. */
+/* The layers' wishes for one link, merged: up if any layer wants it up, the MTU of the
+ * strongest layer that sets one, the kind and membership of the one that names them. */
 struct merged {
-	struct {
-		char name[IFNAMSIZ];
-		bool up;
-		unsigned mtu;
-		int rank;               /* of the layer the MTU came from */
-	} e[MERGED_MAX];
+	char name[IFNAMSIZ];
+	bool up;
+	unsigned mtu;
+	int rank;                   /* of the layer the MTU came from */
+	const Basalt__Network__LinkSpec *shape;  /* the spec naming a kind or master, borrowed for the run */
+};
+
+/* Links this controller created, and members it put into a master, by name. */
+struct owned {
+	char name[IFNAMSIZ];
+	bool wanted;                /* by a spec, this run */
+};
+
+struct linkspec {
+	struct merged m[MERGED_MAX];
 	size_t n;
+	struct owned created[OWNED_MAX], enslaved[OWNED_MAX];
+	size_t ncreated, nenslaved;
+	const char *refused;        /* ctrl_env's net_refused */
 };
 
 static int merge_one(void *arg, const struct res *r)
 {
-	struct merged *m = arg;
+	struct linkspec *ls = arg;
 	const Basalt__Network__LinkSpec *s = res_spec(r, RES(LINK_SPEC));
 	int rank = s ? netspec_rank(s->layer) : -1;
 	size_t i;
 
 	if (!s)
 		return 0;
-	for (i = 0; i < m->n && strcmp(m->e[i].name, s->name) != 0; i++)
+	for (i = 0; i < ls->n && strcmp(ls->m[i].name, s->name) != 0; i++)
 		;
-	if (i == m->n) {
-		if (m->n == MERGED_MAX)
+	if (i == ls->n) {
+		if (ls->n == MERGED_MAX)
 			return 0;
-		memset(&m->e[i], 0, sizeof(m->e[i]));
-		snprintf(m->e[i].name, IFNAMSIZ, "%s", s->name);
-		m->e[i].rank = -2;
-		m->n++;
+		memset(&ls->m[i], 0, sizeof(ls->m[i]));
+		snprintf(ls->m[i].name, IFNAMSIZ, "%s", s->name);
+		ls->m[i].rank = -2;
+		ls->n++;
 	}
-	m->e[i].up |= s->up;
-	if (s->mtu && rank > m->e[i].rank) {
-		m->e[i].mtu = s->mtu;
-		m->e[i].rank = rank;
+	ls->m[i].up |= s->up;
+	if (s->mtu && rank > ls->m[i].rank) {
+		ls->m[i].mtu = s->mtu;
+		ls->m[i].rank = rank;
 	}
+	if ((s->kind[0] || s->master[0]) && !ls->m[i].shape)
+		ls->m[i].shape = s;
 	return 0;
 }
 
-static const char *refused;
+static const Basalt__Network__LinkStatus *status(struct rt_ctx *ctx, const char *name)
+{
+	return res_spec(rt_get(ctx, RES(LINK_STATUS), name), RES(LINK_STATUS));
+}
+
+/* Marks name in list wanted, adding it if new (as far as there is room). */
+static void own(struct owned *list, size_t *n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < *n && strcmp(list[i].name, name) != 0; i++)
+		;
+	if (i == *n && *n < OWNED_MAX)
+		snprintf(list[(*n)++].name, IFNAMSIZ, "%s", name);
+	if (i < *n)
+		list[i].wanted = true;
+}
+
+static int create(struct rt_ctx *ctx, struct linkspec *ls, const struct merged *m)
+{
+	const Basalt__Network__LinkSpec *s = m->shape;
+	const Basalt__Network__LinkStatus *parent = s->parent[0] ? status(ctx, s->parent) : NULL;
+	struct link_want w = { .stp = s->stp ? 1 : 0, .mtu = m->mtu };
+	char err[256];
+
+	if (s->parent[0] && !parent)
+		return 0;  /* the VLAN's parent first: its LinkStatus runs this again */
+	snprintf(w.name, sizeof(w.name), "%s", s->name);
+	snprintf(w.kind, sizeof(w.kind), "%s", s->kind);
+	w.parent = parent ? parent->index : 0;
+	w.vlan_id = s->vlanid;
+	if (s->bond) {
+		snprintf(w.bond_mode, sizeof(w.bond_mode), "%s", s->bond->mode);
+		snprintf(w.xmit_hash_policy, sizeof(w.xmit_hash_policy), "%s", s->bond->xmithashpolicy);
+		snprintf(w.lacp_rate, sizeof(w.lacp_rate), "%s", s->bond->lacprate);
+		w.miimon = s->bond->miimon;
+		w.updelay = s->bond->updelay;
+		w.downdelay = s->bond->downdelay;
+		w.min_links = s->bond->minlinks;
+	}
+	if (link_create(&w, err, sizeof(err)) < 0)
+		return rt_fail(ctx, "%s", err);
+	own(ls->created, &ls->ncreated, s->name);
+	return 0;
+}
+
+/* A member into its master: a bond takes only members that are down (they come up after). */
+static int enslave(struct rt_ctx *ctx, struct linkspec *ls, const Basalt__Network__LinkStatus *l,
+		   const Basalt__Network__LinkSpec *s)
+{
+	const Basalt__Network__LinkStatus *master = status(ctx, s->master);
+	char err[256];
+
+	if (!master)
+		return 0;  /* created first: its LinkStatus runs this again */
+	own(ls->enslaved, &ls->nenslaved, s->name);
+	if (l->masterindex == master->index)
+		return 0;
+	if ((l->up && strcmp(master->kind, "bond") == 0 && rtnl_link_set(l->index, 0, 0, err, sizeof(err)) < 0) ||
+	    link_set_master(l->index, master->index, err, sizeof(err)) < 0)
+		return rt_fail(ctx, "link %s into %s: %s", s->name, s->master, err);
+	return 0;
+}
+
+static int apply(struct rt_ctx *ctx, struct linkspec *ls, const struct merged *m)
+{
+	const Basalt__Network__LinkStatus *l = status(ctx, m->name);
+	const Basalt__Network__LinkSpec *s = m->shape;
+	char err[256];
+	bool up, mtu;
+	int r;
+
+	if (s && s->kind[0]) {
+		if (!l)
+			return create(ctx, ls, m);
+		if (strcmp(l->kind, s->kind) != 0)
+			return rt_fail(ctx, "link %s is a %s link; the config wants a %s", m->name,
+				       l->kind[0] ? l->kind : "hardware", s->kind);
+		own(ls->created, &ls->ncreated, m->name);  /* kept if ours already */
+	}
+	if (!l)
+		return 0;  /* not there (yet): its LinkStatus appearing runs this again */
+	if (s && s->master[0] && (r = enslave(ctx, ls, l, s)) < 0)
+		return r;
+	up = m->up && !l->up;
+	mtu = m->mtu && m->mtu != l->mtu;
+	if ((up || mtu) && rtnl_link_set(l->index, up ? 1 : -1, mtu ? m->mtu : 0, err, sizeof(err)) < 0)
+		return rt_fail(ctx, "link %s: %s", m->name, err);
+	return 0;
+}
+
+/* What this controller made and no spec wants any more: members taken out, links deleted. */
+static int undo(struct rt_ctx *ctx, struct linkspec *ls)
+{
+	char err[256];
+	int r = 0;
+
+	for (size_t i = ls->nenslaved; i-- > 0;) {
+		const Basalt__Network__LinkStatus *l = status(ctx, ls->enslaved[i].name);
+
+		if (ls->enslaved[i].wanted)
+			continue;
+		if (l && l->masterindex && link_set_master(l->index, 0, err, sizeof(err)) < 0)
+			r = rt_fail(ctx, "link %s out of its master: %s", ls->enslaved[i].name, err);
+		ls->enslaved[i] = ls->enslaved[--ls->nenslaved];
+	}
+	for (size_t i = ls->ncreated; i-- > 0;) {
+		const Basalt__Network__LinkStatus *l = status(ctx, ls->created[i].name);
+
+		if (ls->created[i].wanted)
+			continue;
+		if (l && link_delete(l->index, err, sizeof(err)) < 0 && !strstr(err, "No such device"))
+			r = rt_fail(ctx, "%s", err);
+		ls->created[i] = ls->created[--ls->ncreated];
+	}
+	return r;
+}
 
 static int reconcile(struct rt_ctx *ctx, void *arg)
 {
-	struct merged *m = arg;
-	int r = 0;
-	char err[256];
+	struct linkspec *ls = arg;
+	int r = 0, e;
 
-	if ((r = netspec_refuse(ctx, refused, RES(LINK_SPEC))) < 0)
+	if ((r = netspec_refuse(ctx, ls->refused, RES(LINK_SPEC))) < 0)
 		return r;
-	m->n = 0;
-	rt_list(ctx, RES(LINK_SPEC), merge_one, m);
-	for (size_t i = 0; i < m->n; i++) {
-		const Basalt__Network__LinkStatus *l = res_spec(rt_get(ctx, RES(LINK_STATUS), m->e[i].name), RES(LINK_STATUS));
-		bool up, mtu;
-
-		if (!l)
-			continue;  /* not there (yet): its LinkStatus appearing runs this again */
-		up = m->e[i].up && !l->up;
-		mtu = m->e[i].mtu && m->e[i].mtu != l->mtu;
-		if ((up || mtu) && rtnl_link_set(l->index, up ? 1 : -1, mtu ? m->e[i].mtu : 0, err, sizeof(err)) < 0)
-			r = rt_fail(ctx, "link %s: %s", m->e[i].name, err);
-	}
+	ls->n = 0;
+	for (size_t i = 0; i < ls->ncreated; i++)
+		ls->created[i].wanted = false;
+	for (size_t i = 0; i < ls->nenslaved; i++)
+		ls->enslaved[i].wanted = false;
+	rt_list(ctx, RES(LINK_SPEC), merge_one, ls);
+	for (size_t i = 0; i < ls->n; i++)
+		if ((e = apply(ctx, ls, &ls->m[i])) < 0)
+			r = e;
+	if ((e = undo(ctx, ls)) < 0)
+		r = e;
 	return r;
 }
 
 static int start(void *st, const struct ctrl_env *env, struct rt_ctrl *self)
 {
-	(void)st;
 	(void)self;
-	refused = env->net_refused;
+	((struct linkspec *)st)->refused = env->net_refused;
 	return 0;
 }
 
 const struct ctrl_def ctrl_link_spec = {
 	.rt = { .name = "LinkSpecController", .inputs = inputs, .ninputs = 2, .reconcile = reconcile },
-	.state_size = sizeof(struct merged),
+	.state_size = sizeof(struct linkspec),
 	.init = start,
 	.touches_machine = true,
 };

@@ -46,6 +46,9 @@ static int on_link(void *arg, const struct nlmsghdr *h)
 	ls->operationalstate = strdup(rtnl_operstate_name(l.operstate));
 	ls->up = (l.flags & IFF_UP) != 0;
 	ls->masterindex = l.master;
+	ls->buspath = strdup(l.parent);
+	ls->bus = strdup(l.bus);
+	ls->permanentaddr = strdup(l.permaddr);
 	if (rt_apply(lr->ctx, res_new(RES(LINK_STATUS), l.name, &ls->base)) < 0)
 		lr->r = -EIO;
 	return 0;

@@ -1,47 +1,182 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * NetworkConfigController: the configuration layer of the network specs, from
- * machine.network.interfaces[] (an interface named by `interface`): the link up with its
- * MTU, its addresses, its routes (DHCP is DHCP4Controller's); the resolvers of
- * machine.network.nameservers and searchDomains; the time servers of machine.time. Unlike the default layers it
- * also holds in a container, where the config naming a link is the user's say-so; the
- * guard of netguard.h still keeps a host's own network untouched. What this release does
- * not apply yet (a deviceSelector, bonds, bridges, VLANs, WireGuard, a VIP) is named in
- * the controller's status, never silently dropped.
+ * machine.network.interfaces[], each named by `interface` or found by its deviceSelector
+ * among network/LinkStatus: the link up with its MTU, addresses and routes; a bond, bridge
+ * or dummy link to create, with its members; its VLANs, each a link of its own with its
+ * addressing; DHCP as an OperatorSpec for DHCP4Controller. Also the resolvers of
+ * machine.network.nameservers and searchDomains, and the time servers of machine.time.
+ * Unlike the default layers it also holds in a container, where the config naming a link
+ * is the user's say-so; the guard of netguard.h still keeps a host's own network
+ * untouched. What this release does not apply yet (a selector by driver or PCI id,
+ * WireGuard, a VIP) is named in the controller's status, never silently dropped.
  */
 #include <errno.h>
+#include <fnmatch.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api/config.pb-c.h"
+#include "api/network.pb-c.h"
 #include "machined/ctrl/controllers.h"
 #include "machined/ctrl/netspec.h"
 
-static const struct rt_input inputs[] = { { RES(MACHINE_CONFIG), RT_WEAK } };
+static const struct rt_input inputs[] = { { RES(MACHINE_CONFIG), RT_WEAK }, { RES(LINK_STATUS), RT_WEAK } };
 static const struct rt_output outputs[] = {
 	{ RES(LINK_SPEC), RT_SHARED },      { RES(ADDRESS_SPEC), RT_SHARED },    { RES(ROUTE_SPEC), RT_SHARED },
-	{ RES(RESOLVER_SPEC), RT_SHARED },  { RES(TIMESERVER_SPEC), RT_SHARED },
+	{ RES(RESOLVER_SPEC), RT_SHARED },  { RES(TIMESERVER_SPEC), RT_SHARED }, { RES(OPERATOR_SPEC), RT_SHARED },
 };
 
 #define LAYER "configuration"
 
-/* What this release cannot apply yet, by name. */
-static const char *unsupported(const Basalt__Config__Interface *i)
+/* What could not be applied, by name, for the controller's status. */
+struct gaps {
+	char text[512];
+};
+
+static void gap(struct gaps *g, const char *where, const char *what)
 {
-	if (i->deviceselector)
-		return "deviceSelector";
-	if (i->bond)
-		return "bond";
-	if (i->bridge)
-		return "bridge";
-	if (i->n_vlans)
-		return "vlans";
+	size_t n = strlen(g->text);
+
+	if (n < sizeof(g->text))
+		snprintf(g->text + n, sizeof(g->text) - n, "%s%s.%s", n ? ", " : "", where, what);
+}
+
+struct select {
+	const Basalt__Config__DeviceSelector *sel;
+	char found[IFNAMSIZ];
+};
+
+static bool glob(const char *pattern, const char *s)
+{
+	return !pattern || fnmatch(pattern, s ? s : "", FNM_CASEFOLD) == 0;
+}
+
+static int match_link(void *arg, const struct res *r)
+{
+	struct select *s = arg;
+	const Basalt__Network__LinkStatus *l = res_spec(r, RES(LINK_STATUS));
+	const Basalt__Config__DeviceSelector *d = s->sel;
+
+	if (!l || s->found[0] || strcmp(l->type, "ether") != 0)
+		return 0;
+	if (glob(d->hardwareaddr, l->hardwareaddr) && glob(d->permanentaddr, l->permanentaddr) &&
+	    glob(d->buspath, l->buspath) && (!d->has_physical || d->physical == (l->bus[0] != '\0')))
+		snprintf(s->found, sizeof(s->found), "%s", r->id);
+	return 0;
+}
+
+/* The link a selector picks (the first by name), or NULL with the gap named. */
+static const char *select_link(struct rt_ctx *ctx, const Basalt__Config__DeviceSelector *d, struct select *s,
+			       struct gaps *g, const char *where)
+{
+	if (d->driver || d->pciid) {
+		gap(g, where, d->driver ? "deviceSelector.driver" : "deviceSelector.pciID");
+		return NULL;
+	}
+	s->sel = d;
+	s->found[0] = '\0';
+	rt_list(ctx, RES(LINK_STATUS), match_link, s);
+	return s->found[0] ? s->found : NULL;
+}
+
+/* Addresses, routes and DHCP of a link (an interface's or a VLAN's). */
+static int addressing(struct rt_ctx *ctx, const char *link, char **addrs, size_t naddrs,
+		      Basalt__Config__Route **routes, size_t nroutes, bool dhcp, const Basalt__Config__DhcpOptions *opts)
+{
+	int r;
+
+	for (size_t a = 0; a < naddrs; a++)
+		if ((r = netspec_address(ctx, LAYER, link, addrs[a])) < 0)
+			return r;
+	for (size_t a = 0; a < nroutes; a++) {
+		const Basalt__Config__Route *rt = routes[a];
+
+		if ((r = netspec_route(ctx, LAYER, link, rt->network ? rt->network : "", rt->gateway ? rt->gateway : "",
+				       rt->has_metric ? rt->metric : 1024)) < 0)
+			return r;
+	}
+	if (dhcp && (!opts || !opts->has_ipv4 || opts->ipv4) &&
+	    (r = netspec_operator(ctx, LAYER, "dhcp4", link, opts && opts->has_routemetric ? opts->routemetric : 0)) < 0)
+		return r;
+	return 0;
+}
+
+/* A bond's or bridge's members, each up and in it. */
+static int members(struct rt_ctx *ctx, const char *master, char **names, size_t n,
+		   Basalt__Config__DeviceSelector **sels, size_t nsels, struct gaps *g, const char *where)
+{
+	struct netspec_linkopts o = { .master = master };
+	struct select s;
+	int r;
+
+	for (size_t i = 0; i < n; i++)
+		if ((r = netspec_link_opts(ctx, LAYER, names[i], 0, &o)) < 0)
+			return r;
+	for (size_t i = 0; i < nsels; i++) {
+		const char *m = select_link(ctx, sels[i], &s, g, where);
+
+		if (m && (r = netspec_link_opts(ctx, LAYER, m, 0, &o)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int interface(struct rt_ctx *ctx, const Basalt__Config__Interface *i, size_t k, struct gaps *g)
+{
+	struct netspec_linkopts o = { 0 };
+	struct select s;
+	char where[40], vname[IFNAMSIZ + 16];
+	const char *name = i->interface;
+	int r;
+
+	snprintf(where, sizeof(where), "interfaces[%zu]", k);
+	if (!name && i->deviceselector && !(name = select_link(ctx, i->deviceselector, &s, g, where)))
+		return 0;  /* no such link (yet): a LinkStatus appearing runs this again */
+	if (!name)
+		return 0;
 	if (i->wireguard)
-		return "wireguard";
+		gap(g, name, "wireguard");
 	if (i->vip)
-		return "vip";
-	return NULL;
+		gap(g, name, "vip");
+	if (i->bond) {
+		o.kind = "bond";
+		o.bond = i->bond;
+	} else if (i->bridge) {
+		o.kind = "bridge";
+		o.stp = i->bridge->stp && i->bridge->stp->has_enabled && i->bridge->stp->enabled;
+	} else if (i->has_dummy && i->dummy) {
+		o.kind = "dummy";
+	}
+	if ((r = netspec_link_opts(ctx, LAYER, name, i->has_mtu ? i->mtu : 0, &o)) < 0)
+		return r;
+	if (i->bond && (r = members(ctx, name, i->bond->interfaces, i->bond->n_interfaces, i->bond->deviceselectors,
+				    i->bond->n_deviceselectors, g, where)) < 0)
+		return r;
+	if (i->bridge && (r = members(ctx, name, i->bridge->interfaces, i->bridge->n_interfaces, NULL, 0, g, where)) < 0)
+		return r;
+	if ((r = addressing(ctx, name, i->addresses, i->n_addresses, i->routes, i->n_routes, i->has_dhcp && i->dhcp,
+			    i->dhcpoptions)) < 0)
+		return r;
+	for (size_t v = 0; v < i->n_vlans; v++) {
+		const Basalt__Config__Vlan *vl = i->vlans[v];
+		struct netspec_linkopts vo = { .kind = "vlan", .parent = name, .vlan_id = vl->has_vlanid ? vl->vlanid : 0 };
+
+		snprintf(vname, sizeof(vname), "%s.%u", name, vo.vlan_id);
+		if (strlen(vname) >= IFNAMSIZ) {
+			gap(g, name, "vlans (the name <link>.<id> is longer than 15 characters)");
+			continue;
+		}
+		if (vl->vip)
+			gap(g, vname, "vip");
+		if ((r = netspec_link_opts(ctx, LAYER, vname, vl->has_mtu ? vl->mtu : 0, &vo)) < 0 ||
+		    (r = addressing(ctx, vname, vl->addresses, vl->n_addresses, vl->routes, vl->n_routes,
+				    vl->has_dhcp && vl->dhcp, vl->dhcpoptions)) < 0)
+			return r;
+	}
+	return 0;
 }
 
 static int reconcile(struct rt_ctx *ctx, void *arg)
@@ -49,7 +184,7 @@ static int reconcile(struct rt_ctx *ctx, void *arg)
 	const Basalt__Config__Config *cfg = res_spec(rt_get(ctx, RES(MACHINE_CONFIG), "v1alpha1"), RES(MACHINE_CONFIG));
 	const Basalt__Config__Network *net = cfg && cfg->machine ? cfg->machine->network : NULL;
 	const Basalt__Config__Time *time = cfg && cfg->machine ? cfg->machine->time : NULL;
-	char missing[256] = "";
+	struct gaps g = { "" };
 	int r;
 
 	(void)arg;
@@ -61,39 +196,16 @@ static int reconcile(struct rt_ctx *ctx, void *arg)
 	if ((r = netspec_resolvers(ctx, LAYER, "resolvers", (const char *const *)net->nameservers, net->n_nameservers,
 				   (const char *const *)net->searchdomains, net->n_searchdomains)) < 0)
 		return r;
-	for (size_t k = 0; k < net->n_interfaces; k++) {
-		const Basalt__Config__Interface *i = net->interfaces[k];
-		const char *u = unsupported(i);
-
-		if (i->has_ignore && i->ignore)
-			continue;
-		if (u) {
-			size_t n = strlen(missing);
-
-			snprintf(missing + n, sizeof(missing) - n, "%s%s.%s", n ? ", " : "",
-				 i->interface ? i->interface : "interfaces[]", u);
-		}
-		if (!i->interface)
-			continue;
-		if ((r = netspec_link(ctx, LAYER, i->interface, i->has_mtu ? i->mtu : 0)) < 0)
+	for (size_t k = 0; k < net->n_interfaces; k++)
+		if (!(net->interfaces[k]->has_ignore && net->interfaces[k]->ignore) &&
+		    (r = interface(ctx, net->interfaces[k], k, &g)) < 0)
 			return r;
-		for (size_t a = 0; a < i->n_addresses; a++)
-			if ((r = netspec_address(ctx, LAYER, i->interface, i->addresses[a])) < 0)
-				return r;
-		for (size_t a = 0; a < i->n_routes; a++) {
-			const Basalt__Config__Route *rt = i->routes[a];
-
-			if ((r = netspec_route(ctx, LAYER, i->interface, rt->network ? rt->network : "",
-					       rt->gateway ? rt->gateway : "", rt->has_metric ? rt->metric : 1024)) < 0)
-				return r;
-		}
-	}
-	if (missing[0])
-		return rt_fail(ctx, "not applied by this release yet: %s (the rest of machine.network is)", missing);
+	if (g.text[0])
+		return rt_fail(ctx, "not applied by this release yet: %s (the rest of machine.network is)", g.text);
 	return 0;
 }
 
 const struct ctrl_def ctrl_network_config = {
-	.rt = { .name = "NetworkConfigController", .inputs = inputs, .ninputs = 1, .outputs = outputs,
-		.noutputs = 5, .reconcile = reconcile },
+	.rt = { .name = "NetworkConfigController", .inputs = inputs, .ninputs = 2, .outputs = outputs,
+		.noutputs = 6, .reconcile = reconcile },
 };

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/config.pb-c.h"
 #include "api/network.pb-c.h"
 
 int netspec_rank(const char *layer)
@@ -129,6 +130,29 @@ int netspec_refuse(struct rt_ctx *ctx, const char *refused, const struct res_typ
 
 int netspec_link(struct rt_ctx *ctx, const char *layer, const char *name, unsigned mtu)
 {
+	return netspec_link_opts(ctx, layer, name, mtu, NULL);
+}
+
+static Basalt__Network__BondOptions *bond_options(const Basalt__Config__Bond *b)
+{
+	Basalt__Network__BondOptions *o = malloc(sizeof(*o));
+
+	if (!o)
+		return NULL;
+	basalt__network__bond_options__init(o);
+	o->mode = strdup(b->mode ? b->mode : "");
+	o->xmithashpolicy = strdup(b->xmithashpolicy ? b->xmithashpolicy : "");
+	o->lacprate = strdup(b->lacprate ? b->lacprate : "");
+	o->miimon = b->has_miimon ? b->miimon : 0;
+	o->updelay = b->has_updelay ? b->updelay : 0;
+	o->downdelay = b->has_downdelay ? b->downdelay : 0;
+	o->minlinks = b->has_minlinks ? b->minlinks : 0;
+	return o;
+}
+
+int netspec_link_opts(struct rt_ctx *ctx, const char *layer, const char *name, unsigned mtu,
+		      const struct netspec_linkopts *o)
+{
 	Basalt__Network__LinkSpec *s = malloc(sizeof(*s));
 	char id[96];
 
@@ -139,8 +163,31 @@ int netspec_link(struct rt_ctx *ctx, const char *layer, const char *name, unsign
 	s->up = true;
 	s->mtu = mtu;
 	s->layer = strdup(layer);
+	s->kind = strdup(o && o->kind ? o->kind : "");
+	s->master = strdup(o && o->master ? o->master : "");
+	s->parent = strdup(o && o->parent ? o->parent : "");
+	s->vlanid = o ? o->vlan_id : 0;
+	s->stp = o && o->stp;
+	if (o && o->bond)
+		s->bond = bond_options(o->bond);
 	snprintf(id, sizeof(id), "%s/%s", layer, name);
 	return rt_apply(ctx, res_new(RES(LINK_SPEC), id, &s->base));
+}
+
+int netspec_operator(struct rt_ctx *ctx, const char *layer, const char *op, const char *link, unsigned metric)
+{
+	Basalt__Network__OperatorSpec *s = malloc(sizeof(*s));
+	char id[96];
+
+	if (!s)
+		return -ENOMEM;
+	basalt__network__operator_spec__init(s);
+	s->operator_ = strdup(op);
+	s->linkname = strdup(link);
+	s->routemetric = metric;
+	s->layer = strdup(layer);
+	snprintf(id, sizeof(id), "%s/%s/%s", layer, op, link);
+	return rt_apply(ctx, res_new(RES(OPERATOR_SPEC), id, &s->base));
 }
 
 int netspec_address(struct rt_ctx *ctx, const char *layer, const char *link, const char *cidr)

@@ -18,6 +18,17 @@ int netspec_rank(const char *layer);
 
 /* The link up, with its MTU (0: leave it). */
 int netspec_link(struct rt_ctx *ctx, const char *layer, const char *name, unsigned mtu);
+/* A link to create (kind bond, bridge, vlan, dummy) or a member of one (master); NULL fields are none. */
+struct netspec_linkopts {
+	const char *kind, *master, *parent;
+	unsigned vlan_id;
+	const void *bond;           /* Basalt__Config__Bond, or NULL */
+	bool stp;
+};
+int netspec_link_opts(struct rt_ctx *ctx, const char *layer, const char *name, unsigned mtu,
+		      const struct netspec_linkopts *o);
+/* An operator (dhcp4) on a link. */
+int netspec_operator(struct rt_ctx *ctx, const char *layer, const char *op, const char *link, unsigned metric);
 /* cidr ("10.0.0.2/24") on link. */
 int netspec_address(struct rt_ctx *ctx, const char *layer, const char *link, const char *cidr);
 /* A route through link: destination a CIDR or "" for the default, gateway "" for on-link. */

@@ -26,6 +26,7 @@ static int each(void *arg, const struct nlmsghdr *h)
 	if (rtnl_parse_link(h, &l) == 0) {
 		if (!memchr(l.name, '\0', sizeof(l.name)) || !memchr(l.kind, '\0', sizeof(l.kind)) ||
 		    !memchr(l.hwaddr, '\0', sizeof(l.hwaddr)) || !memchr(l.parent, '\0', sizeof(l.parent)) ||
+		    !memchr(l.permaddr, '\0', sizeof(l.permaddr)) ||
 		    !memchr(l.bus, '\0', sizeof(l.bus)) || !l.name[0])
 			abort();
 		if (!rtnl_arphrd_name(l.type, t, sizeof(t)) || !rtnl_operstate_name(l.operstate))

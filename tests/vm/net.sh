@@ -66,10 +66,10 @@ else
 fi
 # DHCP against QEMU's own DHCP server (user-mode networking has one; restrict=on makes it
 # leave out the router and DNS options): its lease, 10.0.2.15/24, becomes a dhcp4-layer
-# spec beside the cmdline's. And what this release does not apply yet (VLANs) is said, not
+# spec beside the cmdline's. And what this release does not apply yet (a VIP) is said, not
 # dropped.
 timeout 60 "$osctl" -e 127.0.0.1:50000 patch mc --patch \
-	'{"machine":{"network":{"interfaces":[{"interface":"eth0","addresses":["10.0.2.16/24"],"dhcp":true,"vlans":[{"vlanId":5}]}]}}}' >/dev/null 2>&1
+	'{"machine":{"network":{"interfaces":[{"interface":"eth0","addresses":["10.0.2.16/24"],"dhcp":true,"vip":{"ip":"10.0.2.100"}}]}}}' >/dev/null 2>&1
 if wait_until 60 bash -c "timeout 20 '$osctl' -e 127.0.0.1:50000 get addressspecs | grep -qE 'dhcp4/eth0/10\.0\.2\.15/24 +[0-9]+ +10\.0\.2\.15/24 +eth0 +dhcp4$'" &&
 	timeout 20 "$osctl" -e 127.0.0.1:50000 logs machined | grep -q 'dhcp4 eth0: bound 10.0.2.15/24 from 10.0.2.2'; then
 	ok "dhcp: true: a lease from QEMU's DHCP server (10.0.2.15/24 from 10.0.2.2) as a dhcp4 spec"
@@ -77,8 +77,8 @@ else
 	not_ok "DHCP from QEMU" "$(timeout 20 "$osctl" -e 127.0.0.1:50000 get addressspecs 2>&1)" \
 		"$(timeout 20 "$osctl" -e 127.0.0.1:50000 logs machined 2>&1 | grep dhcp4 | tail -5)"
 fi
-check "vlans are named as not applied yet in NetworkConfigController's status" \
-	wait_until 60 bash -c "timeout 20 '$osctl' -e 127.0.0.1:50000 get controllers NetworkConfigController -o yaml | grep -q 'not applied by this release yet: eth0.vlans'"
+check "a VIP is named as not applied yet in NetworkConfigController's status" \
+	wait_until 60 bash -c "timeout 20 '$osctl' -e 127.0.0.1:50000 get controllers NetworkConfigController -o yaml | grep -q 'not applied by this release yet: eth0.vip'"
 o=$(timeout 60 "$osctl" -e 127.0.0.1:50000 patch mc --patch '[{"op":"remove","path":"/machine/network/interfaces"}]' 2>&1)
 if wait_until 60 bash -c "! timeout 20 '$osctl' -e 127.0.0.1:50000 get addresses | grep -q 10.0.2.16" &&
 	timeout 20 "$osctl" -e 127.0.0.1:50000 get addresses | grep -q 'eth0/10.0.2.15/24 '; then

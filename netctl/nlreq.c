@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: MIT */
+/* One rtnetlink request, built and sent with an ack (see nlreq.h). */
+#include "netctl/nlreq.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+void *nlreq_init(struct nlreq *q, uint16_t type, uint16_t flags, size_t hdrlen)
+{
+	memset(q, 0, sizeof(*q));
+	q->h.nlmsg_len = (uint32_t)NLMSG_LENGTH(hdrlen);
+	q->h.nlmsg_type = type;
+	q->h.nlmsg_flags = flags;
+	return NLMSG_DATA(&q->h);
+}
+
+int nlreq_put(struct nlreq *q, unsigned short type, const void *data, size_t len)
+{
+	size_t at = NLMSG_ALIGN(q->h.nlmsg_len), total = RTA_LENGTH(len);
+	struct rtattr *a = (struct rtattr *)((char *)q + at);
+
+	if (at + RTA_ALIGN(total) > sizeof(*q))
+		return -EMSGSIZE;
+	a->rta_type = type;
+	a->rta_len = (unsigned short)total;
+	if (len)
+		memcpy(RTA_DATA(a), data, len);
+	q->h.nlmsg_len = (uint32_t)(at + RTA_ALIGN(total));
+	return 0;
+}
+
+int nlreq_raw(struct nlreq *q, const void *data, size_t len)
+{
+	size_t at = NLMSG_ALIGN(q->h.nlmsg_len);
+
+	if (at + NLMSG_ALIGN(len) > sizeof(*q))
+		return -EMSGSIZE;
+	memcpy((char *)q + at, data, len);
+	memset((char *)q + at + len, 0, NLMSG_ALIGN(len) - len);
+	q->h.nlmsg_len = (uint32_t)(at + NLMSG_ALIGN(len));
+	return 0;
+}
+
+int nlreq_put_u8(struct nlreq *q, unsigned short type, uint8_t v)
+{
+	return nlreq_put(q, type, &v, sizeof(v));
+}
+
+int nlreq_put_u16(struct nlreq *q, unsigned short type, uint16_t v)
+{
+	return nlreq_put(q, type, &v, sizeof(v));
+}
+
+int nlreq_put_u32(struct nlreq *q, unsigned short type, uint32_t v)
+{
+	return nlreq_put(q, type, &v, sizeof(v));
+}
+
+int nlreq_put_str(struct nlreq *q, unsigned short type, const char *s)
+{
+	return nlreq_put(q, type, s, strlen(s) + 1);
+}
+
+struct rtattr *nlreq_nest(struct nlreq *q, unsigned short type)
+{
+	struct rtattr *a = (struct rtattr *)((char *)q + NLMSG_ALIGN(q->h.nlmsg_len));
+
+	return nlreq_put(q, type, NULL, 0) < 0 ? NULL : a;
+}
+
+void nlreq_nest_end(struct nlreq *q, struct rtattr *nest)
+{
+	nest->rta_len = (unsigned short)((char *)q + q->h.nlmsg_len - (char *)nest);
+}
+
+struct ack {
+	int error;
+	char *text;
+	size_t textlen;
+};
+
+/* The kernel's answer to one request: its error and, with extended acks, its reason. */
+static int on_ack(const struct nlmsghdr *h, struct ack *a)
+{
+	const struct nlmsgerr *e = NLMSG_DATA(h);
+	size_t off, len = h->nlmsg_len;
+
+	if (h->nlmsg_type != NLMSG_ERROR || len < NLMSG_LENGTH(sizeof(*e)))
+		return 0;
+	a->error = e->error;
+	if (!(h->nlmsg_flags & NLM_F_ACK_TLVS))
+		return 1;
+	/* After the error: the request's header (whole request when not capped), then TLVs. */
+	off = NLMSG_LENGTH(sizeof(*e));
+	if (!(h->nlmsg_flags & NLM_F_CAPPED))
+		off += e->msg.nlmsg_len > sizeof(e->msg) ? NLMSG_ALIGN(e->msg.nlmsg_len - sizeof(e->msg)) : 0;
+	while (off + sizeof(struct nlattr) <= len) {
+		const struct nlattr *t = (const void *)((const char *)h + off);
+
+		if (t->nla_len < sizeof(*t) || off + t->nla_len > len)
+			break;
+		if ((t->nla_type & NLA_TYPE_MASK) == NLMSGERR_ATTR_MSG && a->textlen) {
+			size_t n = t->nla_len - sizeof(*t);
+			const char *s = (const char *)(t + 1);
+
+			if (n > 0 && memchr(s, '\0', n) && strlen(s) < a->textlen)
+				memcpy(a->text, s, strlen(s) + 1);
+		}
+		off += NLA_ALIGN(t->nla_len);
+	}
+	return 1;
+}
+
+int nlreq_transact(struct nlreq *q, const char *what, char *err, size_t errlen)
+{
+	char buf[8192], text[256] = "";
+	struct ack a = { -EIO, text, sizeof(text) };
+	struct timeval tv = { 2, 0 };
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE), one = 1, done = 0;
+
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: netlink socket: %s", what, strerror(errno));
+		return -errno;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
+	q->h.nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
+	q->h.nlmsg_seq = 1;
+	if (send(fd, q, q->h.nlmsg_len, 0) < 0) {
+		a.error = -errno;
+		done = 1;
+	}
+	while (!done) {
+		struct sockaddr_nl from;
+		socklen_t fl = sizeof(from);
+		ssize_t got = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
+		int rem = (int)got;
+
+		if (got < 0) {
+			a.error = -errno;
+			break;
+		}
+		if (fl < sizeof(from) || from.nl_pid != 0)
+			continue;
+		for (const struct nlmsghdr *h = (const void *)buf; NLMSG_OK(h, rem) && !done; h = NLMSG_NEXT(h, rem))
+			if (h->nlmsg_seq == 1)
+				done = on_ack(h, &a);
+	}
+	close(fd);
+	if (a.error < 0)
+		snprintf(err, errlen, "%s: %s", what, text[0] ? text : strerror(-a.error));
+	return a.error < 0 ? a.error : 0;
+}
+

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Link kinds the test host's kernel lacks, in the QEMU guest's (its modules load on
+# demand): the image booted with four more isolated NICs (eth1-eth4), then one config
+# applied over the API: a bond of eth1 and eth2 (active-backup, MII monitoring, MTU 1450)
+# with an address and a VLAN on it, a bridge with eth3, a dummy link, and a link found by
+# its MAC (deviceSelector) rather than its name. Then the dummy taken out of the config:
+# the link machined made goes, the rest stays.
+#   links.sh OUTDIR [--accel tcg|kvm]
+set -uo pipefail
+. "$(dirname "$0")/../lib.sh"
+out=$(realpath "$1")
+accel=${2:-tcg}
+[[ "$accel" == --accel ]] && accel=$3
+osctl=$out/bin/osctl
+need_netns
+t=$(test_dir)
+plan 9
+con=$t/console.log
+vm_start "$t" "$accel" --api-port 50000 --extra-nics 4
+fp=$(basalt_fingerprint "$t" 180) || bail "the node boots to maintenance mode" "$(tail -20 "$con")"
+cd "$t" || exit 1
+"$osctl" gen config links https://127.0.0.1:6443 -o gen >/dev/null
+cat >net.yaml <<'YAML'
+machine:
+  network:
+    interfaces:
+      - interface: bond0
+        bond:
+          interfaces: [eth1, eth2]
+          mode: active-backup
+          miimon: 100
+        mtu: 1450
+        addresses: [10.10.0.2/24]
+        vlans:
+          - vlanId: 7
+            addresses: [10.7.0.2/24]
+      - interface: br0
+        bridge:
+          interfaces: [eth3]
+        addresses: [10.20.0.2/24]
+      - interface: dummy0
+        dummy: true
+        addresses: [10.99.0.1/32]
+      - deviceSelector:
+          hardwareAddr: "52:54:00:00:00:04"
+        addresses: [10.30.0.2/24]
+YAML
+expect "a config with a bond, a VLAN, a bridge, a dummy and a selected link is applied" 'applied without a reboot' \
+	timeout 60 "$osctl" apply-config --insecure --cert-fingerprint "$fp" -e 127.0.0.1:50000 -f gen/controlplane.yaml \
+	--config-patch @net.yaml
+export OSCONFIG=$t/gen/osconfig
+o() { timeout 20 "$osctl" -e 127.0.0.1:50000 "$@"; }
+wait_until 60 bash -c "$(declare -f o); osctl='$osctl'; o get addresses 2>/dev/null | grep -q 'eth4/10.30.0.2/24 '" ||
+	note "the addresses did not all come within 60 s"
+links=$(o get links -o yaml 2>&1)
+addrs=$(o get addresses 2>&1)
+# A link's field in `get links -o yaml`.
+field() { awk -v id="$1" -v f="$2" '/^  id: / { cur = $2 } cur == id && $1 == f":" { print $2; exit }' <<<"$links"; }
+bond=$(field bond0 index)
+if [[ $(field bond0 kind) == bond && $(field eth1 masterIndex) == "$bond" && $(field eth2 masterIndex) == "$bond" &&
+	$(field bond0 mtu) == 1450 ]] && grep -q 'bond0/10.10.0.2/24 ' <<<"$addrs"; then
+	ok "bond0: a bond of eth1 and eth2, MTU 1450, with 10.10.0.2/24"
+else
+	not_ok "the bond" "kind $(field bond0 kind) index $bond, eth1 in $(field eth1 masterIndex), eth2 in $(field eth2 masterIndex), mtu $(field bond0 mtu)" \
+		"$(o get controllers LinkSpecController -o yaml 2>&1 | grep lastError)"
+fi
+[[ $(field bond0.7 kind) == vlan ]] && grep -q 'bond0.7/10.7.0.2/24 ' <<<"$addrs" &&
+	ok "bond0.7: VLAN 7 on the bond, with 10.7.0.2/24" || not_ok "the VLAN" "kind $(field bond0.7 kind)" "$addrs"
+[[ $(field br0 kind) == bridge && $(field eth3 masterIndex) == "$(field br0 index)" ]] && grep -q 'br0/10.20.0.2/24 ' <<<"$addrs" &&
+	ok "br0: a bridge with eth3, with 10.20.0.2/24" || not_ok "the bridge" "kind $(field br0 kind), eth3 in $(field eth3 masterIndex)"
+[[ $(field dummy0 kind) == dummy ]] && grep -q 'dummy0/10.99.0.1/32 ' <<<"$addrs" &&
+	ok "dummy0: a dummy link with 10.99.0.1/32" || not_ok "the dummy" "kind $(field dummy0 kind)"
+grep -q 'eth4/10.30.0.2/24 ' <<<"$addrs" && ok "deviceSelector by MAC: eth4 (52:54:00:00:00:04) has 10.30.0.2/24" ||
+	not_ok "deviceSelector" "$addrs"
+v=$(o get controllers -o yaml 2>&1)
+for c in LinkSpecController NetworkConfigController AddressSpecController; do
+	awk -v c="$c" '/^  id: / { cur = $2 } cur == c && /healthy:/ { print; exit }' <<<"$v" | grep -q true || bad+=" $c"
+done
+[[ -z ${bad:-} ]] && ok "the link, network config and address controllers are healthy" ||
+	not_ok "unhealthy:${bad:-}" "$(grep -A1 'lastError: [^"]' <<<"$v" | head -20)"
+o patch mc --patch '[{"op":"remove","path":"/machine/network/interfaces/2"}]' >patch.out 2>&1
+if wait_until 30 bash -c "$(declare -f o); osctl='$osctl'; ! o get links 2>/dev/null | grep -q ' dummy0 '" &&
+	o get links | grep -q ' bond0 '; then
+	ok "the dummy out of the config: machined deletes the link it made; the bond stays"
+else
+	not_ok "link removal" "$(cat patch.out)" "$(o get links 2>&1)"
+fi
+echo system_powerdown >"$t/mon.in"
+check "the node powers off" wait_line "$con" 'reboot: Power down' 60
+finish
