@@ -16,6 +16,7 @@ include lib/build.mk
 include init/build.mk
 include machined/build.mk
 include osctl/build.mk
+include netctl/build.mk
 include kernel/build.mk
 include rootfs/build.mk
 include image/build.mk

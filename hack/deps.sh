@@ -15,8 +15,9 @@ packages=(
 	# running and testing the image and the supervisor
 	qemu-system-x86 util-linux iproute2 procps jq openssl
 	# real network peers for the namespace tests: a DHCP server (the binary alone: the
-	# dnsmasq package would start a host-wide service)
-	dnsmasq-base
+	# dnsmasq package would start a host-wide service), and busybox's udhcpc as the network
+	# benchmark's reference DHCP client
+	dnsmasq-base busybox
 	# and chronyd's libraries (tests/build.mk takes chronyd itself from the chrony .deb: the
 	# package would replace the host's time service)
 	libedit2 libgnutls30 libnettle8 libseccomp2 libcap2

@@ -115,21 +115,41 @@ static int on_ack(const struct nlmsghdr *h, struct ack *a)
 	return 1;
 }
 
+/*
+ * One socket for every request of the process (opened at the first, O_CLOEXEC): a
+ * thousand addresses are a thousand send/recv pairs, not a thousand sockets. Each request
+ * has its own sequence number, so a late ack of an earlier one is never taken for its own.
+ */
+static int nl_fd = -1;
+static uint32_t nl_seq;
+
+static int nl_socket(void)
+{
+	struct timeval tv = { 2, 0 };
+	int one = 1;
+
+	if (nl_fd >= 0)
+		return nl_fd;
+	if ((nl_fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE)) < 0)
+		return -1;
+	setsockopt(nl_fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(nl_fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
+	return nl_fd;
+}
+
 int nlreq_transact(struct nlreq *q, const char *what, char *err, size_t errlen)
 {
 	char buf[8192], text[256] = "";
 	struct ack a = { -EIO, text, sizeof(text) };
-	struct timeval tv = { 2, 0 };
-	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE), one = 1, done = 0;
+	int fd = nl_socket(), done = 0;
+	uint32_t seq = ++nl_seq ? nl_seq : ++nl_seq;
 
 	if (fd < 0) {
 		snprintf(err, errlen, "%s: netlink socket: %s", what, strerror(errno));
 		return -errno;
 	}
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
 	q->h.nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
-	q->h.nlmsg_seq = 1;
+	q->h.nlmsg_seq = seq;
 	if (send(fd, q, q->h.nlmsg_len, 0) < 0) {
 		a.error = -errno;
 		done = 1;
@@ -142,17 +162,19 @@ int nlreq_transact(struct nlreq *q, const char *what, char *err, size_t errlen)
 
 		if (got < 0) {
 			a.error = -errno;
+			if (errno == EAGAIN) {  /* no ack in 2 s: a fresh socket for the next request */
+				close(nl_fd);
+				nl_fd = -1;
+			}
 			break;
 		}
 		if (fl < sizeof(from) || from.nl_pid != 0)
 			continue;
 		for (const struct nlmsghdr *h = (const void *)buf; NLMSG_OK(h, rem) && !done; h = NLMSG_NEXT(h, rem))
-			if (h->nlmsg_seq == 1)
+			if (h->nlmsg_seq == seq)
 				done = on_ack(h, &a);
 	}
-	close(fd);
 	if (a.error < 0)
 		snprintf(err, errlen, "%s: %s", what, text[0] ? text : strerror(-a.error));
 	return a.error < 0 ? a.error : 0;
 }
-

@@ -7,10 +7,12 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "api/machine.pb-c.h"
 #include "lib/apidef.h"
+#include "lib/loop.h"
 #include "lib/restypes.h"
 #include "lib/atomicfile.h"
 #include "lib/mconfig.h"
@@ -136,6 +138,81 @@ static int send_config(struct osc *o, const char *text, int mode, bool dry_run, 
 	return r;
 }
 
+#define MODE_NO_REBOOT 1
+#define MODE_TRY 4
+#define CANDIDATES_MAX 32
+
+/* The endpoint first, then each address the new config gives the node (same port). */
+static size_t candidates(const char *endpoint, const char *text, char out[][80])
+{
+	Basalt__Config__Config *cfg = NULL;
+	const Basalt__Config__Network *net;
+	char host[64];
+	uint16_t port = API_PORT;
+	struct diag d;
+	size_t n = 0;
+
+	snprintf(out[n++], 80, "%s", endpoint);
+	api_parse_hostport(endpoint, host, sizeof(host), &port, API_PORT);
+	diag_init(&d);
+	if (mconfig_load("config", text, strlen(text), NULL, 0, &cfg, &d) == 0 && cfg->machine &&
+	    (net = cfg->machine->network))
+		for (size_t i = 0; i < net->n_interfaces; i++)
+			for (size_t a = 0; a < net->interfaces[i]->n_addresses && n < CANDIDATES_MAX; a++) {
+				const char *cidr = net->interfaces[i]->addresses[a];
+				size_t len = strcspn(cidr, "/");
+
+				if (strchr(cidr, ':'))
+					snprintf(out[n++], 80, "[%.*s]:%u", (int)len, cidr, port);
+				else
+					snprintf(out[n++], 80, "%.*s:%u", (int)len, cidr, port);
+			}
+	mconfig_free(cfg);
+	diag_fini(&d);
+	return n;
+}
+
+/*
+ * --confirm-on-reconnect: after a try, a new connection (to the endpoint, else to an
+ * address the new config gives the node) confirms it by applying it again in no-reboot
+ * mode. When no address answers before the try's deadline, nothing is confirmed and the
+ * node returns to its previous config by itself: a change that cuts the caller off
+ * cannot strand the node.
+ */
+static int confirm_on_reconnect(struct osc *o, const char *text, uint64_t try_ms)
+{
+	char cand[CANDIDATES_MAX][80], first[80];
+	size_t n;
+	uint64_t deadline = mono_ms() + (try_ms ? try_ms : 60000) - 1000;
+	Basalt__Machine__VersionRequest vreq = BASALT__MACHINE__VERSION_REQUEST__INIT;
+
+	snprintf(first, sizeof(first), "%s", o->endpoint);
+	n = candidates(first, text, cand);
+	while (mono_ms() < deadline) {
+		for (size_t i = 0; i < n && mono_ms() < deadline; i++) {
+			struct buf b;
+			int ok;
+
+			osc_close(o);
+			o->endpoints[0] = cand[i];
+			o->nendpoints = 1;
+			fprintf(stderr, "osctl: confirm-on-reconnect: trying %s\n", cand[i]);
+			buf_init(&b);
+			ok = osc_unary(o, API_VERSION, &vreq.base, &b) == 0;
+			buf_fini(&b);
+			if (ok && send_config(o, text, MODE_NO_REBOOT, false, 0) == 0) {
+				printf("%s: confirmed over a new connection to %s\n", first, cand[i]);
+				return 0;
+			}
+		}
+		struct timespec pause = { 1, 0 };
+		nanosleep(&pause, NULL);
+	}
+	fprintf(stderr, "osctl: confirm-on-reconnect: the node answered at none of %zu address%s before the "
+			"try's deadline: it returns to its previous config by itself\n", n, n == 1 ? "" : "es");
+	return 1;
+}
+
 static int mode_opts(int argc, char **argv, int *mode, bool *dry_run, uint64_t *try_ms)
 {
 	const char *m = osc_opt(argc, argv, "--mode", "-m");
@@ -171,8 +248,8 @@ int cmd_apply(struct osc *o, int argc, char **argv)
 
 	if (!file) {
 		fprintf(stderr, "usage: osctl apply-config -f FILE [--insecure [--cert-fingerprint SHA256]] "
-				"[--mode auto|no-reboot|reboot|staged|try] [--timeout 60s] [--dry-run] "
-				"[--config-patch @FILE|PATCH]...\n");
+				"[--mode auto|no-reboot|reboot|staged|try [--confirm-on-reconnect]] [--timeout 60s] "
+				"[--dry-run] [--config-patch @FILE|PATCH]...\n");
 		return 2;
 	}
 	if (mode_opts(argc, argv, &mode, &dry, &try_ms) < 0)
@@ -195,6 +272,14 @@ int cmd_apply(struct osc *o, int argc, char **argv)
 	cfg = prepare_config(file, text, len, &ps);
 	if (cfg)
 		r = send_config(o, cfg, mode, dry, try_ms);
+	if (cfg && r == 0 && !dry && osc_flag(argc, argv, "--confirm-on-reconnect", NULL)) {
+		if (mode != MODE_TRY) {
+			fprintf(stderr, "osctl: --confirm-on-reconnect confirms a --mode try\n");
+			r = 2;
+		} else {
+			r = confirm_on_reconnect(o, cfg, try_ms);
+		}
+	}
 out:
 	free(text);
 	free(cfg);

@@ -25,7 +25,7 @@ static int cmd_shutdown(struct osc *o, int argc, char **argv)
 const struct osc_cmd osc_cmds[] = {
 	{ "apply-config", "apply", cmd_apply,
 	  "apply-config -f FILE [--insecure --cert-fingerprint SHA256] [--mode MODE]\n"
-	  "               [--timeout 60s] [--dry-run] [--config-patch @FILE|PATCH]", NULL },
+	  "               [--timeout 60s] [--confirm-on-reconnect] [--dry-run] [--config-patch @FILE|PATCH]", NULL },
 	{ "get", NULL, cmd_get, "get TYPE [ID] [-o table|yaml|json] [-w] [-l SELECTOR]   (osctl get rd: the types)",
 	  "@types rd" },
 	{ "services", NULL, cmd_services, "services", NULL },

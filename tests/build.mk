@@ -146,7 +146,7 @@ $(NPM_STAMP): tests/interop/package-lock.json | $(DEPS_STAMP)
 #   make fuzz      fuzzing only, FUZZ_SECONDS per target with a random seed
 CHECK_SUITES ?= runner layout unit link inputs fuzz init machined api interop abuse
 TEST_SUITES ?= runner layout unit link inputs fuzz init machined api interop abuse image locks repro vm vm-cad \
-	vm-corrupt vm-net vm-links net-dhcp net-time
+	vm-corrupt vm-net vm-links net-dhcp net-time net-try
 E2E_SUITES ?= vm vm vm vm-kvm vm-cad init init machined machined api api idle fuzz fresh
 # A real NTP server for the time tests: chronyd from the Debian registry's chrony .deb, its
 # binary alone (installing the package would replace the host's time service and start a
@@ -199,12 +199,14 @@ $(OUT)/bench/grpcbench: tests/bench/grpcbench.c $(GRPC_SRCS) lib/atomicfile.c $(
 	$(Q)mkdir -p $(@D)
 	$(Q)$(HOST_CC) -std=c17 -D_GNU_SOURCE -O2 -I. -I$(OUT)/gen $(HOST_LIB_CFLAGS) -o $@ $(filter %.c,$^) $(HOST_LIBS)
 
-.PHONY: bench bench-skeleton bench-machined bench-api
-bench: bench-skeleton bench-machined bench-api
+.PHONY: bench bench-skeleton bench-machined bench-api bench-net
+bench: bench-skeleton bench-machined bench-api bench-net
 # Each in namespaces of its own, as the test suites run (tests/isolate.sh).
 bench-api: $(TEST_DEPS) $(OUT)/bench/grpcbench
 	tests/isolate.sh tests/bench/api.sh $(OUT)
 bench-skeleton: $(BINS) $(TEST_BINS) image $(IMG)/rootfs-min.sqsh $(IMG)/probe.xz
 	tests/isolate.sh tests/bench/skeleton.sh $(OUT)
+bench-net: $(BINS)
+	tests/isolate.sh tests/bench/net.sh $(OUT)
 bench-machined: $(BINS) $(TEST_BINS) $(OUT)/bench/storebench $(ROOTFS_STAMP)
 	tests/isolate.sh tests/bench/machined.sh $(OUT)

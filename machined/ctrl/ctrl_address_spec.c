@@ -16,7 +16,7 @@
 #include "machined/ctrl/netspec.h"
 #include "netctl/rtnl.h"
 
-#define ADDED_MAX 256
+#define ADDED_MAX 8192  /* addresses it keeps track of; the list grows to this */
 
 static const struct rt_input inputs[] = {
 	{ RES(ADDRESS_SPEC), RT_WEAK }, { RES(LINK_STATUS), RT_WEAK }, { RES(ADDRESS_STATUS), RT_WEAK },
@@ -24,11 +24,11 @@ static const struct rt_input inputs[] = {
 
 /* What this controller added, by the AddressStatus id it has ("<link>/<cidr>"). */
 struct added {
-	struct {
+	struct added_one {
 		char id[80];
 		bool wanted;            /* by a spec, this run */
-	} e[ADDED_MAX];
-	size_t n;
+	} *e;
+	size_t n, cap;
 	const char *refused;        /* ctrl_env's net_refused */
 };
 
@@ -47,7 +47,16 @@ static void want(struct added *a, const char *id)
 
 	for (i = 0; i < a->n && strcmp(a->e[i].id, id) != 0; i++)
 		;
-	if (i == a->n && a->n < ADDED_MAX)
+	if (i == a->n && a->n == a->cap && a->cap < ADDED_MAX) {
+		size_t cap = a->cap ? 2 * a->cap : 64;
+		struct added_one *e = realloc(a->e, cap * sizeof(*e));
+
+		if (e) {
+			a->e = e;
+			a->cap = cap;
+		}
+	}
+	if (i == a->n && a->n < a->cap)
 		snprintf(a->e[a->n++].id, sizeof(a->e[0].id), "%s", id);
 	if (i < a->n)
 		a->e[i].wanted = true;
@@ -113,6 +122,14 @@ static void *state(const struct ctrl_env *env)
 	return &added;
 }
 
+static void fini(void *st)
+{
+	struct added *a = st;
+
+	free(a->e);
+	memset(a, 0, sizeof(*a));
+}
+
 static int start(void *st, const struct ctrl_env *env, struct rt_ctrl *self)
 {
 	(void)self;
@@ -124,5 +141,6 @@ const struct ctrl_def ctrl_address_spec = {
 	.rt = { .name = "AddressSpecController", .inputs = inputs, .ninputs = 3, .reconcile = reconcile },
 	.shared = state,
 	.init = start,
+	.fini = fini,
 	.touches_machine = true,
 };

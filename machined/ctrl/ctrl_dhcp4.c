@@ -235,6 +235,10 @@ static void want(struct dhcp4_op *o, struct rt_ctx *ctx, const char *link, unsig
 	}
 	if (!l || !parse_hw(l->hardwareaddr, mac) || o->n == CLIENTS_MAX)
 		return;  /* not there yet (its LinkStatus runs this again), or not Ethernet */
+	/* Not before the link is up with a carrier: a DISCOVER into a down link is lost, and
+	 * the next would be seconds later. Its LinkStatus changing runs this again. */
+	if (!l->up || (strcmp(l->operationalstate, "up") != 0 && strcmp(l->operationalstate, "unknown") != 0))
+		return;
 	if ((cl = client_new(o, link, l->index, mac, ctx))) {
 		cl->wanted = true;
 		cl->metric = metric;

@@ -18,7 +18,7 @@
 #include "machined/ctrl/netstatus.h"
 #include "netctl/rtnl.h"
 
-#define ROUTES_MAX 256
+#define ROUTES_MAX 8192  /* routes it keeps track of; the list grows to this */
 
 static const struct rt_input inputs[] = {
 	{ RES(ROUTE_SPEC), RT_WEAK },
@@ -29,11 +29,11 @@ static const struct rt_input inputs[] = {
 
 /* The routes this controller added, as it sent them (with their link's index then). */
 struct applied {
-	struct {
+	struct applied_one {
 		struct rtnl_route r;
 		bool wanted;            /* by a spec, this run */
-	} e[ROUTES_MAX];
-	size_t n;
+	} *e;
+	size_t n, cap;
 	const char *refused;        /* ctrl_env's net_refused */
 };
 
@@ -103,7 +103,16 @@ static int apply_one(void *arg, const struct res *res)
 		p->r = rt_fail(p->ctx, "%s", err);
 		return 0;
 	}
-	if (i == p->a->n && p->a->n < ROUTES_MAX) {
+	if (i == p->a->n && p->a->n == p->a->cap && p->a->cap < ROUTES_MAX) {
+		size_t cap = p->a->cap ? 2 * p->a->cap : 64;
+		struct applied_one *e = realloc(p->a->e, cap * sizeof(*e));
+
+		if (e) {
+			p->a->e = e;
+			p->a->cap = cap;
+		}
+	}
+	if (i == p->a->n && p->a->n < p->a->cap) {
 		p->a->e[p->a->n].r = rt;
 		p->a->e[p->a->n++].wanted = true;
 	}
@@ -141,6 +150,14 @@ static void *state(const struct ctrl_env *env)
 	return &applied;
 }
 
+static void fini(void *st)
+{
+	struct applied *a = st;
+
+	free(a->e);
+	memset(a, 0, sizeof(*a));
+}
+
 static int start(void *st, const struct ctrl_env *env, struct rt_ctrl *self)
 {
 	(void)self;
@@ -152,5 +169,6 @@ const struct ctrl_def ctrl_route_spec = {
 	.rt = { .name = "RouteSpecController", .inputs = inputs, .ninputs = 4, .reconcile = reconcile },
 	.shared = state,
 	.init = start,
+	.fini = fini,
 	.touches_machine = true,
 };

@@ -16,7 +16,7 @@ osctl=$out/bin/osctl
 need_netns
 command -v dnsmasq >/dev/null || bail "dnsmasq is installed (hack/deps.sh: dnsmasq-base)"
 t=$(test_dir)
-plan 22
+plan 23
 cd "$t" || exit 1
 srv=bsrv$$ node=bnode$$ hostns=bhost$$
 netns_new "$srv" && netns_new "$node" && netns_new "$hostns" || bail "network namespaces"
@@ -37,6 +37,14 @@ dnsmasq_start() {
 }
 dnsmasq_start && ok "dnsmasq serves 10.77.0.50-99 on the server's side of the veth" ||
 	bail "dnsmasq starts" "$(cat "$t/dnsmasq.out" "$t/dnsmasq.log" 2>/dev/null | tail -5)"
+
+# netctl's debug CLI runs the same client once, printing the lease and applying nothing.
+ip -n "$node" link set eth0 up
+v=$(ip netns exec "$node" "$out/bin/netctl" dhcp4 eth0 20 2>&1)
+grep -qE '^address 10\.77\.0\.[0-9]+/24$' <<<"$v" && grep -qx 'dns 10.77.0.53' <<<"$v" && grep -qx 'search lab.test' <<<"$v" &&
+	! ip -n "$node" -4 -o addr show dev eth0 | grep -q 10.77 &&
+	ok "netctl dhcp4 eth0: a lease printed (address, DNS, search), nothing applied" || not_ok "netctl dhcp4" "$v"
+ip -n "$node" link set eth0 down
 
 NODE_NETNS=$node basalt_node "$out" "$t/n" 127.0.0.1:50000
 fp=$(basalt_fingerprint "$t/n") || bail "the node starts" "$(tail -5 "$t/n/console.log")"
