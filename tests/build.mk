@@ -36,10 +36,11 @@ unit_srcs_ipcfg := netctl/ipcfg.c lib/parse.c
 unit_srcs_rtnl := netctl/rtnl.c netctl/nlreq.c netctl/link.c $(wildcard netctl/link_*.c)
 unit_srcs_dhcp4 := netctl/dhcp4.c lib/parse.c
 unit_srcs_sntp := netctl/sntp.c
+unit_srcs_dhcp6 := netctl/dhcp6.c lib/parse.c
 unit_srcs_netspec := machined/ctrl/netspec.c $(MACHINED_CORE_SRCS) machined/core/runtime.c lib/log.c lib/backoff.c
 
 UNIT_TESTS := cmdline kmod backoff ring frame loop spec supervisor ctl squashfs coldplug store \
-	parse mconfig cfgstate runtime grpc apiipc sandbox memcpy tls apidef ipcfg rtnl dhcp4 netspec sntp
+	parse mconfig cfgstate runtime grpc apiipc sandbox memcpy tls apidef ipcfg rtnl dhcp4 netspec sntp dhcp6
 UNIT_BINS := $(patsubst %,$(OUT)/host/tests/unit/test_%,$(UNIT_TESTS))
 
 define unit_rule
@@ -114,8 +115,9 @@ fuzz_srcs_rtnl := netctl/rtnl.c netctl/nlreq.c
 fuzz_srcs_ipcfg := netctl/ipcfg.c lib/parse.c
 fuzz_srcs_dhcp4 := netctl/dhcp4.c lib/parse.c
 fuzz_srcs_sntp := netctl/sntp.c
+fuzz_srcs_dhcp6 := netctl/dhcp6.c lib/parse.c
 FUZZ_TARGETS := cmdline kmod ctl squashfs mconfig grpc apiipc kmsg mountinfo power nodes clientcfg osctl \
-	grpcclient selector modalias cfgstate ctlconn initclient apidmerge tlssession csr rtnl ipcfg dhcp4 sntp
+	grpcclient selector modalias cfgstate ctlconn initclient apidmerge tlssession csr rtnl ipcfg dhcp4 sntp dhcp6
 FUZZ_BINS := $(patsubst %,$(OUT)/fuzz/bin/fuzz_%,$(FUZZ_TARGETS))
 
 define fuzz_rule
