@@ -230,7 +230,7 @@ static const struct ctrl_def *const controllers[] = {
 	&ctrl_machine_config, &ctrl_machine_status, &ctrl_service_specs, &ctrl_version,
 	&ctrl_hostname_config, &ctrl_hostname_apply, &ctrl_link_status, &ctrl_address_status,
 	&ctrl_route_status, &ctrl_node_address,
-	&ctrl_network_cmdline, &ctrl_network_config, &ctrl_dhcp4, &ctrl_resolvers, &ctrl_timeservers, &ctrl_timesync,
+	&ctrl_network_cmdline, &ctrl_network_config, &ctrl_dhcp4, &ctrl_dhcp6, &ctrl_resolvers, &ctrl_timeservers, &ctrl_timesync,
 	&ctrl_hosts,
 	&ctrl_link_spec, &ctrl_address_spec, &ctrl_route_spec,
 	&ctrl_init_sync, &ctrl_service_status, &ctrl_api_certificate,

@@ -61,5 +61,7 @@ extern const struct ctrl_def ctrl_timesync;
 extern const struct ctrl_def ctrl_hosts;
 /* DHCP4Controller: the dhcp4 layer, a DHCPv4 client per link that wants one (netctl/dhcp4.c). */
 extern const struct ctrl_def ctrl_dhcp4;
+/* DHCP6Controller: the dhcp6 layer, a DHCPv6 client per link of a dhcp6 OperatorSpec (netctl/dhcp6.c). */
+extern const struct ctrl_def ctrl_dhcp6;
 
 #endif

@@ -101,6 +101,9 @@ static int addressing(struct rt_ctx *ctx, const char *link, char **addrs, size_t
 	if (dhcp && (!opts || !opts->has_ipv4 || opts->ipv4) &&
 	    (r = netspec_operator(ctx, LAYER, "dhcp4", link, opts && opts->has_routemetric ? opts->routemetric : 0)) < 0)
 		return r;
+	if (dhcp && opts && opts->has_ipv6 && opts->ipv6 &&
+	    (r = netspec_operator(ctx, LAYER, "dhcp6", link, opts->has_routemetric ? opts->routemetric : 0)) < 0)
+		return r;
 	return 0;
 }
 

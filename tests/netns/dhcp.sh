@@ -16,12 +16,13 @@ osctl=$out/bin/osctl
 need_netns
 command -v dnsmasq >/dev/null || bail "dnsmasq is installed (hack/deps.sh: dnsmasq-base)"
 t=$(test_dir)
-plan 23
+plan 24
 cd "$t" || exit 1
 srv=bsrv$$ node=bnode$$ hostns=bhost$$
 netns_new "$srv" && netns_new "$node" && netns_new "$hostns" || bail "network namespaces"
 ip link add eth0 netns "$node" type veth peer name v0 netns "$srv" &&
-	ip -n "$srv" addr add 10.77.0.1/24 dev v0 && ip -n "$srv" link set v0 up || bail "the veth between server and node"
+	ip -n "$srv" addr add 10.77.0.1/24 dev v0 && ip -n "$srv" addr add fd77::1/64 dev v0 nodad &&
+	ip -n "$srv" link set v0 up || bail "the veth between server and node"
 
 mac=$(ip -n "$node" -br link show eth0 | awk '{print $3}')
 dnsmasq_start() {
@@ -29,7 +30,8 @@ dnsmasq_start() {
 		--interface=v0 --bind-interfaces --dhcp-range=10.77.0.50,10.77.0.99,255.255.255.0,2m \
 		--dhcp-option=option:router,10.77.0.1 --dhcp-option=option:dns-server,10.77.0.53 \
 		--dhcp-option=option:ntp-server,10.77.0.123 --dhcp-option=option:domain-search,lab.test \
-		--dhcp-option=option:T1,10 --dhcp-option=option:T2,15 --dhcp-host="$mac,dhcpnode" --dhcp-leasefile="$t/leases" --pid-file= \
+		--dhcp-option=option:T1,10 --dhcp-option=option:T2,15 --dhcp-host="$mac,dhcpnode" \
+		--dhcp-range=fd77::50,fd77::99,64,2m --dhcp-option=option6:dns-server,[fd77::53] --dhcp-leasefile="$t/leases" --pid-file= \
 		--log-dhcp --log-facility="$t/dnsmasq.log" >>"$t/dnsmasq.out" 2>&1 &
 	dns=$(proc_track $!)
 	at_exit "proc_kill $dns TERM"
@@ -105,6 +107,16 @@ hosts=$t/n/state/system/hosts
 grep -qx '10.77.0.9 registry.lab.test registry' "$hosts" && grep -qx '127.0.1.1 dhcpnode' "$hosts" &&
 	grep -qx '127.0.0.1 localhost' "$hosts" && ok "the hosts file: localhost, the node's name and extraHostEntries" ||
 	not_ok "hosts file" "$(cat "$hosts" 2>&1)"
+
+# DHCPv6 beside it (dhcpOptions.ipv6): a stateful address from the same dnsmasq.
+o patch mc --patch '{"machine":{"network":{"interfaces":[{"interface":"eth0","dhcp":true,"dhcpOptions":{"ipv6":true}}]}}}' >patch6.out 2>&1
+if wait_until 20 bash -c "ip -n '$node' -6 -o addr show dev eth0 | grep -q ' inet6 fd77::[0-9a-f]*/128 '" &&
+	o get addressspecs | grep -qE 'AddressSpec +dhcp6/eth0/fd77::[0-9a-f]+/128 ' &&
+	o get resolverspecs | grep -qE 'ResolverSpec +dhcp6/eth0 +[0-9]+ +fd77::53 +'; then
+	ok "dhcpOptions.ipv6: a DHCPv6 address (a /128) and DNS server from dnsmasq, as dhcp6 specs"
+else
+	not_ok "DHCPv6" "$(cat patch6.out)" "$(ip -n "$node" -6 addr show dev eth0)" "$(grep dhcp6 "$t/n/console.log" | tail -3)" "$(grep -i dhcpv6 "$t/dnsmasq.log" | tail -3)"
+fi
 
 # T1 is 10 s: a renewal is a second REQUEST/ACK for the same address.
 acks() { grep -c "DHCPACK(v0) ${addr%/*} " "$t/dnsmasq.log"; }
