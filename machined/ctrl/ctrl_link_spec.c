@@ -100,6 +100,7 @@ static int create(struct rt_ctx *ctx, struct linkspec *ls, const struct merged *
 	const Basalt__Network__LinkStatus *parent = s->parent[0] ? status(ctx, s->parent) : NULL;
 	struct link_want w = { .stp = s->stp ? 1 : 0, .mtu = m->mtu };
 	char err[256];
+	int r;
 
 	if (s->parent[0] && !parent)
 		return 0;  /* the VLAN's parent first: its LinkStatus runs this again */
@@ -116,7 +117,8 @@ static int create(struct rt_ctx *ctx, struct linkspec *ls, const struct merged *
 		w.downdelay = s->bond->downdelay;
 		w.min_links = s->bond->minlinks;
 	}
-	if (link_create(&w, err, sizeof(err)) < 0)
+	r = link_create(&w, err, sizeof(err));
+	if (r < 0 && r != -EEXIST)  /* EEXIST: made by the last run, its LinkStatus not read yet */
 		return rt_fail(ctx, "%s", err);
 	own(ls->created, &ls->ncreated, s->name);
 	return 0;

@@ -51,12 +51,18 @@ expect "a config with a bond, a VLAN, a bridge, a dummy and a selected link is a
 	--config-patch @net.yaml
 export OSCONFIG=$t/gen/osconfig
 o() { timeout 20 "$osctl" -e 127.0.0.1:50000 "$@"; }
-wait_until 60 bash -c "$(declare -f o); osctl='$osctl'; o get addresses 2>/dev/null | grep -q 'eth4/10.30.0.2/24 '" ||
-	note "the addresses did not all come within 60 s"
-links=$(o get links -o yaml 2>&1)
-addrs=$(o get addresses 2>&1)
 # A link's field in `get links -o yaml`.
 field() { awk -v id="$1" -v f="$2" '/^  id: / { cur = $2 } cur == id && $1 == f":" { print $2; exit }' <<<"$links"; }
+# Links are made over several runs (a bond, then its members, then addresses): the state is
+# read once it has settled, or at the deadline.
+settled() {
+	links=$(o get links -o yaml 2>&1) && addrs=$(o get addresses 2>&1) || return 1
+	[[ -n $(field eth1 masterIndex) && -n $(field eth3 masterIndex) && $(field bond0 mtu) == 1450 ]] &&
+		grep -q 'eth4/10.30.0.2/24 ' <<<"$addrs" && grep -q 'bond0.7/10.7.0.2/24 ' <<<"$addrs" &&
+		grep -q 'dummy0/10.99.0.1/32 ' <<<"$addrs"
+}
+wait_until 60 settled || note "the links had not settled within 60 s"
+settled
 bond=$(field bond0 index)
 if [[ $(field bond0 kind) == bond && $(field eth1 masterIndex) == "$bond" && $(field eth2 masterIndex) == "$bond" &&
 	$(field bond0 mtu) == 1450 ]] && grep -q 'bond0/10.10.0.2/24 ' <<<"$addrs"; then
