@@ -67,6 +67,15 @@ bool parse_mac(const char *s, bool glob)
 	return *s == '\0';
 }
 
+bool parse_hwaddr(const char *s, uint8_t out[6])
+{
+	if (!s || !parse_mac(s, false))
+		return false;
+	for (int i = 0; i < 6; i++)
+		out[i] = (uint8_t)strtoul(s + 3 * i, NULL, 16);
+	return true;
+}
+
 bool parse_duration_ms(const char *s, uint64_t *ms)
 {
 	static const struct {

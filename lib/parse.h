@@ -18,6 +18,8 @@ bool parse_ip(const char *s, struct ipaddr *out);
 bool parse_cidr(const char *s, struct ipaddr *out, unsigned *prefix);
 /* "aa:bb:cc:dd:ee:ff"; with glob true, any hex digit may be * or ? ("00:50:56:*"). */
 bool parse_mac(const char *s, bool glob);
+/* "aa:bb:cc:dd:ee:ff" (no globs) into its six bytes. */
+bool parse_hwaddr(const char *s, uint8_t out[6]);
 /* Go-style durations: "90s", "1h30m", "500ms", "2m0s"; into milliseconds. */
 bool parse_duration_ms(const char *s, uint64_t *ms);
 /* Human sizes: "4GB", "100 GiB", "512M", "1TB" (decimal for kB/MB/GB/TB, binary for KiB...). */

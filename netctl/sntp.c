@@ -97,8 +97,3 @@ uint64_t sntp_from_timespec(const struct timespec *ts)
 
 	return ((uint64_t)ts->tv_sec + UNIX_TO_NTP) << 32 | frac;
 }
-
-uint64_t sntp_add_ns(uint64_t t, int64_t ns)
-{
-	return t + (uint64_t)(int64_t)((__int128)ns * 4294967296 / 1000000000);
-}

@@ -32,7 +32,5 @@ int sntp_parse(const uint8_t *p, size_t n, uint64_t xmit, struct sntp_reply *out
 void sntp_offset(const struct sntp_reply *r, uint64_t t4, int64_t *offset_ns, int64_t *delay_ns);
 
 uint64_t sntp_from_timespec(const struct timespec *ts);
-/* Adds a (signed) number of nanoseconds to an NTP timestamp. */
-uint64_t sntp_add_ns(uint64_t t, int64_t ns);
 
 #endif

@@ -27,10 +27,7 @@ static int on_addr(void *arg, const struct nlmsghdr *h)
 	if (rtnl_parse_addr(h, &a) < 0)
 		return 0;
 	snprintf(cidr, sizeof(cidr), "%s/%u", a.ip, a.prefixlen);
-	if (lr->ns->idx[a.index % LINKS_MAX] == a.index)
-		snprintf(link, sizeof(link), "%s", lr->ns->names[a.index % LINKS_MAX]);
-	else  /* appeared after the last link dump: the next run has its name */
-		snprintf(link, sizeof(link), "if%u", a.index);
+	netstatus_link_name(lr->ns, a.index, link, sizeof(link));
 	snprintf(id, sizeof(id), "%s/%s", link, cidr);
 	if (!(as = malloc(sizeof(*as))))
 		return -ENOMEM;

@@ -14,14 +14,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/random.h>
 #include <unistd.h>
 
 #include "api/config.pb-c.h"
 #include "api/network.pb-c.h"
 #include "lib/log.h"
+#include "lib/parse.h"
 #include "machined/ctrl/controllers.h"
+#include "machined/ctrl/netclient.h"
 #include "machined/ctrl/netspec.h"
 #include "netctl/dhcp4.h"
 #include "netctl/dhcp4sock.h"
@@ -40,15 +41,10 @@ static const struct rt_output outputs[] = {
 struct dhcp4_op;
 
 struct client {
+	struct netclient nc;    /* link, socket, timer, wanted */
 	struct dhcp4_op *op;
-	char link[IFNAMSIZ];
-	unsigned index;
-	int fd;
-	struct loop_watch *w;
-	struct loop_timer timer;
 	struct dhcp4_client c;
 	uint8_t server_mac[6];  /* where the lease came from: renewals go there */
-	bool wanted;            /* by this run */
 	unsigned metric;        /* of the routes it brings */
 	unsigned long bad;      /* packets dropped as malformed */
 };
@@ -71,26 +67,6 @@ static const char *ip4(const uint8_t *a, char *buf)
 	return inet_ntop(AF_INET, a, buf, INET_ADDRSTRLEN);
 }
 
-static bool parse_hw(const char *s, uint8_t mac[6])
-{
-	unsigned v[6];
-
-	if (!s || sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5]) != 6)
-		return false;
-	for (int i = 0; i < 6; i++)
-		mac[i] = (uint8_t)v[i];
-	return true;
-}
-
-static void arm(struct client *cl)
-{
-	uint64_t now = mono_ms();
-
-	loop_timer_cancel(cl->op->loop, &cl->timer);
-	if (cl->c.next_ms != UINT64_MAX)
-		loop_timer_arm(cl->op->loop, &cl->timer, cl->c.next_ms > now ? cl->c.next_ms - now : 0);
-}
-
 /* Carries out what the state machine asked: a packet sent, the lease's change announced. */
 static void act(struct client *cl, const struct dhcp4_action *a)
 {
@@ -104,28 +80,28 @@ static void act(struct client *cl, const struct dhcp4_action *a)
 		bool own = a->req.ciaddr[0] | a->req.ciaddr[1] | a->req.ciaddr[2] | a->req.ciaddr[3];
 		const uint8_t *dst = a->broadcast ? (const uint8_t *)"\xff\xff\xff\xff" : l->server;
 
-		if (dhcp4sock_send(cl->fd, cl->index, a->broadcast ? broadcast_mac : cl->server_mac,
+		if (dhcp4sock_send(cl->nc.fd, cl->nc.index, a->broadcast ? broadcast_mac : cl->server_mac,
 				   own ? a->req.ciaddr : any, dst, msg, n, err, sizeof(err)) < 0)
-			log_debug("dhcp4 %s: %s", cl->link, err);  /* the link not up yet: the next retransmission */
+			log_debug("dhcp4 %s: %s", cl->nc.link, err);  /* the link not up yet: the next retransmission */
 	}
 	switch (a->event) {
 	case DHCP4_EV_BOUND:
-		log_info("dhcp4 %s: bound %s/%u from %s, lease %u s", cl->link, ip4(l->addr, b1), l->prefix,
+		log_info("dhcp4 %s: bound %s/%u from %s, lease %u s", cl->nc.link, ip4(l->addr, b1), l->prefix,
 			 ip4(l->server, b2), l->lease_s);
 		rt_kick(cl->op->self);
 		break;
 	case DHCP4_EV_RENEWED:
-		log_debug("dhcp4 %s: renewed %s, lease %u s", cl->link, ip4(l->addr, b1), l->lease_s);
+		log_debug("dhcp4 %s: renewed %s, lease %u s", cl->nc.link, ip4(l->addr, b1), l->lease_s);
 		rt_kick(cl->op->self);
 		break;
 	case DHCP4_EV_LOST:
-		log_warnx("dhcp4 %s: lease lost (expired or refused), discovering again", cl->link);
+		log_warnx("dhcp4 %s: lease lost (expired or refused), discovering again", cl->nc.link);
 		rt_kick(cl->op->self);
 		break;
 	case DHCP4_EV_NONE:
 		break;
 	}
-	arm(cl);
+	netclient_arm(&cl->nc, cl->c.next_ms);
 }
 
 static void on_timer(void *arg)
@@ -150,7 +126,7 @@ static void on_packet(void *arg, uint32_t events)
 	size_t n;
 
 	(void)events;
-	while ((len = dhcp4sock_recv(cl->fd, pkt, sizeof(pkt), &ready, mac)) != -EAGAIN) {
+	while ((len = dhcp4sock_recv(cl->nc.fd, pkt, sizeof(pkt), &ready, mac)) != -EAGAIN) {
 		if (len < 0) {
 			if (len == -EMSGSIZE)
 				cl->bad++;
@@ -172,38 +148,31 @@ static void client_free(struct client *cl)
 {
 	if (!cl)
 		return;
-	loop_timer_cancel(cl->op->loop, &cl->timer);
-	if (cl->w)
-		loop_watch_del(cl->op->loop, cl->w);
-	if (cl->fd >= 0)
-		close(cl->fd);
+	netclient_stop(&cl->nc);
 	free(cl);
 }
 
-static struct client *client_new(struct dhcp4_op *o, const char *link, unsigned index, const uint8_t mac[6],
-				 struct rt_ctx *ctx)
+static struct client *client_new(struct dhcp4_op *o, const Basalt__Network__LinkStatus *l, const char *link,
+				 const uint8_t mac[6], struct rt_ctx *ctx)
 {
 	struct client *cl = calloc(1, sizeof(*cl));
 	char err[256];
 	uint64_t seed = 0;
+	int fd, r;
 
 	if (!cl)
 		return NULL;
 	cl->op = o;
-	cl->fd = -1;
-	snprintf(cl->link, sizeof(cl->link), "%s", link);
-	cl->index = index;
-	loop_timer_init(&cl->timer, on_timer, cl);
-	if ((cl->fd = dhcp4sock_open(index, err, sizeof(err))) < 0 ||
-	    loop_watch_add(o->loop, cl->fd, EPOLLIN, on_packet, cl, &cl->w) < 0) {
-		rt_fail(ctx, "dhcp4 %s: %s", link, cl->fd < 0 ? err : strerror(errno));
-		client_free(cl);
+	if ((fd = dhcp4sock_open(l->index, err, sizeof(err))) < 0 ||
+	    (r = netclient_start(&cl->nc, o->loop, l, link, fd, on_packet, on_timer, cl)) < 0) {
+		rt_fail(ctx, "dhcp4 %s: %s", link, fd < 0 ? err : strerror(-r));
+		free(cl);
 		return NULL;
 	}
 	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != sizeof(seed))
-		seed = mono_ns() ^ ((uint64_t)index << 32);
+		seed = mono_ns() ^ ((uint64_t)l->index << 32);
 	dhcp4_init(&cl->c, mac, NULL, seed, mono_ms());
-	arm(cl);
+	netclient_arm(&cl->nc, cl->c.next_ms);
 	log_info("dhcp4 %s: discovering", link);
 	return cl;
 }
@@ -211,7 +180,7 @@ static struct client *client_new(struct dhcp4_op *o, const char *link, unsigned 
 static struct client *find(struct dhcp4_op *o, const char *link)
 {
 	for (size_t i = 0; i < o->n; i++)
-		if (strcmp(o->cl[i]->link, link) == 0)
+		if (strcmp(o->cl[i]->nc.link, link) == 0)
 			return o->cl[i];
 	return NULL;
 }
@@ -223,30 +192,27 @@ static void want(struct dhcp4_op *o, struct rt_ctx *ctx, const char *link, unsig
 	struct client *cl = find(o, link);
 	uint8_t mac[6];
 
-	if (cl && (!l || l->index != cl->index)) {
-		cl->wanted = false;  /* gone or replaced: dropped below, a new one next run */
+	if (cl && (!l || l->index != cl->nc.index)) {
+		cl->nc.wanted = false;  /* gone or replaced: dropped below, a new one next run */
 		rt_kick(o->self);
 		return;
 	}
 	if (cl) {
-		cl->wanted = true;
+		cl->nc.wanted = true;
 		cl->metric = metric;
 		return;
 	}
-	if (!l || !parse_hw(l->hardwareaddr, mac) || o->n == CLIENTS_MAX)
-		return;  /* not there yet (its LinkStatus runs this again), or not Ethernet */
-	/* Not before the link is up with a carrier: a DISCOVER into a down link is lost, and
-	 * the next would be seconds later. Its LinkStatus changing runs this again. */
-	if (!l->up || (strcmp(l->operationalstate, "up") != 0 && strcmp(l->operationalstate, "unknown") != 0))
+	/* Not there or not up yet (its LinkStatus changing runs this again), or not Ethernet. */
+	if (!l || !netclient_link_ready(l) || !parse_hwaddr(l->hardwareaddr, mac) || o->n == CLIENTS_MAX)
 		return;
-	if ((cl = client_new(o, link, l->index, mac, ctx))) {
-		cl->wanted = true;
+	if ((cl = client_new(o, l, link, mac, ctx))) {
+		cl->nc.wanted = true;
 		cl->metric = metric;
 		o->cl[o->n++] = cl;
 	}
 }
 
-struct defaults {
+struct pass {
 	struct dhcp4_op *o;
 	struct rt_ctx *ctx;
 };
@@ -254,7 +220,7 @@ struct defaults {
 /* With nothing configured: every Ethernet link with a carrier. */
 static int default_link(void *arg, const struct res *r)
 {
-	struct defaults *d = arg;
+	struct pass *d = arg;
 	const Basalt__Network__LinkStatus *l = res_spec(r, RES(LINK_STATUS));
 
 	if (l && strcmp(l->type, "ether") == 0 && !l->kind[0] && strcmp(l->operationalstate, "up") == 0)
@@ -279,15 +245,15 @@ static int lease_servers(struct rt_ctx *ctx, const struct client *cl)
 		search[nsearch++] = l->search[i];
 	if (!nsearch && l->domain[0])
 		search[nsearch++] = l->domain;
-	if ((r = netspec_resolvers(ctx, LAYER, cl->link, dns, l->ndns, search, nsearch)) < 0 ||
-	    (l->hostname[0] && (r = netspec_hostname(ctx, LAYER, cl->link, l->hostname, l->domain)) < 0))
+	if ((r = netspec_resolvers(ctx, LAYER, cl->nc.link, dns, l->ndns, search, nsearch)) < 0 ||
+	    (l->hostname[0] && (r = netspec_hostname(ctx, LAYER, cl->nc.link, l->hostname, l->domain)) < 0))
 		return r;
-	return netspec_timeservers(ctx, LAYER, cl->link, ntp, l->nntp);
+	return netspec_timeservers(ctx, LAYER, cl->nc.link, ntp, l->nntp);
 }
 
 static int operator_link(void *arg, const struct res *r)
 {
-	struct defaults *d = arg;
+	struct pass *d = arg;
 	const Basalt__Network__OperatorSpec *s = res_spec(r, RES(OPERATOR_SPEC));
 
 	if (s && strcmp(s->operator_, "dhcp4") == 0)
@@ -305,7 +271,7 @@ static int write_lease(struct rt_ctx *ctx, const struct client *cl)
 	if (!prefix)  /* no subnet mask: the address's class (RFC 2132 3.3 leaves it to the client) */
 		prefix = l->addr[0] < 128 ? 8 : l->addr[0] < 192 ? 16 : 24;
 	snprintf(cidr, sizeof(cidr), "%s/%u", ip4(l->addr, a), prefix);
-	if ((r = netspec_link(ctx, LAYER, cl->link, l->mtu)) < 0 || (r = netspec_address(ctx, LAYER, cl->link, cidr)) < 0)
+	if ((r = netspec_link(ctx, LAYER, cl->nc.link, l->mtu)) < 0 || (r = netspec_address(ctx, LAYER, cl->nc.link, cidr)) < 0)
 		return r;
 	for (unsigned i = 0; i < l->nroutes; i++) {
 		const struct dhcp4_route *rt = &l->routes[i];
@@ -314,7 +280,7 @@ static int write_lease(struct rt_ctx *ctx, const struct client *cl)
 		dst[0] = '\0';
 		if (rt->prefix)
 			snprintf(dst, sizeof(dst), "%s/%u", ip4(rt->dst, a), rt->prefix);
-		if ((r = netspec_route(ctx, LAYER, cl->link, dst, onlink ? "" : ip4(rt->gw, gw), cl->metric)) < 0)
+		if ((r = netspec_route(ctx, LAYER, cl->nc.link, dst, onlink ? "" : ip4(rt->gw, gw), cl->metric)) < 0)
 			return r;
 	}
 	return lease_servers(ctx, cl);
@@ -328,15 +294,15 @@ static int reconcile(struct rt_ctx *ctx, void *arg)
 	int r = 0;
 
 	for (size_t i = 0; i < o->n; i++)
-		o->cl[i]->wanted = false;
+		o->cl[i]->nc.wanted = false;
 	if ((r = netspec_refuse(ctx, o->refused, RES(OPERATOR_SPEC))) < 0)
 		return r;
 	if (net && net->n_interfaces) {
-		struct defaults d = { o, ctx };
+		struct pass d = { o, ctx };
 
 		rt_list(ctx, RES(OPERATOR_SPEC), operator_link, &d);
 	} else if (o->machine && !o->cmdline) {
-		struct defaults d = { o, ctx };
+		struct pass d = { o, ctx };
 
 		rt_list(ctx, RES(LINK_STATUS), default_link, &d);
 	}
@@ -344,7 +310,7 @@ static int reconcile(struct rt_ctx *ctx, void *arg)
 		struct client *cl = o->cl[i];
 		struct dhcp4_action a;
 
-		if (cl->wanted) {
+		if (cl->nc.wanted) {
 			if (cl->c.has_lease && (r = write_lease(ctx, cl)) < 0)
 				return r;
 			continue;
@@ -352,7 +318,7 @@ static int reconcile(struct rt_ctx *ctx, void *arg)
 		dhcp4_release(&cl->c, &a);
 		a.event = DHCP4_EV_NONE;  /* this run writes no spec for it */
 		act(cl, &a);
-		log_info("dhcp4 %s: stopped", cl->link);
+		log_info("dhcp4 %s: stopped", cl->nc.link);
 		client_free(cl);
 		o->cl[i] = o->cl[--o->n];
 	}

@@ -13,14 +13,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "api/network.pb-c.h"
 #include "lib/log.h"
+#include "lib/parse.h"
 #include "machined/ctrl/controllers.h"
+#include "machined/ctrl/netclient.h"
 #include "machined/ctrl/netspec.h"
 #include "netctl/dhcp6.h"
 #include "netctl/dhcp6sock.h"
@@ -34,14 +35,9 @@ static const struct rt_output outputs[] = { { RES(ADDRESS_SPEC), RT_SHARED }, { 
 struct dhcp6_op;
 
 struct client6 {
+	struct netclient nc;    /* link, socket, timer, wanted */
 	struct dhcp6_op *op;
-	char link[IFNAMSIZ];
-	unsigned index;
-	int fd;
-	struct loop_watch *w;
-	struct loop_timer timer;
 	struct dhcp6_client c;
-	bool wanted;
 };
 
 struct dhcp6_op {
@@ -54,15 +50,6 @@ struct dhcp6_op {
 
 static struct dhcp6_op op6;
 
-static void arm(struct client6 *cl)
-{
-	uint64_t now = mono_ms();
-
-	loop_timer_cancel(cl->op->loop, &cl->timer);
-	if (cl->c.next_ms != UINT64_MAX)
-		loop_timer_arm(cl->op->loop, &cl->timer, cl->c.next_ms > now ? cl->c.next_ms - now : 0);
-}
-
 static void act(struct client6 *cl, const struct dhcp6_action *a)
 {
 	uint8_t msg[DHCP6_MSG_MAX];
@@ -70,16 +57,16 @@ static void act(struct client6 *cl, const struct dhcp6_action *a)
 	size_t n;
 
 	if (a->send && (n = dhcp6_build(msg, sizeof(msg), &a->req)) &&
-	    dhcp6sock_send(cl->fd, cl->index, msg, n, err, sizeof(err)) < 0)
-		log_debug("dhcp6 %s: %s", cl->link, err);  /* no link-local address yet: the next retransmission */
+	    dhcp6sock_send(cl->nc.fd, cl->nc.index, msg, n, err, sizeof(err)) < 0)
+		log_debug("dhcp6 %s: %s", cl->nc.link, err);  /* no link-local address yet: the next retransmission */
 	if (a->event == DHCP6_EV_BOUND)
-		log_info("dhcp6 %s: bound %s, valid %u s", cl->link,
+		log_info("dhcp6 %s: bound %s, valid %u s", cl->nc.link,
 			 inet_ntop(AF_INET6, cl->c.lease.addr, ip, sizeof(ip)), cl->c.lease.valid_s);
 	else if (a->event == DHCP6_EV_LOST)
-		log_warnx("dhcp6 %s: lease lost (expired or refused), soliciting again", cl->link);
+		log_warnx("dhcp6 %s: lease lost (expired or refused), soliciting again", cl->nc.link);
 	if (a->event != DHCP6_EV_NONE)
 		rt_kick(cl->op->self);
-	arm(cl);
+	netclient_arm(&cl->nc, cl->c.next_ms);
 }
 
 static void on_timer(void *arg)
@@ -101,7 +88,7 @@ static void on_packet(void *arg, uint32_t events)
 	ssize_t n;
 
 	(void)events;
-	while ((n = recv(cl->fd, buf, sizeof(buf), MSG_DONTWAIT)) >= 0 || errno == EINTR) {
+	while ((n = recv(cl->nc.fd, buf, sizeof(buf), MSG_DONTWAIT)) >= 0 || errno == EINTR) {
 		if (n < 0 || dhcp6_parse(buf, (size_t)n, &r, err, sizeof(err)) < 0)
 			continue;
 		dhcp6_input(&cl->c, &r, mono_ms(), &a);
@@ -113,18 +100,14 @@ static void client_free(struct client6 *cl)
 {
 	if (!cl)
 		return;
-	loop_timer_cancel(cl->op->loop, &cl->timer);
-	if (cl->w)
-		loop_watch_del(cl->op->loop, cl->w);
-	if (cl->fd >= 0)
-		close(cl->fd);
+	netclient_stop(&cl->nc);
 	free(cl);
 }
 
 static struct client6 *find(struct dhcp6_op *o, const char *link)
 {
 	for (size_t i = 0; i < o->n; i++)
-		if (strcmp(o->cl[i]->link, link) == 0)
+		if (strcmp(o->cl[i]->nc.link, link) == 0)
 			return o->cl[i];
 	return NULL;
 }
@@ -133,43 +116,37 @@ static void want(struct dhcp6_op *o, struct rt_ctx *ctx, const char *link)
 {
 	const Basalt__Network__LinkStatus *l = res_spec(rt_get(ctx, RES(LINK_STATUS), link), RES(LINK_STATUS));
 	struct client6 *cl = find(o, link);
-	unsigned v[6];
 	uint8_t mac[6];
 	uint64_t seed = 0;
 	char err[256];
+	int fd, r;
 
-	if (cl && (!l || l->index != cl->index)) {
+	if (cl && (!l || l->index != cl->nc.index)) {
 		rt_kick(o->self);  /* gone or replaced: dropped below, a new one next run */
 		return;
 	}
 	if (cl) {
-		cl->wanted = true;
+		cl->nc.wanted = true;
 		return;
 	}
-	if (!l || o->n == CLIENTS_MAX || !l->up ||
-	    (strcmp(l->operationalstate, "up") != 0 && strcmp(l->operationalstate, "unknown") != 0) ||
-	    sscanf(l->hardwareaddr, "%2x:%2x:%2x:%2x:%2x:%2x", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5]) != 6)
-		return;  /* not there or not up yet (its LinkStatus runs this again), or not Ethernet */
+	/* Not there or not up yet (its LinkStatus changing runs this again), or not Ethernet. */
+	if (!l || o->n == CLIENTS_MAX || !netclient_link_ready(l) || !parse_hwaddr(l->hardwareaddr, mac))
+		return;
 	if (!(cl = calloc(1, sizeof(*cl))))
 		return;
-	for (int i = 0; i < 6; i++)
-		mac[i] = (uint8_t)v[i];
 	cl->op = o;
-	snprintf(cl->link, sizeof(cl->link), "%s", link);
-	cl->index = l->index;
-	loop_timer_init(&cl->timer, on_timer, cl);
-	if ((cl->fd = dhcp6sock_open(link, l->index, err, sizeof(err))) < 0 ||
-	    loop_watch_add(o->loop, cl->fd, EPOLLIN, on_packet, cl, &cl->w) < 0) {
-		rt_fail(ctx, "dhcp6 %s: %s", link, cl->fd < 0 ? err : strerror(errno));
-		client_free(cl);
+	if ((fd = dhcp6sock_open(link, l->index, err, sizeof(err))) < 0 ||
+	    (r = netclient_start(&cl->nc, o->loop, l, link, fd, on_packet, on_timer, cl)) < 0) {
+		rt_fail(ctx, "dhcp6 %s: %s", link, fd < 0 ? err : strerror(-r));
+		free(cl);
 		return;
 	}
 	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != sizeof(seed))
 		seed = mono_ns() ^ l->index;
 	dhcp6_init(&cl->c, mac, l->index, seed, mono_ms());
-	arm(cl);
+	netclient_arm(&cl->nc, cl->c.next_ms);
 	log_info("dhcp6 %s: soliciting", link);
-	cl->wanted = true;
+	cl->nc.wanted = true;
 	o->cl[o->n++] = cl;
 }
 
@@ -196,13 +173,13 @@ static int write_lease(struct rt_ctx *ctx, const struct client6 *cl)
 	int r;
 
 	snprintf(cidr, sizeof(cidr), "%s/128", inet_ntop(AF_INET6, l->addr, ip, sizeof(ip)));
-	if ((r = netspec_address(ctx, LAYER, cl->link, cidr)) < 0)
+	if ((r = netspec_address(ctx, LAYER, cl->nc.link, cidr)) < 0)
 		return r;
 	for (unsigned i = 0; i < l->ndns; i++)
 		dns[i] = inet_ntop(AF_INET6, l->dns[i], dnsb[i], sizeof(dnsb[i]));
 	for (unsigned i = 0; i < l->nsearch; i++)
 		search[i] = l->search[i];
-	return netspec_resolvers(ctx, LAYER, cl->link, dns, l->ndns, search, l->nsearch);
+	return netspec_resolvers(ctx, LAYER, cl->nc.link, dns, l->ndns, search, l->nsearch);
 }
 
 static int reconcile(struct rt_ctx *ctx, void *arg)
@@ -214,13 +191,13 @@ static int reconcile(struct rt_ctx *ctx, void *arg)
 	if ((r = netspec_refuse(ctx, o->refused, RES(OPERATOR_SPEC))) < 0)
 		return r;
 	for (size_t i = 0; i < o->n; i++)
-		o->cl[i]->wanted = false;
+		o->cl[i]->nc.wanted = false;
 	rt_list(ctx, RES(OPERATOR_SPEC), operator_link, &p);
 	for (size_t i = o->n; i-- > 0;) {
 		struct client6 *cl = o->cl[i];
 		struct dhcp6_action a;
 
-		if (cl->wanted) {
+		if (cl->nc.wanted) {
 			if (cl->c.has_lease && (r = write_lease(ctx, cl)) < 0)
 				return r;
 			continue;
@@ -228,7 +205,7 @@ static int reconcile(struct rt_ctx *ctx, void *arg)
 		dhcp6_release(&cl->c, &a);
 		a.event = DHCP6_EV_NONE;
 		act(cl, &a);
-		log_info("dhcp6 %s: stopped", cl->link);
+		log_info("dhcp6 %s: stopped", cl->nc.link);
 		client_free(cl);
 		o->cl[i] = o->cl[--o->n];
 	}

@@ -3,10 +3,11 @@
  * LinkSpecController: makes the links the network specs name what they ask, over
  * netlink, when network/LinkStatus says they are not: creates the bonds, bridges, VLANs
  * and dummies (netctl/link.c), puts members into their bond or bridge, brings links up
- * with their MTU (a link set down by hand comes back up). What it created and no spec
- * wants any more it deletes, and members it put in it takes out; a link it did not create
- * is never deleted, and one that leaves the specs is left as it is. Where layers want
- * different MTUs, the strongest layer's wins (netspec_rank).
+ * with their MTU (a link set down by hand comes back up). The links of a kind the specs
+ * ask for (created, or found there already) it deletes once no spec wants them, and
+ * members it put in it takes out; any other link is never deleted, and one that leaves
+ * the specs is left as it is. Where layers want different MTUs, the strongest layer's
+ * wins (netspec_rank).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -156,7 +157,9 @@ static int apply(struct rt_ctx *ctx, struct linkspec *ls, const struct merged *m
 		if (strcmp(l->kind, s->kind) != 0)
 			return rt_fail(ctx, "link %s is a %s link; the config wants a %s", m->name,
 				       l->kind[0] ? l->kind : "hardware", s->kind);
-		own(ls->created, &ls->ncreated, m->name);  /* kept if ours already */
+		/* Ours from here on: made by us (perhaps by a run whose LinkStatus came late), or
+		 * named by the config with this kind; it goes when the config lets it go. */
+		own(ls->created, &ls->ncreated, m->name);
 	}
 	if (!l)
 		return 0;  /* not there (yet): its LinkStatus appearing runs this again */

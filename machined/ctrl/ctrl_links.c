@@ -108,6 +108,15 @@ static void on_event(void *arg, uint32_t events)
 		rt_kick(ns->routes);
 }
 
+const char *netstatus_link_name(const struct netstatus *ns, unsigned index, char *buf, size_t len)
+{
+	if (ns->idx[index % LINKS_MAX] == index)
+		snprintf(buf, len, "%s", ns->names[index % LINKS_MAX]);
+	else  /* appeared after the last link dump: the next run has its name */
+		snprintf(buf, len, "if%u", index);
+	return buf;
+}
+
 void *netstatus_state(const struct ctrl_env *env)
 {
 	(void)env;

@@ -20,8 +20,10 @@ static const struct rt_input inputs[] = { { RES(ADDRESS_STATUS), RT_WEAK }, { RE
 static const struct rt_output outputs[] = { { RES(NODE_ADDRESS), RT_EXCLUSIVE } };
 
 struct addrs {
-	char v[NODEADDR_MAX][IP_MAX];
-	bool routed[NODEADDR_MAX];  /* (current only) not on a WireGuard link */
+	struct node_addr {
+		char ip[IP_MAX];
+		bool routed;            /* (current only) not on a WireGuard link */
+	} e[NODEADDR_MAX];
 	size_t n;
 };
 
@@ -31,7 +33,7 @@ static struct addrs accumulated;
 /* IPv4 before IPv6, then in text order: the same set always lists the same way. */
 static int order(const void *a, const void *b)
 {
-	const char *x = a, *y = b;
+	const char *x = ((const struct node_addr *)a)->ip, *y = ((const struct node_addr *)b)->ip;
 	bool x6 = strchr(x, ':') != NULL, y6 = strchr(y, ':') != NULL;
 
 	return x6 != y6 ? (x6 ? 1 : -1) : strcmp(x, y);
@@ -40,7 +42,7 @@ static int order(const void *a, const void *b)
 static bool has(const struct addrs *l, const char *ip)
 {
 	for (size_t i = 0; i < l->n; i++)
-		if (strcmp(l->v[i], ip) == 0)
+		if (strcmp(l->e[i].ip, ip) == 0)
 			return true;
 	return false;
 }
@@ -65,11 +67,11 @@ static int collect(void *arg, const struct res *r)
 	l = res_spec(rt_get(p->ctx, RES(LINK_STATUS), a->linkname), RES(LINK_STATUS));
 	if (!(slash = strchr(a->address, '/')) || (len = (size_t)(slash - a->address)) >= IP_MAX)
 		return 0;
-	memcpy(p->cur.v[p->cur.n], a->address, len);
-	p->cur.v[p->cur.n][len] = '\0';
-	if (has(&p->cur, p->cur.v[p->cur.n]))
+	memcpy(p->cur.e[p->cur.n].ip, a->address, len);
+	p->cur.e[p->cur.n].ip[len] = '\0';
+	if (has(&p->cur, p->cur.e[p->cur.n].ip))
 		return 0;
-	p->cur.routed[p->cur.n++] = !(l && strcmp(l->kind, "wireguard") == 0);
+	p->cur.e[p->cur.n++].routed = !(l && strcmp(l->kind, "wireguard") == 0);
 	return 0;
 }
 
@@ -83,8 +85,8 @@ static int put(struct rt_ctx *ctx, const char *id, const struct addrs *l, bool r
 	basalt__network__node_address__init(na);
 	na->addresses = calloc(l->n + 1, sizeof(char *));
 	for (size_t i = 0; na->addresses && i < l->n && na->n_addresses < max; i++)
-		if (!routed_only || l->routed[i])
-			na->addresses[na->n_addresses++] = strdup(l->v[i]);
+		if (!routed_only || l->e[i].routed)
+			na->addresses[na->n_addresses++] = strdup(l->e[i].ip);
 	return rt_apply(ctx, res_new(RES(NODE_ADDRESS), id, &na->base));
 }
 
@@ -98,24 +100,11 @@ static int reconcile(struct rt_ctx *ctx, void *arg)
 		return -ENOMEM;
 	p->ctx = ctx;
 	rt_list(ctx, RES(ADDRESS_STATUS), collect, p);
-	/* Sorting moves the routed flags with their addresses: sort pairs. */
-	for (size_t i = 1; i < p->cur.n; i++)
-		for (size_t j = i; j > 0 && order(p->cur.v[j - 1], p->cur.v[j]) > 0; j--) {
-			char t[IP_MAX];
-			bool b = p->cur.routed[j];
-
-			memcpy(t, p->cur.v[j], IP_MAX);
-			memcpy(p->cur.v[j], p->cur.v[j - 1], IP_MAX);
-			memcpy(p->cur.v[j - 1], t, IP_MAX);
-			p->cur.routed[j] = p->cur.routed[j - 1];
-			p->cur.routed[j - 1] = b;
-		}
+	qsort(p->cur.e, p->cur.n, sizeof(p->cur.e[0]), order);
 	for (size_t i = 0; i < p->cur.n && acc->n < NODEADDR_MAX; i++)
-		if (!has(acc, p->cur.v[i])) {
-			memcpy(acc->v[acc->n], p->cur.v[i], IP_MAX);
-			acc->routed[acc->n++] = true;
-		}
-	qsort(acc->v, acc->n, IP_MAX, order);
+		if (!has(acc, p->cur.e[i].ip))
+			acc->e[acc->n++] = p->cur.e[i];
+	qsort(acc->e, acc->n, sizeof(acc->e[0]), order);
 	if ((r = put(ctx, "current", &p->cur, false, NODEADDR_MAX)) < 0 ||
 	    (r = put(ctx, "default", &p->cur, false, 1)) < 0 || (r = put(ctx, "routed", &p->cur, true, NODEADDR_MAX)) < 0 ||
 	    (r = put(ctx, "accumulative", acc, false, NODEADDR_MAX)) < 0) {

@@ -71,12 +71,10 @@ static int on_route(void *arg, const struct nlmsghdr *h)
 
 	if (rtnl_parse_route(h, &r) < 0 || r.table == RT_TABLE_LOCAL || r.type != RTN_UNICAST)
 		return 0;
-	if (!r.oif)
-		snprintf(link, sizeof(link), "%s", "");
-	else if (lr->ns->idx[r.oif % LINKS_MAX] == r.oif)
-		snprintf(link, sizeof(link), "%s", lr->ns->names[r.oif % LINKS_MAX]);
-	else  /* appeared after the last link dump: the next run has its name */
-		snprintf(link, sizeof(link), "if%u", r.oif);
+	if (r.oif)
+		netstatus_link_name(lr->ns, r.oif, link, sizeof(link));
+	else
+		link[0] = '\0';
 	netstatus_route_id(&r, link, id, sizeof(id));
 	if (!(rs = malloc(sizeof(*rs))))
 		return -ENOMEM;

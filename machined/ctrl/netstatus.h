@@ -35,6 +35,8 @@ struct netstatus_run {
 	int r;
 };
 
+/* The name of link index as the last link dump had it, or "if<index>" for one it did not see. */
+const char *netstatus_link_name(const struct netstatus *ns, unsigned index, char *buf, size_t len);
 /* A route's network/RouteStatus id: "<family>/<destination>/<gateway>/<link>/<metric>". */
 void netstatus_route_id(const struct rtnl_route *r, const char *link, char *buf, size_t len);
 

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/parse.h"
 #include "netctl/dhcp4.h"
 #include "netctl/dhcp4sock.h"
 #include "netctl/rtnl.h"
@@ -167,7 +168,6 @@ static int dhcp4(const char *link, unsigned secs)
 {
 	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff }, any[4] = { 0 };
 	struct mac_of m = { link, 0, "" };
-	unsigned v[6];
 	uint8_t mac[6], pkt[DHCP4_PACKET_MAX + 64], msg[DHCP4_PACKET_MAX];
 	struct dhcp4_client c;
 	struct dhcp4_action a = { 0 };
@@ -176,12 +176,10 @@ static int dhcp4(const char *link, unsigned secs)
 	int fd;
 
 	if (rtnl_dump(RTM_GETLINK, find_link, &m) < 0 || !m.index ||
-	    sscanf(m.hw, "%x:%x:%x:%x:%x:%x", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5]) != 6) {
+	    !parse_hwaddr(m.hw, mac)) {
 		fprintf(stderr, "netctl: %s: no such Ethernet link\n", link);
 		return 1;
 	}
-	for (int i = 0; i < 6; i++)
-		mac[i] = (uint8_t)v[i];
 	if ((fd = dhcp4sock_open(m.index, err, sizeof(err))) < 0) {
 		fprintf(stderr, "netctl: %s\n", err);
 		return 1;

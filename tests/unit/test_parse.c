@@ -47,6 +47,18 @@ static void test_mac(void **state)
 	assert_true(parse_mac("00:50:5?:aa:bb:cc", true));
 }
 
+static void test_hwaddr(void **state)
+{
+	uint8_t m[6];
+
+	(void)state;
+	assert_true(parse_hwaddr("52:54:00:Ab:0c:ff", m));
+	assert_memory_equal(m, "\x52\x54\x00\xab\x0c\xff", 6);
+	assert_false(parse_hwaddr("52:54:00:ab:0c", m));
+	assert_false(parse_hwaddr("52:54:00:*", m));
+	assert_false(parse_hwaddr(NULL, m));
+}
+
 static void test_duration(void **state)
 {
 	uint64_t ms;
@@ -132,7 +144,7 @@ static void test_urls(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_ip_and_cidr), cmocka_unit_test(test_mac),
+		cmocka_unit_test(test_ip_and_cidr), cmocka_unit_test(test_mac), cmocka_unit_test(test_hwaddr),
 		cmocka_unit_test(test_duration),    cmocka_unit_test(test_size),
 		cmocka_unit_test(test_names),       cmocka_unit_test(test_urls),
 	};

@@ -111,7 +111,6 @@ static void test_era(void **state)
 	assert_in_range(off, 875000000 - 2, 875000000 + 2);  /* (1 + 0.75) / 2 */
 	assert_in_range(delay, 250000000 - 2, 250000000 + 2);
 	assert_true(sntp_from_timespec(&epoch) == S(2208988800u, 0x80000000u));
-	assert_true(sntp_add_ns(S(10, 0), -500000000) == S(9, 0x80000000u));
 }
 
 int main(void)
