@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,8 +28,8 @@ static int write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
-int atomic_write(const char *path, const void *data, size_t len, mode_t mode, char *err,
-		 size_t errlen)
+static int replace(const char *path, const void *data, size_t len, mode_t mode, bool durable, char *err,
+		   size_t errlen)
 {
 	char dirbuf[4096], basebuf[4096], tmp[4200];
 	const char *step = "open directory";
@@ -56,7 +57,7 @@ int atomic_write(const char *path, const void *data, size_t len, mode_t mode, ch
 		goto fail;
 	}
 	step = "fsync";
-	if (fsync(fd) < 0)
+	if (durable && fsync(fd) < 0)
 		goto fail;
 	step = "close";
 	if (close(fd) < 0) {
@@ -69,7 +70,7 @@ int atomic_write(const char *path, const void *data, size_t len, mode_t mode, ch
 		goto fail;
 	/* The rename is durable only once the directory is. */
 	step = "fsync directory";
-	if (fsync(dirfd) < 0)
+	if (durable && fsync(dirfd) < 0)
 		goto fail;
 	close(dirfd);
 	return 0;
@@ -83,6 +84,16 @@ fail:
 		close(dirfd);
 	}
 	return r;
+}
+
+int atomic_write(const char *path, const void *data, size_t len, mode_t mode, char *err, size_t errlen)
+{
+	return replace(path, data, len, mode, true, err, errlen);
+}
+
+int atomic_replace(const char *path, const void *data, size_t len, mode_t mode, char *err, size_t errlen)
+{
+	return replace(path, data, len, mode, false, err, errlen);
 }
 
 int atomic_sync_dir(const char *dir, char *err, size_t errlen)

@@ -12,6 +12,12 @@
  */
 int atomic_write(const char *path, const void *data, size_t len, mode_t mode, char *err,
 		 size_t errlen);
+/*
+ * The same without the fsyncs, for files made again at every boot (the runtime area's
+ * hosts, resolv.conf): readers see the old or the new contents, never a mix.
+ */
+int atomic_replace(const char *path, const void *data, size_t len, mode_t mode, char *err,
+		   size_t errlen);
 /* Makes renames in dir durable. 0 or -errno with err. */
 int atomic_sync_dir(const char *dir, char *err, size_t errlen);
 /* Reads a whole file of at most max bytes into a NUL-terminated buffer. Caller frees. */

@@ -3,6 +3,7 @@
 #include "netctl/nlreq.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -126,7 +127,7 @@ static uint32_t nl_seq;
 static int nl_socket(void)
 {
 	struct timeval tv = { 2, 0 };
-	int one = 1;
+	int one = 1, rcvbuf = 1 << 20;
 
 	if (nl_fd >= 0)
 		return nl_fd;
@@ -134,7 +135,20 @@ static int nl_socket(void)
 		return -1;
 	setsockopt(nl_fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(nl_fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
+	/* Error acks without a copy of the request, and room for a whole batch of acks. */
+	setsockopt(nl_fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
+	if (setsockopt(nl_fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0)
+		setsockopt(nl_fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	return nl_fd;
+}
+
+/* The socket gave no ack in time or failed: a fresh one for the next request. */
+static void nl_reset(void)
+{
+	if (errno == EAGAIN || errno == ENOBUFS) {
+		close(nl_fd);
+		nl_fd = -1;
+	}
 }
 
 int nlreq_transact(struct nlreq *q, const char *what, char *err, size_t errlen)
@@ -161,11 +175,10 @@ int nlreq_transact(struct nlreq *q, const char *what, char *err, size_t errlen)
 		int rem = (int)got;
 
 		if (got < 0) {
+			if (errno == EINTR)
+				continue;
 			a.error = -errno;
-			if (errno == EAGAIN) {  /* no ack in 2 s: a fresh socket for the next request */
-				close(nl_fd);
-				nl_fd = -1;
-			}
+			nl_reset();
 			break;
 		}
 		if (fl < sizeof(from) || from.nl_pid != 0)
@@ -177,4 +190,117 @@ int nlreq_transact(struct nlreq *q, const char *what, char *err, size_t errlen)
 	if (a.error < 0)
 		snprintf(err, errlen, "%s: %s", what, text[0] ? text : strerror(-a.error));
 	return a.error < 0 ? a.error : 0;
+}
+
+void nlbatch_init(struct nlbatch *b, void (*on_error)(void *arg, size_t tag, int error, const char *err),
+		  void *arg)
+{
+	b->len = 0;
+	b->n = 0;
+	b->failed = 0;
+	b->on_error = on_error;
+	b->arg = arg;
+}
+
+void nlbatch_add(struct nlbatch *b, const struct nlreq *q, const char *what, size_t tag)
+{
+	size_t len = NLMSG_ALIGN(q->h.nlmsg_len);
+
+	if (b->n == NLBATCH_REQS || b->len + len > sizeof(b->buf))
+		nlbatch_flush(b);
+	memcpy(b->buf + b->len, q, q->h.nlmsg_len);
+	memset(b->buf + b->len + q->h.nlmsg_len, 0, len - q->h.nlmsg_len);
+	b->req[b->n].tag = tag;
+	snprintf(b->req[b->n].what, sizeof(b->req[0].what), "%s", what);
+	b->len += len;
+	b->n++;
+}
+
+static void batch_fail(struct nlbatch *b, unsigned i, int error, const char *why)
+{
+	char err[384];
+
+	snprintf(err, sizeof(err), "%s: %s", b->req[i].what, why && why[0] ? why : strerror(-error));
+	b->failed++;
+	if (b->on_error)
+		b->on_error(b->arg, b->req[i].tag, error, err);
+}
+
+/* Reads the acks of requests first..first+n-1 (in order); the count that failed. */
+static unsigned batch_acks(struct nlbatch *b, int fd, uint32_t first)
+{
+	char buf[16384];
+	unsigned acked = 0, failed = 0;
+	bool seen[NLBATCH_REQS] = { false };
+
+	while (acked < b->n) {
+		struct sockaddr_nl from;
+		socklen_t fl = sizeof(from);
+		ssize_t got = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
+		int rem = (int)got;
+
+		if (got < 0) {
+			int e = -errno;
+
+			if (errno == EINTR)
+				continue;
+			/* No ack in time, or acks lost: the rest are reported as failed. */
+			nl_reset();
+			for (unsigned i = 0; i < b->n; i++)
+				if (!seen[i]) {
+					batch_fail(b, i, e, NULL);
+					failed++;
+				}
+			return failed;
+		}
+		if (fl < sizeof(from) || from.nl_pid != 0)
+			continue;
+		for (const struct nlmsghdr *h = (const void *)buf; NLMSG_OK(h, rem); h = NLMSG_NEXT(h, rem)) {
+			char text[256] = "";
+			struct ack a = { -EIO, text, sizeof(text) };
+			uint32_t i = h->nlmsg_seq - first;
+
+			if (i >= b->n || seen[i] || !on_ack(h, &a))
+				continue;
+			seen[i] = true;
+			acked++;
+			if (a.error < 0) {
+				batch_fail(b, i, a.error, text);
+				failed++;
+			}
+		}
+	}
+	return failed;
+}
+
+unsigned nlbatch_flush(struct nlbatch *b)
+{
+	int fd = nl_socket();
+	uint32_t first = nl_seq + 1;
+	unsigned failed = 0;
+
+	if (!b->n)
+		return 0;
+	if (first == 0 || first + b->n < first)  /* seq 0 is no request's: wrap past it */
+		nl_seq = 0, first = 1;
+	for (size_t off = 0, i = 0; off < b->len; i++) {
+		struct nlmsghdr *h = (struct nlmsghdr *)(b->buf + off);
+
+		h->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
+		h->nlmsg_seq = first + (uint32_t)i;
+		off += NLMSG_ALIGN(h->nlmsg_len);
+	}
+	nl_seq = first + b->n - 1;
+	if (fd < 0 || send(fd, b->buf, b->len, 0) < 0) {
+		int e = -errno;
+
+		for (unsigned i = 0; i < b->n; i++)
+			batch_fail(b, i, e, NULL);
+		failed = b->n;
+	} else {
+		failed = batch_acks(b, fd, first);
+	}
+	b->len = 0;
+	b->n = 0;
+	return failed;
 }

@@ -35,4 +35,33 @@ void nlreq_nest_end(struct nlreq *q, struct rtattr *nest);
 /* Sends q with an ack asked for; 0, or -errno with the reason in err ("<what>: <why>"). */
 int nlreq_transact(struct nlreq *q, const char *what, char *err, size_t errlen);
 
+/*
+ * Many requests in one send: the kernel takes each in turn and acks each, so a thousand
+ * addresses cost a few system calls, not two thousand, and one that fails does not stop
+ * the rest. Requests go out when the batch is full and at nlbatch_flush; a failed one is
+ * reported to on_error with its tag and "<what>: <why>".
+ */
+#define NLBATCH_REQS 128              /* requests per send: their acks fit the socket's buffer */
+#define NLBATCH_BYTES (64 * 1024)
+
+struct nlbatch {
+	unsigned char buf[NLBATCH_BYTES];  /* the requests, back to back */
+	size_t len;
+	struct nlbatch_req {
+		size_t tag;                     /* the caller's, handed back on failure */
+		char what[128];                 /* the request described, for its error */
+	} req[NLBATCH_REQS];
+	unsigned n;
+	void (*on_error)(void *arg, size_t tag, int error, const char *err);
+	void *arg;
+	unsigned failed;                   /* requests that failed since init */
+};
+
+void nlbatch_init(struct nlbatch *b, void (*on_error)(void *arg, size_t tag, int error, const char *err),
+		  void *arg);
+/* Queues a copy of q (sending the batch first when it is full). */
+void nlbatch_add(struct nlbatch *b, const struct nlreq *q, const char *what, size_t tag);
+/* Sends what is queued and reads every ack; the number of requests that failed in it. */
+unsigned nlbatch_flush(struct nlbatch *b);
+
 #endif

@@ -365,49 +365,55 @@ int rtnl_link_set(unsigned index, int up, unsigned mtu, char *err, size_t errlen
 	return nlreq_transact(&q, what, err, errlen);
 }
 
-int rtnl_addr_change(bool add, int family, unsigned index, const void *addr, unsigned prefixlen, char *err,
-		     size_t errlen)
+int rtnl_addr_req(struct nlreq *q, bool add, int family, unsigned index, const void *addr, unsigned prefixlen,
+		  char *what, size_t whatlen)
 {
-	struct nlreq q;
-	struct ifaddrmsg *ifa = NLMSG_DATA(&q.h);
+	struct ifaddrmsg *ifa;
 	size_t alen = family == AF_INET ? 4 : 16;
-	char ip[RTNL_IP_MAX] = "?", what[96];
+	char ip[RTNL_IP_MAX] = "?";
 
 	if ((family != AF_INET && family != AF_INET6) || prefixlen > alen * 8) {
-		snprintf(err, errlen, "address: family %d, prefix /%u: not an IPv4 or IPv6 address", family, prefixlen);
+		snprintf(what, whatlen, "address: family %d, prefix /%u: not an IPv4 or IPv6 address", family,
+			 prefixlen);
 		return -EINVAL;
 	}
-	memset(&q, 0, sizeof(q));
-	q.h.nlmsg_len = NLMSG_LENGTH(sizeof(*ifa));
-	q.h.nlmsg_type = add ? RTM_NEWADDR : RTM_DELADDR;
-	q.h.nlmsg_flags = add ? NLM_F_CREATE | NLM_F_REPLACE : 0;
+	ifa = nlreq_init(q, add ? RTM_NEWADDR : RTM_DELADDR, add ? NLM_F_CREATE | NLM_F_REPLACE : 0, sizeof(*ifa));
 	ifa->ifa_family = (unsigned char)family;
 	ifa->ifa_prefixlen = (unsigned char)prefixlen;
 	ifa->ifa_index = index;
 	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
-	nlreq_put(&q, IFA_LOCAL, addr, alen);
-	nlreq_put(&q, IFA_ADDRESS, addr, alen);
+	nlreq_put(q, IFA_LOCAL, addr, alen);
+	nlreq_put(q, IFA_ADDRESS, addr, alen);
 	inet_ntop(family, addr, ip, sizeof(ip));
-	snprintf(what, sizeof(what), "%s address %s/%u on link %u", add ? "add" : "delete", ip, prefixlen, index);
+	snprintf(what, whatlen, "%s address %s/%u on link %u", add ? "add" : "delete", ip, prefixlen, index);
+	return 0;
+}
+
+int rtnl_addr_change(bool add, int family, unsigned index, const void *addr, unsigned prefixlen, char *err,
+		     size_t errlen)
+{
+	struct nlreq q;
+	char what[RTNL_WHAT_MAX];
+
+	if (rtnl_addr_req(&q, add, family, index, addr, prefixlen, what, sizeof(what)) < 0) {
+		snprintf(err, errlen, "%s", what);
+		return -EINVAL;
+	}
 	return nlreq_transact(&q, what, err, errlen);
 }
 
-int rtnl_route_change(bool add, const struct rtnl_route *r, char *err, size_t errlen)
+int rtnl_route_req(struct nlreq *q, bool add, const struct rtnl_route *r, char *what, size_t whatlen)
 {
-	struct nlreq q;
-	struct rtmsg *rtm = NLMSG_DATA(&q.h);
+	struct rtmsg *rtm;
 	size_t alen = r->family == AF_INET ? 4 : 16;
-	char dst[RTNL_IP_MAX] = "", what[128];
+	char dst[RTNL_IP_MAX] = "";
 	unsigned table = r->table ? r->table : RT_TABLE_MAIN;
 
 	if ((r->family != AF_INET && r->family != AF_INET6) || r->dst_len > alen * 8) {
-		snprintf(err, errlen, "route: not an IPv4 or IPv6 destination");
+		snprintf(what, whatlen, "route: not an IPv4 or IPv6 destination");
 		return -EINVAL;
 	}
-	memset(&q, 0, sizeof(q));
-	q.h.nlmsg_len = NLMSG_LENGTH(sizeof(*rtm));
-	q.h.nlmsg_type = add ? RTM_NEWROUTE : RTM_DELROUTE;
-	q.h.nlmsg_flags = add ? NLM_F_CREATE | NLM_F_REPLACE : 0;
+	rtm = nlreq_init(q, add ? RTM_NEWROUTE : RTM_DELROUTE, add ? NLM_F_CREATE | NLM_F_REPLACE : 0, sizeof(*rtm));
 	rtm->rtm_family = (unsigned char)r->family;
 	rtm->rtm_dst_len = (unsigned char)r->dst_len;
 	rtm->rtm_table = table < 256 ? (unsigned char)table : RT_TABLE_UNSPEC;
@@ -415,17 +421,17 @@ int rtnl_route_change(bool add, const struct rtnl_route *r, char *err, size_t er
 	rtm->rtm_scope = add ? r->scope : RT_SCOPE_NOWHERE;
 	rtm->rtm_type = RTN_UNICAST;
 	if (r->dst_len)
-		nlreq_put(&q, RTA_DST, r->dst, alen);
+		nlreq_put(q, RTA_DST, r->dst, alen);
 	if (r->has_gw)
-		nlreq_put(&q, RTA_GATEWAY, r->gw, alen);
+		nlreq_put(q, RTA_GATEWAY, r->gw, alen);
 	if (r->has_src)
-		nlreq_put(&q, RTA_PREFSRC, r->src, alen);
+		nlreq_put(q, RTA_PREFSRC, r->src, alen);
 	if (r->oif)
-		nlreq_put(&q, RTA_OIF, &r->oif, sizeof(r->oif));
+		nlreq_put(q, RTA_OIF, &r->oif, sizeof(r->oif));
 	if (r->metric)
-		nlreq_put(&q, RTA_PRIORITY, &r->metric, sizeof(r->metric));
+		nlreq_put(q, RTA_PRIORITY, &r->metric, sizeof(r->metric));
 	if (table >= 256)
-		nlreq_put(&q, RTA_TABLE, &table, sizeof(table));
+		nlreq_put(q, RTA_TABLE, &table, sizeof(table));
 	if (r->mtu) {
 		unsigned char mx[RTA_LENGTH(sizeof(unsigned))];
 		struct rtattr *m = (struct rtattr *)mx;
@@ -433,13 +439,25 @@ int rtnl_route_change(bool add, const struct rtnl_route *r, char *err, size_t er
 		m->rta_type = RTAX_MTU;
 		m->rta_len = RTA_LENGTH(sizeof(unsigned));
 		memcpy(RTA_DATA(m), &r->mtu, sizeof(unsigned));
-		nlreq_put(&q, RTA_METRICS, mx, sizeof(mx));
+		nlreq_put(q, RTA_METRICS, mx, sizeof(mx));
 	}
 	if (r->dst_len) {
 		inet_ntop(r->family, r->dst, dst, sizeof(dst));
-		snprintf(what, sizeof(what), "%s route %s/%u", add ? "add" : "delete", dst, r->dst_len);
+		snprintf(what, whatlen, "%s route %s/%u", add ? "add" : "delete", dst, r->dst_len);
 	} else {
-		snprintf(what, sizeof(what), "%s the default route", add ? "add" : "delete");
+		snprintf(what, whatlen, "%s the default route", add ? "add" : "delete");
+	}
+	return 0;
+}
+
+int rtnl_route_change(bool add, const struct rtnl_route *r, char *err, size_t errlen)
+{
+	struct nlreq q;
+	char what[RTNL_WHAT_MAX];
+
+	if (rtnl_route_req(&q, add, r, what, sizeof(what)) < 0) {
+		snprintf(err, errlen, "%s", what);
+		return -EINVAL;
 	}
 	return nlreq_transact(&q, what, err, errlen);
 }

@@ -12,9 +12,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "netctl/nlreq.h"
+
 #define RTNL_KIND_MAX 32
 #define RTNL_HWADDR_MAX 96   /* 32 bytes as "xx:" */
 #define RTNL_IP_MAX 46       /* INET6_ADDRSTRLEN */
+#define RTNL_WHAT_MAX 128    /* a request described: "add address .../128 on link N" */
 
 struct rtnl_link {
 	unsigned index, type, flags, mtu, master, operstate;
@@ -60,6 +63,9 @@ int rtnl_link_set(unsigned index, int up, unsigned mtu, char *err, size_t errlen
 /* Adds (or with add false deletes) an address: family AF_INET or AF_INET6, addr its 4 or 16 bytes. */
 int rtnl_addr_change(bool add, int family, unsigned index, const void *addr, unsigned prefixlen, char *err,
 		     size_t errlen);
+/* The same as a request for a batch (nlreq.h): 0 with what describing it, or -EINVAL with what saying why. */
+int rtnl_addr_req(struct nlreq *q, bool add, int family, unsigned index, const void *addr, unsigned prefixlen,
+		  char *what, size_t whatlen);
 
 struct rtnl_route {
 	int family;                /* AF_INET, AF_INET6 */
@@ -74,6 +80,7 @@ struct rtnl_route {
 	unsigned char type;        /* parsed only: RTN_UNICAST, _LOCAL, ... */
 };
 int rtnl_route_change(bool add, const struct rtnl_route *r, char *err, size_t errlen);
+int rtnl_route_req(struct nlreq *q, bool add, const struct rtnl_route *r, char *what, size_t whatlen);
 /* Parses an RTM_NEWROUTE message of IPv4 or IPv6; 0, or -1 when h is not one. */
 int rtnl_parse_route(const struct nlmsghdr *h, struct rtnl_route *out);
 

@@ -100,7 +100,7 @@ static int parse_mode(const char *m, int *mode)
 	return -1;
 }
 
-static int send_config(struct osc *o, const char *text, int mode, bool dry_run, uint64_t try_ms)
+static int send_config_as(struct osc *o, const char *text, int mode, bool dry_run, uint64_t try_ms, bool confirm)
 {
 	Basalt__Machine__ApplyConfigurationRequest req = BASALT__MACHINE__APPLY_CONFIGURATION_REQUEST__INIT;
 	Basalt__Machine__ApplyConfigurationResponse *resp;
@@ -112,6 +112,7 @@ static int send_config(struct osc *o, const char *text, int mode, bool dry_run, 
 	req.mode = mode;
 	req.dry_run = dry_run;
 	req.try_timeout_ms = try_ms;
+	req.confirm_try = confirm;
 	buf_init(&b);
 	if (osc_unary(o, API_APPLY_CONFIGURATION, &req.base, &b) < 0) {
 		buf_fini(&b);
@@ -136,6 +137,11 @@ static int send_config(struct osc *o, const char *text, int mode, bool dry_run, 
 	}
 	protobuf_c_message_free_unpacked(&resp->base, NULL);
 	return r;
+}
+
+static int send_config(struct osc *o, const char *text, int mode, bool dry_run, uint64_t try_ms)
+{
+	return send_config_as(o, text, mode, dry_run, try_ms, false);
 }
 
 #define MODE_NO_REBOOT 1
@@ -179,11 +185,10 @@ static size_t candidates(const char *endpoint, const char *text, char out[][80])
  * node returns to its previous config by itself: a change that cuts the caller off
  * cannot strand the node.
  */
-static int confirm_on_reconnect(struct osc *o, const char *text, uint64_t try_ms)
+static int confirm_on_reconnect(struct osc *o, const char *text, uint64_t deadline)
 {
 	char cand[CANDIDATES_MAX][80], first[80];
 	size_t n;
-	uint64_t deadline = mono_ms() + (try_ms ? try_ms : 60000) - 1000;
 	Basalt__Machine__VersionRequest vreq = BASALT__MACHINE__VERSION_REQUEST__INIT;
 
 	snprintf(first, sizeof(first), "%s", o->endpoint);
@@ -196,11 +201,14 @@ static int confirm_on_reconnect(struct osc *o, const char *text, uint64_t try_ms
 			osc_close(o);
 			o->endpoints[0] = cand[i];
 			o->nendpoints = 1;
+			/* An attempt never outlasts the try: a confirm after the rollback would undo it. */
+			o->deadline_ms = deadline;
 			fprintf(stderr, "osctl: confirm-on-reconnect: trying %s\n", cand[i]);
 			buf_init(&b);
 			ok = osc_unary(o, API_VERSION, &vreq.base, &b) == 0;
 			buf_fini(&b);
-			if (ok && send_config(o, text, MODE_NO_REBOOT, false, 0) == 0) {
+			if (ok && send_config_as(o, text, MODE_NO_REBOOT, false, 0, true) == 0) {
+				o->deadline_ms = 0;
 				printf("%s: confirmed over a new connection to %s\n", first, cand[i]);
 				return 0;
 			}
@@ -208,6 +216,7 @@ static int confirm_on_reconnect(struct osc *o, const char *text, uint64_t try_ms
 		struct timespec pause = { 1, 0 };
 		nanosleep(&pause, NULL);
 	}
+	o->deadline_ms = 0;
 	fprintf(stderr, "osctl: confirm-on-reconnect: the node answered at none of %zu address%s before the "
 			"try's deadline: it returns to its previous config by itself\n", n, n == 1 ? "" : "es");
 	return 1;
@@ -243,8 +252,8 @@ int cmd_apply(struct osc *o, int argc, char **argv)
 	char *text = NULL, *cfg = NULL;
 	size_t len;
 	int mode, r = 1;
-	bool dry;
-	uint64_t try_ms;
+	bool dry, confirm = osc_flag(argc, argv, "--confirm-on-reconnect", NULL);
+	uint64_t try_ms, deadline;
 
 	if (!file) {
 		fprintf(stderr, "usage: osctl apply-config -f FILE [--insecure [--cert-fingerprint SHA256]] "
@@ -268,18 +277,27 @@ int cmd_apply(struct osc *o, int argc, char **argv)
 		r = 1;
 		goto out;
 	}
-	r = 1;
-	cfg = prepare_config(file, text, len, &ps);
-	if (cfg)
-		r = send_config(o, cfg, mode, dry, try_ms);
-	if (cfg && r == 0 && !dry && osc_flag(argc, argv, "--confirm-on-reconnect", NULL)) {
-		if (mode != MODE_TRY) {
-			fprintf(stderr, "osctl: --confirm-on-reconnect confirms a --mode try\n");
-			r = 2;
-		} else {
-			r = confirm_on_reconnect(o, cfg, try_ms);
-		}
+	if (confirm && (mode != MODE_TRY || dry)) {
+		fprintf(stderr, "osctl: --confirm-on-reconnect confirms a --mode try (not a dry run)\n");
+		r = 2;
+		goto out;
 	}
+	r = 1;
+	if (!(cfg = prepare_config(file, text, len, &ps)))
+		goto out;
+	deadline = mono_ms() + (try_ms ? try_ms : 60000) - 1000;
+	/* The answer may never come: the change can cut this very connection. */
+	if (confirm)
+		o->deadline_ms = deadline;
+	r = send_config(o, cfg, mode, dry, try_ms);
+	o->deadline_ms = 0;
+	if (confirm && r != 0 && (o->last_code == GRPC_UNAVAILABLE || o->last_code == GRPC_DEADLINE_EXCEEDED)) {
+		fprintf(stderr, "osctl: confirm-on-reconnect: no answer to the try (the change may have cut this "
+				"connection): reconnecting\n");
+		r = 0;
+	}
+	if (confirm && r == 0)
+		r = confirm_on_reconnect(o, cfg, deadline);
 out:
 	free(text);
 	free(cfg);

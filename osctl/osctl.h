@@ -33,6 +33,7 @@ struct osc {
 	const char *fingerprint;        /* pin the server certificate (with insecure) */
 	bool skip_verify;               /* --skip-node-verification: apply with insecure, no pin */
 	bool tls12;                     /* --tls-max 1.2 */
+	uint64_t deadline_ms;           /* mono_ms: no connection or call outlasts it (0: none) */
 	struct loop *loop;
 	struct grpc_client *cl;
 	struct tls_config *tls;
@@ -45,6 +46,7 @@ struct osc {
 	Basalt__Osctl__ClientConfig *cfg;
 	bool cfg_loaded;
 	int failures;                   /* per-node errors printed */
+	int last_code;                  /* the gRPC status of the last call */
 };
 
 /* --- clientcfg.c --- */

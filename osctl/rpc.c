@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 
 #include "lib/apidef.h"
@@ -75,6 +76,18 @@ static void session_save(struct osc *o)
 	pki_free_secret_n(blob, len);
 }
 
+/* ms, cut to what is left before o's deadline (at least 1). */
+static uint64_t bounded(const struct osc *o, uint64_t ms)
+{
+	uint64_t now = mono_ms();
+
+	if (!o->deadline_ms)
+		return ms;
+	if (o->deadline_ms <= now)
+		return 1;
+	return o->deadline_ms - now < ms ? o->deadline_ms - now : ms;
+}
+
 int osc_connect(struct osc *o)
 {
 	struct tls_opts to = { .server = false };
@@ -137,7 +150,7 @@ int osc_connect(struct osc *o)
 	co.loop = o->loop;
 	co.host = host;
 	co.tls = o->tls;
-	co.connect_timeout_ms = 10000;
+	co.connect_timeout_ms = bounded(o, 10000);
 	if (grpc_client_new(&co, &o->cl, err, sizeof(err)) < 0) {
 		fprintf(stderr, "osctl: %s\n", err);
 		goto out;
@@ -215,6 +228,19 @@ static void explain(struct osc *o, struct callstate *s)
 		fprintf(stderr, "osctl: %s: %s: %s%s\n", o->endpoint, grpc_code_name(s->code), s->msg, hint);
 }
 
+/* OSCTL_TRACE=1: each call's start and end on stderr, wall-clock stamped (for timing a node). */
+static void trace(const char *what, const char *method, size_t bytes)
+{
+	struct timespec ts;
+	const char *t = getenv("OSCTL_TRACE");
+
+	if (!t || !*t || strcmp(t, "0") == 0)
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	fprintf(stderr, "osctl: trace: %lld.%06ld %s %s (%zu bytes)\n", (long long)ts.tv_sec, ts.tv_nsec / 1000, what,
+		method, bytes);
+}
+
 static int call(struct osc *o, const char *method, const ProtobufCMessage *req, struct callstate *s,
 		uint64_t timeout)
 {
@@ -225,6 +251,7 @@ static int call(struct osc *o, const char *method, const ProtobufCMessage *req, 
 	size_t nmd = 0;
 	int r;
 
+	o->last_code = GRPC_UNAVAILABLE;  /* until the call has an answer */
 	if (!p || osc_connect(o) < 0) {
 		free(p);
 		return -1;
@@ -237,6 +264,7 @@ static int call(struct osc *o, const char *method, const ProtobufCMessage *req, 
 	}
 	if (nodes[0])
 		md[nmd++] = (struct grpc_md){ API_MD_NODES, nodes };
+	trace("call", method, len);
 	r = grpc_client_call(o->cl, method, md, nmd, p, len, timeout, on_msg, on_done, s, NULL);
 	free(p);
 	if (r < 0) {
@@ -245,6 +273,8 @@ static int call(struct osc *o, const char *method, const ProtobufCMessage *req, 
 	}
 	while (!s->done)
 		loop_run_once(o->loop, 1000);
+	trace(grpc_code_name(s->code), method, s->reply ? s->reply->len : 0);
+	o->last_code = s->code;
 	if (s->code != GRPC_OK) {
 		explain(o, s);
 		return -1;
@@ -267,7 +297,7 @@ int osc_unary(struct osc *o, enum api_method_id m, const ProtobufCMessage *req, 
 	struct callstate s = { .reply = reply };
 	const char *path = path_of(m, req);
 
-	return path ? call(o, path, req, &s, CALL_TIMEOUT_MS) : -1;
+	return path ? call(o, path, req, &s, bounded(o, CALL_TIMEOUT_MS)) : -1;
 }
 
 int osc_stream(struct osc *o, enum api_method_id m, const ProtobufCMessage *req, grpc_msg_fn *fn, void *arg)

@@ -139,14 +139,17 @@ static int apply_prepare(struct apply_job *j)
 		free(problems);
 		goto out;
 	}
-	/* A caller without identity never sees the config in force, even by diff. */
-	j->old_text = h->cfg && !apicall_maintenance(j->c) ? mconfig_emit(h->cfg, false) : strdup("");
-	new_text = mconfig_emit(j->cfg, false);
-	if (j->old_text && new_text)
-		j->diff = linediff(j->old_text, new_text, "config in force", "new config");
-	if (!j->diff) {
-		apicall_finish(j->c, GRPC_RESOURCE_EXHAUSTED, "out of memory");
-		goto out;
+	/* The diff is a dry run's answer: an apply does not wait for two emits and a diff of a
+	 * large config. A caller without identity never sees the config in force, even by diff. */
+	if (j->req->dry_run) {
+		j->old_text = h->cfg && !apicall_maintenance(j->c) ? mconfig_emit(h->cfg, false) : strdup("");
+		new_text = mconfig_emit(j->cfg, false);
+		if (j->old_text && new_text)
+			j->diff = linediff(j->old_text, new_text, "config in force", "new config");
+		if (!j->diff) {
+			apicall_finish(j->c, GRPC_RESOURCE_EXHAUSTED, "out of memory");
+			goto out;
+		}
 	}
 	j->why_reboot = reboot_reason(h->cfg, j->cfg);
 	r = 0;
@@ -197,6 +200,50 @@ static void apply_staged(struct apply_job *j)
 		apply_reply(j->c, j->req->mode, "staged: the config takes effect at the next boot", j->diff, NULL);
 }
 
+/*
+ * A try's answer waits until the controllers have applied it (at most TRY_SETTLE_MS): a
+ * caller that confirms on reconnecting then connects under the tried config, never over an
+ * address the change is about to take away.
+ */
+#define TRY_SETTLE_MS 5000
+#define TRY_SETTLE_POLL_MS 5
+
+struct try_answer {
+	struct api *a;
+	struct apicall *c;
+	char details[512];
+	uint64_t until_ns;
+	struct loop_timer t;
+};
+
+static void try_answer_poll(void *arg)
+{
+	struct try_answer *t = arg;
+
+	if (!rt_idle(t->a->o.rt) && mono_ns() < t->until_ns && !apicall_cancelled(t->c)) {
+		loop_timer_arm(t->a->o.loop, &t->t, TRY_SETTLE_POLL_MS);
+		return;
+	}
+	apply_reply(t->c, MODE(TRY), t->details, NULL, NULL);
+	free(t);
+}
+
+static void try_answer(struct api *a, struct apicall *c, const char *details)
+{
+	struct try_answer *t = calloc(1, sizeof(*t));
+
+	if (!t) {
+		apply_reply(c, MODE(TRY), details, NULL, NULL);
+		return;
+	}
+	t->a = a;
+	t->c = c;
+	snprintf(t->details, sizeof(t->details), "%s", details);
+	t->until_ns = mono_ns() + TRY_SETTLE_MS * 1000000ull;
+	loop_timer_init(&t->t, try_answer_poll, t);
+	loop_timer_arm(a->o.loop, &t->t, TRY_SETTLE_POLL_MS);
+}
+
 /* Puts the config in force, then arms a try's rollback, confirms a try, or reboots. */
 static void apply_now(struct apply_job *j)
 {
@@ -221,7 +268,7 @@ static void apply_now(struct apply_job *j)
 		snprintf(details, sizeof(details), "applied for a try: the previous config returns in "
 			 "%llu ms unless this one is confirmed (applied again in another mode)",
 			 (unsigned long long)try_ms);
-		apply_reply(j->c, j->req->mode, details, j->diff, NULL);
+		try_answer(a, j->c, details);
 		return;
 	}
 	if (j->req->mode == MODE(REBOOT) || j->why_reboot) {
@@ -232,6 +279,12 @@ static void apply_now(struct apply_job *j)
 		return;
 	}
 	apply_reply(j->c, j->req->mode, "applied without a reboot", j->diff, NULL);
+}
+
+/* A try is in progress, of exactly this config text. */
+static bool try_pending(const struct config_holder *h, const ProtobufCBinaryData *data)
+{
+	return h->committed && h->text && strlen(h->text) == data->len && memcmp(h->text, data->data, data->len) == 0;
 }
 
 void rpc_apply(struct api *a, struct apicall *c, enum pki_role role)
@@ -247,6 +300,12 @@ void rpc_apply(struct api *a, struct apicall *c, enum pki_role role)
 		/* A staged config would leave the node open to the next caller without identity. */
 		apicall_finish(c, GRPC_FAILED_PRECONDITION, "maintenance mode puts the first config in "
 			       "force now: use --mode auto, no-reboot or reboot (staged needs a config in force)");
+		goto out;
+	}
+	if (j.req->confirm_try && !try_pending(a->o.config, &j.req->data)) {
+		/* A confirm that comes late must not put back what the rollback took away. */
+		apicall_finish(c, GRPC_FAILED_PRECONDITION, "no try of this config is in progress to confirm "
+			       "(it was rolled back at its deadline, confirmed, or replaced)");
 		goto out;
 	}
 	if (apply_prepare(&j) < 0)

@@ -21,7 +21,8 @@ struct store {
 	size_t nkinds;
 	const struct res_type **order;  /* the declared types by namespace, then type */
 	size_t ntypes;
-	struct watch *ready;        /* watchers with something to deliver */
+	struct watch *ready;        /* watchers with something to deliver, first ready first */
+	struct watch **ready_tail;  /* where the next ready one is linked */
 	struct loop_timer dispatch; /* delivers to ready watchers from the loop */
 };
 
@@ -204,9 +205,13 @@ static void mark_ready(struct watch *w)
 {
 	if (w->queued)
 		return;
+	/* In the order they became ready: the controllers run in the order of the changes. */
 	w->queued = true;
-	w->next_ready = w->st->ready;
-	w->st->ready = w;
+	w->next_ready = NULL;
+	if (!w->st->ready)
+		w->st->ready_tail = &w->st->ready;
+	*w->st->ready_tail = w;
+	w->st->ready_tail = &w->next_ready;
 	if (!loop_timer_armed(&w->st->dispatch))
 		loop_timer_arm(w->st->loop, &w->st->dispatch, 0);
 }
@@ -279,6 +284,8 @@ static void on_dispatch(void *arg)
 	 * cause new events, which put their watchers back on the list. */
 	while ((w = st->ready) != NULL) {
 		st->ready = w->next_ready;
+		if (!st->ready)
+			st->ready_tail = &st->ready;
 		w->queued = false;
 		if (w->fn && (w->len || w->overflow))
 			w->fn(w->arg, w);
@@ -398,6 +405,8 @@ void watch_close(struct watch *w)
 	for (pp = &w->st->ready; *pp; pp = &(*pp)->next_ready) {
 		if (*pp == w) {
 			*pp = w->next_ready;
+			if (!*pp)
+				w->st->ready_tail = pp;
 			break;
 		}
 	}

@@ -11,109 +11,115 @@
 #include <string.h>
 
 #include "api/network.pb-c.h"
+#include "lib/keyset.h"
 #include "lib/parse.h"
 #include "machined/ctrl/controllers.h"
 #include "machined/ctrl/netspec.h"
 #include "netctl/rtnl.h"
 
-#define ADDED_MAX 8192  /* addresses it keeps track of; the list grows to this */
+#define ADDED_MAX 8192  /* addresses it keeps track of; the set grows to this */
 
 static const struct rt_input inputs[] = {
 	{ RES(ADDRESS_SPEC), RT_WEAK }, { RES(LINK_STATUS), RT_WEAK }, { RES(ADDRESS_STATUS), RT_WEAK },
 };
 
-/* What this controller added, by the AddressStatus id it has ("<link>/<cidr>"). */
+/* One address this controller added, by the AddressStatus id it has ("<link>/<cidr>"). */
+struct added_one {
+	char id[80];                /* the key: zero-padded */
+	bool wanted;                /* by a spec, this run */
+};
+
 struct added {
-	struct added_one {
-		char id[80];
-		bool wanted;            /* by a spec, this run */
-	} *e;
-	size_t n, cap;
+	struct keyset set;          /* of struct added_one */
+	struct nlbatch batch;       /* this run's requests, sent together */
 	const char *refused;        /* ctrl_env's net_refused */
+	struct rt_ctx *ctx;         /* the run in progress, for the batch's errors */
+	int r;
 };
 
 static struct added added;
 
-struct pass {
-	struct rt_ctx *ctx;
-	struct added *a;
-	int r;
-};
+#define DELETE_TAG 1  /* a delete's: already gone (with its primary, its link) is fine */
+
+static void on_error(void *arg, size_t tag, int error, const char *err)
+{
+	struct added *a = arg;
+
+	if (tag == DELETE_TAG && (error == -EADDRNOTAVAIL || error == -ENODEV))
+		return;
+	a->r = rt_fail(a->ctx, "%s", err);
+}
 
 /* Marks id wanted, remembering it if it is new (as far as there is room). */
 static void want(struct added *a, const char *id)
 {
-	size_t i;
+	char key[sizeof(((struct added_one *)0)->id)] = { 0 };
+	struct added_one *e;
 
-	for (i = 0; i < a->n && strcmp(a->e[i].id, id) != 0; i++)
-		;
-	if (i == a->n && a->n == a->cap && a->cap < ADDED_MAX) {
-		size_t cap = a->cap ? 2 * a->cap : 64;
-		struct added_one *e = realloc(a->e, cap * sizeof(*e));
+	snprintf(key, sizeof(key), "%s", id);
+	if ((e = keyset_add(&a->set, key)))
+		e->wanted = true;
+}
 
-		if (e) {
-			a->e = e;
-			a->cap = cap;
-		}
-	}
-	if (i == a->n && a->n < a->cap)
-		snprintf(a->e[a->n++].id, sizeof(a->e[0].id), "%s", id);
-	if (i < a->n)
-		a->e[i].wanted = true;
+static void request(struct added *a, bool add, int family, unsigned index, const void *ip, unsigned prefix)
+{
+	struct nlreq q;
+	char what[RTNL_WHAT_MAX];
+
+	if (rtnl_addr_req(&q, add, family, index, ip, prefix, what, sizeof(what)) < 0)
+		a->r = rt_fail(a->ctx, "%s", what);
+	else
+		nlbatch_add(&a->batch, &q, what, add ? 0 : DELETE_TAG);
 }
 
 static int apply_one(void *arg, const struct res *r)
 {
-	struct pass *p = arg;
+	struct added *a = arg;
 	const Basalt__Network__AddressSpec *s = res_spec(r, RES(ADDRESS_SPEC));
 	const Basalt__Network__LinkStatus *l;
 	struct ipaddr ip;
 	unsigned prefix;
-	char id[80], err[256];
+	char id[80];
 
-	if (!s || !(l = res_spec(rt_get(p->ctx, RES(LINK_STATUS), s->linkname), RES(LINK_STATUS))))
+	if (!s || !(l = res_spec(rt_get(a->ctx, RES(LINK_STATUS), s->linkname), RES(LINK_STATUS))))
 		return 0;
 	if (!parse_cidr(s->address, &ip, &prefix)) {
-		p->r = rt_fail(p->ctx, "%s: %s is not an address/prefix", r->id, s->address);
+		a->r = rt_fail(a->ctx, "%s: %s is not an address/prefix", r->id, s->address);
 		return 0;
 	}
 	snprintf(id, sizeof(id), "%s/%s", s->linkname, s->address);
-	want(p->a, id);
-	if (rt_get(p->ctx, RES(ADDRESS_STATUS), id))
-		return 0;  /* the kernel has it */
-	if (rtnl_addr_change(true, ip.family, l->index, ip.addr, prefix, err, sizeof(err)) < 0)
-		p->r = rt_fail(p->ctx, "%s", err);
+	want(a, id);
+	if (!rt_get(a->ctx, RES(ADDRESS_STATUS), id))  /* the kernel lacks it */
+		request(a, true, ip.family, l->index, ip.addr, prefix);
 	return 0;
 }
 
 static int reconcile(struct rt_ctx *ctx, void *arg)
 {
 	struct added *a = arg;
-	struct pass p = { ctx, a, 0 };
-	char err[256];
 
-	if ((p.r = netspec_refuse(ctx, a->refused, RES(ADDRESS_SPEC))) < 0)
-		return p.r;
-	for (size_t i = 0; i < a->n; i++)
-		a->e[i].wanted = false;
-	rt_list(ctx, RES(ADDRESS_SPEC), apply_one, &p);
+	a->ctx = ctx;
+	if ((a->r = netspec_refuse(ctx, a->refused, RES(ADDRESS_SPEC))) < 0)
+		return a->r;
+	for (size_t i = 0; i < a->set.n; i++)
+		((struct added_one *)keyset_at(&a->set, i))->wanted = false;
+	rt_list(ctx, RES(ADDRESS_SPEC), apply_one, a);
 	/* Ours and no longer wanted: off the link, if it is still there. */
-	for (size_t i = a->n; i-- > 0;) {
-		const Basalt__Network__AddressStatus *as =
-			res_spec(rt_get(ctx, RES(ADDRESS_STATUS), a->e[i].id), RES(ADDRESS_STATUS));
+	for (size_t i = a->set.n; i-- > 0;) {
+		const struct added_one *e = keyset_at(&a->set, i);
+		const Basalt__Network__AddressStatus *as;
 		struct ipaddr ip;
 		unsigned prefix;
 
-		if (a->e[i].wanted)
+		if (e->wanted)
 			continue;
-		if (as && parse_cidr(as->address, &ip, &prefix) &&
-		    rtnl_addr_change(false, ip.family, as->linkindex, ip.addr, prefix, err, sizeof(err)) < 0) {
-			p.r = rt_fail(ctx, "%s", err);
-			continue;
-		}
-		a->e[i] = a->e[--a->n];
+		as = res_spec(rt_get(ctx, RES(ADDRESS_STATUS), e->id), RES(ADDRESS_STATUS));
+		if (as && parse_cidr(as->address, &ip, &prefix))
+			request(a, false, ip.family, as->linkindex, ip.addr, prefix);
+		keyset_del_at(&a->set, i);
 	}
-	return p.r;
+	nlbatch_flush(&a->batch);
+	return a->r;
 }
 
 static void *state(const struct ctrl_env *env)
@@ -124,16 +130,17 @@ static void *state(const struct ctrl_env *env)
 
 static void fini(void *st)
 {
-	struct added *a = st;
-
-	free(a->e);
-	memset(a, 0, sizeof(*a));
+	keyset_fini(&((struct added *)st)->set);
 }
 
 static int start(void *st, const struct ctrl_env *env, struct rt_ctrl *self)
 {
+	struct added *a = st;
+
 	(void)self;
-	((struct added *)st)->refused = env->net_refused;
+	keyset_init(&a->set, sizeof(struct added_one), sizeof(((struct added_one *)0)->id), ADDED_MAX);
+	nlbatch_init(&a->batch, on_error, a);
+	a->refused = env->net_refused;
 	return 0;
 }
 

@@ -75,7 +75,7 @@ static int reconcile(struct rt_ctx *ctx, void *arg)
 		r = rt_fail(ctx, "create %s: %s", hs->dir, strerror(errno));
 		goto out;
 	}
-	if ((r = atomic_write(path, buf, len, 0644, err, sizeof(err))) < 0) {
+	if ((r = atomic_replace(path, buf, len, 0644, err, sizeof(err))) < 0) {
 		r = rt_fail(ctx, "%s", err);
 		goto out;
 	}

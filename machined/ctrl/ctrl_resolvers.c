@@ -64,7 +64,7 @@ static int write_conf(struct rt_ctx *ctx, struct resolvers *rs, const struct mer
 	snprintf(path, sizeof(path), "%s/resolv.conf", rs->dir);
 	if (mkdir(rs->dir, 0755) < 0 && errno != EEXIST)
 		return rt_fail(ctx, "create %s: %s", rs->dir, strerror(errno));
-	if ((r = atomic_write(path, buf, len, 0644, err, sizeof(err))) < 0)
+	if ((r = atomic_replace(path, buf, len, 0644, err, sizeof(err))) < 0)
 		return rt_fail(ctx, "%s", err);
 	snprintf(rs->written, sizeof(rs->written), "%s", buf);
 	return 0;

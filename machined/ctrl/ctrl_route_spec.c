@@ -7,18 +7,20 @@
  */
 #include <errno.h>
 #include <linux/rtnetlink.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api/network.pb-c.h"
+#include "lib/keyset.h"
 #include "lib/parse.h"
 #include "machined/ctrl/controllers.h"
 #include "machined/ctrl/netspec.h"
 #include "machined/ctrl/netstatus.h"
 #include "netctl/rtnl.h"
 
-#define ROUTES_MAX 8192  /* routes it keeps track of; the list grows to this */
+#define ROUTES_MAX 8192  /* routes it keeps track of; the set grows to this */
 
 static const struct rt_input inputs[] = {
 	{ RES(ROUTE_SPEC), RT_WEAK },
@@ -27,23 +29,50 @@ static const struct rt_input inputs[] = {
 	{ RES(ROUTE_STATUS), RT_WEAK },
 };
 
-/* The routes this controller added, as it sent them (with their link's index then). */
+/* One route this controller added, as it sent it (with its link's index then). */
+struct applied_one {
+	struct rtnl_route r;        /* the key: zeroed before it was filled */
+	bool wanted;                /* by a spec, this run */
+	bool fresh, failed;         /* new this run; its add refused */
+};
+
 struct applied {
-	struct applied_one {
-		struct rtnl_route r;
-		bool wanted;            /* by a spec, this run */
-	} *e;
-	size_t n, cap;
+	struct keyset set;          /* of struct applied_one */
+	struct nlbatch batch;       /* this run's requests, sent together */
 	const char *refused;        /* ctrl_env's net_refused */
+	struct rt_ctx *ctx;         /* the run in progress, for the batch's errors */
+	int r;
 };
 
 static struct applied applied;
 
-struct pass {
-	struct rt_ctx *ctx;
-	struct applied *a;
-	int r;
-};
+#define DELETE_TAG SIZE_MAX           /* a delete's: already gone (with its link or address) is fine */
+#define UNTRACKED_TAG (SIZE_MAX - 1)  /* an add the full set could not track */
+
+static void on_error(void *arg, size_t tag, int error, const char *err)
+{
+	struct applied *a = arg;
+
+	if (tag == DELETE_TAG && error == -ESRCH)
+		return;
+	if (tag < a->set.n)
+		((struct applied_one *)keyset_at(&a->set, tag))->failed = true;
+	/* Its link is down (not up yet): the link coming up runs this again. */
+	if (tag != DELETE_TAG && error == -ENETDOWN)
+		return;
+	a->r = rt_fail(a->ctx, "%s", err);
+}
+
+static void request(struct applied *a, bool add, const struct rtnl_route *r, size_t tag)
+{
+	struct nlreq q;
+	char what[RTNL_WHAT_MAX];
+
+	if (rtnl_route_req(&q, add, r, what, sizeof(what)) < 0)
+		a->r = rt_fail(a->ctx, "%s", what);
+	else
+		nlbatch_add(&a->batch, &q, what, tag);
+}
 
 /* The route s asks for through link oif (zeroed first, so two equal asks compare equal). */
 static int parse_route(const Basalt__Network__RouteSpec *s, unsigned oif, struct rtnl_route *r)
@@ -79,69 +108,58 @@ static bool in_kernel(struct rt_ctx *ctx, const struct rtnl_route *r, const char
 
 static int apply_one(void *arg, const struct res *res)
 {
-	struct pass *p = arg;
+	struct applied *a = arg;
 	const Basalt__Network__RouteSpec *s = res_spec(res, RES(ROUTE_SPEC));
 	const Basalt__Network__LinkStatus *l;
+	struct applied_one *e;
 	struct rtnl_route rt;
-	char err[256];
-	size_t i;
 
-	if (!s || !(l = res_spec(rt_get(p->ctx, RES(LINK_STATUS), s->linkname), RES(LINK_STATUS))))
+	if (!s || !(l = res_spec(rt_get(a->ctx, RES(LINK_STATUS), s->linkname), RES(LINK_STATUS))))
 		return 0;
 	if (parse_route(s, l->index, &rt) < 0) {
-		p->r = rt_fail(p->ctx, "%s: not a route (destination %s, gateway %s)", res->id, s->destination, s->gateway);
+		a->r = rt_fail(a->ctx, "%s: not a route (destination %s, gateway %s)", res->id, s->destination,
+			       s->gateway);
 		return 0;
 	}
-	for (i = 0; i < p->a->n && memcmp(&p->a->e[i].r, &rt, sizeof(rt)) != 0; i++)
-		;
-	if (i < p->a->n) {
-		p->a->e[i].wanted = true;
-		if (in_kernel(p->ctx, &rt, s->linkname))
-			return 0;  /* added before, unchanged (or a second spec for the same route) */
-	}
-	if (rtnl_route_change(true, &rt, err, sizeof(err)) < 0) {
-		p->r = rt_fail(p->ctx, "%s", err);
-		return 0;
-	}
-	if (i == p->a->n && p->a->n == p->a->cap && p->a->cap < ROUTES_MAX) {
-		size_t cap = p->a->cap ? 2 * p->a->cap : 64;
-		struct applied_one *e = realloc(p->a->e, cap * sizeof(*e));
+	if ((e = keyset_find(&a->set, &rt))) {
+		bool again = e->wanted;  /* a second spec for the same route */
 
-		if (e) {
-			p->a->e = e;
-			p->a->cap = cap;
-		}
+		e->wanted = true;
+		if (again || in_kernel(a->ctx, &rt, s->linkname))
+			return 0;  /* added before, unchanged */
+	} else if ((e = keyset_add(&a->set, &rt))) {
+		e->wanted = e->fresh = true;
 	}
-	if (i == p->a->n && p->a->n < p->a->cap) {
-		p->a->e[p->a->n].r = rt;
-		p->a->e[p->a->n++].wanted = true;
-	}
+	/* Tracked as far as there is room; the tag finds the entry again if the add fails. */
+	request(a, true, &rt, e ? (size_t)((unsigned char *)e - a->set.e) / a->set.esize : UNTRACKED_TAG);
 	return 0;
 }
 
 static int reconcile(struct rt_ctx *ctx, void *arg)
 {
 	struct applied *a = arg;
-	struct pass p = { ctx, a, 0 };
-	char err[256];
 
-	if ((p.r = netspec_refuse(ctx, a->refused, RES(ROUTE_SPEC))) < 0)
-		return p.r;
-	for (size_t i = 0; i < a->n; i++)
-		a->e[i].wanted = false;
-	rt_list(ctx, RES(ROUTE_SPEC), apply_one, &p);
-	/* Ours and no longer wanted: deleted (already gone with its link or address is fine). */
-	for (size_t i = a->n; i-- > 0;) {
-		int r;
+	a->ctx = ctx;
+	if ((a->r = netspec_refuse(ctx, a->refused, RES(ROUTE_SPEC))) < 0)
+		return a->r;
+	for (size_t i = 0; i < a->set.n; i++) {
+		struct applied_one *e = keyset_at(&a->set, i);
 
-		if (a->e[i].wanted)
-			continue;
-		r = rtnl_route_change(false, &a->e[i].r, err, sizeof(err));
-		if (r < 0 && r != -ESRCH)
-			p.r = rt_fail(ctx, "%s", err);
-		a->e[i] = a->e[--a->n];
+		e->wanted = e->fresh = e->failed = false;
 	}
-	return p.r;
+	rt_list(ctx, RES(ROUTE_SPEC), apply_one, a);
+	nlbatch_flush(&a->batch);
+	/* Ours and no longer wanted: deleted. A new one the kernel refused was never ours. */
+	for (size_t i = a->set.n; i-- > 0;) {
+		const struct applied_one *e = keyset_at(&a->set, i);
+
+		if (!e->wanted)
+			request(a, false, &e->r, DELETE_TAG);
+		if (!e->wanted || (e->fresh && e->failed))
+			keyset_del_at(&a->set, i);
+	}
+	nlbatch_flush(&a->batch);
+	return a->r;
 }
 
 static void *state(const struct ctrl_env *env)
@@ -152,16 +170,17 @@ static void *state(const struct ctrl_env *env)
 
 static void fini(void *st)
 {
-	struct applied *a = st;
-
-	free(a->e);
-	memset(a, 0, sizeof(*a));
+	keyset_fini(&((struct applied *)st)->set);
 }
 
 static int start(void *st, const struct ctrl_env *env, struct rt_ctrl *self)
 {
+	struct applied *a = st;
+
 	(void)self;
-	((struct applied *)st)->refused = env->net_refused;
+	keyset_init(&a->set, sizeof(struct applied_one), sizeof(struct rtnl_route), ROUTES_MAX);
+	nlbatch_init(&a->batch, on_error, a);
+	a->refused = env->net_refused;
 	return 0;
 }
 

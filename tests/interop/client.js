@@ -117,6 +117,13 @@ async function main() {
   r = await call(machine, 'Version', md({ nodes: long }));
   ok(r.err && r.err.code === grpc.status.INVALID_ARGUMENT && /bytes, more than 1023/.test(r.err.details),
     'a nodes header over 1,023 bytes: INVALID_ARGUMENT, not cut to another address', detail(r));
+  // A confirm of a try that is not in progress (never made, or rolled back) changes nothing.
+  const before = await unary(resources, 'Get', { type: 'MachineConfig', id: 'v1alpha1' });
+  r = await unary(machine, 'ApplyConfiguration', { data: Buffer.from('machine:\n  type: worker\n'), mode: 'NO_REBOOT', confirm_try: true });
+  const after = await unary(resources, 'Get', { type: 'MachineConfig', id: 'v1alpha1' });
+  ok(r.err && r.err.code === grpc.status.FAILED_PRECONDITION && /no try of this config is in progress/.test(r.err.details) &&
+     !before.err && !after.err && before.res.messages[0].spec_yaml === after.res.messages[0].spec_yaml,
+    'ApplyConfiguration confirming a try that is not in progress: FAILED_PRECONDITION, the config unchanged', detail(r));
   const t = await unary(machine, 'Version', {});
   ok(!t.err, 'the connection is still good after a cancelled stream');
   machine.close();

@@ -195,12 +195,83 @@ static void test_refusals_named(void **state)
 	assert_non_null(strstr(err, "set link 9999 up mtu: "));
 }
 
+struct batch_seen {
+	size_t failed_tag[8];
+	char failed_err[8][256];
+	unsigned nfailed;
+};
+
+static void on_batch_error(void *arg, size_t tag, int error, const char *e)
+{
+	struct batch_seen *b = arg;
+
+	assert_true(error < 0);
+	if (b->nfailed < 8) {
+		b->failed_tag[b->nfailed] = tag;
+		snprintf(b->failed_err[b->nfailed], sizeof(b->failed_err[0]), "%s", e);
+	}
+	b->nfailed++;
+}
+
+static int count_addrs(void *arg, const struct nlmsghdr *h)
+{
+	struct rtnl_addr a;
+
+	if (rtnl_parse_addr(h, &a) == 0 && strncmp(a.ip, "10.210.", 7) == 0)
+		++*(unsigned *)arg;
+	return 0;
+}
+
+/* 300 addresses in batches (more than one send), one bad among them: the rest land, it is named by its tag. */
+static void test_batch(void **state)
+{
+	static struct nlbatch b;
+	struct batch_seen seen = { 0 };
+	struct nlreq q;
+	char what[RTNL_WHAT_MAX];
+	unsigned n = 0;
+
+	(void)state;
+	nlbatch_init(&b, on_batch_error, &seen);
+	for (unsigned i = 0; i < 300; i++) {
+		unsigned char ip[4] = { 10, 210, (unsigned char)(i / 250), (unsigned char)(i % 250 + 1) };
+
+		assert_int_equal(rtnl_addr_req(&q, true, AF_INET, i == 150 ? 9999 : 1, ip, 32, what, sizeof(what)), 0);
+		nlbatch_add(&b, &q, what, 1000 + i);
+	}
+	assert_true(b.n < NLBATCH_REQS);   /* the first batches went out as they filled */
+	nlbatch_flush(&b);
+	assert_int_equal(b.n, 0);
+	assert_int_equal(seen.nfailed, 1);
+	assert_int_equal(b.failed, 1);
+	assert_int_equal(seen.failed_tag[0], 1150);
+	assert_non_null(strstr(seen.failed_err[0], "add address 10.210.0.151/32 on link 9999: "));
+	assert_int_equal(rtnl_dump(RTM_GETADDR, count_addrs, &n), 0);
+	assert_int_equal(n, 299);
+	/* And off again, in one batch with nothing failing. */
+	for (unsigned i = 0; i < 300; i++) {
+		unsigned char ip[4] = { 10, 210, (unsigned char)(i / 250), (unsigned char)(i % 250 + 1) };
+
+		if (i == 150)
+			continue;
+		assert_int_equal(rtnl_addr_req(&q, false, AF_INET, 1, ip, 32, what, sizeof(what)), 0);
+		nlbatch_add(&b, &q, what, i);
+	}
+	assert_int_equal(nlbatch_flush(&b), 0);
+	n = 0;
+	assert_int_equal(rtnl_dump(RTM_GETADDR, count_addrs, &n), 0);
+	assert_int_equal(n, 0);
+	/* The one-at-a-time requests still pair with their own acks after a batch. */
+	assert_int_equal(rtnl_link_index("lo", err, sizeof(err)), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_link_address_route),
 		cmocka_unit_test(test_refusals_named),
 		cmocka_unit_test(test_link_kinds),
+		cmocka_unit_test(test_batch),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
