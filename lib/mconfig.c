@@ -350,8 +350,14 @@ static void check_selector(struct val *v, const char *field, const Basalt__Confi
 		unsigned a, b;
 		char extra;
 
-		if (sscanf(s->pciid, "%4x:%4x%c", &a, &b, &extra) != 2 || strlen(s->pciid) != 9)
-			verr(v, "pciID", "\"%s\" is not a PCI ID (vendor:device, like 8086:1572)", s->pciid);
+		bool wild = strpbrk(s->pciid, "*?") != NULL;
+		const char *colon = strchr(s->pciid, ':');
+
+		if (wild ? (strspn(s->pciid, "0123456789abcdefABCDEF:*?") != strlen(s->pciid) || !colon ||
+			    strchr(colon + 1, ':'))
+			 : (sscanf(s->pciid, "%4x:%4x%c", &a, &b, &extra) != 2 || strlen(s->pciid) != 9))
+			verr(v, "pciID", "\"%s\" is not a PCI ID (vendor:device, like 8086:1572; wildcards * and ? allowed)",
+			     s->pciid);
 	}
 	vpop(v, old);
 }

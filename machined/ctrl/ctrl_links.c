@@ -19,6 +19,7 @@
 #include "machined/ctrl/controllers.h"
 #include "machined/ctrl/netstatus.h"
 #include "netctl/rtnl.h"
+#include "netctl/sysdev.h"
 
 struct netstatus netstatus_shared = { .ev_fd = -1 };
 
@@ -28,6 +29,7 @@ static int on_link(void *arg, const struct nlmsghdr *h)
 {
 	struct netstatus_run *lr = arg;
 	struct rtnl_link l;
+	struct sysdev dev = { "", "" };
 	char tbuf[16];
 	Basalt__Network__LinkStatus *ls;
 
@@ -49,6 +51,10 @@ static int on_link(void *arg, const struct nlmsghdr *h)
 	ls->buspath = strdup(l.parent);
 	ls->bus = strdup(l.bus);
 	ls->permanentaddr = strdup(l.permaddr);
+	if (l.bus[0] && l.parent[0])
+		sysdev_read("/sys", l.bus, l.parent, &dev);
+	ls->driver = strdup(dev.driver);
+	ls->pciid = strdup(dev.pci_id);
 	if (rt_apply(lr->ctx, res_new(RES(LINK_STATUS), l.name, &ls->base)) < 0)
 		lr->r = -EIO;
 	return 0;

@@ -8,8 +8,8 @@
  * machine.network.nameservers and searchDomains, and the time servers of machine.time.
  * Unlike the default layers it also holds in a container, where the config naming a link
  * is the user's say-so; the guard of netguard.h still keeps a host's own network
- * untouched. What this release does not apply yet (a selector by driver or PCI id,
- * WireGuard, a VIP) is named in the controller's status, never silently dropped.
+ * untouched. What this release does not apply yet (WireGuard, a VIP) is named in the
+ * controller's status, never silently dropped.
  */
 #include <errno.h>
 #include <fnmatch.h>
@@ -63,19 +63,15 @@ static int match_link(void *arg, const struct res *r)
 	if (!l || s->found[0] || strcmp(l->type, "ether") != 0)
 		return 0;
 	if (glob(d->hardwareaddr, l->hardwareaddr) && glob(d->permanentaddr, l->permanentaddr) &&
-	    glob(d->buspath, l->buspath) && (!d->has_physical || d->physical == (l->bus[0] != '\0')))
+	    glob(d->buspath, l->buspath) && glob(d->driver, l->driver) && glob(d->pciid, l->pciid) &&
+	    (!d->has_physical || d->physical == (l->bus[0] != '\0')))
 		snprintf(s->found, sizeof(s->found), "%s", r->id);
 	return 0;
 }
 
-/* The link a selector picks (the first by name), or NULL with the gap named. */
-static const char *select_link(struct rt_ctx *ctx, const Basalt__Config__DeviceSelector *d, struct select *s,
-			       struct gaps *g, const char *where)
+/* The link a selector picks (the first by name), or NULL. */
+static const char *select_link(struct rt_ctx *ctx, const Basalt__Config__DeviceSelector *d, struct select *s)
 {
-	if (d->driver || d->pciid) {
-		gap(g, where, d->driver ? "deviceSelector.driver" : "deviceSelector.pciID");
-		return NULL;
-	}
 	s->sel = d;
 	s->found[0] = '\0';
 	rt_list(ctx, RES(LINK_STATUS), match_link, s);
@@ -109,7 +105,7 @@ static int addressing(struct rt_ctx *ctx, const char *link, char **addrs, size_t
 
 /* A bond's or bridge's members, each up and in it. */
 static int members(struct rt_ctx *ctx, const char *master, char **names, size_t n,
-		   Basalt__Config__DeviceSelector **sels, size_t nsels, struct gaps *g, const char *where)
+		   Basalt__Config__DeviceSelector **sels, size_t nsels)
 {
 	struct netspec_linkopts o = { .master = master };
 	struct select s;
@@ -119,7 +115,7 @@ static int members(struct rt_ctx *ctx, const char *master, char **names, size_t 
 		if ((r = netspec_link_opts(ctx, LAYER, names[i], 0, &o)) < 0)
 			return r;
 	for (size_t i = 0; i < nsels; i++) {
-		const char *m = select_link(ctx, sels[i], &s, g, where);
+		const char *m = select_link(ctx, sels[i], &s);
 
 		if (m && (r = netspec_link_opts(ctx, LAYER, m, 0, &o)) < 0)
 			return r;
@@ -127,16 +123,15 @@ static int members(struct rt_ctx *ctx, const char *master, char **names, size_t 
 	return 0;
 }
 
-static int interface(struct rt_ctx *ctx, const Basalt__Config__Interface *i, size_t k, struct gaps *g)
+static int interface(struct rt_ctx *ctx, const Basalt__Config__Interface *i, struct gaps *g)
 {
 	struct netspec_linkopts o = { 0 };
 	struct select s;
-	char where[40], vname[IFNAMSIZ + 16];
+	char vname[IFNAMSIZ + 16];
 	const char *name = i->interface;
 	int r;
 
-	snprintf(where, sizeof(where), "interfaces[%zu]", k);
-	if (!name && i->deviceselector && !(name = select_link(ctx, i->deviceselector, &s, g, where)))
+	if (!name && i->deviceselector && !(name = select_link(ctx, i->deviceselector, &s)))
 		return 0;  /* no such link (yet): a LinkStatus appearing runs this again */
 	if (!name)
 		return 0;
@@ -156,9 +151,9 @@ static int interface(struct rt_ctx *ctx, const Basalt__Config__Interface *i, siz
 	if ((r = netspec_link_opts(ctx, LAYER, name, i->has_mtu ? i->mtu : 0, &o)) < 0)
 		return r;
 	if (i->bond && (r = members(ctx, name, i->bond->interfaces, i->bond->n_interfaces, i->bond->deviceselectors,
-				    i->bond->n_deviceselectors, g, where)) < 0)
+				    i->bond->n_deviceselectors)) < 0)
 		return r;
-	if (i->bridge && (r = members(ctx, name, i->bridge->interfaces, i->bridge->n_interfaces, NULL, 0, g, where)) < 0)
+	if (i->bridge && (r = members(ctx, name, i->bridge->interfaces, i->bridge->n_interfaces, NULL, 0)) < 0)
 		return r;
 	if ((r = addressing(ctx, name, i->addresses, i->n_addresses, i->routes, i->n_routes, i->has_dhcp && i->dhcp,
 			    i->dhcpoptions)) < 0)
@@ -201,7 +196,7 @@ static int reconcile(struct rt_ctx *ctx, void *arg)
 		return r;
 	for (size_t k = 0; k < net->n_interfaces; k++)
 		if (!(net->interfaces[k]->has_ignore && net->interfaces[k]->ignore) &&
-		    (r = interface(ctx, net->interfaces[k], k, &g)) < 0)
+		    (r = interface(ctx, net->interfaces[k], &g)) < 0)
 			return r;
 	if (g.text[0])
 		return rt_fail(ctx, "not applied by this release yet: %s (the rest of machine.network is)", g.text);

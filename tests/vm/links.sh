@@ -4,7 +4,7 @@
 # demand): the image booted with four more isolated NICs (eth1-eth4), then one config
 # applied over the API: a bond of eth1 and eth2 (active-backup, MII monitoring, MTU 1450)
 # with an address and a VLAN on it, a bridge with eth3, a dummy link, and a link found by
-# its MAC (deviceSelector) rather than its name. Then the dummy taken out of the config:
+# its MAC glob, driver, PCI ID and bus path (deviceSelector) rather than its name. Then the dummy taken out of the config:
 # the link machined made goes, the rest stays.
 #   links.sh OUTDIR [--accel tcg|kvm]
 set -uo pipefail
@@ -15,7 +15,7 @@ accel=${2:-tcg}
 osctl=$out/bin/osctl
 need_netns
 t=$(test_dir)
-plan 9
+plan 10
 con=$t/console.log
 vm_start "$t" "$accel" --api-port 50000 --extra-nics 4
 fp=$(basalt_fingerprint "$t" 180) || bail "the node boots to maintenance mode" "$(tail -20 "$con")"
@@ -43,7 +43,10 @@ machine:
         dummy: true
         addresses: [10.99.0.1/32]
       - deviceSelector:
-          hardwareAddr: "52:54:00:00:00:04"
+          hardwareAddr: "52:54:00:00:00:0*"
+          driver: virtio_net
+          pciID: "1af4:*"
+          busPath: "virtio4"
         addresses: [10.30.0.2/24]
 YAML
 expect "a config with a bond, a VLAN, a bridge, a dummy and a selected link is applied" 'applied without a reboot' \
@@ -77,7 +80,11 @@ fi
 	ok "br0: a bridge with eth3, with 10.20.0.2/24" || not_ok "the bridge" "kind $(field br0 kind), eth3 in $(field eth3 masterIndex)"
 [[ $(field dummy0 kind) == dummy ]] && grep -q 'dummy0/10.99.0.1/32 ' <<<"$addrs" &&
 	ok "dummy0: a dummy link with 10.99.0.1/32" || not_ok "the dummy" "kind $(field dummy0 kind)"
-grep -q 'eth4/10.30.0.2/24 ' <<<"$addrs" && ok "deviceSelector by MAC: eth4 (52:54:00:00:00:04) has 10.30.0.2/24" ||
+[[ $(field eth4 driver) == virtio_net && $(field eth4 pciID) == 1AF4:1000 && $(field eth4 busPath) == virtio4 ]] &&
+	ok "eth4's LinkStatus: driver virtio_net, pciID 1AF4:1000 (QEMU's virtio-net-pci), busPath virtio4" ||
+	not_ok "eth4's driver and PCI ID" "driver $(field eth4 driver), pciID $(field eth4 pciID), busPath $(field eth4 busPath)"
+grep -q 'eth4/10.30.0.2/24 ' <<<"$addrs" && ! grep -qE 'eth[0-3]/10.30.0.2/24 ' <<<"$addrs" &&
+	ok "deviceSelector by MAC glob, driver, PCI ID and bus path: eth4 alone has 10.30.0.2/24" ||
 	not_ok "deviceSelector" "$addrs"
 v=$(o get controllers -o yaml 2>&1)
 for c in LinkSpecController NetworkConfigController AddressSpecController; do
