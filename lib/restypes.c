@@ -36,6 +36,9 @@ const struct res_type res_types[RES_NTYPES] = {
 	ROW(OPERATOR_SPEC, "network", "OperatorSpec", basalt__network__operator_spec__descriptor,
 	    { "operatorspecs", "operatorspec" }, false,
 	    { { "OPERATOR", "operator" }, { "LINK", "linkName" }, { "LAYER", "layer" } }),
+	ROW(OPERATOR_STATUS, "network", "OperatorStatus", basalt__network__operator_status__descriptor,
+	    { "operators", "operator", "operatorstatus", "dhcp" }, false,
+	    { { "STATE", "state" }, { "ADDRESS", "address" }, { "SERVER", "server" }, { "DROPPED", "dropped" } }),
 	ROW(RESOLVER_SPEC, "network", "ResolverSpec", basalt__network__resolver_spec__descriptor,
 	    { "resolverspecs", "resolverspec" }, false,
 	    { { "SERVERS", "dnsServers" }, { "SEARCH", "searchDomains" }, { "LAYER", "layer" } }),
@@ -78,7 +81,7 @@ const struct res_type res_types[RES_NTYPES] = {
 #define P(id) [RES_##id] = &res_types[RES_##id]
 const struct res_type *const res_all[RES_NTYPES] = {
 	P(MACHINE_CONFIG), P(ADDRESS_SPEC), P(ADDRESS_STATUS), P(HOSTNAME_SPEC), P(HOSTNAME_STATUS),
-	P(LINK_SPEC), P(LINK_STATUS), P(ROUTE_SPEC), P(ROUTE_STATUS), P(NODE_ADDRESS), P(OPERATOR_SPEC), P(RESOLVER_SPEC), P(RESOLVER_STATUS), P(TIMESERVER_SPEC),
+	P(LINK_SPEC), P(LINK_STATUS), P(ROUTE_SPEC), P(ROUTE_STATUS), P(NODE_ADDRESS), P(OPERATOR_SPEC), P(OPERATOR_STATUS), P(RESOLVER_SPEC), P(RESOLVER_STATUS), P(TIMESERVER_SPEC),
 	P(TIMESERVER_STATUS), P(TIME_STATUS),
 	P(CONFIG_STATUS), P(CONTROLLER_STATUS), P(MACHINE_STATUS), P(SERVICE), P(SERVICE_SPEC),
 	P(VERSION), P(API_CERTIFICATE),

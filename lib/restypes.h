@@ -44,6 +44,7 @@ enum res_type_id {  /* by namespace, then type: the order listings use */
 	RES_LINK_STATUS,
 	RES_NODE_ADDRESS,
 	RES_OPERATOR_SPEC,
+	RES_OPERATOR_STATUS,
 	RES_RESOLVER_SPEC,
 	RES_RESOLVER_STATUS,
 	RES_ROUTE_SPEC,

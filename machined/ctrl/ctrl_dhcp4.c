@@ -36,6 +36,7 @@ static const struct rt_input inputs[] = {
 static const struct rt_output outputs[] = {
 	{ RES(LINK_SPEC), RT_SHARED },      { RES(ADDRESS_SPEC), RT_SHARED },    { RES(ROUTE_SPEC), RT_SHARED },
 	{ RES(RESOLVER_SPEC), RT_SHARED },  { RES(TIMESERVER_SPEC), RT_SHARED }, { RES(HOSTNAME_SPEC), RT_SHARED },
+	{ RES(OPERATOR_STATUS), RT_SHARED },
 };
 
 struct dhcp4_op;
@@ -46,7 +47,6 @@ struct client {
 	struct dhcp4_client c;
 	uint8_t server_mac[6];  /* where the lease came from: renewals go there */
 	unsigned metric;        /* of the routes it brings */
-	unsigned long bad;      /* packets dropped as malformed */
 };
 
 struct dhcp4_op {
@@ -101,6 +101,7 @@ static void act(struct client *cl, const struct dhcp4_action *a)
 	case DHCP4_EV_NONE:
 		break;
 	}
+	netclient_state(&cl->nc, (int)cl->c.state);
 	netclient_arm(&cl->nc, cl->c.next_ms);
 }
 
@@ -129,12 +130,12 @@ static void on_packet(void *arg, uint32_t events)
 	while ((len = dhcp4sock_recv(cl->nc.fd, pkt, sizeof(pkt), &ready, mac)) != -EAGAIN) {
 		if (len < 0) {
 			if (len == -EMSGSIZE)
-				cl->bad++;
+				netclient_drop(&cl->nc);
 			continue;
 		}
 		if (dhcp4_unframe(pkt, (size_t)len, ready, &msg, &n, err, sizeof(err)) < 0 ||
 		    dhcp4_parse(msg, n, &r, err, sizeof(err)) < 0) {
-			cl->bad++;
+			netclient_drop(&cl->nc);
 			continue;
 		}
 		dhcp4_input(&cl->c, &r, mono_ms(), &a);
@@ -164,7 +165,7 @@ static struct client *client_new(struct dhcp4_op *o, const Basalt__Network__Link
 		return NULL;
 	cl->op = o;
 	if ((fd = dhcp4sock_open(l->index, err, sizeof(err))) < 0 ||
-	    (r = netclient_start(&cl->nc, o->loop, l, link, fd, on_packet, on_timer, cl)) < 0) {
+	    (r = netclient_start(&cl->nc, o->loop, o->self, l, link, fd, on_packet, on_timer, cl)) < 0) {
 		rt_fail(ctx, "dhcp4 %s: %s", link, fd < 0 ? err : strerror(-r));
 		free(cl);
 		return NULL;
@@ -286,6 +287,19 @@ static int write_lease(struct rt_ctx *ctx, const struct client *cl)
 	return lease_servers(ctx, cl);
 }
 
+static int write_status(struct rt_ctx *ctx, struct client *cl)
+{
+	const struct dhcp4_lease *l = &cl->c.lease;
+	char a[INET_ADDRSTRLEN], cidr[INET_ADDRSTRLEN + 4] = "", server[INET_ADDRSTRLEN] = "";
+
+	if (cl->c.has_lease) {
+		snprintf(cidr, sizeof(cidr), "%s/%u", ip4(l->addr, a), l->prefix);
+		ip4(l->server, server);
+	}
+	return netclient_status(ctx, &cl->nc, "dhcp4", (int)cl->c.state, dhcp4_state_name(cl->c.state), cidr, server,
+				cl->c.has_lease ? l->lease_s : 0);
+}
+
 static int reconcile(struct rt_ctx *ctx, void *arg)
 {
 	struct dhcp4_op *o = arg;
@@ -311,7 +325,7 @@ static int reconcile(struct rt_ctx *ctx, void *arg)
 		struct dhcp4_action a;
 
 		if (cl->nc.wanted) {
-			if (cl->c.has_lease && (r = write_lease(ctx, cl)) < 0)
+			if ((cl->c.has_lease && (r = write_lease(ctx, cl)) < 0) || (r = write_status(ctx, cl)) < 0)
 				return r;
 			continue;
 		}
@@ -360,7 +374,7 @@ static void fini(void *st)
 }
 
 const struct ctrl_def ctrl_dhcp4 = {
-	.rt = { .name = "DHCP4Controller", .inputs = inputs, .ninputs = 3, .outputs = outputs, .noutputs = 6,
+	.rt = { .name = "DHCP4Controller", .inputs = inputs, .ninputs = 3, .outputs = outputs, .noutputs = 7,
 		.reconcile = reconcile },
 	.shared = state,
 	.init = start,

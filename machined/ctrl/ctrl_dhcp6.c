@@ -30,7 +30,9 @@
 #define CLIENTS_MAX 32
 
 static const struct rt_input inputs[] = { { RES(LINK_STATUS), RT_WEAK }, { RES(OPERATOR_SPEC), RT_WEAK } };
-static const struct rt_output outputs[] = { { RES(ADDRESS_SPEC), RT_SHARED }, { RES(RESOLVER_SPEC), RT_SHARED } };
+static const struct rt_output outputs[] = {
+	{ RES(ADDRESS_SPEC), RT_SHARED }, { RES(RESOLVER_SPEC), RT_SHARED }, { RES(OPERATOR_STATUS), RT_SHARED },
+};
 
 struct dhcp6_op;
 
@@ -66,6 +68,7 @@ static void act(struct client6 *cl, const struct dhcp6_action *a)
 		log_warnx("dhcp6 %s: lease lost (expired or refused), soliciting again", cl->nc.link);
 	if (a->event != DHCP6_EV_NONE)
 		rt_kick(cl->op->self);
+	netclient_state(&cl->nc, (int)cl->c.state);
 	netclient_arm(&cl->nc, cl->c.next_ms);
 }
 
@@ -89,8 +92,12 @@ static void on_packet(void *arg, uint32_t events)
 
 	(void)events;
 	while ((n = recv(cl->nc.fd, buf, sizeof(buf), MSG_DONTWAIT)) >= 0 || errno == EINTR) {
-		if (n < 0 || dhcp6_parse(buf, (size_t)n, &r, err, sizeof(err)) < 0)
+		if (n < 0)
 			continue;
+		if (dhcp6_parse(buf, (size_t)n, &r, err, sizeof(err)) < 0) {
+			netclient_drop(&cl->nc);
+			continue;
+		}
 		dhcp6_input(&cl->c, &r, mono_ms(), &a);
 		act(cl, &a);
 	}
@@ -136,7 +143,7 @@ static void want(struct dhcp6_op *o, struct rt_ctx *ctx, const char *link)
 		return;
 	cl->op = o;
 	if ((fd = dhcp6sock_open(link, l->index, err, sizeof(err))) < 0 ||
-	    (r = netclient_start(&cl->nc, o->loop, l, link, fd, on_packet, on_timer, cl)) < 0) {
+	    (r = netclient_start(&cl->nc, o->loop, o->self, l, link, fd, on_packet, on_timer, cl)) < 0) {
 		rt_fail(ctx, "dhcp6 %s: %s", link, fd < 0 ? err : strerror(-r));
 		free(cl);
 		return;
@@ -182,6 +189,21 @@ static int write_lease(struct rt_ctx *ctx, const struct client6 *cl)
 	return netspec_resolvers(ctx, LAYER, cl->nc.link, dns, l->ndns, search, l->nsearch);
 }
 
+/* The server named by its DUID, in hex. */
+static int write_status(struct rt_ctx *ctx, struct client6 *cl)
+{
+	const struct dhcp6_lease *l = &cl->c.lease;
+	char ip[INET6_ADDRSTRLEN], cidr[INET6_ADDRSTRLEN + 5] = "", server[2 * DHCP6_DUID_MAX + 1] = "";
+
+	if (cl->c.has_lease) {
+		snprintf(cidr, sizeof(cidr), "%s/128", inet_ntop(AF_INET6, l->addr, ip, sizeof(ip)));
+		for (size_t i = 0; i < l->server_id_len && i < DHCP6_DUID_MAX; i++)
+			snprintf(server + 2 * i, 3, "%02x", l->server_id[i]);
+	}
+	return netclient_status(ctx, &cl->nc, "dhcp6", (int)cl->c.state, dhcp6_state_name(cl->c.state), cidr, server,
+				cl->c.has_lease ? l->valid_s : 0);
+}
+
 static int reconcile(struct rt_ctx *ctx, void *arg)
 {
 	struct dhcp6_op *o = arg;
@@ -198,7 +220,7 @@ static int reconcile(struct rt_ctx *ctx, void *arg)
 		struct dhcp6_action a;
 
 		if (cl->nc.wanted) {
-			if (cl->c.has_lease && (r = write_lease(ctx, cl)) < 0)
+			if ((cl->c.has_lease && (r = write_lease(ctx, cl)) < 0) || (r = write_status(ctx, cl)) < 0)
 				return r;
 			continue;
 		}
@@ -244,7 +266,7 @@ static void fini(void *st)
 }
 
 const struct ctrl_def ctrl_dhcp6 = {
-	.rt = { .name = "DHCP6Controller", .inputs = inputs, .ninputs = 2, .outputs = outputs, .noutputs = 2,
+	.rt = { .name = "DHCP6Controller", .inputs = inputs, .ninputs = 2, .outputs = outputs, .noutputs = 3,
 		.reconcile = reconcile },
 	.shared = state,
 	.init = start,

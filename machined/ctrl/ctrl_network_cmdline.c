@@ -2,7 +2,8 @@
 /*
  * NetworkCmdlineController: the default and kernel-command-line layers of the network
  * specs. On a real machine (never in a container, where the host or the engine owns the
- * network): the loopback up (layer default), and the kernel's ip= as a link up, its
+ * network): the loopback up and a host name made from the first Ethernet link's hardware
+ * address, "basalt-" and its last three bytes (layer default), and the kernel's ip= as a link up, its
  * address, a default route through its gateway and its DNS and NTP servers (layer
  * cmdline), so a node booted with
  * a static address is reachable in maintenance mode, with no DHCP server.
@@ -15,6 +16,7 @@
 
 #include "api/network.pb-c.h"
 #include "lib/log.h"
+#include "lib/parse.h"
 #include "machined/ctrl/controllers.h"
 #include "machined/ctrl/netspec.h"
 #include "netctl/ipcfg.h"
@@ -45,6 +47,31 @@ static int first_ether(void *arg, const struct res *r)
 	return 0;
 }
 
+/* The first physical Ethernet link (a device behind it: bonds and bridges come and go). */
+static int first_nic(void *arg, const struct res *r)
+{
+	const Basalt__Network__LinkStatus *l = res_spec(r, RES(LINK_STATUS));
+	const Basalt__Network__LinkStatus **out = arg;
+
+	if (!*out && l && strcmp(l->type, "ether") == 0 && l->bus[0])
+		*out = l;
+	return 0;
+}
+
+/* The default layer's host name: stable for the machine (its first NIC's own address), never "(none)". */
+static int default_hostname(struct rt_ctx *ctx)
+{
+	const Basalt__Network__LinkStatus *l = NULL;
+	uint8_t mac[6];
+	char name[32];
+
+	rt_list(ctx, RES(LINK_STATUS), first_nic, &l);
+	if (!l || (!parse_hwaddr(l->permanentaddr, mac) && !parse_hwaddr(l->hardwareaddr, mac)))
+		return 0;  /* no NIC yet: its LinkStatus appearing runs this again */
+	snprintf(name, sizeof(name), "basalt-%02x%02x%02x", mac[3], mac[4], mac[5]);
+	return netspec_hostname(ctx, "default", "hostname", name, NULL);
+}
+
 /* ip='s DNS and NTP servers, and its host name. */
 static int servers(struct rt_ctx *ctx, const struct ipcfg *c)
 {
@@ -71,7 +98,7 @@ static int reconcile(struct rt_ctx *ctx, void *arg)
 
 	if (!n->machine)
 		return 0;  /* a container: nothing of ours, so nothing to undo either */
-	if ((r = netspec_link(ctx, "default", "lo", 0)) < 0)
+	if ((r = netspec_link(ctx, "default", "lo", 0)) < 0 || (r = default_hostname(ctx)) < 0)
 		return r;
 	if (n->bad)
 		return rt_fail(ctx, "%s", n->err);

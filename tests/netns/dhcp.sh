@@ -16,7 +16,7 @@ osctl=$out/bin/osctl
 need_netns
 command -v dnsmasq >/dev/null || bail "dnsmasq is installed (hack/deps.sh: dnsmasq-base)"
 t=$(test_dir)
-plan 24
+plan 26
 cd "$t" || exit 1
 srv=bsrv$$ node=bnode$$ hostns=bhost$$
 netns_new "$srv" && netns_new "$node" && netns_new "$hostns" || bail "network namespaces"
@@ -80,6 +80,17 @@ else
 	not_ok "default route" "$(ip -n "$node" route)" "$(o get routespecs 2>&1)"
 fi
 grep -qi "$mac" "$t/leases" && ok "dnsmasq's lease file names the node's MAC ($mac)" || not_ok "lease file" "$(cat "$t/leases")"
+v=$(o get operators 2>&1)
+grep -qE "OperatorStatus +dhcp4/eth0 +[0-9]+ +bound +${addr//./\\.} +10\.77\.0\.1 +0$" <<<"$v" &&
+	ok "OperatorStatus dhcp4/eth0: bound, the lease's address, its server, no packet dropped" || not_ok "get operators" "$v"
+# Not DHCP at all, to the client's port: dropped and counted, the lease kept.
+ip netns exec "$srv" bash -c "echo 'not a DHCP message' >/dev/udp/${addr%/*}/68"
+dropped() { o get operators dhcp4/eth0 -o yaml 2>/dev/null | awk '$1 == "dropped:" { gsub(/"/, "", $2); print $2 }'; }
+if wait_until 5 bash -c "$(declare -f in_node o dropped); osctl='$osctl' node='$node'; [[ \$(dropped) == 1 ]]" && lease_addr >/dev/null; then
+	ok "a malformed packet to port 68 is dropped and counted (OperatorStatus dropped: 1), the lease kept"
+else
+	not_ok "dropped count" "$(o get operators dhcp4/eth0 -o yaml 2>&1)"
+fi
 
 v=$(o get resolvers 2>&1)
 conf=$t/n/state/system/resolv.conf
@@ -112,8 +123,9 @@ grep -qx '10.77.0.9 registry.lab.test registry' "$hosts" && grep -qx '127.0.1.1 
 o patch mc --patch '{"machine":{"network":{"interfaces":[{"interface":"eth0","dhcp":true,"dhcpOptions":{"ipv6":true}}]}}}' >patch6.out 2>&1
 if wait_until 20 bash -c "ip -n '$node' -6 -o addr show dev eth0 | grep -q ' inet6 fd77::[0-9a-f]*/128 '" &&
 	o get addressspecs | grep -qE 'AddressSpec +dhcp6/eth0/fd77::[0-9a-f]+/128 ' &&
-	o get resolverspecs | grep -qE 'ResolverSpec +dhcp6/eth0 +[0-9]+ +fd77::53 +'; then
-	ok "dhcpOptions.ipv6: a DHCPv6 address (a /128) and DNS server from dnsmasq, as dhcp6 specs"
+	o get resolverspecs | grep -qE 'ResolverSpec +dhcp6/eth0 +[0-9]+ +fd77::53 +' &&
+	o get operators | grep -qE 'OperatorStatus +dhcp6/eth0 +[0-9]+ +bound +fd77::[0-9a-f]+/128 +[0-9a-f]+ +0$'; then
+	ok "dhcpOptions.ipv6: a DHCPv6 address (a /128) and DNS server from dnsmasq, as dhcp6 specs; OperatorStatus dhcp6/eth0 bound"
 else
 	not_ok "DHCPv6" "$(cat patch6.out)" "$(ip -n "$node" -6 addr show dev eth0)" "$(grep dhcp6 "$t/n/console.log" | tail -3)" "$(grep -i dhcpv6 "$t/dnsmasq.log" | tail -3)"
 fi

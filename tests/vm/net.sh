@@ -14,7 +14,7 @@ accel=${2:-tcg}
 osctl=$out/bin/osctl
 need_netns
 t=$(test_dir)
-plan 15
+plan 16
 con=$t/console.log
 vm_start "$t" "$accel" --api-port 50000
 
@@ -51,6 +51,10 @@ grep -q -- '- 10.0.2.15$' <<<"$v" && ok "the API certificate names 10.0.2.15 (fr
 v=$(timeout 60 "$osctl" -e 127.0.0.1:50000 get nodeaddresses 2>&1)
 grep -qE 'NodeAddress +current +[0-9]+ +10\.0\.2\.15(,|$)' <<<"$v" && grep -qE 'NodeAddress +default +[0-9]+ +10\.0\.2\.15$' <<<"$v" &&
 	ok "NodeAddress: 10.0.2.15 is the node's current and default address" || not_ok "get nodeaddresses" "$v"
+v=$(timeout 60 "$osctl" -e 127.0.0.1:50000 get hostname 2>&1)
+grep -qE 'HostnameStatus +hostname +[0-9]+ +basalt-123456( |$)' <<<"$v" &&
+	ok "with no name configured the node names itself from eth0's MAC (52:54:00:12:34:56): basalt-123456" ||
+	not_ok "default hostname" "$v" "$(timeout 20 "$osctl" -e 127.0.0.1:50000 get hostnamespecs 2>&1)"
 # The configuration layer: an address, an MTU and a route for eth0 from machine.network,
 # applied without a reboot; taken away again when the config no longer has them.
 o=$(timeout 60 "$osctl" -e 127.0.0.1:50000 patch mc --patch \
