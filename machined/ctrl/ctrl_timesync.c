@@ -4,8 +4,9 @@
  * network/TimeServerStatus, reported as network/TimeStatus/time. It never holds up the
  * boot or the API: a query is a datagram and a timer. On a machine the first answer steps
  * the clock when it is off by more than a second, later ones slew it; in a container the
- * clock is the host's and is only measured. Servers are IP addresses for now (a DNS name
- * is named as not resolvable yet); no answer in 2 s moves on to the next server.
+ * clock is the host's and is only measured. A server named by a DNS name is looked up
+ * first (netctl/dns.c: A, else AAAA) at the first DNS server of network/ResolverStatus,
+ * again before each query; no answer in 2 s moves on to the next server.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -13,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
@@ -23,6 +25,7 @@
 #include "lib/log.h"
 #include "lib/parse.h"
 #include "machined/ctrl/controllers.h"
+#include "netctl/dns.h"
 #include "netctl/sntp.h"
 
 #define SERVERS_MAX 8
@@ -30,7 +33,9 @@
 #define POLL_MS 64000           /* between answered queries */
 #define STEP_NS 1000000000ll    /* a larger offset is stepped, a smaller one slewed */
 
-static const struct rt_input inputs[] = { { RES(TIMESERVER_STATUS), RT_WEAK }, { RES(MACHINE_CONFIG), RT_WEAK } };
+static const struct rt_input inputs[] = {
+	{ RES(TIMESERVER_STATUS), RT_WEAK }, { RES(MACHINE_CONFIG), RT_WEAK }, { RES(RESOLVER_STATUS), RT_WEAK },
+};
 static const struct rt_output outputs[] = { { RES(TIME_STATUS), RT_EXCLUSIVE } };
 
 struct timesync {
@@ -39,10 +44,12 @@ struct timesync {
 	bool machine;
 	char servers[SERVERS_MAX][256];
 	size_t n, cur;                  /* the servers, and the one asked next */
+	char resolver[64];              /* the DNS server names are looked up at ("" for none) */
 	int fd;
 	struct loop_watch *w;
 	struct loop_timer timer;
 	uint64_t xmit;                  /* T1 of the query out, 0 for none */
+	uint16_t dns_id, dns_type;      /* the lookup out (dns_type 0 for none) */
 	unsigned failures;              /* in a row */
 	bool synced, adjusted;
 	int64_t offset, delay;
@@ -69,7 +76,11 @@ static void close_query(struct timesync *s)
 	s->w = NULL;
 	s->fd = -1;
 	s->xmit = 0;
+	s->dns_type = 0;
 }
+
+static void on_answer(void *arg, uint32_t events);
+static void on_dns(struct timesync *s, const uint8_t *buf, size_t n);
 
 static void schedule(struct timesync *s, uint64_t ms)
 {
@@ -127,7 +138,7 @@ static void adjust(struct timesync *s, int64_t off)
 static void on_answer(void *arg, uint32_t events)
 {
 	struct timesync *s = arg;
-	uint8_t buf[SNTP_PACKET + 64];
+	uint8_t buf[DNS_MSG_MAX + 64];
 	struct sntp_reply r;
 	char err[128];
 	uint64_t t4;
@@ -141,6 +152,10 @@ static void on_answer(void *arg, uint32_t events)
 	if (n < 0) {
 		if (errno != EAGAIN && errno != EINTR)
 			failed(s, strerror(errno));  /* ICMP port unreachable, say */
+		return;
+	}
+	if (s->dns_type) {
+		on_dns(s, buf, (size_t)n);
 		return;
 	}
 	if (sntp_parse(buf, (size_t)n, s->xmit, &r, err, sizeof(err)) < 0) {
@@ -162,42 +177,44 @@ static void on_answer(void *arg, uint32_t events)
 	rt_kick(s->self);
 }
 
-/* A datagram to the current server; its answer or the timer comes next. */
-static void query(struct timesync *s)
+/* A socket connected to ip:port, watched; 0, or -1 with the query failed. */
+static int connect_to(struct timesync *s, const struct ipaddr *ip, uint16_t port)
 {
 	struct sockaddr_storage sa = { 0 };
-	struct ipaddr ip;
-	uint8_t req[SNTP_PACKET];
 	socklen_t len;
 
-	close_query(s);
-	if (!s->n)
-		return;
-	if (!parse_ip(s->servers[s->cur], &ip)) {
-		failed(s, "a DNS name, and this release resolves no names yet (name the server by its address)");
-		return;
-	}
-	if (ip.family == AF_INET) {
+	if (ip->family == AF_INET) {
 		struct sockaddr_in *in = (struct sockaddr_in *)&sa;
 
 		in->sin_family = AF_INET;
-		in->sin_port = htons(123);
-		memcpy(&in->sin_addr, ip.addr, 4);
+		in->sin_port = htons(port);
+		memcpy(&in->sin_addr, ip->addr, 4);
 		len = sizeof(*in);
 	} else {
 		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&sa;
 
 		in6->sin6_family = AF_INET6;
-		in6->sin6_port = htons(123);
-		memcpy(&in6->sin6_addr, ip.addr, 16);
+		in6->sin6_port = htons(port);
+		memcpy(&in6->sin6_addr, ip->addr, 16);
 		len = sizeof(*in6);
 	}
-	s->fd = socket(ip.family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	s->fd = socket(ip->family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (s->fd < 0 || connect(s->fd, (struct sockaddr *)&sa, len) < 0 ||
 	    loop_watch_add(s->loop, s->fd, EPOLLIN, on_answer, s, &s->w) < 0) {
 		failed(s, strerror(errno));
-		return;
+		return -1;
 	}
+	return 0;
+}
+
+/* The NTP query to ip; its answer or the timer comes next. */
+static void ask_ntp(struct timesync *s, const struct ipaddr *ip)
+{
+	uint8_t req[SNTP_PACKET];
+
+	close_query(s);
+	if (connect_to(s, ip, 123) < 0)
+		return;
 	s->xmit = now_ntp();
 	sntp_request(req, s->xmit);
 	if (send(s->fd, req, sizeof(req), 0) < 0) {
@@ -207,11 +224,83 @@ static void query(struct timesync *s)
 	schedule(s, ANSWER_MS);
 }
 
+/* The lookup of the current server's name (qtype A or AAAA) at the resolver. */
+static void ask_dns(struct timesync *s, uint16_t qtype)
+{
+	uint8_t q[DNS_MSG_MAX];
+	struct ipaddr ip;
+	size_t n;
+
+	close_query(s);
+	if (!s->resolver[0]) {
+		failed(s, "a DNS name, and no DNS server is known to look it up (machine.network.nameservers, DHCP "
+			  "or ip=)");
+		return;
+	}
+	/* An id no one off the path can guess, so a forged answer is not taken. */
+	if (getrandom(&s->dns_id, sizeof(s->dns_id), GRND_NONBLOCK) != sizeof(s->dns_id))
+		s->dns_id = (uint16_t)(mono_ns() ^ (mono_ns() >> 16));
+	if (!parse_ip(s->resolver, &ip) || !(n = dns_query(q, sizeof(q), s->dns_id, s->servers[s->cur], qtype))) {
+		failed(s, "not a name DNS can look up");
+		return;
+	}
+	if (connect_to(s, &ip, DNS_PORT) < 0)
+		return;
+	s->dns_type = qtype;
+	if (send(s->fd, q, n, 0) < 0) {
+		failed(s, strerror(errno));
+		return;
+	}
+	schedule(s, ANSWER_MS);
+}
+
+/* The current server: asked at once, or its name looked up first. */
+static void query(struct timesync *s)
+{
+	struct ipaddr ip;
+
+	close_query(s);
+	if (!s->n)
+		return;
+	if (parse_ip(s->servers[s->cur], &ip))
+		ask_ntp(s, &ip);
+	else
+		ask_dns(s, DNS_TYPE_A);
+}
+
+/* The resolver's answer: the first address asked, or AAAA after an A lookup that found none. */
+static void on_dns(struct timesync *s, const uint8_t *buf, size_t n)
+{
+	struct dns_answer a;
+	struct ipaddr ip = { 0 };
+	char err[160], why[256];
+
+	if (dns_parse(buf, n, s->dns_id, s->servers[s->cur], s->dns_type, &a, err, sizeof(err)) < 0) {
+		snprintf(why, sizeof(why), "looking it up at %s: %s", s->resolver, err);
+		failed(s, why);
+		return;
+	}
+	if (!a.naddr && s->dns_type == DNS_TYPE_A) {
+		ask_dns(s, DNS_TYPE_AAAA);
+		return;
+	}
+	if (!a.naddr) {
+		snprintf(why, sizeof(why), "the name has no address (looked up at %s)", s->resolver);
+		failed(s, why);
+		return;
+	}
+	ip.family = s->dns_type == DNS_TYPE_A ? AF_INET : AF_INET6;
+	memcpy(ip.addr, a.addr[0], ip.family == AF_INET ? 4 : 16);
+	ask_ntp(s, &ip);
+}
+
 static void on_timer(void *arg)
 {
 	struct timesync *s = arg;
 
-	if (s->xmit)
+	if (s->dns_type)
+		failed(s, "no answer in 2 s from the DNS server");
+	else if (s->xmit)
 		failed(s, "no answer in 2 s");
 	else
 		query(s);
@@ -238,8 +327,11 @@ static int reconcile(struct rt_ctx *ctx, void *arg)
 		res_spec(rt_get(ctx, RES(TIMESERVER_STATUS), "timeservers"), RES(TIMESERVER_STATUS));
 	bool off = cfg && cfg->machine && cfg->machine->time && cfg->machine->time->has_disabled &&
 		   cfg->machine->time->disabled;
+	const Basalt__Network__ResolverStatus *rs =
+		res_spec(rt_get(ctx, RES(RESOLVER_STATUS), "resolvers"), RES(RESOLVER_STATUS));
 	Basalt__Network__TimeStatus *t;
 
+	snprintf(s->resolver, sizeof(s->resolver), "%s", rs && rs->n_dnsservers ? rs->dnsservers[0] : "");
 	if (!same_servers(s, st, off)) {
 		s->n = 0;
 		for (size_t i = 0; !off && st && i < st->n_servers && i < SERVERS_MAX; i++)

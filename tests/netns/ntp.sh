@@ -5,7 +5,8 @@
 # configured over its API with a static address and machine.time.servers (a silent server
 # first, then chronyd): TimeStatus shows the sync, from the second server, with the offset
 # of two clocks that are one; in container mode the clock is measured, never adjusted. A
-# server named by a DNS name is named as not resolvable yet; machine.time.disabled stops it.
+# server named by a DNS name is looked up at the node's DNS server (dnsmasq beside chronyd):
+# found, it syncs; NXDOMAIN is said so. machine.time.disabled stops it.
 #   ntp.sh OUTDIR
 set -uo pipefail
 . "$(dirname "$0")/../lib.sh"
@@ -15,7 +16,7 @@ chronyd=$out/peers/chronyd
 need_netns
 [[ -x $chronyd ]] || bail "chronyd is there ($chronyd: make $chronyd)"
 t=$(test_dir)
-plan 7
+plan 8
 cd "$t" || exit 1
 srv=bntp$$ node=bntpn$$
 netns_new "$srv" && netns_new "$node" || bail "network namespaces"
@@ -34,6 +35,13 @@ c=$(proc_track $!)
 at_exit "proc_kill $c TERM"
 check "chronyd serves NTP on 10.78.0.1:123" \
 	wait_until 10 bash -c "ip netns exec '$srv' ss -ulnH | grep -q '10.78.0.1:123 '"
+# DNS beside it: ntp.lab.test is chronyd, every other lab.test name does not exist.
+ip netns exec "$srv" dnsmasq --keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts --listen-address=10.78.0.1 \
+	--bind-interfaces --address=/ntp.lab.test/10.78.0.1 --local=/lab.test/ --pid-file= --log-queries \
+	--log-facility="$t/dnsmasq.log" >dnsmasq.out 2>&1 &
+d=$(proc_track $!)
+at_exit "proc_kill $d TERM"
+wait_until 10 bash -c "ip netns exec '$srv' ss -ulnH | grep -q '10.78.0.1:53 '" || bail "dnsmasq serves DNS" "$(cat dnsmasq.out)"
 
 NODE_NETNS=$node basalt_node "$out" "$t/n" 127.0.0.1:50000
 fp=$(basalt_fingerprint "$t/n") || bail "the node starts" "$(tail -5 "$t/n/console.log")"
@@ -61,9 +69,16 @@ else
 	not_ok "offset" "no sync"
 	not_ok "not adjusted" "no sync"
 fi
-o patch mc --patch '{"machine":{"time":{"servers":["time.example.invalid"]}}}' >patch.out 2>&1
-check "a server named by a DNS name is said to be unresolvable yet, not silently skipped" \
-	wait_until 10 bash -c "$(declare -f o status); osctl='$osctl' node='$node'; status | grep -q 'time.example.invalid: a DNS name'"
+o patch mc --patch '{"machine":{"time":{"servers":["ntp.lab.test"]},"network":{"nameservers":["10.78.0.1"]}}}' >patch.out 2>&1
+if wait_until 20 bash -c "$(declare -f o status); osctl='$osctl' node='$node'; status | grep -q 'server: ntp.lab.test$'" &&
+	status | grep -q 'synced: true' && grep -q 'query\[A\] ntp.lab.test' "$t/dnsmasq.log"; then
+	ok "a server by name: ntp.lab.test looked up at the node's DNS server (10.78.0.1), then synced with"
+else
+	not_ok "time server by name" "$(status)" "$(cat patch.out)" "$(tail -3 "$t/dnsmasq.log")"
+fi
+o patch mc --patch '{"machine":{"time":{"servers":["nosuch.lab.test"]}}}' >patch.out 2>&1
+check "a name that does not exist is said so: NXDOMAIN from 10.78.0.1" \
+	wait_until 10 bash -c "$(declare -f o status); osctl='$osctl' node='$node'; status | grep -q 'nosuch.lab.test: looking it up at 10.78.0.1: no such name (NXDOMAIN)'"
 o patch mc --patch '[{"op":"remove","path":"/machine/time/servers"},{"op":"add","path":"/machine/time/disabled","value":true}]' >patch.out 2>&1
 check "machine.time.disabled: time sync is off, and says so" \
 	wait_until 10 bash -c "$(declare -f o status); osctl='$osctl' node='$node'; status | grep -q 'machine.time.disabled'"
