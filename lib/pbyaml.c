@@ -1250,11 +1250,60 @@ static void json_string(FILE *f, const char *s, size_t n)
 	fputc('"', f);
 }
 
+/* A plain scalar JSON takes as written: true, false, null, or a JSON number. */
+static bool json_literal(const char *s, size_t n)
+{
+	size_t i = 0;
+
+	if ((n == 4 && (!memcmp(s, "true", 4) || !memcmp(s, "null", 4))) || (n == 5 && !memcmp(s, "false", 5)))
+		return true;
+	if (i < n && s[i] == '-')
+		i++;
+	if (i < n && s[i] == '0')
+		i++;
+	else if (i < n && s[i] >= '1' && s[i] <= '9')
+		while (i < n && s[i] >= '0' && s[i] <= '9')
+			i++;
+	else
+		return false;
+	if (i < n && s[i] == '.') {
+		if (++i >= n || s[i] < '0' || s[i] > '9')
+			return false;
+		while (i < n && s[i] >= '0' && s[i] <= '9')
+			i++;
+	}
+	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+		if (++i < n && (s[i] == '+' || s[i] == '-'))
+			i++;
+		if (i >= n || s[i] < '0' || s[i] > '9')
+			return false;
+		while (i < n && s[i] >= '0' && s[i] <= '9')
+			i++;
+	}
+	return i == n;
+}
+
+struct jsonout {
+	FILE *f;
+	bool line;      /* one line, no indentation */
+	bool parsed;    /* a tree read from text: a plain scalar is a literal only if it reads as one */
+};
+
+static void json_sep(const struct jsonout *o, bool first, int indent)
+{
+	if (o->line)
+		fputs(first ? "" : ",", o->f);
+	else
+		fprintf(o->f, "%s\n%*s", first ? "" : ",", indent, "");
+}
+
 /*
- * JSON from a tree this file built: a double-quoted scalar is a string, a plain one a
- * number or boolean as written. (libfyaml's own JSON mode leaks on some escaped strings.)
+ * JSON from a tree: a quoted scalar is a string; a plain one a number, boolean or null as
+ * written (for a parsed tree only when it reads as one, else a string; an empty one null).
+ * Written here rather than by libfyaml's JSON mode, which leaks on some escaped strings and
+ * crashes on an empty block scalar ("b: >").
  */
-static void json_node(FILE *f, struct fy_node *n, int indent)
+static void json_node(const struct jsonout *o, struct fy_node *n, int indent)
 {
 	void *it = NULL;
 	bool first = true;
@@ -1264,60 +1313,76 @@ static void json_node(FILE *f, struct fy_node *n, int indent)
 	switch (fy_node_get_type(n)) {
 	case FYNT_SCALAR:
 		s = fy_node_get_scalar(n, &len);
-		if (fy_node_get_style(n) == FYNS_PLAIN && len)
-			fwrite(s, 1, len, f);
+		/* YAML text holds no NUL; libfyaml hands an empty block scalar back as one. */
+		len = s ? strnlen(s, len) : 0;
+		if (fy_node_get_style(n) == FYNS_PLAIN && !len && o->parsed)
+			fputs("null", o->f);
+		else if (fy_node_get_style(n) == FYNS_PLAIN && len && (!o->parsed || json_literal(s, len)))
+			fwrite(s, 1, len, o->f);
 		else
-			json_string(f, s ? s : "", s ? len : 0);
+			json_string(o->f, s ? s : "", s ? len : 0);
 		return;
 	case FYNT_MAPPING: {
 		struct fy_node_pair *p;
 
-		fputc('{', f);
+		fputc('{', o->f);
 		while ((p = fy_node_mapping_iterate(n, &it)) != NULL) {
-			s = fy_node_get_scalar(fy_node_pair_key(p), &len);
-			fprintf(f, "%s\n%*s", first ? "" : ",", indent + 2, "");
-			json_string(f, s ? s : "", s ? len : 0);
-			fputs(": ", f);
-			json_node(f, fy_node_pair_value(p), indent + 2);
+			struct fy_node *k = fy_node_pair_key(p);
+
+			s = k && fy_node_is_scalar(k) ? fy_node_get_scalar(k, &len) : NULL;
+			json_sep(o, first, indent + 2);
+			json_string(o->f, s ? s : "", s ? len : 0);
+			fputs(o->line ? ":" : ": ", o->f);
+			json_node(o, fy_node_pair_value(p), indent + 2);
 			first = false;
 		}
-		if (!first)
-			fprintf(f, "\n%*s", indent, "");
-		fputc('}', f);
+		if (!first && !o->line)
+			fprintf(o->f, "\n%*s", indent, "");
+		fputc('}', o->f);
 		return;
 	}
 	case FYNT_SEQUENCE: {
 		struct fy_node *c;
 
-		fputc('[', f);
+		fputc('[', o->f);
 		while ((c = fy_node_sequence_iterate(n, &it)) != NULL) {
-			fprintf(f, "%s\n%*s", first ? "" : ",", indent + 2, "");
-			json_node(f, c, indent + 2);
+			json_sep(o, first, indent + 2);
+			json_node(o, c, indent + 2);
 			first = false;
 		}
-		if (!first)
-			fprintf(f, "\n%*s", indent, "");
-		fputc(']', f);
+		if (!first && !o->line)
+			fprintf(o->f, "\n%*s", indent, "");
+		fputc(']', o->f);
 		return;
 	}
 	}
 }
 
-static char *emit_json(struct fy_node *node)
+static char *json_text(struct fy_node *node, bool line, bool parsed)
 {
 	char *out = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&out, &len);
+	struct jsonout o = { f, line, parsed };
 
 	if (!f)
 		return NULL;
-	json_node(f, node, 0);
-	fputc('\n', f);
+	if (node)
+		json_node(&o, node, 0);
+	else
+		fputs("null", f);
+	if (!line)
+		fputc('\n', f);
 	if (fclose(f) != 0) {
 		free(out);
 		return NULL;
 	}
 	return out;
+}
+
+char *pbyaml_json_line(struct fy_node *node)
+{
+	return json_text(node, true, true);
 }
 
 char *pbyaml_emit_node(struct fy_node *node, bool json)
@@ -1326,7 +1391,7 @@ char *pbyaml_emit_node(struct fy_node *node, bool json)
 	char *s, *t;
 
 	if (json)
-		return emit_json(node);
+		return json_text(node, false, false);
 	s = fy_emit_node_to_string(node, flags);
 	size_t n;
 

@@ -65,6 +65,9 @@ int pbyaml_decode(struct pbyaml_ctx *c, struct fy_node *node,
 struct fy_node *pbyaml_node(struct fy_document *fyd, const ProtobufCMessage *msg, bool json);
 /* Renders a node: block YAML or JSON. Caller frees. */
 char *pbyaml_emit_node(struct fy_node *node, bool json);
+/* A tree read from text (a node's spec_yaml) as one line of JSON: plain scalars that read
+ * as numbers, booleans or null stay literals, every other scalar is a string. Caller frees. */
+char *pbyaml_json_line(struct fy_node *node);
 /* Renders msg: block YAML or JSON. Caller frees; NULL on allocation failure. */
 char *pbyaml_emit(const ProtobufCMessage *msg, bool json);
 

@@ -45,7 +45,7 @@ static char *yaml_to_json(const char *yaml)
 	diag_fini(&d);
 	if (!fyd)
 		return NULL;
-	out = fy_emit_document_to_string(fyd, FYECF_MODE_JSON_ONELINE);
+	out = pbyaml_json_line(fy_document_root(fyd));
 	fy_document_destroy(fyd);
 	return out;
 }

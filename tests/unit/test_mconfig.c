@@ -17,6 +17,7 @@
 
 #include "lib/atomicfile.h"
 #include "lib/mconfig.h"
+#include "lib/pbyaml.h"
 
 #define DATA "tests/data/config"
 
@@ -344,9 +345,39 @@ static void test_limits(void **state)
 	free(text);
 }
 
+/* A node's spec as osctl prints it with -o json, from parsed YAML (libfyaml's JSON mode
+ * crashes on an empty block scalar, found by fuzz_osctl). */
+static void json_of(const char *yaml, const char *want)
+{
+	struct diag d;
+	struct fy_document *fyd;
+	char *j;
+
+	diag_init(&d);
+	fyd = pbyaml_parse("spec", yaml, strlen(yaml), &d);
+	diag_fini(&d);
+	assert_non_null(fyd);
+	j = pbyaml_json_line(fy_document_root(fyd));
+	assert_non_null(j);
+	assert_string_equal(j, want);
+	free(j);
+	fy_document_destroy(fyd);
+}
+
+static void test_json_line(void **state)
+{
+	(void)state;
+	json_of("b: >\n", "{\"b\":\"\"}");
+	json_of("b: |\n", "{\"b\":\"\"}");
+	json_of("a: 1\nb: x\nc: true\nd:\ne: '5'\nf: [1, two, -2.5e3]\ng: {h: \"q\\\"t\"}\ni: 01\n",
+		"{\"a\":1,\"b\":\"x\",\"c\":true,\"d\":null,\"e\":\"5\",\"f\":[1,\"two\",-2.5e3],"
+		"\"g\":{\"h\":\"q\\\"t\"},\"i\":\"01\"}");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_json_line),
 		cmocka_unit_test(test_valid_corpus),
 		cmocka_unit_test(test_invalid_corpus_exact_errors),
 		cmocka_unit_test(test_patches),
