@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # run-qemu.sh --kernel F --initrd F [--append ARGS] [--serial file:PATH] [--monitor pipe:PATH]
 #             [--pidfile F] [--no-reboot] [--daemonize] [--accel kvm|tcg|auto --probe INITRD]
-#             [--api-port PORT [--net-open]] [--extra-nics N]
+#             [--api-port PORT [--net-open]] [--extra-nics N] [--tap IFNAME] [--rtc-base DATETIME]
 # Boots the image in QEMU with a serial console. --accel auto: KVM if image/kvm-probe.sh
 # shows it runs a guest (with the --probe initramfs), else TCG. Default: tcg.
 # Interactive by default (ctrl-a x quits, ctrl-a c toggles the QEMU monitor).
@@ -11,8 +11,11 @@
 # NIC is isolated (restrict=on: the guest reaches nothing but what is forwarded to it)
 # unless --net-open. --extra-nics: N more user-mode NICs (eth1..ethN, MACs 52:54:00:00:00:01..),
 # each isolated and forwarding nothing: links for bonds, bridges and selectors to work on.
+# --tap: one more NIC (MAC 52:54:00:00:01:01) on a tap device the caller made (the tests
+# make it in a network namespace of their own). --rtc-base: the guest's clock at boot
+# (QEMU's -rtc base=, "2026-01-01T00:00:00").
 set -euo pipefail
-kernel= initrd= append= serial=mon:stdio monitor= pidfile= accel=tcg probe= extra=() port= restrict=on nics=0
+kernel= initrd= append= serial=mon:stdio monitor= pidfile= accel=tcg probe= extra=() port= restrict=on nics=0 tap=
 while [[ $# -gt 0 ]]; do
 	case $1 in
 	--kernel) kernel=$2; shift ;;
@@ -28,6 +31,8 @@ while [[ $# -gt 0 ]]; do
 	--api-port) port=$2; shift ;;
 	--net-open) restrict=off ;;
 	--extra-nics) nics=$2; shift ;;
+	--tap) tap=$2; shift ;;
+	--rtc-base) extra+=(-rtc "base=$2"); shift ;;
 	*) echo "run-qemu: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -56,6 +61,8 @@ fi
 for ((i = 1; i <= nics; i++)); do
 	nic+=(-nic "user,model=virtio-net-pci,restrict=on,mac=52:54:00:00:00:$(printf %02x "$i")")
 done
+# A NIC on an existing tap device (made by the caller, in a network namespace of its own).
+[[ -n "$tap" ]] && nic+=(-nic "tap,ifname=$tap,script=no,downscript=no,model=virtio-net-pci,mac=52:54:00:00:01:01")
 
 exec qemu-system-x86_64 -machine q35 "${accel_args[@]}" -cpu "$cpu" -m 1024 -smp "$smp" \
 	-nodefaults -no-user-config -display none -serial "$serial" "${nic[@]}" \

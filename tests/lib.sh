@@ -241,6 +241,7 @@ cgroup_remove() { wait_until 5 cgroup_gone "$1"; }
 # DIR/console.log and its monitor on the pipes DIR/mon.in (write commands there) and
 # DIR/mon.out (kept drained, so QEMU never blocks writing to it), stopped when the test
 # ends; QEMU's PID is left in $qemu. The image is $out's (run from the tree's top).
+# With VM_NETNS set, QEMU runs in that network namespace (its forwarded ports listen there).
 vm_start() {
 	local dir=$1 accel=$2 drain
 	shift 2
@@ -248,7 +249,7 @@ vm_start() {
 	cat "$dir/mon.out" >/dev/null &
 	drain=$!
 	at_exit "kill $drain 2>/dev/null"
-	image/run-qemu.sh --accel "$accel" --kernel "$out/vmlinuz" --initrd "$out/initramfs.xz" \
+	${VM_NETNS:+ip netns exec "$VM_NETNS"} image/run-qemu.sh --accel "$accel" --kernel "$out/vmlinuz" --initrd "$out/initramfs.xz" \
 		--serial "file:$dir/console.log" --monitor "pipe:$dir/mon" --no-reboot "$@" >"$dir/qemu.out" 2>&1 &
 	qemu=$!
 	at_exit "proc_kill $(proc_track $qemu); wait $qemu 2>/dev/null"
