@@ -151,6 +151,47 @@ static void nl_reset(void)
 	}
 }
 
+int nlreq_transact(struct nlreq *q, const char *what, char *err, size_t errlen)
+{
+	char buf[8192], text[256] = "";
+	struct ack a = { -EIO, text, sizeof(text) };
+	int fd = nl_socket(), done = 0;
+	uint32_t seq = ++nl_seq ? nl_seq : ++nl_seq;
+
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: netlink socket: %s", what, strerror(errno));
+		return -errno;
+	}
+	q->h.nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
+	q->h.nlmsg_seq = seq;
+	if (send(fd, q, q->h.nlmsg_len, 0) < 0) {
+		a.error = -errno;
+		done = 1;
+	}
+	while (!done) {
+		struct sockaddr_nl from;
+		socklen_t fl = sizeof(from);
+		ssize_t got = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
+		int rem = (int)got;
+
+		if (got < 0) {
+			if (errno == EINTR)
+				continue;
+			a.error = -errno;
+			nl_reset();
+			break;
+		}
+		if (fl < sizeof(from) || from.nl_pid != 0)
+			continue;
+		for (const struct nlmsghdr *h = (const void *)buf; NLMSG_OK(h, rem) && !done; h = NLMSG_NEXT(h, rem))
+			if (h->nlmsg_seq == seq)
+				done = on_ack(h, &a);
+	}
+	if (a.error < 0)
+		snprintf(err, errlen, "%s: %s", what, text[0] ? text : strerror(-a.error));
+	return a.error < 0 ? a.error : 0;
+}
+
 void nlbatch_init(struct nlbatch *b, void (*on_error)(void *arg, size_t tag, int error, const char *err),
 		  void *arg)
 {
@@ -262,31 +303,4 @@ unsigned nlbatch_flush(struct nlbatch *b)
 	b->len = 0;
 	b->n = 0;
 	return failed;
-}
-
-struct one {
-	int error;
-	char *err;
-	size_t errlen;
-};
-
-static void one_failed(void *arg, size_t tag, int error, const char *err)
-{
-	struct one *o = arg;
-
-	(void)tag;
-	o->error = error;
-	snprintf(o->err, o->errlen, "%s", err);
-}
-
-/* A batch of one: the same send, ack matching and error text as many. */
-int nlreq_transact(struct nlreq *q, const char *what, char *err, size_t errlen)
-{
-	static struct nlbatch b;  /* one request at a time: the process has one loop */
-	struct one o = { 0, err, errlen };
-
-	nlbatch_init(&b, one_failed, &o);
-	nlbatch_add(&b, q, what, 0);
-	nlbatch_flush(&b);
-	return o.error;
 }

@@ -237,18 +237,6 @@ cgroup_gone() {
 }
 cgroup_remove() { wait_until 5 cgroup_gone "$1"; }
 
-# chronyd_start NETNS ADDR DIR: chronyd ($out/peers/chronyd) serving its own clock at
-# stratum 8, never adjusting it, on ADDR:123 in NETNS (config, pid and log in DIR), stopped
-# when the test ends; false if it does not listen within 10 s.
-chronyd_start() {
-	local ns=$1 addr=$2 dir=$3 p
-	printf 'local stratum 8\nallow all\nbindaddress %s\ncmdport 0\npidfile %s/chronyd.pid\n' "$addr" "$dir" >"$dir/chrony.conf"
-	ip netns exec "$ns" "$out/peers/chronyd" -f "$dir/chrony.conf" -d -x -u root >"$dir/chronyd.log" 2>&1 &
-	p=$(proc_track $!)
-	at_exit "proc_kill $p TERM"
-	wait_until 10 bash -c "ip netns exec '$ns' ss -ulnH | grep -q '$addr:123 '"
-}
-
 # vm_start DIR ACCEL [run-qemu.sh options...]: boots the image in QEMU with its console in
 # DIR/console.log and its monitor on the pipes DIR/mon.in (write commands there) and
 # DIR/mon.out (kept drained, so QEMU never blocks writing to it), stopped when the test

@@ -11,15 +11,26 @@ out=$(realpath "$1")
 accel=${2:-tcg}
 [[ "$accel" == --accel ]] && accel=$3
 osctl=$out/bin/osctl
+chronyd=$out/peers/chronyd
 need_netns
-[[ -x $out/peers/chronyd ]] || bail "chronyd is there ($out/peers/chronyd: make it)"
+[[ -x $chronyd ]] || bail "chronyd is there ($chronyd: make $chronyd)"
 t=$(test_dir)
 plan 4
 ns=bvt$$
 netns_new "$ns" || bail "network namespace"
 ip -n "$ns" tuntap add tap0 mode tap && ip -n "$ns" addr add 10.79.0.1/24 dev tap0 && ip -n "$ns" link set tap0 up ||
 	bail "the tap device"
-chronyd_start "$ns" 10.79.0.1 "$t" || bail "chronyd serves NTP" "$(cat "$t/chronyd.log")"
+cat >"$t/chrony.conf" <<CONF
+local stratum 8
+allow all
+bindaddress 10.79.0.1
+cmdport 0
+pidfile $t/chronyd.pid
+CONF
+ip netns exec "$ns" "$chronyd" -f "$t/chrony.conf" -d -x -u root >"$t/chronyd.log" 2>&1 &
+c=$(proc_track $!)
+at_exit "proc_kill $c TERM"
+wait_until 10 bash -c "ip netns exec '$ns' ss -ulnH | grep -q '10.79.0.1:123 '" || bail "chronyd serves NTP" "$(cat "$t/chronyd.log")"
 
 con=$t/console.log
 behind=$(date -u -d '-1 hour' +%Y-%m-%dT%H:%M:%S)
