@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,8 +37,39 @@ bool log_debug_enabled(void)
 	return log_debug_on;
 }
 
+/*
+ * Writes all of line to fd, which may be non-blocking, waiting up to wait_ms in all for
+ * room. The console gets LOG_CONSOLE_WAIT_MS: a busy one (a serial line emulated under
+ * load drains slowly) still gets the line whole, and one that takes nothing for that long
+ * is given up on rather than left to stop the caller. The log pipe gets no wait: a line
+ * its reader has no room for is dropped, as the reader (init) must never hold us up.
+ */
+#define LOG_CONSOLE_WAIT_MS 3000
+
+static void write_line(int fd, const char *line, size_t n, int wait_ms)
+{
+	int waited = 0;
+
+	while (n > 0) {
+		ssize_t w = write(fd, line, n);
+		struct pollfd p = { .fd = fd, .events = POLLOUT };
+
+		if (w > 0) {
+			line += w;
+			n -= (size_t)w;
+		} else if (w < 0 && errno == EINTR) {
+			continue;
+		} else if (w < 0 && errno == EAGAIN && waited < wait_ms) {
+			poll(&p, 1, 100);
+			waited += 100;
+		} else {
+			return;
+		}
+	}
+}
+
 /* Formats the whole line first so concurrent writers never interleave within it. */
-static void log_emit_fd(int fd, int errnum, const char *fmt, va_list ap)
+static void log_emit_fd(int fd, int wait_ms, int errnum, const char *fmt, va_list ap)
 {
 	char line[LOG_LINE_MAX];
 	size_t n = 0;
@@ -59,13 +91,12 @@ static void log_emit_fd(int fd, int errnum, const char *fmt, va_list ap)
 		n = sizeof(line) - 2;
 	}
 	line[n++] = '\n';
-	while (write(fd, line, n) < 0 && errno == EINTR)
-		;
+	write_line(fd, line, n, wait_ms);
 }
 
 static void log_emit(int errnum, const char *fmt, va_list ap)
 {
-	log_emit_fd(log_fd, errnum, fmt, ap);
+	log_emit_fd(log_fd, 0, errnum, fmt, ap);
 }
 
 #define LOG_WITH(errnum)                         \
@@ -122,7 +153,7 @@ void log_console(const char *fmt, ...)
 	va_end(ap);
 	if (path && *path && (fd = open(path, O_WRONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)) >= 0) {
 		va_start(ap, fmt);
-		log_emit_fd(fd, 0, fmt, ap);
+		log_emit_fd(fd, LOG_CONSOLE_WAIT_MS, 0, fmt, ap);
 		va_end(ap);
 		close(fd);
 	}

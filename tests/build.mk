@@ -24,6 +24,7 @@ unit_srcs_parse := lib/parse.c
 unit_srcs_keyset := lib/keyset.c
 unit_srcs_sysdev := netctl/sysdev.c
 unit_srcs_dns := netctl/dns.c
+unit_srcs_log := lib/log.c
 unit_srcs_mconfig := $(LIB_FULL_SRCS) lib/buf.c lib/loop.c lib/log.c $(GEN_API)
 unit_srcs_cfgstate := machined/ctrl/cfgstate.c lib/atomicfile.c
 GRPC_SRCS := lib/grpc.c lib/h2conn.c lib/grpc_server.c lib/grpc_client.c lib/tls.c lib/pki.c \
@@ -43,7 +44,7 @@ unit_srcs_dhcp6 := netctl/dhcp6.c lib/parse.c
 unit_srcs_netspec := machined/ctrl/netspec.c $(MACHINED_CORE_SRCS) machined/core/runtime.c lib/log.c lib/backoff.c
 
 UNIT_TESTS := cmdline kmod backoff ring frame loop spec supervisor ctl squashfs coldplug store \
-	parse mconfig cfgstate runtime grpc apiipc sandbox memcpy tls apidef ipcfg rtnl dhcp4 netspec sntp dhcp6 keyset sysdev dns
+	parse mconfig cfgstate runtime grpc apiipc sandbox memcpy tls apidef ipcfg rtnl dhcp4 netspec sntp dhcp6 keyset sysdev dns log
 UNIT_BINS := $(patsubst %,$(OUT)/host/tests/unit/test_%,$(UNIT_TESTS))
 
 define unit_rule
