@@ -12,8 +12,13 @@ packages=(
 	libcmocka-dev
 	# image build: kernel module indexes, squashfs, compression, ELF inspection
 	kmod squashfs-tools xz-utils binutils cpio
+	# boot media: the ISO (xorriso) and the FAT of its UEFI boot image (dosfstools, mtools);
+	# GRUB itself comes from pinned packages (image/boot.lock)
+	xorriso mtools dosfstools
 	# running and testing the image and the supervisor
 	qemu-system-x86 util-linux iproute2 procps jq openssl
+	# UEFI firmware for QEMU (OVMF) and the PXE ROMs of its NICs (iPXE)
+	ovmf ipxe-qemu
 	# real network peers for the namespace tests: a DHCP server (the binary alone: the
 	# dnsmasq package would start a host-wide service), and busybox's udhcpc as the network
 	# benchmark's reference DHCP client

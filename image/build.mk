@@ -55,9 +55,34 @@ $(IMG)/probe.xz: $(call musl_objs,image/probeinit.c) $(OUT)/tools/mkcpio
 	$(Q)$(MUSL_CC) $(MUSL_LDFLAGS) -s -o $(IMG)/probe/init $<
 	$(Q)$(OUT)/tools/mkcpio -t 0 -n /dev/console:600:5:1 $(IMG)/probe | xz --check=crc32 -T1 >$@
 
-.PHONY: image run
-image: $(OUT)/vmlinuz $(OUT)/initramfs.xz
-	@for f in $(OUT)/vmlinuz $(OUT)/initramfs.xz $(IMG)/rootfs.sqsh; do \
+# GRUB for every boot medium, from the pinned packages of image/boot.lock. The media are
+# marked by a file named after the sources' date, so GRUB finds its own medium.
+BOOTPKG := $(OUT)/pkg-boot
+BOOT_STAMP := $(BOOTPKG)/.stamp
+MEDIUM_ID := basalt-$(shell cat VERSION)-$(SOURCE_DATE_EPOCH)
+GRUB_STAMP := $(IMG)/grub/.stamp-$(MEDIUM_ID)
+$(BOOT_STAMP): image/boot.lock image/fetch-debs.sh image/apt.sh | $(DEPS_STAMP)
+	$(call msg,FETCH,boot packages)
+	$(Q)image/fetch-debs.sh image/boot.lock $(DL_CACHE) $(BOOTPKG)
+	$(Q)touch $@
+
+$(GRUB_STAMP): $(BOOT_STAMP) image/mkgrub.sh
+	$(call msg,GRUB,$(IMG)/grub)
+	$(Q)image/mkgrub.sh $(BOOTPKG) $(IMG)/grub $(MEDIUM_ID)
+	$(Q)touch $@
+
+ISO := $(OUT)/basalt-amd64.iso
+$(ISO): $(GRUB_STAMP) $(OUT)/vmlinuz $(OUT)/initramfs.xz image/mkiso.sh VERSION
+	$(call msg,ISO,$@)
+	$(Q)image/mkiso.sh $@ $(IMG)/grub $(MEDIUM_ID) $(OUT)/vmlinuz $(OUT)/initramfs.xz
+
+# Every boot artifact, with its size and in $(OUT)/sha256sums.
+ARTIFACTS := $(OUT)/vmlinuz $(OUT)/initramfs.xz $(ISO)
+.PHONY: image iso run
+iso: $(ISO)
+image: $(ARTIFACTS)
+	@cd $(OUT) && sha256sum $(notdir $(ARTIFACTS)) >sha256sums
+	@for f in $(ARTIFACTS) $(IMG)/rootfs.sqsh; do \
 		printf '  %-28s %10d bytes  sha256 %s\n' "$$f" "$$(stat -c %s $$f)" \
 			"$$(sha256sum $$f | cut -c1-16)"; done
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# run-qemu.sh --kernel F --initrd F [--append ARGS] [--serial file:PATH] [--monitor pipe:PATH]
+# run-qemu.sh {--kernel F --initrd F [--append ARGS] | --cdrom ISO | --disk IMAGE} [--serial file:PATH] [--monitor pipe:PATH]
 #             [--pidfile F] [--no-reboot] [--daemonize] [--accel kvm|tcg|auto --probe INITRD]
 #             [--api-port PORT [--net-open]] [--extra-nics N] [--tap IFNAME] [--rtc-base DATETIME]
 # Boots the image in QEMU with a serial console. --accel auto: KVM if image/kvm-probe.sh
@@ -14,8 +14,13 @@
 # --tap: one more NIC (MAC 52:54:00:00:01:01) on a tap device the caller made (the tests
 # make it in a network namespace of their own). --rtc-base: the guest's clock at boot
 # (QEMU's -rtc base=, "2026-01-01T00:00:00").
+# --cdrom/--disk: boot the medium through the firmware (SeaBIOS; --uefi: OVMF, with a
+# fresh copy of its variable store in --state DIR) instead of loading the kernel directly;
+# its own GRUB menu gives the kernel's arguments, so --api-port brings no ip= then (the
+# node asks QEMU's DHCP server for its address).
 set -euo pipefail
 kernel= initrd= append= serial=mon:stdio monitor= pidfile= accel=tcg probe= extra=() port= restrict=on nics=0 tap=
+cdrom= disk=() uefi= state=
 while [[ $# -gt 0 ]]; do
 	case $1 in
 	--kernel) kernel=$2; shift ;;
@@ -33,11 +38,31 @@ while [[ $# -gt 0 ]]; do
 	--extra-nics) nics=$2; shift ;;
 	--tap) tap=$2; shift ;;
 	--rtc-base) extra+=(-rtc "base=$2"); shift ;;
+	--cdrom) cdrom=$2; shift ;;
+	--disk) disk+=("$2"); shift ;;
+	--uefi) uefi=1 ;;
+	--state) state=$2; shift ;;
 	*) echo "run-qemu: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
 done
-[[ -n "$kernel" && -n "$initrd" ]] || { echo "run-qemu: --kernel and --initrd are required" >&2; exit 2; }
+media=()
+if [[ -n $cdrom ]]; then
+	media+=(-drive "file=$cdrom,media=cdrom,readonly=on,if=none,id=cd0" -device ide-cd,drive=cd0,bootindex=0)
+fi
+for ((i = 0; i < ${#disk[@]}; i++)); do
+	f=${disk[$i]} fmt=raw
+	[[ $f == *.qcow2 ]] && fmt=qcow2
+	media+=(-drive "file=$f,format=$fmt,if=none,id=d$i" -device "virtio-blk-pci,drive=d$i,bootindex=$((i + 1))")
+done
+if [[ -n $uefi ]]; then
+	code=/usr/share/OVMF/OVMF_CODE_4M.fd vars=/usr/share/OVMF/OVMF_VARS_4M.fd
+	[[ -f $code ]] || { echo "run-qemu: --uefi needs OVMF ($code; Debian package ovmf)" >&2; exit 2; }
+	[[ -n $state ]] || { echo "run-qemu: --uefi needs --state DIR for its variable store" >&2; exit 2; }
+	cp "$vars" "$state/OVMF_VARS.fd"
+	media+=(-drive "if=pflash,format=raw,unit=0,readonly=on,file=$code"
+		-drive "if=pflash,format=raw,unit=1,file=$state/OVMF_VARS.fd")
+fi
 
 if [[ "$accel" == auto ]]; then
 	accel=tcg
@@ -56,7 +81,7 @@ cpu=max smp=1
 nic=(-nic none)
 if [[ -n "$port" ]]; then
 	nic=(-nic "user,model=virtio-net-pci,restrict=$restrict,hostfwd=tcp:127.0.0.1:$port-:50000")
-	append="ip=10.0.2.15::10.0.2.2:255.255.255.0::eth0:off $append"
+	[[ -n $kernel ]] && append="ip=10.0.2.15::10.0.2.2:255.255.255.0::eth0:off $append"
 fi
 for ((i = 1; i <= nics; i++)); do
 	nic+=(-nic "user,model=virtio-net-pci,restrict=on,mac=52:54:00:00:00:$(printf %02x "$i")")
@@ -64,7 +89,15 @@ done
 # A NIC on an existing tap device (made by the caller, in a network namespace of its own).
 [[ -n "$tap" ]] && nic+=(-nic "tap,ifname=$tap,script=no,downscript=no,model=virtio-net-pci,mac=52:54:00:00:01:01")
 
+boot=()
+if [[ -n $kernel || -n $initrd ]]; then
+	[[ -n "$kernel" && -n "$initrd" ]] || { echo "run-qemu: --kernel and --initrd go together" >&2; exit 2; }
+	boot=(-kernel "$kernel" -initrd "$initrd" -append "console=ttyS0 quiet $append")
+elif ((${#media[@]} == 0)); then
+	echo "run-qemu: give --kernel and --initrd, or --cdrom or --disk" >&2
+	exit 2
+fi
+
 exec qemu-system-x86_64 -machine q35 "${accel_args[@]}" -cpu "$cpu" -m 1024 -smp "$smp" \
 	-nodefaults -no-user-config -display none -serial "$serial" "${nic[@]}" \
-	-kernel "$kernel" -initrd "$initrd" \
-	-append "console=ttyS0 quiet $append" "${extra[@]}"
+	"${media[@]}" "${boot[@]}" "${extra[@]}"

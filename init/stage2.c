@@ -185,12 +185,37 @@ static void on_signal(void *arg, const struct signalfd_siginfo *si)
 	}
 }
 
+/*
+ * BASALT_CONSOLE for machined: every console the kernel writes to (console=tty0
+ * console=ttyS0 gives "/dev/ttyS0:/dev/tty0", from /proc/consoles), so what a person must
+ * read reaches the screen and the serial line alike; /dev/console when the list is unknown.
+ */
+static void console_env(char *buf, size_t len)
+{
+	char line[256], name[64];
+	size_t n = (size_t)snprintf(buf, len, "BASALT_CONSOLE=");
+	size_t first = n;
+	FILE *f = fopen("/proc/consoles", "re");
+
+	while (f && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%63s", name) != 1 || strchr(name, '/') || n + strlen(name) + 7 >= len)
+			continue;
+		n += (size_t)snprintf(buf + n, len - n, "%s/dev/%s", n > first ? ":" : "", name);
+	}
+	if (f)
+		fclose(f);
+	if (n == first)
+		snprintf(buf + n, len - n, "/dev/console");
+}
+
 static int core_spec(const struct init_opts *o, struct spec *s, char *err, size_t errlen)
 {
 	Basalt__Init__ServiceSpec pb = BASALT__INIT__SERVICE_SPEC__INIT;
-	char env[160], console[] = "BASALT_CONSOLE=/dev/console", machine[] = "BASALT_MACHINE=1";
+	char env[160], console[160], machine[] = "BASALT_MACHINE=1";
 	char *envv[] = { env, console, machine };
 	size_t argc = 0;
+
+	console_env(console, sizeof(console));
 
 	while (o->core_argv[argc])
 		argc++;

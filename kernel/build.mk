@@ -8,7 +8,7 @@ PKGDIR := $(OUT)/pkg
 KERNEL_STAMP := $(PKGDIR)/.kernel-stamp
 KMODDIR := $(PKGDIR)/kernel-modules
 KIMAGE := $(PKGDIR)/kernel-image
-LOCKS := kernel/kernel.lock rootfs/packages.lock mk/sysroot.lock
+LOCKS := kernel/kernel.lock rootfs/packages.lock mk/sysroot.lock image/boot.lock
 
 $(KERNEL_STAMP): kernel/kernel.lock image/fetch-debs.sh image/apt.sh | $(DEPS_STAMP)
 	$(call msg,FETCH,$(KERNEL_PKG))

@@ -80,14 +80,25 @@ static int apply_platform(struct parse *ps, const char *key, const char *v)
 	return 0;
 }
 
-static int apply_debug(struct parse *ps, const char *key, const char *v)
+static void set_bool(struct parse *ps, const char *key, const char *v, bool *out)
 {
 	if (!v || strcmp(v, "1") == 0)
-		ps->out->debug = true;
+		*out = true;
 	else if (strcmp(v, "0") == 0)
-		ps->out->debug = false;
+		*out = false;
 	else
 		report(ps, key, v, "expected 0 or 1");
+}
+
+static int apply_debug(struct parse *ps, const char *key, const char *v)
+{
+	set_bool(ps, key, v, &ps->out->debug);
+	return 0;
+}
+
+static int apply_maintenance(struct parse *ps, const char *key, const char *v)
+{
+	set_bool(ps, key, v, &ps->out->maintenance);
 	return 0;
 }
 
@@ -107,6 +118,7 @@ static const struct {
 	{ "basalt.config", apply_config },
 	{ "basalt.platform", apply_platform },
 	{ "basalt.debug", apply_debug },
+	{ "basalt.maintenance", apply_maintenance },
 	{ "ip", apply_ip },
 };
 

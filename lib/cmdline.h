@@ -23,6 +23,7 @@ struct cmdline {
 	char *config_url;        /* basalt.config=<http(s) url>, or NULL */
 	enum platform platform;  /* basalt.platform= */
 	bool debug;              /* basalt.debug=1 */
+	bool maintenance;        /* basalt.maintenance=1: the installed config is not used */
 	char *ip;                /* ip=..., raw; the network layer parses it */
 };
 

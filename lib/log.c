@@ -144,18 +144,30 @@ void fatalx(const char *fmt, ...)
 
 void log_console(const char *fmt, ...)
 {
-	const char *path = getenv("BASALT_CONSOLE");
+	const char *list = getenv("BASALT_CONSOLE");
 	int saved = errno, fd;
 	va_list ap;
 
 	va_start(ap, fmt);
 	log_emit(0, fmt, ap);
 	va_end(ap);
-	if (path && *path && (fd = open(path, O_WRONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)) >= 0) {
-		va_start(ap, fmt);
-		log_emit_fd(fd, LOG_CONSOLE_WAIT_MS, 0, fmt, ap);
-		va_end(ap);
-		close(fd);
+	/* Every console of the list ("/dev/ttyS0:/dev/tty0"), each with the line whole. */
+	for (const char *p = list; p && *p;) {
+		size_t n = strcspn(p, ":");
+		char path[128];
+
+		if (n > 0 && n < sizeof(path)) {
+			memcpy(path, p, n);
+			path[n] = '\0';
+			if ((fd = open(path, O_WRONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)) >= 0) {
+				va_start(ap, fmt);
+				log_emit_fd(fd, LOG_CONSOLE_WAIT_MS, 0, fmt, ap);
+				va_end(ap);
+				close(fd);
+			}
+		}
+		p += n;
+		p += *p == ':';
 	}
 	errno = saved;
 }

@@ -17,9 +17,9 @@ void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /*
- * Also on the console named in BASALT_CONSOLE (set by init on a real machine, not in
- * container mode), where it shows whether or not service output is echoed there: for what
- * the person at the machine must read.
+ * Also on every console BASALT_CONSOLE lists ("/dev/ttyS0:/dev/tty0": set by init on a real
+ * machine, not in container mode), where it shows whether or not service output is echoed
+ * there: for what the person at the machine must read, on its screen and serial line alike.
  */
 void log_console(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* For the unrecoverable in daemons other than init: log, then exit(1). */

@@ -3,7 +3,7 @@
  * machined: the resource store and its controllers, driven by the machine config.
  *   machined [--state-dir DIR] [--init-socket PATH] [--containerd PATH]
  *            [--containerd-config PATH] [--root DIR] [--api-listen ADDR:PORT]
- *            [--host-netns DEV:INODE]                        run, supervised by init
+ *            [--host-netns DEV:INODE] [--cmdline FILE]       run, supervised by init
  *   machined validate FILE [--config-patch FILE]...          check a config
  *   machined render FILE [--config-patch FILE]... [-o yaml|json]
  *                                                            the resources a config gives
@@ -44,6 +44,7 @@ struct opts {
 	const char *root;
 	const char *api_listen;
 	const char *host_netns;     /* the host's network namespace, "dev:inode", from a launcher that knows it */
+	const char *cmdline;        /* the kernel command line to read: /proc/cmdline unless a test gives one */
 	const char *file;
 	const char *patch_files[MAX_PATCHES];
 	size_t npatches;
@@ -74,7 +75,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: machined [--state-dir DIR] [--init-socket PATH] [--containerd PATH]\n"
 		   "                [--containerd-config PATH] [--root DIR] [--api-listen ADDR:PORT]\n"
-		   "                [--host-netns DEV:INODE]\n"
+		   "                [--host-netns DEV:INODE] [--cmdline FILE]\n"
 		   "       machined validate FILE [--config-patch FILE]...\n"
 		   "       machined render FILE [--config-patch FILE]... [-o yaml|json]\n"
 		   "       machined install-config FILE [--config-patch FILE]... [--state-dir DIR]\n");
@@ -97,6 +98,8 @@ static int parse_opts(int argc, char **argv, int first, struct opts *o)
 			o->api_listen = argv[++i];
 		else if (strcmp(a, "--host-netns") == 0)
 			o->host_netns = argv[++i];
+		else if (strcmp(a, "--cmdline") == 0)
+			o->cmdline = argv[++i];
 		else if (strcmp(a, "--containerd") == 0)
 			o->containerd = argv[++i];
 		else if (strcmp(a, "--containerd-config") == 0)
@@ -386,7 +389,7 @@ static int cmd_daemon(struct opts *o)
 		r = api_init(&m.api, &ao, err, sizeof(err));
 	}
 	memset(&c, 0, sizeof(c));
-	if (cmdline_read("/proc/cmdline", &c, NULL, NULL) < 0)
+	if (cmdline_read(o->cmdline ? o->cmdline : "/proc/cmdline", &c, NULL, NULL) < 0)
 		memset(&c, 0, sizeof(c));
 	m.machine = getenv("BASALT_MACHINE") != NULL;
 	m.cmdline_ip = c.ip;
@@ -410,7 +413,7 @@ static int cmd_daemon(struct opts *o)
 	log_info("starting (pid %d), state in %s", (int)getpid(), o->state_dir);
 	if (mkdir(o->state_dir, 0700) < 0 && errno != EEXIST)
 		log_warn("create state directory %s (configs cannot be kept)", o->state_dir);
-	config_boot(&m.config, c.config_url);
+	config_boot(&m.config, c.config_url, c.maintenance);
 	if (loop_run(m.loop) < 0)
 		fatal("event loop");
 	cmdline_fini(&c);

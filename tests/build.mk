@@ -153,8 +153,9 @@ $(NPM_STAMP): tests/interop/package-lock.json | $(DEPS_STAMP)
 #   make fuzz      fuzzing only, FUZZ_SECONDS per target with a random seed
 CHECK_SUITES ?= runner layout unit link inputs fuzz init machined api interop abuse
 TEST_SUITES ?= runner layout unit link inputs fuzz init machined api interop abuse image locks repro vm vm-cad \
-	vm-corrupt vm-net vm-links vm-time net-dhcp net-time net-try
-E2E_SUITES ?= vm vm vm vm-kvm vm-cad init init machined machined api api idle fuzz fresh
+	vm-corrupt vm-net vm-links vm-time vm-iso vm-iso-uefi net-dhcp net-time net-try
+E2E_SUITES ?= vm vm vm vm-kvm vm-cad vm-iso vm-iso-uefi vm-iso-usb vm-iso-usb-uefi init init machined machined \
+	api api idle fuzz fresh
 # A real NTP server for the time tests: chronyd from the Debian registry's chrony .deb, its
 # binary alone (installing the package would replace the host's time service and start a
 # daemon that asks public servers). Its libraries come with hack/deps.sh.

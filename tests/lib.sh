@@ -249,7 +249,10 @@ vm_start() {
 	cat "$dir/mon.out" >/dev/null &
 	drain=$!
 	at_exit "kill $drain 2>/dev/null"
-	${VM_NETNS:+ip netns exec "$VM_NETNS"} image/run-qemu.sh --accel "$accel" --kernel "$out/vmlinuz" --initrd "$out/initramfs.xz" \
+	local direct=(--kernel "$out/vmlinuz" --initrd "$out/initramfs.xz")
+	# VM_MEDIA=1: the firmware boots the --cdrom or --disk given (its GRUB loads the kernel).
+	[[ -n ${VM_MEDIA:-} ]] && direct=()
+	${VM_NETNS:+ip netns exec "$VM_NETNS"} image/run-qemu.sh --accel "$accel" "${direct[@]}" \
 		--serial "file:$dir/console.log" --monitor "pipe:$dir/mon" --no-reboot "$@" >"$dir/qemu.out" 2>&1 &
 	qemu=$!
 	at_exit "proc_kill $(proc_track $qemu); wait $qemu 2>/dev/null"

@@ -50,6 +50,10 @@ def vm-corrupt 900 - tests/vm/corrupt-root.sh "$out"
 def vm-net 600 - tests/vm/net.sh "$out"
 def vm-links 600 - tests/vm/links.sh "$out"
 def vm-time 600 - tests/vm/time.sh "$out"
+def vm-iso 600 - tests/vm/iso.sh "$out"
+def vm-iso-uefi 900 - tests/vm/iso.sh "$out" --uefi
+def vm-iso-usb 600 - tests/vm/iso.sh "$out" --usb
+def vm-iso-usb-uefi 900 - tests/vm/iso.sh "$out" --usb --uefi
 def net-dhcp 600 - tests/netns/dhcp.sh "$out"
 def net-time 300 - tests/netns/ntp.sh "$out"
 def net-try 300 - tests/netns/try.sh "$out"

@@ -364,7 +364,7 @@ static void boot_without_config(struct config_holder *h, const char *state, cons
 	rt_kick(h->ctrl);
 }
 
-void config_boot(struct config_holder *h, const char *url)
+void config_boot(struct config_holder *h, const char *url, bool maintenance)
 {
 	char report[1024], why[128], *text = NULL, *msg = NULL, *msg2 = NULL, *prev = NULL;
 	Basalt__Config__Config *cfg = NULL;
@@ -372,6 +372,17 @@ void config_boot(struct config_holder *h, const char *url)
 	int r;
 
 	if (!h->state_dir) {
+		rt_kick(h->ctrl);
+		return;
+	}
+	if (maintenance) {
+		/* Chosen at the machine (the boot menu's maintenance entry): neither the config
+		 * nor the identity kept in STATE is used, so a config can be applied afresh. */
+		snprintf(report, sizeof(report), "maintenance boot (basalt.maintenance=1): the config "
+			 "and identity in %s are not used; waiting in maintenance mode for a config to be "
+			 "applied", h->state_dir);
+		set_status(h, "absent", "state", report);
+		log_console("%s", report);
 		rt_kick(h->ctrl);
 		return;
 	}

@@ -51,9 +51,10 @@ void config_fini(struct config_holder *h);
 /*
  * Loads the persisted config (a copy that does not validate falls back to the other), the
  * identity, and resolves a try record (resumed before its deadline, rolled back after).
- * url is basalt.config from the kernel command line, or NULL.
+ * url is basalt.config from the kernel command line, or NULL; maintenance is
+ * basalt.maintenance=1 (nothing persisted is used).
  */
-void config_boot(struct config_holder *h, const char *url);
+void config_boot(struct config_holder *h, const char *url, bool maintenance);
 /* Without a config in force and without a known identity: unauthenticated maintenance mode. */
 bool config_maintenance(const struct config_holder *h);
 /*

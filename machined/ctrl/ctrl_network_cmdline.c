@@ -6,7 +6,10 @@
  * address, "basalt-" and its last three bytes (layer default), and the kernel's ip= as a link up, its
  * address, a default route through its gateway and its DNS and NTP servers (layer
  * cmdline), so a node booted with
- * a static address is reachable in maintenance mode, with no DHCP server.
+ * a static address is reachable in maintenance mode, with no DHCP server. Booted from an
+ * ISO or over PXE with neither, a node asks DHCP: the default layer runs DHCPv4 on every
+ * physical Ethernet link that neither ip= nor machine.network names (as Talos does), and
+ * ip=dhcp (or ip=::::::dhcp on a named link) runs it at the cmdline layer.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -21,10 +24,11 @@
 #include "machined/ctrl/netspec.h"
 #include "netctl/ipcfg.h"
 
-static const struct rt_input inputs[] = { { RES(LINK_STATUS), RT_WEAK } };
+static const struct rt_input inputs[] = { { RES(LINK_STATUS), RT_WEAK }, { RES(MACHINE_CONFIG), RT_WEAK } };
 static const struct rt_output outputs[] = {
 	{ RES(LINK_SPEC), RT_SHARED },      { RES(ADDRESS_SPEC), RT_SHARED },    { RES(ROUTE_SPEC), RT_SHARED },
 	{ RES(RESOLVER_SPEC), RT_SHARED },  { RES(TIMESERVER_SPEC), RT_SHARED }, { RES(HOSTNAME_SPEC), RT_SHARED },
+	{ RES(OPERATOR_SPEC), RT_SHARED },
 };
 
 struct netcmd {
@@ -90,9 +94,43 @@ static int servers(struct rt_ctx *ctx, const struct ipcfg *c)
 	return netspec_timeservers(ctx, "cmdline", "timeservers", v, c->has_ntp ? 1 : 0);
 }
 
+struct dhcp_default {
+	struct rt_ctx *ctx;
+	const Basalt__Config__Network *net;
+	const char *cmdline_link;
+	int r;
+};
+
+/* DHCPv4 on a physical Ethernet link nothing else configures. */
+static int default_dhcp(void *arg, const struct res *res)
+{
+	const Basalt__Network__LinkStatus *l = res_spec(res, RES(LINK_STATUS));
+	struct dhcp_default *d = arg;
+
+	if (d->r < 0 || !l || strcmp(l->type, "ether") != 0 || !l->bus[0] ||
+	    strcmp(res->id, d->cmdline_link) == 0 || netspec_config_names(d->ctx, d->net, res->id))
+		return 0;
+	if ((d->r = netspec_link(d->ctx, "default", res->id, 0)) == 0)
+		d->r = netspec_operator(d->ctx, "default", "dhcp4", res->id, 0);
+	return 0;
+}
+
+/* ip= asks for DHCP (its autoconf field) rather than giving an address. */
+static bool wants_dhcp(const struct ipcfg *c)
+{
+	static const char *const dhcp[] = { "dhcp", "on", "any", "both", "" };
+
+	for (size_t i = 0; i < sizeof(dhcp) / sizeof(dhcp[0]); i++)
+		if (strcmp(c->autoconf, dhcp[i]) == 0)
+			return !c->family;
+	return false;
+}
+
 static int reconcile(struct rt_ctx *ctx, void *arg)
 {
 	struct netcmd *n = arg;
+	const Basalt__Config__Config *cfg = res_spec(rt_get(ctx, RES(MACHINE_CONFIG), "v1alpha1"), RES(MACHINE_CONFIG));
+	struct dhcp_default d = { ctx, cfg && cfg->machine ? cfg->machine->network : NULL, "", 0 };
 	char link[IFNAMSIZ] = "", ip[64], gw[64], cidr[72];
 	int fam, r;
 
@@ -100,19 +138,29 @@ static int reconcile(struct rt_ctx *ctx, void *arg)
 		return 0;  /* a container: nothing of ours, so nothing to undo either */
 	if ((r = netspec_link(ctx, "default", "lo", 0)) < 0 || (r = default_hostname(ctx)) < 0)
 		return r;
+	if (n->have && !n->bad) {
+		if (n->ip.device[0])
+			snprintf(link, sizeof(link), "%s", n->ip.device);
+		else
+			rt_list(ctx, RES(LINK_STATUS), first_ether, link);
+	}
+	d.cmdline_link = link;
+	rt_list(ctx, RES(LINK_STATUS), default_dhcp, &d);
+	if (d.r < 0)
+		return d.r;
 	if (n->bad)
 		return rt_fail(ctx, "%s", n->err);
-	if (!n->have || !n->ip.family)
+	if (!n->have)
 		return 0;
-	fam = n->ip.family;
-	if (n->ip.device[0])
-		snprintf(link, sizeof(link), "%s", n->ip.device);
-	else
-		rt_list(ctx, RES(LINK_STATUS), first_ether, link);
 	if (!link[0])
-		return rt_fail(ctx, "ip=: no Ethernet link yet to put the address on");
+		return rt_fail(ctx, "ip=: no Ethernet link yet to configure");
 	if ((r = netspec_link(ctx, "cmdline", link, 0)) < 0)
 		return r;
+	if (wants_dhcp(&n->ip))
+		return netspec_operator(ctx, "cmdline", "dhcp4", link, 0);
+	if (!n->ip.family)
+		return 0;
+	fam = n->ip.family;
 	inet_ntop(fam, n->ip.client, ip, sizeof(ip));
 	snprintf(cidr, sizeof(cidr), "%s/%u", ip, n->ip.prefixlen);
 	if ((r = netspec_address(ctx, "cmdline", link, cidr)) < 0)
@@ -148,8 +196,8 @@ static int start(void *st, const struct ctrl_env *env, struct rt_ctrl *self)
 }
 
 const struct ctrl_def ctrl_network_cmdline = {
-	.rt = { .name = "NetworkCmdlineController", .inputs = inputs, .ninputs = 1, .outputs = outputs,
-		.noutputs = 6, .reconcile = reconcile },
+	.rt = { .name = "NetworkCmdlineController", .inputs = inputs, .ninputs = 2, .outputs = outputs,
+		.noutputs = 7, .reconcile = reconcile },
 	.shared = state,
 	.init = start,
 };

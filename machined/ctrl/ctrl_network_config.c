@@ -12,7 +12,6 @@
  * controller's status, never silently dropped.
  */
 #include <errno.h>
-#include <fnmatch.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,40 +41,6 @@ static void gap(struct gaps *g, const char *where, const char *what)
 
 	if (n < sizeof(g->text))
 		snprintf(g->text + n, sizeof(g->text) - n, "%s%s.%s", n ? ", " : "", where, what);
-}
-
-struct select {
-	const Basalt__Config__DeviceSelector *sel;
-	char found[IFNAMSIZ];
-};
-
-static bool glob(const char *pattern, const char *s)
-{
-	return !pattern || fnmatch(pattern, s ? s : "", FNM_CASEFOLD) == 0;
-}
-
-static int match_link(void *arg, const struct res *r)
-{
-	struct select *s = arg;
-	const Basalt__Network__LinkStatus *l = res_spec(r, RES(LINK_STATUS));
-	const Basalt__Config__DeviceSelector *d = s->sel;
-
-	if (!l || s->found[0] || strcmp(l->type, "ether") != 0)
-		return 0;
-	if (glob(d->hardwareaddr, l->hardwareaddr) && glob(d->permanentaddr, l->permanentaddr) &&
-	    glob(d->buspath, l->buspath) && glob(d->driver, l->driver) && glob(d->pciid, l->pciid) &&
-	    (!d->has_physical || d->physical == (l->bus[0] != '\0')))
-		snprintf(s->found, sizeof(s->found), "%s", r->id);
-	return 0;
-}
-
-/* The link a selector picks (the first by name), or NULL. */
-static const char *select_link(struct rt_ctx *ctx, const Basalt__Config__DeviceSelector *d, struct select *s)
-{
-	s->sel = d;
-	s->found[0] = '\0';
-	rt_list(ctx, RES(LINK_STATUS), match_link, s);
-	return s->found[0] ? s->found : NULL;
 }
 
 /* Addresses, routes and DHCP of a link (an interface's or a VLAN's). */
@@ -108,14 +73,14 @@ static int members(struct rt_ctx *ctx, const char *master, char **names, size_t 
 		   Basalt__Config__DeviceSelector **sels, size_t nsels)
 {
 	struct netspec_linkopts o = { .master = master };
-	struct select s;
+	char found[IFNAMSIZ];
 	int r;
 
 	for (size_t i = 0; i < n; i++)
 		if ((r = netspec_link_opts(ctx, LAYER, names[i], 0, &o)) < 0)
 			return r;
 	for (size_t i = 0; i < nsels; i++) {
-		const char *m = select_link(ctx, sels[i], &s);
+		const char *m = netspec_select_link(ctx, sels[i], found);
 
 		if (m && (r = netspec_link_opts(ctx, LAYER, m, 0, &o)) < 0)
 			return r;
@@ -126,12 +91,11 @@ static int members(struct rt_ctx *ctx, const char *master, char **names, size_t 
 static int interface(struct rt_ctx *ctx, const Basalt__Config__Interface *i, struct gaps *g)
 {
 	struct netspec_linkopts o = { 0 };
-	struct select s;
-	char vname[IFNAMSIZ + 16];
+	char found[IFNAMSIZ], vname[IFNAMSIZ + 16];
 	const char *name = i->interface;
 	int r;
 
-	if (!name && i->deviceselector && !(name = select_link(ctx, i->deviceselector, &s)))
+	if (!name && i->deviceselector && !(name = netspec_select_link(ctx, i->deviceselector, found)))
 		return 0;  /* no such link (yet): a LinkStatus appearing runs this again */
 	if (!name)
 		return 0;

@@ -2,6 +2,8 @@
 #include "machined/ctrl/netspec.h"
 
 #include <errno.h>
+#include <fnmatch.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -224,4 +226,71 @@ int netspec_route(struct rt_ctx *ctx, const char *layer, const char *link, const
 	snprintf(id, sizeof(id), "%s/%s/%s", layer, destination[0] ? destination : v6 ? "default-inet6" : "default-inet4",
 		 link);
 	return rt_apply(ctx, res_new(RES(ROUTE_SPEC), id, &s->base));
+}
+
+/* --- which links machine.network names --- */
+
+struct select {
+	const Basalt__Config__DeviceSelector *sel;
+	char *found;
+};
+
+static bool glob(const char *pattern, const char *s)
+{
+	return !pattern || fnmatch(pattern, s ? s : "", FNM_CASEFOLD) == 0;
+}
+
+static int match_link(void *arg, const struct res *r)
+{
+	struct select *s = arg;
+	const Basalt__Network__LinkStatus *l = res_spec(r, RES(LINK_STATUS));
+	const Basalt__Config__DeviceSelector *d = s->sel;
+
+	if (!l || s->found[0] || strcmp(l->type, "ether") != 0)
+		return 0;
+	if (glob(d->hardwareaddr, l->hardwareaddr) && glob(d->permanentaddr, l->permanentaddr) &&
+	    glob(d->buspath, l->buspath) && glob(d->driver, l->driver) && glob(d->pciid, l->pciid) &&
+	    (!d->has_physical || d->physical == (l->bus[0] != '\0')))
+		snprintf(s->found, IFNAMSIZ, "%s", r->id);
+	return 0;
+}
+
+const char *netspec_select_link(struct rt_ctx *ctx, const Basalt__Config__DeviceSelector *sel, char out[IFNAMSIZ])
+{
+	struct select s = { sel, out };
+
+	out[0] = '\0';
+	rt_list(ctx, RES(LINK_STATUS), match_link, &s);
+	return out[0] ? out : NULL;
+}
+
+static bool names_in(struct rt_ctx *ctx, char **names, size_t n, Basalt__Config__DeviceSelector **sels,
+		     size_t nsels, const char *link)
+{
+	char found[IFNAMSIZ];
+
+	for (size_t i = 0; i < n; i++)
+		if (names[i] && strcmp(names[i], link) == 0)
+			return true;
+	for (size_t i = 0; i < nsels; i++)
+		if (netspec_select_link(ctx, sels[i], found) && strcmp(found, link) == 0)
+			return true;
+	return false;
+}
+
+bool netspec_config_names(struct rt_ctx *ctx, const Basalt__Config__Network *net, const char *link)
+{
+	for (size_t k = 0; net && k < net->n_interfaces; k++) {
+		const Basalt__Config__Interface *i = net->interfaces[k];
+		char found[IFNAMSIZ];
+
+		if ((i->interface && strcmp(i->interface, link) == 0) ||
+		    (!i->interface && i->deviceselector && netspec_select_link(ctx, i->deviceselector, found) &&
+		     strcmp(found, link) == 0) ||
+		    (i->bond && names_in(ctx, i->bond->interfaces, i->bond->n_interfaces, i->bond->deviceselectors,
+					 i->bond->n_deviceselectors, link)) ||
+		    (i->bridge && names_in(ctx, i->bridge->interfaces, i->bridge->n_interfaces, NULL, 0, link)))
+			return true;
+	}
+	return false;
 }

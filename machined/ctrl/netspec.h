@@ -7,6 +7,7 @@
 #ifndef BASALT_CTRL_NETSPEC_H
 #define BASALT_CTRL_NETSPEC_H
 
+#include "api/config.pb-c.h"
 #include "machined/core/runtime.h"
 
 /*
@@ -69,6 +70,15 @@ void netspec_list_add(struct netspec_list *l, const char *layer, char *const *va
  * some resource of type t asks for a change, the run fails with the reason (rt_fail's
  * value); else 0.
  */
+/*
+ * The link a machine.network deviceSelector picks among network/LinkStatus (the first
+ * Ethernet link by name whose fields match its globs), copied to out; NULL when none does.
+ */
+const char *netspec_select_link(struct rt_ctx *ctx, const Basalt__Config__DeviceSelector *sel, char out[16]);
+/* Whether machine.network names the link: an interface by name or selector, a bond's or
+ * a bridge's member (ignored interfaces too: the user said to leave them alone). */
+bool netspec_config_names(struct rt_ctx *ctx, const Basalt__Config__Network *net, const char *link);
+
 int netspec_refuse(struct rt_ctx *ctx, const char *refused, const struct res_type *t);
 
 #endif

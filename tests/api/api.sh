@@ -17,7 +17,7 @@ B=127.0.0.2:50000
 C=127.0.0.3:50000
 D=127.0.0.4:50000
 E=127.0.0.5:50000
-plan 214
+plan 218
 basalt_node "$out" "$t/a" "$A"
 basalt_node "$out" "$t/b" "$B"
 basalt_node "$out" "$t/c" "$C"
@@ -574,6 +574,22 @@ refuse "no usable persisted config: no maintenance mode (a client without identi
 expect "no usable persisted config: an admin of the last CA applies a config over mutual TLS" 'applied' \
 	"$osctl" -e "$C" apply-config -f install-c.yaml
 check "no usable persisted config: the applied config is in force" wait_until 10 hostname_is node-c
+# The boot menu's maintenance entry: nothing persisted is used; a normal boot uses it again.
+"$osctl" -e "$C" reboot >/dev/null 2>&1
+node_exit c 15 >/dev/null
+echo "console=ttyS0 basalt.maintenance=1" >maint.cmdline
+NODE_ARGS="--cmdline $t/maint.cmdline" basalt_node "$out" "$t/c" "$C"
+check "basalt.maintenance=1: the console says the persisted config and identity are not used" \
+	wait_line c/console.log 'maintenance boot \(basalt.maintenance=1\): the config and identity in .* are not used' 10
+expect "basalt.maintenance=1: maintenance mode (a client without identity is served)" 'Tag:' \
+	"$osctl" version --insecure -e "$C"
+"$osctl" version --insecure -e "$C" | grep -q 'node-c' && not_ok "basalt.maintenance=1: the persisted config is not in force" ||
+	ok "basalt.maintenance=1: the persisted config is not in force"
+# (no role can ask for a shutdown in maintenance mode: init's SIGTERM, as a power-off)
+u=$(node_pid c) && kill -TERM "$(awk '{print $1}' /proc/$u/task/$u/children)"
+node_exit c 15 >/dev/null
+boot_c && ok "a normal boot after the maintenance boot: the persisted config is in force again" ||
+	not_ok "a normal boot after the maintenance boot" "$(tail -5 c/console.log)"
 
 # --- reboot and shutdown: acknowledged, then done ---
 "$osctl" -e "$B" get ms -w -o yaml >ms-b.out 2>&1 &

@@ -29,13 +29,14 @@ static void test_full_line(void **state)
 
 	(void)state;
 	assert_int_equal(cmdline_parse("BOOT_IMAGE=/vmlinuz console=ttyS0 quiet basalt.config=http://10.0.0.1:8080/c.yaml "
-				       "basalt.platform=metal basalt.debug=1 ip=10.0.0.5::10.0.0.1:255.255.255.0:node1:eth0:off",
+				       "basalt.platform=metal basalt.debug=1 basalt.maintenance=1 ip=10.0.0.5::10.0.0.1:255.255.255.0:node1:eth0:off",
 				       &c, collect, &r),
 			 0);
 	assert_int_equal(r.n, 0);
 	assert_string_equal(c.config_url, "http://10.0.0.1:8080/c.yaml");
 	assert_int_equal(c.platform, PLATFORM_METAL);
 	assert_true(c.debug);
+	assert_true(c.maintenance);
 	assert_string_equal(c.ip, "10.0.0.5::10.0.0.1:255.255.255.0:node1:eth0:off");
 	cmdline_fini(&c);
 }
@@ -49,6 +50,7 @@ static void test_defaults(void **state)
 	assert_null(c.config_url);
 	assert_int_equal(c.platform, PLATFORM_UNSET);
 	assert_false(c.debug);
+	assert_false(c.maintenance);
 	assert_null(c.ip);
 	cmdline_fini(&c);
 }
@@ -76,9 +78,10 @@ static void test_malformed_values_reported(void **state)
 	cmdline_fini(&c);
 
 	r.n = 0;
-	assert_int_equal(cmdline_parse("basalt.debug=yes basalt.config=ftp://x/y ip=", &c, collect, &r), 0);
-	assert_int_equal(r.n, 3);  /* every malformed key, not just the first */
-	assert_non_null(strstr(r.last, "ip=: empty value"));
+	assert_int_equal(cmdline_parse("basalt.debug=yes basalt.config=ftp://x/y ip= basalt.maintenance=on", &c, collect, &r), 0);
+	assert_int_equal(r.n, 4);  /* every malformed key, not just the first */
+	assert_false(c.maintenance);
+	assert_non_null(strstr(r.last, "basalt.maintenance=on: expected 0 or 1"));
 	assert_false(c.debug);
 	assert_null(c.config_url);
 	assert_null(c.ip);

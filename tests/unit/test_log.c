@@ -120,11 +120,46 @@ static void test_console_stuck_gives_up(void **state)
 	fifo_close(&f);
 }
 
+static void test_console_every_listed(void **state)
+{
+	/* BASALT_CONSOLE lists the screen and the serial line: both get the line. */
+	char dir[] = "/tmp/test_log.XXXXXX", a[64], b[64], list[160], buf[256];
+	int ra, rb, logfd = open("/dev/null", O_WRONLY);
+	ssize_t n;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(a, sizeof(a), "%s/tty0", dir);
+	snprintf(b, sizeof(b), "%s/ttyS0", dir);
+	assert_int_equal(mkfifo(a, 0600), 0);
+	assert_int_equal(mkfifo(b, 0600), 0);
+	ra = open(a, O_RDONLY | O_NONBLOCK);
+	rb = open(b, O_RDONLY | O_NONBLOCK);
+	snprintf(list, sizeof(list), "%s:%s", b, a);
+	setenv("BASALT_CONSOLE", list, 1);
+	log_init("test", logfd);
+	log_console("fingerprint %d", 42);
+	n = read(ra, buf, sizeof(buf));
+	assert_int_equal(n, 22);
+	assert_memory_equal(buf, "[test] fingerprint 42\n", 22);
+	n = read(rb, buf, sizeof(buf));
+	assert_int_equal(n, 22);
+	assert_memory_equal(buf, "[test] fingerprint 42\n", 22);
+	close(ra);
+	close(rb);
+	close(logfd);
+	unlink(a);
+	unlink(b);
+	rmdir(dir);
+	unsetenv("BASALT_CONSOLE");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_console_full_line_waits),
 		cmocka_unit_test(test_console_stuck_gives_up),
+		cmocka_unit_test(test_console_every_listed),
 	};
 
 	return cmocka_run_group_tests_name("log", tests, NULL, NULL);
