@@ -16,7 +16,7 @@ packages=(
 	# GRUB itself comes from pinned packages (image/boot.lock)
 	xorriso mtools dosfstools
 	# running and testing the image and the supervisor
-	qemu-system-x86 util-linux iproute2 procps jq openssl
+	qemu-system-x86 util-linux iproute2 procps jq openssl curl
 	# UEFI firmware for QEMU (OVMF) and the PXE ROMs of its NICs (iPXE)
 	ovmf ipxe-qemu
 	# real network peers for the namespace tests: a DHCP server (the binary alone: the

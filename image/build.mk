@@ -76,12 +76,26 @@ $(ISO): $(GRUB_STAMP) $(OUT)/vmlinuz $(OUT)/initramfs.xz image/mkiso.sh VERSION
 	$(call msg,ISO,$@)
 	$(Q)image/mkiso.sh $@ $(IMG)/grub $(MEDIUM_ID) $(OUT)/vmlinuz $(OUT)/initramfs.xz
 
+# PXE assets: the kernel, the initramfs, an iPXE script that boots them (relative to where
+# it was fetched from), and iPXE itself for firmware that is not (BIOS undionly.kpxe,
+# UEFI ipxe.efi), from image/boot.lock. osctl pxe serve serves them.
+PXE := $(OUT)/pxe
+PXE_FILES := $(PXE)/vmlinuz $(PXE)/initramfs.xz $(PXE)/boot.ipxe $(PXE)/undionly.kpxe $(PXE)/ipxe.efi
+$(PXE)/vmlinuz $(PXE)/initramfs.xz: $(PXE)/%: $(OUT)/%
+	$(Q)mkdir -p $(@D) && ln -f $< $@
+$(PXE)/undionly.kpxe $(PXE)/ipxe.efi: $(PXE)/%: $(BOOT_STAMP)
+	$(Q)mkdir -p $(@D) && cp -L $(BOOTPKG)/ipxe/usr/lib/ipxe/$* $@ && touch -d @$(SOURCE_DATE_EPOCH) $@
+$(PXE)/boot.ipxe: image/build.mk
+	$(Q)mkdir -p $(@D)
+	$(Q)printf '#!ipxe\n# Basalt $(VERSION): boots into maintenance mode (osctl pxe serve adds basalt.config=)\nkernel vmlinuz console=tty0 console=ttyS0,115200\ninitrd initramfs.xz\nboot\n' >$@
+
 # Every boot artifact, with its size and in $(OUT)/sha256sums.
-ARTIFACTS := $(OUT)/vmlinuz $(OUT)/initramfs.xz $(ISO)
-.PHONY: image iso run
+ARTIFACTS := $(OUT)/vmlinuz $(OUT)/initramfs.xz $(ISO) $(PXE_FILES)
+.PHONY: image iso pxe run
 iso: $(ISO)
+pxe: $(PXE_FILES)
 image: $(ARTIFACTS)
-	@cd $(OUT) && sha256sum $(notdir $(ARTIFACTS)) >sha256sums
+	@cd $(OUT) && sha256sum $(patsubst $(OUT)/%,%,$(ARTIFACTS)) >sha256sums
 	@for f in $(ARTIFACTS) $(IMG)/rootfs.sqsh; do \
 		printf '  %-28s %10d bytes  sha256 %s\n' "$$f" "$$(stat -c %s $$f)" \
 			"$$(sha256sum $$f | cut -c1-16)"; done

@@ -8,6 +8,9 @@
 # Reproducible: every date is SOURCE_DATE_EPOCH, the FAT's serial is fixed, and xorriso
 # derives its volume and GPT identifiers from the date.
 set -euo pipefail
+# FAT keeps local times and tools sort by locale: neither may depend on the build host.
+export TZ=UTC LC_ALL=C
+umask 022
 iso=$1 grub=$2 id=$3 vmlinuz=$4 initrd=$5
 : "${SOURCE_DATE_EPOCH:?SOURCE_DATE_EPOCH not set}"
 work=$iso.d
@@ -47,6 +50,8 @@ cp "$grub/BOOTX64.EFI" "$work/efi/EFI/BOOT/BOOTX64.EFI"
 find "$work/efi" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
 MTOOLS_SKIP_CHECK=1 mmd -i "$efi" ::/EFI ::/EFI/BOOT
 MTOOLS_SKIP_CHECK=1 mcopy -m -i "$efi" "$work/efi/EFI/BOOT/BOOTX64.EFI" ::/EFI/BOOT/BOOTX64.EFI
+find "$root" -type d -exec chmod 0755 {} +
+find "$root" -type f -exec chmod 0644 {} +
 find "$root" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
 
 xorriso -report_about SORRY -as mkisofs -iso-level 3 -r -V BASALT \

@@ -14,13 +14,15 @@
 # --tap: one more NIC (MAC 52:54:00:00:01:01) on a tap device the caller made (the tests
 # make it in a network namespace of their own). --rtc-base: the guest's clock at boot
 # (QEMU's -rtc base=, "2026-01-01T00:00:00").
+# --pxe (with --tap): boot over the network from the tap NIC; --nic-rom FILE: its boot ROM
+# (QEMU's own by default).
 # --cdrom/--disk: boot the medium through the firmware (SeaBIOS; --uefi: OVMF, with a
 # fresh copy of its variable store in --state DIR) instead of loading the kernel directly;
 # its own GRUB menu gives the kernel's arguments, so --api-port brings no ip= then (the
 # node asks QEMU's DHCP server for its address).
 set -euo pipefail
 kernel= initrd= append= serial=mon:stdio monitor= pidfile= accel=tcg probe= extra=() port= restrict=on nics=0 tap=
-cdrom= disk=() uefi= state=
+cdrom= disk=() uefi= state= pxe= rom=
 while [[ $# -gt 0 ]]; do
 	case $1 in
 	--kernel) kernel=$2; shift ;;
@@ -41,6 +43,8 @@ while [[ $# -gt 0 ]]; do
 	--cdrom) cdrom=$2; shift ;;
 	--disk) disk+=("$2"); shift ;;
 	--uefi) uefi=1 ;;
+	--pxe) pxe=1 ;;
+	--nic-rom) rom=$2; shift ;;
 	--state) state=$2; shift ;;
 	*) echo "run-qemu: unknown option $1" >&2; exit 2 ;;
 	esac
@@ -87,14 +91,20 @@ for ((i = 1; i <= nics; i++)); do
 	nic+=(-nic "user,model=virtio-net-pci,restrict=on,mac=52:54:00:00:00:$(printf %02x "$i")")
 done
 # A NIC on an existing tap device (made by the caller, in a network namespace of its own).
-[[ -n "$tap" ]] && nic+=(-nic "tap,ifname=$tap,script=no,downscript=no,model=virtio-net-pci,mac=52:54:00:00:01:01")
+# --pxe: the firmware boots from it (QEMU's NIC ROM is iPXE, from Debian's ipxe-qemu).
+if [[ -n "$tap" && -n $pxe ]]; then
+	nic+=(-netdev "tap,id=pxe0,ifname=$tap,script=no,downscript=no"
+		-device "virtio-net-pci,netdev=pxe0,mac=52:54:00:00:01:01,bootindex=0${rom:+,romfile=$rom}")
+elif [[ -n "$tap" ]]; then
+	nic+=(-nic "tap,ifname=$tap,script=no,downscript=no,model=virtio-net-pci,mac=52:54:00:00:01:01")
+fi
 
 boot=()
 if [[ -n $kernel || -n $initrd ]]; then
 	[[ -n "$kernel" && -n "$initrd" ]] || { echo "run-qemu: --kernel and --initrd go together" >&2; exit 2; }
 	boot=(-kernel "$kernel" -initrd "$initrd" -append "console=ttyS0 quiet $append")
-elif ((${#media[@]} == 0)); then
-	echo "run-qemu: give --kernel and --initrd, or --cdrom or --disk" >&2
+elif ((${#media[@]} == 0)) && [[ -z $pxe ]]; then
+	echo "run-qemu: give --kernel and --initrd, --cdrom, --disk or --tap IF --pxe" >&2
 	exit 2
 fi
 

@@ -3,7 +3,8 @@
  * machined: the resource store and its controllers, driven by the machine config.
  *   machined [--state-dir DIR] [--init-socket PATH] [--containerd PATH]
  *            [--containerd-config PATH] [--root DIR] [--api-listen ADDR:PORT]
- *            [--host-netns DEV:INODE] [--cmdline FILE]       run, supervised by init
+ *            [--host-netns DEV:INODE] [--cmdline FILE] [--sysfs DIR]
+ *                                                            run, supervised by init
  *   machined validate FILE [--config-patch FILE]...          check a config
  *   machined render FILE [--config-patch FILE]... [-o yaml|json]
  *                                                            the resources a config gives
@@ -31,6 +32,7 @@
 #include "machined/ctrl/ctrl.h"
 #include "machined/ctrl/ctrl_init.h"
 #include "machined/core/resfmt.h"
+#include "machined/platform/platform.h"
 
 #define STATE_DIR_DEFAULT "/system/state"
 #define SOCKET_DEFAULT "/run/basalt/init.sock"
@@ -45,6 +47,7 @@ struct opts {
 	const char *api_listen;
 	const char *host_netns;     /* the host's network namespace, "dev:inode", from a launcher that knows it */
 	const char *cmdline;        /* the kernel command line to read: /proc/cmdline unless a test gives one */
+	const char *sysfs;          /* where sysfs is: /sys unless a test gives a copy */
 	const char *file;
 	const char *patch_files[MAX_PATCHES];
 	size_t npatches;
@@ -62,6 +65,7 @@ struct machined {
 	struct service_specs specs;
 	struct initctrl init;
 	struct api api;
+	struct platform_ctx platform;
 	bool api_up;
 	bool machine;               /* init says this is a real machine (not a container) */
 	const char *cmdline_ip;
@@ -75,7 +79,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: machined [--state-dir DIR] [--init-socket PATH] [--containerd PATH]\n"
 		   "                [--containerd-config PATH] [--root DIR] [--api-listen ADDR:PORT]\n"
-		   "                [--host-netns DEV:INODE] [--cmdline FILE]\n"
+		   "                [--host-netns DEV:INODE] [--cmdline FILE] [--sysfs DIR]\n"
 		   "       machined validate FILE [--config-patch FILE]...\n"
 		   "       machined render FILE [--config-patch FILE]... [-o yaml|json]\n"
 		   "       machined install-config FILE [--config-patch FILE]... [--state-dir DIR]\n");
@@ -100,6 +104,8 @@ static int parse_opts(int argc, char **argv, int first, struct opts *o)
 			o->host_netns = argv[++i];
 		else if (strcmp(a, "--cmdline") == 0)
 			o->cmdline = argv[++i];
+		else if (strcmp(a, "--sysfs") == 0)
+			o->sysfs = argv[++i];
 		else if (strcmp(a, "--containerd") == 0)
 			o->containerd = argv[++i];
 		else if (strcmp(a, "--containerd-config") == 0)
@@ -368,6 +374,33 @@ static void raise_fd_limit(void)
 	}
 }
 
+/* A platform's config: validated and applied as an apply through the API would be. */
+static int platform_config(void *arg, const char *source, const char *text, size_t len, char *err, size_t errlen)
+{
+	struct machined *m = arg;
+	struct diag d;
+	char *msg;
+	int r;
+
+	diag_init(&d);
+	r = config_apply(&m->config, source, "the fetched config", text, len, NULL, 0, &d, err, errlen);
+	if (r == -EINVAL && (msg = diag_format(&d))) {
+		for (char *p = msg; (p = strchr(p, '\n'));)
+			*p = p[1] ? ';' : '\0';
+		snprintf(err, errlen, "does not validate: %s", msg);
+		free(msg);
+	}
+	diag_fini(&d);
+	return r < 0 ? -1 : 0;
+}
+
+static bool platform_configured(void *arg)
+{
+	const struct machined *m = arg;
+
+	return m->config.cfg != NULL;
+}
+
 static int cmd_daemon(struct opts *o)
 {
 	struct machined m = { .o = o };
@@ -414,8 +447,15 @@ static int cmd_daemon(struct opts *o)
 	if (mkdir(o->state_dir, 0700) < 0 && errno != EEXIST)
 		log_warn("create state directory %s (configs cannot be kept)", o->state_dir);
 	config_boot(&m.config, c.config_url, c.maintenance);
+	if (!m.config.cfg && !c.maintenance) {
+		struct platform_env pe = { .loop = m.loop, .cmdline = &c, .sysfs = o->sysfs ? o->sysfs : "/sys", .on_config = platform_config,
+					   .configured = platform_configured, .arg = &m };
+
+		platform_start(&m.platform, &pe);
+	}
 	if (loop_run(m.loop) < 0)
 		fatal("event loop");
+	platform_stop(&m.platform);
 	cmdline_fini(&c);
 	if (m.api_up)
 		api_stop(&m.api);

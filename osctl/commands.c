@@ -47,6 +47,8 @@ const struct osc_cmd osc_cmds[] = {
 	  "context contexts endpoint node add merge info" },
 	{ "cluster", NULL, cmd_cluster, "cluster create|show|destroy [--name N] [--provisioner qemu|docker]",
 	  "create show destroy" },
+	{ "pxe", NULL, cmd_pxe,
+	  "pxe serve --interface IF [--assets DIR] [--configs DIR] [--port 8080] [--dhcp auto|full|proxy]", "serve" },
 	{ "completion", NULL, cmd_completion, "completion bash|zsh", "bash zsh" },
 };
 const size_t osc_ncmds = sizeof(osc_cmds) / sizeof(osc_cmds[0]);

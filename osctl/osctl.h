@@ -93,6 +93,9 @@ void table_fini(struct table *t);
 
 /* --- commands --- */
 int cmd_gen(struct osc *o, int argc, char **argv);
+int cmd_pxe(struct osc *o, int argc, char **argv);
+/* A DHCP reply (n bytes) is an OFFER for the DISCOVER with transaction id xid. */
+bool pxe_is_offer(const uint8_t *r, size_t n, uint32_t xid);
 int cmd_version(struct osc *o, int argc, char **argv);
 int cmd_apply(struct osc *o, int argc, char **argv);
 int cmd_get(struct osc *o, int argc, char **argv);

@@ -106,7 +106,7 @@ wait_line() {
 	touch "$file"
 	exec {fd}< <(exec timeout "$secs" tail -n +1 -F "$file" 2>/dev/null)
 	pid=$!
-	grep -m1 -E -- "$re" <&"$fd"
+	grep -a -m1 -E -- "$re" <&"$fd"
 	rc=$?
 	exec {fd}<&-
 	kill "$pid" 2>/dev/null

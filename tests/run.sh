@@ -54,9 +54,12 @@ def vm-iso 600 - tests/vm/iso.sh "$out"
 def vm-iso-uefi 900 - tests/vm/iso.sh "$out" --uefi
 def vm-iso-usb 600 - tests/vm/iso.sh "$out" --usb
 def vm-iso-usb-uefi 900 - tests/vm/iso.sh "$out" --usb --uefi
+def vm-pxe 600 - tests/vm/pxe.sh "$out"
+def vm-pxe-uefi 900 - tests/vm/pxe.sh "$out" --uefi
 def net-dhcp 600 - tests/netns/dhcp.sh "$out"
 def net-time 300 - tests/netns/ntp.sh "$out"
 def net-try 300 - tests/netns/try.sh "$out"
+def platform 300 - tests/platform/metal.sh "$out"
 def runner 120 - tests/runner.sh "$out"
 def fresh 7200 net tests/fresh.sh "$out"
 def idle 600 - tests/abuse/idle.sh "$out"

@@ -389,9 +389,8 @@ void config_boot(struct config_holder *h, const char *url, bool maintenance)
 	r = cfgstate_load(h->state_dir, &text, &len, report, sizeof(report));
 	if (r == -ENOENT) {
 		if (url)
-			snprintf(report, sizeof(report), "no persisted config in %s; basalt.config=%s is set, "
-				 "but fetching a config over the network is not implemented yet: apply one "
-				 "through the API", h->state_dir, url);
+			snprintf(report, sizeof(report), "no persisted config in %s: fetching one from "
+				 "basalt.config=%s (maintenance mode until it arrives)", h->state_dir, url);
 		else
 			snprintf(report, sizeof(report), "no persisted config in %s: waiting in maintenance "
 				 "mode for one to be applied", h->state_dir);

@@ -34,8 +34,8 @@ fi
 VM_MEDIA=1 vm_start "$t" tcg "${medium[@]}" ${uefi:+$uefi --state "$t"} --api-port 50000
 
 check "$fw starts GRUB from the ISO, its menu on the serial line" wait_line "$con" 'GNU GRUB +version 2\.12' 120
-check "the menu has the normal and the maintenance entries" \
-	bash -c "grep -aq 'Basalt [0-9.]*, maintenance (ignore the installed config)' '$con' && grep -aq '\\*Basalt [0-9.]* ' '$con'"
+menu() { wait_line "$con" 'Basalt [0-9.]+, maintenance \(ignore the installed config\)' 60 && grep -aq '\*Basalt [0-9.]* ' "$con"; }
+check "the menu has the normal and the maintenance entries" menu
 check "GRUB boots the kernel with the menu's arguments" wait_line "$con" 'Kernel command line: .*/boot/vmlinuz console=tty0 console=ttyS0,115200' 120
 if fp=$(basalt_fingerprint "$t" 180); then
 	ok "maintenance mode: the fingerprint is on the console"
