@@ -112,15 +112,21 @@ static int status_line(struct http_resp *r, const char *l)
 	return 0;
 }
 
+static int hexval(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
 static bool parse_u64(const char *s, int base, uint64_t *out)
 {
 	uint64_t v = 0;
 	int n = 0;
 
 	for (; *s; s++, n++) {
-		int d = *s >= '0' && *s <= '9' ? *s - '0' :
-			base == 16 && *s >= 'a' && *s <= 'f' ? *s - 'a' + 10 :
-			base == 16 && *s >= 'A' && *s <= 'F' ? *s - 'A' + 10 : -1;
+		int d = hexval(*s);
+
+		if (d >= base)
+			d = -1;
 
 		if (d < 0 || v > (UINT64_MAX - (uint64_t)d) / (uint64_t)base)
 			return false;
@@ -314,11 +320,6 @@ static int req_fail(int *status, int code, char *err, size_t errlen, const char 
 	*status = code;
 	snprintf(err, errlen, "%s", why);
 	return -1;
-}
-
-static int hexval(char c)
-{
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
 }
 
 int http_req_parse(const char *buf, size_t len, struct http_req *r, int *status, char *err, size_t errlen)
