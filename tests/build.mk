@@ -58,6 +58,7 @@ $(foreach t,$(UNIT_TESTS),$(eval $(call unit_rule,$(t))))
 LINKCHECK := $(OUT)/bin/linkcheck
 $(LINKCHECK): $(call musl_objs,tests/link/linkcheck.c $(LIB_COMPAT_SRCS) $(GEN_INIT))
 	$(call msg,LD,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(MUSL_CC) $(MUSL_LDFLAGS) $(MUSL_MAP) -o $@ $^ $(A_PROTOBUF) $(A_MBEDTLS) $(A_NGHTTP2) $(A_FYAML) $(A_NL)
 
 TEST_BINS := $(UNIT_BINS) $(LINKCHECK)

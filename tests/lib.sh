@@ -202,9 +202,18 @@ basalt_node() {
 	at_exit "proc_kill $pid; cgroup_remove '$cg'"
 }
 
+# Names that are global to the machine (network namespaces, wireguard interfaces) end in
+# TEST_ID: the runner's host PID, so that two runs on one machine (a CI clone next to a
+# developer's) never meet. A suite's own $$ cannot serve: in its PID namespace it is 1.
+TEST_ID=${TEST_RUN_ID:-$$}
+
 # netns_new NAME: a network namespace named NAME with its loopback up, deleted at exit (with
-# every link in it). Names are global to the machine: callers make them unique ($$).
+# every link in it). Names are global to the machine: callers end them in $TEST_ID.
 netns_new() {
+	if [[ -e /run/netns/$1 ]]; then
+		echo "network namespace $1 exists already (another run's, or one left behind)" >&2
+		return 1
+	fi
 	ip netns add "$1" && ip -n "$1" link set lo up && at_exit "ip netns del '$1' 2>/dev/null"
 }
 

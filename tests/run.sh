@@ -68,6 +68,8 @@ def idle 600 - tests/abuse/idle.sh "$out"
 
 # The test-owned parent of every cgroup the suites' nodes make, in every hierarchy.
 cgparent=basalt-test-$$
+# The run's name in names global to the machine (tests/lib.sh: TEST_ID).
+export TEST_RUN_ID=$$
 export TEST_CGROUP_PARENT=$cgparent
 for d in /sys/fs/cgroup /sys/fs/cgroup/*/; do
 	[[ -d $d && ( -e $d/cgroup.procs ) ]] || continue

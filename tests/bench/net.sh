@@ -34,10 +34,10 @@ route_of() { echo "10.$((200 + $1 / 250)).$(($1 % 250)).0/24"; }
 
 # --- the reference: ip -batch ---
 # Without a listener too: the kernel's event delivery is part of what a listener costs.
-ref0=bnq$$ ref0p=bnqp$$
+ref0=bnq$TEST_ID ref0p=bnqp$TEST_ID
 pair "$ref0" "$ref0p" || bail "namespaces"
 ip -n "$ref0" link set eth0 up
-ref=bnr$$ refp=bnrp$$
+ref=bnr$TEST_ID refp=bnrp$TEST_ID
 pair "$ref" "$refp" || bail "namespaces"
 ip -n "$ref" link set eth0 up
 {
@@ -60,7 +60,7 @@ kill "$rmon" 2>/dev/null
 [[ $(count "$ref") == $((2 * N)) ]] || bail "ip -batch added $(count "$ref") of $((2 * N))"
 
 # --- machined ---
-node=bnn$$ peer=bnnp$$
+node=bnn$TEST_ID peer=bnnp$TEST_ID
 pair "$node" "$peer" || bail "namespaces"
 NODE_NETNS=$node basalt_node "$out" "$t/n" 127.0.0.1:50000
 fp=$(basalt_fingerprint "$t/n") || bail "the node starts" "$(tail -5 "$t/n/console.log")"
@@ -126,7 +126,7 @@ rss() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
 m_rss=$(($(rss "$mpid") + $(rss "$apid")))
 
 # --- DHCP: machined against udhcpc, one dnsmasq ---
-srv=bnd$$ dn=bndn$$ dr=bndr$$
+srv=bnd$TEST_ID dn=bndn$TEST_ID dr=bndr$TEST_ID
 netns_new "$srv" && netns_new "$dn" && netns_new "$dr" || bail "namespaces"
 ip -n "$srv" link add br0 type bridge && ip -n "$srv" addr add 10.79.0.1/24 dev br0 && ip -n "$srv" link set br0 up
 for ns in "$dn" "$dr"; do

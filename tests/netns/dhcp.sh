@@ -18,7 +18,7 @@ command -v dnsmasq >/dev/null || bail "dnsmasq is installed (hack/deps.sh: dnsma
 t=$(test_dir)
 plan 26
 cd "$t" || exit 1
-srv=bsrv$$ node=bnode$$ hostns=bhost$$
+srv=bsrv$TEST_ID node=bnode$TEST_ID hostns=bhost$TEST_ID
 netns_new "$srv" && netns_new "$node" && netns_new "$hostns" || bail "network namespaces"
 ip link add eth0 netns "$node" type veth peer name v0 netns "$srv" &&
 	ip -n "$srv" addr add 10.77.0.1/24 dev v0 && ip -n "$srv" addr add fd77::1/64 dev v0 nodad &&

@@ -18,7 +18,7 @@ need_netns
 t=$(test_dir)
 plan 8
 cd "$t" || exit 1
-srv=bntp$$ node=bntpn$$
+srv=bntp$TEST_ID node=bntpn$TEST_ID
 netns_new "$srv" && netns_new "$node" || bail "network namespaces"
 ip link add eth0 netns "$node" type veth peer name v0 netns "$srv" &&
 	ip -n "$srv" addr add 10.78.0.1/24 dev v0 && ip -n "$srv" link set v0 up || bail "the veth"

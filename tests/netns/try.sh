@@ -15,7 +15,7 @@ need_netns
 t=$(test_dir)
 plan 6
 cd "$t" || exit 1
-node=btry$$
+node=btry$TEST_ID
 netns_new "$node" || bail "network namespace"
 ip link add c0 type veth peer name eth0 netns "$node" && ip addr add 10.80.0.1/24 dev c0 && ip link set c0 up ||
 	bail "the veth to the node"

@@ -27,7 +27,7 @@ if [[ -n $uefi ]]; then
 	rom=(--nic-rom "$VM_NIC_ROM")
 fi
 cd "$t" || exit 1
-ns=bpx$$${uefi:+u}
+ns=bpx$TEST_ID${uefi:+u}
 netns_new "$ns" || bail "network namespace"
 ip -n "$ns" tuntap add tap0 mode tap && ip -n "$ns" addr add 10.78.0.1/24 dev tap0 && ip -n "$ns" link set tap0 up ||
 	bail "the tap device"

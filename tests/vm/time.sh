@@ -16,7 +16,7 @@ need_netns
 [[ -x $chronyd ]] || bail "chronyd is there ($chronyd: make $chronyd)"
 t=$(test_dir)
 plan 4
-ns=bvt$$
+ns=bvt$TEST_ID
 netns_new "$ns" || bail "network namespace"
 ip -n "$ns" tuntap add tap0 mode tap && ip -n "$ns" addr add 10.79.0.1/24 dev tap0 && ip -n "$ns" link set tap0 up ||
 	bail "the tap device"
