@@ -15,6 +15,9 @@ packages=(
 	# boot media: the ISO (xorriso) and the FAT of its UEFI boot image (dosfstools, mtools);
 	# GRUB itself comes from pinned packages (image/boot.lock)
 	xorriso mtools dosfstools
+	# the disk image's qcow2 (qemu-img); the tests read its partition table with an
+	# independent tool (sfdisk) and look into its filesystems (xfsprogs)
+	qemu-utils fdisk xfsprogs
 	# running and testing the image and the supervisor
 	qemu-system-x86 util-linux iproute2 procps jq openssl curl
 	# UEFI firmware for QEMU (OVMF) and the PXE ROMs of its NICs (iPXE)

@@ -72,9 +72,23 @@ $(GRUB_STAMP): $(BOOT_STAMP) image/mkgrub.sh
 	$(Q)touch $@
 
 ISO := $(OUT)/basalt-amd64.iso
-$(ISO): $(GRUB_STAMP) $(OUT)/vmlinuz $(OUT)/initramfs.xz image/mkiso.sh VERSION
+$(ISO): $(GRUB_STAMP) $(OUT)/vmlinuz $(OUT)/initramfs.xz image/mkiso.sh image/grubcfg.sh VERSION
 	$(call msg,ISO,$@)
 	$(Q)image/mkiso.sh $@ $(IMG)/grub $(MEDIUM_ID) $(OUT)/vmlinuz $(OUT)/initramfs.xz
+
+# The system disk image, raw and qcow2 (image/mkdisk.sh, with the GPT of lib/gpt.c).
+DISK_RAW := $(OUT)/basalt-amd64.raw
+DISK_QCOW := $(OUT)/basalt-amd64.qcow2
+$(OUT)/tools/mkdisk: image/mkdisk.c lib/gpt.c lib/gpt.h | $(DEPS_STAMP)
+	$(call msg,HOSTLD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(HOST_CC) $(TOOL_CFLAGS) -o $@ image/mkdisk.c lib/gpt.c
+$(DISK_QCOW): $(DISK_RAW)
+$(DISK_RAW): $(GRUB_STAMP) $(OUT)/vmlinuz $(OUT)/initramfs.xz image/mkdisk.sh image/grubcfg.sh \
+		$(OUT)/tools/mkdisk VERSION
+	$(call msg,DISK,$@ $(DISK_QCOW))
+	$(Q)image/mkdisk.sh $@ $(DISK_QCOW) $(IMG)/grub $(MEDIUM_ID) $(OUT)/vmlinuz $(OUT)/initramfs.xz \
+		$(OUT)/tools/mkdisk
 
 # PXE assets: the kernel, the initramfs, an iPXE script that boots them (relative to where
 # it was fetched from), and iPXE itself for firmware that is not (BIOS undionly.kpxe,
@@ -90,9 +104,10 @@ $(PXE)/boot.ipxe: image/build.mk
 	$(Q)printf '#!ipxe\n# Basalt $(VERSION): boots into maintenance mode (osctl pxe serve adds basalt.config=)\nkernel vmlinuz console=tty0 console=ttyS0,115200\ninitrd initramfs.xz\nboot\n' >$@
 
 # Every boot artifact, with its size and in $(OUT)/sha256sums.
-ARTIFACTS := $(OUT)/vmlinuz $(OUT)/initramfs.xz $(ISO) $(PXE_FILES)
-.PHONY: image iso pxe run
+ARTIFACTS := $(OUT)/vmlinuz $(OUT)/initramfs.xz $(ISO) $(DISK_RAW) $(DISK_QCOW) $(PXE_FILES)
+.PHONY: image iso disk pxe run
 iso: $(ISO)
+disk: $(DISK_RAW) $(DISK_QCOW)
 pxe: $(PXE_FILES)
 image: $(ARTIFACTS)
 	@cd $(OUT) && sha256sum $(patsubst $(OUT)/%,%,$(ARTIFACTS)) >sha256sums

@@ -41,3 +41,12 @@ mkimage -O i386-pc -d "$bios" -p /boot/grub -c "$out/early.cfg" -o "$out/core.im
 cp "$bios/boot.img" "$bios/boot_hybrid.img" "$out/"
 mkimage -O x86_64-efi -d "$efi" -p /boot/grub -c "$out/early.cfg" -o "$out/BOOTX64.EFI" \
 	efi_gop efi_uga all_video "${common[@]}"
+
+# The system disk's GRUB (image/mkdisk.sh, and the installer, which finds these on the ISO):
+# no early config, its prefix is the BOOT partition (the third) of the disk it was loaded
+# from, which holds grub/grub.cfg and the kernels of slots A and B.
+mkdir -p "$out/disk"
+mkimage -O i386-pc -d "$bios" -p '(,gpt3)/grub' -o "$out/disk/core.img" biosdisk "${common[@]}"
+cp "$bios/boot.img" "$out/disk/boot.img"
+mkimage -O x86_64-efi -d "$efi" -p '(,gpt3)/grub' -o "$out/disk/BOOTX64.EFI" \
+	efi_gop efi_uga all_video "${common[@]}"

@@ -18,28 +18,15 @@ rm -rf "$work" "$iso"
 mkdir -p "$work/root/boot/grub"
 root=$work/root
 
-# Both consoles: the kernel writes to each; the last (serial) is /dev/console, and init
-# repeats what a user must read (the maintenance fingerprint) on every console.
-args="console=tty0 console=ttyS0,115200"
-cat >"$root/boot/grub/grub.cfg" <<EOF
-serial --unit=0 --speed=115200
-terminal_input console serial
-terminal_output console serial
-set timeout=3
-set default=0
-menuentry "Basalt $(cat VERSION)" {
-	linux /boot/vmlinuz $args
-	initrd /boot/initramfs.xz
-}
-menuentry "Basalt $(cat VERSION), maintenance (ignore the installed config)" {
-	linux /boot/vmlinuz $args basalt.maintenance=1
-	initrd /boot/initramfs.xz
-}
-EOF
+image/grubcfg.sh /boot >"$root/boot/grub/grub.cfg"
 echo "Basalt $(cat VERSION) boot medium" >"$root/boot/grub/$id"
 cp "$vmlinuz" "$root/boot/vmlinuz"
 cp "$initrd" "$root/boot/initramfs.xz"
 cp "$grub/bios.img" "$root/boot/grub/bios.img"
+# What the installer writes to a system disk besides the kernel and initramfs.
+mkdir -p "$root/boot/disk"
+cp "$grub/disk/core.img" "$grub/disk/boot.img" "$grub/disk/BOOTX64.EFI" "$root/boot/disk/"
+image/grubcfg.sh /A basalt.boot=disk " (A)" >"$root/boot/disk/grub.cfg"
 
 # The EFI system partition image: FAT, fixed serial and dates.
 efi=$root/boot/grub/efi.img

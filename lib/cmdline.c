@@ -102,6 +102,15 @@ static int apply_maintenance(struct parse *ps, const char *key, const char *v)
 	return 0;
 }
 
+static int apply_boot(struct parse *ps, const char *key, const char *v)
+{
+	if (v && (strcmp(v, "disk") == 0 || strcmp(v, "media") == 0))
+		ps->out->from_disk = v[0] == 'd';
+	else
+		report(ps, key, v, "expected disk or media");
+	return 0;
+}
+
 static int apply_ip(struct parse *ps, const char *key, const char *v)
 {
 	if (!v || !*v) {
@@ -119,6 +128,7 @@ static const struct {
 	{ "basalt.platform", apply_platform },
 	{ "basalt.debug", apply_debug },
 	{ "basalt.maintenance", apply_maintenance },
+	{ "basalt.boot", apply_boot },
 	{ "ip", apply_ip },
 };
 

@@ -24,6 +24,9 @@ struct cmdline {
 	enum platform platform;  /* basalt.platform= */
 	bool debug;              /* basalt.debug=1 */
 	bool maintenance;        /* basalt.maintenance=1: the installed config is not used */
+	bool from_disk;          /* basalt.boot=disk: booted from the system disk (its GRUB says
+				  * so), whose STATE and EPHEMERAL machined mounts; else from
+				  * media (ISO, PXE), running from memory */
 	char *ip;                /* ip=..., raw; the network layer parses it */
 };
 

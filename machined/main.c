@@ -32,6 +32,7 @@
 #include "machined/ctrl/ctrl.h"
 #include "machined/ctrl/ctrl_init.h"
 #include "machined/core/resfmt.h"
+#include "machined/disk/volumes.h"
 #include "machined/platform/platform.h"
 
 #define STATE_DIR_DEFAULT "/system/state"
@@ -66,6 +67,7 @@ struct machined {
 	struct initctrl init;
 	struct api api;
 	struct platform_ctx platform;
+	struct volumes_result volumes;
 	bool api_up;
 	bool machine;               /* init says this is a real machine (not a container) */
 	const char *cmdline_ip;
@@ -429,6 +431,14 @@ static int cmd_daemon(struct opts *o)
 	m.net_refused = netguard_check(m.machine, o->host_netns, m.net_refused_buf, sizeof(m.net_refused_buf));
 	if (m.net_refused)
 		log_info("network: %s", m.net_refused);
+	/* Booted from the system disk: its STATE holds the config, its EPHEMERAL is /var,
+	 * mounted before anything reads the one or starts writing the other. */
+	if (m.machine && c.from_disk) {
+		struct volumes_env ve = { .sysfs = o->sysfs ? o->sysfs : "/sys", .devdir = "/dev",
+					  .mkfs_xfs = "/usr/sbin/mkfs.xfs", .state_dir = o->state_dir, .var_dir = "/var" };
+
+		volumes_boot(&ve, &m.volumes);
+	}
 	if (m.machine)
 		snprintf(m.system_dir, sizeof(m.system_dir), "/system");
 	else

@@ -26,6 +26,8 @@ unit_srcs_sysdev := netctl/sysdev.c
 unit_srcs_dns := netctl/dns.c
 unit_srcs_log := lib/log.c
 unit_srcs_http := lib/http.c lib/buf.c lib/parse.c lib/loop.c
+unit_srcs_gpt := lib/gpt.c
+unit_srcs_blkprobe := machined/disk/blockdev.c lib/gpt.c lib/spawn.c
 unit_srcs_mconfig := $(LIB_FULL_SRCS) lib/buf.c lib/loop.c lib/log.c $(GEN_API)
 unit_srcs_cfgstate := machined/ctrl/cfgstate.c lib/atomicfile.c
 GRPC_SRCS := lib/grpc.c lib/h2conn.c lib/grpc_server.c lib/grpc_client.c lib/tls.c lib/pki.c \
@@ -45,7 +47,7 @@ unit_srcs_dhcp6 := netctl/dhcp6.c lib/parse.c
 unit_srcs_netspec := machined/ctrl/netspec.c $(MACHINED_CORE_SRCS) machined/core/runtime.c lib/log.c lib/backoff.c
 
 UNIT_TESTS := cmdline kmod backoff ring frame loop spec supervisor ctl squashfs coldplug store \
-	parse mconfig cfgstate runtime grpc apiipc sandbox memcpy tls apidef ipcfg rtnl dhcp4 netspec sntp dhcp6 keyset sysdev dns log http
+	parse mconfig cfgstate runtime grpc apiipc sandbox memcpy tls apidef ipcfg rtnl dhcp4 netspec sntp dhcp6 keyset sysdev dns log http gpt blkprobe
 UNIT_BINS := $(patsubst %,$(OUT)/host/tests/unit/test_%,$(UNIT_TESTS))
 
 define unit_rule
@@ -124,9 +126,11 @@ fuzz_srcs_sntp := netctl/sntp.c
 fuzz_srcs_dns := netctl/dns.c
 fuzz_srcs_dhcp6 := netctl/dhcp6.c lib/parse.c
 fuzz_srcs_http := lib/http.c lib/buf.c lib/parse.c lib/loop.c
+fuzz_srcs_gpt := lib/gpt.c
+fuzz_srcs_blkprobe := machined/disk/blockdev.c lib/gpt.c lib/spawn.c
 fuzz_srcs_pxe := osctl/pxe.c osctl/opts.c lib/http.c lib/buf.c lib/parse.c lib/loop.c lib/spawn.c $(GEN_API)
 FUZZ_TARGETS := cmdline kmod ctl squashfs mconfig grpc apiipc kmsg mountinfo power nodes clientcfg osctl \
-	grpcclient selector modalias cfgstate ctlconn initclient apidmerge tlssession csr rtnl ipcfg dhcp4 sntp dhcp6 dns http pxe
+	grpcclient selector modalias cfgstate ctlconn initclient apidmerge tlssession csr rtnl ipcfg dhcp4 sntp dhcp6 dns http pxe gpt blkprobe
 FUZZ_BINS := $(patsubst %,$(OUT)/fuzz/bin/fuzz_%,$(FUZZ_TARGETS))
 
 define fuzz_rule
@@ -157,8 +161,8 @@ $(NPM_STAMP): tests/interop/package-lock.json | $(DEPS_STAMP)
 #   make fuzz      fuzzing only, FUZZ_SECONDS per target with a random seed
 CHECK_SUITES ?= runner layout unit link inputs fuzz init machined api interop abuse platform
 TEST_SUITES ?= runner layout unit link inputs fuzz init machined api interop abuse image locks repro vm vm-cad \
-	vm-corrupt vm-net vm-links vm-time vm-iso vm-iso-uefi vm-pxe vm-pxe-uefi net-dhcp net-time net-try platform
-E2E_SUITES ?= vm vm vm vm-kvm vm-cad vm-iso vm-iso-uefi vm-iso-usb vm-iso-usb-uefi vm-pxe vm-pxe-uefi init init machined machined \
+	vm-corrupt vm-net vm-links vm-time vm-iso vm-iso-uefi vm-disk vm-disk-uefi vm-pxe vm-pxe-uefi net-dhcp net-time net-try platform
+E2E_SUITES ?= vm vm vm vm-kvm vm-cad vm-iso vm-iso-uefi vm-iso-usb vm-iso-usb-uefi vm-disk vm-disk-uefi vm-disk-qcow2 vm-pxe vm-pxe-uefi init init machined machined \
 	api api idle fuzz fresh
 # A real NTP server for the time tests: chronyd from the Debian registry's chrony .deb, its
 # binary alone (installing the package would replace the host's time service and start a

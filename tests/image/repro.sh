@@ -4,7 +4,7 @@
 # SOURCE_DATE_EPOCH but everything else a build should not depend on made different (build
 # path and its depth, the time of day and time zone, umask, locale, the order files were
 # created in), each downloading its own pinned packages into its own cache, give
-# byte-identical artifacts: the kernel, the initramfs, the SquashFS, the ISO (and the
+# byte-identical artifacts: the kernel, the initramfs, the SquashFS, the ISO, the disk images raw and qcow2 (and the
 # sha256sums beside them) and our static binaries.
 # Then the pin itself: a package whose sha256 differs from its lock is refused.
 #   repro.sh OUTDIR
@@ -12,7 +12,7 @@ set -uo pipefail
 . "$(dirname "$0")/../lib.sh"
 out=$(realpath "$1")
 t=$(test_dir)
-arts=(vmlinuz initramfs.xz image/rootfs.sqsh basalt-amd64.iso sha256sums bin/init bin/machined bin/osctl)
+arts=(vmlinuz initramfs.xz image/rootfs.sqsh basalt-amd64.iso basalt-amd64.raw basalt-amd64.qcow2 sha256sums bin/init bin/machined bin/osctl)
 plan $((2 + ${#arts[@]} + 2))
 sde=$(git log -1 --format=%ct 2>/dev/null || echo 1700000000)
 files=$(git ls-files -co --exclude-standard)

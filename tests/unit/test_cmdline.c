@@ -29,7 +29,7 @@ static void test_full_line(void **state)
 
 	(void)state;
 	assert_int_equal(cmdline_parse("BOOT_IMAGE=/vmlinuz console=ttyS0 quiet basalt.config=http://10.0.0.1:8080/c.yaml "
-				       "basalt.platform=metal basalt.debug=1 basalt.maintenance=1 ip=10.0.0.5::10.0.0.1:255.255.255.0:node1:eth0:off",
+				       "basalt.platform=metal basalt.debug=1 basalt.maintenance=1 basalt.boot=disk ip=10.0.0.5::10.0.0.1:255.255.255.0:node1:eth0:off",
 				       &c, collect, &r),
 			 0);
 	assert_int_equal(r.n, 0);
@@ -37,6 +37,7 @@ static void test_full_line(void **state)
 	assert_int_equal(c.platform, PLATFORM_METAL);
 	assert_true(c.debug);
 	assert_true(c.maintenance);
+	assert_true(c.from_disk);
 	assert_string_equal(c.ip, "10.0.0.5::10.0.0.1:255.255.255.0:node1:eth0:off");
 	cmdline_fini(&c);
 }
@@ -51,6 +52,7 @@ static void test_defaults(void **state)
 	assert_int_equal(c.platform, PLATFORM_UNSET);
 	assert_false(c.debug);
 	assert_false(c.maintenance);
+	assert_false(c.from_disk);
 	assert_null(c.ip);
 	cmdline_fini(&c);
 }
@@ -85,6 +87,13 @@ static void test_malformed_values_reported(void **state)
 	assert_false(c.debug);
 	assert_null(c.config_url);
 	assert_null(c.ip);
+	cmdline_fini(&c);
+
+	r.n = 0;
+	assert_int_equal(cmdline_parse("basalt.boot=usb", &c, collect, &r), 0);
+	assert_int_equal(r.n, 1);
+	assert_non_null(strstr(r.last, "basalt.boot=usb: expected disk or media"));
+	assert_false(c.from_disk);
 	cmdline_fini(&c);
 
 	r.n = 0;

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Block devices, mechanism only: the partitions the kernel lists in sysfs (found by their
+ * GPT name), what a device holds (the filesystem signatures we know, blank, or data),
+ * growing a system disk's last partition to a disk that got larger, mkfs and mount.
+ * What is on a disk is outside input: every reader checks its bounds.
+ */
+#ifndef BASALT_DISK_BLOCKDEV_H
+#define BASALT_DISK_BLOCKDEV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define BLK_PROBE_BYTES (64u * 1024u) /* what blk_fs_probe looks at */
+
+struct blk_part {
+	char name[32];  /* the kernel's name: vda5 */
+	char disk[32];  /* its disk: vda */
+	char label[40]; /* the GPT partition name: STATE */
+	unsigned partno;
+};
+
+/* blk_uevent_get: KEY's value in a sysfs uevent file's text ("KEY=value" lines); 0, or -1
+ * when it is not there or does not fit out. */
+int blk_uevent_get(const char *text, size_t len, const char *key, char *out, size_t outlen);
+
+/* blk_find_part: the partition whose GPT name is label, looking through sysfs's
+ * class/block. 0 when found, 1 when no partition has it, -1 with err when two do. */
+int blk_find_part(const char *sysfs, const char *label, struct blk_part *out, char *err, size_t errlen);
+
+/* blk_fs_probe: what the first bytes of a device say it holds: "xfs", "ext4", "vfat",
+ * "iso9660", "squashfs", "gpt", "mbr" (a partition table), NULL when every byte is zero
+ * (blank), "data" otherwise. */
+const char *blk_fs_probe(const uint8_t *buf, size_t len);
+
+/* blk_probe_dev: blk_fs_probe on the device at path; -1 with err when it cannot be read. */
+int blk_probe_dev(const char *path, const char **what, char *err, size_t errlen);
+
+/*
+ * blk_grow_disk: when the disk at path has grown past the GPT on it, moves the end of its
+ * last partition (and the backup table) to the disk's end and tells the kernel the
+ * partition's new size. 0 when it grew (*grown_mib says by how much), 1 when there was
+ * nothing to grow, -1 with err.
+ */
+int blk_grow_disk(const char *path, uint64_t *grown_mib, char *err, size_t errlen);
+
+/* blk_mkfs: runs argv (a mkfs) to completion; -1 with err holding its last line of
+ * output (or how it failed) when it does not exit 0. */
+int blk_mkfs(char *const *argv, char *err, size_t errlen);
+
+/* blk_mount: mounts the device on dir (made when missing) unless it is mounted there
+ * already (a restarted machined): 0 mounted now, 1 already there, -1 with err. */
+int blk_mount(const char *dev, const char *dir, const char *fstype, unsigned long flags, char *err,
+	      size_t errlen);
+
+#endif

@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: MIT */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "machined/disk/blockdev.h"
+
+static uint8_t buf[BLK_PROBE_BYTES];
+
+static void test_probe(void **state)
+{
+	(void)state;
+	memset(buf, 0, sizeof(buf));
+	assert_null(blk_fs_probe(buf, sizeof(buf)));
+	buf[40000] = 1;
+	assert_string_equal(blk_fs_probe(buf, sizeof(buf)), "data");
+	memset(buf, 0, sizeof(buf));
+	memcpy(buf, "XFSB", 4);
+	assert_string_equal(blk_fs_probe(buf, sizeof(buf)), "xfs");
+	memset(buf, 0, sizeof(buf));
+	buf[1080] = 0x53, buf[1081] = 0xef;
+	assert_string_equal(blk_fs_probe(buf, sizeof(buf)), "ext4");
+	memset(buf, 0, sizeof(buf));
+	memcpy(buf + 32769, "CD001", 5);
+	assert_string_equal(blk_fs_probe(buf, sizeof(buf)), "iso9660");
+	memset(buf, 0, sizeof(buf));
+	buf[510] = 0x55, buf[511] = 0xaa;
+	assert_string_equal(blk_fs_probe(buf, sizeof(buf)), "mbr");
+	memcpy(buf + 0x52, "FAT32   ", 8);
+	assert_string_equal(blk_fs_probe(buf, sizeof(buf)), "vfat");
+	memcpy(buf + 512, "EFI PART", 8);
+	assert_string_equal(blk_fs_probe(buf, sizeof(buf)), "gpt");
+	memcpy(buf, "hsqs", 4);
+	assert_string_equal(blk_fs_probe(buf, sizeof(buf)), "squashfs");
+	/* A short read looks only at what it has. */
+	assert_string_equal(blk_fs_probe((const uint8_t *)"\0\0\1", 3), "data");
+	assert_null(blk_fs_probe(buf, 0));
+}
+
+static void test_uevent(void **state)
+{
+	const char *t = "MAJOR=254\nDEVNAME=vda5\nDEVTYPE=partition\nPARTN=5\nPARTNAME=STATE";
+	char v[8];
+
+	(void)state;
+	assert_int_equal(blk_uevent_get(t, strlen(t), "PARTNAME", v, sizeof(v)), 0);
+	assert_string_equal(v, "STATE");
+	assert_int_equal(blk_uevent_get(t, strlen(t), "PARTN", v, sizeof(v)), 0);
+	assert_string_equal(v, "5");
+	assert_int_equal(blk_uevent_get(t, strlen(t), "DEVTYPE", v, sizeof(v)), -1); /* "partition" is too long for v */
+	assert_int_equal(blk_uevent_get(t, strlen(t), "PART", v, sizeof(v)), -1);
+	assert_int_equal(blk_uevent_get(t, 20, "PARTNAME", v, sizeof(v)), -1);       /* beyond len */
+}
+
+static char root[64];
+
+static void mkpart(const char *disk, const char *part, unsigned n, const char *label)
+{
+	char path[200], target[300];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/devices/virtual/block/%s/%s", root, disk, part);
+	assert_int_equal(system((snprintf(target, sizeof(target), "mkdir -p %s", path), target)), 0);
+	snprintf(target, sizeof(target), "%s/uevent", path);
+	assert_non_null(f = fopen(target, "w"));
+	fprintf(f, "MAJOR=254\nMINOR=%u\nDEVNAME=%s\nDEVTYPE=partition\nPARTN=%u\nPARTNAME=%s\n", n, part, n, label);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/class/block/%s", root, part);
+	snprintf(target, sizeof(target), "../../devices/virtual/block/%s/%s", disk, part);
+	assert_int_equal(symlink(target, path), 0);
+}
+
+/* A sysfs tree of the test's own: partitions found by GPT name, with their disk; two of
+ * one name are refused, naming both. */
+static void test_find(void **state)
+{
+	struct blk_part p;
+	char err[256], cmd[128];
+
+	(void)state;
+	snprintf(root, sizeof(root), "/tmp/test_blkprobe.%d", (int)getpid());
+	snprintf(cmd, sizeof(cmd), "mkdir -p %s/class/block", root);
+	assert_int_equal(system(cmd), 0);
+	mkpart("vda", "vda5", 5, "STATE");
+	mkpart("vda", "vda6", 6, "EPHEMERAL");
+	assert_int_equal(blk_find_part(root, "STATE", &p, err, sizeof(err)), 0);
+	assert_string_equal(p.name, "vda5");
+	assert_string_equal(p.disk, "vda");
+	assert_int_equal(p.partno, 5);
+	assert_int_equal(blk_find_part(root, "META", &p, err, sizeof(err)), 1);
+	mkpart("vdb", "vdb5", 5, "STATE");
+	assert_int_equal(blk_find_part(root, "STATE", &p, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "two partitions are named STATE"));
+	assert_non_null(strstr(err, "vda5 on vda"));
+	assert_non_null(strstr(err, "vdb5 on vdb"));
+	assert_int_equal(blk_find_part("/nonexistent", "STATE", &p, err, sizeof(err)), -1);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* A mkfs that fails: its last line of output is the error. */
+static void test_mkfs(void **state)
+{
+	char err[256];
+	char *ok[] = { "/bin/sh", "-c", "echo fine", NULL };
+	char *bad[] = { "/bin/sh", "-c", "echo meta-data=...; echo 'mkfs.xfs: /dev/vda5 appears to contain a partition table' >&2; exit 1", NULL };
+	char *none[] = { "/nonexistent/mkfs.xfs", NULL };
+
+	(void)state;
+	assert_int_equal(blk_mkfs(ok, err, sizeof(err)), 0);
+	assert_int_equal(blk_mkfs(bad, err, sizeof(err)), -1);
+	assert_string_equal(err, "/bin/sh failed: mkfs.xfs: /dev/vda5 appears to contain a partition table");
+	assert_int_equal(blk_mkfs(none, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "/nonexistent/mkfs.xfs"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_probe), cmocka_unit_test(test_uevent), cmocka_unit_test(test_find),
+		cmocka_unit_test(test_mkfs),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
