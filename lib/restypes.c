@@ -4,6 +4,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "api/block.pb-c.h"
 #include "api/config.pb-c.h"
 #include "api/network.pb-c.h"
 #include "api/runtime.pb-c.h"
@@ -12,6 +13,8 @@
 #define ROW(id, n, t, d, ...) [RES_##id] = { RES_##id, n, t, &d, __VA_ARGS__ }
 
 const struct res_type res_types[RES_NTYPES] = {
+	ROW(DISK, "block", "Disk", basalt__block__disk__descriptor, { "disks", "disk" }, false,
+	    { { "SIZE", "prettySize" }, { "TRANSPORT", "transport" }, { "TYPE", "type" }, { "MODEL", "model" } }),
 	ROW(MACHINE_CONFIG, "config", "MachineConfig", basalt__config__config__descriptor,
 	    { "machineconfig", "mc", "config" }, true),
 	ROW(ADDRESS_SPEC, "network", "AddressSpec", basalt__network__address_spec__descriptor,
@@ -64,6 +67,8 @@ const struct res_type res_types[RES_NTYPES] = {
 	ROW(CONTROLLER_STATUS, "runtime", "ControllerStatus", basalt__runtime__controller_status__descriptor,
 	    { "controllerstatuses", "controllers", "cs" }, false,
 	    { { "HEALTHY", "healthy" }, { "RUNS", "runs" }, { "FAILURES", "failures" } }),
+	ROW(INSTALL_STATUS, "runtime", "InstallStatus", basalt__runtime__install_status__descriptor,
+	    { "installstatus", "install" }, false, { { "STATE", "state" }, { "DISK", "disk" }, { "MESSAGE", "message" } }),
 	ROW(MACHINE_STATUS, "runtime", "MachineStatus", basalt__runtime__machine_status__descriptor,
 	    { "machinestatus", "ms" }, false, { { "STAGE", "stage" } }),
 	ROW(SERVICE, "runtime", "Service", basalt__runtime__service__descriptor,
@@ -80,10 +85,10 @@ const struct res_type res_types[RES_NTYPES] = {
 
 #define P(id) [RES_##id] = &res_types[RES_##id]
 const struct res_type *const res_all[RES_NTYPES] = {
-	P(MACHINE_CONFIG), P(ADDRESS_SPEC), P(ADDRESS_STATUS), P(HOSTNAME_SPEC), P(HOSTNAME_STATUS),
+	P(DISK), P(MACHINE_CONFIG), P(ADDRESS_SPEC), P(ADDRESS_STATUS), P(HOSTNAME_SPEC), P(HOSTNAME_STATUS),
 	P(LINK_SPEC), P(LINK_STATUS), P(ROUTE_SPEC), P(ROUTE_STATUS), P(NODE_ADDRESS), P(OPERATOR_SPEC), P(OPERATOR_STATUS), P(RESOLVER_SPEC), P(RESOLVER_STATUS), P(TIMESERVER_SPEC),
 	P(TIMESERVER_STATUS), P(TIME_STATUS),
-	P(CONFIG_STATUS), P(CONTROLLER_STATUS), P(MACHINE_STATUS), P(SERVICE), P(SERVICE_SPEC),
+	P(CONFIG_STATUS), P(CONTROLLER_STATUS), P(INSTALL_STATUS), P(MACHINE_STATUS), P(SERVICE), P(SERVICE_SPEC),
 	P(VERSION), P(API_CERTIFICATE),
 };
 

@@ -35,6 +35,7 @@ struct res_type {
 };
 
 enum res_type_id {  /* by namespace, then type: the order listings use */
+	RES_DISK,
 	RES_MACHINE_CONFIG,
 	RES_ADDRESS_SPEC,
 	RES_ADDRESS_STATUS,
@@ -54,6 +55,7 @@ enum res_type_id {  /* by namespace, then type: the order listings use */
 	RES_TIME_STATUS,
 	RES_CONFIG_STATUS,
 	RES_CONTROLLER_STATUS,
+	RES_INSTALL_STATUS,
 	RES_MACHINE_STATUS,
 	RES_SERVICE,
 	RES_SERVICE_SPEC,

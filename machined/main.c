@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -32,6 +33,8 @@
 #include "machined/ctrl/ctrl.h"
 #include "machined/ctrl/ctrl_init.h"
 #include "machined/core/resfmt.h"
+#include "lib/rng.h"
+#include "machined/disk/install.h"
 #include "machined/disk/volumes.h"
 #include "machined/platform/platform.h"
 
@@ -49,6 +52,7 @@ struct opts {
 	const char *host_netns;     /* the host's network namespace, "dev:inode", from a launcher that knows it */
 	const char *cmdline;        /* the kernel command line to read: /proc/cmdline unless a test gives one */
 	const char *sysfs;          /* where sysfs is: /sys unless a test gives a copy */
+	const char *medium;         /* install-disk: the boot medium's device */
 	const char *file;
 	const char *patch_files[MAX_PATCHES];
 	size_t npatches;
@@ -68,6 +72,7 @@ struct machined {
 	struct api api;
 	struct platform_ctx platform;
 	struct volumes_result volumes;
+	bool from_disk;             /* basalt.boot=disk */
 	bool api_up;
 	bool machine;               /* init says this is a real machine (not a container) */
 	const char *cmdline_ip;
@@ -84,7 +89,8 @@ static void usage(FILE *f)
 		   "                [--host-netns DEV:INODE] [--cmdline FILE] [--sysfs DIR]\n"
 		   "       machined validate FILE [--config-patch FILE]...\n"
 		   "       machined render FILE [--config-patch FILE]... [-o yaml|json]\n"
-		   "       machined install-config FILE [--config-patch FILE]... [--state-dir DIR]\n");
+		   "       machined install-config FILE [--config-patch FILE]... [--state-dir DIR]\n"
+		   "       machined install-disk DISK --medium DEV [--state-dir DIR]   (what InstallController runs)\n");
 }
 
 static int parse_opts(int argc, char **argv, int first, struct opts *o)
@@ -106,6 +112,8 @@ static int parse_opts(int argc, char **argv, int first, struct opts *o)
 			o->host_netns = argv[++i];
 		else if (strcmp(a, "--cmdline") == 0)
 			o->cmdline = argv[++i];
+		else if (strcmp(a, "--medium") == 0)
+			o->medium = argv[++i];
 		else if (strcmp(a, "--sysfs") == 0)
 			o->sysfs = argv[++i];
 		else if (strcmp(a, "--containerd") == 0)
@@ -225,6 +233,52 @@ static int cmd_install(const struct opts *o)
 	return r < 0;
 }
 
+/*
+ * install-disk: writes the system disk onto DISK from the boot medium DEV (the ISO),
+ * copying the persisted config and identity from the state directory (InstallController
+ * runs it, its output on the console). Everything on DISK is lost.
+ */
+static int cmd_install_disk(const struct opts *o)
+{
+	static const char *const files[] = { CFGSTATE_CURRENT, CFGSTATE_IDENTITY, NULL };
+	const char *work = "/run/basalt/install", *medium = "/run/basalt/install/medium";
+	struct install_req r = { .disk = o->file, .devdir = "/dev", .medium = medium, .work = work,
+				 .mkfs_xfs = "/usr/sbin/mkfs.xfs", .mkfs_fat = "/usr/sbin/mkfs.fat",
+				 .state_from = o->state_dir, .state_files = files };
+	char err[768];
+	int rc;
+
+	log_init("machined-install", 2);
+	if (!o->file || !o->medium) {
+		usage(stderr);
+		return 2;
+	}
+	if (rng_random(rng_ctx(), (unsigned char *)r.guids, sizeof(r.guids)) != 0) {
+		log_warnx("install: no random numbers for the disk's GUIDs");
+		return 1;
+	}
+	for (size_t i = 0; i < GPT_P_COUNT + 1; i++) { /* RFC 4122 version 4 */
+		r.guids[i][7] = (uint8_t)((r.guids[i][7] & 0x0f) | 0x40);
+		r.guids[i][8] = (uint8_t)((r.guids[i][8] & 0x3f) | 0x80);
+	}
+	if ((mkdir("/run/basalt", 0755) < 0 && errno != EEXIST) || (mkdir(work, 0700) < 0 && errno != EEXIST) ||
+	    (mkdir(medium, 0700) < 0 && errno != EEXIST)) {
+		log_warn("install: mkdir %s", medium);
+		return 1;
+	}
+	if (mount(o->medium, medium, "iso9660", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) {
+		log_warn("install: mount the boot medium %s", o->medium);
+		return 1;
+	}
+	rc = disk_install(&r, err, sizeof(err));
+	umount(medium);
+	if (rc < 0) {
+		log_warnx("%s", err);
+		return 1;
+	}
+	return 0;
+}
+
 static int print_res(void *arg, const struct res *r)
 {
 	const bool *json = arg;
@@ -244,7 +298,7 @@ static const struct ctrl_def *const controllers[] = {
 	&ctrl_network_cmdline, &ctrl_network_config, &ctrl_dhcp4, &ctrl_dhcp6, &ctrl_resolvers, &ctrl_timeservers, &ctrl_timesync,
 	&ctrl_hosts,
 	&ctrl_link_spec, &ctrl_address_spec, &ctrl_route_spec,
-	&ctrl_init_sync, &ctrl_service_status, &ctrl_api_certificate,
+	&ctrl_init_sync, &ctrl_service_status, &ctrl_api_certificate, &ctrl_disks, &ctrl_install,
 };
 
 static int start_controllers(struct machined *m, const char *state_dir, bool pure_only, char *err,
@@ -253,7 +307,8 @@ static int start_controllers(struct machined *m, const char *state_dir, bool pur
 	struct ctrl_env env = { .rt = m->rt, .loop = m->loop, .config = &m->config, .status = &m->status,
 				.specs = &m->specs, .init = &m->init, .init_socket = m->o->socket,
 				.api = &m->api, .machine = m->machine, .cmdline_ip = m->cmdline_ip,
-				.net_refused = m->net_refused, .system_dir = m->system_dir };
+				.net_refused = m->net_refused, .system_dir = m->system_dir, .from_disk = m->from_disk,
+				.sysfs = m->o->sysfs ? m->o->sysfs : "/sys" };
 
 	if (config_init(&m->config, m->loop, state_dir) < 0) {
 		snprintf(err, errlen, "out of memory");
@@ -277,8 +332,11 @@ static int setup_core(struct machined *m)
 
 static void teardown_core(struct machined *m)
 {
-	rt_free(m->rt);
+	/* Stopped first, freed after the controllers' fini: a fini that kicks (a network
+	 * client telling its controller it stopped) meets a stopped runtime, not freed memory. */
+	rt_stop(m->rt);
 	ctrl_stop();
+	rt_free(m->rt);
 	store_free(m->st);
 	loop_free(m->loop);
 	config_fini(&m->config);
@@ -417,16 +475,18 @@ static int cmd_daemon(struct opts *o)
 	m.init.on_shutdown = on_init_shutdown;
 	m.init.on_shutdown_arg = &m;
 	initctrl_init(&m.init);
-	if (r == 0) {
-		struct api_opts ao = { .loop = m.loop, .rt = m.rt, .config = &m.config, .init = &m.init,
-				       .init_socket = o->socket, .listen = o->api_listen };
-
-		r = api_init(&m.api, &ao, err, sizeof(err));
-	}
 	memset(&c, 0, sizeof(c));
 	if (cmdline_read(o->cmdline ? o->cmdline : "/proc/cmdline", &c, NULL, NULL) < 0)
 		memset(&c, 0, sizeof(c));
+	m.from_disk = c.from_disk;
 	m.machine = getenv("BASALT_MACHINE") != NULL;
+	if (r == 0) {
+		struct api_opts ao = { .loop = m.loop, .rt = m.rt, .config = &m.config, .init = &m.init,
+				       .init_socket = o->socket, .listen = o->api_listen,
+				       .installs = m.machine && !m.from_disk };
+
+		r = api_init(&m.api, &ao, err, sizeof(err));
+	}
 	m.cmdline_ip = c.ip;
 	m.net_refused = netguard_check(m.machine, o->host_netns, m.net_refused_buf, sizeof(m.net_refused_buf));
 	if (m.net_refused)
@@ -506,6 +566,8 @@ int main(int argc, char **argv)
 		return cmd_render(&o);
 	if (strcmp(cmd, "install-config") == 0)
 		return cmd_install(&o);
+	if (strcmp(cmd, "install-disk") == 0)
+		return cmd_install_disk(&o);
 	fprintf(stderr, "machined: unknown command %s\n", cmd);
 	usage(stderr);
 	return 2;

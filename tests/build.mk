@@ -27,7 +27,8 @@ unit_srcs_dns := netctl/dns.c
 unit_srcs_log := lib/log.c
 unit_srcs_http := lib/http.c lib/buf.c lib/parse.c lib/loop.c
 unit_srcs_gpt := lib/gpt.c
-unit_srcs_blkprobe := machined/disk/blockdev.c lib/gpt.c lib/spawn.c
+unit_srcs_blkprobe := machined/disk/blockdev.c machined/disk/select.c machined/disk/install.c lib/gpt.c lib/spawn.c \
+	lib/parse.c lib/log.c
 unit_srcs_mconfig := $(LIB_FULL_SRCS) lib/buf.c lib/loop.c lib/log.c $(GEN_API)
 unit_srcs_cfgstate := machined/ctrl/cfgstate.c lib/atomicfile.c
 GRPC_SRCS := lib/grpc.c lib/h2conn.c lib/grpc_server.c lib/grpc_client.c lib/tls.c lib/pki.c \
@@ -161,8 +162,8 @@ $(NPM_STAMP): tests/interop/package-lock.json | $(DEPS_STAMP)
 #   make fuzz      fuzzing only, FUZZ_SECONDS per target with a random seed
 CHECK_SUITES ?= runner layout unit link inputs fuzz init machined api interop abuse platform
 TEST_SUITES ?= runner layout unit link inputs fuzz init machined api interop abuse image locks repro vm vm-cad \
-	vm-corrupt vm-net vm-links vm-time vm-iso vm-iso-uefi vm-disk vm-disk-uefi vm-pxe vm-pxe-uefi net-dhcp net-time net-try platform
-E2E_SUITES ?= vm vm vm vm-kvm vm-cad vm-iso vm-iso-uefi vm-iso-usb vm-iso-usb-uefi vm-disk vm-disk-uefi vm-disk-qcow2 vm-pxe vm-pxe-uefi init init machined machined \
+	vm-corrupt vm-net vm-links vm-time vm-iso vm-iso-uefi vm-disk vm-disk-uefi vm-install vm-pxe vm-pxe-uefi net-dhcp net-time net-try platform
+E2E_SUITES ?= vm vm vm vm-kvm vm-cad vm-iso vm-iso-uefi vm-iso-usb vm-iso-usb-uefi vm-disk vm-disk-uefi vm-disk-qcow2 vm-install vm-install-uefi vm-pxe vm-pxe-uefi init init machined machined \
 	api api idle fuzz fresh
 # A real NTP server for the time tests: chronyd from the Debian registry's chrony .deb, its
 # binary alone (installing the package would replace the host's time service and start a

@@ -57,6 +57,8 @@ def vm-iso-usb-uefi 900 - tests/vm/iso.sh "$out" --usb --uefi
 def vm-disk 900 - tests/vm/disk.sh "$out"
 def vm-disk-uefi 1200 - tests/vm/disk.sh "$out" --uefi
 def vm-disk-qcow2 900 - tests/vm/disk.sh "$out" --qcow2
+def vm-install 900 - tests/vm/install.sh "$out"
+def vm-install-uefi 1200 - tests/vm/install.sh "$out" --uefi
 def vm-pxe 600 - tests/vm/pxe.sh "$out"
 def vm-pxe-uefi 900 - tests/vm/pxe.sh "$out" --uefi
 def net-dhcp 600 - tests/netns/dhcp.sh "$out"

@@ -44,6 +44,9 @@ struct api_opts {
 	const char *listen;      /* "addr:port"; NULL: 0.0.0.0:50000 */
 	const char *kmsg;        /* NULL: /dev/kmsg */
 	const char *self;        /* machined's executable, for apid; NULL: /proc/self/exe */
+	/* A machine booted from media (the ISO): a change to machine.install needs no reboot,
+	 * InstallController acts on it and its install reboots. */
+	bool installs;
 };
 
 struct apicall;

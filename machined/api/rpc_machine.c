@@ -66,13 +66,13 @@ static bool same_msg(const void *x, const void *y)
 }
 
 /* What a running machine cannot take without a reboot, or NULL. */
-static const char *reboot_reason(const Basalt__Config__Config *old, const Basalt__Config__Config *new)
+static const char *reboot_reason(const Basalt__Config__Config *old, const Basalt__Config__Config *new, bool installs)
 {
 	const Basalt__Config__Machine *o = old ? old->machine : NULL, *n = new->machine;
 
 	if (!old || !o || !n)
 		return NULL;
-	if (!same_msg(o->install, n->install))
+	if (!installs && !same_msg(o->install, n->install))
 		return "machine.install changed";
 	if (!same_msg(o->kernel, n->kernel))
 		return "machine.kernel changed";
@@ -151,7 +151,7 @@ static int apply_prepare(struct apply_job *j)
 			goto out;
 		}
 	}
-	j->why_reboot = reboot_reason(h->cfg, j->cfg);
+	j->why_reboot = reboot_reason(h->cfg, j->cfg, j->a->o.installs);
 	r = 0;
 out:
 	free(new_text);

@@ -19,6 +19,7 @@ struct rt {
 	struct store *st;
 	struct rt_ctrl *ctrls[RT_MAX_CONTROLLERS];
 	size_t nctrls;
+	bool stopped;  /* rt_stop: no more runs, kicks are ignored */
 };
 
 struct rt_ctrl {
@@ -79,18 +80,29 @@ int rt_new(struct loop *loop, struct store *st, struct rt **out)
 	return 0;
 }
 
-void rt_free(struct rt *rt)
+void rt_stop(struct rt *rt)
 {
-	if (!rt)
+	if (!rt || rt->stopped)
 		return;
+	rt->stopped = true;
 	for (size_t i = 0; i < rt->nctrls; i++) {
 		struct rt_ctrl *c = rt->ctrls[i];
 
 		loop_timer_cancel(rt->loop, &c->timer);
 		for (size_t j = 0; j < c->nwatches; j++)
 			watch_close(c->watches[j]);
-		free(c->watches);
-		free(c);
+		c->nwatches = 0;
+	}
+}
+
+void rt_free(struct rt *rt)
+{
+	if (!rt)
+		return;
+	rt_stop(rt);
+	for (size_t i = 0; i < rt->nctrls; i++) {
+		free(rt->ctrls[i]->watches);
+		free(rt->ctrls[i]);
 	}
 	free(rt);
 }
@@ -117,6 +129,8 @@ bool rt_idle(const struct rt *rt)
 
 static void schedule(struct rt_ctrl *c, uint64_t delay_ms)
 {
+	if (c->rt->stopped)
+		return;
 	if (c->running) {
 		c->again = true;
 		return;

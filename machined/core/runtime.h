@@ -64,6 +64,9 @@ struct rt_controller {
 };
 
 int rt_new(struct loop *loop, struct store *st, struct rt **out);
+/* rt_stop: no controller runs again and rt_kick does nothing (a controller's fini may
+ * still kick, e.g. from a callback its stop fires); rt_free after the controllers' fini. */
+void rt_stop(struct rt *rt);
 void rt_free(struct rt *rt);
 /* Registers def (copied; its strings must stay valid) and schedules a first run. */
 int rt_register(struct rt *rt, const struct rt_controller *def, struct rt_ctrl **out, char *err,

@@ -64,4 +64,9 @@ extern const struct ctrl_def ctrl_dhcp4;
 /* DHCP6Controller: the dhcp6 layer, a DHCPv6 client per link of a dhcp6 OperatorSpec (netctl/dhcp6.c). */
 extern const struct ctrl_def ctrl_dhcp6;
 
+/* DiskController: block/Disk from sysfs (machined/disk/). */
+extern const struct ctrl_def ctrl_disks;
+/* InstallController: machine.install onto a disk from the ISO; runtime/InstallStatus. */
+extern const struct ctrl_def ctrl_install;
+
 #endif

@@ -43,6 +43,9 @@ struct ctrl_env {
 	/* Where machined writes the files it generates (resolv.conf, hosts): /system on a
 	 * machine (a tmpfs; /etc/resolv.conf links there), <state-dir>/system elsewhere. */
 	const char *system_dir;
+	/* Booted from the system disk (basalt.boot=disk): its volumes are mounted. */
+	bool from_disk;
+	const char *sysfs;           /* "/sys", or a test's copy */
 };
 
 struct ctrl_def {
@@ -61,7 +64,8 @@ struct ctrl_def {
  */
 int ctrl_start(const struct ctrl_env *env, const struct ctrl_def *const *table, size_t n, bool pure_only,
 	       char *err, size_t errlen);
-/* Ends the controllers' states (fini) and frees those ctrl_start allocated (after the runtime is freed). */
+/* Ends the controllers' states (fini) and frees those ctrl_start allocated (after rt_stop,
+ * before rt_free). */
 void ctrl_stop(void);
 
 #endif

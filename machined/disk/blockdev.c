@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <linux/blkpg.h>
 #include <linux/fs.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,6 +107,95 @@ int blk_find_part(const char *sysfs, const char *label, struct blk_part *out, ch
 	}
 	closedir(d);
 	return found ? 0 : 1;
+}
+
+/* One line of a sysfs attribute, trimmed; "" when absent. */
+static void attr(const char *dir, const char *name, char *out, size_t outlen)
+{
+	char path[PATH_MAX];
+	ssize_t n;
+
+	out[0] = '\0';
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path))
+		return;
+	n = read_small(path, out, outlen - 1);
+	if (n <= 0)
+		return;
+	out[n] = '\0';
+	while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == ' '))
+		out[--n] = '\0';
+	size_t lead = strspn(out, " ");
+	memmove(out, out + lead, (size_t)n - lead + 1);
+}
+
+static bool skipped(const char *name)
+{
+	static const char *const prefixes[] = { "loop", "ram", "zram", "dm-", "md", "nbd", "sr", "fd" };
+
+	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+		if (strncmp(name, prefixes[i], strlen(prefixes[i])) == 0)
+			return true;
+	return false;
+}
+
+static int disk_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct blk_disk *)a)->name, ((const struct blk_disk *)b)->name);
+}
+
+int blk_list_disks(const char *sysfs, struct blk_disk *out, size_t max, char *err, size_t errlen)
+{
+	char dir[256], path[320], real[PATH_MAX], v[64];
+	size_t n = 0;
+	DIR *d;
+	struct dirent *e;
+
+	snprintf(dir, sizeof(dir), "%s/class/block", sysfs);
+	if (!(d = opendir(dir)))
+		return ERR("%s: %s", dir, strerror(errno));
+	while ((e = readdir(d)) && n < max) {
+		struct blk_disk *k = &out[n];
+		char dev[PATH_MAX];
+
+		if (e->d_name[0] == '.' || strlen(e->d_name) >= sizeof(k->name) || skipped(e->d_name))
+			continue;
+		snprintf(path, sizeof(path), "%s/%.31s", dir, e->d_name);
+		snprintf(dev, sizeof(dev), "%s/partition", path);
+		if (access(dev, F_OK) == 0 || !realpath(path, real))
+			continue;
+		snprintf(dev, sizeof(dev), "%s/device", path);
+		if (access(dev, F_OK) != 0) /* a virtual block device */
+			continue;
+		memset(k, 0, sizeof(*k));
+		snprintf(k->name, sizeof(k->name), "%.31s", e->d_name);
+		attr(path, "size", v, sizeof(v));
+		k->size = strtoull(v, NULL, 10) * 512u;
+		attr(path, "ro", v, sizeof(v));
+		k->readonly = v[0] == '1';
+		attr(path, "queue/rotational", v, sizeof(v));
+		k->rotational = v[0] == '1';
+		attr(path, "device/model", k->model, sizeof(k->model));
+		attr(path, "device/serial", k->serial, sizeof(k->serial));
+		if (!k->serial[0])
+			attr(path, "serial", k->serial, sizeof(k->serial)); /* virtio-blk */
+		attr(path, "device/wwid", k->wwid, sizeof(k->wwid));
+		if (!k->wwid[0])
+			attr(path, "wwid", k->wwid, sizeof(k->wwid));
+		attr(path, "device/modalias", k->modalias, sizeof(k->modalias));
+		/* The transport, from the devices the disk hangs off. */
+		const char *t = strstr(real, "/nvme") ? "nvme" : strstr(real, "/usb") ? "usb" : strstr(real, "/ata") ? "sata"
+				: strstr(real, "/virtio") ? "virtio" : strstr(real, "/mmc") ? "mmc" : strstr(real, "/host") ? "scsi" : "";
+		snprintf(k->transport, sizeof(k->transport), "%s", t);
+		const char *devs = strstr(real, "/devices/"), *blk = strstr(real, "/block/");
+		if (devs && blk && blk > devs)
+			snprintf(k->bus_path, sizeof(k->bus_path), "%.*s", (int)(blk - devs - 8), devs + 8);
+		snprintf(k->type, sizeof(k->type), "%s",
+			 !strcmp(t, "nvme") ? "nvme" : !strcmp(t, "mmc") ? "sd" : k->rotational ? "hdd" : "ssd");
+		n++;
+	}
+	closedir(d);
+	qsort(out, n, sizeof(*out), disk_cmp);
+	return (int)n;
 }
 
 static uint32_t le32(const uint8_t *p)

@@ -20,6 +20,22 @@ struct blk_part {
 	unsigned partno;
 };
 
+/* A whole disk, from sysfs (class/block/NAME and its device). */
+struct blk_disk {
+	char name[32];      /* vda */
+	uint64_t size;      /* bytes */
+	char model[64], serial[64], wwid[128], modalias[96];
+	char transport[16]; /* virtio, nvme, sata, scsi, usb, mmc or "" */
+	char bus_path[256]; /* under /sys/devices, up to the disk's own directory */
+	char type[8];       /* nvme, sd (MMC/SD), hdd (rotational) or ssd */
+	int rotational, readonly;
+};
+
+#define BLK_MAX_DISKS 32
+/* blk_list_disks: up to max whole disks (no partitions, loop, ram, zram, device-mapper,
+ * md, nbd or optical drives), sorted by name. The count, or -1 with err. */
+int blk_list_disks(const char *sysfs, struct blk_disk *out, size_t max, char *err, size_t errlen);
+
 /* blk_uevent_get: KEY's value in a sysfs uevent file's text ("KEY=value" lines); 0, or -1
  * when it is not there or does not fit out. */
 int blk_uevent_get(const char *text, size_t len, const char *key, char *out, size_t outlen);

@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include "machined/disk/blockdev.h"
+#include "machined/disk/install.h"
+#include "machined/disk/select.h"
 
 static uint8_t buf[BLK_PROBE_BYTES];
 
@@ -122,11 +124,103 @@ static void test_mkfs(void **state)
 	assert_non_null(strstr(err, "/nonexistent/mkfs.xfs"));
 }
 
+static void put(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* Whole disks from a sysfs tree of the test's own: what they are, and which a selector picks. */
+static void test_disks(void **state)
+{
+	struct blk_disk d[BLK_MAX_DISKS];
+	char err[512], cmd[2048], p[400];
+	const char *dev = "devices/pci0000:00/0000:00:04.0/virtio1/block/vda";
+
+	(void)state;
+	snprintf(root, sizeof(root), "/tmp/test_blkdisks.%d", (int)getpid());
+	snprintf(cmd, sizeof(cmd),
+		 "mkdir -p %s/class/block %s/%s/queue %s/%s/vda1 %s/devices/pci0000:00/0000:00:04.0/virtio1/device0 "
+		 "%s/devices/pci0000:00/0000:00:1f.2/ata1/host0/target0:0:0/0:0:0:0/block/sda/queue "
+		 "%s/devices/virtual/block/loop0",
+		 root, root, dev, root, dev, root, root, root);
+	assert_int_equal(system(cmd), 0);
+	snprintf(p, sizeof(p), "%s/%s/size", root, dev), put(p, "4194304\n");
+	snprintf(p, sizeof(p), "%s/%s/ro", root, dev), put(p, "0\n");
+	snprintf(p, sizeof(p), "%s/%s/serial", root, dev), put(p, "BASALT-0001\n");
+	snprintf(p, sizeof(p), "%s/%s/queue/rotational", root, dev), put(p, "1\n");
+	snprintf(p, sizeof(p), "%s/%s/vda1/partition", root, dev), put(p, "1\n");
+	snprintf(cmd, sizeof(cmd), "ln -s %s/devices/pci0000:00/0000:00:04.0/virtio1/device0 %s/%s/device", root, root, dev);
+	assert_int_equal(system(cmd), 0);
+	const char *sda = "devices/pci0000:00/0000:00:1f.2/ata1/host0/target0:0:0/0:0:0:0/block/sda";
+	snprintf(p, sizeof(p), "%s/%s/size", root, sda), put(p, "1953525168\n");
+	snprintf(p, sizeof(p), "%s/%s/queue/rotational", root, sda), put(p, "0\n");
+	snprintf(cmd, sizeof(cmd), "mkdir -p %s/%s/device && echo 'Samsung SSD 870 ' >%s/%s/device/model", root, sda, root, sda);
+	assert_int_equal(system(cmd), 0);
+	snprintf(cmd, sizeof(cmd),
+		 "cd %s/class/block && ln -s ../../%s vda && ln -s ../../%s/vda1 vda1 && ln -s ../../%s sda && "
+		 "ln -s ../../devices/virtual/block/loop0 loop0",
+		 root, dev, dev, sda);
+	assert_int_equal(system(cmd), 0);
+
+	int n = blk_list_disks(root, d, BLK_MAX_DISKS, err, sizeof(err));
+	assert_int_equal(n, 2); /* no partition, no loop device */
+	assert_string_equal(d[0].name, "sda");
+	assert_int_equal(d[0].size, 1953525168ull * 512);
+	assert_string_equal(d[0].model, "Samsung SSD 870");
+	assert_string_equal(d[0].transport, "sata");
+	assert_string_equal(d[0].type, "ssd");
+	assert_string_equal(d[1].name, "vda");
+	assert_string_equal(d[1].serial, "BASALT-0001");
+	assert_string_equal(d[1].transport, "virtio");
+	assert_string_equal(d[1].type, "hdd");
+	assert_string_equal(d[1].bus_path, "/pci0000:00/0000:00:04.0/virtio1");
+
+	struct disk_selector s = { .size = "<= 10GB" };
+	assert_int_equal(disk_select(d, 2, &s, err, sizeof(err)), 1);
+	s = (struct disk_selector){ .size = "1TB" }; /* within 1% of 1,000,204,886,016 bytes */
+	assert_int_equal(disk_select(d, 2, &s, err, sizeof(err)), 0);
+	s = (struct disk_selector){ .model = "Samsung*", .type = "ssd" };
+	assert_int_equal(disk_select(d, 2, &s, err, sizeof(err)), 0);
+	s = (struct disk_selector){ .name = "/dev/vda" };
+	assert_int_equal(disk_select(d, 2, &s, err, sizeof(err)), 1);
+	s = (struct disk_selector){ .bus_path = "/pci0000:00/*/virtio*" };
+	assert_int_equal(disk_select(d, 2, &s, err, sizeof(err)), 1);
+	s = (struct disk_selector){ .type = "nvme" };
+	assert_int_equal(disk_select(d, 2, &s, err, sizeof(err)), -1);
+	assert_string_equal(err, "no disk matches the selector: sda: type ssd is not nvme; vda: type hdd is not nvme");
+	s = (struct disk_selector){ .size = ">= lots" };
+	assert_int_equal(disk_select(d, 2, &s, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "size \">= lots\" is not a size"));
+	d[1].readonly = 1;
+	s = (struct disk_selector){ .serial = "BASALT-*" };
+	assert_int_equal(disk_select(d, 2, &s, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "vda: read-only"));
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
+	assert_int_equal(system(cmd), 0);
+}
+
+static void test_part_name(void **state)
+{
+	char n[32];
+
+	(void)state;
+	disk_part_name("vda", 3, n, sizeof(n));
+	assert_string_equal(n, "vda3");
+	disk_part_name("nvme0n1", 6, n, sizeof(n));
+	assert_string_equal(n, "nvme0n1p6");
+	disk_part_name("mmcblk0", 1, n, sizeof(n));
+	assert_string_equal(n, "mmcblk0p1");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_probe), cmocka_unit_test(test_uevent), cmocka_unit_test(test_find),
-		cmocka_unit_test(test_mkfs),
+		cmocka_unit_test(test_mkfs), cmocka_unit_test(test_disks), cmocka_unit_test(test_part_name),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -333,10 +333,36 @@ static void test_shared_outputs_and_stray_writes(void **state)
 	assert_string_equal(s->lasterror, "test/NotMine is not an output of Stray");
 }
 
+/* A stopped runtime runs nothing: a kick (a controller's fini telling it its client
+ * stopped) and an input change after rt_stop are ignored, and rt_free comes after. */
+static void test_stop_then_kick(void **state)
+{
+	static struct mirror m;
+	struct rt_controller def = { "Stopped", mirror_in, 1, mirror_out, 1, mirror_reconcile, &m };
+	struct rt_ctrl *c = NULL;
+	struct rt *r2;
+
+	(void)state;
+	assert_int_equal(rt_new(loop, st, &r2), 0);
+	assert_int_equal(rt_register(r2, &def, &c, err, sizeof(err)), 0);
+	for (int i = 0; i < 50 && m.runs == 0; i++)
+		assert_int_equal(loop_run_once(loop, 5), 0);
+	assert_int_equal(m.runs, 1);
+	rt_stop(r2);
+	rt_kick(c);
+	put(&t_In, "after-stop", "x");
+	for (int i = 0; i < 20; i++)
+		assert_int_equal(loop_run_once(loop, 5), 0);
+	assert_int_equal(m.runs, 1);
+	rt_free(r2);
+	drop(&t_In, "after-stop");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_coalescing_and_cleanup),
+		cmocka_unit_test(test_stop_then_kick),
 		cmocka_unit_test(test_cleanup_waits_for_finalizers),
 		cmocka_unit_test(test_exclusive_outputs),
 		cmocka_unit_test(test_backoff_and_status),

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Install to disk as a bare-metal user does it: the ISO boots (SeaBIOS, or OVMF with --uefi)
+# on a machine whose 2 GiB disk already holds a partition table. A config naming the disk
+# without machine.install.wipe is refused (the console and InstallStatus say what is on
+# it); with wipe: true the node writes the system disk from the ISO and reboots. Booted
+# again from the disk alone (the ISO taken out), it runs installed: STATE holds the config
+# (mutual TLS, no maintenance mode), EPHEMERAL is /var, nothing is formatted again.
+#   install.sh OUTDIR [--uefi]
+set -uo pipefail
+. "$(dirname "$0")/../lib.sh"
+out=$(realpath "$1")
+shift
+uefi=
+[[ ${1:-} == --uefi ]] && uefi=--uefi
+osctl=$out/bin/osctl
+iso=$out/basalt-amd64.iso
+need_netns
+t=$(test_dir)
+plan 13
+repo=$PWD
+[[ -f $iso ]] || { not_ok "the ISO is built ($iso: make iso)"; finish; }
+disk=$t/disk.raw
+truncate -s 2G "$disk"
+printf 'label: gpt\n,100M,L\n' | sfdisk -q "$disk" >/dev/null
+mkdir -p "$t/boot1" "$t/boot2" "$t/fw"
+VM_MEDIA=1 vm_start "$t/boot1" tcg --cdrom "$iso" --disk "$disk" ${uefi:+$uefi --state "$t/fw"} --api-port 50000
+con=$t/boot1/console.log
+if fp=$(basalt_fingerprint "$t/boot1" 240); then
+	ok "the ISO boots into maintenance mode beside the disk"
+else
+	not_ok "the ISO boots into maintenance mode" "$(tail -20 "$con")"
+	finish
+fi
+cd "$t" || exit 1
+"$osctl" gen config demo https://127.0.0.1:6443 -o gen >/dev/null
+expect "apply-config with machine.install.disk /dev/vda (no wipe)" 'applied without a reboot' \
+	wait_until 120 timeout 20 "$osctl" apply-config --insecure --cert-fingerprint "$fp" -e 127.0.0.1:50000 -f gen/controlplane.yaml \
+	--config-patch '{"machine":{"install":{"disk":"/dev/vda"}}}'
+check "refused: the console says the disk holds a partition table and wipe is not set" \
+	wait_line "$con" 'install: /dev/vda holds a partition table \(gpt\): not installing over it without machine.install.wipe: true' 60
+export OSCONFIG=$t/gen/osconfig
+v=$(wait_until 60 bash -c "timeout 20 '$osctl' -e 127.0.0.1:50000 get installstatus 2>&1 | grep -q refused" &&
+	timeout 20 "$osctl" -e 127.0.0.1:50000 get installstatus 2>&1)
+grep -qE 'InstallStatus +install +[0-9]+ +refused +/dev/vda +/dev/vda holds a partition table' <<<"$v" &&
+	ok "osctl get installstatus: refused, naming the disk and what it holds" || not_ok "InstallStatus refused" "$v"
+v=$(timeout 20 "$osctl" -e 127.0.0.1:50000 get disks 2>&1)
+grep -qE 'block +Disk +vda +[0-9]+ +2\.1 GB +virtio +hdd' <<<"$v" &&
+	ok "osctl get disks lists the 2 GiB virtio disk" || not_ok "osctl get disks" "$v"
+expect "apply-config again with wipe: true" 'applied without a reboot' \
+	timeout 30 "$osctl" -e 127.0.0.1:50000 apply-config -f gen/controlplane.yaml \
+	--config-patch '{"machine":{"install":{"disk":"/dev/vda","wipe":true}}}'
+check "the node installs onto /dev/vda from the ISO, wiping the old table" \
+	wait_line "$con" 'install: installing onto /dev/vda \(.*, wiping what it held\) from /dev/sr0' 60
+check "installed, and it reboots into the installed system" \
+	wait_line "$con" 'install: Basalt is installed on /dev/vda: rebooting into it' 240
+if wait_line "$con" 'shutdown complete in [0-9]+ ms, rebooting' 120; then
+	wait "$qemu" 2>/dev/null
+	ok "the node shuts down in order and reboots"
+else
+	not_ok "the reboot after the install" "$(grep -a 'install' "$con" | tail -20)"
+	finish
+fi
+
+# The ISO taken out: the firmware boots the disk.
+cd "$repo" || exit 1
+VM_MEDIA=1 vm_start "$t/boot2" tcg --disk "$disk" ${uefi:+$uefi --state "$t/fw"} --api-port 50000
+con2=$t/boot2/console.log
+check "booted from the disk: its GRUB starts slot A with basalt.boot=disk" \
+	wait_line "$con2" 'Kernel command line: .*/A/vmlinuz .*basalt.boot=disk' 240
+installed_volumes() {
+	wait_line "$con2" 'volumes: STATE \(/dev/vda5\) mounted on /system/state' 120 &&
+		grep -aq 'volumes: EPHEMERAL (/dev/vda6) mounted on /var' "$con2" && ! grep -aqE 'formatted|grown' "$con2"
+}
+if installed_volumes; then
+	ok "STATE and EPHEMERAL as the installer made them: mounted, nothing formatted or grown"
+else
+	not_ok "the installed volumes" "$(grep -aE 'volumes|XFS' "$con2" | tail -20)"
+fi
+configured() {
+	wait_until 180 bash -c "timeout 20 '$osctl' -e 127.0.0.1:50000 version 2>/dev/null | grep -q 'Tag:'" &&
+		! grep -aq 'maintenance mode on' "$con2"
+}
+if configured; then
+	ok "the installed node runs the config kept on STATE: mutual TLS, no maintenance mode"
+else
+	not_ok "the installed node runs its config" "$(grep -aE 'machined|config' "$con2" | tail -20)"
+fi
+v=$(timeout 20 "$osctl" -e 127.0.0.1:50000 get installstatus 2>&1)
+grep -qE 'InstallStatus +install +[0-9]+ +installed +booted from the system disk' <<<"$v" &&
+	ok "osctl get installstatus: installed (booted from the system disk)" || not_ok "InstallStatus installed" "$v"
+echo system_powerdown >"$t/boot2/mon.in"
+wait_line "$con2" 'reboot: Power down' 60 || note "the node did not power off"
+finish
