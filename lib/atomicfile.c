@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int write_all(int fd, const void *data, size_t len)
+int fd_write_all(int fd, const void *data, size_t len)
 {
 	const char *p = data;
 
@@ -20,12 +20,55 @@ static int write_all(int fd, const void *data, size_t len)
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0)
-			return -errno;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
 		p += n;
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+/* pread or pwrite until len bytes at off are done. */
+static int at_all(int fd, void *buf, size_t len, uint64_t off, bool out)
+{
+	for (size_t done = 0; done < len;) {
+		char *p = (char *)buf + done;
+		ssize_t n = out ? pwrite(fd, p, len - done, (off_t)(off + done)) : pread(fd, p, len - done, (off_t)(off + done));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+int fd_pread_all(int fd, void *buf, size_t len, uint64_t off)
+{
+	return at_all(fd, buf, len, off, false);
+}
+
+int fd_pwrite_all(int fd, const void *buf, size_t len, uint64_t off)
+{
+	return at_all(fd, (void *)buf, len, off, true);
+}
+
+int mkdir_parents(const char *path, mode_t mode)
+{
+	char tmp[4096];
+
+	if (strlen(path) >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	strcpy(tmp, path);
+	for (char *p = tmp + 1; *p; p++)
+		if (*p == '/') {
+			*p = '\0';
+			if (mkdir(tmp, mode) < 0 && errno != EEXIST)
+				return -errno;
+			*p = '/';
+		}
+	return mkdir(tmp, mode) < 0 && errno != EEXIST ? -errno : 0;
 }
 
 static int replace(const char *path, const void *data, size_t len, mode_t mode, bool durable, char *err,
@@ -51,7 +94,7 @@ static int replace(const char *path, const void *data, size_t len, mode_t mode, 
 	if (fd < 0)
 		goto fail;
 	step = "write";
-	r = write_all(fd, data, len);
+	r = fd_write_all(fd, data, len);
 	if (r < 0) {
 		errno = -r;
 		goto fail;

@@ -4,6 +4,7 @@
 #define BASALT_ATOMICFILE_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 /*
@@ -22,5 +23,12 @@ int atomic_replace(const char *path, const void *data, size_t len, mode_t mode, 
 int atomic_sync_dir(const char *dir, char *err, size_t errlen);
 /* Reads a whole file of at most max bytes into a NUL-terminated buffer. Caller frees. */
 int read_file(const char *path, size_t max, char **out, size_t *len);
+/* Writes all of data (retrying short writes and EINTR). 0 or -errno (-EIO when nothing went). */
+int fd_write_all(int fd, const void *data, size_t len);
+/* All of len bytes at offset off, read or written. 0 or -errno (-EIO at the end of the device). */
+int fd_pread_all(int fd, void *buf, size_t len, uint64_t off);
+int fd_pwrite_all(int fd, const void *buf, size_t len, uint64_t off);
+/* mkdir -p: path and every missing parent (mode). 0 or -errno. */
+int mkdir_parents(const char *path, mode_t mode);
 
 #endif

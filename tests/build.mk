@@ -27,7 +27,7 @@ unit_srcs_dns := netctl/dns.c
 unit_srcs_log := lib/log.c
 unit_srcs_http := lib/http.c lib/buf.c lib/parse.c lib/loop.c
 unit_srcs_gpt := lib/gpt.c
-unit_srcs_blkprobe := machined/disk/blockdev.c machined/disk/select.c machined/disk/install.c lib/gpt.c lib/spawn.c \
+unit_srcs_blkprobe := machined/disk/blockdev.c machined/disk/select.c machined/disk/install.c lib/gpt.c lib/spawn.c lib/atomicfile.c \
 	lib/parse.c lib/log.c
 unit_srcs_mconfig := $(LIB_FULL_SRCS) lib/buf.c lib/loop.c lib/log.c $(GEN_API)
 unit_srcs_cfgstate := machined/ctrl/cfgstate.c lib/atomicfile.c
@@ -128,7 +128,7 @@ fuzz_srcs_dns := netctl/dns.c
 fuzz_srcs_dhcp6 := netctl/dhcp6.c lib/parse.c
 fuzz_srcs_http := lib/http.c lib/buf.c lib/parse.c lib/loop.c
 fuzz_srcs_gpt := lib/gpt.c
-fuzz_srcs_blkprobe := machined/disk/blockdev.c lib/gpt.c lib/spawn.c
+fuzz_srcs_blkprobe := machined/disk/blockdev.c lib/gpt.c lib/spawn.c lib/atomicfile.c
 fuzz_srcs_pxe := osctl/pxe.c osctl/opts.c lib/http.c lib/buf.c lib/parse.c lib/loop.c lib/spawn.c $(GEN_API)
 FUZZ_TARGETS := cmdline kmod ctl squashfs mconfig grpc apiipc kmsg mountinfo power nodes clientcfg osctl \
 	grpcclient selector modalias cfgstate ctlconn initclient apidmerge tlssession csr rtnl ipcfg dhcp4 sntp dhcp6 dns http pxe gpt blkprobe

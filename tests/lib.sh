@@ -273,6 +273,41 @@ basalt_fingerprint() {
 	grep -oE '[0-9a-f]{64}' <<<"$(wait_line "$1/console.log" 'maintenance mode on .*--cert-fingerprint' "${2:-15}")"
 }
 
+# vm_rebooted DIR: the node in DIR shuts down in order and asks for a reboot (QEMU, started
+# with --no-reboot, then exits and is reaped).
+vm_rebooted() {
+	wait_line "$1/console.log" 'shutdown complete in [0-9]+ ms, rebooting' 120 || return 1
+	wait "$qemu" 2>/dev/null
+	return 0
+}
+
+# vm_volumes_kept DIR: a boot from the system disk mounted STATE and EPHEMERAL as an earlier
+# boot left them: nothing formatted, grown or recovered.
+vm_volumes_kept() {
+	local con=$1/console.log
+	wait_line "$con" 'volumes: STATE \(/dev/vda5\) mounted on /system/state' 240 &&
+		grep -aq 'volumes: EPHEMERAL (/dev/vda6) mounted on /var' "$con" &&
+		! grep -aqE 'formatted|grown|Starting recovery' "$con"
+}
+
+# vm_configured DIR ENDPOINT: the node answers over mutual TLS (the client config in
+# $OSCONFIG) and never went into maintenance mode on this boot.
+vm_configured() {
+	wait_until 180 bash -c "timeout 20 '$osctl' -e '$2' version 2>/dev/null | grep -q 'Tag:'" &&
+		! grep -aq 'maintenance mode on' "$1/console.log"
+}
+
+# vm_poweroff DIR: an ACPI power-off through the monitor; QEMU is stopped if the node does
+# not power down within a minute.
+vm_poweroff() {
+	echo system_powerdown >"$1/mon.in"
+	if ! wait_line "$1/console.log" 'reboot: Power down' 60; then
+		note "the node did not power off: stopping QEMU"
+		proc_kill "$(proc_track "$qemu")"
+	fi
+	wait "$qemu" 2>/dev/null
+}
+
 # Ends with a status telling the runner whether anything failed, or ran other than planned.
 finish() {
 	if [[ -n $T_PLAN ]] && ((T_RAN != T_PLAN)); then

@@ -2,6 +2,8 @@
 /* Block devices: see blockdev.h. */
 #include "machined/disk/blockdev.h"
 
+#include "lib/atomicfile.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -227,28 +229,6 @@ const char *blk_fs_probe(const uint8_t *buf, size_t len)
 	return NULL;
 }
 
-static int read_at(int fd, void *buf, size_t len, uint64_t off)
-{
-	for (size_t got = 0; got < len;) {
-		ssize_t n = pread(fd, (char *)buf + got, len - got, (off_t)(off + got));
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		got += (size_t)n;
-	}
-	return 0;
-}
-
-static int write_at(int fd, const void *buf, size_t len, uint64_t off)
-{
-	for (size_t put = 0; put < len;) {
-		ssize_t n = pwrite(fd, (const char *)buf + put, len - put, (off_t)(off + put));
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		put += (size_t)n;
-	}
-	return 0;
-}
-
 int blk_probe_dev(const char *path, const char **what, char *err, size_t errlen)
 {
 	static uint8_t buf[BLK_PROBE_BYTES];
@@ -261,7 +241,7 @@ int blk_probe_dev(const char *path, const char **what, char *err, size_t errlen)
 	if (ioctl(fd, BLKGETSIZE64, &size) < 0)
 		size = BLK_PROBE_BYTES;
 	size_t n = size < sizeof(buf) ? (size_t)size : sizeof(buf);
-	r = read_at(fd, buf, n, 0);
+	r = fd_pread_all(fd, buf, n, 0);
 	close(fd);
 	if (r < 0)
 		return ERR("read %s: %s", path, strerror(-r));
@@ -287,7 +267,7 @@ int blk_grow_disk(const char *path, uint64_t *grown_mib, char *err, size_t errle
 		r = ERR("%s has %d-byte sectors: only 512 are supported", path, ssz);
 		goto out;
 	}
-	if ((r = read_at(fd, head, sizeof(head), 0)) < 0) {
+	if ((r = fd_pread_all(fd, head, sizeof(head), 0)) < 0) {
 		r = ERR("read %s: %s", path, strerror(-r));
 		goto out;
 	}
@@ -322,8 +302,8 @@ int blk_grow_disk(const char *path, uint64_t *grown_mib, char *err, size_t errle
 	}
 	/* The new backup first, then the primary; the old backup header, now inside the grown
 	 * partition, is cleared so no tool finds two. */
-	if ((r = write_at(fd, tail, sizeof(tail), (sectors - GPT_TAIL_SECTORS) * GPT_SECTOR)) < 0 ||
-	    (r = write_at(fd, head, sizeof(head), 0)) < 0 || (r = write_at(fd, zero, sizeof(zero), old_alt * GPT_SECTOR)) < 0 ||
+	if ((r = fd_pwrite_all(fd, tail, sizeof(tail), (sectors - GPT_TAIL_SECTORS) * GPT_SECTOR)) < 0 ||
+	    (r = fd_pwrite_all(fd, head, sizeof(head), 0)) < 0 || (r = fd_pwrite_all(fd, zero, sizeof(zero), old_alt * GPT_SECTOR)) < 0 ||
 	    (fsync(fd) < 0 && (r = -errno) < 0)) {
 		r = ERR("write %s: %s", path, strerror(-r));
 		goto out;

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/atomicfile.h"
 #include "lib/log.h"
 #include "machined/disk/blockdev.h"
 
@@ -31,48 +32,18 @@ void disk_part_name(const char *disk, unsigned n, char *out, size_t outlen)
 	snprintf(out, outlen, "%s%s%u", disk, len && isdigit((unsigned char)disk[len - 1]) ? "p" : "", n);
 }
 
-static int write_all(int fd, const void *buf, size_t len, uint64_t off)
-{
-	for (size_t put = 0; put < len;) {
-		ssize_t n = pwrite(fd, (const char *)buf + put, len - put, (off_t)(off + put));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		put += (size_t)n;
-	}
-	return 0;
-}
-
-/* A whole small file (at most max bytes) into a fresh buffer. */
+/* A whole small file (1 to max bytes) into a fresh buffer. */
 static uint8_t *slurp(const char *path, size_t max, size_t *len, char *err, size_t errlen)
 {
-	struct stat st;
-	uint8_t *buf = NULL;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char *buf = NULL;
+	int r = read_file(path, max, &buf, len);
 
-	if (fd < 0) {
-		SAY("%s: %s", path, strerror(errno));
+	if (r < 0 || *len == 0) {
+		SAY("%s: %s", path, r == -EFBIG ? "larger than expected" : r < 0 ? strerror(-r) : "empty");
+		free(buf);
 		return NULL;
 	}
-	if (fstat(fd, &st) < 0 || st.st_size <= 0 || (uint64_t)st.st_size > max) {
-		SAY("%s: %lld bytes (at most %zu)", path, (long long)st.st_size, max);
-		goto out;
-	}
-	if (!(buf = malloc((size_t)st.st_size))) {
-		SAY("%s: out of memory", path);
-		goto out;
-	}
-	if (read(fd, buf, (size_t)st.st_size) != st.st_size) {
-		SAY("%s: short read", path);
-		free(buf);
-		buf = NULL;
-		goto out;
-	}
-	*len = (size_t)st.st_size;
-out:
-	close(fd);
-	return buf;
+	return (uint8_t *)buf;
 }
 
 /* Copies src to dst (created, mode), synced. */
@@ -97,15 +68,9 @@ static int copy_file(const char *src, const char *dst, mode_t mode, char *err, s
 		}
 		if (n == 0)
 			break;
-		for (ssize_t put = 0; put < n;) {
-			ssize_t w = write(out, buf + put, (size_t)(n - put));
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0) {
-				r = ERR("write %s: %s", dst, w < 0 ? strerror(errno) : "no space");
-				goto out;
-			}
-			put += w;
+		if ((r = fd_write_all(out, buf, (size_t)n)) < 0) {
+			r = ERR("write %s: %s", dst, strerror(-r));
+			goto out;
 		}
 	}
 	if (fsync(out) < 0)
@@ -115,21 +80,6 @@ out:
 		close(out);
 	close(in);
 	return r;
-}
-
-static int mkdir_p(const char *path, mode_t mode)
-{
-	char tmp[512];
-
-	snprintf(tmp, sizeof(tmp), "%s", path);
-	for (char *p = tmp + 1; *p; p++)
-		if (*p == '/') {
-			*p = '\0';
-			if (mkdir(tmp, mode) < 0 && errno != EEXIST)
-				return -1;
-			*p = '/';
-		}
-	return mkdir(tmp, mode) < 0 && errno != EEXIST ? -1 : 0;
 }
 
 /* Waits (up to 10 s) for the kernel to make a device node after a re-read of the table. */
@@ -197,15 +147,15 @@ static int write_table(const struct install_req *r, struct gpt *g, char *err, si
 	}
 	/* What was there goes first: both ends of the disk (old tables) and the start of every
 	 * new partition (old filesystems' signatures). */
-	if ((e = write_all(fd, zero, MIB, 0)) < 0 || (e = write_all(fd, zero, MIB, bytes - MIB)) < 0)
+	if ((e = fd_pwrite_all(fd, zero, MIB, 0)) < 0 || (e = fd_pwrite_all(fd, zero, MIB, bytes - MIB)) < 0)
 		goto werr;
 	for (unsigned i = 0; i < g->n; i++) {
 		uint64_t len = (g->part[i].last - g->part[i].first + 1) * GPT_SECTOR;
-		if ((e = write_all(fd, zero, len < MIB ? len : MIB, g->part[i].first * GPT_SECTOR)) < 0)
+		if ((e = fd_pwrite_all(fd, zero, len < MIB ? len : MIB, g->part[i].first * GPT_SECTOR)) < 0)
 			goto werr;
 	}
-	if ((e = write_all(fd, core, clen, core_lba * GPT_SECTOR)) < 0 ||
-	    (e = write_all(fd, tail, sizeof(tail), bytes - sizeof(tail))) < 0 || (e = write_all(fd, head, sizeof(head), 0)) < 0)
+	if ((e = fd_pwrite_all(fd, core, clen, core_lba * GPT_SECTOR)) < 0 ||
+	    (e = fd_pwrite_all(fd, tail, sizeof(tail), bytes - sizeof(tail))) < 0 || (e = fd_pwrite_all(fd, head, sizeof(head), 0)) < 0)
 		goto werr;
 	if (fsync(fd) < 0) {
 		e = -errno;
@@ -248,7 +198,7 @@ static int fill(const struct install_req *r, const char *dev, const char *fstype
 	int rc = 0;
 
 	snprintf(dir, sizeof(dir), "%s/%s", r->work, name);
-	if (mkdir_p(dir, 0700) < 0)
+	if (mkdir_parents(dir, 0700) < 0)
 		return ERR("mkdir %s: %s", dir, strerror(errno));
 	if (mount(dev, dir, fstype, MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
 		return ERR("mount %s on %s (%s): %s", dev, dir, fstype, strerror(errno));
@@ -260,7 +210,7 @@ static int fill(const struct install_req *r, const char *dev, const char *fstype
 		snprintf(dst, sizeof(dst), "%s/%s", dir, copies[i].to);
 		char *slash = strrchr(dst, '/');
 		*slash = '\0';
-		if (mkdir_p(dst, 0755) < 0)
+		if (mkdir_parents(dst, 0755) < 0)
 			rc = ERR("mkdir %s: %s", dst, strerror(errno));
 		*slash = '/';
 		if (rc == 0 && access(src, F_OK) == 0)

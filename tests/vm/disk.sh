@@ -63,8 +63,7 @@ export OSCONFIG=$t/gen/osconfig
 check "the node answers over mutual TLS" \
 	wait_until 60 bash -c "timeout 20 '$osctl' -e 127.0.0.1:50000 version 2>/dev/null | grep -q 'Tag:'"
 timeout 30 "$osctl" -e 127.0.0.1:50000 reboot >/dev/null 2>&1
-if wait_line "$con" 'shutdown complete in [0-9]+ ms, rebooting' 120; then
-	wait "$qemu" 2>/dev/null
+if vm_rebooted "$t/boot1"; then
 	ok "osctl reboot: the node shuts down in order and reboots"
 else
 	not_ok "osctl reboot" "$(tail -20 "$con")"
@@ -74,32 +73,17 @@ fi
 cd "$repo" || exit 1
 VM_MEDIA=1 vm_start "$t/boot2" tcg --disk "$disk" ${uefi:+$uefi --state "$t/fw"} --api-port 50000
 con2=$t/boot2/console.log
-as_they_were() {
-	wait_line "$con2" 'volumes: STATE \(/dev/vda5\) mounted on /system/state' 240 &&
-		grep -aq 'volumes: EPHEMERAL (/dev/vda6) mounted on /var' "$con2" && ! grep -aqE 'formatted|grown|Starting recovery' "$con2"
-}
-if as_they_were; then
+if vm_volumes_kept "$t/boot2"; then
 	ok "second boot: STATE and EPHEMERAL mounted as they were (cleanly unmounted), nothing formatted or grown again"
 else
 	not_ok "second boot: the volumes as they were" "$(grep -aE 'volumes|XFS|init\]' "$con2" | tail -20)" "$(tail -5 "$t/boot2/qemu.out")"
 fi
-configured() {
-	wait_until 180 bash -c "timeout 20 '$osctl' -e 127.0.0.1:50000 version 2>/dev/null | grep -q 'Tag:'" &&
-		! grep -aq 'maintenance mode on' "$con2"
-}
-if configured; then
+if vm_configured "$t/boot2" 127.0.0.1:50000; then
 	ok "second boot: the config kept on STATE is in force: mutual TLS, no maintenance mode"
 else
 	not_ok "second boot: the config kept on STATE is in force" "$(grep -aE 'machined|config' "$con2" | tail -20)"
 fi
-echo system_powerdown >"$t/boot2/mon.in"
-if wait_line "$con2" 'reboot: Power down' 60; then
-	wait "$qemu" 2>/dev/null
-else
-	note "the node did not power off: stopping QEMU"
-	proc_kill "$(proc_track "$qemu")"
-	wait "$qemu" 2>/dev/null
-fi
+vm_poweroff "$t/boot2"
 
 # The disk from the host (a raw copy of a qcow2 disk).
 cd "$t" || exit 1

@@ -54,8 +54,7 @@ check "the node installs onto /dev/vda from the ISO, wiping the old table" \
 	wait_line "$con" 'install: installing onto /dev/vda \(.*, wiping what it held\) from /dev/sr0' 60
 check "installed, and it reboots into the installed system" \
 	wait_line "$con" 'install: Basalt is installed on /dev/vda: rebooting into it' 240
-if wait_line "$con" 'shutdown complete in [0-9]+ ms, rebooting' 120; then
-	wait "$qemu" 2>/dev/null
+if vm_rebooted "$t/boot1"; then
 	ok "the node shuts down in order and reboots"
 else
 	not_ok "the reboot after the install" "$(grep -a 'install' "$con" | tail -20)"
@@ -68,20 +67,12 @@ VM_MEDIA=1 vm_start "$t/boot2" tcg --disk "$disk" ${uefi:+$uefi --state "$t/fw"}
 con2=$t/boot2/console.log
 check "booted from the disk: its GRUB starts slot A with basalt.boot=disk" \
 	wait_line "$con2" 'Kernel command line: .*/A/vmlinuz .*basalt.boot=disk' 240
-installed_volumes() {
-	wait_line "$con2" 'volumes: STATE \(/dev/vda5\) mounted on /system/state' 120 &&
-		grep -aq 'volumes: EPHEMERAL (/dev/vda6) mounted on /var' "$con2" && ! grep -aqE 'formatted|grown' "$con2"
-}
-if installed_volumes; then
+if vm_volumes_kept "$t/boot2"; then
 	ok "STATE and EPHEMERAL as the installer made them: mounted, nothing formatted or grown"
 else
 	not_ok "the installed volumes" "$(grep -aE 'volumes|XFS' "$con2" | tail -20)"
 fi
-configured() {
-	wait_until 180 bash -c "timeout 20 '$osctl' -e 127.0.0.1:50000 version 2>/dev/null | grep -q 'Tag:'" &&
-		! grep -aq 'maintenance mode on' "$con2"
-}
-if configured; then
+if vm_configured "$t/boot2" 127.0.0.1:50000; then
 	ok "the installed node runs the config kept on STATE: mutual TLS, no maintenance mode"
 else
 	not_ok "the installed node runs its config" "$(grep -aE 'machined|config' "$con2" | tail -20)"
@@ -89,6 +80,5 @@ fi
 v=$(timeout 20 "$osctl" -e 127.0.0.1:50000 get installstatus 2>&1)
 grep -qE 'InstallStatus +install +[0-9]+ +installed +booted from the system disk' <<<"$v" &&
 	ok "osctl get installstatus: installed (booted from the system disk)" || not_ok "InstallStatus installed" "$v"
-echo system_powerdown >"$t/boot2/mon.in"
-wait_line "$con2" 'reboot: Power down' 60 || note "the node did not power off"
+vm_poweroff "$t/boot2"
 finish
