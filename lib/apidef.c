@@ -37,6 +37,11 @@ const struct api_method api_methods[API_NMETHODS] = {
 	  basalt__machine__reboot_request, basalt__machine__reboot_response),
 	M(SHUTDOWN, MS, "Shutdown", ROLE_OPERATOR, false, false, false,
 	  basalt__machine__shutdown_request, basalt__machine__shutdown_response),
+	/* Read is os:admin, as in Talos: files under /var hold secrets (kubelet's and etcd's
+	 * keys, the pods' secret volumes) that os:operator must not reach. */
+	M(READ, MS, "Read", ROLE_ADMIN, false, true, false, basalt__machine__read_request, basalt__machine__data),
+	M(FILE_LIST, MS, "List", ROLE_OPERATOR, false, true, false,
+	  basalt__machine__list_request, basalt__machine__file_info),
 	M(GET, RS, "Get", ROLE_READER, false, false, false, basalt__resource__get_request, basalt__resource__get_response),
 	M(LIST, RS, "List", ROLE_READER, false, true, false, basalt__resource__list_request, basalt__resource__resource),
 	M(WATCH, RS, "Watch", ROLE_READER, false, true, false,

@@ -36,6 +36,8 @@ enum api_method_id {
 	API_DMESG,
 	API_REBOOT,
 	API_SHUTDOWN,
+	API_READ,
+	API_FILE_LIST,        /* MachineService/List (files); API_LIST is ResourceService/List */
 	API_GET,
 	API_LIST,
 	API_WATCH,

@@ -12,6 +12,7 @@
 #include <mbedtls/base64.h>
 #include <mbedtls/platform_util.h>
 
+#include "lib/fspath.h"
 #include "lib/jsonpatch.h"
 #include "lib/parse.h"
 #include "lib/pki.h"
@@ -648,9 +649,16 @@ static void check_files(struct val *v, size_t n, Basalt__Config__File **files)
 
 		need(v, "path", f->path, "where to write the file");
 		check_path(v, "path", f->path);
-		if (f->path && f->path[0] == '/' && strncmp(f->path, "/var/", 5) != 0)
-			verr(v, "path", "%s is not under /var/: the rest of the root filesystem is read-only",
-			     f->path);
+		if (f->path && f->path[0] == '/') {
+			static const char *const var[] = { "var" };
+			struct fspath p;
+			char e[300];
+
+			if (fspath_split(f->path, var, 1, &p, e, sizeof(e)) < 0 && strncmp(f->path, "/var/", 5) == 0)
+				verr(v, "path", "%s", e);
+			else if (fspath_split(f->path, var, 1, &p, e, sizeof(e)) < 0 || strcmp(p.rel, ".") == 0)
+				verr(v, "path", "%s is not under /var/: the rest of the root filesystem is read-only", f->path);
+		}
 		if (f->has_permissions && f->permissions > 07777)
 			verr(v, "permissions", "0o%o is not a file mode (0 to 0o7777)", f->permissions);
 		one_of(v, "op", f->op, ops);

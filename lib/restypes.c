@@ -67,6 +67,9 @@ const struct res_type res_types[RES_NTYPES] = {
 	ROW(CONTROLLER_STATUS, "runtime", "ControllerStatus", basalt__runtime__controller_status__descriptor,
 	    { "controllerstatuses", "controllers", "cs" }, false,
 	    { { "HEALTHY", "healthy" }, { "RUNS", "runs" }, { "FAILURES", "failures" } }),
+	ROW(FILE_STATUS, "runtime", "FileStatus", basalt__runtime__file_status__descriptor,
+	    { "filestatus", "files", "filestatuses" }, false,
+	    { { "OP", "op" }, { "STATE", "state" }, { "SIZE", "size" }, { "MESSAGE", "message" } }),
 	ROW(INSTALL_STATUS, "runtime", "InstallStatus", basalt__runtime__install_status__descriptor,
 	    { "installstatus", "install" }, false, { { "STATE", "state" }, { "DISK", "disk" }, { "MESSAGE", "message" } }),
 	ROW(MACHINE_STATUS, "runtime", "MachineStatus", basalt__runtime__machine_status__descriptor,
@@ -88,7 +91,7 @@ const struct res_type *const res_all[RES_NTYPES] = {
 	P(DISK), P(MACHINE_CONFIG), P(ADDRESS_SPEC), P(ADDRESS_STATUS), P(HOSTNAME_SPEC), P(HOSTNAME_STATUS),
 	P(LINK_SPEC), P(LINK_STATUS), P(ROUTE_SPEC), P(ROUTE_STATUS), P(NODE_ADDRESS), P(OPERATOR_SPEC), P(OPERATOR_STATUS), P(RESOLVER_SPEC), P(RESOLVER_STATUS), P(TIMESERVER_SPEC),
 	P(TIMESERVER_STATUS), P(TIME_STATUS),
-	P(CONFIG_STATUS), P(CONTROLLER_STATUS), P(INSTALL_STATUS), P(MACHINE_STATUS), P(SERVICE), P(SERVICE_SPEC),
+	P(CONFIG_STATUS), P(CONTROLLER_STATUS), P(FILE_STATUS), P(INSTALL_STATUS), P(MACHINE_STATUS), P(SERVICE), P(SERVICE_SPEC),
 	P(VERSION), P(API_CERTIFICATE),
 };
 

@@ -3,7 +3,7 @@
  * machined: the resource store and its controllers, driven by the machine config.
  *   machined [--state-dir DIR] [--init-socket PATH] [--containerd PATH]
  *            [--containerd-config PATH] [--root DIR] [--api-listen ADDR:PORT]
- *            [--host-netns DEV:INODE] [--cmdline FILE] [--sysfs DIR]
+ *            [--host-netns DEV:INODE] [--cmdline FILE] [--sysfs DIR] [--var-dir DIR]
  *                                                            run, supervised by init
  *   machined validate FILE [--config-patch FILE]...          check a config
  *   machined render FILE [--config-patch FILE]... [-o yaml|json]
@@ -53,6 +53,7 @@ struct opts {
 	const char *cmdline;        /* the kernel command line to read: /proc/cmdline unless a test gives one */
 	const char *sysfs;          /* where sysfs is: /sys unless a test gives a copy */
 	const char *medium;         /* install-disk: the boot medium's device */
+	const char *var_dir;        /* /var unless a test gives another: machine.files, Read, List */
 	const char *file;
 	const char *patch_files[MAX_PATCHES];
 	size_t npatches;
@@ -86,7 +87,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: machined [--state-dir DIR] [--init-socket PATH] [--containerd PATH]\n"
 		   "                [--containerd-config PATH] [--root DIR] [--api-listen ADDR:PORT]\n"
-		   "                [--host-netns DEV:INODE] [--cmdline FILE] [--sysfs DIR]\n"
+		   "                [--host-netns DEV:INODE] [--cmdline FILE] [--sysfs DIR] [--var-dir DIR]\n"
 		   "       machined validate FILE [--config-patch FILE]...\n"
 		   "       machined render FILE [--config-patch FILE]... [-o yaml|json]\n"
 		   "       machined install-config FILE [--config-patch FILE]... [--state-dir DIR]\n"
@@ -116,6 +117,8 @@ static int parse_opts(int argc, char **argv, int first, struct opts *o)
 			o->medium = argv[++i];
 		else if (strcmp(a, "--sysfs") == 0)
 			o->sysfs = argv[++i];
+		else if (strcmp(a, "--var-dir") == 0)
+			o->var_dir = argv[++i];
 		else if (strcmp(a, "--containerd") == 0)
 			o->containerd = argv[++i];
 		else if (strcmp(a, "--containerd-config") == 0)
@@ -299,6 +302,7 @@ static const struct ctrl_def *const controllers[] = {
 	&ctrl_hosts,
 	&ctrl_link_spec, &ctrl_address_spec, &ctrl_route_spec,
 	&ctrl_init_sync, &ctrl_service_status, &ctrl_api_certificate, &ctrl_disks, &ctrl_install,
+	&ctrl_files,
 };
 
 static int start_controllers(struct machined *m, const char *state_dir, bool pure_only, char *err,
@@ -308,7 +312,7 @@ static int start_controllers(struct machined *m, const char *state_dir, bool pur
 				.specs = &m->specs, .init = &m->init, .init_socket = m->o->socket,
 				.api = &m->api, .machine = m->machine, .cmdline_ip = m->cmdline_ip,
 				.net_refused = m->net_refused, .system_dir = m->system_dir, .from_disk = m->from_disk,
-				.sysfs = m->o->sysfs ? m->o->sysfs : "/sys" };
+				.sysfs = m->o->sysfs ? m->o->sysfs : "/sys", .var_dir = m->o->var_dir };
 
 	if (config_init(&m->config, m->loop, state_dir) < 0) {
 		snprintf(err, errlen, "out of memory");
@@ -483,7 +487,7 @@ static int cmd_daemon(struct opts *o)
 	if (r == 0) {
 		struct api_opts ao = { .loop = m.loop, .rt = m.rt, .config = &m.config, .init = &m.init,
 				       .init_socket = o->socket, .listen = o->api_listen,
-				       .installs = m.machine && !m.from_disk };
+				       .installs = m.machine && !m.from_disk, .var_dir = o->var_dir };
 
 		r = api_init(&m.api, &ao, err, sizeof(err));
 	}
@@ -542,6 +546,7 @@ int main(int argc, char **argv)
 		.containerd = "/usr/bin/containerd",
 		.containerd_config = "/etc/containerd/config.toml",
 		.root = "",
+		.var_dir = "/var",
 		.argv = argv,
 	};
 	const char *cmd = argc > 1 && argv[1][0] != '-' ? argv[1] : NULL;

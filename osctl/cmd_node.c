@@ -166,14 +166,9 @@ int cmd_service(struct osc *o, int argc, char **argv)
 
 /* --- logs, dmesg --- */
 
-struct datactx {
-	struct osc *o;
-	int rc;
-};
-
-static int on_data(void *arg, const uint8_t *p, size_t len)
+int osc_on_data(void *arg, const uint8_t *p, size_t len)
 {
-	struct datactx *d = arg;
+	struct osc_datactx *d = arg;
 	Basalt__Machine__Data *m = (void *)protobuf_c_message_unpack(&basalt__machine__data__descriptor, NULL, len, p);
 
 	if (!m)
@@ -192,7 +187,7 @@ int cmd_logs(struct osc *o, int argc, char **argv)
 	static const char *const tv[] = { "--tail", NULL };
 	Basalt__Machine__LogsRequest req = BASALT__MACHINE__LOGS_REQUEST__INIT;
 	const char *id = osc_positional(argc, argv, 0, tv), *tail = osc_opt(argc, argv, "--tail", NULL);
-	struct datactx d = { .o = o };
+	struct osc_datactx d = { .o = o };
 
 	if (!id) {
 		fprintf(stderr, "usage: osctl logs SERVICE [-f] [--tail N]\n");
@@ -210,17 +205,17 @@ int cmd_logs(struct osc *o, int argc, char **argv)
 		}
 		req.tail_lines = n == 0 ? -1 : (int)n;
 	}
-	return osc_stream(o, API_LOGS, &req.base, on_data, &d) < 0 || d.rc;
+	return osc_stream(o, API_LOGS, &req.base, osc_on_data, &d) < 0 || d.rc;
 }
 
 int cmd_dmesg(struct osc *o, int argc, char **argv)
 {
 	Basalt__Machine__DmesgRequest req = BASALT__MACHINE__DMESG_REQUEST__INIT;
-	struct datactx d = { .o = o };
+	struct osc_datactx d = { .o = o };
 
 	req.follow = osc_flag(argc, argv, "-f", "--follow");
 	req.tail = osc_flag(argc, argv, "--tail", NULL);
-	return osc_stream(o, API_DMESG, &req.base, on_data, &d) < 0 || d.rc;
+	return osc_stream(o, API_DMESG, &req.base, osc_on_data, &d) < 0 || d.rc;
 }
 
 /* --- reboot, shutdown --- */

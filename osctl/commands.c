@@ -32,6 +32,8 @@ const struct osc_cmd osc_cmds[] = {
 	{ "service", NULL, cmd_service, "service ID [start|stop|restart]", NULL },
 	{ "logs", NULL, cmd_logs, "logs SERVICE [-f] [--tail N]", NULL },
 	{ "dmesg", NULL, cmd_dmesg, "dmesg [-f] [--tail]", NULL },
+	{ "read", "cat", cmd_read, "read PATH   (a file under /var, /proc or /sys)", NULL },
+	{ "ls", "list", cmd_ls, "ls [PATH] [-l] [-r] [-d DEPTH] [-t f,d,l]   (under /var, /proc or /sys)", NULL },
 	{ "version", NULL, cmd_version, "version [--client] [--insecure]", NULL },
 	{ "reboot", NULL, cmd_reboot, "reboot", NULL },
 	{ "shutdown", NULL, cmd_shutdown, "shutdown", NULL },

@@ -103,6 +103,15 @@ int cmd_services(struct osc *o, int argc, char **argv);
 int cmd_service(struct osc *o, int argc, char **argv);
 int cmd_logs(struct osc *o, int argc, char **argv);
 int cmd_dmesg(struct osc *o, int argc, char **argv);
+/* A stream of Data messages (Logs, Dmesg, Read) written to stdout as it comes; rc 1 if a
+ * node failed. */
+struct osc_datactx {
+	struct osc *o;
+	int rc;
+};
+grpc_msg_fn osc_on_data;
+int cmd_read(struct osc *o, int argc, char **argv);
+int cmd_ls(struct osc *o, int argc, char **argv);
 int cmd_power(struct osc *o, int argc, char **argv, bool reboot);
 int cmd_validate(struct osc *o, int argc, char **argv);
 int cmd_patch(struct osc *o, int argc, char **argv);

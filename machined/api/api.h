@@ -47,6 +47,7 @@ struct api_opts {
 	/* A machine booted from media (the ISO): a change to machine.install needs no reboot,
 	 * InstallController acts on it and its install reboots. */
 	bool installs;
+	const char *var_dir;     /* what Read and List serve as /var; NULL: /var */
 };
 
 struct apicall;

@@ -24,8 +24,6 @@
 #include "machined/api/kmsg.h"
 #include "machined/core/resfmt.h"
 
-#define STREAM_MAX_QUEUED (4u << 20)  /* a stream whose client lags further is ended */
-#define DATA_CHUNK 16384
 #define TRY_DEFAULT_MS 60000
 
 typedef Basalt__Machine__ApplyConfigurationRequest ApplyReq;
@@ -458,7 +456,7 @@ static void rpc_power(struct api *a, struct apicall *c, bool reboot)
 
 /* --- byte streams (Logs, Dmesg) --- */
 
-static int send_data(struct apicall *c, const void *p, size_t n)
+int rpc_send_data(struct apicall *c, const void *p, size_t n)
 {
 	Basalt__Machine__Data d = BASALT__MACHINE__DATA__INIT;
 
@@ -467,8 +465,7 @@ static int send_data(struct apicall *c, const void *p, size_t n)
 	return api_send(c, &d.base);
 }
 
-/* 0 while the stream may go on, else the status to end it with (the caller ends it). */
-static int stream_check(struct apicall *c, int sent)
+int rpc_stream_check(struct apicall *c, int sent)
 {
 	if (sent < 0)
 		return GRPC_UNAVAILABLE;
@@ -477,7 +474,7 @@ static int stream_check(struct apicall *c, int sent)
 	return 0;
 }
 
-static const char *stream_why(int code)
+const char *rpc_stream_why(int code)
 {
 	return code == GRPC_RESOURCE_EXHAUSTED ? "the client is not reading the stream" : "the stream broke";
 }
@@ -560,8 +557,8 @@ static bool logs_resp(void *arg, const Basalt__Init__Response *resp)
 					break;
 				start--;
 			}
-		if (start < n && (code = stream_check(l->call, send_data(l->call, p + start, n - start)))) {
-			logs_end(l, code, stream_why(code));
+		if (start < n && (code = rpc_stream_check(l->call, rpc_send_data(l->call, p + start, n - start)))) {
+			logs_end(l, code, rpc_stream_why(code));
 			return false;
 		}
 		if (!l->follow) {
@@ -582,8 +579,8 @@ static bool logs_resp(void *arg, const Basalt__Init__Response *resp)
 			p += l->from - ch->offset;
 			n -= (size_t)(l->from - ch->offset);
 		}
-		if ((code = stream_check(l->call, send_data(l->call, p, n)))) {
-			logs_end(l, code, stream_why(code));
+		if ((code = rpc_stream_check(l->call, rpc_send_data(l->call, p, n)))) {
+			logs_end(l, code, rpc_stream_why(code));
 			return false;
 		}
 		return true;
@@ -702,7 +699,7 @@ static int dmesg_pump(struct dmesg *d)
 		if (n > 0)
 			used += kmsg_format(rec, (size_t)n, chunk + used, sizeof(chunk) - used);
 		if (used && (n <= 0 || used > DATA_CHUNK)) {
-			int r = send_data(d->call, chunk, used), code = stream_check(d->call, r);
+			int r = rpc_send_data(d->call, chunk, used), code = rpc_stream_check(d->call, r);
 
 			if (code)
 				return -code;
@@ -729,7 +726,7 @@ static void dmesg_io(void *arg, uint32_t events)
 		return;
 	apicall_on_cancel(d->call, NULL, NULL);
 	apicall_on_writable(d->call, NULL, NULL);
-	apicall_finish(d->call, r > 0 ? GRPC_OK : -r, r > 0 ? NULL : stream_why(-r));
+	apicall_finish(d->call, r > 0 ? GRPC_OK : -r, r > 0 ? NULL : rpc_stream_why(-r));
 	dmesg_free(d);
 }
 

@@ -66,6 +66,8 @@ extern const struct ctrl_def ctrl_dhcp6;
 
 /* DiskController: block/Disk from sysfs (machined/disk/). */
 extern const struct ctrl_def ctrl_disks;
+/* FilesController: machine.files under /var; runtime/FileStatus. */
+extern const struct ctrl_def ctrl_files;
 /* InstallController: machine.install onto a disk from the ISO; runtime/InstallStatus. */
 extern const struct ctrl_def ctrl_install;
 

@@ -46,6 +46,7 @@ struct ctrl_env {
 	/* Booted from the system disk (basalt.boot=disk): its volumes are mounted. */
 	bool from_disk;
 	const char *sysfs;           /* "/sys", or a test's copy */
+	const char *var_dir;         /* "/var", or a test's directory (machine.files) */
 };
 
 struct ctrl_def {

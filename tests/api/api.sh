@@ -17,7 +17,7 @@ B=127.0.0.2:50000
 C=127.0.0.3:50000
 D=127.0.0.4:50000
 E=127.0.0.5:50000
-plan 218
+plan 224
 basalt_node "$out" "$t/a" "$A"
 basalt_node "$out" "$t/b" "$B"
 basalt_node "$out" "$t/c" "$C"
@@ -232,7 +232,8 @@ as() { local r=$1; shift; "$osctl" --osconfig roles.cfg --context "$r" -e "$A" "
 declare -A need=(
 	[Version]=reader [ServiceList]=reader [Logs]=reader [Dmesg]=reader [Get]=reader [List]=reader
 	[Watch]=reader [ServiceStart]=operator [ServiceStop]=operator [ServiceRestart]=operator
-	[ApplyConfiguration]=admin [GetSecret]=admin [WatchSecret]=admin [Reboot]=operator [Shutdown]=operator)
+	[ApplyConfiguration]=admin [GetSecret]=admin [WatchSecret]=admin [Reboot]=operator [Shutdown]=operator
+	[Read]=admin [FileList]=operator)
 rank() { case $1 in reader) echo 1 ;; operator) echo 2 ;; admin) echo 3 ;; esac; }
 rpc() {
 	local role=$1 m=$2
@@ -253,6 +254,8 @@ rpc() {
 	WatchSecret) timeout 5 "$osctl" --osconfig roles.cfg --context "$role" -e "$A" get mc -w ;;
 	Reboot) as "$role" reboot ;;
 	Shutdown) as "$role" shutdown ;;
+	Read) as "$role" read /proc/version ;;
+	FileList) as "$role" ls /proc ;;
 	esac
 }
 # What an allowed call answers.
@@ -262,8 +265,9 @@ declare -A reply=(
 	[List]="^$A +runtime +MachineStatus +machine " [Watch]="^created +$A +runtime +MachineStatus +machine "
 	[ServiceStart]='containerd: (starting|already started)' [ServiceStop]='containerd: (starting|already started)'
 	[ServiceRestart]='containerd: restarting' [ApplyConfiguration]='dry run: nothing changed'
-	[GetSecret]='^    type: controlplane' [WatchSecret]="^created +$A +config +MachineConfig +v1alpha1 ")
-for m in Version ServiceList Logs Dmesg Get List Watch ServiceStart ServiceStop ServiceRestart ApplyConfiguration GetSecret WatchSecret Reboot Shutdown; do
+	[GetSecret]='^    type: controlplane' [WatchSecret]="^created +$A +config +MachineConfig +v1alpha1 "
+	[Read]='^Linux version ' [FileList]="^$A +version\$")
+for m in Version ServiceList Logs Dmesg Get List Watch ServiceStart ServiceStop ServiceRestart ApplyConfiguration GetSecret WatchSecret Read FileList Reboot Shutdown; do
 	for role in reader operator admin; do
 		allowed=$(($(rank $role) >= $(rank ${need[$m]})))
 		# Reboot and Shutdown are carried out for real at the end; here only refusals.

@@ -5,7 +5,8 @@
 # without machine.install.wipe is refused (the console and InstallStatus say what is on
 # it); with wipe: true the node writes the system disk from the ISO and reboots. Booted
 # again from the disk alone (the ISO taken out), it runs installed: STATE holds the config
-# (mutual TLS, no maintenance mode), EPHEMERAL is /var, nothing is formatted again.
+# (mutual TLS, no maintenance mode), EPHEMERAL is /var, nothing is formatted again. A file
+# machine.files writes under /var survives the next reboot and is read back (osctl read).
 #   install.sh OUTDIR [--uefi]
 set -uo pipefail
 . "$(dirname "$0")/../lib.sh"
@@ -17,7 +18,7 @@ osctl=$out/bin/osctl
 iso=$out/basalt-amd64.iso
 need_netns
 t=$(test_dir)
-plan 13
+plan 18
 repo=$PWD
 [[ -f $iso ]] || { not_ok "the ISO is built ($iso: make iso)"; finish; }
 disk=$t/disk.raw
@@ -80,5 +81,37 @@ fi
 v=$(timeout 20 "$osctl" -e 127.0.0.1:50000 get installstatus 2>&1)
 grep -qE 'InstallStatus +install +[0-9]+ +installed +booted from the system disk' <<<"$v" &&
 	ok "osctl get installstatus: installed (booted from the system disk)" || not_ok "InstallStatus installed" "$v"
-vm_poweroff "$t/boot2"
+
+# Persistence: a file written under /var through machine.files, then dropped from the config
+# (so no boot writes it again), is still there after a reboot: /var is EPHEMERAL.
+cd "$t" || exit 1
+expect "machine.files writes /var/basalt/hello on the installed node" 'applied without a reboot' \
+	timeout 30 "$osctl" -e 127.0.0.1:50000 apply-config -f gen/controlplane.yaml \
+	--config-patch '{"machine":{"install":{"disk":"/dev/vda","wipe":true},"files":[{"path":"/var/basalt/hello","content":"kept across reboots\n","op":"create"}]}}'
+v=$(wait_until 30 bash -c "timeout 20 '$osctl' -e 127.0.0.1:50000 read /var/basalt/hello 2>/dev/null | grep -q kept" &&
+	timeout 20 "$osctl" -e 127.0.0.1:50000 read /var/basalt/hello 2>&1)
+[[ $v == "kept across reboots" ]] && ok "osctl read /var/basalt/hello: the file machine.files wrote" || not_ok "osctl read" "$v"
+expect "the config without machine.files (nothing writes the file again)" 'applied without a reboot' \
+	timeout 30 "$osctl" -e 127.0.0.1:50000 apply-config -f gen/controlplane.yaml \
+	--config-patch '{"machine":{"install":{"disk":"/dev/vda","wipe":true}}}'
+timeout 30 "$osctl" -e 127.0.0.1:50000 reboot >/dev/null 2>&1
+if vm_rebooted "$t/boot2"; then
+	ok "osctl reboot: the installed node reboots"
+else
+	not_ok "osctl reboot" "$(tail -20 "$con2")"
+	finish
+fi
+cd "$repo" || exit 1
+mkdir -p "$t/boot3"
+VM_MEDIA=1 vm_start "$t/boot3" tcg --disk "$disk" ${uefi:+$uefi --state "$t/fw"} --api-port 50000
+vm_configured "$t/boot3" 127.0.0.1:50000 || note "the third boot did not come up configured"
+v=$(timeout 20 "$osctl" -e 127.0.0.1:50000 read /var/basalt/hello 2>&1)
+l=$(timeout 20 "$osctl" -e 127.0.0.1:50000 ls /var/basalt -l 2>&1)
+if [[ $v == "kept across reboots" ]] && grep -qE ' -rw-r--r-- +0 +0 +20 .* hello$' <<<"$l" &&
+	! grep -aq 'files: /var/basalt/hello' "$t/boot3/console.log"; then
+	ok "after the reboot the file is still on /var (EPHEMERAL), read back with osctl read; osctl ls shows it"
+else
+	not_ok "the file kept across the reboot" "$v" "$l" "$(grep -aE 'volumes|files' "$t/boot3/console.log" | tail)"
+fi
+vm_poweroff "$t/boot3"
 finish
