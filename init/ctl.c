@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "init/ctl.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -370,6 +371,19 @@ static void do_restart(struct ctl_conn *c, uint64_t id, const Basalt__Init__Rest
 		send_ok(c, id);
 }
 
+/* A device path init may wipe: under /dev, short, no "..", plain characters. */
+static bool wipe_path_ok(const char *p)
+{
+	size_t len = strlen(p);
+
+	if (len >= CTL_WIPE_PATH || strncmp(p, "/dev/", 5) != 0 || len == 5 || strstr(p, "..") || strstr(p, "//"))
+		return false;
+	for (size_t i = 5; i < len; i++)
+		if (!isalnum((unsigned char)p[i]) && !strchr("/_-.", p[i]))
+			return false;
+	return true;
+}
+
 /* Returns false if c was closed. */
 static bool do_power(struct ctl_conn *c, uint64_t id, const Basalt__Init__Power *p)
 {
@@ -380,12 +394,21 @@ static bool do_power(struct ctl_conn *c, uint64_t id, const Basalt__Init__Power 
 		send_error(c, id, EINVAL, "unknown power action");
 		return true;
 	}
+	if (p->n_wipe > CTL_WIPE_MAX) {
+		send_error(c, id, EINVAL, "wipe: more than 4 devices");
+		return true;
+	}
+	for (size_t i = 0; i < p->n_wipe; i++)
+		if (!wipe_path_ok(p->wipe[i])) {
+			send_error(c, id, EINVAL, "wipe: not a device path under /dev");
+			return true;
+		}
 	/* Acknowledge before acting: the shutdown may take the caller down. */
 	send_ok(c, id);
 	if (!conn_flush(c))
 		c = NULL;
 	if (srv->power)
-		srv->power(srv->power_arg, p->action);
+		srv->power(srv->power_arg, p->action, p->wipe, p->n_wipe);
 	return c != NULL;
 }
 

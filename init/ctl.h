@@ -22,7 +22,11 @@
 struct ctl_conn;
 
 /* action is a basalt.init.PowerAction value. Called after the reply was written. */
-typedef void ctl_power_fn(void *arg, int action);
+/* A power request: action, and the devices to wipe after the unmount (0 to CTL_WIPE_MAX,
+ * each checked: "/dev/" and a name of letters, digits, '/', '_', '-' and '.', no ".."). */
+#define CTL_WIPE_MAX 4
+#define CTL_WIPE_PATH 64
+typedef void ctl_power_fn(void *arg, int action, char *const *wipe, size_t nwipe);
 
 struct ctl_server {
 	struct loop *loop;

@@ -7,12 +7,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/reboot.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "init/mountinfo.h"
+#include "lib/mountinfo.h"
 #include "lib/buf.h"
 #include "lib/log.h"
 
@@ -49,46 +52,128 @@ static bool others_exist(void)
 	return waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) == 0 || errno != ECHILD;
 }
 
+/* /proc/self/mountinfo into b (at most MOUNTINFO_MAX bytes); false if it cannot be read. */
+static bool read_mountinfo(struct buf *b)
+{
+	int fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+	ssize_t r = 0;
+
+	buf_init(b);
+	while (fd >= 0 && b->len < MOUNTINFO_MAX && buf_reserve(b, 16384) == 0 && (r = read(fd, buf_tail(b), 16384)) > 0)
+		b->len += (size_t)r;
+	if (fd >= 0)
+		close(fd);
+	if (fd < 0 || r < 0) {
+		log_warn("shutdown: read /proc/self/mountinfo");
+		buf_fini(b);
+		return false;
+	}
+	return true;
+}
+
+/* Unmounts point (detached when busy); counts into done/detached/failed. */
+static void unmount_one(const char *point, int *done, int *detached, int *failed)
+{
+	if (umount2(point, 0) == 0) {
+		(*done)++;
+	} else if (errno == EBUSY && umount2(point, MNT_DETACH) == 0) {
+		(*detached)++;
+		log_debug("shutdown: %s busy, detached", point);
+	} else if (errno != EINVAL && errno != ENOENT) {
+		(*failed)++;
+		log_warn("shutdown: unmount %s", point);
+	}
+}
+
 /* Unmounts everything but / in reverse mount order; busy ones are detached. */
 static void unmount_all(void)
 {
 	static char points[MOUNTS_MAX][MOUNTINFO_PATH];
 	struct buf b;
 	size_t n, skipped;
-	int done = 0, detached = 0, failed = 0, fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
-	ssize_t r = 0;
+	int done = 0, detached = 0, failed = 0;
 
-	buf_init(&b);
-	while (fd >= 0 && b.len < MOUNTINFO_MAX && buf_reserve(&b, 16384) == 0 &&
-	       (r = read(fd, buf_tail(&b), 16384)) > 0)
-		b.len += (size_t)r;
-	if (fd < 0 || r < 0) {
-		log_warn("shutdown: read /proc/self/mountinfo");
-		if (fd >= 0)
-			close(fd);
-		buf_fini(&b);
+	if (!read_mountinfo(&b))
 		return;
-	}
-	close(fd);
 	n = mountinfo_points((const char *)buf_head(&b), b.len, points, MOUNTS_MAX, &skipped);
 	buf_fini(&b);
 	if (skipped)
 		log_warnx("shutdown: %zu mounts in /proc/self/mountinfo left as they are (paths over %d bytes)",
 			  skipped, MOUNTINFO_PATH - 1);
-	while (n-- > 0) {
-		if (umount2(points[n], 0) == 0) {
-			done++;
-		} else if (errno == EBUSY && umount2(points[n], MNT_DETACH) == 0) {
-			detached++;
-			log_debug("shutdown: %s busy, detached", points[n]);
-		} else if (errno != EINVAL && errno != ENOENT) {
-			failed++;
-			log_warn("shutdown: unmount %s", points[n]);
-		}
-	}
+	while (n-- > 0)
+		unmount_one(points[n], &done, &detached, &failed);
 	mount(NULL, "/", NULL, MS_REMOUNT | MS_RDONLY, NULL);
 	log_info("unmounted %d filesystems (%d detached, %d failed)", done + detached, detached,
 		 failed);
+}
+
+/*
+ * Unmounts the mounts of the device dev and everything mounted below them, deepest
+ * first, while /dev and /proc are still there (a wipe needs the device node).
+ */
+static void unmount_device(const char *dev)
+{
+	static struct mount_entry e[MOUNTS_MAX];
+	struct buf b;
+	size_t n = 0, off = 0;
+	int done = 0, detached = 0, failed = 0;
+
+	if (!read_mountinfo(&b))
+		return;
+	while (off < b.len && n < MOUNTS_MAX) {
+		const char *line = (const char *)buf_head(&b) + off, *nl = memchr(line, '\n', b.len - off);
+		size_t len = nl ? (size_t)(nl - line) : b.len - off;
+
+		if (len && mountinfo_entry(line, len, &e[n]))
+			n++;
+		off += len + 1;
+	}
+	buf_fini(&b);
+	for (size_t i = 0; i < n; i++) {
+		size_t pl = strlen(e[i].point);
+
+		if (strcmp(e[i].source, dev) != 0 || strcmp(e[i].point, "/") == 0)
+			continue;
+		for (size_t k = n; k-- > i;)
+			if (strncmp(e[k].point, e[i].point, pl) == 0 && (e[k].point[pl] == '/' || e[k].point[pl] == '\0'))
+				unmount_one(e[k].point, &done, &detached, &failed);
+	}
+	if (done + detached + failed)
+		log_info("reset: %s unmounted (%d mount%s, %d detached, %d failed)", dev, done + detached,
+			 done + detached == 1 ? "" : "s", detached, failed);
+}
+
+/*
+ * Wipes a device nothing has mounted any more: the first and the last MiB (where the
+ * partition's filesystem and any table keep their signatures) become zeros, so the next
+ * boot finds it blank. O_EXCL: the kernel refuses a device still mounted.
+ */
+static void wipe_device(const char *path)
+{
+	static char zero[1 << 20];
+	uint64_t size = 0;
+	struct stat st;
+	int fd = open(path, O_WRONLY | O_EXCL | O_CLOEXEC), ok = 0;
+
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISBLK(st.st_mode) || ioctl(fd, BLKGETSIZE64, &size) < 0) {
+		log_console("reset: %s not wiped: %s", path, fd < 0 ? strerror(errno) : "not a block device");
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	for (int end = 0; end < 2; end++) {
+		uint64_t len = size < sizeof(zero) ? size : sizeof(zero), off = end ? size - len : 0;
+
+		if (pwrite(fd, zero, (size_t)len, (off_t)off) == (ssize_t)len)
+			ok++;
+	}
+	if (fsync(fd) < 0)
+		ok = 0;
+	close(fd);
+	if (ok == 2)
+		log_console("reset: %s wiped", path);
+	else
+		log_console("reset: %s: writing zeros failed: %s", path, strerror(errno));
 }
 
 _Noreturn static void finish(struct shutdown *sd)
@@ -97,6 +182,14 @@ _Noreturn static void finish(struct shutdown *sd)
 
 	sd->phase = SD_FINAL;
 	sync();
+	for (size_t i = 0; i < sd->nwipe; i++) {
+		if (sd->container) {
+			log_console("reset: %s not wiped: init runs in a container, the device is not the node's", sd->wipe[i]);
+		} else {
+			unmount_device(sd->wipe[i]);
+			wipe_device(sd->wipe[i]);
+		}
+	}
 	if (!sd->container)
 		unmount_all();
 	log_info("shutdown complete in %llu ms, %s",
@@ -143,6 +236,18 @@ static void on_timer(void *arg)
 	default:
 		break;
 	}
+}
+
+bool shutdown_begin_wipe(struct shutdown *sd, enum shutdown_action action, const char *why, char *const *wipe,
+			 size_t nwipe)
+{
+	if (sd->phase != SD_IDLE)
+		return shutdown_begin(sd, action, why);
+	sd->nwipe = 0;
+	for (size_t i = 0; i < nwipe && i < sizeof(sd->wipe) / sizeof(sd->wipe[0]); i++)
+		if (strlen(wipe[i]) < sizeof(sd->wipe[0]))
+			snprintf(sd->wipe[sd->nwipe++], sizeof(sd->wipe[0]), "%s", wipe[i]);
+	return shutdown_begin(sd, action, why);
 }
 
 bool shutdown_begin(struct shutdown *sd, enum shutdown_action action, const char *why)

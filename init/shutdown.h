@@ -37,6 +37,9 @@ struct shutdown {
 	enum shutdown_phase phase;
 	struct loop_timer timer;
 	uint64_t started_ms;
+	/* Devices to wipe once everything is unmounted (a Reset). */
+	char wipe[4][64];
+	size_t nwipe;
 	/* Called once the sequence starts, before any service stops (tells watchers). */
 	void (*before_stop)(void *arg, enum shutdown_action action);
 	void *before_stop_arg;
@@ -45,6 +48,9 @@ struct shutdown {
 void shutdown_init(struct shutdown *sd, struct loop *loop, struct supervisor *sup, bool container);
 /* Starts the sequence (true); later requests while it runs are logged and ignored (false). */
 bool shutdown_begin(struct shutdown *sd, enum shutdown_action action, const char *why);
+/* The same, wiping devices (at most 4, checked by the caller) after the unmount. */
+bool shutdown_begin_wipe(struct shutdown *sd, enum shutdown_action action, const char *why, char *const *wipe,
+			 size_t nwipe);
 /* Hooks: the supervisor's all_down, and after every reap. */
 void shutdown_services_down(struct shutdown *sd);
 void shutdown_child_reaped(struct shutdown *sd);

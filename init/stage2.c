@@ -147,11 +147,11 @@ static void on_shutdown_begins(void *arg, enum shutdown_action action)
 	ctl_notify_shutdown(&is->ctl, (int)action);
 }
 
-static void on_power_request(void *arg, int action)
+static void on_power_request(void *arg, int action, char *const *wipe, size_t nwipe)
 {
 	struct init_state *is = arg;
 
-	shutdown_begin(&is->sd, (enum shutdown_action)action, "control socket");
+	shutdown_begin_wipe(&is->sd, (enum shutdown_action)action, "control socket", wipe, nwipe);
 }
 
 static void on_power_button(void *arg)

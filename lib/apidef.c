@@ -42,6 +42,8 @@ const struct api_method api_methods[API_NMETHODS] = {
 	M(READ, MS, "Read", ROLE_ADMIN, false, true, false, basalt__machine__read_request, basalt__machine__data),
 	M(FILE_LIST, MS, "List", ROLE_OPERATOR, false, true, false,
 	  basalt__machine__list_request, basalt__machine__file_info),
+	M(RESET, MS, "Reset", ROLE_ADMIN, false, false, false, basalt__machine__reset_request,
+	  basalt__machine__reset_response),
 	M(GET, RS, "Get", ROLE_READER, false, false, false, basalt__resource__get_request, basalt__resource__get_response),
 	M(LIST, RS, "List", ROLE_READER, false, true, false, basalt__resource__list_request, basalt__resource__resource),
 	M(WATCH, RS, "Watch", ROLE_READER, false, true, false,

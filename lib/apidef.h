@@ -38,6 +38,7 @@ enum api_method_id {
 	API_SHUTDOWN,
 	API_READ,
 	API_FILE_LIST,        /* MachineService/List (files); API_LIST is ResourceService/List */
+	API_RESET,
 	API_GET,
 	API_LIST,
 	API_WATCH,

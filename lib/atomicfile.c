@@ -156,7 +156,7 @@ int read_file(const char *path, size_t max, char **out, size_t *len)
 {
 	struct stat st;
 	char *buf = NULL;
-	size_t got = 0;
+	size_t got = 0, cap;
 	int fd = open(path, O_RDONLY | O_CLOEXEC), r = 0;
 
 	if (fd < 0)
@@ -169,19 +169,41 @@ int read_file(const char *path, size_t max, char **out, size_t *len)
 		r = -EFBIG;
 		goto out;
 	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf) {
+	/* A file of /proc says it has 0 bytes: read it to its end, in steps. */
+	cap = st.st_size ? (size_t)st.st_size : 16384 < max ? 16384 : max;
+	if (!(buf = malloc(cap + 1))) {
 		r = -ENOMEM;
 		goto out;
 	}
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+	for (;;) {
+		ssize_t n;
 
+		if (got == cap) {
+			char *nb;
+
+			if (st.st_size || cap >= max)
+				break;  /* a regular file that grew underneath us: take its size at open */
+			cap = cap * 2 < max ? cap * 2 : max;
+			if (!(nb = realloc(buf, cap + 1))) {
+				r = -ENOMEM;
+				goto out;
+			}
+			buf = nb;
+		}
+		n = read(fd, buf + got, cap - got);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			break;  /* a file that shrank underneath us: take what is there */
 		got += (size_t)n;
+	}
+	if (!st.st_size && got == max) {
+		char c;
+
+		if (read(fd, &c, 1) == 1) {
+			r = -EFBIG;
+			goto out;
+		}
 	}
 	buf[got] = '\0';
 	*out = buf;

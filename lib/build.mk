@@ -2,7 +2,7 @@
 # lib core: what init may link (no TLS, HTTP/2 or YAML). compat: fortify shims for the
 # glibc-built static archives, linked only into binaries that use those archives.
 LIB_CORE_SRCS := lib/log.c lib/loop.c lib/buf.c lib/frame.c lib/ring.c lib/backoff.c \
-	lib/cmdline.c lib/spawn.c lib/svcstate.c
+	lib/cmdline.c lib/spawn.c lib/svcstate.c lib/mountinfo.c
 LIB_COMPAT_SRCS := lib/compat/fortify.c lib/compat/isoc23.c lib/compat/fmt.c lib/compat/memcpy.c
 # lib full: for machined and osctl (TLS, YAML, the machine config).
 LIB_FULL_SRCS := lib/diag.c lib/pbyaml.c lib/jsonpatch.c lib/mconfig.c lib/parse.c lib/atomicfile.c \

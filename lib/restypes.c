@@ -15,6 +15,11 @@
 const struct res_type res_types[RES_NTYPES] = {
 	ROW(DISK, "block", "Disk", basalt__block__disk__descriptor, { "disks", "disk" }, false,
 	    { { "SIZE", "prettySize" }, { "TRANSPORT", "transport" }, { "TYPE", "type" }, { "MODEL", "model" } }),
+	ROW(MOUNT_STATUS, "block", "MountStatus", basalt__block__mount_status__descriptor,
+	    { "mounts", "mount", "mountstatus", "mountstatuses" }, false,
+	    { { "SOURCE", "source" }, { "TYPE", "filesystemType" }, { "READ ONLY", "readOnly" }, { "VOLUME", "volume" } }),
+	ROW(VOLUME, "block", "Volume", basalt__block__volume__descriptor, { "volumes", "volume", "vol" }, false,
+	    { { "PHASE", "phase" }, { "DEVICE", "devPath" }, { "SIZE", "prettySize" }, { "MOUNT", "mountPoint" } }),
 	ROW(MACHINE_CONFIG, "config", "MachineConfig", basalt__config__config__descriptor,
 	    { "machineconfig", "mc", "config" }, true),
 	ROW(ADDRESS_SPEC, "network", "AddressSpec", basalt__network__address_spec__descriptor,
@@ -88,7 +93,7 @@ const struct res_type res_types[RES_NTYPES] = {
 
 #define P(id) [RES_##id] = &res_types[RES_##id]
 const struct res_type *const res_all[RES_NTYPES] = {
-	P(DISK), P(MACHINE_CONFIG), P(ADDRESS_SPEC), P(ADDRESS_STATUS), P(HOSTNAME_SPEC), P(HOSTNAME_STATUS),
+	P(DISK), P(MOUNT_STATUS), P(VOLUME), P(MACHINE_CONFIG), P(ADDRESS_SPEC), P(ADDRESS_STATUS), P(HOSTNAME_SPEC), P(HOSTNAME_STATUS),
 	P(LINK_SPEC), P(LINK_STATUS), P(ROUTE_SPEC), P(ROUTE_STATUS), P(NODE_ADDRESS), P(OPERATOR_SPEC), P(OPERATOR_STATUS), P(RESOLVER_SPEC), P(RESOLVER_STATUS), P(TIMESERVER_SPEC),
 	P(TIMESERVER_STATUS), P(TIME_STATUS),
 	P(CONFIG_STATUS), P(CONTROLLER_STATUS), P(FILE_STATUS), P(INSTALL_STATUS), P(MACHINE_STATUS), P(SERVICE), P(SERVICE_SPEC),

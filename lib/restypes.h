@@ -36,6 +36,8 @@ struct res_type {
 
 enum res_type_id {  /* by namespace, then type: the order listings use */
 	RES_DISK,
+	RES_MOUNT_STATUS,
+	RES_VOLUME,
 	RES_MACHINE_CONFIG,
 	RES_ADDRESS_SPEC,
 	RES_ADDRESS_STATUS,

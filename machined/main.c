@@ -302,7 +302,7 @@ static const struct ctrl_def *const controllers[] = {
 	&ctrl_hosts,
 	&ctrl_link_spec, &ctrl_address_spec, &ctrl_route_spec,
 	&ctrl_init_sync, &ctrl_service_status, &ctrl_api_certificate, &ctrl_disks, &ctrl_install,
-	&ctrl_files,
+	&ctrl_files, &ctrl_volumes,
 };
 
 static int start_controllers(struct machined *m, const char *state_dir, bool pure_only, char *err,
@@ -312,7 +312,8 @@ static int start_controllers(struct machined *m, const char *state_dir, bool pur
 				.specs = &m->specs, .init = &m->init, .init_socket = m->o->socket,
 				.api = &m->api, .machine = m->machine, .cmdline_ip = m->cmdline_ip,
 				.net_refused = m->net_refused, .system_dir = m->system_dir, .from_disk = m->from_disk,
-				.sysfs = m->o->sysfs ? m->o->sysfs : "/sys", .var_dir = m->o->var_dir };
+				.sysfs = m->o->sysfs ? m->o->sysfs : "/sys", .var_dir = m->o->var_dir,
+				.volumes = &m->volumes };
 
 	if (config_init(&m->config, m->loop, state_dir) < 0) {
 		snprintf(err, errlen, "out of memory");
@@ -487,7 +488,8 @@ static int cmd_daemon(struct opts *o)
 	if (r == 0) {
 		struct api_opts ao = { .loop = m.loop, .rt = m.rt, .config = &m.config, .init = &m.init,
 				       .init_socket = o->socket, .listen = o->api_listen,
-				       .installs = m.machine && !m.from_disk, .var_dir = o->var_dir };
+				       .installs = m.machine && !m.from_disk, .var_dir = o->var_dir,
+				       .machine = m.machine };
 
 		r = api_init(&m.api, &ao, err, sizeof(err));
 	}

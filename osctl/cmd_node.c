@@ -267,3 +267,49 @@ int cmd_power(struct osc *o, int argc, char **argv, bool reboot)
 	return r;
 }
 
+
+/* --- reset --- */
+
+int cmd_reset(struct osc *o, int argc, char **argv)
+{
+	Basalt__Machine__ResetRequest req = BASALT__MACHINE__RESET_REQUEST__INIT;
+	Basalt__Machine__ResetResponse *resp = NULL;
+	const char *wipe = osc_opt(argc, argv, "--wipe", NULL);
+	char list[128], *labels[4], *save = NULL;
+	struct buf b;
+	int r = 1;
+
+	req.graceful = !osc_flag(argc, argv, "--graceful=false", NULL);
+	req.reboot = osc_flag(argc, argv, "--reboot", NULL);
+	if (wipe) {
+		if (strlen(wipe) >= sizeof(list)) {
+			fprintf(stderr, "osctl: --wipe %s: expected STATE, EPHEMERAL or STATE,EPHEMERAL\n", wipe);
+			return 2;
+		}
+		snprintf(list, sizeof(list), "%s", wipe);
+		for (char *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+			if ((strcmp(t, "STATE") != 0 && strcmp(t, "EPHEMERAL") != 0) || req.n_wipe == 4) {
+				fprintf(stderr, "osctl: --wipe %s: expected STATE, EPHEMERAL or STATE,EPHEMERAL\n", wipe);
+				return 2;
+			}
+			labels[req.n_wipe++] = t;
+		}
+		req.wipe = labels;
+	}
+	buf_init(&b);
+	if (osc_unary(o, API_RESET, &req.base, &b) == 0 &&
+	    (resp = osc_unpack(&basalt__machine__reset_response__descriptor, &b))) {
+		r = 0;
+		for (size_t i = 0; i < resp->n_messages; i++) {
+			const Basalt__Machine__Reset *m = resp->messages[i];
+
+			if (osc_node_error(o, m->metadata))
+				r = 1;
+			else
+				printf("%s: reset: %s\n", osc_node_name(o, m->metadata), m->message);
+		}
+		protobuf_c_message_free_unpacked(&resp->base, NULL);
+	}
+	buf_fini(&b);
+	return r;
+}

@@ -37,6 +37,7 @@ const struct osc_cmd osc_cmds[] = {
 	{ "version", NULL, cmd_version, "version [--client] [--insecure]", NULL },
 	{ "reboot", NULL, cmd_reboot, "reboot", NULL },
 	{ "shutdown", NULL, cmd_shutdown, "shutdown", NULL },
+	{ "reset", NULL, cmd_reset, "reset [--graceful=false] [--reboot] [--wipe STATE,EPHEMERAL]", NULL },
 	{ "patch", NULL, cmd_patch, "patch machineconfig --patch @FILE|PATCH [--mode MODE] [--dry-run]", "machineconfig" },
 	{ "edit", NULL, cmd_edit, "edit machineconfig [--mode MODE] [--dry-run]", "machineconfig" },
 	{ "validate", NULL, cmd_validate, "validate -c FILE [--config-patch @FILE|PATCH]", NULL },

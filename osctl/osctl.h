@@ -113,6 +113,7 @@ grpc_msg_fn osc_on_data;
 int cmd_read(struct osc *o, int argc, char **argv);
 int cmd_ls(struct osc *o, int argc, char **argv);
 int cmd_power(struct osc *o, int argc, char **argv, bool reboot);
+int cmd_reset(struct osc *o, int argc, char **argv);
 int cmd_validate(struct osc *o, int argc, char **argv);
 int cmd_patch(struct osc *o, int argc, char **argv);
 int cmd_edit(struct osc *o, int argc, char **argv);

@@ -913,13 +913,25 @@ static void on_power(void *arg)
 {
 	struct api *a = arg;
 
-	if (initctrl_power(a->o.init, a->power_action, on_power_reply, a) < 0)
+	char *wipe[4];
+
+	for (size_t i = 0; i < a->nwipe; i++)
+		wipe[i] = a->wipe[i];
+	if (initctrl_power(a->o.init, a->power_action, wipe, a->nwipe, on_power_reply, a) < 0)
 		log_warnx("cannot reach init to %s", a->power_action == BASALT__INIT__POWER_ACTION__POWER_REBOOT
 							 ? "reboot" : "power off");
 }
 
 void api_schedule_power(struct api *a, int action)
 {
+	api_schedule_reset(a, action, NULL, 0);
+}
+
+void api_schedule_reset(struct api *a, int action, char *const *wipe, size_t nwipe)
+{
+	a->nwipe = 0;
+	for (size_t i = 0; i < nwipe && i < 4; i++)
+		snprintf(a->wipe[a->nwipe++], sizeof(a->wipe[0]), "%s", wipe[i]);
 	a->power_action = action;
 	/* Time for the reply to reach the client before services stop. */
 	loop_timer_arm(a->o.loop, &a->power, 500);

@@ -48,6 +48,7 @@ struct api_opts {
 	 * InstallController acts on it and its install reboots. */
 	bool installs;
 	const char *var_dir;     /* what Read and List serve as /var; NULL: /var */
+	bool machine;            /* a real machine (BASALT_MACHINE), not a container */
 };
 
 struct apicall;
@@ -102,6 +103,8 @@ struct api {
 	/* netlink address watch */
 	struct loop_timer power;
 	int power_action;           /* basalt.init.PowerAction, after the reply is out */
+	char wipe[4][64];           /* and the devices init wipes after the unmount (Reset) */
+	size_t nwipe;
 };
 
 /* Readies a (no process, no controller yet): before ctrl_start, which registers
@@ -139,6 +142,8 @@ void api_reply(struct apicall *c, const ProtobufCMessage *m);
 void api_rpc_dispatch(struct api *a, struct apicall *c, enum api_method_id m, enum pki_role role);
 /* The reboot or power-off a reply promised, once it has been sent. */
 void api_schedule_power(struct api *a, int action);
+/* The same for a Reset: init wipes the devices (at most 4) once everything is unmounted. */
+void api_schedule_reset(struct api *a, int action, char *const *wipe, size_t nwipe);
 
 /* apid's entry point: machined apid --ipc-fd FD --listen ADDR:PORT */
 int apid_main(int argc, char **argv);

@@ -69,6 +69,7 @@ static rpc_fn *const handlers[API_NMETHODS] = {
 	[API_SHUTDOWN] = rpc_shutdown,
 	[API_READ] = rpc_read,
 	[API_FILE_LIST] = rpc_file_list,
+	[API_RESET] = rpc_reset,
 	[API_GET] = rpc_get,
 	[API_LIST] = rpc_list,
 	[API_WATCH] = rpc_watch,

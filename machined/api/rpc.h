@@ -24,7 +24,7 @@ const char *rpc_stream_why(int code);
 
 /* basalt.machine.MachineService (rpc_machine.c) */
 rpc_fn rpc_version, rpc_apply, rpc_service_list, rpc_service_start, rpc_service_stop, rpc_service_restart,
-	rpc_logs, rpc_dmesg, rpc_reboot, rpc_shutdown;
+	rpc_logs, rpc_dmesg, rpc_reboot, rpc_shutdown, rpc_reset;
 /* MachineService's Read and List: files under /var, /proc and /sys (rpc_files.c) */
 rpc_fn rpc_read, rpc_file_list;
 /* basalt.resource.ResourceService (rpc_resource.c) */

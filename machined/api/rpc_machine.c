@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "api/block.pb-c.h"
 #include "api/init.pb-c.h"
 #include "api/machine.pb-c.h"
 #include "api/runtime.pb-c.h"
@@ -452,6 +453,86 @@ static void rpc_power(struct api *a, struct apicall *c, bool reboot)
 	log_info("API: %s requested", reboot ? "reboot" : "shutdown");
 	api_schedule_power(a, reboot ? BASALT__INIT__POWER_ACTION__POWER_REBOOT
 				     : BASALT__INIT__POWER_ACTION__POWER_OFF);
+}
+
+/* --- Reset --- */
+
+/*
+ * Wipes STATE and EPHEMERAL (or those named) and goes down: a volume machined mounted from
+ * the system disk at boot (block/Volume phase ready) is wiped by init once everything is
+ * unmounted; the configs and the identity kept in the state directory are removed at once
+ * either way. A node that runs from memory (booted from media) loses both with the reboot.
+ */
+void rpc_reset(struct api *a, struct apicall *c, enum pki_role role)
+{
+	Basalt__Machine__ResetRequest *req = DECODE(c, Basalt__Machine__ResetRequest, basalt__machine__reset_request__descriptor);
+	Basalt__Machine__Reset m = BASALT__MACHINE__RESET__INIT;
+	Basalt__Machine__Reset *mp = &m;
+	Basalt__Machine__ResetResponse r = BASALT__MACHINE__RESET_RESPONSE__INIT;
+	static const char *const all[] = { "STATE", "EPHEMERAL" };
+	char wiped[2][96], *wv[2], *devs[2], msg[1024], err[300];
+	size_t nl = 0, nw = 0, ml = 0;
+	const char *labels[2];
+	bool state = false;
+
+	(void)role;
+	if (!req)
+		return;
+	for (size_t i = 0; i < req->n_wipe; i++) {
+		const char *l = req->wipe[i];
+		bool dup = false;
+
+		if (strcmp(l, "STATE") != 0 && strcmp(l, "EPHEMERAL") != 0) {
+			snprintf(msg, sizeof(msg), "wipe %.64s: only STATE and EPHEMERAL can be wiped", l);
+			apicall_finish(c, GRPC_INVALID_ARGUMENT, msg);
+			goto out;
+		}
+		for (size_t k = 0; k < nl; k++)
+			dup |= strcmp(labels[k], l) == 0;
+		if (!dup)
+			labels[nl++] = l;
+	}
+	if (nl == 0)
+		labels[0] = all[0], labels[1] = all[1], nl = 2;
+	msg[0] = '\0';
+	for (size_t i = 0; i < nl; i++) {
+		const Basalt__Block__Volume *v = res_spec(store_get(a->st, RES(VOLUME), labels[i]), RES(VOLUME));
+
+		state |= strcmp(labels[i], "STATE") == 0;
+		if (v && strcmp(v->phase, "ready") == 0 && v->devpath[0]) {
+			snprintf(wiped[nw], sizeof(wiped[nw]), "%s (%.60s)", labels[i], v->devpath);
+			wv[nw] = wiped[nw];
+			devs[nw++] = v->devpath;
+			ml += (size_t)snprintf(msg + ml, sizeof(msg) - ml, "%s%s (%s) is wiped once it is unmounted", ml ? "; " : "",
+					       labels[i], v->devpath);
+		} else if (strcmp(labels[i], "STATE") == 0) {
+			ml += (size_t)snprintf(msg + ml, sizeof(msg) - ml, "%sSTATE is not on a disk: its configs are removed", ml ? "; " : "");
+		} else {
+			ml += (size_t)snprintf(msg + ml, sizeof(msg) - ml, "%sEPHEMERAL is not on a disk: %s", ml ? "; " : "",
+					       a->o.machine ? "/var is in memory and goes with the node"
+										: "in a container /var is not the node's own: not wiped");
+		}
+		if (ml >= sizeof(msg))
+			ml = sizeof(msg) - 1;
+	}
+	if (state && config_forget(a->o.config, err, sizeof(err)) < 0) {
+		snprintf(msg, sizeof(msg), "reset: %s", err);
+		apicall_finish(c, GRPC_INTERNAL, msg);
+		goto out;
+	}
+	snprintf(msg + ml, sizeof(msg) - ml, "; %s%s", req->graceful ? "services stop in order (nothing to drain or leave: no Kubernetes here yet), then " : "",
+		 req->reboot ? "the node reboots into maintenance mode" : "the node powers off (maintenance mode at its next boot)");
+	m.wiped = wv;
+	m.n_wiped = nw;
+	m.message = msg;
+	r.messages = &mp;
+	r.n_messages = 1;
+	api_reply(c, &r.base);
+	log_console("reset: %s", msg);
+	api_schedule_reset(a, req->reboot ? BASALT__INIT__POWER_ACTION__POWER_REBOOT : BASALT__INIT__POWER_ACTION__POWER_OFF,
+			   devs, nw);
+out:
+	protobuf_c_message_free_unpacked(&req->base, NULL);
 }
 
 /* --- byte streams (Logs, Dmesg) --- */

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include "machined/ctrl/config.h"
 
+#include "lib/atomicfile.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -492,4 +494,21 @@ int config_stage(struct config_holder *h, const char *text, size_t len, char *er
 	if (r == 0)
 		log_info("a config is staged for the next boot");
 	return r;
+}
+
+int config_forget(struct config_holder *h, char *err, size_t errlen)
+{
+	static const char *const kept[] = { CFGSTATE_CURRENT, CFGSTATE_PREVIOUS, CFGSTATE_TRY, CFGSTATE_IDENTITY };
+
+	if (!h->state_dir)
+		return 0;
+	for (size_t i = 0; i < sizeof(kept) / sizeof(kept[0]); i++) {
+		int r = cfgstate_remove(h->state_dir, kept[i]);
+
+		if (r < 0) {
+			snprintf(err, errlen, "remove %s/%s: %s", h->state_dir, kept[i], strerror(-r));
+			return r;
+		}
+	}
+	return atomic_sync_dir(h->state_dir, err, errlen);
 }

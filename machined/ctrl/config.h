@@ -85,4 +85,9 @@ int config_try(struct config_holder *h, Basalt__Config__Config *cfg, const char 
  * (staged). 0, -ENOTSUP when there is no state directory to keep it in, or -errno.
  */
 int config_stage(struct config_holder *h, const char *text, size_t len, char *err, size_t errlen);
+/*
+ * Reset: removes every config and the node identity kept in the state directory (the
+ * config in force stays in memory until the node goes down). 0, or -errno with err.
+ */
+int config_forget(struct config_holder *h, char *err, size_t errlen);
 #endif

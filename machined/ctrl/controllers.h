@@ -68,6 +68,8 @@ extern const struct ctrl_def ctrl_dhcp6;
 extern const struct ctrl_def ctrl_disks;
 /* FilesController: machine.files under /var; runtime/FileStatus. */
 extern const struct ctrl_def ctrl_files;
+/* VolumeController: block/Volume (the system disk's partitions) and block/MountStatus. */
+extern const struct ctrl_def ctrl_volumes;
 /* InstallController: machine.install onto a disk from the ISO; runtime/InstallStatus. */
 extern const struct ctrl_def ctrl_install;
 

@@ -19,6 +19,7 @@ struct config_holder;
 struct initctrl;
 struct machine_status;
 struct service_specs;
+struct volumes_result;
 
 /*
  * What machined hands its controllers: the runtime, and the state it shares with them
@@ -45,6 +46,7 @@ struct ctrl_env {
 	const char *system_dir;
 	/* Booted from the system disk (basalt.boot=disk): its volumes are mounted. */
 	bool from_disk;
+	const struct volumes_result *volumes;  /* what became of STATE and EPHEMERAL at boot */
 	const char *sysfs;           /* "/sys", or a test's copy */
 	const char *var_dir;         /* "/var", or a test's directory (machine.files) */
 };

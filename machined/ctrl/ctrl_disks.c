@@ -25,17 +25,6 @@ struct disks {
 
 static const struct rt_output outputs[] = { { RES(DISK), RT_EXCLUSIVE } };
 
-static void pretty(uint64_t b, char *out, size_t len)
-{
-	static const char *const units[] = { "B", "kB", "MB", "GB", "TB", "PB" };
-	double v = (double)b;
-	int u = 0;
-
-	while (v >= 1000 && u < 5)
-		v /= 1000, u++;
-	snprintf(out, len, u ? "%.1f %s" : "%.0f %s", v, units[u]);
-}
-
 static int reconcile(struct rt_ctx *ctx, void *arg)
 {
 	struct disks *s = arg;
@@ -57,7 +46,7 @@ static int reconcile(struct rt_ctx *ctx, void *arg)
 		if (!k)
 			return -ENOMEM;
 		basalt__block__disk__init(k);
-		pretty(d[i].size, ps, sizeof(ps));
+		blk_pretty_size(d[i].size, ps, sizeof(ps));
 		snprintf(dev, sizeof(dev), "/dev/%.31s", d[i].name);
 		k->size = d[i].size;
 		k->prettysize = strdup(ps);

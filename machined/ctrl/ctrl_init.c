@@ -203,12 +203,15 @@ int initctrl_restart_service(struct initctrl *ic, const char *id, initctrl_reply
 	return send_request(ic, &req, reply, arg);
 }
 
-int initctrl_power(struct initctrl *ic, int action, initctrl_reply_fn *reply, void *arg)
+int initctrl_power(struct initctrl *ic, int action, char *const *wipe, size_t nwipe, initctrl_reply_fn *reply,
+		   void *arg)
 {
 	Basalt__Init__Request req = BASALT__INIT__REQUEST__INIT;
 	Basalt__Init__Power pw = BASALT__INIT__POWER__INIT;
 
 	pw.action = action;
+	pw.wipe = (char **)wipe;
+	pw.n_wipe = nwipe;
 	req.op_case = BASALT__INIT__REQUEST__OP_POWER;
 	req.power = &pw;
 	return send_request(ic, &req, reply, arg);

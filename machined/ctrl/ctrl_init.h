@@ -66,6 +66,8 @@ int initctrl_start_service(struct initctrl *ic, const char *id);
 int initctrl_restart_service(struct initctrl *ic, const char *id, initctrl_reply_fn *reply,
 			     void *arg);
 /* Asks init to reboot or power off (basalt.init.PowerAction). */
-int initctrl_power(struct initctrl *ic, int action, initctrl_reply_fn *reply, void *arg);
+/* Reboot or power off; init wipes the nwipe devices of wipe once everything is unmounted. */
+int initctrl_power(struct initctrl *ic, int action, char *const *wipe, size_t nwipe, initctrl_reply_fn *reply,
+		   void *arg);
 
 #endif

@@ -92,7 +92,7 @@ static void installer_done(struct install *s)
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
 		s->phase = INSTALLED;
 		log_console("install: Basalt is installed on %s: rebooting into it", s->disk);
-		if (initctrl_power(s->env.init, BASALT__INIT__POWER_ACTION__POWER_REBOOT, on_reboot_reply, s) < 0)
+		if (initctrl_power(s->env.init, BASALT__INIT__POWER_ACTION__POWER_REBOOT, NULL, 0, on_reboot_reply, s) < 0)
 			log_console("install: cannot reach init to reboot: reboot the machine to boot from %s", s->disk);
 	} else {
 		s->phase = FAILED;

@@ -86,6 +86,9 @@ int blk_find_part(const char *sysfs, const char *label, struct blk_part *out, ch
 			continue;
 		snprintf(p.name, sizeof(p.name), "%.31s", e->d_name);
 		p.partno = (unsigned)strtoul(partn, NULL, 10);
+		snprintf(path, sizeof(path), "%s/%.31s/size", dir, e->d_name);
+		if ((n = read_small(path, text, sizeof(text))) > 0)
+			p.size = strtoull(text, NULL, 10) * 512;
 		/* The partition's directory is inside its disk's. */
 		snprintf(path, sizeof(path), "%s/%.31s", dir, e->d_name);
 		if (!realpath(path, real))
@@ -143,6 +146,17 @@ static bool skipped(const char *name)
 static int disk_cmp(const void *a, const void *b)
 {
 	return strcmp(((const struct blk_disk *)a)->name, ((const struct blk_disk *)b)->name);
+}
+
+void blk_pretty_size(uint64_t b, char *out, size_t len)
+{
+	static const char *const units[] = { "B", "kB", "MB", "GB", "TB", "PB" };
+	double v = (double)b;
+	int u = 0;
+
+	while (v >= 1000 && u < 5)
+		v /= 1000, u++;
+	snprintf(out, len, u ? "%.1f %s" : "%.0f %s", v, units[u]);
 }
 
 int blk_list_disks(const char *sysfs, struct blk_disk *out, size_t max, char *err, size_t errlen)

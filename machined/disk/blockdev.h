@@ -18,6 +18,7 @@ struct blk_part {
 	char disk[32];  /* its disk: vda */
 	char label[40]; /* the GPT partition name: STATE */
 	unsigned partno;
+	uint64_t size;  /* bytes */
 };
 
 /* A whole disk, from sysfs (class/block/NAME and its device). */
@@ -43,6 +44,9 @@ int blk_uevent_get(const char *text, size_t len, const char *key, char *out, siz
 /* blk_find_part: the partition whose GPT name is label, looking through sysfs's
  * class/block. 0 when found, 1 when no partition has it, -1 with err when two do. */
 int blk_find_part(const char *sysfs, const char *label, struct blk_part *out, char *err, size_t errlen);
+
+/* A size as people read it: "2.1 GB", "105.0 MB" (powers of 1000, one decimal). */
+void blk_pretty_size(uint64_t bytes, char *out, size_t len);
 
 /* blk_fs_probe: what the first bytes of a device say it holds: "xfs", "ext4", "vfat",
  * "iso9660", "squashfs", "gpt", "mbr" (a partition table), NULL when every byte is zero

@@ -2,6 +2,7 @@
 /* The system disk's volumes at boot: see volumes.h. */
 #include "machined/disk/volumes.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -18,8 +19,23 @@ struct volume {
 	bool grow; /* the last partition: grown to the disk's end before it is formatted */
 };
 
+/* Says on the console what became of a volume and keeps it in o: -1, or 0 for "ready". */
+__attribute__((format(printf, 3, 4))) static int outcome(struct volume_outcome *o, const char *phase, const char *fmt,
+							  ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(o->message, sizeof(o->message), fmt, ap);
+	va_end(ap);
+	snprintf(o->phase, sizeof(o->phase), "%s", phase);
+	log_console("volumes: %s", o->message);
+	return strcmp(phase, "ready") == 0 ? 0 : -1;
+}
+
 /* One volume: 0 mounted, -1 not (said why). */
-static int volume_up(const struct volumes_env *e, const struct volume *v, const struct blk_part *p)
+static int volume_up(const struct volumes_env *e, const struct volume *v, const struct blk_part *p,
+		     struct volume_outcome *o)
 {
 	char dev[96], err[512];
 	const char *what;
@@ -27,8 +43,7 @@ static int volume_up(const struct volumes_env *e, const struct volume *v, const 
 
 	snprintf(dev, sizeof(dev), "%s/%s", e->devdir, p->name);
 	if (blk_probe_dev(dev, &what, err, sizeof(err)) < 0) {
-		log_console("volumes: %s (%s): %s; kept in memory", v->label, dev, err);
-		return -1;
+		return outcome(o, "failed", "%s (%s): %s; kept in memory", v->label, dev, err);
 	}
 	if (!what) {
 		if (v->grow) {
@@ -45,25 +60,21 @@ static int volume_up(const struct volumes_env *e, const struct volume *v, const 
 		}
 		char *argv[] = { (char *)e->mkfs_xfs, "-q", "-L", (char *)v->label, dev, NULL };
 		if (blk_mkfs(argv, err, sizeof(err)) < 0) {
-			log_console("volumes: %s (%s) is blank, but formatting it failed: %s; kept in memory", v->label, dev,
-				    err);
-			return -1;
+			return outcome(o, "failed", "%s (%s) is blank, but formatting it failed: %s; kept in memory", v->label,
+				       dev, err);
 		}
 		log_console("volumes: %s (%s) was blank: formatted as xfs", v->label, dev);
 	} else if (strcmp(what, "xfs") != 0) {
-		log_console("volumes: %s (%s) holds %s, not xfs: not formatted over, not mounted; kept in memory",
-			    v->label, dev, what);
-		return -1;
+		return outcome(o, "refused", "%s (%s) holds %s, not xfs: not formatted over, not mounted; kept in memory",
+			       v->label, dev, what);
 	}
 	r = blk_mount(dev, v->dir, "xfs", v->flags, err, sizeof(err));
 	if (r < 0) {
-		log_console("volumes: %s: %s; kept in memory", v->label, err);
-		return -1;
+		return outcome(o, "failed", "%s: %s; kept in memory", v->label, err);
 	}
 	if (chmod(v->dir, v->mode) < 0)
 		log_warn("volumes: chmod %s", v->dir);
-	log_console("volumes: %s (%s) %s %s", v->label, dev, r == 0 ? "mounted on" : "already mounted on", v->dir);
-	return 0;
+	return outcome(o, "ready", "%s (%s) %s %s", v->label, dev, r == 0 ? "mounted on" : "already mounted on", v->dir);
 }
 
 void volumes_boot(const struct volumes_env *e, struct volumes_result *res)
@@ -81,18 +92,21 @@ void volumes_boot(const struct volumes_env *e, struct volumes_result *res)
 	for (size_t i = 0; i < 2; i++) {
 		int r = blk_find_part(e->sysfs, vols[i].label, &parts[i], err, sizeof(err));
 		if (r != 0) {
-			log_console("volumes: booted from a disk, but %s: the config and /var are kept in memory",
-				    r > 0 ? "no partition is named STATE or EPHEMERAL" : err);
+			outcome(&res->ephemeral_v, "missing", "booted from a disk, but %s: the config and /var are kept in memory",
+				r > 0 ? "no partition is named STATE or EPHEMERAL" : err);
+			res->state_v = res->ephemeral_v;
 			return;
 		}
 	}
 	if (strcmp(parts[0].disk, parts[1].disk) != 0) {
-		log_console("volumes: STATE is on %s but EPHEMERAL on %s: not one system disk, neither is used; the "
-			    "config and /var are kept in memory",
-			    parts[1].disk, parts[0].disk);
+		outcome(&res->ephemeral_v, "refused",
+			"STATE is on %s but EPHEMERAL on %s: not one system disk, neither is used; the config and /var are "
+			"kept in memory",
+			parts[1].disk, parts[0].disk);
+		res->state_v = res->ephemeral_v;
 		return;
 	}
 	snprintf(res->disk, sizeof(res->disk), "%s", parts[0].disk);
-	res->ephemeral = volume_up(e, &vols[0], &parts[0]) == 0;
-	res->state = volume_up(e, &vols[1], &parts[1]) == 0;
+	res->ephemeral = volume_up(e, &vols[0], &parts[0], &res->ephemeral_v) == 0;
+	res->state = volume_up(e, &vols[1], &parts[1], &res->state_v) == 0;
 }

@@ -20,9 +20,16 @@ struct volumes_env {
 	const char *var_dir;   /* where EPHEMERAL is mounted */
 };
 
+/* What became of one volume at boot (block/Volume shows it). */
+struct volume_outcome {
+	char phase[16];     /* ready (mounted) | refused (holds something else) | failed | missing */
+	char message[300];  /* the console's line for it */
+};
+
 struct volumes_result {
 	bool state, ephemeral; /* mounted */
 	char disk[32];          /* the system disk, "" when none was found */
+	struct volume_outcome state_v, ephemeral_v;
 };
 
 /* Mounts what it can; every step and failure goes to the log and the console. */

@@ -17,7 +17,7 @@ B=127.0.0.2:50000
 C=127.0.0.3:50000
 D=127.0.0.4:50000
 E=127.0.0.5:50000
-plan 224
+plan 226
 basalt_node "$out" "$t/a" "$A"
 basalt_node "$out" "$t/b" "$B"
 basalt_node "$out" "$t/c" "$C"
@@ -233,7 +233,7 @@ declare -A need=(
 	[Version]=reader [ServiceList]=reader [Logs]=reader [Dmesg]=reader [Get]=reader [List]=reader
 	[Watch]=reader [ServiceStart]=operator [ServiceStop]=operator [ServiceRestart]=operator
 	[ApplyConfiguration]=admin [GetSecret]=admin [WatchSecret]=admin [Reboot]=operator [Shutdown]=operator
-	[Read]=admin [FileList]=operator)
+	[Read]=admin [FileList]=operator [Reset]=admin)
 rank() { case $1 in reader) echo 1 ;; operator) echo 2 ;; admin) echo 3 ;; esac; }
 rpc() {
 	local role=$1 m=$2
@@ -256,6 +256,7 @@ rpc() {
 	Shutdown) as "$role" shutdown ;;
 	Read) as "$role" read /proc/version ;;
 	FileList) as "$role" ls /proc ;;
+	Reset) as "$role" reset ;;
 	esac
 }
 # What an allowed call answers.
@@ -267,11 +268,12 @@ declare -A reply=(
 	[ServiceRestart]='containerd: restarting' [ApplyConfiguration]='dry run: nothing changed'
 	[GetSecret]='^    type: controlplane' [WatchSecret]="^created +$A +config +MachineConfig +v1alpha1 "
 	[Read]='^Linux version ' [FileList]="^$A +version\$")
-for m in Version ServiceList Logs Dmesg Get List Watch ServiceStart ServiceStop ServiceRestart ApplyConfiguration GetSecret WatchSecret Read FileList Reboot Shutdown; do
+for m in Version ServiceList Logs Dmesg Get List Watch ServiceStart ServiceStop ServiceRestart ApplyConfiguration GetSecret WatchSecret Read FileList Reset Reboot Shutdown; do
 	for role in reader operator admin; do
 		allowed=$(($(rank $role) >= $(rank ${need[$m]})))
-		# Reboot and Shutdown are carried out for real at the end; here only refusals.
-		if [[ $allowed == 1 && ($m == Reboot || $m == Shutdown) ]]; then continue; fi
+		# Reboot and Shutdown are carried out for real at the end, Reset by tests/api/files.sh;
+		# here only refusals.
+		if [[ $allowed == 1 && ($m == Reboot || $m == Shutdown || $m == Reset) ]]; then continue; fi
 		o=$(rpc $role $m 2>&1); rc=$?
 		# A watch ends by our timeout (124) once its events are in.
 		[[ $m == Watch* && $rc -eq 124 ]] && rc=0

@@ -4,8 +4,9 @@
 # append; each kept declarative: applied again, nothing changes) and osctl read / ls of
 # files under /var, /proc and /sys, with every way out of those trees refused: "..", paths
 # outside them, symlinks (absolute and relative) and mounts leading out, /proc's magic
-# links, kernel memory; and the roles (List os:operator, Read os:admin). One node on
-# loopback whose /var is a directory of the test's.
+# links, kernel memory; the roles (List os:operator, Read os:admin); and Reset, after
+# which the node starts again in maintenance mode. One node on loopback whose /var is a
+# directory of the test's.
 #   files.sh OUTDIR
 set -uo pipefail
 . "$(dirname "$0")/../lib.sh"
@@ -13,7 +14,7 @@ out=$(realpath "$1")
 osctl=$out/bin/osctl
 t=$(test_dir)
 A=127.0.0.1:50000
-plan 37
+plan 43
 var=$t/a/var
 mkdir -p "$var" "$t/outside"
 echo "secret outside /var" >"$t/outside/secret"
@@ -173,4 +174,27 @@ grep -qE "^$A +kept$" <<<"$v" && ok "ls as os:operator: allowed" || not_ok "ls o
 v=$(as operator read /var/etc/app/app.conf 2>&1)
 [[ $? -ne 0 ]] && grep -q 'PERMISSION_DENIED' <<<"$v" && ! grep -q 8080 <<<"$v" &&
 	ok "read as os:operator: PERMISSION_DENIED (files under /var may hold secrets)" || not_ok "read operator" "$v"
+
+# --- reset: the configs and the identity go, the node comes back in maintenance mode ---
+v=$(as operator reset --reboot 2>&1)
+[[ $? -ne 0 ]] && grep -q 'PERMISSION_DENIED' <<<"$v" && [[ -s a/state/config.yaml ]] &&
+	ok "reset as os:operator: PERMISSION_DENIED, the config stays" || not_ok "reset operator" "$v"
+refuse "reset --wipe with an unknown volume is refused before anything is sent" 'expected STATE, EPHEMERAL' \
+	"$osctl" -e "$A" reset --wipe STATE,BOOT
+v=$(timeout 20 "$osctl" -e "$A" reset --reboot 2>&1)
+if grep -q "^$A: reset: STATE is not on a disk: its configs are removed; EPHEMERAL is not on a disk: in a container /var is not the node's own: not wiped; services stop in order .*, then the node reboots into maintenance mode" <<<"$v"; then
+	ok "osctl reset --reboot: what happens to each volume, then the reboot"
+else
+	not_ok "osctl reset" "$v"
+fi
+[[ $(node_exit a 60) == reboot ]] && ok "the node reboots" || not_ok "reset reboot" "$(tail -5 a/console.log)"
+if [[ ! -e a/state/config.yaml && ! -e a/state/config.yaml.prev && ! -e a/state/identity.yaml && -s $var/etc/app/app.conf ]]; then
+	ok "the configs and the node identity are gone from the state directory; /var (not the node's own here) is kept"
+else
+	not_ok "state after reset" "$(ls -la a/state "$var/etc/app")"
+fi
+NODE_ARGS="--var-dir $var" basalt_node "$out" "$t/a" "$A"
+fp2=$(basalt_fingerprint a 20)
+[[ -n $fp2 && $fp2 != "$fp" ]] && ok "started again: maintenance mode, with a new certificate" ||
+	not_ok "maintenance after reset" "$(tail -8 a/console.log)"
 finish

@@ -49,11 +49,14 @@ static void on_sigchld(void *arg, const struct signalfd_siginfo *si)
 	supervisor_reap(&f->sup);
 }
 
-static void on_power(void *arg, int action)
+static void on_power(void *arg, int action, char *const *wipe, size_t nwipe)
 {
 	struct supfix *f = arg;
 
 	f->power_action = action;
+	f->nwipe = nwipe;
+	for (size_t i = 0; i < nwipe && i < 4; i++)
+		snprintf(f->wipe[i], sizeof(f->wipe[i]), "%s", wipe[i]);
 }
 
 void supfix_spec(struct spec *s, const char *id, const char *cmd, const struct svc_opts *o)

@@ -26,6 +26,8 @@ struct supfix {
 	size_t nev;
 	bool all_down;
 	int power_action;
+	size_t nwipe;          /* the devices the last power request asked init to wipe */
+	char wipe[4][64];
 };
 
 /* Starts a supervisor whose core service "machined" runs core_cmd under /bin/sh -c. */

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/atomicfile.h"
 #include "machined/ctrl/cfgstate.h"
 
 static char dir[64];
@@ -128,6 +129,24 @@ static void test_corrupt_current_falls_back_and_is_not_rotated(void **state)
 	assert_non_null(strstr(report, "config.yaml.prev: no checksum header"));
 }
 
+/* read_file: a file of /proc (st_size 0) is read to its end; one past max is refused. */
+static void test_read_file_proc(void **state)
+{
+	char *text = NULL;
+	size_t len = 0;
+
+	(void)state;
+	assert_int_equal(read_file("/proc/self/status", 1 << 20, &text, &len), 0);
+	assert_true(len > 100);
+	assert_int_equal(strncmp(text, "Name:", 5), 0);
+	assert_int_equal(text[len], '\0');
+	free(text);
+	text = NULL;
+	assert_int_equal(read_file("/proc/self/status", 64, &text, &len), -EFBIG);
+	assert_null(text);
+	assert_int_equal(read_file("/proc/self/nosuch", 64, &text, &len), -ENOENT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -135,6 +154,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_save_load_and_keep_previous, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_torn_current_falls_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corrupt_current_falls_back_and_is_not_rotated, setup, teardown),
+		cmocka_unit_test(test_read_file_proc),
 	};
 
 	return cmocka_run_group_tests_name("cfgstate", tests, NULL, NULL);

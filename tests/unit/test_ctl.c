@@ -471,27 +471,60 @@ static void test_watch_overflow_during_dispatch(void **state)
 	close_client(&other);
 }
 
-static void test_power_acknowledged_first(void **state)
+/* Sends a Power request and returns the error of its answer (0: acknowledged). */
+static int power_request(struct client *c, uint64_t id, char **wipe, size_t nwipe)
 {
 	Basalt__Init__Request req = BASALT__INIT__REQUEST__INIT;
 	Basalt__Init__Power pw = BASALT__INIT__POWER__INIT;
 	Basalt__Init__Response *r;
+	int e;
+
+	pw.action = BASALT__INIT__POWER_ACTION__POWER_REBOOT;
+	pw.wipe = wipe;
+	pw.n_wipe = nwipe;
+	req.id = id;
+	req.op_case = BASALT__INIT__REQUEST__OP_POWER;
+	req.power = &pw;
+	F.power_action = 0;
+	send_req(c, &req);
+	pump(c, 1);
+	r = next(c);
+	assert_non_null(r);
+	e = (int)r->error;
+	basalt__init__response__free_unpacked(r, NULL);
+	return e;
+}
+
+static void test_power_acknowledged_first(void **state)
+{
 	struct client c;
 
 	(void)state;
 	connect_client(&c);
-	pw.action = BASALT__INIT__POWER_ACTION__POWER_REBOOT;
-	req.id = 5;
-	req.op_case = BASALT__INIT__REQUEST__OP_POWER;
-	req.power = &pw;
-	F.power_action = 0;
-	send_req(&c, &req);
-	pump(&c, 1);
-	r = next(&c);
-	assert_non_null(r);
-	assert_int_equal(r->error, 0);
-	basalt__init__response__free_unpacked(r, NULL);
+	assert_int_equal(power_request(&c, 5, NULL, 0), 0);
 	assert_int_equal(F.power_action, BASALT__INIT__POWER_ACTION__POWER_REBOOT);
+	close_client(&c);
+}
+
+/* Wipe devices are handed on only when every one is a plain path under /dev. */
+static void test_power_wipe_checked(void **state)
+{
+	static const char *const bad[] = { "/etc/passwd", "/dev/../etc/shadow", "/dev/", "/dev/vda 5", "/dev//vda" };
+	char *good[] = { "/dev/vda5", "/dev/nvme0n1p6" }, *one[1];
+	struct client c;
+
+	(void)state;
+	connect_client(&c);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		one[0] = (char *)bad[i];
+		assert_int_equal(power_request(&c, 10 + i, one, 1), EINVAL);
+		assert_int_equal(F.power_action, 0);
+	}
+	assert_int_equal(power_request(&c, 20, good, 2), 0);
+	assert_int_equal(F.power_action, BASALT__INIT__POWER_ACTION__POWER_REBOOT);
+	assert_int_equal(F.nwipe, 2);
+	assert_string_equal(F.wipe[0], "/dev/vda5");
+	assert_string_equal(F.wipe[1], "/dev/nvme0n1p6");
 	close_client(&c);
 }
 
@@ -509,6 +542,7 @@ int main(void)
 		cmocka_unit_test(test_watch_set_then_gone),
 		cmocka_unit_test(test_watch_overflow_during_dispatch),
 		cmocka_unit_test(test_power_acknowledged_first),
+		cmocka_unit_test(test_power_wipe_checked),
 	};
 
 	return cmocka_run_group_tests_name("ctl", tests, setup, teardown);

@@ -6,7 +6,8 @@
 # it); with wipe: true the node writes the system disk from the ISO and reboots. Booted
 # again from the disk alone (the ISO taken out), it runs installed: STATE holds the config
 # (mutual TLS, no maintenance mode), EPHEMERAL is /var, nothing is formatted again. A file
-# machine.files writes under /var survives the next reboot and is read back (osctl read).
+# machine.files writes under /var survives the next reboot and is read back (osctl read);
+# osctl reset wipes STATE and EPHEMERAL and the disk boots into maintenance mode again.
 #   install.sh OUTDIR [--uefi]
 set -uo pipefail
 . "$(dirname "$0")/../lib.sh"
@@ -18,7 +19,7 @@ osctl=$out/bin/osctl
 iso=$out/basalt-amd64.iso
 need_netns
 t=$(test_dir)
-plan 18
+plan 22
 repo=$PWD
 [[ -f $iso ]] || { not_ok "the ISO is built ($iso: make iso)"; finish; }
 disk=$t/disk.raw
@@ -113,5 +114,35 @@ if [[ $v == "kept across reboots" ]] && grep -qE ' -rw-r--r-- +0 +0 +20 .* hello
 else
 	not_ok "the file kept across the reboot" "$v" "$l" "$(grep -aE 'volumes|files' "$t/boot3/console.log" | tail)"
 fi
-vm_poweroff "$t/boot3"
+v=$(timeout 20 "$osctl" -e 127.0.0.1:50000 get volumes 2>&1; timeout 20 "$osctl" -e 127.0.0.1:50000 get mounts 2>&1)
+if grep -qE 'Volume +EPHEMERAL +[0-9]+ +ready +/dev/vda6 +[0-9.]+ GB +/var$' <<<"$v" &&
+	grep -qE 'Volume +STATE +[0-9]+ +ready +/dev/vda5 +[0-9.]+ MB +/system/state$' <<<"$v" &&
+	grep -qE 'Volume +BOOT +[0-9]+ +located +/dev/vda3 ' <<<"$v" &&
+	grep -qE 'MountStatus +/var +[0-9]+ +/dev/vda6 +xfs +false +EPHEMERAL$' <<<"$v"; then
+	ok "osctl get volumes|mounts: STATE and EPHEMERAL ready where they are mounted, the other partitions located"
+else
+	not_ok "osctl get volumes|mounts" "$v"
+fi
+
+# Reset: STATE and EPHEMERAL wiped once unmounted; the next boot starts over in maintenance mode.
+v=$(timeout 30 "$osctl" -e 127.0.0.1:50000 reset --reboot 2>&1)
+grep -q 'reset: STATE (/dev/vda5) is wiped once it is unmounted; EPHEMERAL (/dev/vda6) is wiped once it is unmounted; .*reboots into maintenance mode' <<<"$v" &&
+	ok "osctl reset --reboot names the volumes it wipes" || not_ok "osctl reset" "$v"
+if wait_line "$t/boot3/console.log" 'reset: /dev/vda6 wiped' 120 && grep -aq 'reset: /dev/vda5 wiped' "$t/boot3/console.log" &&
+	vm_rebooted "$t/boot3"; then
+	ok "init wipes both after the unmount and reboots"
+else
+	not_ok "the wipe" "$(grep -aE 'reset|shutdown|unmount' "$t/boot3/console.log" | tail)"
+	finish
+fi
+mkdir -p "$t/boot4"
+VM_MEDIA=1 vm_start "$t/boot4" tcg --disk "$disk" ${uefi:+$uefi --state "$t/fw"} --api-port 50000
+con4=$t/boot4/console.log
+if basalt_fingerprint "$t/boot4" 240 >/dev/null && grep -aq 'volumes: STATE (/dev/vda5) was blank: formatted as xfs' "$con4" &&
+	grep -aq 'volumes: EPHEMERAL (/dev/vda6) was blank: formatted as xfs' "$con4"; then
+	ok "after the reset the disk boots into maintenance mode, STATE and EPHEMERAL formatted afresh"
+else
+	not_ok "maintenance after reset" "$(grep -aE 'volumes|maintenance|config' "$con4" | tail)"
+fi
+vm_poweroff "$t/boot4"
 finish
