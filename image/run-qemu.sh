@@ -3,6 +3,7 @@
 # run-qemu.sh {--kernel F --initrd F [--append ARGS] | --cdrom ISO | --disk IMAGE} [--serial file:PATH] [--monitor pipe:PATH]
 #             [--pidfile F] [--no-reboot] [--daemonize] [--accel kvm|tcg|auto --probe INITRD]
 #             [--api-port PORT [--net-open]] [--extra-nics N] [--tap IFNAME] [--rtc-base DATETIME]
+#             [--fw-cfg CONFIG]
 # Boots the image in QEMU with a serial console. --accel auto: KVM if image/kvm-probe.sh
 # shows it runs a guest (with the --probe initramfs), else TCG. Default: tcg.
 # Interactive by default (ctrl-a x quits, ctrl-a c toggles the QEMU monitor).
@@ -13,7 +14,8 @@
 # each isolated and forwarding nothing: links for bonds, bridges and selectors to work on.
 # --tap: one more NIC (MAC 52:54:00:00:01:01) on a tap device the caller made (the tests
 # make it in a network namespace of their own). --rtc-base: the guest's clock at boot
-# (QEMU's -rtc base=, "2026-01-01T00:00:00").
+# (QEMU's -rtc base=, "2026-01-01T00:00:00"). --fw-cfg: a machine config handed to the
+# guest through QEMU's firmware config device (opt/org.basalt/config: the qemu platform).
 # --pxe (with --tap): boot over the network from the tap NIC; --nic-rom FILE: its boot ROM
 # (QEMU's own by default).
 # --cdrom/--disk: boot the medium through the firmware (SeaBIOS; --uefi: OVMF, with a
@@ -40,6 +42,7 @@ while [[ $# -gt 0 ]]; do
 	--extra-nics) nics=$2; shift ;;
 	--tap) tap=$2; shift ;;
 	--rtc-base) extra+=(-rtc "base=$2"); shift ;;
+	--fw-cfg) extra+=(-fw_cfg "name=opt/org.basalt/config,file=$2"); shift ;;
 	--cdrom) cdrom=$2; shift ;;
 	--disk) disk+=("$2"); shift ;;
 	--uefi) uefi=1 ;;

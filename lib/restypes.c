@@ -79,6 +79,9 @@ const struct res_type res_types[RES_NTYPES] = {
 	    { "installstatus", "install" }, false, { { "STATE", "state" }, { "DISK", "disk" }, { "MESSAGE", "message" } }),
 	ROW(MACHINE_STATUS, "runtime", "MachineStatus", basalt__runtime__machine_status__descriptor,
 	    { "machinestatus", "ms" }, false, { { "STAGE", "stage" } }),
+	ROW(PLATFORM_METADATA, "runtime", "PlatformMetadata", basalt__runtime__platform_metadata__descriptor,
+	    { "platformmetadata", "platform" }, false,
+	    { { "PLATFORM", "platform" }, { "HOSTNAME", "hostname" }, { "INSTANCE ID", "instanceId" } }),
 	ROW(SERVICE, "runtime", "Service", basalt__runtime__service__descriptor,
 	    { "services", "service", "svc" }, false,
 	    { { "STATE", "state" }, { "HEALTHY", "healthy" }, { "RESTARTS", "restarts" } }),
@@ -96,7 +99,7 @@ const struct res_type *const res_all[RES_NTYPES] = {
 	P(DISK), P(MOUNT_STATUS), P(VOLUME), P(MACHINE_CONFIG), P(ADDRESS_SPEC), P(ADDRESS_STATUS), P(HOSTNAME_SPEC), P(HOSTNAME_STATUS),
 	P(LINK_SPEC), P(LINK_STATUS), P(ROUTE_SPEC), P(ROUTE_STATUS), P(NODE_ADDRESS), P(OPERATOR_SPEC), P(OPERATOR_STATUS), P(RESOLVER_SPEC), P(RESOLVER_STATUS), P(TIMESERVER_SPEC),
 	P(TIMESERVER_STATUS), P(TIME_STATUS),
-	P(CONFIG_STATUS), P(CONTROLLER_STATUS), P(FILE_STATUS), P(INSTALL_STATUS), P(MACHINE_STATUS), P(SERVICE), P(SERVICE_SPEC),
+	P(CONFIG_STATUS), P(CONTROLLER_STATUS), P(FILE_STATUS), P(INSTALL_STATUS), P(MACHINE_STATUS), P(PLATFORM_METADATA), P(SERVICE), P(SERVICE_SPEC),
 	P(VERSION), P(API_CERTIFICATE),
 };
 

@@ -60,6 +60,7 @@ enum res_type_id {  /* by namespace, then type: the order listings use */
 	RES_FILE_STATUS,
 	RES_INSTALL_STATUS,
 	RES_MACHINE_STATUS,
+	RES_PLATFORM_METADATA,
 	RES_SERVICE,
 	RES_SERVICE_SPEC,
 	RES_VERSION,

@@ -73,6 +73,7 @@ struct machined {
 	struct api api;
 	struct platform_ctx platform;
 	struct volumes_result volumes;
+	struct platform_status platform_status;
 	bool from_disk;             /* basalt.boot=disk */
 	bool api_up;
 	bool machine;               /* init says this is a real machine (not a container) */
@@ -302,7 +303,7 @@ static const struct ctrl_def *const controllers[] = {
 	&ctrl_hosts,
 	&ctrl_link_spec, &ctrl_address_spec, &ctrl_route_spec,
 	&ctrl_init_sync, &ctrl_service_status, &ctrl_api_certificate, &ctrl_disks, &ctrl_install,
-	&ctrl_files, &ctrl_volumes,
+	&ctrl_files, &ctrl_volumes, &ctrl_platform_metadata,
 };
 
 static int start_controllers(struct machined *m, const char *state_dir, bool pure_only, char *err,
@@ -313,7 +314,7 @@ static int start_controllers(struct machined *m, const char *state_dir, bool pur
 				.api = &m->api, .machine = m->machine, .cmdline_ip = m->cmdline_ip,
 				.net_refused = m->net_refused, .system_dir = m->system_dir, .from_disk = m->from_disk,
 				.sysfs = m->o->sysfs ? m->o->sysfs : "/sys", .var_dir = m->o->var_dir,
-				.volumes = &m->volumes };
+				.volumes = &m->volumes, .platform = &m->platform_status };
 
 	if (config_init(&m->config, m->loop, state_dir) < 0) {
 		snprintf(err, errlen, "out of memory");
@@ -459,6 +460,20 @@ static int platform_config(void *arg, const char *source, const char *text, size
 	return r < 0 ? -1 : 0;
 }
 
+static void platform_reported(void *arg, const struct platform_metadata *md)
+{
+	struct machined *m = arg;
+	struct platform_status *ps = &m->platform_status;
+
+	snprintf(ps->platform, sizeof(ps->platform), "%s", md->platform);
+	snprintf(ps->hostname, sizeof(ps->hostname), "%s", md->hostname);
+	snprintf(ps->instance_id, sizeof(ps->instance_id), "%s", md->instance_id);
+	snprintf(ps->instance_type, sizeof(ps->instance_type), "%s", md->instance_type);
+	snprintf(ps->region, sizeof(ps->region), "%s", md->region);
+	snprintf(ps->zone, sizeof(ps->zone), "%s", md->zone);
+	platform_status_set(ps);
+}
+
 static bool platform_configured(void *arg)
 {
 	const struct machined *m = arg;
@@ -523,11 +538,14 @@ static int cmd_daemon(struct opts *o)
 	if (mkdir(o->state_dir, 0700) < 0 && errno != EEXIST)
 		log_warn("create state directory %s (configs cannot be kept)", o->state_dir);
 	config_boot(&m.config, c.config_url, c.maintenance);
-	if (!m.config.cfg && !c.maintenance) {
+	{
 		struct platform_env pe = { .loop = m.loop, .cmdline = &c, .sysfs = o->sysfs ? o->sysfs : "/sys", .on_config = platform_config,
-					   .configured = platform_configured, .arg = &m };
+					   .configured = platform_configured, .on_metadata = platform_reported, .arg = &m };
 
-		platform_start(&m.platform, &pe);
+		if (!m.config.cfg && !c.maintenance)
+			platform_start(&m.platform, &pe);
+		else
+			platform_report(&pe);
 	}
 	if (loop_run(m.loop) < 0)
 		fatal("event loop");

@@ -60,12 +60,14 @@ def vm-disk-uefi 1200 - tests/vm/disk.sh "$out" --uefi
 def vm-disk-qcow2 900 - tests/vm/disk.sh "$out" --qcow2
 def vm-install 900 - tests/vm/install.sh "$out"
 def vm-install-uefi 1200 - tests/vm/install.sh "$out" --uefi
+def vm-fwcfg 900 - tests/vm/fwcfg.sh "$out"
 def vm-pxe 600 - tests/vm/pxe.sh "$out"
 def vm-pxe-uefi 900 - tests/vm/pxe.sh "$out" --uefi
 def net-dhcp 600 - tests/netns/dhcp.sh "$out"
 def net-time 300 - tests/netns/ntp.sh "$out"
 def net-try 300 - tests/netns/try.sh "$out"
 def platform 300 - tests/platform/metal.sh "$out"
+def platform-qemu 120 - tests/platform/qemu.sh "$out"
 def runner 120 - tests/runner.sh "$out"
 def fresh 7200 net tests/fresh.sh "$out"
 def idle 600 - tests/abuse/idle.sh "$out"

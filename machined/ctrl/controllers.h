@@ -70,6 +70,16 @@ extern const struct ctrl_def ctrl_disks;
 extern const struct ctrl_def ctrl_files;
 /* VolumeController: block/Volume (the system disk's partitions) and block/MountStatus. */
 extern const struct ctrl_def ctrl_volumes;
+/* PlatformMetadataController: runtime/PlatformMetadata/platform from what machined's
+ * platform (machined/platform/) reported, handed over by main.c. */
+struct platform_status {
+	struct rt_ctrl *ctrl;
+	bool known;
+	char platform[16], hostname[64], instance_id[128], instance_type[64], region[64], zone[64];
+};
+extern const struct ctrl_def ctrl_platform_metadata;
+/* A platform reported its metadata: published at the next run. */
+void platform_status_set(struct platform_status *ps);
 /* InstallController: machine.install onto a disk from the ISO; runtime/InstallStatus. */
 extern const struct ctrl_def ctrl_install;
 

@@ -20,6 +20,7 @@ struct initctrl;
 struct machine_status;
 struct service_specs;
 struct volumes_result;
+struct platform_status;
 
 /*
  * What machined hands its controllers: the runtime, and the state it shares with them
@@ -47,6 +48,7 @@ struct ctrl_env {
 	/* Booted from the system disk (basalt.boot=disk): its volumes are mounted. */
 	bool from_disk;
 	const struct volumes_result *volumes;  /* what became of STATE and EPHEMERAL at boot */
+	struct platform_status *platform;      /* what the platform reported (main.c fills it) */
 	const char *sysfs;           /* "/sys", or a test's copy */
 	const char *var_dir;         /* "/var", or a test's directory (machine.files) */
 };

@@ -11,34 +11,72 @@
 #include "lib/log.h"
 
 /* Every platform, in the order they are detected; metal is the fallback. */
-static const struct platform_ops *const platforms[] = { &platform_metal };
+static const struct platform_ops *const platforms[] = { &platform_qemu, &platform_metal };
+
+/* basalt.platform=; else metal for a config URL; else the first detected; else metal. NULL
+ * (said) for a platform this release does not have. */
+static const struct platform_ops *select_ops(const struct platform_env *env)
+{
+	enum platform want = env->cmdline ? env->cmdline->platform : PLATFORM_UNSET;
+
+	if (want != PLATFORM_UNSET) {
+		for (size_t i = 0; i < sizeof(platforms) / sizeof(platforms[0]); i++)
+			if (strcmp(platforms[i]->name, platform_name(want)) == 0)
+				return platforms[i];
+		log_console("platform %s (basalt.platform=%s): not supported by this release yet; "
+			    "apply a config through the API", platform_name(want), platform_name(want));
+		return NULL;
+	}
+	/* A config URL on the command line is metal's, wherever the machine runs. */
+	if (env->cmdline && env->cmdline->config_url)
+		return &platform_metal;
+	for (size_t i = 0; i < sizeof(platforms) / sizeof(platforms[0]); i++)
+		if (platforms[i]->detect && platforms[i]->detect(env))
+			return platforms[i];
+	return &platform_metal;
+}
+
+/* The metadata every platform has: its name and the DMI UUID. */
+static void base_metadata(const struct platform_env *env, const char *name)
+{
+	struct platform_metadata md = { 0 };
+
+	if (!env->on_metadata)
+		return;
+	snprintf(md.platform, sizeof(md.platform), "%s", name);
+	if (platform_sysfs_line(env, "class/dmi/id/product_uuid", md.instance_id, sizeof(md.instance_id)) == 0)
+		for (char *c = md.instance_id; *c; c++)
+			*c = (char)(*c >= 'A' && *c <= 'F' ? *c - 'A' + 'a' : *c);
+	env->on_metadata(env->arg, &md);
+}
+
+void platform_report(const struct platform_env *env)
+{
+	const struct platform_ops *ops = select_ops(env);
+
+	if (ops)
+		base_metadata(env, ops->name);
+}
 
 int platform_start(struct platform_ctx *p, const struct platform_env *env)
 {
-	enum platform want = env->cmdline ? env->cmdline->platform : PLATFORM_UNSET;
-	const struct platform_ops *ops = NULL;
 	int r;
 
 	memset(p, 0, sizeof(*p));
 	p->env = *env;
-	if (want != PLATFORM_UNSET) {
-		for (size_t i = 0; i < sizeof(platforms) / sizeof(platforms[0]); i++)
-			if (strcmp(platforms[i]->name, platform_name(want)) == 0)
-				ops = platforms[i];
-		if (!ops) {
-			log_console("platform %s (basalt.platform=%s): not supported by this release yet; "
-				    "apply a config through the API", platform_name(want), platform_name(want));
-			return 0;
-		}
-	}
-	for (size_t i = 0; !ops && i < sizeof(platforms) / sizeof(platforms[0]); i++)
-		if (platforms[i]->detect && platforms[i]->detect(env))
-			ops = platforms[i];
-	p->ops = ops ? ops : &platform_metal;
+	if (!(p->ops = select_ops(env)))
+		return 0;
+	base_metadata(env, p->ops->name);
 	r = p->ops->start(p, p->error, sizeof(p->error));
 	if (r < 0)
 		log_console("platform %s: %s", p->ops->name, p->error);
 	return r;
+}
+
+void platform_metadata(struct platform_ctx *p, const struct platform_metadata *md)
+{
+	if (p->env.on_metadata)
+		p->env.on_metadata(p->env.arg, md);
 }
 
 void platform_stop(struct platform_ctx *p)
@@ -66,6 +104,14 @@ static int read_line(const char *path, char *out, size_t len)
 	while (n && (out[n - 1] == '\n' || out[n - 1] == ' '))
 		out[--n] = '\0';
 	return n ? 0 : -1;
+}
+
+int platform_sysfs_line(const struct platform_env *env, const char *path, char *out, size_t len)
+{
+	char full[512];
+
+	snprintf(full, sizeof(full), "%s/%s", env->sysfs, path);
+	return read_line(full, out, len);
 }
 
 /* The first physical Ethernet link by name: a device behind it, ARP type 1. */

@@ -22,12 +22,24 @@ struct platform_ctx;
 typedef int platform_config_fn(void *arg, const char *source, const char *text, size_t len, char *err,
 			       size_t errlen);
 
+/* What a platform says about the machine (runtime/PlatformMetadata); "" where unknown. */
+struct platform_metadata {
+	char platform[16];
+	char hostname[64];
+	char instance_id[128];
+	char instance_type[64];
+	char region[64];
+	char zone[64];
+};
+
 struct platform_env {
 	struct loop *loop;
 	const struct cmdline *cmdline;
 	const char *sysfs;              /* "/sys", or a test's copy */
 	platform_config_fn *on_config;
 	bool (*configured)(void *arg);  /* a config is in force (applied meanwhile): stop fetching */
+	/* What the platform learnt about the machine; called again when it learns more. */
+	void (*on_metadata)(void *arg, const struct platform_metadata *md);
 	void *arg;
 };
 
@@ -48,8 +60,19 @@ struct platform_ctx {
 	char error[768];                /* the last failure, for the console and the log */
 };
 
-/* Picks the platform (basalt.platform=, else the first detected, else metal) and starts it. */
+/*
+ * Picks the platform (basalt.platform=; else metal when basalt.config= is given; else the
+ * first detected; else metal) and starts it. Its metadata (at least its name and the DMI
+ * UUID) is reported through on_metadata at once. 0 when the platform was not started (none
+ * selected or it has no config), 1 when it fetches.
+ */
 int platform_start(struct platform_ctx *p, const struct platform_env *env);
+/* With a config in force already: only which platform this is (on_metadata), nothing fetched. */
+void platform_report(const struct platform_env *env);
+/* A platform's metadata changed: on_metadata with md. */
+void platform_metadata(struct platform_ctx *p, const struct platform_metadata *md);
+/* A line of sysfs (path below the env's sysfs), trailing blanks cut; -1 when absent or empty. */
+int platform_sysfs_line(const struct platform_env *env, const char *path, char *out, size_t len);
 void platform_stop(struct platform_ctx *p);
 
 /*
@@ -61,5 +84,6 @@ int platform_expand_url(const struct platform_env *env, const char *url, char *o
 			size_t errlen);
 
 extern const struct platform_ops platform_metal;
+extern const struct platform_ops platform_qemu;
 
 #endif
