@@ -358,6 +358,52 @@ static void refuse_references(struct fy_node *root, const char *file, struct dia
 		 (int)(len > 64 ? 64 : len), name ? name : "");
 }
 
+/*
+ * A single-quoted scalar holding an escaped quote ('') under n (keys included), or NULL.
+ * libfyaml 0.9 underestimates the text of some of them and leaks the buffer of the try
+ * that did not fit (found by fuzzing): the document is refused before any scalar of it is
+ * read. text is what was parsed (the marks are offsets into it).
+ */
+static struct fy_node *find_escaped_single(struct fy_node *n, const char *text, size_t len, int depth)
+{
+	void *it = NULL;
+
+	if (!n || depth > PBYAML_MAX_DEPTH)
+		return NULL;
+	if (fy_node_get_type(n) == FYNT_SCALAR) {
+		struct fy_token *t = fy_node_get_scalar_token(n);
+		const struct fy_mark *a = t ? fy_token_start_mark(t) : NULL, *b = t ? fy_token_end_mark(t) : NULL;
+
+		if (fy_node_get_style(n) != FYNS_SINGLE_QUOTED || !a || !b || a->input_pos >= b->input_pos ||
+		    b->input_pos > len)
+			return NULL;
+		for (size_t i = a->input_pos + 1; i + 2 < b->input_pos; i++)
+			if (text[i] == '\'' && text[i + 1] == '\'')
+				return n;
+		return NULL;
+	}
+	if (fy_node_get_type(n) == FYNT_MAPPING) {
+		struct fy_node_pair *p;
+
+		while ((p = fy_node_mapping_iterate(n, &it)) != NULL) {
+			struct fy_node *r = find_escaped_single(fy_node_pair_key(p), text, len, depth + 1);
+
+			if (r || (r = find_escaped_single(fy_node_pair_value(p), text, len, depth + 1)))
+				return r;
+		}
+	} else if (fy_node_get_type(n) == FYNT_SEQUENCE) {
+		struct fy_node *c;
+
+		while ((c = fy_node_sequence_iterate(n, &it)) != NULL) {
+			struct fy_node *r = find_escaped_single(c, text, len, depth + 1);
+
+			if (r)
+				return r;
+		}
+	}
+	return NULL;
+}
+
 /* Depth of the deepest collection; stops counting past the limit. */
 static int depth_of(struct fy_node *n, int depth)
 {
@@ -522,7 +568,16 @@ struct fy_document *pbyaml_parse(const char *file, const char *text, size_t len,
 	} else if (depth_of(fy_document_root(doc), 0) > PBYAML_MAX_DEPTH) {
 		diag_add(d, file, 0, 0, "", "nested more than %d levels deep", PBYAML_MAX_DEPTH);
 	} else {
+		struct fy_node *q = find_escaped_single(fy_document_root(doc), text, len, 0);
+
 		refuse_references(fy_document_root(doc), file, d);
+		if (q) {
+			int line = 0, col = 0;
+
+			pbyaml_node_pos(q, &line, &col);
+			diag_add(d, file, line, col, "", "a single-quoted string with an escaped quote ('') is not "
+				 "supported: write it in double quotes (\"it's\")");
+		}
 	}
 out:
 	if (extra)
