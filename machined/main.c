@@ -540,7 +540,8 @@ static int cmd_daemon(struct opts *o)
 	config_boot(&m.config, c.config_url, c.maintenance);
 	{
 		struct platform_env pe = { .loop = m.loop, .cmdline = &c, .sysfs = o->sysfs ? o->sysfs : "/sys", .on_config = platform_config,
-					   .configured = platform_configured, .on_metadata = platform_reported, .arg = &m };
+					   .configured = platform_configured, .on_metadata = platform_reported, .arg = &m,
+					   .machine = m.machine };
 
 		if (!m.config.cfg && !c.maintenance)
 			platform_start(&m.platform, &pe);

@@ -47,14 +47,14 @@ init_bad_lib() {
 
 # machined's parts (ARCHITECTURE.md): core (store, resources, runtime) uses nothing of the
 # others; ctrl (controllers, the config, the link to init) the core; api (apid, its link,
-# the RPCs) both; platform (the platforms) the core; disk (block devices, volumes) only lib;
-# ctrl may use disk. main.c wires them.
+# the RPCs) both; platform (the platforms) the core and disk (a seed volume is found by its
+# label); disk (block devices, volumes) only lib; ctrl may use disk. main.c wires them.
 allowed_sub() {
 	case $1 in
 	core) echo "core" ;;
 	ctrl) echo "core ctrl disk" ;;
 	api) echo "core ctrl api" ;;
-	platform) echo "core platform" ;;
+	platform) echo "core platform disk" ;;
 	disk) echo "disk" ;;
 	esac
 }

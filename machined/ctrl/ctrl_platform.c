@@ -1,21 +1,28 @@
 /* SPDX-License-Identifier: MIT */
-/* PlatformMetadataController: runtime/PlatformMetadata/platform (see controllers.h). */
+/*
+ * PlatformMetadataController: runtime/PlatformMetadata/platform (see controllers.h), and
+ * the host name the platform gives as the platform layer's network/HostnameSpec.
+ */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api/runtime.pb-c.h"
 #include "machined/ctrl/controllers.h"
+#include "machined/ctrl/netspec.h"
 
-static const struct rt_output outputs[] = { { RES(PLATFORM_METADATA), RT_EXCLUSIVE } };
+static const struct rt_output outputs[] = { { RES(PLATFORM_METADATA), RT_EXCLUSIVE }, { RES(HOSTNAME_SPEC), RT_SHARED } };
 
 static int reconcile(struct rt_ctx *ctx, void *arg)
 {
 	const struct platform_status *ps = arg;
 	Basalt__Runtime__PlatformMetadata *md;
+	int r;
 
 	if (!ps->known)
 		return 0;
+	if (ps->hostname[0] && (r = netspec_hostname(ctx, "platform", "platform", ps->hostname, NULL)) < 0)
+		return r;
 	if (!(md = malloc(sizeof(*md))))
 		return -ENOMEM;
 	basalt__runtime__platform_metadata__init(md);
@@ -50,7 +57,7 @@ static int init(void *st, const struct ctrl_env *env, struct rt_ctrl *self)
 }
 
 const struct ctrl_def ctrl_platform_metadata = {
-	.rt = { .name = "PlatformMetadataController", .outputs = outputs, .noutputs = 1, .reconcile = reconcile },
+	.rt = { .name = "PlatformMetadataController", .outputs = outputs, .noutputs = 2, .reconcile = reconcile },
 	.shared = state,
 	.init = init,
 	.touches_machine = true,

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -241,6 +242,73 @@ const char *blk_fs_probe(const uint8_t *buf, size_t len)
 		if (buf[i])
 			return "data";
 	return NULL;
+}
+
+void blk_fs_label(const uint8_t *buf, size_t len, const char *fs, char *out, size_t outlen)
+{
+	const uint8_t *l = NULL;
+	size_t n = 0;
+
+	if (fs && strcmp(fs, "iso9660") == 0 && len >= 32768 + 40 + 32)
+		l = buf + 32768 + 40, n = 32;  /* the primary volume descriptor's volume id */
+	else if (fs && strcmp(fs, "vfat") == 0 && len >= 0x52 + 8)
+		l = memcmp(buf + 0x52, "FAT32   ", 8) == 0 ? buf + 0x47 : buf + 0x2b, n = 11;
+	while (n && (l[n - 1] == ' ' || l[n - 1] == '\0'))
+		n--;
+	if (n >= outlen)
+		n = outlen - 1;
+	for (size_t i = 0; i < n; i++)
+		out[i] = l[i] >= 0x20 && l[i] < 0x7f ? (char)l[i] : '?';
+	out[n] = '\0';
+	/* FAT's placeholder for a volume without a name. */
+	if (strcmp(out, "NO NAME") == 0)
+		out[0] = '\0';
+}
+
+int blk_find_labelled(const char *sysfs, const char *devdir, const char *label, const char *skip, bool whole_only,
+		      char *out, size_t outlen, const char **fs)
+{
+	static uint8_t buf[34 * 1024];
+	char dir[256];
+	DIR *d;
+	struct dirent *e;
+	int found = 1;
+
+	snprintf(dir, sizeof(dir), "%s/class/block", sysfs);
+	if (!(d = opendir(dir)))
+		return 1;
+	while (found && (e = readdir(d))) {
+		char path[512], part[512], l[40];
+		const char *what;
+		ssize_t n;
+		int fd;
+
+		if (e->d_name[0] == '.' || (skip && strcmp(e->d_name, skip) == 0) || strncmp(e->d_name, "loop", 4) == 0 ||
+		    strncmp(e->d_name, "ram", 3) == 0)
+			continue;
+		snprintf(part, sizeof(part), "%s/%.200s/partition", dir, e->d_name);
+		if (whole_only && access(part, F_OK) == 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%.200s", devdir, e->d_name);
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+			continue;
+		n = pread(fd, buf, sizeof(buf), 0);
+		close(fd);
+		if (n <= 0)
+			continue;
+		what = blk_fs_probe(buf, (size_t)n);
+		if (!what || (strcmp(what, "iso9660") != 0 && strcmp(what, "vfat") != 0))
+			continue;
+		blk_fs_label(buf, (size_t)n, what, l, sizeof(l));
+		if (strcasecmp(l, label) == 0) {
+			snprintf(out, outlen, "%s", path);
+			if (fs)
+				*fs = what;
+			found = 0;
+		}
+	}
+	closedir(d);
+	return found;
 }
 
 int blk_probe_dev(const char *path, const char **what, char *err, size_t errlen)

@@ -8,6 +8,7 @@
 #ifndef BASALT_DISK_BLOCKDEV_H
 #define BASALT_DISK_BLOCKDEV_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -52,6 +53,17 @@ void blk_pretty_size(uint64_t bytes, char *out, size_t len);
  * "iso9660", "squashfs", "gpt", "mbr" (a partition table), NULL when every byte is zero
  * (blank), "data" otherwise. */
 const char *blk_fs_probe(const uint8_t *buf, size_t len);
+
+/* The label of the filesystem fs ("iso9660": its volume id; "vfat": its volume label) the
+ * first bytes carry, trailing blanks cut; "" when it has none. */
+void blk_fs_label(const uint8_t *buf, size_t len, const char *fs, char *out, size_t outlen);
+/*
+ * The first block device (a whole disk, or a partition unless whole_only; skip, loop and
+ * ram devices left out) holding a vfat or iso9660 filesystem labelled label, in any case:
+ * 0 with its path (devdir/name) in out and its type in *fs, 1 when there is none.
+ */
+int blk_find_labelled(const char *sysfs, const char *devdir, const char *label, const char *skip, bool whole_only,
+		      char *out, size_t outlen, const char **fs);
 
 /* blk_probe_dev: blk_fs_probe on the device at path; -1 with err when it cannot be read. */
 int blk_probe_dev(const char *path, const char **what, char *err, size_t errlen);

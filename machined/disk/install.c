@@ -268,36 +268,10 @@ int disk_install(const struct install_req *r, char *err, size_t errlen)
 
 int disk_find_medium(const char *sysfs, const char *devdir, const char *skip, char *out, size_t outlen)
 {
-	static uint8_t buf[34 * 1024];
-	char dir[256];
-	DIR *d;
-	struct dirent *e;
-	int found = 1;
+	const char *fs = NULL;
 
-	snprintf(dir, sizeof(dir), "%s/class/block", sysfs);
-	if (!(d = opendir(dir)))
+	/* A whole disk only: a hybrid ISO's partitions are not the medium. */
+	if (blk_find_labelled(sysfs, devdir, "BASALT", skip, true, out, outlen, &fs) != 0)
 		return 1;
-	while (found && (e = readdir(d))) {
-		char path[512], part[512];
-		int fd;
-
-		if (e->d_name[0] == '.' || (skip && strcmp(e->d_name, skip) == 0))
-			continue;
-		snprintf(part, sizeof(part), "%s/%.200s/partition", dir, e->d_name);
-		if (access(part, F_OK) == 0)
-			continue;
-		snprintf(path, sizeof(path), "%s/%.200s", devdir, e->d_name);
-		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-			continue;
-		ssize_t n = pread(fd, buf, sizeof(buf), 0);
-		close(fd);
-		/* The primary volume descriptor at 32 KiB: "CD001", its volume id at +40. */
-		if (n == (ssize_t)sizeof(buf) && memcmp(buf + 32769, "CD001", 5) == 0 &&
-		    memcmp(buf + 32768 + 40, "BASALT ", 7) == 0) {
-			snprintf(out, outlen, "%s", path);
-			found = 0;
-		}
-	}
-	closedir(d);
-	return found;
+	return strcmp(fs, "iso9660") == 0 ? 0 : 1;
 }

@@ -11,7 +11,7 @@
 #include "lib/log.h"
 
 /* Every platform, in the order they are detected; metal is the fallback. */
-static const struct platform_ops *const platforms[] = { &platform_qemu, &platform_metal };
+static const struct platform_ops *const platforms[] = { &platform_nocloud, &platform_qemu, &platform_metal };
 
 /* basalt.platform=; else metal for a config URL; else the first detected; else metal. NULL
  * (said) for a platform this release does not have. */
@@ -36,17 +36,25 @@ static const struct platform_ops *select_ops(const struct platform_env *env)
 	return &platform_metal;
 }
 
-/* The metadata every platform has: its name and the DMI UUID. */
-static void base_metadata(const struct platform_env *env, const char *name)
+void platform_dmi_uuid(const struct platform_env *env, char *out, size_t len)
+{
+	if (platform_sysfs_line(env, "class/dmi/id/product_uuid", out, len) < 0)
+		out[0] = '\0';
+	for (char *c = out; *c; c++)
+		*c = (char)(*c >= 'A' && *c <= 'F' ? *c - 'A' + 'a' : *c);
+}
+
+/* The metadata every platform has: its name and the DMI UUID; with describe, the rest. */
+static void base_metadata(const struct platform_env *env, const struct platform_ops *ops, bool describe)
 {
 	struct platform_metadata md = { 0 };
 
 	if (!env->on_metadata)
 		return;
-	snprintf(md.platform, sizeof(md.platform), "%s", name);
-	if (platform_sysfs_line(env, "class/dmi/id/product_uuid", md.instance_id, sizeof(md.instance_id)) == 0)
-		for (char *c = md.instance_id; *c; c++)
-			*c = (char)(*c >= 'A' && *c <= 'F' ? *c - 'A' + 'a' : *c);
+	snprintf(md.platform, sizeof(md.platform), "%s", ops->name);
+	platform_dmi_uuid(env, md.instance_id, sizeof(md.instance_id));
+	if (describe && ops->describe)
+		ops->describe(env, &md);
 	env->on_metadata(env->arg, &md);
 }
 
@@ -55,7 +63,7 @@ void platform_report(const struct platform_env *env)
 	const struct platform_ops *ops = select_ops(env);
 
 	if (ops)
-		base_metadata(env, ops->name);
+		base_metadata(env, ops, true);
 }
 
 int platform_start(struct platform_ctx *p, const struct platform_env *env)
@@ -66,7 +74,7 @@ int platform_start(struct platform_ctx *p, const struct platform_env *env)
 	p->env = *env;
 	if (!(p->ops = select_ops(env)))
 		return 0;
-	base_metadata(env, p->ops->name);
+	base_metadata(env, p->ops, false);
 	r = p->ops->start(p, p->error, sizeof(p->error));
 	if (r < 0)
 		log_console("platform %s: %s", p->ops->name, p->error);
@@ -77,6 +85,32 @@ void platform_metadata(struct platform_ctx *p, const struct platform_metadata *m
 {
 	if (p->env.on_metadata)
 		p->env.on_metadata(p->env.arg, md);
+}
+
+int platform_looker_start(struct platform_ctx *p, loop_timer_fn *look, char *err, size_t errlen)
+{
+	struct platform_looker *l = calloc(1, sizeof(*l));
+
+	if (!l) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	l->p = p;
+	p->state = l;
+	loop_timer_init(&l->timer, look, l);
+	look(l);
+	return 1;
+}
+
+void platform_looker_stop(struct platform_ctx *p)
+{
+	struct platform_looker *l = p->state;
+
+	if (!l)
+		return;
+	loop_timer_cancel(p->env.loop, &l->timer);
+	free(l);
+	p->state = NULL;
 }
 
 void platform_stop(struct platform_ctx *p)

@@ -41,6 +41,7 @@ struct platform_env {
 	/* What the platform learnt about the machine; called again when it learns more. */
 	void (*on_metadata)(void *arg, const struct platform_metadata *md);
 	void *arg;
+	bool machine;                   /* a real machine: its block devices are its own */
 };
 
 struct platform_ops {
@@ -51,6 +52,9 @@ struct platform_ops {
 	 * (maintenance mode), -1 with err when it cannot. */
 	int (*start)(struct platform_ctx *p, char *err, size_t errlen);
 	void (*stop)(struct platform_ctx *p);
+	/* With a config in force: fills in what the platform says beyond the name and the DMI
+	 * UUID (NULL: nothing more). */
+	void (*describe)(const struct platform_env *env, struct platform_metadata *md);
 };
 
 struct platform_ctx {
@@ -85,5 +89,20 @@ int platform_expand_url(const struct platform_env *env, const char *url, char *o
 
 extern const struct platform_ops platform_metal;
 extern const struct platform_ops platform_qemu;
+extern const struct platform_ops platform_nocloud;
+/*
+ * A platform that looks for its config on the machine (a device, a volume), again every
+ * so often while it may still be appearing: the state of qemu and nocloud.
+ */
+struct platform_looker {
+	struct platform_ctx *p;
+	struct loop_timer timer;     /* fires look(looker) */
+	unsigned looks;              /* made so far */
+};
+/* p->state becomes a looker; look(looker) runs at once. 1, or -1 with err. */
+int platform_looker_start(struct platform_ctx *p, loop_timer_fn *look, char *err, size_t errlen);
+void platform_looker_stop(struct platform_ctx *p);
+/* The DMI UUID in lower case ("" when the machine has none). */
+void platform_dmi_uuid(const struct platform_env *env, char *out, size_t len);
 
 #endif

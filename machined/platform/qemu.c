@@ -22,11 +22,6 @@
 #define QEMU_LOOKS 20      /* for the device: 20 times, 500 ms apart */
 #define QEMU_LOOK_MS 500
 
-struct qemu {
-	struct platform_ctx *p;
-	struct loop_timer look;
-	unsigned looks;
-};
 
 static bool qemu_detect(const struct platform_env *env)
 {
@@ -38,7 +33,7 @@ static bool qemu_detect(const struct platform_env *env)
 
 static void look(void *arg)
 {
-	struct qemu *q = arg;
+	struct platform_looker *q = arg;
 	const struct platform_env *env = &q->p->env;
 	char dev[512], entry[512], why[768], *text = NULL;
 	size_t len = 0;
@@ -50,7 +45,7 @@ static void look(void *arg)
 	snprintf(entry, sizeof(entry), "%s/" QEMU_ENTRY, env->sysfs);
 	if (access(dev, F_OK) != 0) {
 		if (++q->looks < QEMU_LOOKS) {
-			loop_timer_arm(env->loop, &q->look, QEMU_LOOK_MS);
+			loop_timer_arm(env->loop, &q->timer, QEMU_LOOK_MS);
 			return;
 		}
 		log_console("qemu: no firmware config device (%s): maintenance mode", dev);
@@ -75,33 +70,12 @@ static void look(void *arg)
 
 static int qemu_start(struct platform_ctx *p, char *err, size_t errlen)
 {
-	struct qemu *q = calloc(1, sizeof(*q));
-
-	if (!q) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	q->p = p;
-	p->state = q;
-	loop_timer_init(&q->look, look, q);
-	look(q);
-	return 1;
-}
-
-static void qemu_stop(struct platform_ctx *p)
-{
-	struct qemu *q = p->state;
-
-	if (!q)
-		return;
-	loop_timer_cancel(p->env.loop, &q->look);
-	free(q);
-	p->state = NULL;
+	return platform_looker_start(p, look, err, errlen);
 }
 
 const struct platform_ops platform_qemu = {
 	.name = "qemu",
 	.detect = qemu_detect,
 	.start = qemu_start,
-	.stop = qemu_stop,
+	.stop = platform_looker_stop,
 };

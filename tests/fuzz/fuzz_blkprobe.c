@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* What a device's first bytes say it holds, and a sysfs uevent file's text. */
+/* What a device's first bytes say it holds (and its label), and a sysfs uevent file's text. */
 #include <stdint.h>
 #include <string.h>
 
@@ -14,6 +14,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (what && !*what)
 		__builtin_trap();
+	{
+		char l[12];
+
+		blk_fs_label(data, size, what, l, sizeof(l));
+		if (strlen(l) >= sizeof(l))
+			__builtin_trap();
+		for (const char *c = l; *c; c++)
+			if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f)
+				__builtin_trap();
+	}
 	if (blk_uevent_get((const char *)data, size, "PARTNAME", v, sizeof(v)) == 0 && strlen(v) >= sizeof(v))
 		__builtin_trap();
 	blk_uevent_get((const char *)data, size, "DEVTYPE", v, sizeof(v));

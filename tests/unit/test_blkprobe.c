@@ -216,10 +216,45 @@ static void test_part_name(void **state)
 	assert_string_equal(n, "mmcblk0p1");
 }
 
+/* Labels: an iso9660 volume id, FAT16's and FAT32's volume labels, FAT's "NO NAME". */
+static void test_label(void **state)
+{
+	static uint8_t lb[34 * 1024];
+	char l[40];
+
+	(void)state;
+	memset(lb, 0, sizeof(lb));
+	memcpy(lb + 32769, "CD001", 5);
+	memset(lb + 32768 + 40, ' ', 32);
+	memcpy(lb + 32768 + 40, "cidata", 6);
+	assert_string_equal(blk_fs_probe(lb, sizeof(lb)), "iso9660");
+	blk_fs_label(lb, sizeof(lb), "iso9660", l, sizeof(l));
+	assert_string_equal(l, "cidata");
+	memset(lb, 0, sizeof(lb));
+	lb[510] = 0x55, lb[511] = 0xaa;
+	memcpy(lb + 0x36, "FAT16   ", 8);
+	memcpy(lb + 0x2b, "CIDATA     ", 11);
+	assert_string_equal(blk_fs_probe(lb, sizeof(lb)), "vfat");
+	blk_fs_label(lb, sizeof(lb), "vfat", l, sizeof(l));
+	assert_string_equal(l, "CIDATA");
+	memcpy(lb + 0x2b, "NO NAME    ", 11);
+	blk_fs_label(lb, sizeof(lb), "vfat", l, sizeof(l));
+	assert_string_equal(l, "");
+	memset(lb + 0x36, 0, 8);
+	memcpy(lb + 0x52, "FAT32   ", 8);
+	memcpy(lb + 0x47, "config-2\x01  ", 11);
+	blk_fs_label(lb, sizeof(lb), "vfat", l, sizeof(l));
+	assert_string_equal(l, "config-2?");
+	blk_fs_label(lb, 10, "vfat", l, sizeof(l));
+	assert_string_equal(l, "");
+	blk_fs_label(lb, sizeof(lb), "xfs", l, sizeof(l));
+	assert_string_equal(l, "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_probe), cmocka_unit_test(test_uevent), cmocka_unit_test(test_find),
+		cmocka_unit_test(test_probe), cmocka_unit_test(test_uevent), cmocka_unit_test(test_find), cmocka_unit_test(test_label),
 		cmocka_unit_test(test_mkfs), cmocka_unit_test(test_disks), cmocka_unit_test(test_part_name),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
