@@ -220,8 +220,8 @@ $(OUT)/bench/grpcbench: tests/bench/grpcbench.c $(GRPC_SRCS) lib/atomicfile.c $(
 	$(Q)mkdir -p $(@D)
 	$(Q)$(HOST_CC) -std=c17 -D_GNU_SOURCE -O2 -I. -I$(OUT)/gen $(HOST_LIB_CFLAGS) -o $@ $(filter %.c,$^) $(HOST_LIBS)
 
-.PHONY: bench bench-skeleton bench-machined bench-api bench-net
-bench: bench-skeleton bench-machined bench-api bench-net
+.PHONY: bench bench-skeleton bench-machined bench-api bench-net bench-boot
+bench: bench-skeleton bench-machined bench-api bench-net bench-boot
 # Each in namespaces of its own, as the test suites run (tests/isolate.sh).
 bench-api: $(TEST_DEPS) $(OUT)/bench/grpcbench
 	tests/isolate.sh tests/bench/api.sh $(OUT)
@@ -229,5 +229,7 @@ bench-skeleton: $(BINS) $(TEST_BINS) image $(IMG)/rootfs-min.sqsh $(IMG)/probe.x
 	tests/isolate.sh tests/bench/skeleton.sh $(OUT)
 bench-net: $(BINS)
 	tests/isolate.sh tests/bench/net.sh $(OUT)
+bench-boot: $(BINS) image $(IMG)/probe.xz
+	tests/isolate.sh tests/bench/boot.sh $(OUT)
 bench-machined: $(BINS) $(TEST_BINS) $(OUT)/bench/storebench $(ROOTFS_STAMP)
 	tests/isolate.sh tests/bench/machined.sh $(OUT)

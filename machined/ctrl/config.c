@@ -22,6 +22,10 @@ static const struct rt_output outputs[] = {
 	{ RES(CONFIG_STATUS), RT_EXCLUSIVE },
 };
 
+/* The install's refusal belongs in the config's status: the config asks for what the node
+ * will not do (InstallController says why). */
+static const struct rt_input inputs[] = { { RES(INSTALL_STATUS), RT_WEAK } };
+
 static void set_status(struct config_holder *h, const char *state, const char *source,
 		       const char *message)
 {
@@ -52,6 +56,12 @@ static int reconcile(struct rt_ctx *ctx, void *arg)
 	cs->source = strdup(h->source);
 	cs->message = strdup(h->message);
 	cs->sha256 = strdup(h->cfg ? h->sha256 : "");
+	{
+		const Basalt__Runtime__InstallStatus *is =
+			res_spec(rt_get(ctx, RES(INSTALL_STATUS), "install"), RES(INSTALL_STATUS));
+
+		cs->install = strdup(is && strcmp(is->state, "refused") == 0 ? is->message : "");
+	}
 	r = rt_apply(ctx, res_new(RES(CONFIG_STATUS), "config", &cs->base));
 	if (r == 0 && h->cfg) {
 		ProtobufCMessage *copy = res_spec_copy(&h->cfg->base);
@@ -89,7 +99,7 @@ static int holder_init(void *state, const struct ctrl_env *env, struct rt_ctrl *
 }
 
 const struct ctrl_def ctrl_machine_config = {
-	.rt = { .name = "MachineConfigController",
+	.rt = { .name = "MachineConfigController", .inputs = inputs, .ninputs = 1,
 		.outputs = outputs, .noutputs = 2, .reconcile = reconcile },
 	.shared = holder_of,
 	.init = holder_init,

@@ -19,7 +19,7 @@ osctl=$out/bin/osctl
 iso=$out/basalt-amd64.iso
 need_netns
 t=$(test_dir)
-plan 22
+plan 23
 repo=$PWD
 [[ -f $iso ]] || { not_ok "the ISO is built ($iso: make iso)"; finish; }
 disk=$t/disk.raw
@@ -46,6 +46,9 @@ v=$(wait_until 60 bash -c "timeout 20 '$osctl' -e 127.0.0.1:50000 get installsta
 	timeout 20 "$osctl" -e 127.0.0.1:50000 get installstatus 2>&1)
 grep -qE 'InstallStatus +install +[0-9]+ +refused +/dev/vda +/dev/vda holds a partition table' <<<"$v" &&
 	ok "osctl get installstatus: refused, naming the disk and what it holds" || not_ok "InstallStatus refused" "$v"
+v=$(timeout 20 "$osctl" -e 127.0.0.1:50000 get configstatus -o yaml 2>&1)
+grep -qE '^  install: "?/dev/vda holds a partition table \(gpt\): not installing over it without machine.install.wipe: true' <<<"$v" &&
+	ok "ConfigStatus carries the refusal" || not_ok "ConfigStatus refusal" "$v"
 v=$(timeout 20 "$osctl" -e 127.0.0.1:50000 get disks 2>&1)
 grep -qE 'block +Disk +vda +[0-9]+ +2\.1 GB +virtio +hdd' <<<"$v" &&
 	ok "osctl get disks lists the 2 GiB virtio disk" || not_ok "osctl get disks" "$v"
