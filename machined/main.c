@@ -303,7 +303,7 @@ static const struct ctrl_def *const controllers[] = {
 	&ctrl_hosts,
 	&ctrl_link_spec, &ctrl_address_spec, &ctrl_route_spec,
 	&ctrl_init_sync, &ctrl_service_status, &ctrl_api_certificate, &ctrl_disks, &ctrl_install,
-	&ctrl_files, &ctrl_volumes, &ctrl_platform_metadata,
+	&ctrl_files, &ctrl_volumes, &ctrl_platform_metadata, &ctrl_platform_network,
 };
 
 static int start_controllers(struct machined *m, const char *state_dir, bool pure_only, char *err,
@@ -471,6 +471,17 @@ static void platform_reported(void *arg, const struct platform_metadata *md)
 	snprintf(ps->instance_type, sizeof(ps->instance_type), "%s", md->instance_type);
 	snprintf(ps->region, sizeof(ps->region), "%s", md->region);
 	snprintf(ps->zone, sizeof(ps->zone), "%s", md->zone);
+	free(ps->network);
+	ps->network = NULL;
+	ps->network_len = 0;
+	if (md->network) {
+		size_t n = protobuf_c_message_get_packed_size(&md->network->base);
+
+		if ((ps->network = malloc(n ? n : 1))) {
+			protobuf_c_message_pack(&md->network->base, ps->network);
+			ps->network_len = n;
+		}
+	}
 	platform_status_set(ps);
 }
 

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 
+#include "api/config.pb-c.h"
 #include "machined/core/runtime.h"
 #include "machined/ctrl/ctrl.h"
 
@@ -73,11 +74,18 @@ extern const struct ctrl_def ctrl_volumes;
 /* PlatformMetadataController: runtime/PlatformMetadata/platform from what machined's
  * platform (machined/platform/) reported, handed over by main.c. */
 struct platform_status {
-	struct rt_ctrl *ctrl;
+	struct rt_ctrl *ctrl, *network_ctrl, *cmdline_ctrl;  /* kicked when it changes */
 	bool known;
 	char platform[16], hostname[64], instance_id[128], instance_type[64], region[64], zone[64];
+	uint8_t *network;       /* the platform's network (a packed basalt.config.Network), or NULL */
+	size_t network_len;
 };
 extern const struct ctrl_def ctrl_platform_metadata;
+/* PlatformNetworkController: the platform layer of the network specs from the network the
+ * platform describes (NoCloud's network-config). */
+extern const struct ctrl_def ctrl_platform_network;
+/* The platform's network, unpacked (free with protobuf_c_message_free_unpacked), or NULL. */
+Basalt__Config__Network *platform_status_network(const struct platform_status *ps);
 /* A platform reported its metadata: published at the next run. */
 void platform_status_set(struct platform_status *ps);
 /* InstallController: machine.install onto a disk from the ISO; runtime/InstallStatus. */

@@ -32,6 +32,7 @@ static const struct rt_output outputs[] = {
 };
 
 struct netcmd {
+	struct platform_status *platform;  /* the links its network names are its */
 	bool machine;
 	bool have, bad;
 	struct ipcfg ip;
@@ -96,7 +97,7 @@ static int servers(struct rt_ctx *ctx, const struct ipcfg *c)
 
 struct dhcp_default {
 	struct rt_ctx *ctx;
-	const Basalt__Config__Network *net;
+	const Basalt__Config__Network *net, *pnet;
 	const char *cmdline_link;
 	int r;
 };
@@ -108,7 +109,8 @@ static int default_dhcp(void *arg, const struct res *res)
 	struct dhcp_default *d = arg;
 
 	if (d->r < 0 || !l || strcmp(l->type, "ether") != 0 || !l->bus[0] ||
-	    strcmp(res->id, d->cmdline_link) == 0 || netspec_config_names(d->ctx, d->net, res->id))
+	    strcmp(res->id, d->cmdline_link) == 0 || netspec_config_names(d->ctx, d->net, res->id) ||
+	    netspec_config_names(d->ctx, d->pnet, res->id))
 		return 0;
 	if ((d->r = netspec_link(d->ctx, "default", res->id, 0)) == 0)
 		d->r = netspec_operator(d->ctx, "default", "dhcp4", res->id, 0);
@@ -130,7 +132,8 @@ static int reconcile(struct rt_ctx *ctx, void *arg)
 {
 	struct netcmd *n = arg;
 	const Basalt__Config__Config *cfg = res_spec(rt_get(ctx, RES(MACHINE_CONFIG), "v1alpha1"), RES(MACHINE_CONFIG));
-	struct dhcp_default d = { ctx, cfg && cfg->machine ? cfg->machine->network : NULL, "", 0 };
+	Basalt__Config__Network *pnet = platform_status_network(n->platform);
+	struct dhcp_default d = { ctx, cfg && cfg->machine ? cfg->machine->network : NULL, pnet, "", 0 };
 	char link[IFNAMSIZ] = "", ip[64], gw[64], cidr[72];
 	int fam, r;
 
@@ -146,6 +149,8 @@ static int reconcile(struct rt_ctx *ctx, void *arg)
 	}
 	d.cmdline_link = link;
 	rt_list(ctx, RES(LINK_STATUS), default_dhcp, &d);
+	if (pnet)
+		protobuf_c_message_free_unpacked(&pnet->base, NULL);
 	if (d.r < 0)
 		return d.r;
 	if (n->bad)
@@ -183,9 +188,11 @@ static int start(void *st, const struct ctrl_env *env, struct rt_ctrl *self)
 {
 	struct netcmd *n = st;
 
-	(void)self;
 	memset(n, 0, sizeof(*n));
 	n->machine = env->machine;
+	n->platform = env->platform;
+	if (env->platform)
+		env->platform->cmdline_ctrl = self;
 	if (env->cmdline_ip && env->cmdline_ip[0]) {
 		n->have = true;
 		n->bad = ipcfg_parse(env->cmdline_ip, &n->ip, n->err, sizeof(n->err)) < 0;

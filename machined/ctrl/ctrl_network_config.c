@@ -28,7 +28,6 @@ static const struct rt_output outputs[] = {
 	{ RES(RESOLVER_SPEC), RT_SHARED },  { RES(TIMESERVER_SPEC), RT_SHARED }, { RES(OPERATOR_SPEC), RT_SHARED },
 };
 
-#define LAYER "configuration"
 
 /* What could not be applied, by name, for the controller's status. */
 struct gaps {
@@ -44,32 +43,32 @@ static void gap(struct gaps *g, const char *where, const char *what)
 }
 
 /* Addresses, routes and DHCP of a link (an interface's or a VLAN's). */
-static int addressing(struct rt_ctx *ctx, const char *link, char **addrs, size_t naddrs,
+static int addressing(struct rt_ctx *ctx, const char *layer, const char *link, char **addrs, size_t naddrs,
 		      Basalt__Config__Route **routes, size_t nroutes, bool dhcp, const Basalt__Config__DhcpOptions *opts)
 {
 	int r;
 
 	for (size_t a = 0; a < naddrs; a++)
-		if ((r = netspec_address(ctx, LAYER, link, addrs[a])) < 0)
+		if ((r = netspec_address(ctx, layer, link, addrs[a])) < 0)
 			return r;
 	for (size_t a = 0; a < nroutes; a++) {
 		const Basalt__Config__Route *rt = routes[a];
 
-		if ((r = netspec_route(ctx, LAYER, link, rt->network ? rt->network : "", rt->gateway ? rt->gateway : "",
+		if ((r = netspec_route(ctx, layer, link, rt->network ? rt->network : "", rt->gateway ? rt->gateway : "",
 				       rt->has_metric ? rt->metric : 1024)) < 0)
 			return r;
 	}
 	if (dhcp && (!opts || !opts->has_ipv4 || opts->ipv4) &&
-	    (r = netspec_operator(ctx, LAYER, "dhcp4", link, opts && opts->has_routemetric ? opts->routemetric : 0)) < 0)
+	    (r = netspec_operator(ctx, layer, "dhcp4", link, opts && opts->has_routemetric ? opts->routemetric : 0)) < 0)
 		return r;
 	if (dhcp && opts && opts->has_ipv6 && opts->ipv6 &&
-	    (r = netspec_operator(ctx, LAYER, "dhcp6", link, opts->has_routemetric ? opts->routemetric : 0)) < 0)
+	    (r = netspec_operator(ctx, layer, "dhcp6", link, opts->has_routemetric ? opts->routemetric : 0)) < 0)
 		return r;
 	return 0;
 }
 
 /* A bond's or bridge's members, each up and in it. */
-static int members(struct rt_ctx *ctx, const char *master, char **names, size_t n,
+static int members(struct rt_ctx *ctx, const char *layer, const char *master, char **names, size_t n,
 		   Basalt__Config__DeviceSelector **sels, size_t nsels)
 {
 	struct netspec_linkopts o = { .master = master };
@@ -77,18 +76,18 @@ static int members(struct rt_ctx *ctx, const char *master, char **names, size_t 
 	int r;
 
 	for (size_t i = 0; i < n; i++)
-		if ((r = netspec_link_opts(ctx, LAYER, names[i], 0, &o)) < 0)
+		if ((r = netspec_link_opts(ctx, layer, names[i], 0, &o)) < 0)
 			return r;
 	for (size_t i = 0; i < nsels; i++) {
 		const char *m = netspec_select_link(ctx, sels[i], found);
 
-		if (m && (r = netspec_link_opts(ctx, LAYER, m, 0, &o)) < 0)
+		if (m && (r = netspec_link_opts(ctx, layer, m, 0, &o)) < 0)
 			return r;
 	}
 	return 0;
 }
 
-static int interface(struct rt_ctx *ctx, const Basalt__Config__Interface *i, struct gaps *g)
+static int interface(struct rt_ctx *ctx, const char *layer, const Basalt__Config__Interface *i, struct gaps *g)
 {
 	struct netspec_linkopts o = { 0 };
 	char found[IFNAMSIZ], vname[IFNAMSIZ + 16];
@@ -112,14 +111,14 @@ static int interface(struct rt_ctx *ctx, const Basalt__Config__Interface *i, str
 	} else if (i->has_dummy && i->dummy) {
 		o.kind = "dummy";
 	}
-	if ((r = netspec_link_opts(ctx, LAYER, name, i->has_mtu ? i->mtu : 0, &o)) < 0)
+	if ((r = netspec_link_opts(ctx, layer, name, i->has_mtu ? i->mtu : 0, &o)) < 0)
 		return r;
-	if (i->bond && (r = members(ctx, name, i->bond->interfaces, i->bond->n_interfaces, i->bond->deviceselectors,
+	if (i->bond && (r = members(ctx, layer, name, i->bond->interfaces, i->bond->n_interfaces, i->bond->deviceselectors,
 				    i->bond->n_deviceselectors)) < 0)
 		return r;
-	if (i->bridge && (r = members(ctx, name, i->bridge->interfaces, i->bridge->n_interfaces, NULL, 0)) < 0)
+	if (i->bridge && (r = members(ctx, layer, name, i->bridge->interfaces, i->bridge->n_interfaces, NULL, 0)) < 0)
 		return r;
-	if ((r = addressing(ctx, name, i->addresses, i->n_addresses, i->routes, i->n_routes, i->has_dhcp && i->dhcp,
+	if ((r = addressing(ctx, layer, name, i->addresses, i->n_addresses, i->routes, i->n_routes, i->has_dhcp && i->dhcp,
 			    i->dhcpoptions)) < 0)
 		return r;
 	for (size_t v = 0; v < i->n_vlans; v++) {
@@ -133,11 +132,28 @@ static int interface(struct rt_ctx *ctx, const Basalt__Config__Interface *i, str
 		}
 		if (vl->vip)
 			gap(g, vname, "vip");
-		if ((r = netspec_link_opts(ctx, LAYER, vname, vl->has_mtu ? vl->mtu : 0, &vo)) < 0 ||
-		    (r = addressing(ctx, vname, vl->addresses, vl->n_addresses, vl->routes, vl->n_routes,
+		if ((r = netspec_link_opts(ctx, layer, vname, vl->has_mtu ? vl->mtu : 0, &vo)) < 0 ||
+		    (r = addressing(ctx, layer, vname, vl->addresses, vl->n_addresses, vl->routes, vl->n_routes,
 				    vl->has_dhcp && vl->dhcp, vl->dhcpoptions)) < 0)
 			return r;
 	}
+	return 0;
+}
+
+int netspec_network(struct rt_ctx *ctx, const char *layer, const Basalt__Config__Network *net, char *gaps,
+		    size_t gapslen)
+{
+	struct gaps g = { "" };
+	int r;
+
+	if ((r = netspec_resolvers(ctx, layer, "resolvers", (const char *const *)net->nameservers, net->n_nameservers,
+				   (const char *const *)net->searchdomains, net->n_searchdomains)) < 0)
+		return r;
+	for (size_t k = 0; k < net->n_interfaces; k++)
+		if (!(net->interfaces[k]->has_ignore && net->interfaces[k]->ignore) &&
+		    (r = interface(ctx, layer, net->interfaces[k], &g)) < 0)
+			return r;
+	snprintf(gaps, gapslen, "%s", g.text);
 	return 0;
 }
 
@@ -146,24 +162,20 @@ static int reconcile(struct rt_ctx *ctx, void *arg)
 	const Basalt__Config__Config *cfg = res_spec(rt_get(ctx, RES(MACHINE_CONFIG), "v1alpha1"), RES(MACHINE_CONFIG));
 	const Basalt__Config__Network *net = cfg && cfg->machine ? cfg->machine->network : NULL;
 	const Basalt__Config__Time *time = cfg && cfg->machine ? cfg->machine->time : NULL;
-	struct gaps g = { "" };
+	char gaps[512];
 	int r;
 
 	(void)arg;
 	if (time && !(time->has_disabled && time->disabled) &&
-	    (r = netspec_timeservers(ctx, LAYER, "timeservers", (const char *const *)time->servers, time->n_servers)) < 0)
+	    (r = netspec_timeservers(ctx, "configuration", "timeservers", (const char *const *)time->servers,
+				     time->n_servers)) < 0)
 		return r;
 	if (!net)
 		return 0;
-	if ((r = netspec_resolvers(ctx, LAYER, "resolvers", (const char *const *)net->nameservers, net->n_nameservers,
-				   (const char *const *)net->searchdomains, net->n_searchdomains)) < 0)
+	if ((r = netspec_network(ctx, "configuration", net, gaps, sizeof(gaps))) < 0)
 		return r;
-	for (size_t k = 0; k < net->n_interfaces; k++)
-		if (!(net->interfaces[k]->has_ignore && net->interfaces[k]->ignore) &&
-		    (r = interface(ctx, net->interfaces[k], &g)) < 0)
-			return r;
-	if (g.text[0])
-		return rt_fail(ctx, "not applied by this release yet: %s (the rest of machine.network is)", g.text);
+	if (gaps[0])
+		return rt_fail(ctx, "not applied by this release yet: %s (the rest of machine.network is)", gaps);
 	return 0;
 }
 

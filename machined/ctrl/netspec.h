@@ -79,6 +79,13 @@ const char *netspec_select_link(struct rt_ctx *ctx, const Basalt__Config__Device
  * a bridge's member (ignored interfaces too: the user said to leave them alone). */
 bool netspec_config_names(struct rt_ctx *ctx, const Basalt__Config__Network *net, const char *link);
 
+/*
+ * A machine.network as a layer's specs (the configuration layer's, or the platform's):
+ * each interface's link, addressing, DHCP, bond, bridge and VLANs, and the resolvers. What
+ * this release does not apply (WireGuard, a VIP) is named in gaps. 0 or -errno.
+ */
+int netspec_network(struct rt_ctx *ctx, const char *layer, const Basalt__Config__Network *net, char *gaps,
+		    size_t gapslen);
 int netspec_refuse(struct rt_ctx *ctx, const char *refused, const struct res_type *t);
 
 #endif

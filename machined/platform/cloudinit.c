@@ -1,12 +1,36 @@
 /* SPDX-License-Identifier: MIT */
 #include "machined/platform/cloudinit.h"
 
+#include <arpa/inet.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lib/diag.h"
+#include "lib/parse.h"
 #include "lib/pbyaml.h"
+
+/* A document (YAML or JSON) named name, or NULL with what did not parse in err (one line). */
+static struct fy_document *parse_doc(const char *name, const char *text, size_t len, char *err, size_t errlen)
+{
+	struct fy_document *doc;
+	struct diag d;
+	char *msg;
+
+	diag_init(&d);
+	if ((doc = pbyaml_parse(name, text, len, &d))) {
+		diag_fini(&d);
+		return doc;
+	}
+	msg = diag_format(&d);
+	snprintf(err, errlen, "%s", msg ? msg : "not YAML");
+	for (char *p = err; (p = strchr(p, '\n'));)
+		*p = p[1] ? ';' : '\0';
+	free(msg);
+	diag_fini(&d);
+	return NULL;
+}
 
 /* The scalar value of key in mapping m, or NULL (absent, or not a scalar). */
 static const char *scalar_of(struct fy_node *m, const char *key, size_t *len)
@@ -71,7 +95,6 @@ int cloudinit_meta_parse(const char *text, size_t len, struct platform_metadata 
 	};
 	struct fy_document *doc;
 	struct fy_node *root;
-	struct diag d;
 	int r = 0;
 
 	if (len > CLOUDINIT_DOC_MAX) {
@@ -86,18 +109,8 @@ int cloudinit_meta_parse(const char *text, size_t len, struct platform_metadata 
 		if (i == len)
 			return 0;  /* an empty meta-data: nothing said */
 	}
-	diag_init(&d);
-	doc = pbyaml_parse("meta-data", text, len, &d);
-	if (!doc) {
-		char *msg = diag_format(&d);
-
-		snprintf(err, errlen, "%s", msg ? msg : "meta-data: not YAML");
-		for (char *p = err; (p = strchr(p, '\n'));)
-			*p = p[1] ? ';' : '\0';
-		free(msg);
-		diag_fini(&d);
+	if (!(doc = parse_doc("meta-data", text, len, err, errlen)))
 		return -1;
-	}
 	root = fy_document_root(doc);
 	if (root && fy_node_get_type(root) != FYNT_MAPPING) {
 		snprintf(err, errlen, "meta-data: not a mapping of keys to values");
@@ -124,6 +137,425 @@ int cloudinit_meta_parse(const char *text, size_t len, struct platform_metadata 
 		r = -1;
 	}
 	fy_document_destroy(doc);
-	diag_fini(&d);
 	return r;
+}
+
+/* --- network-config, versions 1 and 2 --- */
+
+struct net_build {
+	Basalt__Config__Network *net;
+	char *gaps;
+	size_t gapslen;
+	char *err;
+	size_t errlen;
+	bool failed;
+};
+
+/* A scalar node's text, NUL-terminated in a fresh string (NULL when n is no scalar). */
+static char *text_of(struct fy_node *n)
+{
+	size_t len;
+	const char *s = n && fy_node_get_type(n) == FYNT_SCALAR ? fy_node_get_scalar(n, &len) : NULL;
+
+	return s && !memchr(s, '\0', len) ? strndup(s, len) : NULL;
+}
+
+static struct fy_node *lookup(struct fy_node *m, const char *key)
+{
+	struct fy_node_pair *pair;
+	void *it = NULL;
+
+	if (!m || fy_node_get_type(m) != FYNT_MAPPING)
+		return NULL;
+	while ((pair = fy_node_mapping_iterate(m, &it))) {
+		struct fy_node *k = fy_node_pair_key(pair);
+		size_t kl;
+		const char *ks = k && fy_node_get_type(k) == FYNT_SCALAR ? fy_node_get_scalar(k, &kl) : NULL;
+
+		if (ks && kl == strlen(key) && memcmp(ks, key, kl) == 0)
+			return fy_node_pair_value(pair);
+	}
+	return NULL;
+}
+
+static void gap(struct net_build *b, const char *what)
+{
+	size_t n = strlen(b->gaps);
+
+	if (!strstr(b->gaps, what) && n + strlen(what) + 3 < b->gapslen)
+		snprintf(b->gaps + n, b->gapslen - n, "%s%s", n ? ", " : "", what);
+}
+
+__attribute__((format(printf, 2, 3))) static void bad(struct net_build *b, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (b->failed)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(b->err, b->errlen, fmt, ap);
+	va_end(ap);
+	b->failed = true;
+}
+
+static bool truthy(struct fy_node *n)
+{
+	char *s = text_of(n);
+	bool t = s && (strcmp(s, "true") == 0 || strcmp(s, "yes") == 0 || strcmp(s, "on") == 0);
+
+	free(s);
+	return t;
+}
+
+/* Appends s (taken) to a repeated string field. */
+static bool push_str(char ***v, size_t *n, char *s)
+{
+	char **nv = s ? realloc(*v, (*n + 1) * sizeof(**v)) : NULL;
+
+	if (!nv) {
+		free(s);
+		return false;
+	}
+	nv[(*n)++] = s;
+	*v = nv;
+	return true;
+}
+
+/* A scalar or a sequence of scalars: each IP address into v (checked). */
+static void ips(struct net_build *b, struct fy_node *n, char ***v, size_t *nv, const char *where)
+{
+	struct fy_node *c;
+	void *it = NULL;
+	struct ipaddr ip;
+
+	if (!n)
+		return;
+	if (fy_node_get_type(n) == FYNT_SCALAR) {
+		char *s = text_of(n);
+
+		if (!s || !parse_ip(s, &ip))
+			bad(b, "network-config: %s: \"%.64s\" is not an IP address", where, s ? s : "");
+		else if (!push_str(v, nv, s))
+			s = NULL;
+		else
+			return;
+		free(s);
+		return;
+	}
+	while ((c = fy_node_sequence_iterate(n, &it)))
+		ips(b, c, v, nv, where);
+}
+
+static void names(struct fy_node *n, char ***v, size_t *nv)
+{
+	struct fy_node *c;
+	void *it = NULL;
+
+	if (n && fy_node_get_type(n) == FYNT_SCALAR) {
+		push_str(v, nv, text_of(n));
+		return;
+	}
+	while (n && (c = fy_node_sequence_iterate(n, &it)))
+		push_str(v, nv, text_of(c));
+}
+
+static Basalt__Config__Interface *new_interface(struct net_build *b)
+{
+	Basalt__Config__Interface *i = malloc(sizeof(*i)), **nv;
+
+	if (!i)
+		return NULL;
+	basalt__config__interface__init(i);
+	if (!(nv = realloc(b->net->interfaces, (b->net->n_interfaces + 1) * sizeof(*nv)))) {
+		free(i);
+		return NULL;
+	}
+	b->net->interfaces = nv;
+	nv[b->net->n_interfaces++] = i;
+	return i;
+}
+
+/* The link by MAC (a device selector) or else by name. */
+static void link_of(struct net_build *b, Basalt__Config__Interface *i, char *mac, char *name)
+{
+	if (mac) {
+		if (!parse_mac(mac, false)) {
+			bad(b, "network-config: \"%.64s\" is not a MAC address", mac);
+			free(mac);
+		} else if ((i->deviceselector = malloc(sizeof(*i->deviceselector)))) {
+			basalt__config__device_selector__init(i->deviceselector);
+			for (char *c = mac; *c; c++)
+				*c = (char)(*c >= 'A' && *c <= 'F' ? *c - 'A' + 'a' : *c);
+			i->deviceselector->hardwareaddr = mac;
+		} else {
+			free(mac);
+		}
+		free(name);
+		return;
+	}
+	if (!name) {
+		bad(b, "network-config: a link with neither a name nor a MAC address");
+		return;
+	}
+	if (!valid_ifname(name)) {
+		bad(b, "network-config: \"%.64s\" is not a link name", name);
+		free(name);
+		return;
+	}
+	i->interface = name;
+}
+
+static void add_address(struct net_build *b, Basalt__Config__Interface *i, char *cidr)
+{
+	struct ipaddr ip;
+	unsigned prefix;
+
+	if (!cidr || !parse_cidr(cidr, &ip, &prefix)) {
+		bad(b, "network-config: address \"%.64s\" is not an address with its prefix (10.0.0.2/24)", cidr ? cidr : "");
+		free(cidr);
+		return;
+	}
+	push_str(&i->addresses, &i->n_addresses, cidr);
+}
+
+/* A route: to (CIDR, or default/absent for the default route), via, metric. */
+static void add_route(struct net_build *b, Basalt__Config__Interface *i, char *to, char *via, struct fy_node *metric)
+{
+	Basalt__Config__Route *r, **nv;
+	struct ipaddr ip;
+	unsigned prefix;
+	char *m = text_of(metric), *end = NULL;
+	unsigned long mv = m ? strtoul(m, &end, 10) : 0;
+
+	if (to && (strcmp(to, "default") == 0 || strcmp(to, "0.0.0.0/0") == 0 || strcmp(to, "::/0") == 0)) {
+		free(to);
+		to = NULL;
+	}
+	if ((to && !parse_cidr(to, &ip, &prefix)) || !via || !parse_ip(via, &ip) || (m && (*end || mv > 0xffffffffu))) {
+		bad(b, "network-config: a route (to %.64s via %.64s): not a destination, gateway and metric", to ? to : "default",
+		    via ? via : "(none)");
+		free(to), free(via), free(m);
+		return;
+	}
+	if (!(r = malloc(sizeof(*r))) || !(nv = realloc(i->routes, (i->n_routes + 1) * sizeof(*nv)))) {
+		free(r), free(to), free(via), free(m);
+		return;
+	}
+	basalt__config__route__init(r);
+	r->network = to;
+	r->gateway = via;
+	if (m) {
+		r->has_metric = true;
+		r->metric = (uint32_t)mv;
+	}
+	free(m);
+	i->routes = nv;
+	nv[i->n_routes++] = r;
+}
+
+static void set_mtu(struct net_build *b, Basalt__Config__Interface *i, struct fy_node *n)
+{
+	char *s = text_of(n), *end = NULL;
+	unsigned long v = s ? strtoul(s, &end, 10) : 0;
+
+	if (s && (*end || v < 68 || v > 65535))
+		bad(b, "network-config: mtu %.16s is out of range (68 to 65535)", s);
+	else if (s)
+		i->has_mtu = true, i->mtu = (uint32_t)v;
+	free(s);
+}
+
+static void set_dhcp(Basalt__Config__Interface *i, bool v4, bool v6)
+{
+	if (!v4 && !v6)
+		return;
+	i->has_dhcp = true;
+	i->dhcp = true;
+	if (v6 && (i->dhcpoptions = malloc(sizeof(*i->dhcpoptions)))) {
+		basalt__config__dhcp_options__init(i->dhcpoptions);
+		i->dhcpoptions->has_ipv4 = i->dhcpoptions->has_ipv6 = true;
+		i->dhcpoptions->ipv4 = v4;
+		i->dhcpoptions->ipv6 = true;
+	}
+}
+
+static void nameservers(struct net_build *b, struct fy_node *addrs, struct fy_node *search, const char *where)
+{
+	ips(b, addrs, &b->net->nameservers, &b->net->n_nameservers, where);
+	names(search, &b->net->searchdomains, &b->net->n_searchdomains);
+}
+
+static void v2_ethernet(struct net_build *b, struct fy_node *key, struct fy_node *e)
+{
+	Basalt__Config__Interface *i = new_interface(b);
+	struct fy_node *match = lookup(e, "match"), *c, *ns = lookup(e, "nameservers"), *addrs = lookup(e, "addresses");
+	char *name = text_of(lookup(match, "name"));
+	void *it = NULL;
+
+	if (!i)
+		return;
+	if (name && strpbrk(name, "*?[")) {
+		gap(b, "match.name globs");
+		free(name);
+		name = NULL;
+	}
+	link_of(b, i, text_of(lookup(match, "macaddress")), name ? name : text_of(key));
+	if (lookup(e, "set-name"))
+		gap(b, "set-name");
+	set_dhcp(i, truthy(lookup(e, "dhcp4")), truthy(lookup(e, "dhcp6")));
+	set_mtu(b, i, lookup(e, "mtu"));
+	while (addrs && (c = fy_node_sequence_iterate(addrs, &it)))
+		add_address(b, i, text_of(c));
+	if (lookup(e, "gateway4"))
+		add_route(b, i, NULL, text_of(lookup(e, "gateway4")), NULL);
+	if (lookup(e, "gateway6"))
+		add_route(b, i, NULL, text_of(lookup(e, "gateway6")), NULL);
+	it = NULL;
+	while (lookup(e, "routes") && (c = fy_node_sequence_iterate(lookup(e, "routes"), &it)))
+		add_route(b, i, text_of(lookup(c, "to")), text_of(lookup(c, "via")), lookup(c, "metric"));
+	if (ns)
+		nameservers(b, lookup(ns, "addresses"), lookup(ns, "search"), "nameservers.addresses");
+}
+
+static void v2(struct net_build *b, struct fy_node *root)
+{
+	static const char *const unsupported[] = { "bonds", "bridges", "vlans", "wifis", "tunnels", "vrfs", "modems" };
+	struct fy_node *eth = lookup(root, "ethernets");
+	struct fy_node_pair *pair;
+	void *it = NULL;
+
+	for (size_t k = 0; k < sizeof(unsupported) / sizeof(unsupported[0]); k++)
+		if (lookup(root, unsupported[k]))
+			gap(b, unsupported[k]);
+	if (eth && fy_node_get_type(eth) != FYNT_MAPPING) {
+		bad(b, "network-config: ethernets is not a mapping of links");
+		return;
+	}
+	while (eth && (pair = fy_node_mapping_iterate(eth, &it)) && !b->failed)
+		if (fy_node_get_type(fy_node_pair_value(pair)) == FYNT_MAPPING)
+			v2_ethernet(b, fy_node_pair_key(pair), fy_node_pair_value(pair));
+}
+
+/* "10.0.0.2" with "255.255.255.0" as "10.0.0.2/24"; a CIDR stays as it is. */
+static char *with_netmask(char *addr, char *mask)
+{
+	struct ipaddr m;
+	unsigned bits = 0;
+	char *out;
+
+	if (!addr || strchr(addr, '/') || !mask) {
+		free(mask);
+		return addr;
+	}
+	if (parse_ip(mask, &m) && m.family == AF_INET) {
+		for (int i = 0; i < 4; i++)
+			bits += (unsigned)__builtin_popcount(m.addr[i]);
+	} else {
+		bits = (unsigned)strtoul(mask, NULL, 10);
+	}
+	free(mask);
+	if (asprintf(&out, "%s/%u", addr, bits) < 0)
+		out = NULL;
+	free(addr);
+	return out;
+}
+
+static void v1_physical(struct net_build *b, struct fy_node *e)
+{
+	Basalt__Config__Interface *i = new_interface(b);
+	struct fy_node *subnets = lookup(e, "subnets"), *s;
+	bool v4 = false, v6 = false;
+	void *it = NULL;
+
+	if (!i)
+		return;
+	link_of(b, i, text_of(lookup(e, "mac_address")), text_of(lookup(e, "name")));
+	set_mtu(b, i, lookup(e, "mtu"));
+	while (subnets && (s = fy_node_sequence_iterate(subnets, &it))) {
+		char *type = text_of(lookup(s, "type"));
+		struct fy_node *rt, *routes = lookup(s, "routes");
+		void *rit = NULL;
+
+		if (type && (strcmp(type, "dhcp") == 0 || strcmp(type, "dhcp4") == 0)) {
+			v4 = true;
+		} else if (type && (strcmp(type, "dhcp6") == 0 || strcmp(type, "ipv6_dhcpv6-stateful") == 0)) {
+			v6 = true;
+		} else if (type && (strcmp(type, "static") == 0 || strcmp(type, "static6") == 0)) {
+			add_address(b, i, with_netmask(text_of(lookup(s, "address")), text_of(lookup(s, "netmask"))));
+			if (lookup(s, "gateway"))
+				add_route(b, i, NULL, text_of(lookup(s, "gateway")), NULL);
+		} else if (!type || strcmp(type, "manual") != 0) {
+			gap(b, "subnet types other than static, static6, dhcp, dhcp4, dhcp6, manual");
+		}
+		while (routes && (rt = fy_node_sequence_iterate(routes, &rit)))
+			add_route(b, i, with_netmask(text_of(lookup(rt, "network")), text_of(lookup(rt, "netmask"))),
+				  text_of(lookup(rt, "gateway")), lookup(rt, "metric"));
+		nameservers(b, lookup(s, "dns_nameservers"), lookup(s, "dns_search"), "dns_nameservers");
+		free(type);
+	}
+	set_dhcp(i, v4, v6);
+}
+
+static void v1(struct net_build *b, struct fy_node *root)
+{
+	struct fy_node *config = lookup(root, "config"), *e;
+	void *it = NULL;
+
+	if (!config || fy_node_get_type(config) != FYNT_SEQUENCE) {
+		bad(b, "network-config: version 1 needs config: a list of entries");
+		return;
+	}
+	while ((e = fy_node_sequence_iterate(config, &it)) && !b->failed) {
+		char *type = text_of(lookup(e, "type"));
+
+		if (type && strcmp(type, "physical") == 0)
+			v1_physical(b, e);
+		else if (type && strcmp(type, "nameserver") == 0)
+			nameservers(b, lookup(e, "address"), lookup(e, "search"), "nameserver.address");
+		else
+			gap(b, type && strlen(type) < 24 ? type : "entries of other types");
+		free(type);
+	}
+}
+
+int cloudinit_network_parse(const char *text, size_t len, Basalt__Config__Network **out, char *gaps, size_t gapslen,
+			    char *err, size_t errlen)
+{
+	struct net_build b = { .gaps = gaps, .gapslen = gapslen, .err = err, .errlen = errlen };
+	struct fy_document *doc;
+	struct fy_node *root;
+	char *version;
+
+	*out = NULL;
+	gaps[0] = '\0';
+	if (len > CLOUDINIT_DOC_MAX) {
+		snprintf(err, errlen, "network-config: %zu bytes, more than %u", len, CLOUDINIT_DOC_MAX);
+		return -1;
+	}
+	if (!(doc = parse_doc("network-config", text, len, err, errlen)))
+		return -1;
+	root = fy_document_root(doc);
+	if (lookup(root, "network"))
+		root = lookup(root, "network");  /* the document may hold it under network: */
+	if (!(b.net = malloc(sizeof(*b.net)))) {
+		fy_document_destroy(doc);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	basalt__config__network__init(b.net);
+	version = text_of(lookup(root, "version"));
+	if (version && strcmp(version, "2") == 0)
+		v2(&b, root);
+	else if (version && strcmp(version, "1") == 0)
+		v1(&b, root);
+	else
+		bad(&b, "network-config: version %.16s: only versions 1 and 2 are read", version ? version : "(none)");
+	free(version);
+	fy_document_destroy(doc);
+	if (b.failed) {
+		protobuf_c_message_free_unpacked(&b.net->base, NULL);
+		return -1;
+	}
+	*out = b.net;
+	return 0;
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * What cloud-style platforms hand a machine, parsed (machined/platform/cloudinit.c): the
- * NoCloud meta-data (YAML or JSON: instance-id, local-hostname). Lenient as cloud-init is:
+ * NoCloud meta-data (YAML or JSON: instance-id, local-hostname) and network-config
+ * (versions 1 and 2, as a machine config's network section). Lenient as cloud-init is:
  * keys not known here are left alone; a document that does not parse is an error naming
  * where.
  */
@@ -10,11 +11,23 @@
 
 #include <stddef.h>
 
+#include "api/config.pb-c.h"
 #include "machined/platform/platform.h"
 
 #define CLOUDINIT_DOC_MAX (64u << 10)
 
 /* Fills md's hostname and instance id from meta-data text. 0, or -1 with err. */
 int cloudinit_meta_parse(const char *text, size_t len, struct platform_metadata *md, char *err, size_t errlen);
+
+/*
+ * network-config (version 1 or 2, at the top or under network:) as a machine config's
+ * machine.network: each physical link or ethernet by MAC (a device selector) or by name,
+ * its addresses, gateways, routes, MTU and DHCP, and the name servers and search domains.
+ * What this release does not apply (bonds, VLANs, set-name, ...) is listed in gaps. 0 with
+ * *out (free with protobuf_c_message_free_unpacked), or -1 with err (an address, route or
+ * MAC that does not parse: nothing of it is used).
+ */
+int cloudinit_network_parse(const char *text, size_t len, Basalt__Config__Network **out, char *gaps, size_t gapslen,
+			    char *err, size_t errlen);
 
 #endif

@@ -4,8 +4,9 @@
  * case) with user-data (the machine config), meta-data (instance-id, local-hostname: the
  * host name goes to the platform layer of the network specs) and network-config, read
  * from it mounted read-only. Detected by such a volume on a machine (in a container the
- * block devices are the host's: never looked at there). network-config is not applied by
- * this release yet, and the console says so.
+ * block devices are the host's: never looked at there). Its network-config (versions 1
+ * and 2) becomes the platform layer of the network specs; what of it this release does not
+ * apply is said on the console.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -55,12 +56,12 @@ static int seed_file(const char *name, size_t max, char **text, size_t *len)
 	return -1;
 }
 
-/* Reads the seed on dev: the config (unless user is NULL), the metadata, whether
- * network-config is there. */
+/* Reads the seed on dev: the config (unless user is NULL), the metadata, the network
+ * (*net, the caller frees it). */
 static int read_seed(const char *dev, const char *fs, char **user, size_t *ulen, struct platform_metadata *md,
-		     bool *netcfg)
+		     Basalt__Config__Network **netp)
 {
-	char *meta = NULL, *net = NULL, err[512];
+	char *meta = NULL, *net = NULL, err[512], gaps[256];
 	size_t mlen = 0, nlen = 0;
 	int r;
 
@@ -78,7 +79,15 @@ static int read_seed(const char *dev, const char *fs, char **user, size_t *ulen,
 	if (seed_file("meta-data", CLOUDINIT_DOC_MAX, &meta, &mlen) == 0 &&
 	    cloudinit_meta_parse(meta, mlen, md, err, sizeof(err)) < 0)
 		log_console("nocloud: %s (its host name and instance id are not used)", err);
-	*netcfg = seed_file("network-config", CLOUDINIT_DOC_MAX, &net, &nlen) == 0;
+	*netp = NULL;
+	if (seed_file("network-config", CLOUDINIT_DOC_MAX, &net, &nlen) == 0) {
+		if (cloudinit_network_parse(net, nlen, netp, gaps, sizeof(gaps), err, sizeof(err)) < 0)
+			log_console("nocloud: %s: %s (the network is configured without it)", dev, err);
+		else if (user)
+			log_console("nocloud: network-config of %s: %zu link%s, the platform layer of the network%s%s%s", dev,
+				    (*netp)->n_interfaces, (*netp)->n_interfaces == 1 ? "" : "s", gaps[0] ? " (not applied by "
+				    "this release: " : "", gaps, gaps[0] ? ")" : "");
+	}
 	free(meta);
 	free(net);
 	if (umount(NOCLOUD_MOUNT) < 0)
@@ -91,10 +100,11 @@ static void nocloud_describe(const struct platform_env *env, struct platform_met
 {
 	char dev[128];
 	const char *fs;
-	bool netcfg;
+	Basalt__Config__Network *net = NULL;
 
 	if (find_seed(env, dev, sizeof(dev), &fs))
-		read_seed(dev, fs, NULL, NULL, md, &netcfg);
+		read_seed(dev, fs, NULL, NULL, md, &net);
+	md->network = net;  /* freed by the caller once reported */
 }
 
 static void look(void *arg)
@@ -105,7 +115,7 @@ static void look(void *arg)
 	char dev[128], why[768], *user = NULL;
 	const char *fs = NULL;
 	size_t ulen = 0;
-	bool netcfg = false;
+	Basalt__Config__Network *net = NULL;
 
 	if (env->configured && env->configured(env->arg))
 		return;
@@ -122,12 +132,9 @@ static void look(void *arg)
 		return;
 	}
 	platform_dmi_uuid(env, md.instance_id, sizeof(md.instance_id));
-	if (read_seed(dev, fs, &user, &ulen, &md, &netcfg) == 0) {
+	if (read_seed(dev, fs, &user, &ulen, &md, &net) == 0) {
+		md.network = net;
 		platform_metadata(n->p, &md);
-		if (netcfg)
-			log_console("nocloud: %s has a network-config, which this release does not apply yet (DHCP and "
-				    "machine.network configure the network)",
-				    dev);
 		if (env->on_config(env->arg, "platform", user, ulen, why, sizeof(why)) < 0)
 			log_console("nocloud: the user-data of %s (%zu bytes) %s: maintenance mode", dev, ulen, why);
 		else
@@ -135,6 +142,8 @@ static void look(void *arg)
 				    ulen);
 	}
 	free(user);
+	if (net)
+		protobuf_c_message_free_unpacked(&net->base, NULL);
 }
 
 static int nocloud_start(struct platform_ctx *p, char *err, size_t errlen)

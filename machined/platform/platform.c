@@ -56,6 +56,8 @@ static void base_metadata(const struct platform_env *env, const struct platform_
 	if (describe && ops->describe)
 		ops->describe(env, &md);
 	env->on_metadata(env->arg, &md);
+	if (md.network)
+		protobuf_c_message_free_unpacked((ProtobufCMessage *)&md.network->base, NULL);
 }
 
 void platform_report(const struct platform_env *env)

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "api/config.pb-c.h"
 #include "lib/cmdline.h"
 #include "lib/loop.h"
 
@@ -30,6 +31,9 @@ struct platform_metadata {
 	char instance_type[64];
 	char region[64];
 	char zone[64];
+	/* The network the platform describes (NoCloud's network-config), borrowed for the
+	 * call: the platform layer of the network specs. NULL: none. */
+	const Basalt__Config__Network *network;
 };
 
 struct platform_env {
@@ -53,7 +57,7 @@ struct platform_ops {
 	int (*start)(struct platform_ctx *p, char *err, size_t errlen);
 	void (*stop)(struct platform_ctx *p);
 	/* With a config in force: fills in what the platform says beyond the name and the DMI
-	 * UUID (NULL: nothing more). */
+	 * UUID (NULL: nothing more); a network it sets there is the caller's to free. */
 	void (*describe)(const struct platform_env *env, struct platform_metadata *md);
 };
 

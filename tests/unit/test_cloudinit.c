@@ -47,10 +47,99 @@ static void test_meta(void **state)
 	assert_string_equal(md.instance_id, "x");
 }
 
+static Basalt__Config__Network *net(const char *text, char *gaps, char *err)
+{
+	Basalt__Config__Network *n = NULL;
+
+	if (cloudinit_network_parse(text, strlen(text), &n, gaps, 256, err, 512) < 0)
+		return NULL;
+	return n;
+}
+
+static void test_network_v2(void **state)
+{
+	char gaps[256], err[512];
+	Basalt__Config__Network *n;
+	Basalt__Config__Interface *i;
+
+	(void)state;
+	n = net("network:\n  version: 2\n  ethernets:\n    id0:\n      match:\n        macaddress: \"52:54:00:AB:CD:EF\"\n"
+		"      set-name: eth0\n      addresses: [10.0.2.20/24, \"fd00::20/64\"]\n      gateway4: 10.0.2.2\n"
+		"      mtu: 1450\n      routes:\n        - to: 192.168.0.0/16\n          via: 10.0.2.1\n          metric: 50\n"
+		"      nameservers:\n        addresses: [10.0.2.3]\n        search: [example.com]\n    eth1:\n      dhcp4: true\n"
+		"  bonds: {}\n",
+		gaps, err);
+	assert_non_null(n);
+	assert_int_equal(n->n_interfaces, 2);
+	i = n->interfaces[0];
+	assert_null(i->interface);
+	assert_string_equal(i->deviceselector->hardwareaddr, "52:54:00:ab:cd:ef");
+	assert_int_equal(i->n_addresses, 2);
+	assert_string_equal(i->addresses[1], "fd00::20/64");
+	assert_int_equal(i->mtu, 1450);
+	assert_int_equal(i->n_routes, 2);
+	assert_null(i->routes[0]->network);
+	assert_string_equal(i->routes[0]->gateway, "10.0.2.2");
+	assert_string_equal(i->routes[1]->network, "192.168.0.0/16");
+	assert_int_equal(i->routes[1]->metric, 50);
+	assert_false(i->has_dhcp);
+	assert_string_equal(n->interfaces[1]->interface, "eth1");
+	assert_true(n->interfaces[1]->dhcp);
+	assert_int_equal(n->n_nameservers, 1);
+	assert_string_equal(n->searchdomains[0], "example.com");
+	assert_non_null(strstr(gaps, "set-name"));
+	assert_non_null(strstr(gaps, "bonds"));
+	protobuf_c_message_free_unpacked(&n->base, NULL);
+
+	assert_null(net("version: 2\nethernets:\n  eth0:\n    addresses: [10.0.0.300/24]\n", gaps, err));
+	assert_non_null(strstr(err, "10.0.0.300/24"));
+	assert_null(net("version: 2\nethernets:\n  eth0:\n    match: {macaddress: zz}\n", gaps, err));
+	assert_non_null(strstr(err, "not a MAC address"));
+	assert_null(net("version: 3\n", gaps, err));
+	assert_non_null(strstr(err, "only versions 1 and 2"));
+	assert_null(net("version: 2\nethernets: [a]\n", gaps, err));
+}
+
+static void test_network_v1(void **state)
+{
+	char gaps[256], err[512];
+	Basalt__Config__Network *n;
+	Basalt__Config__Interface *i;
+
+	(void)state;
+	n = net("version: 1\nconfig:\n  - type: physical\n    name: eth0\n    mac_address: \"52:54:00:12:34:56\"\n"
+		"    subnets:\n      - type: static\n        address: 192.168.1.10\n        netmask: 255.255.255.0\n"
+		"        gateway: 192.168.1.1\n        dns_nameservers: [192.168.1.2]\n        routes:\n"
+		"          - {network: 10.0.0.0, netmask: 255.0.0.0, gateway: 192.168.1.254}\n      - type: dhcp6\n"
+		"  - type: nameserver\n    address: 1.1.1.1\n    search: [lan]\n  - type: bond\n    name: bond0\n",
+		gaps, err);
+	assert_non_null(n);
+	assert_int_equal(n->n_interfaces, 1);
+	i = n->interfaces[0];
+	assert_string_equal(i->deviceselector->hardwareaddr, "52:54:00:12:34:56");
+	assert_string_equal(i->addresses[0], "192.168.1.10/24");
+	assert_int_equal(i->n_routes, 2);
+	assert_string_equal(i->routes[1]->network, "10.0.0.0/8");
+	assert_true(i->dhcp);
+	assert_true(i->dhcpoptions->ipv6);
+	assert_false(i->dhcpoptions->ipv4);
+	assert_int_equal(n->n_nameservers, 2);
+	assert_string_equal(n->nameservers[1], "1.1.1.1");
+	assert_non_null(strstr(gaps, "bond"));
+	protobuf_c_message_free_unpacked(&n->base, NULL);
+
+	assert_null(net("version: 1\nconfig:\n  - type: physical\n    name: \"a b\"\n", gaps, err));
+	assert_non_null(strstr(err, "not a link name"));
+	assert_null(net("version: 1\n", gaps, err));
+	assert_non_null(strstr(err, "a list of entries"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_meta),
+		cmocka_unit_test(test_network_v2),
+		cmocka_unit_test(test_network_v1),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
