@@ -134,9 +134,16 @@ static void unmount_device(const char *dev)
 
 		if (strcmp(e[i].source, dev) != 0 || strcmp(e[i].point, "/") == 0)
 			continue;
-		for (size_t k = n; k-- > i;)
-			if (strncmp(e[k].point, e[i].point, pl) == 0 && (e[k].point[pl] == '/' || e[k].point[pl] == '\0'))
+		for (size_t k = n; k-- > 0;) {
+			char under[MOUNTINFO_PATH + 2];
+			bool below = k >= i && strncmp(e[k].point, e[i].point, pl) == 0 &&
+				     (e[k].point[pl] == '/' || e[k].point[pl] == '\0');
+
+			/* An overlay (a container's root) whose layers are on the volume keeps it busy. */
+			snprintf(under, sizeof(under), "%s/", e[i].point);
+			if (below || (strcmp(e[k].fstype, "overlay") == 0 && strstr(e[k].super, under)))
 				unmount_one(e[k].point, &done, &detached, &failed);
+		}
 	}
 	if (done + detached + failed)
 		log_info("reset: %s unmounted (%d mount%s, %d detached, %d failed)", dev, done + detached,
@@ -153,8 +160,19 @@ static void wipe_device(const char *path)
 	static char zero[1 << 20];
 	uint64_t size = 0;
 	struct stat st;
-	int fd = open(path, O_WRONLY | O_EXCL | O_CLOEXEC), ok = 0;
+	int fd = -1, ok = 0;
 
+	/* A block device only, looked at before it is opened (opening a tty or a watchdog has
+	 * effects of its own); O_EXCL: the kernel refuses one still mounted. */
+	if (lstat(path, &st) < 0) {
+		log_console("reset: %s not wiped: %s", path, strerror(errno));
+		return;
+	}
+	if (!S_ISBLK(st.st_mode)) {
+		log_console("reset: %s not wiped: not a block device", path);
+		return;
+	}
+	fd = open(path, O_WRONLY | O_EXCL | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISBLK(st.st_mode) || ioctl(fd, BLKGETSIZE64, &size) < 0) {
 		log_console("reset: %s not wiped: %s", path, fd < 0 ? strerror(errno) : "not a block device");
 		if (fd >= 0)
@@ -241,8 +259,11 @@ static void on_timer(void *arg)
 bool shutdown_begin_wipe(struct shutdown *sd, enum shutdown_action action, const char *why, char *const *wipe,
 			 size_t nwipe)
 {
-	if (sd->phase != SD_IDLE)
+	if (sd->phase != SD_IDLE) {
+		for (size_t i = 0; i < nwipe; i++)
+			log_console("reset: %s not wiped: a shutdown was under way already", wipe[i]);
 		return shutdown_begin(sd, action, why);
+	}
 	sd->nwipe = 0;
 	for (size_t i = 0; i < nwipe && i < sizeof(sd->wipe) / sizeof(sd->wipe[0]); i++)
 		if (strlen(wipe[i]) < sizeof(sd->wipe[0]))

@@ -152,15 +152,13 @@ int atomic_sync_dir(const char *dir, char *err, size_t errlen)
 	return r;
 }
 
-int read_file(const char *path, size_t max, char **out, size_t *len)
+int read_fd(int fd, size_t max, char **out, size_t *len)
 {
 	struct stat st;
 	char *buf = NULL;
 	size_t got = 0, cap;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), r = 0;
+	int r = 0;
 
-	if (fd < 0)
-		return -errno;
 	if (fstat(fd, &st) < 0) {
 		r = -errno;
 		goto out;
@@ -193,7 +191,15 @@ int read_file(const char *path, size_t max, char **out, size_t *len)
 		n = read(fd, buf + got, cap - got);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
+		if (n < 0 && errno == EAGAIN) {
+			r = -EAGAIN;  /* a FIFO or a device with nothing to read: never waited for */
+			goto out;
+		}
+		if (n < 0) {
+			r = -errno;  /* an I/O error: nothing half-read is handed on */
+			goto out;
+		}
+		if (n == 0)
 			break;  /* a file that shrank underneath us: take what is there */
 		got += (size_t)n;
 	}
@@ -211,6 +217,16 @@ int read_file(const char *path, size_t max, char **out, size_t *len)
 	buf = NULL;
 out:
 	free(buf);
+	return r;
+}
+
+int read_file(const char *path, size_t max, char **out, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), r;
+
+	if (fd < 0)
+		return -errno;
+	r = read_fd(fd, max, out, len);
 	close(fd);
 	return r;
 }

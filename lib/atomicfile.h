@@ -21,8 +21,11 @@ int atomic_replace(const char *path, const void *data, size_t len, mode_t mode, 
 		   size_t errlen);
 /* Makes renames in dir durable. 0 or -errno with err. */
 int atomic_sync_dir(const char *dir, char *err, size_t errlen);
-/* Reads a whole file of at most max bytes into a NUL-terminated buffer. Caller frees. */
+/* Reads a whole file of at most max bytes into a NUL-terminated buffer. Caller frees.
+ * 0, or -errno (-EFBIG past max; a read error fails it rather than cutting it short). */
 int read_file(const char *path, size_t max, char **out, size_t *len);
+/* The same from an open fd (left open); -EAGAIN for a non-blocking fd with nothing to read. */
+int read_fd(int fd, size_t max, char **out, size_t *len);
 /* Writes all of data (retrying short writes and EINTR). 0 or -errno (-EIO when nothing went). */
 int fd_write_all(int fd, const void *data, size_t len);
 /* All of len bytes at offset off, read or written. 0 or -errno (-EIO at the end of the device). */

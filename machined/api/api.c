@@ -924,7 +924,9 @@ static void on_power(void *arg)
 
 void api_schedule_power(struct api *a, int action)
 {
-	api_schedule_reset(a, action, NULL, 0);
+	/* A Reset's wipe still pending (its reply promised it) stays: only the action changes. */
+	a->power_action = action;
+	loop_timer_arm(a->o.loop, &a->power, 500);
 }
 
 void api_schedule_reset(struct api *a, int action, char *const *wipe, size_t nwipe)

@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include "api/machine.pb-c.h"
@@ -59,14 +61,20 @@ static int open_status(int e, const struct fspath *p, char *msg, size_t len)
 }
 
 /*
- * Checks and opens the path a request names (flags for openat2). The fd, or -1 with the
- * call finished.
+ * Checks and opens the path a request names. It is looked at first through an O_PATH fd
+ * (opening nothing): a procfs mounted outside /proc is refused (the deny list is for
+ * /proc), and only a regular file (or, for List, a directory) is then opened to be read,
+ * non-blocking; anything else is left unopened (List reports it from the O_PATH fd). The fd
+ * with *st, or -1 with the call finished.
  */
-static int open_request(struct api *a, struct apicall *c, const char *path, int flags, struct fspath *p)
+static int open_request(struct api *a, struct apicall *c, const char *path, bool list, struct fspath *p,
+			struct stat *st)
 {
 	char msg[512];
 	const char *why;
-	int root, fd;
+	struct statfs fs;
+	struct stat again;
+	int root, pfd, fd;
 
 	if (fspath_split(path ? path : "", trees, NTREES, p, msg, sizeof(msg)) < 0) {
 		apicall_finish(c, GRPC_INVALID_ARGUMENT, msg);
@@ -82,11 +90,50 @@ static int open_request(struct api *a, struct apicall *c, const char *path, int 
 		apicall_finish(c, GRPC_UNAVAILABLE, msg);
 		return -1;
 	}
-	fd = fspath_open(root, p->rel, flags, 0);
-	close(root);
-	if (fd < 0) {
-		int code = open_status(fd, p, msg, sizeof(msg));
+	pfd = fspath_open(root, p->rel, O_PATH, 0);
+	if (pfd < 0) {
+		int code = open_status(pfd, p, msg, sizeof(msg));
 
+		close(root);
+		apicall_finish(c, code, msg);
+		return -1;
+	}
+	if (fstat(pfd, st) < 0 || fstatfs(pfd, &fs) < 0) {
+		snprintf(msg, sizeof(msg), "%.300s: %s", p->full, strerror(errno));
+		close(root), close(pfd);
+		apicall_finish(c, GRPC_UNAVAILABLE, msg);
+		return -1;
+	}
+	if (fs.f_type == PROC_SUPER_MAGIC && strcmp(trees[p->tree], "proc") != 0) {
+		snprintf(msg, sizeof(msg), "%.300s: refused: a procfs mounted under /%s is not served (read /proc)", p->full,
+			 trees[p->tree]);
+		close(root), close(pfd);
+		apicall_finish(c, GRPC_PERMISSION_DENIED, msg);
+		return -1;
+	}
+	if (!S_ISREG(st->st_mode) && !(list && S_ISDIR(st->st_mode))) {
+		close(root);
+		if (list)
+			return pfd;
+		snprintf(msg, sizeof(msg), "%.300s: %s", p->full,
+			 S_ISDIR(st->st_mode) ? "a directory (osctl ls lists it)" : "not a regular file");
+		close(pfd);
+		apicall_finish(c, GRPC_INVALID_ARGUMENT, msg);
+		return -1;
+	}
+	close(pfd);
+	fd = fspath_open(root, p->rel, O_RDONLY | O_NOCTTY | O_NONBLOCK | (S_ISDIR(st->st_mode) ? O_DIRECTORY : 0), 0);
+	close(root);
+	/* The same file as the one looked at, else it changed in between: not read. */
+	if (fd >= 0 && (fstat(fd, &again) < 0 || again.st_dev != st->st_dev || again.st_ino != st->st_ino)) {
+		close(fd);
+		fd = -EAGAIN;
+	}
+	if (fd < 0) {
+		int code = fd == -EAGAIN ? GRPC_UNAVAILABLE : open_status(fd, p, msg, sizeof(msg));
+
+		if (fd == -EAGAIN)
+			snprintf(msg, sizeof(msg), "%.300s: it changed while it was opened", p->full);
 		apicall_finish(c, code, msg);
 		return -1;
 	}
@@ -161,24 +208,16 @@ void rpc_read(struct api *a, struct apicall *c, enum pki_role role)
 	static struct fspath p;
 	struct reader *r;
 	struct stat st;
-	char msg[FSPATH_MAX + 128];
 	int fd;
 
 	(void)role;
 	if (!req)
 		return;
-	/* O_NONBLOCK: a FIFO (or a file of /proc or /sys that waits for events) never holds the loop. */
-	fd = open_request(a, c, req->path, O_RDONLY | O_NOCTTY | O_NONBLOCK, &p);
+	/* O_NONBLOCK: a file of /proc or /sys that waits for events never holds the loop. */
+	fd = open_request(a, c, req->path, false, &p, &st);
 	protobuf_c_message_free_unpacked(&req->base, NULL);
 	if (fd < 0)
 		return;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		snprintf(msg, sizeof(msg), "%s: %s", p.full,
-			 S_ISDIR(st.st_mode) ? "a directory (osctl ls lists it)" : "not a regular file");
-		close(fd);
-		apicall_finish(c, GRPC_INVALID_ARGUMENT, msg);
-		return;
-	}
 	if (!(r = calloc(1, sizeof(*r)))) {
 		close(fd);
 		apicall_finish(c, GRPC_RESOURCE_EXHAUSTED, "out of memory");
@@ -206,6 +245,7 @@ struct lister {
 	int depth;         /* levels open - 1; -1: none */
 	int max_depth;     /* levels below the root to descend into */
 	unsigned types;    /* bit per ListRequest.Type; 0: all */
+	dev_t dev;         /* the root's filesystem: not left */
 	char path[FSPATH_MAX * 2];
 	char rel[FSPATH_MAX * 2];
 };
@@ -300,7 +340,9 @@ static void lister_pump(struct lister *l)
 			lister_end(l, code, rpc_stream_why(code));
 			return;
 		}
-		if (S_ISDIR(st.st_mode) && l->depth < l->max_depth) {
+		/* Within the root's filesystem only (as find -xdev): a mount below is listed, not
+		 * entered (a network or fuse mount that hangs never holds machined). */
+		if (S_ISDIR(st.st_mode) && st.st_dev == l->dev && l->depth < l->max_depth) {
 			int fd = openat(dirfd(lv->dir), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
 
@@ -356,17 +398,12 @@ void rpc_file_list(struct api *a, struct apicall *c, enum pki_role role)
 			l->types |= 1u << req->types[i];
 	/* The root itself is opened beneath its tree (a symlink inside the tree is followed),
 	 * and reported first. */
-	if ((fd = open_request(a, c, req->root && req->root[0] ? req->root : "/var", O_RDONLY | O_NOCTTY | O_NONBLOCK, &p)) < 0) {
+	if ((fd = open_request(a, c, req->root && req->root[0] ? req->root : "/var", true, &p, &st)) < 0) {
 		free(l);
 		goto out;
 	}
 	snprintf(l->path, sizeof(l->path), "%s", p.full);
-	if (fstat(fd, &st) < 0) {
-		close(fd);
-		free(l);
-		apicall_finish(c, GRPC_UNAVAILABLE, "cannot read what the path names");
-		goto out;
-	}
+	l->dev = st.st_dev;
 	if (S_ISDIR(st.st_mode) && (l->stack[0].dir = fdopendir(fd))) {
 		l->depth = 0;
 		l->stack[0].plen = strlen(l->path);

@@ -17,7 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fs.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "api/config.pb-c.h"
@@ -34,8 +36,9 @@ struct files {
 	const char *var_dir;
 };
 
-/* Writes data as dir/base, replacing it whole (temp file, fsync, rename). 0 or -errno. */
-static int replace_at(int dir, const char *base, const char *data, size_t len, mode_t mode)
+/* Writes data as dir/base, replacing it whole (temp file, fsync, rename); with noreplace
+ * only if nothing is there by then (-EEXIST otherwise). 0 or -errno. */
+static int replace_at(int dir, const char *base, const char *data, size_t len, mode_t mode, bool noreplace)
 {
 	char tmp[300];
 	int fd, r;
@@ -48,7 +51,7 @@ static int replace_at(int dir, const char *base, const char *data, size_t len, m
 	if (r == 0 && (fchmod(fd, mode) < 0 || fsync(fd) < 0))
 		r = -errno;
 	close(fd);
-	if (r == 0 && renameat(dir, tmp, dir, base) < 0)
+	if (r == 0 && syscall(SYS_renameat2, dir, tmp, dir, base, noreplace ? RENAME_NOREPLACE : 0) < 0)
 		r = -errno;
 	if (r < 0)
 		unlinkat(dir, tmp, 0);
@@ -91,8 +94,12 @@ static void apply_one(const struct files *fs, const Basalt__Config__File *f, Bas
 
 	st->op = strdup(op);
 	st->state = "failed";
-	if (fspath_split(f->path, var, 1, &p, err, sizeof(err)) < 0 || strcmp(p.rel, ".") == 0) {
-		snprintf(msg, msglen, "%s", strcmp(p.rel, ".") == 0 ? "not a file under /var" : err);
+	if (fspath_split(f->path, var, 1, &p, err, sizeof(err)) < 0) {
+		snprintf(msg, msglen, "%s", err);
+		return;
+	}
+	if (strcmp(p.rel, ".") == 0) {
+		snprintf(msg, msglen, "not a file under /var");
 		return;
 	}
 	slash = strrchr(p.rel, '/');
@@ -127,13 +134,18 @@ static void apply_one(const struct files *fs, const Basalt__Config__File *f, Bas
 			st->size = (uint64_t)sb.st_size;
 			goto out;
 		}
-		r = replace_at(dir, base, data, len, mode);
+		r = replace_at(dir, base, data, len, mode, true);
+		if (r == -EEXIST) {
+			st->state = "exists";
+			snprintf(msg, msglen, "there already: left as it is");
+			goto done;
+		}
 	} else if (strcmp(op, "overwrite") == 0) {
 		if (holds(dir, base, data, len, mode, false)) {
 			st->state = "unchanged";
 			goto done;
 		}
-		r = replace_at(dir, base, data, len, mode);
+		r = replace_at(dir, base, data, len, mode, false);
 	} else {
 		int fd;
 
@@ -142,8 +154,17 @@ static void apply_one(const struct files *fs, const Basalt__Config__File *f, Bas
 			snprintf(msg, msglen, "it ends with the content already");
 			goto done;
 		}
-		if ((fd = openat(dir, base, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, mode)) < 0) {
+		struct stat fst;
+
+		/* Non-blocking, and checked on the fd: a FIFO or a hard link to another file put
+		 * there meanwhile is not written to. */
+		if ((fd = openat(dir, base, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC,
+				 mode)) < 0) {
 			r = -errno;
+		} else if (fstat(fd, &fst) < 0 || !S_ISREG(fst.st_mode) || fst.st_nlink != 1) {
+			close(fd);
+			snprintf(msg, msglen, "it is not a regular file with one link: not appended to");
+			goto out;
 		} else {
 			r = fd_write_all(fd, data, len);
 			if (r == 0 && fsync(fd) < 0)

@@ -182,8 +182,12 @@ static void gap(struct net_build *b, const char *what)
 {
 	size_t n = strlen(b->gaps);
 
-	if (!strstr(b->gaps, what) && n + strlen(what) + 3 < b->gapslen)
+	if (!strstr(b->gaps, what) && n + strlen(what) + 3 < b->gapslen) {
 		snprintf(b->gaps + n, b->gapslen - n, "%s%s", n ? ", " : "", what);
+		for (char *c = b->gaps + n; *c; c++)
+			if ((unsigned char)*c < 0x20 || *c == 0x7f)
+				*c = '?';
+	}
 }
 
 __attribute__((format(printf, 2, 3))) static void bad(struct net_build *b, const char *fmt, ...)
@@ -196,6 +200,10 @@ __attribute__((format(printf, 2, 3))) static void bad(struct net_build *b, const
 	vsnprintf(b->err, b->errlen, fmt, ap);
 	va_end(ap);
 	b->failed = true;
+	/* The values quoted come from the seed: no control character reaches the console. */
+	for (char *c = b->err; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
 }
 
 static bool truthy(struct fy_node *n)
@@ -246,17 +254,28 @@ static void ips(struct net_build *b, struct fy_node *n, char ***v, size_t *nv, c
 		ips(b, c, v, nv, where);
 }
 
-static void names(struct fy_node *n, char ***v, size_t *nv)
+/* Search domains (a scalar or a sequence): each a domain name, at most 6 in all. */
+static void domains(struct net_build *b, struct fy_node *n, char ***v, size_t *nv)
 {
 	struct fy_node *c;
 	void *it = NULL;
 
 	if (n && fy_node_get_type(n) == FYNT_SCALAR) {
-		push_str(v, nv, text_of(n));
+		char *s = text_of(n);
+
+		if (!s || !hostname_ok(s) || strlen(s) > 253)
+			bad(b, "network-config: search domain \"%.64s\" is not a domain name", s ? s : "");
+		else if (*nv >= 6)
+			bad(b, "network-config: more than 6 search domains");
+		else if (push_str(v, nv, s))
+			return;
+		else
+			s = NULL;
+		free(s);
 		return;
 	}
-	while (n && (c = fy_node_sequence_iterate(n, &it)))
-		push_str(v, nv, text_of(c));
+	while (n && (c = fy_node_sequence_iterate(n, &it)) && !b->failed)
+		domains(b, c, v, nv);
 }
 
 static Basalt__Config__Interface *new_interface(struct net_build *b)
@@ -382,18 +401,21 @@ static void set_dhcp(Basalt__Config__Interface *i, bool v4, bool v6)
 static void nameservers(struct net_build *b, struct fy_node *addrs, struct fy_node *search, const char *where)
 {
 	ips(b, addrs, &b->net->nameservers, &b->net->n_nameservers, where);
-	names(search, &b->net->searchdomains, &b->net->n_searchdomains);
+	domains(b, search, &b->net->searchdomains, &b->net->n_searchdomains);
+	if (b->net->n_nameservers > 8)
+		bad(b, "network-config: more than 8 name servers");
 }
 
 static void v2_ethernet(struct net_build *b, struct fy_node *key, struct fy_node *e)
 {
 	Basalt__Config__Interface *i = new_interface(b);
 	struct fy_node *match = lookup(e, "match"), *c, *ns = lookup(e, "nameservers"), *addrs = lookup(e, "addresses");
-	char *name = text_of(lookup(match, "name"));
+	char *name;
 	void *it = NULL;
 
 	if (!i)
 		return;
+	name = text_of(lookup(match, "name"));
 	if (name && strpbrk(name, "*?[")) {
 		gap(b, "match.name globs");
 		free(name);

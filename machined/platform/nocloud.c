@@ -9,6 +9,7 @@
  * apply is said on the console.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include "lib/atomicfile.h"
+#include "lib/fspath.h"
 #include "lib/log.h"
 #include "machined/disk/blockdev.h"
 #include "machined/platform/cloudinit.h"
@@ -41,17 +43,32 @@ static bool nocloud_detect(const struct platform_env *env)
 	return find_seed(env, dev, sizeof(dev), &fs);
 }
 
-/* A file of the mounted seed: 0 with its text, 1 when it is not there, -1 said. */
+/* A file of the mounted seed: 0 with its text, 1 when it is not there, -1 said. Opened
+ * beneath the mount, never through a symlink, and only if it is a regular file (a FIFO or
+ * a device on the seed never holds machined). */
 static int seed_file(const char *name, size_t max, char **text, size_t *len)
 {
-	char path[256];
-	int r;
+	int dir = open(NOCLOUD_MOUNT, O_PATH | O_DIRECTORY | O_CLOEXEC), fd, r;
+	struct stat st;
 
-	snprintf(path, sizeof(path), NOCLOUD_MOUNT "/%s", name);
-	if ((r = read_file(path, max, text, len)) == 0)
-		return 0;
-	if (r == -ENOENT)
+	if (dir < 0) {
+		log_console("nocloud: %s: %s", NOCLOUD_MOUNT, strerror(errno));
+		return -1;
+	}
+	fd = fspath_open(dir, name, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_NOFOLLOW, 0);
+	close(dir);
+	if (fd == -ENOENT)
 		return 1;
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		log_console("nocloud: %s: %s", name, fd < 0 ? strerror(-fd) : "not a regular file: not read");
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	r = read_fd(fd, max, text, len);
+	close(fd);
+	if (r == 0)
+		return 0;
 	log_console("nocloud: %s: %s", name, r == -EFBIG ? "too large" : strerror(-r));
 	return -1;
 }

@@ -14,10 +14,12 @@ out=$(realpath "$1")
 osctl=$out/bin/osctl
 t=$(test_dir)
 A=127.0.0.1:50000
-plan 43
+plan 46
 var=$t/a/var
 mkdir -p "$var" "$t/outside"
 echo "secret outside /var" >"$t/outside/secret"
+# A procfs mounted under /var (as a workload could bind one) is not /proc: not served.
+mkdir -p "$var/p" && mount -t proc proc "$var/p" && at_exit "umount -l '$var/p'"
 NODE_ARGS="--var-dir $var" basalt_node "$out" "$t/a" "$A"
 cd "$t" || exit 1
 fp=$(basalt_fingerprint a) || bail "the node starts" "$(tail -5 a/console.log)"
@@ -47,12 +49,19 @@ machine:
     - path: /var/link-out/planted
       content: "must not land outside\n"
       op: create
+    - path: /var/log/fifo
+      content: "never blocks\n"
+      op: append
+    - path: /var/log/hardlink
+      content: "must not reach the other name\n"
+      op: append
 EOF
 refuse "a machine.files path with .. is refused at apply, naming the field" \
 	'/machine/files/0/path: /var/../etc/x: ".." is refused' \
 	"$osctl" apply-config --insecure --cert-fingerprint "$fp" -e "$A" -f gen/controlplane.yaml \
 	--config-patch '{"machine":{"files":[{"path":"/var/../etc/x","content":"x"}]}}'
 mkdir -p "$var/log" && printf 'old line\n' >"$var/log/app.log"
+mkfifo "$var/log/fifo" && ln "$var/kept/old.conf" "$var/log/hardlink"
 expect "apply-config with machine.files" 'applied without a reboot' \
 	"$osctl" apply-config --insecure --cert-fingerprint "$fp" -e "$A" -f gen/controlplane.yaml --config-patch @files.yaml
 export OSCONFIG=$t/gen/osconfig
@@ -73,6 +82,12 @@ if grep -qE 'FileStatus +/var/etc/app/app.conf +[0-9]+ +create +(written|unchang
 else
 	not_ok "osctl get files" "$v"
 fi
+v=$(timeout 20 "$osctl" -e "$A" get files 2>&1)
+grep -qE 'FileStatus +/var/log/fifo +[0-9]+ +append +failed .*not a regular file' <<<"$v" &&
+	grep -qE 'FileStatus +/var/log/hardlink +[0-9]+ +append +failed .*not a regular file with one link' <<<"$v" &&
+	[[ $(cat "$var/kept/old.conf") == "made by a workload" ]] &&
+	ok "append to a FIFO or a hard link to another file: refused, without blocking or writing" ||
+	not_ok "append to a FIFO or hard link" "$v" "$(grep -a files: a/console.log)"
 grep -q 'files: /var/link-out/planted: its directory: a part of the path is a symlink' a/console.log &&
 	ok "the console names the file that could not be written and why" || not_ok "console" "$(grep files: a/console.log)"
 # The same files applied again (another change beside them): nothing written twice.
@@ -119,6 +134,9 @@ v=$(timeout 20 "$osctl" -e "$A" read /etc/passwd 2>&1)
 v=$(timeout 20 "$osctl" -e "$A" read /proc/self/root/etc/passwd 2>&1)
 [[ $? -ne 0 ]] && grep -q 'PERMISSION_DENIED.*link of /proc' <<<"$v" && ! grep -q 'root:' <<<"$v" &&
 	ok "read through /proc/self/root (a magic link): refused" || not_ok "magic link" "$v"
+v=$(timeout 20 "$osctl" -e "$A" read /var/p/version 2>&1)
+[[ $? -ne 0 ]] && grep -q 'PERMISSION_DENIED.*a procfs mounted under /var is not served' <<<"$v" &&
+	ok "read through a procfs mounted under /var: refused" || not_ok "procfs under /var" "$v"
 v=$(timeout 20 "$osctl" -e "$A" read /proc/kcore 2>&1)
 [[ $? -ne 0 ]] && grep -q 'PERMISSION_DENIED.*kernel memory' <<<"$v" && ok "read /proc/kcore: refused" || not_ok "kcore" "$v"
 v=$(timeout 20 "$osctl" -e "$A" read /proc/1/mem 2>&1)
@@ -146,6 +164,9 @@ if grep -qE "^$A +-rw-r----- +0 +0 +11 +[0-9-]+ [0-9:]+ +etc/app/app.conf$" <<<"
 else
 	not_ok "ls -r -l" "$v"
 fi
+v=$(timeout 20 "$osctl" -e "$A" ls /var -r 2>&1)
+grep -qE "^$A +p$" <<<"$v" && ! grep -q ' p/' <<<"$v" && ok "ls -r lists a mount below the root but does not enter it" ||
+	not_ok "ls -r across a mount" "$(grep -E ' p(/|$)' <<<"$v" | head -5)"
 v=$(timeout 20 "$osctl" -e "$A" ls /var -d 2 -t f 2>&1)
 if grep -qE "^$A +big.bin$" <<<"$v" && grep -qE "^$A +kept/old.conf$" <<<"$v" && ! grep -qE ' (kept|etc|etc/app)$' <<<"$v" &&
 	! grep -q 'app.conf' <<<"$v"; then
