@@ -116,18 +116,12 @@ static void unmount_device(const char *dev)
 	static struct mount_entry e[MOUNTS_MAX];
 	struct buf b;
 	size_t n = 0, off = 0;
-	int done = 0, detached = 0, failed = 0;
+	int done = 0, detached = 0, failed = 0, r;
 
 	if (!read_mountinfo(&b))
 		return;
-	while (off < b.len && n < MOUNTS_MAX) {
-		const char *line = (const char *)buf_head(&b) + off, *nl = memchr(line, '\n', b.len - off);
-		size_t len = nl ? (size_t)(nl - line) : b.len - off;
-
-		if (len && mountinfo_entry(line, len, &e[n]))
-			n++;
-		off += len + 1;
-	}
+	while (n < MOUNTS_MAX && (r = mountinfo_next((const char *)buf_head(&b), b.len, &off, &e[n])) >= 0)
+		n += (size_t)r;
 	buf_fini(&b);
 	for (size_t i = 0; i < n; i++) {
 		size_t pl = strlen(e[i].point);

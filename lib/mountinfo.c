@@ -69,23 +69,31 @@ bool mountinfo_entry(const char *line, size_t len, struct mount_entry *e)
 	return true;
 }
 
+int mountinfo_next(const char *text, size_t n, size_t *off, struct mount_entry *e)
+{
+	while (*off < n) {
+		const char *line = text + *off, *nl = memchr(line, '\n', n - *off);
+		size_t len = nl ? (size_t)(nl - line) : n - *off;
+
+		*off += len + 1;
+		if (len)
+			return mountinfo_entry(line, len, e) ? 1 : 0;
+	}
+	return -1;
+}
+
 size_t mountinfo_points(const char *text, size_t n, char pts[][MOUNTINFO_PATH], size_t max, size_t *skipped)
 {
 	static struct mount_entry e;
 	size_t count = 0, off = 0;
+	int r;
 
 	*skipped = 0;
-	while (off < n && count < max) {
-		const char *nl = memchr(text + off, '\n', n - off);
-		size_t len = nl ? (size_t)(nl - (text + off)) : n - off;
-
-		if (len > 0) {
-			if (!mountinfo_entry(text + off, len, &e))
-				(*skipped)++;
-			else if (strcmp(e.point, "/") != 0)
-				memcpy(pts[count++], e.point, MOUNTINFO_PATH);
-		}
-		off += len + 1;
+	while (count < max && (r = mountinfo_next(text, n, &off, &e)) >= 0) {
+		if (r == 0)
+			(*skipped)++;
+		else if (strcmp(e.point, "/") != 0)
+			memcpy(pts[count++], e.point, MOUNTINFO_PATH);
 	}
 	return count;
 }

@@ -25,6 +25,11 @@ struct mount_entry {
  */
 bool mountinfo_entry(const char *line, size_t len, struct mount_entry *e);
 /*
+ * The next line of the n bytes of mountinfo text from *off, which moves past it (empty
+ * lines are passed over): 1 with it parsed into *e, 0 when it does not parse, -1 at the end.
+ */
+int mountinfo_next(const char *text, size_t n, size_t *off, struct mount_entry *e);
+/*
  * The mount points of the n bytes of mountinfo text, in order, into pts[0..max-1]; "/" is
  * left out. A line that does not parse, or whose mount point does not fit, is skipped.
  * Returns how many were stored; *skipped counts the lines passed over.

@@ -54,10 +54,7 @@ static void mounts_read(struct mounts *m)
 	m->n = 0;
 	if (read_file("/proc/self/mountinfo", MOUNTINFO_MAX, &text, &len) < 0)
 		return;
-	while (off < len) {
-		const char *nl = memchr(text + off, '\n', len - off);
-		size_t l = nl ? (size_t)(nl - (text + off)) : len - off;
-
+	for (int r = 0; r >= 0;) {
 		if (m->n == cap) {
 			struct mount_entry *ne = realloc(m->e, (cap = cap ? cap * 2 : 32) * sizeof(*ne));
 
@@ -65,9 +62,8 @@ static void mounts_read(struct mounts *m)
 				break;
 			m->e = ne;
 		}
-		if (l && mountinfo_entry(text + off, l, &m->e[m->n]))
+		if ((r = mountinfo_next(text, len, &off, &m->e[m->n])) > 0)
 			m->n++;
-		off += l + 1;
 	}
 	free(text);
 }
