@@ -745,6 +745,13 @@ static void on_accept_resume(void *arg)
 
 static void accept_batch(struct grpc_server *srv, struct listener *l)
 {
+	if (!srv->tls && !srv->o.allow_plain) {
+		/* Nothing may be served yet: a client waits in the backlog until
+		 * grpc_server_set_tls, instead of being accepted and closed. */
+		for (size_t i = 0; i < srv->nls; i++)
+			loop_watch_mod(srv->loop, srv->ls[i].w, 0);
+		return;
+	}
 	for (int i = 0; i < ACCEPT_BATCH; i++) {
 		struct sockaddr_storage ss;
 		socklen_t sl = sizeof(ss);
@@ -837,6 +844,8 @@ void grpc_server_set_tls(struct grpc_server *s, struct tls_config *tls)
 	tls_config_free(s->tls);
 	s->tls = tls ? tls_config_ref(tls) : NULL;
 	s->tls_gen++;
+	if (s->tls)
+		on_accept_resume(s);
 }
 
 void grpc_server_stats(const struct grpc_server *s, struct grpc_server_stats *st)

@@ -587,8 +587,9 @@ echo "console=ttyS0 basalt.maintenance=1" >maint.cmdline
 NODE_ARGS="--cmdline $t/maint.cmdline" basalt_node "$out" "$t/c" "$C"
 check "basalt.maintenance=1: the console says the persisted config and identity are not used" \
 	wait_line c/console.log 'maintenance boot \(basalt.maintenance=1\): the config and identity in .* are not used' 10
-expect "basalt.maintenance=1: maintenance mode (a client without identity is served)" 'Tag:' \
-	"$osctl" version --insecure -e "$C"
+# (the console line comes before apid listens: wait for the port, not for a fixed time)
+check "basalt.maintenance=1: maintenance mode (a client without identity is served)" \
+	wait_until 10 bash -c "'$osctl' version --insecure -e '$C' 2>/dev/null | grep -q 'Maintenance: yes'"
 "$osctl" version --insecure -e "$C" | grep -q 'node-c' && not_ok "basalt.maintenance=1: the persisted config is not in force" ||
 	ok "basalt.maintenance=1: the persisted config is not in force"
 # (no role can ask for a shutdown in maintenance mode: init's SIGTERM, as a power-off)

@@ -622,6 +622,29 @@ static void test_pinned_server(void **state)
 	expect_refused(client_tls(cli_crt, cli_key, NULL, bad), "wrong pin");
 }
 
+/* A server with no TLS set up yet (apid before the core's first settings) does not accept
+ * and close: the client waits in the backlog and is served once TLS is set. */
+static void test_waits_for_tls(void **state)
+{
+	struct tls_config *t = client_tls(cli_crt, cli_key, ca_crt, NULL);
+	struct grpc_client *c;
+	struct result r = { .in_order = true };
+
+	(void)state;
+	grpc_server_set_tls(srv, NULL);
+	c = dial(t);
+	assert_int_equal(grpc_client_call(c, "/t.T/Echo", NULL, 0, "0", 1, 5000, on_msg, on_done, &r,
+					  &r.call), 0);
+	run_for(300);
+	assert_false(r.done);
+	grpc_server_set_tls(srv, srv_tls);
+	run_until(&r.done, 5000);
+	assert_true(r.done);
+	assert_int_equal(r.code, GRPC_OK);
+	grpc_client_free(c);
+	tls_config_free(t);
+}
+
 static void test_connection_refused(void **state)
 {
 	struct grpc_client_opts o = { .loop = loop, .host = "127.0.0.1", .port = 1,
@@ -711,6 +734,7 @@ int main(void)
 		cmocka_unit_test(test_verified_cache),
 		cmocka_unit_test(test_pinned_server),
 		cmocka_unit_test(test_connection_refused),
+		cmocka_unit_test(test_waits_for_tls),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
