@@ -62,6 +62,7 @@ def vm-install 900 - tests/vm/install.sh "$out"
 def vm-install-uefi 1200 - tests/vm/install.sh "$out" --uefi
 def vm-fwcfg 900 - tests/vm/fwcfg.sh "$out"
 def vm-nocloud 900 - tests/vm/nocloud.sh "$out"
+def vm-configdrive 900 - tests/vm/configdrive.sh "$out"
 def vm-pxe 600 - tests/vm/pxe.sh "$out"
 def vm-pxe-uefi 900 - tests/vm/pxe.sh "$out" --uefi
 def net-dhcp 600 - tests/netns/dhcp.sh "$out"

@@ -83,22 +83,25 @@ static bool hostname_ok(const char *h)
 	return part > 0;
 }
 
-int cloudinit_meta_parse(const char *text, size_t len, struct platform_metadata *md, char *err, size_t errlen)
+struct meta_field {
+	const char *key;
+	size_t off, size;
+	bool fallback;          /* taken only when an earlier key gave nothing */
+};
+
+#define META_FIELD(key, field, fallback) { key, offsetof(struct platform_metadata, field), \
+					    sizeof(((struct platform_metadata *)0)->field), fallback }
+
+/* The fields of a metadata document (YAML or JSON) called name into md. */
+static int meta_parse(const char *name, const struct meta_field *fields, size_t nfields, const char *text,
+		      size_t len, struct platform_metadata *md, char *err, size_t errlen)
 {
-	static const struct {
-		const char *key;
-		size_t off, size;
-	} fields[] = {
-		{ "instance-id", offsetof(struct platform_metadata, instance_id), sizeof(md->instance_id) },
-		{ "local-hostname", offsetof(struct platform_metadata, hostname), sizeof(md->hostname) },
-		{ "hostname", offsetof(struct platform_metadata, hostname), sizeof(md->hostname) },
-	};
 	struct fy_document *doc;
 	struct fy_node *root;
 	int r = 0;
 
 	if (len > CLOUDINIT_DOC_MAX) {
-		snprintf(err, errlen, "meta-data: %zu bytes, more than %u", len, CLOUDINIT_DOC_MAX);
+		snprintf(err, errlen, "%s: %zu bytes, more than %u", name, len, CLOUDINIT_DOC_MAX);
 		return -1;
 	}
 	{
@@ -107,31 +110,30 @@ int cloudinit_meta_parse(const char *text, size_t len, struct platform_metadata 
 		while (i < len && strchr(" \t\r\n", text[i]) && text[i])
 			i++;
 		if (i == len)
-			return 0;  /* an empty meta-data: nothing said */
+			return 0;  /* an empty document: nothing said */
 	}
-	if (!(doc = parse_doc("meta-data", text, len, err, errlen)))
+	if (!(doc = parse_doc(name, text, len, err, errlen)))
 		return -1;
 	root = fy_document_root(doc);
 	if (root && fy_node_get_type(root) != FYNT_MAPPING) {
-		snprintf(err, errlen, "meta-data: not a mapping of keys to values");
+		snprintf(err, errlen, "%s: not a mapping of keys to values", name);
 		r = -1;
 	}
-	for (size_t i = 0; r == 0 && root && i < sizeof(fields) / sizeof(fields[0]); i++) {
+	for (size_t i = 0; r == 0 && root && i < nfields; i++) {
 		char *out = (char *)md + fields[i].off;
 		size_t vl;
 		const char *v = scalar_of(root, fields[i].key, &vl);
 
-		/* local-hostname wins over hostname: it comes first. */
-		if (!v || (out[0] && strcmp(fields[i].key, "hostname") == 0))
+		if (!v || (out[0] && fields[i].fallback))
 			continue;
 		if (!take(v, vl, out, fields[i].size)) {
-			snprintf(err, errlen, "meta-data: %s: longer than %zu characters or not text", fields[i].key,
+			snprintf(err, errlen, "%s: %s: longer than %zu characters or not text", name, fields[i].key,
 				 fields[i].size - 1);
 			r = -1;
 		}
 	}
 	if (r == 0 && md->hostname[0] && !hostname_ok(md->hostname)) {
-		snprintf(err, errlen, "meta-data: local-hostname \"%.64s\" is not a host name (letters, digits, '-' and '.')",
+		snprintf(err, errlen, "%s: \"%.64s\" is not a host name (letters, digits, '-' and '.')", name,
 			 md->hostname);
 		md->hostname[0] = '\0';
 		r = -1;
@@ -140,9 +142,35 @@ int cloudinit_meta_parse(const char *text, size_t len, struct platform_metadata 
 	return r;
 }
 
+int cloudinit_meta_parse(const char *text, size_t len, struct platform_metadata *md, char *err, size_t errlen)
+{
+	/* local-hostname wins over hostname: it comes first. */
+	static const struct meta_field fields[] = {
+		META_FIELD("instance-id", instance_id, false),
+		META_FIELD("local-hostname", hostname, false),
+		META_FIELD("hostname", hostname, true),
+	};
+
+	return meta_parse("meta-data", fields, sizeof(fields) / sizeof(fields[0]), text, len, md, err, errlen);
+}
+
+int cloudinit_openstack_meta_parse(const char *text, size_t len, struct platform_metadata *md, char *err,
+				   size_t errlen)
+{
+	static const struct meta_field fields[] = {
+		META_FIELD("uuid", instance_id, false),
+		META_FIELD("hostname", hostname, false),
+		META_FIELD("name", hostname, true),
+		META_FIELD("availability_zone", zone, false),
+	};
+
+	return meta_parse("meta_data.json", fields, sizeof(fields) / sizeof(fields[0]), text, len, md, err, errlen);
+}
+
 /* --- network-config, versions 1 and 2 --- */
 
 struct net_build {
+	const char *name;               /* the document's, for errors: "network-config" */
 	Basalt__Config__Network *net;
 	char *gaps;
 	size_t gapslen;
@@ -193,11 +221,14 @@ static void gap(struct net_build *b, const char *what)
 __attribute__((format(printf, 2, 3))) static void bad(struct net_build *b, const char *fmt, ...)
 {
 	va_list ap;
+	size_t n;
 
 	if (b->failed)
 		return;
+	n = (size_t)snprintf(b->err, b->errlen, "%s: ", b->name);
 	va_start(ap, fmt);
-	vsnprintf(b->err, b->errlen, fmt, ap);
+	if (n < b->errlen)
+		vsnprintf(b->err + n, b->errlen - n, fmt, ap);
 	va_end(ap);
 	b->failed = true;
 	/* The values quoted come from the seed: no control character reaches the console. */
@@ -242,7 +273,7 @@ static void ips(struct net_build *b, struct fy_node *n, char ***v, size_t *nv, c
 		char *s = text_of(n);
 
 		if (!s || !parse_ip(s, &ip))
-			bad(b, "network-config: %s: \"%.64s\" is not an IP address", where, s ? s : "");
+			bad(b, "%s: \"%.64s\" is not an IP address", where, s ? s : "");
 		else if (!push_str(v, nv, s))
 			s = NULL;
 		else
@@ -264,9 +295,9 @@ static void domains(struct net_build *b, struct fy_node *n, char ***v, size_t *n
 		char *s = text_of(n);
 
 		if (!s || !hostname_ok(s) || strlen(s) > 253)
-			bad(b, "network-config: search domain \"%.64s\" is not a domain name", s ? s : "");
+			bad(b, "search domain \"%.64s\" is not a domain name", s ? s : "");
 		else if (*nv >= 6)
-			bad(b, "network-config: more than 6 search domains");
+			bad(b, "more than 6 search domains");
 		else if (push_str(v, nv, s))
 			return;
 		else
@@ -299,7 +330,7 @@ static void link_of(struct net_build *b, Basalt__Config__Interface *i, char *mac
 {
 	if (mac) {
 		if (!parse_mac(mac, false)) {
-			bad(b, "network-config: \"%.64s\" is not a MAC address", mac);
+			bad(b, "\"%.64s\" is not a MAC address", mac);
 			free(mac);
 		} else if ((i->deviceselector = malloc(sizeof(*i->deviceselector)))) {
 			basalt__config__device_selector__init(i->deviceselector);
@@ -313,11 +344,11 @@ static void link_of(struct net_build *b, Basalt__Config__Interface *i, char *mac
 		return;
 	}
 	if (!name) {
-		bad(b, "network-config: a link with neither a name nor a MAC address");
+		bad(b, "a link with neither a name nor a MAC address");
 		return;
 	}
 	if (!valid_ifname(name)) {
-		bad(b, "network-config: \"%.64s\" is not a link name", name);
+		bad(b, "\"%.64s\" is not a link name", name);
 		free(name);
 		return;
 	}
@@ -330,7 +361,7 @@ static void add_address(struct net_build *b, Basalt__Config__Interface *i, char 
 	unsigned prefix;
 
 	if (!cidr || !parse_cidr(cidr, &ip, &prefix)) {
-		bad(b, "network-config: address \"%.64s\" is not an address with its prefix (10.0.0.2/24)", cidr ? cidr : "");
+		bad(b, "address \"%.64s\" is not an address with its prefix (10.0.0.2/24)", cidr ? cidr : "");
 		free(cidr);
 		return;
 	}
@@ -351,7 +382,7 @@ static void add_route(struct net_build *b, Basalt__Config__Interface *i, char *t
 		to = NULL;
 	}
 	if ((to && !parse_cidr(to, &ip, &prefix)) || !via || !parse_ip(via, &ip) || (m && (*end || mv > 0xffffffffu))) {
-		bad(b, "network-config: a route (to %.64s via %.64s): not a destination, gateway and metric", to ? to : "default",
+		bad(b, "a route (to %.64s via %.64s): not a destination, gateway and metric", to ? to : "default",
 		    via ? via : "(none)");
 		free(to), free(via), free(m);
 		return;
@@ -378,7 +409,7 @@ static void set_mtu(struct net_build *b, Basalt__Config__Interface *i, struct fy
 	unsigned long v = s ? strtoul(s, &end, 10) : 0;
 
 	if (s && (*end || v < 68 || v > 65535))
-		bad(b, "network-config: mtu %.16s is out of range (68 to 65535)", s);
+		bad(b, "mtu %.16s is out of range (68 to 65535)", s);
 	else if (s)
 		i->has_mtu = true, i->mtu = (uint32_t)v;
 	free(s);
@@ -403,7 +434,7 @@ static void nameservers(struct net_build *b, struct fy_node *addrs, struct fy_no
 	ips(b, addrs, &b->net->nameservers, &b->net->n_nameservers, where);
 	domains(b, search, &b->net->searchdomains, &b->net->n_searchdomains);
 	if (b->net->n_nameservers > 8)
-		bad(b, "network-config: more than 8 name servers");
+		bad(b, "more than 8 name servers");
 }
 
 static void v2_ethernet(struct net_build *b, struct fy_node *key, struct fy_node *e)
@@ -450,7 +481,7 @@ static void v2(struct net_build *b, struct fy_node *root)
 		if (lookup(root, unsupported[k]))
 			gap(b, unsupported[k]);
 	if (eth && fy_node_get_type(eth) != FYNT_MAPPING) {
-		bad(b, "network-config: ethernets is not a mapping of links");
+		bad(b, "ethernets is not a mapping of links");
 		return;
 	}
 	while (eth && (pair = fy_node_mapping_iterate(eth, &it)) && !b->failed)
@@ -458,28 +489,37 @@ static void v2(struct net_build *b, struct fy_node *root)
 			v2_ethernet(b, fy_node_pair_key(pair), fy_node_pair_value(pair));
 }
 
-/* "10.0.0.2" with "255.255.255.0" as "10.0.0.2/24"; a CIDR stays as it is. */
+/* "10.0.0.2" with "255.255.255.0" as "10.0.0.2/24" (an IPv6 mask too, or a prefix length);
+ * a CIDR stays as it is; a mask that is not one leaves "addr/mask", which fails later. */
 static char *with_netmask(char *addr, char *mask)
 {
 	struct ipaddr m;
 	unsigned bits = 0;
 	char *out;
+	int r;
 
 	if (!addr || strchr(addr, '/') || !mask) {
 		free(mask);
 		return addr;
 	}
-	if (parse_ip(mask, &m) && m.family == AF_INET) {
-		for (int i = 0; i < 4; i++)
+	if (parse_ip(mask, &m)) {
+		size_t n = m.family == AF_INET ? 4 : 16;
+		bool contiguous = true;
+
+		for (size_t i = 0; i < n; i++) {
 			bits += (unsigned)__builtin_popcount(m.addr[i]);
+			if (i && m.addr[i] && m.addr[i - 1] != 0xff)
+				contiguous = false;
+			if (m.addr[i] & (uint8_t)~(0xff << (8 - __builtin_popcount(m.addr[i]))))
+				contiguous = false;
+		}
+		r = contiguous ? asprintf(&out, "%s/%u", addr, bits) : asprintf(&out, "%s/%s", addr, mask);
 	} else {
-		bits = (unsigned)strtoul(mask, NULL, 10);
+		r = asprintf(&out, "%s/%s", addr, mask);
 	}
 	free(mask);
-	if (asprintf(&out, "%s/%u", addr, bits) < 0)
-		out = NULL;
 	free(addr);
-	return out;
+	return r < 0 ? NULL : out;
 }
 
 static void v1_physical(struct net_build *b, struct fy_node *e)
@@ -524,7 +564,7 @@ static void v1(struct net_build *b, struct fy_node *root)
 	void *it = NULL;
 
 	if (!config || fy_node_get_type(config) != FYNT_SEQUENCE) {
-		bad(b, "network-config: version 1 needs config: a list of entries");
+		bad(b, "version 1 needs config: a list of entries");
 		return;
 	}
 	while ((e = fy_node_sequence_iterate(config, &it)) && !b->failed) {
@@ -540,39 +580,161 @@ static void v1(struct net_build *b, struct fy_node *root)
 	}
 }
 
-int cloudinit_network_parse(const char *text, size_t len, Basalt__Config__Network **out, char *gaps, size_t gapslen,
-			    char *err, size_t errlen)
+/* cloud-init's network-config: version 1 or 2, at the top or under network:. */
+static void network_config(struct net_build *b, struct fy_node *root)
 {
-	struct net_build b = { .gaps = gaps, .gapslen = gapslen, .err = err, .errlen = errlen };
-	struct fy_document *doc;
-	struct fy_node *root;
 	char *version;
+
+	if (lookup(root, "network"))
+		root = lookup(root, "network");
+	version = text_of(lookup(root, "version"));
+	if (version && strcmp(version, "2") == 0)
+		v2(b, root);
+	else if (version && strcmp(version, "1") == 0)
+		v1(b, root);
+	else
+		bad(b, "version %.16s: only versions 1 and 2 are read", version ? version : "(none)");
+	free(version);
+}
+
+/* --- OpenStack's network_data.json --- */
+
+struct os_link {
+	char *id;
+	Basalt__Config__Interface *i;
+	bool v4, v6;                    /* DHCP networks on it */
+};
+
+/* DNS services ({type: dns, address}): name servers. */
+static void os_services(struct net_build *b, struct fy_node *services)
+{
+	struct fy_node *sv;
+	void *it = NULL;
+
+	while (services && (sv = fy_node_sequence_iterate(services, &it)) && !b->failed) {
+		char *type = text_of(lookup(sv, "type"));
+
+		if (type && strcmp(type, "dns") == 0)
+			nameservers(b, lookup(sv, "address"), NULL, "services.address");
+		free(type);
+	}
+}
+
+static bool is_null(struct fy_node *n)
+{
+	char *s = text_of(n);
+	bool null = !n || (s && strcmp(s, "null") == 0);
+
+	free(s);
+	return null;
+}
+
+/* links: each NIC by its MAC (bonds and VLANs said, not applied); into links[]. */
+static size_t os_links(struct net_build *b, struct fy_node *seq, struct os_link *links, size_t max)
+{
+	struct fy_node *l;
+	void *it = NULL;
+	size_t n = 0;
+
+	while (seq && (l = fy_node_sequence_iterate(seq, &it)) && !b->failed) {
+		char *type = text_of(lookup(l, "type")), *mac = text_of(lookup(l, "ethernet_mac_address"));
+
+		if (type && (strcmp(type, "bond") == 0 || strcmp(type, "vlan") == 0)) {
+			gap(b, strcmp(type, "bond") == 0 ? "bond links" : "vlan links");
+			free(mac);
+		} else if (!mac) {
+			gap(b, "links without ethernet_mac_address");
+		} else if (n == max) {
+			gap(b, "more than 16 links");
+			free(mac);
+		} else if ((links[n].i = new_interface(b))) {
+			link_of(b, links[n].i, mac, NULL);
+			if (!is_null(lookup(l, "mtu")))
+				set_mtu(b, links[n].i, lookup(l, "mtu"));
+			links[n++].id = text_of(lookup(l, "id"));
+		} else {
+			free(mac);
+		}
+		free(type);
+	}
+	return n;
+}
+
+/* networks: static IPv4 and IPv6 addresses with their routes and DNS, DHCP on a link. */
+static void os_networks(struct net_build *b, struct fy_node *seq, struct os_link *links, size_t nlinks)
+{
+	struct fy_node *nw;
+	void *it = NULL;
+
+	while (seq && (nw = fy_node_sequence_iterate(seq, &it)) && !b->failed) {
+		char *type = text_of(lookup(nw, "type")), *link = text_of(lookup(nw, "link"));
+		struct os_link *l = NULL;
+		struct fy_node *rt;
+		void *rit = NULL;
+
+		for (size_t k = 0; link && k < nlinks && !l; k++)
+			if (links[k].id && strcmp(links[k].id, link) == 0)
+				l = &links[k];
+		if (!l) {
+			gap(b, "networks on links not applied");
+		} else if (type && (strcmp(type, "ipv4") == 0 || strcmp(type, "ipv6") == 0)) {
+			add_address(b, l->i, with_netmask(text_of(lookup(nw, "ip_address")), text_of(lookup(nw, "netmask"))));
+			while (lookup(nw, "routes") && (rt = fy_node_sequence_iterate(lookup(nw, "routes"), &rit)))
+				add_route(b, l->i, with_netmask(text_of(lookup(rt, "network")), text_of(lookup(rt, "netmask"))),
+					  text_of(lookup(rt, "gateway")), NULL);
+			os_services(b, lookup(nw, "services"));
+		} else if (type && strcmp(type, "ipv4_dhcp") == 0) {
+			l->v4 = true;
+		} else if (type && (strcmp(type, "ipv6_dhcp") == 0 || strcmp(type, "ipv6_dhcpv6-stateful") == 0)) {
+			l->v6 = true;
+		} else {
+			gap(b, "network types other than ipv4, ipv6, ipv4_dhcp, ipv6_dhcp, ipv6_dhcpv6-stateful");
+		}
+		free(type);
+		free(link);
+	}
+}
+
+static void network_data(struct net_build *b, struct fy_node *root)
+{
+	struct os_link links[16] = { 0 };
+	size_t n;
+
+	if (!root || fy_node_get_type(root) != FYNT_MAPPING) {
+		bad(b, "not a mapping with links, networks and services");
+		return;
+	}
+	n = os_links(b, lookup(root, "links"), links, sizeof(links) / sizeof(links[0]));
+	os_networks(b, lookup(root, "networks"), links, n);
+	os_services(b, lookup(root, "services"));
+	for (size_t k = 0; k < n; k++) {
+		set_dhcp(links[k].i, links[k].v4, links[k].v6);
+		free(links[k].id);
+	}
+}
+
+/* A network document called name, read by fn into a machine.network. */
+static int network_parse(const char *name, void (*fn)(struct net_build *, struct fy_node *), const char *text,
+			 size_t len, Basalt__Config__Network **out, char *gaps, size_t gapslen, char *err, size_t errlen)
+{
+	struct net_build b = { .name = name, .gaps = gaps, .gapslen = gapslen, .err = err, .errlen = errlen };
+	struct fy_document *doc;
 
 	*out = NULL;
 	gaps[0] = '\0';
 	if (len > CLOUDINIT_DOC_MAX) {
-		snprintf(err, errlen, "network-config: %zu bytes, more than %u", len, CLOUDINIT_DOC_MAX);
+		snprintf(err, errlen, "%s: %zu bytes, more than %u", name, len, CLOUDINIT_DOC_MAX);
 		return -1;
 	}
-	if (!(doc = parse_doc("network-config", text, len, err, errlen)))
+	if (!(doc = parse_doc(name, text, len, err, errlen)))
 		return -1;
-	root = fy_document_root(doc);
-	if (lookup(root, "network"))
-		root = lookup(root, "network");  /* the document may hold it under network: */
 	if (!(b.net = malloc(sizeof(*b.net)))) {
 		fy_document_destroy(doc);
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	basalt__config__network__init(b.net);
-	version = text_of(lookup(root, "version"));
-	if (version && strcmp(version, "2") == 0)
-		v2(&b, root);
-	else if (version && strcmp(version, "1") == 0)
-		v1(&b, root);
-	else
-		bad(&b, "network-config: version %.16s: only versions 1 and 2 are read", version ? version : "(none)");
-	free(version);
+	fn(&b, fy_document_root(doc));
 	fy_document_destroy(doc);
 	if (b.failed) {
 		protobuf_c_message_free_unpacked(&b.net->base, NULL);
@@ -580,4 +742,16 @@ int cloudinit_network_parse(const char *text, size_t len, Basalt__Config__Networ
 	}
 	*out = b.net;
 	return 0;
+}
+
+int cloudinit_network_parse(const char *text, size_t len, Basalt__Config__Network **out, char *gaps, size_t gapslen,
+			    char *err, size_t errlen)
+{
+	return network_parse("network-config", network_config, text, len, out, gaps, gapslen, err, errlen);
+}
+
+int cloudinit_openstack_network_parse(const char *text, size_t len, Basalt__Config__Network **out, char *gaps,
+				      size_t gapslen, char *err, size_t errlen)
+{
+	return network_parse("network_data.json", network_data, text, len, out, gaps, gapslen, err, errlen);
 }

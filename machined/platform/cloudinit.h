@@ -2,7 +2,8 @@
 /*
  * What cloud-style platforms hand a machine, parsed (machined/platform/cloudinit.c): the
  * NoCloud meta-data (YAML or JSON: instance-id, local-hostname) and network-config
- * (versions 1 and 2, as a machine config's network section). Lenient as cloud-init is:
+ * (versions 1 and 2, as a machine config's network section), and an OpenStack config
+ * drive's meta_data.json and network_data.json. Lenient as cloud-init is:
  * keys not known here are left alone; a document that does not parse is an error naming
  * where.
  */
@@ -29,5 +30,18 @@ int cloudinit_meta_parse(const char *text, size_t len, struct platform_metadata 
  */
 int cloudinit_network_parse(const char *text, size_t len, Basalt__Config__Network **out, char *gaps, size_t gapslen,
 			    char *err, size_t errlen);
+
+/* OpenStack's meta_data.json (a config drive's): uuid, hostname (else name), availability_zone. */
+int cloudinit_openstack_meta_parse(const char *text, size_t len, struct platform_metadata *md, char *err,
+				   size_t errlen);
+
+/*
+ * OpenStack's network_data.json as a machine.network: each link with a MAC (a device
+ * selector; bonds and VLANs are gaps), its MTU; ipv4 and ipv6 networks as addresses (a
+ * netmask or a prefix) with their routes, ipv4_dhcp and ipv6_dhcp as DHCP on the link; DNS
+ * services as name servers. As cloudinit_network_parse otherwise.
+ */
+int cloudinit_openstack_network_parse(const char *text, size_t len, Basalt__Config__Network **out, char *gaps,
+				      size_t gapslen, char *err, size_t errlen);
 
 #endif

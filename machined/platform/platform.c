@@ -11,7 +11,8 @@
 #include "lib/log.h"
 
 /* Every platform, in the order they are detected; metal is the fallback. */
-static const struct platform_ops *const platforms[] = { &platform_nocloud, &platform_qemu, &platform_metal };
+static const struct platform_ops *const platforms[] = { &platform_nocloud, &platform_openstack, &platform_qemu,
+									&platform_metal };
 
 /* basalt.platform=; else metal for a config URL; else the first detected; else metal. NULL
  * (said) for a platform this release does not have. */
@@ -89,7 +90,7 @@ void platform_metadata(struct platform_ctx *p, const struct platform_metadata *m
 		p->env.on_metadata(p->env.arg, md);
 }
 
-int platform_looker_start(struct platform_ctx *p, loop_timer_fn *look, char *err, size_t errlen)
+int platform_looker_start(struct platform_ctx *p, loop_timer_fn *look, const void *data, char *err, size_t errlen)
 {
 	struct platform_looker *l = calloc(1, sizeof(*l));
 
@@ -98,6 +99,7 @@ int platform_looker_start(struct platform_ctx *p, loop_timer_fn *look, char *err
 		return -1;
 	}
 	l->p = p;
+	l->data = data;
 	p->state = l;
 	loop_timer_init(&l->timer, look, l);
 	look(l);

@@ -94,17 +94,19 @@ int platform_expand_url(const struct platform_env *env, const char *url, char *o
 extern const struct platform_ops platform_metal;
 extern const struct platform_ops platform_qemu;
 extern const struct platform_ops platform_nocloud;
+extern const struct platform_ops platform_openstack;
 /*
  * A platform that looks for its config on the machine (a device, a volume), again every
- * so often while it may still be appearing: the state of qemu and nocloud.
+ * so often while it may still be appearing: the state of qemu and of the seed volumes.
  */
 struct platform_looker {
 	struct platform_ctx *p;
 	struct loop_timer timer;     /* fires look(looker) */
 	unsigned looks;              /* made so far */
+	const void *data;            /* the platform's, for look */
 };
 /* p->state becomes a looker; look(looker) runs at once. 1, or -1 with err. */
-int platform_looker_start(struct platform_ctx *p, loop_timer_fn *look, char *err, size_t errlen);
+int platform_looker_start(struct platform_ctx *p, loop_timer_fn *look, const void *data, char *err, size_t errlen);
 void platform_looker_stop(struct platform_ctx *p);
 /* The DMI UUID in lower case ("" when the machine has none). */
 void platform_dmi_uuid(const struct platform_env *env, char *out, size_t len);

@@ -70,7 +70,7 @@ static void look(void *arg)
 
 static int qemu_start(struct platform_ctx *p, char *err, size_t errlen)
 {
-	return platform_looker_start(p, look, err, errlen);
+	return platform_looker_start(p, look, NULL, err, errlen);
 }
 
 const struct platform_ops platform_qemu = {

@@ -134,12 +134,107 @@ static void test_network_v1(void **state)
 	assert_non_null(strstr(err, "a list of entries"));
 }
 
+static void test_openstack_meta(void **state)
+{
+	struct platform_metadata md;
+	char err[512];
+	const char *j = "{\"uuid\": \"83679162-1378-4288-a2d4-70e13ec132aa\", \"name\": \"web\", "
+			"\"hostname\": \"web.novalocal\", \"availability_zone\": \"nova\", \"meta\": {\"k\": \"v\"},"
+			" \"public_keys\": {\"mykey\": \"ssh-ed25519 AAAA\"}}";
+
+	(void)state;
+	memset(&md, 0, sizeof(md));
+	assert_int_equal(cloudinit_openstack_meta_parse(j, strlen(j), &md, err, sizeof(err)), 0);
+	assert_string_equal(md.instance_id, "83679162-1378-4288-a2d4-70e13ec132aa");
+	assert_string_equal(md.hostname, "web.novalocal");
+	assert_string_equal(md.zone, "nova");
+	/* name when there is no hostname */
+	memset(&md, 0, sizeof(md));
+	j = "{\"name\": \"db\"}";
+	assert_int_equal(cloudinit_openstack_meta_parse(j, strlen(j), &md, err, sizeof(err)), 0);
+	assert_string_equal(md.hostname, "db");
+	j = "{\"hostname\": \"a;b\"}";
+	assert_int_equal(cloudinit_openstack_meta_parse(j, strlen(j), &md, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "meta_data.json: \"a;b\" is not a host name"));
+	j = "{\"uuid\": ";
+	assert_int_equal(cloudinit_openstack_meta_parse(j, strlen(j), &md, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "meta_data.json"));
+}
+
+static Basalt__Config__Network *osnet(const char *text, char *gaps, char *err)
+{
+	Basalt__Config__Network *n = NULL;
+
+	if (cloudinit_openstack_network_parse(text, strlen(text), &n, gaps, 256, err, 512) < 0)
+		return NULL;
+	return n;
+}
+
+static void test_openstack_network(void **state)
+{
+	char gaps[256], err[512];
+	Basalt__Config__Network *n;
+	Basalt__Config__Interface *i;
+
+	(void)state;
+	n = osnet("{\"links\": [{\"id\": \"tap1\", \"type\": \"ovs\", \"ethernet_mac_address\": \"FA:16:3E:00:00:01\","
+		  " \"mtu\": 1442}, {\"id\": \"tap2\", \"type\": \"phy\", \"ethernet_mac_address\": \"fa:16:3e:00:00:02\","
+		  " \"mtu\": null}, {\"id\": \"bond0\", \"type\": \"bond\", \"bond_links\": [\"tap1\"]}],"
+		  " \"networks\": [{\"id\": \"n0\", \"type\": \"ipv4\", \"link\": \"tap1\", \"ip_address\": \"10.0.0.5\","
+		  " \"netmask\": \"255.255.255.0\", \"routes\": [{\"network\": \"0.0.0.0\", \"netmask\": \"0.0.0.0\","
+		  " \"gateway\": \"10.0.0.1\"}, {\"network\": \"192.168.0.0\", \"netmask\": \"255.255.0.0\", \"gateway\":"
+		  " \"10.0.0.254\"}]}, {\"id\": \"n1\", \"type\": \"ipv6\", \"link\": \"tap1\", \"ip_address\": \"2001:db8::5\","
+		  " \"netmask\": \"ffff:ffff:ffff:ffff::\", \"services\": [{\"type\": \"dns\", \"address\": \"2001:db8::53\"}]},"
+		  " {\"id\": \"n2\", \"type\": \"ipv4_dhcp\", \"link\": \"tap2\"}, {\"id\": \"n3\", \"type\": \"ipv4\","
+		  " \"link\": \"bond0\", \"ip_address\": \"10.1.0.5\", \"netmask\": \"255.255.255.0\"}],"
+		  " \"services\": [{\"type\": \"dns\", \"address\": \"10.0.0.2\"}, {\"type\": \"ntp\", \"address\": \"x\"}]}",
+		  gaps, err);
+	assert_non_null(n);
+	assert_int_equal(n->n_interfaces, 2);
+	i = n->interfaces[0];
+	assert_string_equal(i->deviceselector->hardwareaddr, "fa:16:3e:00:00:01");
+	assert_int_equal(i->mtu, 1442);
+	assert_int_equal(i->n_addresses, 2);
+	assert_string_equal(i->addresses[0], "10.0.0.5/24");
+	assert_string_equal(i->addresses[1], "2001:db8::5/64");
+	assert_int_equal(i->n_routes, 2);
+	assert_null(i->routes[0]->network);
+	assert_string_equal(i->routes[0]->gateway, "10.0.0.1");
+	assert_string_equal(i->routes[1]->network, "192.168.0.0/16");
+	assert_false(i->has_dhcp);
+	assert_false(n->interfaces[1]->has_mtu);
+	assert_true(n->interfaces[1]->dhcp);
+	assert_int_equal(n->n_nameservers, 2);
+	assert_string_equal(n->nameservers[0], "2001:db8::53");
+	assert_string_equal(n->nameservers[1], "10.0.0.2");
+	assert_non_null(strstr(gaps, "bond links"));
+	assert_non_null(strstr(gaps, "networks on links not applied"));
+	protobuf_c_message_free_unpacked(&n->base, NULL);
+
+	/* A netmask that is not one, an address that is not one, a MAC that is not one. */
+	assert_null(osnet("{\"links\": [{\"id\": \"t\", \"ethernet_mac_address\": \"fa:16:3e:00:00:01\"}], \"networks\":"
+			  " [{\"type\": \"ipv4\", \"link\": \"t\", \"ip_address\": \"10.0.0.5\", \"netmask\": \"255.0.255.0\"}]}",
+			  gaps, err));
+	assert_non_null(strstr(err, "network_data.json: address \"10.0.0.5/255.0.255.0\""));
+	assert_null(osnet("{\"links\": [{\"id\": \"t\", \"ethernet_mac_address\": \"fa:16:3e:00:00:01\"}], \"networks\":"
+			  " [{\"type\": \"ipv4\", \"link\": \"t\", \"ip_address\": \"10.0.0.500\", \"netmask\": \"255.0.0.0\"}]}",
+			  gaps, err));
+	assert_null(osnet("{\"links\": [{\"id\": \"t\", \"ethernet_mac_address\": \"zz\"}]}", gaps, err));
+	assert_non_null(strstr(err, "not a MAC address"));
+	assert_null(osnet("[1, 2]", gaps, err));
+	assert_non_null(strstr(err, "not a mapping"));
+	assert_null(osnet("{\"services\": [{\"type\": \"dns\", \"address\": \"8.8.8\"}]}", gaps, err));
+	assert_non_null(strstr(err, "not an IP address"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_meta),
 		cmocka_unit_test(test_network_v2),
 		cmocka_unit_test(test_network_v1),
+		cmocka_unit_test(test_openstack_meta),
+		cmocka_unit_test(test_openstack_network),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
