@@ -468,6 +468,13 @@ int http_get_start(struct loop *loop, const struct http_url *u, const char *cons
 		   size_t max_body, unsigned timeout_ms, http_get_fn *fn, void *arg, struct http_get **out,
 		   char *err, size_t errlen)
 {
+	return http_fetch_start(loop, "GET", u, headers, nheaders, max_body, timeout_ms, fn, arg, out, err, errlen);
+}
+
+int http_fetch_start(struct loop *loop, const char *method, const struct http_url *u, const char *const *headers,
+		     size_t nheaders, size_t max_body, unsigned timeout_ms, http_get_fn *fn, void *arg,
+		     struct http_get **out, char *err, size_t errlen)
+{
 	struct sockaddr_storage ss;
 	socklen_t sl;
 	struct ipaddr ip;
@@ -509,7 +516,7 @@ int http_get_start(struct loop *loop, const struct http_url *u, const char *cons
 	http_resp_init(&g->resp, max_body);
 	loop_timer_init(&g->timer, get_timeout, g);
 	g->fd = socket(ip.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (g->fd < 0 || http_request(&g->out, "GET", u, headers, nheaders) < 0 ||
+	if (g->fd < 0 || http_request(&g->out, method, u, headers, nheaders) < 0 ||
 	    (connect(g->fd, (struct sockaddr *)&ss, sl) < 0 && errno != EINPROGRESS) ||
 	    loop_watch_add(loop, g->fd, EPOLLOUT | EPOLLIN, get_io, g, &g->w) < 0 ||
 	    loop_timer_arm(loop, &g->timer, timeout_ms) < 0) {

@@ -79,6 +79,10 @@ typedef void http_get_fn(void *arg, int status, const uint8_t *body, size_t len,
 int http_get_start(struct loop *loop, const struct http_url *u, const char *const *headers, size_t nheaders,
 		   size_t max_body, unsigned timeout_ms, http_get_fn *fn, void *arg, struct http_get **out,
 		   char *err, size_t errlen);
+/* The same with another method (a PUT without a body names "Content-Length: 0" in headers). */
+int http_fetch_start(struct loop *loop, const char *method, const struct http_url *u, const char *const *headers,
+		     size_t nheaders, size_t max_body, unsigned timeout_ms, http_get_fn *fn, void *arg,
+		     struct http_get **out, char *err, size_t errlen);
 void http_get_cancel(struct http_get *g);
 
 #endif

@@ -471,6 +471,9 @@ static void platform_reported(void *arg, const struct platform_metadata *md)
 	snprintf(ps->instance_type, sizeof(ps->instance_type), "%s", md->instance_type);
 	snprintf(ps->region, sizeof(ps->region), "%s", md->region);
 	snprintf(ps->zone, sizeof(ps->zone), "%s", md->zone);
+	_Static_assert(sizeof(ps->external) == sizeof(md->external), "external addresses: one size");
+	memcpy(ps->external, md->external, sizeof(ps->external));
+	ps->n_external = md->n_external;
 	free(ps->network);
 	ps->network = NULL;
 	ps->network_len = 0;
@@ -557,7 +560,7 @@ static int cmd_daemon(struct opts *o)
 		if (!m.config.cfg && !c.maintenance)
 			platform_start(&m.platform, &pe);
 		else
-			platform_report(&pe);
+			platform_report(&m.platform, &pe);
 	}
 	if (loop_run(m.loop) < 0)
 		fatal("event loop");

@@ -133,10 +133,11 @@ fuzz_srcs_gpt := lib/gpt.c
 fuzz_srcs_fspath := lib/fspath.c
 fuzz_srcs_cloudinit := machined/platform/cloudinit.c $(LIB_FULL_SRCS) lib/buf.c lib/loop.c lib/log.c $(GEN_API)
 fuzz_srcs_configdrive := $(fuzz_srcs_cloudinit)
+fuzz_srcs_imds := $(fuzz_srcs_cloudinit)
 fuzz_srcs_blkprobe := machined/disk/blockdev.c lib/gpt.c lib/spawn.c lib/atomicfile.c
 fuzz_srcs_pxe := osctl/pxe.c osctl/opts.c lib/http.c lib/buf.c lib/parse.c lib/loop.c lib/spawn.c $(GEN_API)
 FUZZ_TARGETS := cmdline kmod ctl squashfs mconfig grpc apiipc kmsg mountinfo power nodes clientcfg osctl \
-	grpcclient selector modalias cfgstate ctlconn initclient apidmerge tlssession csr rtnl ipcfg dhcp4 sntp dhcp6 dns http pxe gpt blkprobe fspath cloudinit configdrive
+	grpcclient selector modalias cfgstate ctlconn initclient apidmerge tlssession csr rtnl ipcfg dhcp4 sntp dhcp6 dns http pxe gpt blkprobe fspath cloudinit configdrive imds
 FUZZ_BINS := $(patsubst %,$(OUT)/fuzz/bin/fuzz_%,$(FUZZ_TARGETS))
 
 define fuzz_rule
@@ -165,9 +166,9 @@ $(NPM_STAMP): tests/interop/package-lock.json | $(DEPS_STAMP)
 #   make test-e2e  the long matrix: repeated boots, KVM where possible, long fuzzing, and
 #                  make test on a fresh Debian 12 minbase (make test-fresh alone)
 #   make fuzz      fuzzing only, FUZZ_SECONDS per target with a random seed
-CHECK_SUITES ?= runner layout unit link inputs fuzz init machined api files interop abuse platform platform-qemu
+CHECK_SUITES ?= runner layout unit link inputs fuzz init machined api files interop abuse platform platform-qemu platform-aws
 TEST_SUITES ?= runner layout unit link inputs fuzz init machined api files interop abuse image locks repro vm vm-cad \
-	vm-corrupt vm-net vm-links vm-time vm-iso vm-iso-uefi vm-disk vm-disk-uefi vm-install vm-fwcfg vm-nocloud vm-configdrive vm-pxe vm-pxe-uefi net-dhcp net-time net-try platform platform-qemu
+	vm-corrupt vm-net vm-links vm-time vm-iso vm-iso-uefi vm-disk vm-disk-uefi vm-install vm-fwcfg vm-nocloud vm-configdrive vm-pxe vm-pxe-uefi net-dhcp net-time net-try platform platform-qemu platform-aws
 E2E_SUITES ?= vm vm vm vm-kvm vm-cad vm-iso vm-iso-uefi vm-iso-usb vm-iso-usb-uefi vm-disk vm-disk-uefi vm-disk-qcow2 vm-install vm-install-uefi vm-fwcfg vm-nocloud vm-configdrive vm-pxe vm-pxe-uefi init init machined machined \
 	api api files idle fuzz fresh
 # A real NTP server for the time tests: chronyd from the Debian registry's chrony .deb, its

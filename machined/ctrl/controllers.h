@@ -77,6 +77,8 @@ struct platform_status {
 	struct rt_ctrl *ctrl, *network_ctrl, *cmdline_ctrl;  /* kicked when it changes */
 	bool known;
 	char platform[16], hostname[64], instance_id[128], instance_type[64], region[64], zone[64];
+	char external[4][46];   /* the platform's external addresses (PLATFORM_EXTERNAL_MAX) */
+	unsigned n_external;
 	uint8_t *network;       /* the platform's network (a packed basalt.config.Network), or NULL */
 	size_t network_len;
 };

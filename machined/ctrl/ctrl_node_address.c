@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * NodeAddressController: network/NodeAddress current, default, routed and accumulative
- * (see api/network.proto) from network/AddressStatus and LinkStatus: the one place that
+ * (see api/network.proto) from network/AddressStatus and LinkStatus, and external from
+ * what the platform says (runtime/PlatformMetadata): the one place that
  * decides which addresses are the node's own; the API certificate (and later the mesh)
  * read these instead of watching addresses themselves.
  */
@@ -11,12 +12,14 @@
 #include <string.h>
 
 #include "api/network.pb-c.h"
+#include "api/runtime.pb-c.h"
 #include "machined/ctrl/controllers.h"
 
 #define NODEADDR_MAX 64
 #define IP_MAX 46
 
-static const struct rt_input inputs[] = { { RES(ADDRESS_STATUS), RT_WEAK }, { RES(LINK_STATUS), RT_WEAK } };
+static const struct rt_input inputs[] = { { RES(ADDRESS_STATUS), RT_WEAK }, { RES(LINK_STATUS), RT_WEAK },
+					  { RES(PLATFORM_METADATA), RT_WEAK } };
 static const struct rt_output outputs[] = { { RES(NODE_ADDRESS), RT_EXCLUSIVE } };
 
 struct addrs {
@@ -94,6 +97,8 @@ static int reconcile(struct rt_ctx *ctx, void *arg)
 {
 	struct addrs *acc = arg;
 	struct pass *p = calloc(1, sizeof(*p));
+	const Basalt__Runtime__PlatformMetadata *pm;
+	struct addrs ext = { .n = 0 };
 	int r;
 
 	if (!p)
@@ -104,10 +109,22 @@ static int reconcile(struct rt_ctx *ctx, void *arg)
 	for (size_t i = 0; i < p->cur.n && acc->n < NODEADDR_MAX; i++)
 		if (!has(acc, p->cur.e[i].ip))
 			acc->e[acc->n++] = p->cur.e[i];
+	/* The platform's external addresses: the node is reached there too (the API
+	 * certificate names them), though no link has them. */
+	if ((pm = res_spec(rt_get(ctx, RES(PLATFORM_METADATA), "platform"), RES(PLATFORM_METADATA))))
+		for (size_t i = 0; i < pm->n_externaladdresses && ext.n < NODEADDR_MAX; i++)
+			if (strlen(pm->externaladdresses[i]) < IP_MAX && !has(&ext, pm->externaladdresses[i])) {
+				snprintf(ext.e[ext.n].ip, IP_MAX, "%s", pm->externaladdresses[i]);
+				ext.e[ext.n++].routed = true;
+				if (!has(acc, pm->externaladdresses[i]) && acc->n < NODEADDR_MAX)
+					acc->e[acc->n++] = ext.e[ext.n - 1];
+			}
+	qsort(ext.e, ext.n, sizeof(ext.e[0]), order);
 	qsort(acc->e, acc->n, sizeof(acc->e[0]), order);
 	if ((r = put(ctx, "current", &p->cur, false, NODEADDR_MAX)) < 0 ||
 	    (r = put(ctx, "default", &p->cur, false, 1)) < 0 || (r = put(ctx, "routed", &p->cur, true, NODEADDR_MAX)) < 0 ||
-	    (r = put(ctx, "accumulative", acc, false, NODEADDR_MAX)) < 0) {
+	    (r = put(ctx, "accumulative", acc, false, NODEADDR_MAX)) < 0 ||
+	    (ext.n && (r = put(ctx, "external", &ext, false, NODEADDR_MAX)) < 0)) {
 		free(p);
 		return r;
 	}
@@ -122,7 +139,7 @@ static void *state(const struct ctrl_env *env)
 }
 
 const struct ctrl_def ctrl_node_address = {
-	.rt = { .name = "NodeAddressController", .inputs = inputs, .ninputs = 2, .outputs = outputs, .noutputs = 1,
+	.rt = { .name = "NodeAddressController", .inputs = inputs, .ninputs = 3, .outputs = outputs, .noutputs = 1,
 		.reconcile = reconcile },
 	.shared = state,
 };

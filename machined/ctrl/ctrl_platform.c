@@ -32,6 +32,9 @@ static int reconcile(struct rt_ctx *ctx, void *arg)
 	md->instancetype = strdup(ps->instance_type);
 	md->region = strdup(ps->region);
 	md->zone = strdup(ps->zone);
+	if ((md->externaladdresses = calloc(ps->n_external + 1, sizeof(char *))))
+		for (unsigned i = 0; i < ps->n_external && i < sizeof(ps->external) / sizeof(ps->external[0]); i++)
+			md->externaladdresses[md->n_externaladdresses++] = strdup(ps->external[i]);
 	return rt_apply(ctx, res_new(RES(PLATFORM_METADATA), "platform", &md->base));
 }
 

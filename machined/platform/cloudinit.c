@@ -755,3 +755,96 @@ int cloudinit_openstack_network_parse(const char *text, size_t len, Basalt__Conf
 {
 	return network_parse("network_data.json", network_data, text, len, out, gaps, gapslen, err, errlen);
 }
+
+/* --- the EC2 instance metadata service --- */
+
+const char *const imds_paths[IMDS_NFIELDS] = {
+	[IMDS_INSTANCE_ID] = "/latest/meta-data/instance-id",
+	[IMDS_INSTANCE_TYPE] = "/latest/meta-data/instance-type",
+	[IMDS_HOSTNAME] = "/latest/meta-data/local-hostname",
+	[IMDS_REGION] = "/latest/meta-data/placement/region",
+	[IMDS_ZONE] = "/latest/meta-data/placement/availability-zone",
+	[IMDS_PUBLIC_IPV4] = "/latest/meta-data/public-ipv4",
+	[IMDS_IPV6] = "/latest/meta-data/ipv6",
+};
+
+/* The reply without its trailing blanks, as a string in out; false when it does not fit,
+ * is empty, or holds anything but printable characters without blanks. */
+static bool one_word(const char *body, size_t len, char *out, size_t outlen)
+{
+	while (len && strchr(" \t\r\n", body[len - 1]))
+		len--;
+	if (!len || len >= outlen)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)body[i] <= 0x20 || (unsigned char)body[i] >= 0x7f)
+			return false;
+	memcpy(out, body, len);
+	out[len] = '\0';
+	return true;
+}
+
+int imds_value(enum imds_field field, const char *body, size_t len, struct platform_metadata *md, char *err,
+	       size_t errlen)
+{
+	char v[256];
+	struct ipaddr ip;
+	char *dst = NULL;
+	size_t dstlen = 0;
+
+	if ((unsigned)field >= IMDS_NFIELDS) {
+		snprintf(err, errlen, "IMDS: no such field");
+		return -1;
+	}
+	if (!one_word(body, len, v, sizeof(v))) {
+		snprintf(err, errlen, "IMDS %s: not one word of printable text of at most %zu characters", imds_paths[field],
+			 sizeof(v) - 1);
+		return -1;
+	}
+	switch (field) {
+	case IMDS_INSTANCE_ID: dst = md->instance_id, dstlen = sizeof(md->instance_id); break;
+	case IMDS_INSTANCE_TYPE: dst = md->instance_type, dstlen = sizeof(md->instance_type); break;
+	case IMDS_HOSTNAME: dst = md->hostname, dstlen = sizeof(md->hostname); break;
+	case IMDS_REGION: dst = md->region, dstlen = sizeof(md->region); break;
+	case IMDS_ZONE: dst = md->zone, dstlen = sizeof(md->zone); break;
+	case IMDS_PUBLIC_IPV4:
+	case IMDS_IPV6:
+		if (!parse_ip(v, &ip) || ip.family != (field == IMDS_IPV6 ? AF_INET6 : AF_INET)) {
+			snprintf(err, errlen, "IMDS %s: \"%.64s\" is not an %s address", imds_paths[field], v,
+				 field == IMDS_IPV6 ? "IPv6" : "IPv4");
+			return -1;
+		}
+		for (unsigned i = 0; i < md->n_external; i++)
+			if (strcmp(md->external[i], v) == 0)
+				return 0;
+		if (md->n_external == PLATFORM_EXTERNAL_MAX || strlen(v) >= sizeof(md->external[0])) {
+			snprintf(err, errlen, "IMDS %s: more than %d external addresses", imds_paths[field],
+				 PLATFORM_EXTERNAL_MAX);
+			return -1;
+		}
+		memcpy(md->external[md->n_external++], v, strlen(v) + 1);
+		return 0;
+	default: break;
+	}
+	if (strlen(v) >= dstlen) {
+		snprintf(err, errlen, "IMDS %s: longer than %zu characters", imds_paths[field], dstlen - 1);
+		return -1;
+	}
+	if (field == IMDS_HOSTNAME && (!hostname_ok(v) || strlen(v) > 253)) {
+		snprintf(err, errlen, "IMDS %s: \"%.64s\" is not a host name", imds_paths[field], v);
+		return -1;
+	}
+	memcpy(dst, v, strlen(v) + 1);
+	return 0;
+}
+
+int imds_token(const char *body, size_t len, char out[IMDS_TOKEN_MAX + 1], char *err, size_t errlen)
+{
+	if (!one_word(body, len, out, IMDS_TOKEN_MAX + 1) ||
+	    strspn(out, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=_-.") != strlen(out)) {
+		out[0] = '\0';
+		snprintf(err, errlen, "IMDS token: not a token (base64 characters, at most %d)", IMDS_TOKEN_MAX);
+		return -1;
+	}
+	return 0;
+}

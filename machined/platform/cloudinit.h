@@ -44,4 +44,22 @@ int cloudinit_openstack_meta_parse(const char *text, size_t len, struct platform
 int cloudinit_openstack_network_parse(const char *text, size_t len, Basalt__Config__Network **out, char *gaps,
 				      size_t gapslen, char *err, size_t errlen);
 
+/*
+ * The EC2 instance metadata service (IMDS): the meta-data read, each path's reply one
+ * value (text, trailing blanks cut) checked for what it is: an id or a region (printable,
+ * no blanks), a host name, an address.
+ */
+enum imds_field {
+	IMDS_INSTANCE_ID, IMDS_INSTANCE_TYPE, IMDS_HOSTNAME, IMDS_REGION, IMDS_ZONE, IMDS_PUBLIC_IPV4, IMDS_IPV6,
+	IMDS_NFIELDS
+};
+/* Each field's path: "/latest/meta-data/instance-id", ... */
+extern const char *const imds_paths[IMDS_NFIELDS];
+/* The reply to field's path into md. 0, or -1 with err naming the field and why (md unchanged). */
+int imds_value(enum imds_field field, const char *body, size_t len, struct platform_metadata *md, char *err,
+	       size_t errlen);
+#define IMDS_TOKEN_MAX 256
+/* The reply to the token PUT: a token (base64 characters, at most IMDS_TOKEN_MAX) into out. */
+int imds_token(const char *body, size_t len, char out[IMDS_TOKEN_MAX + 1], char *err, size_t errlen);
+
 #endif

@@ -11,8 +11,8 @@
 #include "lib/log.h"
 
 /* Every platform, in the order they are detected; metal is the fallback. */
-static const struct platform_ops *const platforms[] = { &platform_nocloud, &platform_openstack, &platform_qemu,
-									&platform_metal };
+static const struct platform_ops *const platforms[] = { &platform_nocloud, &platform_openstack, &platform_aws,
+									&platform_qemu, &platform_metal };
 
 /* basalt.platform=; else metal for a config URL; else the first detected; else metal. NULL
  * (said) for a platform this release does not have. */
@@ -61,12 +61,21 @@ static void base_metadata(const struct platform_env *env, const struct platform_
 		protobuf_c_message_free_unpacked((ProtobufCMessage *)&md.network->base, NULL);
 }
 
-void platform_report(const struct platform_env *env)
+void platform_report(struct platform_ctx *p, const struct platform_env *env)
 {
 	const struct platform_ops *ops = select_ops(env);
 
-	if (ops)
-		base_metadata(env, ops, true);
+	memset(p, 0, sizeof(*p));
+	if (!ops)
+		return;
+	base_metadata(env, ops, !ops->report_by_start);
+	if (!ops->report_by_start)
+		return;
+	p->ops = ops;
+	p->env = *env;
+	p->report_only = true;
+	if (ops->start(p, p->error, sizeof(p->error)) < 0)
+		log_console("platform %s: %s", ops->name, p->error);
 }
 
 int platform_start(struct platform_ctx *p, const struct platform_env *env)

@@ -19,6 +19,8 @@
 
 struct platform_ctx;
 
+#define PLATFORM_EXTERNAL_MAX 4
+
 /* 0 when the config was put in force; else -1 with why in err (it is fetched again). */
 typedef int platform_config_fn(void *arg, const char *source, const char *text, size_t len, char *err,
 			       size_t errlen);
@@ -31,6 +33,10 @@ struct platform_metadata {
 	char instance_type[64];
 	char region[64];
 	char zone[64];
+	/* Addresses the machine is reached at that are on none of its links (EC2's public
+	 * IPv4): network/NodeAddress/external. */
+	char external[PLATFORM_EXTERNAL_MAX][46];
+	unsigned n_external;
 	/* The network the platform describes (NoCloud's network-config), borrowed for the
 	 * call: the platform layer of the network specs. NULL: none. */
 	const Basalt__Config__Network *network;
@@ -59,6 +65,9 @@ struct platform_ops {
 	/* With a config in force: fills in what the platform says beyond the name and the DMI
 	 * UUID (NULL: nothing more); a network it sets there is the caller's to free. */
 	void (*describe)(const struct platform_env *env, struct platform_metadata *md);
+	/* Instead of describe: what it says comes from a service, so with a config in force
+	 * the platform is started all the same, with report_only set (it asks for no config). */
+	bool report_by_start;
 };
 
 struct platform_ctx {
@@ -66,6 +75,7 @@ struct platform_ctx {
 	struct platform_env env;
 	void *state;                    /* the platform's own */
 	char error[768];                /* the last failure, for the console and the log */
+	bool report_only;               /* a config is in force: only the metadata is wanted */
 };
 
 /*
@@ -75,8 +85,9 @@ struct platform_ctx {
  * selected or it has no config), 1 when it fetches.
  */
 int platform_start(struct platform_ctx *p, const struct platform_env *env);
-/* With a config in force already: only which platform this is (on_metadata), nothing fetched. */
-void platform_report(const struct platform_env *env);
+/* With a config in force already: only which platform this is and what it says
+ * (on_metadata), no config fetched; a report_by_start platform is started into p for it. */
+void platform_report(struct platform_ctx *p, const struct platform_env *env);
 /* A platform's metadata changed: on_metadata with md. */
 void platform_metadata(struct platform_ctx *p, const struct platform_metadata *md);
 /* A line of sysfs (path below the env's sysfs), trailing blanks cut; -1 when absent or empty. */
@@ -95,6 +106,7 @@ extern const struct platform_ops platform_metal;
 extern const struct platform_ops platform_qemu;
 extern const struct platform_ops platform_nocloud;
 extern const struct platform_ops platform_openstack;
+extern const struct platform_ops platform_aws;
 /*
  * A platform that looks for its config on the machine (a device, a volume), again every
  * so often while it may still be appearing: the state of qemu and of the seed volumes.

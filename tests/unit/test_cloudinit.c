@@ -227,6 +227,52 @@ static void test_openstack_network(void **state)
 	assert_non_null(strstr(err, "not an IP address"));
 }
 
+static void test_imds(void **state)
+{
+	struct platform_metadata md;
+	char err[512], tok[IMDS_TOKEN_MAX + 1];
+	const char *v;
+
+	(void)state;
+	memset(&md, 0, sizeof(md));
+	assert_int_equal(imds_value(IMDS_INSTANCE_ID, "i-0abc\n", 7, &md, err, sizeof(err)), 0);
+	assert_string_equal(md.instance_id, "i-0abc");
+	v = "ip-10-0-0-5.ec2.internal";
+	assert_int_equal(imds_value(IMDS_HOSTNAME, v, strlen(v), &md, err, sizeof(err)), 0);
+	assert_string_equal(md.hostname, v);
+	assert_int_equal(imds_value(IMDS_ZONE, "eu-west-1b", 10, &md, err, sizeof(err)), 0);
+	assert_string_equal(md.zone, "eu-west-1b");
+	assert_int_equal(imds_value(IMDS_PUBLIC_IPV4, "203.0.113.7", 11, &md, err, sizeof(err)), 0);
+	assert_int_equal(imds_value(IMDS_PUBLIC_IPV4, "203.0.113.7", 11, &md, err, sizeof(err)), 0);
+	assert_int_equal(imds_value(IMDS_IPV6, "2001:db8::7", 11, &md, err, sizeof(err)), 0);
+	assert_int_equal(md.n_external, 2);
+	assert_string_equal(md.external[1], "2001:db8::7");
+	/* Not what the path says, more than one word, control characters, too long: refused, md kept. */
+	assert_int_equal(imds_value(IMDS_PUBLIC_IPV4, "2001:db8::7", 11, &md, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "is not an IPv4 address"));
+	assert_int_equal(imds_value(IMDS_HOSTNAME, "a b", 3, &md, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "/latest/meta-data/local-hostname: not one word"));
+	assert_int_equal(imds_value(IMDS_HOSTNAME, "a;b", 3, &md, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "is not a host name"));
+	assert_int_equal(imds_value(IMDS_REGION, "eu\x1b", 3, &md, err, sizeof(err)), -1);
+	assert_int_equal(imds_value(IMDS_REGION, "", 0, &md, err, sizeof(err)), -1);
+	{
+		char big[100];
+
+		memset(big, 'x', sizeof(big));
+		assert_int_equal(imds_value(IMDS_ZONE, big, sizeof(big), &md, err, sizeof(err)), -1);
+		assert_non_null(strstr(err, "longer than 63"));
+	}
+	assert_string_equal(md.hostname, "ip-10-0-0-5.ec2.internal");
+	assert_string_equal(md.zone, "eu-west-1b");
+
+	assert_int_equal(imds_token("AQAEA-x_y==\n", 12, tok, err, sizeof(err)), 0);
+	assert_string_equal(tok, "AQAEA-x_y==");
+	assert_int_equal(imds_token("a\r\nX-Evil: 1", 12, tok, err, sizeof(err)), -1);
+	assert_int_equal(imds_token("a:b", 3, tok, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "not a token"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -235,6 +281,7 @@ int main(void)
 		cmocka_unit_test(test_network_v1),
 		cmocka_unit_test(test_openstack_meta),
 		cmocka_unit_test(test_openstack_network),
+		cmocka_unit_test(test_imds),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
