@@ -745,7 +745,7 @@ static void on_accept_resume(void *arg)
 
 static void accept_batch(struct grpc_server *srv, struct listener *l)
 {
-	if (!srv->tls && !srv->o.allow_plain) {
+	if (!srv->tls && !srv->o.allow_plain && srv->o.hold_until_tls) {
 		/* Nothing may be served yet: a client waits in the backlog until
 		 * grpc_server_set_tls, instead of being accepted and closed. */
 		for (size_t i = 0; i < srv->nls; i++)

@@ -37,6 +37,8 @@ struct grpc_server_opts {
 	uint64_t request_timeout_ms;   /* a request must arrive whole in this time; 0: 10 s */
 	uint64_t idle_timeout_ms;      /* a connection without calls or traffic; 0: 5 min */
 	size_t send_high_water;        /* reply bytes queued per call before backpressure; 0: 1 MiB */
+	bool hold_until_tls;           /* no TLS set yet: clients wait in the backlog until it is
+					 * (else each is accepted and closed) */
 	bool allow_plain;              /* serve plain HTTP/2 while no TLS is set (tests, fuzzing);
 					* otherwise connections are refused until there is TLS */
 	grpc_handler_fn *handler;

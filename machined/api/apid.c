@@ -981,7 +981,8 @@ static void on_fail(void *arg, int err, const char *why)
 int apid_main(int argc, char **argv)
 {
 	struct apid a = { 0 };
-	struct grpc_server_opts so = { .handler = handler, .arg = &a };
+	/* A client that connects before the core's first TLS settings waits for them. */
+	struct grpc_server_opts so = { .handler = handler, .arg = &a, .hold_until_tls = true };
 	struct ipc_opts io = { .core = false, .on_msg = on_msg, .on_fail = on_fail, .on_idle = on_idle,
 			       .arg = &a };
 	char err[256], host[64];

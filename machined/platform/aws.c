@@ -66,6 +66,7 @@ static void failed(struct aws *a, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(a->p->error, sizeof(a->p->error), fmt, ap);
 	va_end(ap);
+	platform_printable(a->p->error);
 	if (strcmp(a->said, a->p->error) != 0) {
 		log_console("aws: http://" IMDS_HOST "%s: %s; trying again (every %u s at most)", step_path(a->step),
 			    a->p->error, retry_backoff.max_ms / 1000);
@@ -91,6 +92,10 @@ static void user_data(struct aws *a, int status, const uint8_t *body, size_t len
 	const struct platform_env *env = &a->p->env;
 	char why[768];
 
+	if (env->configured && env->configured(env->arg)) {
+		log_info("aws: a config was put in force meanwhile: the user-data is not applied");
+		return;
+	}
 	if (status == 404) {
 		log_console("aws: the instance has no user-data (the machine config): maintenance mode");
 		return;
@@ -141,6 +146,7 @@ static void replied(void *arg, int status, const uint8_t *body, size_t len, cons
 			a->attempt = 0;
 			request(a);
 		} else {
+			a->attempt = a->unauthorized - 1;  /* the delay grows with each 401 in a row */
 			failed(a, "%s answered 401 with a token just given", step_path(a->resume));
 		}
 		return;
@@ -189,14 +195,17 @@ static void request(void *arg)
 	}
 }
 
-/* EC2's DMI: the system vendor (Nitro instances), or a UUID that begins with ec2 (Xen). */
+/* EC2's DMI: the system vendor (Nitro instances), or (Xen instances) a UUID that begins
+ * with ec2 and is also the serial: a random UUID begins with ec2 once in 4096. */
 static bool aws_detect(const struct platform_env *env)
 {
-	char v[128];
+	char v[128], serial[128];
 
 	if (platform_sysfs_line(env, "class/dmi/id/sys_vendor", v, sizeof(v)) == 0 && strcmp(v, "Amazon EC2") == 0)
 		return true;
-	return platform_sysfs_line(env, "class/dmi/id/product_uuid", v, sizeof(v)) == 0 && strncasecmp(v, "ec2", 3) == 0;
+	return platform_sysfs_line(env, "class/dmi/id/product_uuid", v, sizeof(v)) == 0 && strncasecmp(v, "ec2", 3) == 0 &&
+	       platform_sysfs_line(env, "class/dmi/id/product_serial", serial, sizeof(serial)) == 0 &&
+	       strcasecmp(v, serial) == 0;
 }
 
 static int aws_start(struct platform_ctx *p, char *err, size_t errlen)

@@ -96,6 +96,7 @@ struct meta_field {
 static int meta_parse(const char *name, const struct meta_field *fields, size_t nfields, const char *text,
 		      size_t len, struct platform_metadata *md, char *err, size_t errlen)
 {
+	struct platform_metadata got = *md;  /* md changes only when all of it reads */
 	struct fy_document *doc;
 	struct fy_node *root;
 	int r = 0;
@@ -120,7 +121,7 @@ static int meta_parse(const char *name, const struct meta_field *fields, size_t 
 		r = -1;
 	}
 	for (size_t i = 0; r == 0 && root && i < nfields; i++) {
-		char *out = (char *)md + fields[i].off;
+		char *out = (char *)&got + fields[i].off;
 		size_t vl;
 		const char *v = scalar_of(root, fields[i].key, &vl);
 
@@ -132,12 +133,13 @@ static int meta_parse(const char *name, const struct meta_field *fields, size_t 
 			r = -1;
 		}
 	}
-	if (r == 0 && md->hostname[0] && !hostname_ok(md->hostname)) {
+	if (r == 0 && got.hostname[0] && !hostname_ok(got.hostname)) {
 		snprintf(err, errlen, "%s: \"%.64s\" is not a host name (letters, digits, '-' and '.')", name,
-			 md->hostname);
-		md->hostname[0] = '\0';
+			 got.hostname);
 		r = -1;
 	}
+	if (r == 0)
+		*md = got;
 	fy_document_destroy(doc);
 	return r;
 }
@@ -271,14 +273,20 @@ static void ips(struct net_build *b, struct fy_node *n, char ***v, size_t *nv, c
 		return;
 	if (fy_node_get_type(n) == FYNT_SCALAR) {
 		char *s = text_of(n);
+		bool seen = false;
 
-		if (!s || !parse_ip(s, &ip))
+		if (!s || !parse_ip(s, &ip)) {
 			bad(b, "%s: \"%.64s\" is not an IP address", where, s ? s : "");
-		else if (!push_str(v, nv, s))
-			s = NULL;
-		else
+			free(s);
 			return;
-		free(s);
+		}
+		/* Named twice (a network's DNS services and the document's): kept once. */
+		for (size_t k = 0; k < *nv && !seen; k++)
+			seen = strcmp((*v)[k], s) == 0;
+		if (seen)
+			free(s);
+		else
+			push_str(v, nv, s);  /* (frees s when it cannot) */
 		return;
 	}
 	while ((c = fy_node_sequence_iterate(n, &it)))

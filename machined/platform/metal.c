@@ -43,6 +43,7 @@ static void failed(struct metal *m, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(m->p->error, sizeof(m->p->error), fmt, ap);
 	va_end(ap);
+	platform_printable(m->p->error);
 	/* The console hears of each new kind of failure once; the log of every attempt. */
 	if (strcmp(m->said, m->p->error) != 0) {
 		log_console("metal: config from %s: %s; trying again (every %u s at most)", m->url, m->p->error,

@@ -37,6 +37,13 @@ static const struct platform_ops *select_ops(const struct platform_env *env)
 	return &platform_metal;
 }
 
+void platform_printable(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '?';
+}
+
 void platform_dmi_uuid(const struct platform_env *env, char *out, size_t len)
 {
 	if (platform_sysfs_line(env, "class/dmi/id/product_uuid", out, len) < 0)

@@ -120,6 +120,9 @@ struct platform_looker {
 /* p->state becomes a looker; look(looker) runs at once. 1, or -1 with err. */
 int platform_looker_start(struct platform_ctx *p, loop_timer_fn *look, const void *data, char *err, size_t errlen);
 void platform_looker_stop(struct platform_ctx *p);
+/* What a platform's input says (a config's validation error quoting it) made fit for the
+ * console: each control character becomes '?'. */
+void platform_printable(char *s);
 /* The DMI UUID in lower case ("" when the machine has none). */
 void platform_dmi_uuid(const struct platform_env *env, char *out, size_t len);
 

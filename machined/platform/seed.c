@@ -124,6 +124,7 @@ static void look(void *arg)
 	const char *fs = NULL;
 	size_t ulen = 0;
 	Basalt__Config__Network *net = NULL;
+	int r;
 
 	if (env->configured && env->configured(env->arg))
 		return;
@@ -142,14 +143,20 @@ static void look(void *arg)
 	}
 	snprintf(md.platform, sizeof(md.platform), "%s", k->name);
 	platform_dmi_uuid(env, md.instance_id, sizeof(md.instance_id));
-	if (read_seed(k, dev, fs, &user, &ulen, &md, &net) == 0) {
+	r = read_seed(k, dev, fs, &user, &ulen, &md, &net);
+	if (r >= 0) {
+		/* Without a config too: the network it describes makes the maintenance API reachable. */
 		md.network = net;
 		platform_metadata(n->p, &md);
-		if (env->on_config(env->arg, "platform", user, ulen, why, sizeof(why)) < 0)
+	}
+	if (r == 0) {
+		if (env->on_config(env->arg, "platform", user, ulen, why, sizeof(why)) < 0) {
+			platform_printable(why);
 			log_console("%s: the %s of %s (%zu bytes) %s: maintenance mode", k->name, k->user, dev, ulen, why);
-		else
+		} else {
 			log_console("%s: machine config from the %s of %s (%s) applied (%zu bytes)", k->name, k->user, dev,
 				    fs, ulen);
+		}
 	}
 	free(user);
 	if (net)

@@ -156,6 +156,13 @@ static void test_openstack_meta(void **state)
 	j = "{\"hostname\": \"a;b\"}";
 	assert_int_equal(cloudinit_openstack_meta_parse(j, strlen(j), &md, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "meta_data.json: \"a;b\" is not a host name"));
+	/* A field that fails leaves all of md as it was: no host name unchecked. */
+	memset(&md, 0, sizeof(md));
+	j = "{\"uuid\": \"u\", \"hostname\": \"a b#c\", \"availability_zone\": "
+	    "\"zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz\"}";
+	assert_int_equal(cloudinit_openstack_meta_parse(j, strlen(j), &md, err, sizeof(err)), -1);
+	assert_string_equal(md.hostname, "");
+	assert_string_equal(md.instance_id, "");
 	j = "{\"uuid\": ";
 	assert_int_equal(cloudinit_openstack_meta_parse(j, strlen(j), &md, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "meta_data.json"));
@@ -221,6 +228,19 @@ static void test_openstack_network(void **state)
 			  gaps, err));
 	assert_null(osnet("{\"links\": [{\"id\": \"t\", \"ethernet_mac_address\": \"zz\"}]}", gaps, err));
 	assert_non_null(strstr(err, "not a MAC address"));
+	/* Nova names each subnet's DNS servers in the network and again at the top: kept once. */
+	n = osnet("{\"links\": [{\"id\": \"a\", \"ethernet_mac_address\": \"fa:16:3e:00:00:01\"}, {\"id\": \"b\","
+		  " \"ethernet_mac_address\": \"fa:16:3e:00:00:02\"}], \"networks\": ["
+		  "{\"type\": \"ipv4_dhcp\", \"link\": \"a\", \"services\": [{\"type\": \"dns\", \"address\": \"10.0.0.2\"},"
+		  " {\"type\": \"dns\", \"address\": \"10.0.0.3\"}, {\"type\": \"dns\", \"address\": \"10.0.0.4\"}]},"
+		  "{\"type\": \"ipv4_dhcp\", \"link\": \"b\", \"services\": [{\"type\": \"dns\", \"address\": \"10.0.0.2\"},"
+		  " {\"type\": \"dns\", \"address\": \"10.0.0.3\"}, {\"type\": \"dns\", \"address\": \"10.0.0.4\"}]}],"
+		  " \"services\": [{\"type\": \"dns\", \"address\": \"10.0.0.2\"}, {\"type\": \"dns\", \"address\": \"10.0.0.3\"},"
+		  " {\"type\": \"dns\", \"address\": \"10.0.0.4\"}]}",
+		  gaps, err);
+	assert_non_null(n);
+	assert_int_equal(n->n_nameservers, 3);
+	protobuf_c_message_free_unpacked(&n->base, NULL);
 	assert_null(osnet("[1, 2]", gaps, err));
 	assert_non_null(strstr(err, "not a mapping"));
 	assert_null(osnet("{\"services\": [{\"type\": \"dns\", \"address\": \"8.8.8\"}]}", gaps, err));

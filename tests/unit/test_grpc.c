@@ -215,7 +215,7 @@ static int setup(void **state)
 {
 	struct pki_subject cas = { .cn = "test-ca", .days = 30, .ca = true };
 	struct tls_opts so = { .server = true, .require_peer_cert = true };
-	struct grpc_server_opts gso = { .handler = handler };
+	struct grpc_server_opts gso = { .handler = handler, .hold_until_tls = true };
 
 	(void)state;
 	assert_int_equal(loop_new(&loop), 0);
@@ -622,8 +622,8 @@ static void test_pinned_server(void **state)
 	expect_refused(client_tls(cli_crt, cli_key, NULL, bad), "wrong pin");
 }
 
-/* A server with no TLS set up yet (apid before the core's first settings) does not accept
- * and close: the client waits in the backlog and is served once TLS is set. */
+/* A server with no TLS set up yet and hold_until_tls (apid before the core's first
+ * settings) does not accept and close: the client waits in the backlog and is served once TLS is set. */
 static void test_waits_for_tls(void **state)
 {
 	struct tls_config *t = client_tls(cli_crt, cli_key, ca_crt, NULL);
