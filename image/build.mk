@@ -94,7 +94,14 @@ $(DISK_RAW): $(GRUB_STAMP) $(OUT)/vmlinuz $(OUT)/initramfs.xz image/mkdisk.sh im
 # it was fetched from), and iPXE itself for firmware that is not (BIOS undionly.kpxe,
 # UEFI ipxe.efi), from image/boot.lock. osctl pxe serve serves them.
 PXE := $(OUT)/pxe
-PXE_FILES := $(PXE)/vmlinuz $(PXE)/initramfs.xz $(PXE)/boot.ipxe $(PXE)/undionly.kpxe $(PXE)/ipxe.efi
+# And the system disk's GRUB (disk/), which a machine installing from a PXE boot fetches
+# through osctl pxe serve's /install/ as an ISO boot finds it on the ISO.
+PXE_DISK := $(PXE)/disk/core.img $(PXE)/disk/boot.img $(PXE)/disk/BOOTX64.EFI $(PXE)/disk/grub.cfg
+PXE_FILES := $(PXE)/vmlinuz $(PXE)/initramfs.xz $(PXE)/boot.ipxe $(PXE)/undionly.kpxe $(PXE)/ipxe.efi $(PXE_DISK)
+$(PXE)/disk/core.img $(PXE)/disk/boot.img $(PXE)/disk/BOOTX64.EFI: $(PXE)/disk/%: $(GRUB_STAMP)
+	$(Q)mkdir -p $(@D) && cp $(IMG)/grub/disk/$* $@ && touch -d @$(SOURCE_DATE_EPOCH) $@
+$(PXE)/disk/grub.cfg: image/grubcfg.sh VERSION
+	$(Q)mkdir -p $(@D) && image/grubcfg.sh /A basalt.boot=disk " (A)" >$@ && touch -d @$(SOURCE_DATE_EPOCH) $@
 $(PXE)/vmlinuz $(PXE)/initramfs.xz: $(PXE)/%: $(OUT)/%
 	$(Q)mkdir -p $(@D) && ln -f $< $@
 $(PXE)/undionly.kpxe $(PXE)/ipxe.efi: $(PXE)/%: $(BOOT_STAMP)

@@ -67,6 +67,15 @@ static int apply_config(struct parse *ps, const char *key, const char *v)
 	return set_string(&ps->out->config_url, v);
 }
 
+static int apply_install_source(struct parse *ps, const char *key, const char *v)
+{
+	if (!v || strncmp(v, "http://", 7) != 0 || !url_ok(v) || v[strlen(v) - 1] != '/') {
+		report(ps, key, v, "not an http:// URL with a host, ending in /");
+		return 0;
+	}
+	return set_string(&ps->out->install_source, v);
+}
+
 static int apply_platform(struct parse *ps, const char *key, const char *v)
 {
 	for (size_t i = PLATFORM_METAL; i < sizeof(platform_names) / sizeof(platform_names[0]);
@@ -125,6 +134,7 @@ static const struct {
 	int (*apply)(struct parse *ps, const char *key, const char *value);
 } keys[] = {
 	{ "basalt.config", apply_config },
+	{ "basalt.install.source", apply_install_source },
 	{ "basalt.platform", apply_platform },
 	{ "basalt.debug", apply_debug },
 	{ "basalt.maintenance", apply_maintenance },
@@ -210,6 +220,7 @@ int cmdline_read(const char *path, struct cmdline *out, cmdline_report_fn *fn, v
 void cmdline_fini(struct cmdline *c)
 {
 	free(c->config_url);
+	free(c->install_source);
 	free(c->ip);
 	memset(c, 0, sizeof(*c));
 }

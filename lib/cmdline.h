@@ -28,6 +28,9 @@ struct cmdline {
 				  * so), whose STATE and EPHEMERAL machined mounts; else from
 				  * media (ISO, PXE), running from memory */
 	char *ip;                /* ip=..., raw; the network layer parses it */
+	char *install_source;    /* basalt.install.source=<http url>: where a PXE-booted machine
+				  * gets the boot medium's files to install from (osctl pxe serve's
+				  * /install/), or NULL */
 };
 
 /* key is the key as written; msg says what is wrong with its value. */

@@ -23,6 +23,7 @@
 
 #include "lib/atomicfile.h"
 #include "lib/cmdline.h"
+#include "lib/http.h"
 #include "lib/log.h"
 #include "lib/loop.h"
 #include "machined/api/api.h"
@@ -78,6 +79,7 @@ struct machined {
 	bool api_up;
 	bool machine;               /* init says this is a real machine (not a container) */
 	const char *cmdline_ip;
+	const char *install_source;
 	const char *net_refused;    /* NULL, or why the network here is not machined's to change */
 	char net_refused_buf[320];
 	char system_dir[512];
@@ -237,8 +239,103 @@ static int cmd_install(const struct opts *o)
 	return r < 0;
 }
 
+/* --- a boot medium from a provisioning server (a PXE boot) --- */
+
+struct fetch {
+	bool done;
+	int status;
+	char err[256];
+	uint8_t *body;
+	size_t len;
+};
+
+static void fetched(void *arg, int status, const uint8_t *body, size_t len, const char *err)
+{
+	struct fetch *f = arg;
+
+	f->done = true;
+	f->status = status;
+	if (err) {
+		snprintf(f->err, sizeof(f->err), "%s", err);
+	} else if (status == 200 && (f->body = malloc(len ? len : 1))) {
+		memcpy(f->body, body, len);
+		f->len = len;
+	}
+}
+
+/* url fetched whole (at most max bytes) into path. 0, or -1 with err. */
+static int fetch_one(struct loop *loop, const char *url, const char *path, size_t max, char *err, size_t errlen)
+{
+	struct fetch f = { 0 };
+	struct http_url u;
+	struct http_get *g;
+	char e[256], dir[600], *slash;
+	int rc = -1;
+
+	if (http_url_parse(url, &u, e, sizeof(e)) < 0 ||
+	    http_get_start(loop, &u, NULL, 0, max, 300000, fetched, &f, &g, e, sizeof(e)) < 0) {
+		snprintf(err, errlen, "%.300s: %s", url, e);
+		return -1;
+	}
+	while (!f.done)
+		loop_run_once(loop, 1000);
+	snprintf(dir, sizeof(dir), "%s", path);
+	if ((slash = strrchr(dir, '/')))
+		*slash = '\0';
+	if (f.err[0])
+		snprintf(err, errlen, "%.300s: %s", url, f.err);
+	else if (f.status != 200)
+		snprintf(err, errlen, "%.300s: HTTP status %d", url, f.status);
+	else if (!f.body)
+		snprintf(err, errlen, "%.300s: out of memory", url);
+	else if (mkdir_parents(dir, 0755) < 0)
+		snprintf(err, errlen, "mkdir %.300s: %s", dir, strerror(errno));
+	else if (atomic_write(path, f.body, f.len, 0644, e, sizeof(e)) < 0)
+		snprintf(err, errlen, "%s", e);
+	else
+		rc = 0;
+	if (rc == 0)
+		log_console("install: fetched %s (%zu bytes)", url, f.len);
+	free(f.body);
+	return rc;
+}
+
 /*
- * install-disk: writes the system disk onto DISK from the boot medium DEV (the ISO),
+ * The boot medium's files that the install copies (boot/vmlinuz, boot/initramfs.xz and
+ * boot/disk/: GRUB for the disk), fetched whole from url (osctl pxe serve's /install/)
+ * into dir, as an ISO would hold them. 0, or -1 with err naming the file and why.
+ */
+static int fetch_medium(const char *url, const char *dir, char *err, size_t errlen)
+{
+	static const struct {
+		const char *name;
+		size_t max;
+	} files[] = {
+		{ "boot/vmlinuz", 64u << 20 },          { "boot/initramfs.xz", 512u << 20 },
+		{ "boot/disk/grub.cfg", 64u << 10 },    { "boot/disk/core.img", 4u << 20 },
+		{ "boot/disk/boot.img", 4096 },         { "boot/disk/BOOTX64.EFI", 16u << 20 },
+	};
+	struct loop *loop = NULL;
+	int rc = 0;
+
+	if (loop_new(&loop) < 0) {
+		snprintf(err, errlen, "an event loop");
+		return -1;
+	}
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]) && rc == 0; i++) {
+		char full[HTTP_HOST_MAX + HTTP_PATH_MAX], path[600];
+
+		snprintf(full, sizeof(full), "%s%s", url, files[i].name);
+		snprintf(path, sizeof(path), "%s/%s", dir, files[i].name);
+		rc = fetch_one(loop, full, path, files[i].max, err, errlen);
+	}
+	loop_free(loop);
+	return rc;
+}
+
+/*
+ * install-disk: writes the system disk onto DISK from the boot medium DEV (the ISO) or
+ * URL (a provisioning server's /install/, for a PXE boot),
  * copying the persisted config and identity from the state directory (InstallController
  * runs it, its output on the console). Everything on DISK is lost.
  */
@@ -270,12 +367,20 @@ static int cmd_install_disk(const struct opts *o)
 		log_warn("install: mkdir %s", medium);
 		return 1;
 	}
-	if (mount(o->medium, medium, "iso9660", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) {
+	if (strncmp(o->medium, "http://", 7) == 0) {
+		/* A PXE boot: the medium's files from the provisioning server, into /run (memory). */
+		if (fetch_medium(o->medium, medium, err, sizeof(err)) < 0) {
+			log_warnx("install: the boot medium's files: %s", err);
+			return 1;
+		}
+		rc = disk_install(&r, err, sizeof(err));
+	} else if (mount(o->medium, medium, "iso9660", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) {
 		log_warn("install: mount the boot medium %s", o->medium);
 		return 1;
+	} else {
+		rc = disk_install(&r, err, sizeof(err));
+		umount(medium);
 	}
-	rc = disk_install(&r, err, sizeof(err));
-	umount(medium);
 	if (rc < 0) {
 		log_warnx("%s", err);
 		return 1;
@@ -312,6 +417,7 @@ static int start_controllers(struct machined *m, const char *state_dir, bool pur
 	struct ctrl_env env = { .rt = m->rt, .loop = m->loop, .config = &m->config, .status = &m->status,
 				.specs = &m->specs, .init = &m->init, .init_socket = m->o->socket,
 				.api = &m->api, .machine = m->machine, .cmdline_ip = m->cmdline_ip,
+				.install_source = m->install_source,
 				.net_refused = m->net_refused, .system_dir = m->system_dir, .from_disk = m->from_disk,
 				.sysfs = m->o->sysfs ? m->o->sysfs : "/sys", .var_dir = m->o->var_dir,
 				.volumes = &m->volumes, .platform = &m->platform_status };
@@ -523,6 +629,7 @@ static int cmd_daemon(struct opts *o)
 		r = api_init(&m.api, &ao, err, sizeof(err));
 	}
 	m.cmdline_ip = c.ip;
+	m.install_source = c.install_source;
 	m.net_refused = netguard_check(m.machine, o->host_netns, m.net_refused_buf, sizeof(m.net_refused_buf));
 	if (m.net_refused)
 		log_info("network: %s", m.net_refused);

@@ -387,6 +387,17 @@ static bool mac_name(const char *s)
 static void route(struct pxeconn *c, const struct http_req *r)
 {
 	static const char *const assets[] = { "/vmlinuz", "/initramfs.xz", "/undionly.kpxe", "/ipxe.efi" };
+	/* What a machine installing from a PXE boot takes, named as on the ISO (boot/...). */
+	static const struct {
+		const char *path, *asset;
+	} install[] = {
+		{ "/install/boot/vmlinuz", "/vmlinuz" },
+		{ "/install/boot/initramfs.xz", "/initramfs.xz" },
+		{ "/install/boot/disk/grub.cfg", "/disk/grub.cfg" },
+		{ "/install/boot/disk/core.img", "/disk/core.img" },
+		{ "/install/boot/disk/boot.img", "/disk/boot.img" },
+		{ "/install/boot/disk/BOOTX64.EFI", "/disk/BOOTX64.EFI" },
+	};
 	struct pxe *p = c->p;
 	bool head = strcmp(r->method, "HEAD") == 0;
 	char path[600], name[80];
@@ -399,6 +410,18 @@ static void route(struct pxeconn *c, const struct http_req *r)
 		say("%s: iPXE script", c->peer);
 		return;
 	}
+	for (size_t i = 0; i < sizeof(install) / sizeof(install[0]); i++)
+		if (strcmp(r->path, install[i].path) == 0) {
+			snprintf(path, sizeof(path), "%s%s", p->assets, install[i].asset);
+			if (!open_file(c, path)) {
+				say("%s: %s: not in %s (make pxe writes it)", c->peer, r->path, p->assets);
+				respond_text(c, 404, "Not Found", "no such asset\n", head);
+				return;
+			}
+			respond(c, 200, "OK", "application/octet-stream", c->size, head);
+			say("%s: install: sending %s (%lld bytes)", c->peer, r->path, (long long)c->size);
+			return;
+		}
 	for (size_t i = 0; i < sizeof(assets) / sizeof(assets[0]); i++)
 		if (strcmp(r->path, assets[i]) == 0) {
 			snprintf(path, sizeof(path), "%s%s", p->assets, assets[i]);
@@ -637,10 +660,10 @@ int cmd_pxe(struct osc *o, int argc, char **argv)
 		 "#!ipxe\n"
 		 "echo Basalt: ${mac} boots from http://%s:%u\n"
 		 "kernel http://%s:%u/vmlinuz console=tty0 console=ttyS0,115200 basalt.platform=metal "
-		 "basalt.config=http://%s:%u/configs/${mac}.yaml\n"
+		 "basalt.config=http://%s:%u/configs/${mac}.yaml basalt.install.source=http://%s:%u/install/\n"
 		 "initrd http://%s:%u/initramfs.xz\n"
 		 "boot\n",
-		 p.addr, p.port, p.addr, p.port, p.addr, p.port, p.addr, p.port);
+		 p.addr, p.port, p.addr, p.port, p.addr, p.port, p.addr, p.port, p.addr, p.port);
 	snprintf(p.tmp, sizeof(p.tmp), "/tmp/osctl-pxe.XXXXXX");
 	if (!mkdtemp(p.tmp) || chmod(p.tmp, 0755) < 0) {
 		fprintf(stderr, "osctl: pxe serve: a temporary directory: %s\n", strerror(errno));

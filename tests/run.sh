@@ -65,6 +65,7 @@ def vm-nocloud 900 - tests/vm/nocloud.sh "$out"
 def vm-configdrive 900 - tests/vm/configdrive.sh "$out"
 def vm-pxe 600 - tests/vm/pxe.sh "$out"
 def vm-pxe-uefi 900 - tests/vm/pxe.sh "$out" --uefi
+def vm-pxe-install 1200 - tests/vm/pxeinstall.sh "$out"
 def net-dhcp 600 - tests/netns/dhcp.sh "$out"
 def net-time 300 - tests/netns/ntp.sh "$out"
 def net-try 300 - tests/netns/try.sh "$out"

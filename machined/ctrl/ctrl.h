@@ -39,6 +39,7 @@ struct ctrl_env {
 	 * a container, or run by hand, it leaves every link, address and route as they are. */
 	bool machine;
 	const char *cmdline_ip;      /* the kernel's ip=, or NULL */
+	const char *install_source;  /* the kernel's basalt.install.source=, or NULL */
 	/* NULL, or why the network namespace here is not machined's to change (netguard.h):
 	 * the controllers that change links, addresses and routes fail with it instead. */
 	const char *net_refused;

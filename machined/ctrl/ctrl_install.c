@@ -187,7 +187,7 @@ static int reconcile(struct rt_ctx *ctx, void *arg)
 	const Basalt__Config__Config *cfg = res_spec(rt_get(ctx, RES(MACHINE_CONFIG), "v1alpha1"), RES(MACHINE_CONFIG));
 	const Basalt__Config__Install *in = cfg && cfg->machine ? cfg->machine->install : NULL;
 	static struct blk_disk disks[BLK_MAX_DISKS];
-	char err[1024], what[160] = "", medium[96];
+	char err[1024], what[160] = "", medium[512];
 	int n, i;
 
 	if (s->phase == INSTALLING)
@@ -227,12 +227,16 @@ static int reconcile(struct rt_ctx *ctx, void *arg)
 		say_once(s, err);
 		return status(ctx, "refused", s->disk, err);
 	}
-	if (disk_find_medium(env->sysfs, "/dev", disks[i].name, medium, sizeof(medium)) != 0) {
-		snprintf(err, sizeof(err), "no Basalt boot medium (the ISO, volume BASALT) to install from: installing from a "
-					   "PXE or disk boot is not supported yet");
+	bool on_medium = disk_find_medium(env->sysfs, "/dev", disks[i].name, medium, sizeof(medium)) == 0;
+
+	if (!on_medium && !s->env.install_source) {
+		snprintf(err, sizeof(err), "no Basalt boot medium (the ISO, volume BASALT) to install from, and no "
+					   "basalt.install.source= (a PXE boot through osctl pxe serve names one)");
 		say_once(s, err);
 		return status(ctx, "failed", s->disk, err);
 	}
+	if (!on_medium)  /* a PXE boot: the medium's files from the provisioning server */
+		snprintf(medium, sizeof(medium), "%s", s->env.install_source);
 	log_console("install: installing onto %s (%s, %s) from %s", s->disk, disks[i].model[0] ? disks[i].model : "no model",
 		    what[0] && in->wipe ? "wiping what it held" : "blank", medium);
 	if (start_installer(s, medium, err, sizeof(err)) < 0) {

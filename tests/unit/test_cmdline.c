@@ -29,7 +29,8 @@ static void test_full_line(void **state)
 
 	(void)state;
 	assert_int_equal(cmdline_parse("BOOT_IMAGE=/vmlinuz console=ttyS0 quiet basalt.config=http://10.0.0.1:8080/c.yaml "
-				       "basalt.platform=metal basalt.debug=1 basalt.maintenance=1 basalt.boot=disk ip=10.0.0.5::10.0.0.1:255.255.255.0:node1:eth0:off",
+				       "basalt.platform=metal basalt.debug=1 basalt.maintenance=1 basalt.boot=disk ip=10.0.0.5::10.0.0.1:255.255.255.0:node1:eth0:off "
+				       "basalt.install.source=http://10.0.0.1:8080/install/",
 				       &c, collect, &r),
 			 0);
 	assert_int_equal(r.n, 0);
@@ -39,6 +40,13 @@ static void test_full_line(void **state)
 	assert_true(c.maintenance);
 	assert_true(c.from_disk);
 	assert_string_equal(c.ip, "10.0.0.5::10.0.0.1:255.255.255.0:node1:eth0:off");
+	assert_string_equal(c.install_source, "http://10.0.0.1:8080/install/");
+	cmdline_fini(&c);
+	/* Only http://, with a host, a directory (ending in /). */
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(cmdline_parse("basalt.install.source=https://a/ basalt.install.source=http://a/x", &c, collect, &r), 0);
+	assert_int_equal(r.n, 2);
+	assert_null(c.install_source);
 	cmdline_fini(&c);
 }
 
@@ -54,6 +62,7 @@ static void test_defaults(void **state)
 	assert_false(c.maintenance);
 	assert_false(c.from_disk);
 	assert_null(c.ip);
+	assert_null(c.install_source);
 	cmdline_fini(&c);
 }
 
