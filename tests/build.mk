@@ -26,6 +26,7 @@ unit_srcs_sysdev := netctl/sysdev.c
 unit_srcs_dns := netctl/dns.c
 unit_srcs_log := lib/log.c
 unit_srcs_http := lib/http.c lib/buf.c lib/parse.c lib/loop.c
+unit_srcs_l2switch := osctl/cluster/l2switch.c lib/loop.c
 unit_srcs_gpt := lib/gpt.c
 unit_srcs_fspath := lib/fspath.c
 unit_srcs_cloudinit := machined/platform/cloudinit.c $(LIB_FULL_SRCS) lib/buf.c lib/loop.c lib/log.c $(GEN_API)
@@ -50,7 +51,7 @@ unit_srcs_dhcp6 := netctl/dhcp6.c lib/parse.c
 unit_srcs_netspec := machined/ctrl/netspec.c $(MACHINED_CORE_SRCS) machined/core/runtime.c lib/log.c lib/backoff.c
 
 UNIT_TESTS := cmdline kmod backoff ring frame loop spec supervisor ctl squashfs coldplug store \
-	parse mconfig cfgstate runtime grpc apiipc sandbox memcpy tls apidef ipcfg rtnl dhcp4 netspec sntp dhcp6 keyset sysdev dns log http gpt blkprobe fspath cloudinit
+	parse mconfig cfgstate runtime grpc apiipc sandbox memcpy tls apidef ipcfg rtnl dhcp4 netspec sntp dhcp6 keyset sysdev dns log http gpt blkprobe fspath cloudinit l2switch
 UNIT_BINS := $(patsubst %,$(OUT)/host/tests/unit/test_%,$(UNIT_TESTS))
 
 define unit_rule
@@ -134,10 +135,11 @@ fuzz_srcs_fspath := lib/fspath.c
 fuzz_srcs_cloudinit := machined/platform/cloudinit.c $(LIB_FULL_SRCS) lib/buf.c lib/loop.c lib/log.c $(GEN_API)
 fuzz_srcs_configdrive := $(fuzz_srcs_cloudinit)
 fuzz_srcs_imds := $(fuzz_srcs_cloudinit)
+fuzz_srcs_l2switch := osctl/cluster/l2switch.c lib/loop.c
 fuzz_srcs_blkprobe := machined/disk/blockdev.c lib/gpt.c lib/spawn.c lib/atomicfile.c
 fuzz_srcs_pxe := osctl/pxe.c osctl/opts.c lib/http.c lib/buf.c lib/parse.c lib/loop.c lib/spawn.c $(GEN_API)
 FUZZ_TARGETS := cmdline kmod ctl squashfs mconfig grpc apiipc kmsg mountinfo power nodes clientcfg osctl \
-	grpcclient selector modalias cfgstate ctlconn initclient apidmerge tlssession csr rtnl ipcfg dhcp4 sntp dhcp6 dns http pxe gpt blkprobe fspath cloudinit configdrive imds
+	grpcclient selector modalias cfgstate ctlconn initclient apidmerge tlssession csr rtnl ipcfg dhcp4 sntp dhcp6 dns http pxe gpt blkprobe fspath cloudinit configdrive imds l2switch
 FUZZ_BINS := $(patsubst %,$(OUT)/fuzz/bin/fuzz_%,$(FUZZ_TARGETS))
 
 define fuzz_rule

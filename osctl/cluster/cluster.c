@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "osctl/cluster/l2switch.h"
 #include "osctl/osctl.h"
 
 const struct cluster_provisioner *const cluster_provisioners[] = { NULL };
@@ -18,18 +19,44 @@ static const struct cluster_provisioner *find(const char *name)
 	return NULL;
 }
 
+/*
+ * osctl cluster switch --dir DIR --ports N: the cluster's network segment (l2switch.h),
+ * in the foreground until SIGTERM; the QEMU provisioner runs it for a cluster, each node's
+ * NIC on DIR/node-<i>.sock.
+ */
+static int cmd_switch(int argc, char **argv)
+{
+	const char *dir = osc_opt(argc, argv, "--dir", NULL), *ports = osc_opt(argc, argv, "--ports", NULL);
+	char err[512], *end = NULL;
+	long n = ports ? strtol(ports, &end, 10) : 0;
+
+	if (!dir || !ports || *end || n < 1 || n > L2SW_PORTS) {
+		fprintf(stderr, "usage: osctl cluster switch --dir DIR --ports N (1 to %d)\n", L2SW_PORTS);
+		return 2;
+	}
+	if (l2sw_serve(dir, (size_t)n, err, sizeof(err)) < 0) {
+		fprintf(stderr, "osctl: cluster switch: %s\n", err);
+		return 1;
+	}
+	return 0;
+}
+
 int cmd_cluster(struct osc *o, int argc, char **argv)
 {
-	static const char *const tv[] = { "--name", "--provisioner", "--controlplanes", "--workers", "--cidr", NULL };
+	static const char *const tv[] = { "--name", "--provisioner", "--controlplanes", "--workers", "--cidr", "--dir",
+					  "--ports", NULL };
 	const char *action = osc_positional(argc, argv, 0, tv), *n;
 	struct cluster_req req = { .name = "basalt", .provisioner = "qemu", .controlplanes = 1, .workers = 1,
 				   .cidr = "10.5.0.0/24" };
 	const struct cluster_provisioner *p;
 
 	(void)o;
+	if (action && strcmp(action, "switch") == 0)
+		return cmd_switch(argc, argv);
 	if (!action || (strcmp(action, "create") != 0 && strcmp(action, "show") != 0 && strcmp(action, "destroy") != 0)) {
 		fprintf(stderr, "usage: osctl cluster create|show|destroy [--name N] [--provisioner qemu|docker]\n"
-				"       [--controlplanes N] [--workers M] [--cidr CIDR]\n");
+				"       [--controlplanes N] [--workers M] [--cidr CIDR]\n"
+				"       osctl cluster switch --dir DIR --ports N\n");
 		return 2;
 	}
 	if ((n = osc_opt(argc, argv, "--name", NULL)))
