@@ -162,6 +162,23 @@ int osc_cfg_put(Basalt__Osctl__ClientConfig *cfg, const char *name, Basalt__Osct
 	return 0;
 }
 
+int osc_cfg_remove(Basalt__Osctl__ClientConfig *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->n_contexts; i++) {
+		if (strcmp(cfg->contexts[i]->key, name) != 0)
+			continue;
+		protobuf_c_message_free_unpacked(&cfg->contexts[i]->base, NULL);
+		memmove(&cfg->contexts[i], &cfg->contexts[i + 1], (cfg->n_contexts - i - 1) * sizeof(cfg->contexts[0]));
+		cfg->n_contexts--;
+		if (cfg->context && strcmp(cfg->context, name) == 0) {
+			free(cfg->context);
+			cfg->context = strdup(cfg->n_contexts ? cfg->contexts[0]->key : "");
+		}
+		return 1;
+	}
+	return 0;
+}
+
 static void set_list(char ***v, size_t *n, char **argv, int argc)
 {
 	for (size_t i = 0; i < *n; i++)

@@ -4,12 +4,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "osctl/cluster/l2switch.h"
 #include "osctl/osctl.h"
 
-const struct cluster_provisioner *const cluster_provisioners[] = { NULL };
-const size_t cluster_nprovisioners = 0;
+const struct cluster_provisioner *const cluster_provisioners[] = { &cluster_qemu };
+const size_t cluster_nprovisioners = sizeof(cluster_provisioners) / sizeof(cluster_provisioners[0]);
 
 static const struct cluster_provisioner *find(const char *name)
 {
@@ -41,47 +42,126 @@ static int cmd_switch(int argc, char **argv)
 	return 0;
 }
 
+/* A whole number option in [min, max]; false with the error said. */
+static bool number(int argc, char **argv, const char *opt, unsigned min, unsigned max, unsigned *out)
+{
+	const char *v = osc_opt(argc, argv, opt, NULL);
+	char *end = NULL;
+	unsigned long n;
+
+	if (!v)
+		return true;
+	n = strtoul(v, &end, 10);
+	if (!*v || *end || n < min || n > max) {
+		fprintf(stderr, "osctl: cluster: %s %s: a number from %u to %u\n", opt, v, min, max);
+		return false;
+	}
+	*out = (unsigned)n;
+	return true;
+}
+
+/* The release disk image beside this osctl (_out/bin/osctl: _out/basalt-amd64.qcow2). */
+static void default_image(char *out, size_t len)
+{
+	char self[2048];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	char *slash;
+
+	snprintf(out, len, "basalt-amd64.qcow2");
+	if (n <= 0)
+		return;
+	self[n] = '\0';
+	if ((slash = strrchr(self, '/')))
+		*slash = '\0';
+	if ((slash = strrchr(self, '/')))
+		*slash = '\0';
+	snprintf(out, len, "%s/basalt-amd64.qcow2", self);
+}
+
 int cmd_cluster(struct osc *o, int argc, char **argv)
 {
 	static const char *const tv[] = { "--name", "--provisioner", "--controlplanes", "--workers", "--cidr", "--dir",
-					  "--ports", NULL };
+					  "--ports", "--state", "--image", "--disk", "--memory", "--memory-controlplane",
+					  "--memory-worker", "--cpus", "--accel", "--wait-timeout", NULL };
 	const char *action = osc_positional(argc, argv, 0, tv), *n;
+	char state[4096], image[4096];
 	struct cluster_req req = { .name = "basalt", .provisioner = "qemu", .controlplanes = 1, .workers = 1,
-				   .cidr = "10.5.0.0/24" };
+				   .cidr = "10.5.0.0/24", .disk_size = "6G", .memory_cp = 2048, .memory_worker = 1024,
+				   .cpus = 2, .accel = "tcg", .wait_s = 600 };
 	const struct cluster_provisioner *p;
+	unsigned cps = 1, workers = 1, mem = 0;
 
-	(void)o;
 	if (action && strcmp(action, "switch") == 0)
 		return cmd_switch(argc, argv);
 	if (!action || (strcmp(action, "create") != 0 && strcmp(action, "show") != 0 && strcmp(action, "destroy") != 0)) {
 		fprintf(stderr, "usage: osctl cluster create|show|destroy [--name N] [--provisioner qemu|docker]\n"
-				"       [--controlplanes N] [--workers M] [--cidr CIDR]\n"
+				"       [--controlplanes N] [--workers M] [--cidr CIDR] [--cpus N] [--memory MiB]\n"
+				"       [--disk SIZE] [--image FILE] [--state DIR] [--accel tcg|kvm] [--wait-timeout S]\n"
 				"       osctl cluster switch --dir DIR --ports N\n");
 		return 2;
 	}
 	if ((n = osc_opt(argc, argv, "--name", NULL)))
 		req.name = n;
+	if (!*req.name || strlen(req.name) > 32 || strspn(req.name, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(req.name) ||
+	    req.name[0] == '-') {
+		fprintf(stderr, "osctl: cluster: --name %s: 1 to 32 lower-case letters, digits and '-'\n", req.name);
+		return 2;
+	}
 	if ((n = osc_opt(argc, argv, "--provisioner", NULL)))
 		req.provisioner = n;
-	if ((n = osc_opt(argc, argv, "--controlplanes", NULL)))
-		req.controlplanes = atoi(n);
-	if ((n = osc_opt(argc, argv, "--workers", NULL)))
-		req.workers = atoi(n);
+	if (!number(argc, argv, "--controlplanes", 1, 8, &cps) || !number(argc, argv, "--workers", 0, 15, &workers) ||
+	    !number(argc, argv, "--cpus", 1, 64, &req.cpus) || !number(argc, argv, "--memory", 1, 1u << 20, &mem) ||
+	    !number(argc, argv, "--memory-controlplane", 1, 1u << 20, &req.memory_cp) ||
+	    !number(argc, argv, "--memory-worker", 1, 1u << 20, &req.memory_worker) ||
+	    !number(argc, argv, "--wait-timeout", 1, 86400, &req.wait_s))
+		return 2;
+	if (mem)
+		req.memory_cp = req.memory_worker = mem;
+	req.controlplanes = (int)cps;
+	req.workers = (int)workers;
 	if ((n = osc_opt(argc, argv, "--cidr", NULL)))
 		req.cidr = n;
+	if ((n = osc_opt(argc, argv, "--disk", NULL)))
+		req.disk_size = n;
+	if ((n = osc_opt(argc, argv, "--accel", NULL)))
+		req.accel = n;
+	if (strcmp(req.accel, "tcg") != 0 && strcmp(req.accel, "kvm") != 0) {
+		fprintf(stderr, "osctl: cluster: --accel %s: tcg or kvm\n", req.accel);
+		return 2;
+	}
+	if ((n = osc_opt(argc, argv, "--state", NULL))) {
+		snprintf(state, sizeof(state), "%s", n);
+	} else {
+		const char *home = getenv("HOME");
+
+		snprintf(state, sizeof(state), "%s/.osctl/clusters", home && *home ? home : ".");
+	}
+	req.state_root = state;
+	if ((n = osc_opt(argc, argv, "--image", NULL)))
+		snprintf(image, sizeof(image), "%s", n);
+	else
+		default_image(image, sizeof(image));
+	if (image[0] != '/') {
+		char cwd[2048], rel[2000];
+
+		snprintf(rel, sizeof(rel), "%.1999s", image);
+		if (getcwd(cwd, sizeof(cwd)))
+			snprintf(image, sizeof(image), "%s/%s", cwd, rel);
+	}
+	req.image = image;
 	if (strcmp(req.provisioner, "qemu") != 0 && strcmp(req.provisioner, "docker") != 0) {
 		fprintf(stderr, "osctl: cluster: --provisioner %s: expected qemu or docker\n", req.provisioner);
 		return 2;
 	}
 	if (!(p = find(req.provisioner))) {
-		fprintf(stderr, "osctl: cluster %s: the %s provisioner is not in this osctl yet (local clusters "
-				"come in a later release); boot a node with `make run` meanwhile\n",
+		fprintf(stderr, "osctl: cluster %s: the %s provisioner is not in this osctl yet: --provisioner qemu "
+				"makes a local cluster meanwhile\n",
 			action, req.provisioner);
 		return 1;
 	}
 	if (strcmp(action, "create") == 0)
-		return p->create(&req) != 0;
+		return p->create(o, &req);
 	if (strcmp(action, "show") == 0)
-		return p->show(&req) != 0;
-	return p->destroy(&req) != 0;
+		return p->show(o, &req) != 0;
+	return p->destroy(o, &req) != 0;
 }

@@ -403,8 +403,8 @@ v=$("$osctl" -e "$A" apply-config -f bad.yaml 2>&1)
 if [[ $? -ne 0 ]] && grep -q 'bad.yaml:3:3: /machine/typo' <<<"$v"; then ok "an invalid config is refused with file:line:col"; else not_ok "invalid config error" "$v"; fi
 
 # --- osctl's own pieces ---
-refuse "osctl cluster names the provisioner it does not carry yet, and fails" 'cluster create: the qemu provisioner is not in this osctl yet' \
-	"$osctl" cluster create
+refuse "osctl cluster names the provisioner it does not carry yet, and fails" 'cluster create: the docker provisioner is not in this osctl yet' \
+	"$osctl" cluster create --provisioner docker
 check "completion bash is valid bash" bash -n <("$osctl" completion bash)
 "$osctl" completion zsh | grep -q '^compdef _osctl osctl' && ok "completion zsh" || not_ok "completion zsh"
 "$osctl" --osconfig merged.cfg config merge roles.cfg >/dev/null && "$osctl" --osconfig merged.cfg config merge roles.cfg >/dev/null
