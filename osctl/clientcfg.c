@@ -172,7 +172,7 @@ int osc_cfg_remove(Basalt__Osctl__ClientConfig *cfg, const char *name)
 		cfg->n_contexts--;
 		if (cfg->context && strcmp(cfg->context, name) == 0) {
 			free(cfg->context);
-			cfg->context = strdup(cfg->n_contexts ? cfg->contexts[0]->key : "");
+			cfg->context = strdup("");  /* no other cluster's context made current by chance */
 		}
 		return 1;
 	}

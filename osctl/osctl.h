@@ -57,7 +57,7 @@ Basalt__Osctl__Context *osc_cfg_current(struct osc *o, const char **name);
 /* Adds (or replaces) a context, taking ctx over. */
 int osc_cfg_put(Basalt__Osctl__ClientConfig *cfg, const char *name, Basalt__Osctl__Context *ctx);
 Basalt__Osctl__Context *osc_cfg_find(Basalt__Osctl__ClientConfig *cfg, const char *name);
-/* Removes a context (the current one becomes the first left): 1, or 0 when there is none. */
+/* Removes a context (when it was current, none is): 1, or 0 when there is none. */
 int osc_cfg_remove(Basalt__Osctl__ClientConfig *cfg, const char *name);
 char **osc_strv(const char *const *v, size_t n);
 int cmd_config(struct osc *o, int argc, char **argv);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "osctl/cluster/cluster.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,9 +103,9 @@ int cmd_cluster(struct osc *o, int argc, char **argv)
 	}
 	if ((n = osc_opt(argc, argv, "--name", NULL)))
 		req.name = n;
-	if (!*req.name || strlen(req.name) > 32 || strspn(req.name, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(req.name) ||
+	if (!*req.name || strlen(req.name) > 16 || strspn(req.name, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(req.name) ||
 	    req.name[0] == '-') {
-		fprintf(stderr, "osctl: cluster: --name %s: 1 to 32 lower-case letters, digits and '-'\n", req.name);
+		fprintf(stderr, "osctl: cluster: --name %s: 1 to 16 lower-case letters, digits and '-'\n", req.name);
 		return 2;
 	}
 	if ((n = osc_opt(argc, argv, "--provisioner", NULL)))
@@ -135,6 +136,17 @@ int cmd_cluster(struct osc *o, int argc, char **argv)
 		const char *home = getenv("HOME");
 
 		snprintf(state, sizeof(state), "%s/.osctl/clusters", home && *home ? home : ".");
+	}
+	if (state[0] != '/') {
+		/* The children (gen config, QEMU, the switch, rm) run from "/": only absolute paths. */
+		char cwd[2048], rel[2000];
+
+		snprintf(rel, sizeof(rel), "%.1999s", state);
+		if (!getcwd(cwd, sizeof(cwd))) {
+			fprintf(stderr, "osctl: cluster: the working directory: %s\n", strerror(errno));
+			return 1;
+		}
+		snprintf(state, sizeof(state), "%s/%s", cwd, rel);
 	}
 	req.state_root = state;
 	if ((n = osc_opt(argc, argv, "--image", NULL)))

@@ -244,9 +244,10 @@ static size_t load_nodes(const char *dir, struct node *nodes)
 	return n;
 }
 
-/* Whether pid is still a process of this cluster (its command line names dir): a PID
- * reused by something else is never signalled. */
-static bool ours(pid_t pid, const char *dir)
+/* Whether pid is still a process of this cluster: one of its arguments is exactly token
+ * (a node's QEMU: its -pidfile; the switch: its --dir), so a PID reused by anything else,
+ * another cluster's folder included, is never signalled. */
+static bool ours(pid_t pid, const char *token)
 {
 	char path[64], buf[8192];
 	ssize_t n;
@@ -261,11 +262,11 @@ static bool ours(pid_t pid, const char *dir)
 	close(fd);
 	if (n <= 0)
 		return false;
-	for (ssize_t i = 0; i < n; i++)
-		if (!buf[i])
-			buf[i] = ' ';
 	buf[n] = '\0';
-	return strstr(buf, dir) != NULL;
+	for (ssize_t i = 0; i < n; i += (ssize_t)strlen(buf + i) + 1)
+		if (strcmp(buf + i, token) == 0)
+			return true;
+	return false;
 }
 
 static pid_t pid_in(const char *path)
@@ -280,15 +281,15 @@ static pid_t pid_in(const char *path)
 	return pid;
 }
 
-/* Ends a process of the cluster: SIGTERM, then SIGKILL after 10 s. */
-static void stop(pid_t pid, const char *dir)
+/* Ends a process of the cluster (token as for ours): SIGTERM, then SIGKILL after 10 s. */
+static void stop(pid_t pid, const char *token)
 {
-	if (!ours(pid, dir))
+	if (!ours(pid, token))
 		return;
 	kill(pid, SIGTERM);
-	for (int i = 0; i < 100 && ours(pid, dir); i++)
+	for (int i = 0; i < 100 && ours(pid, token); i++)
 		usleep(100000);
-	if (ours(pid, dir))
+	if (ours(pid, token))
 		kill(pid, SIGKILL);
 	waitpid(pid, NULL, WNOHANG);
 }
@@ -308,7 +309,7 @@ static int teardown(const char *dir)
 
 	for (size_t i = 0; i < n; i++) {
 		snprintf(path, sizeof(path), "%s/%s/qemu.pid", dir, nodes[i].name);
-		stop(pid_in(path), dir);
+		stop(pid_in(path), path);
 	}
 	snprintf(path, sizeof(path), "%s/switch.pid", dir);
 	stop(pid_in(path), dir);
@@ -548,7 +549,8 @@ static int qemu_create(struct osc *o, const struct cluster_req *req)
 	deadline = time(NULL) + req->wait_s;
 	for (size_t i = 0; i < n; i++) {
 		while (!answers(dir, &nodes[i], self)) {
-			if (!ours(nodes[i].pid, dir)) {
+			snprintf(path, sizeof(path), "%s/%s/qemu.pid", dir, nodes[i].name);
+			if (!ours(nodes[i].pid, path)) {
 				fprintf(stderr, "osctl: cluster create: %s: QEMU ended\n", nodes[i].name);
 				console_tail(dir, &nodes[i]);
 				goto fail;
@@ -606,11 +608,12 @@ static int qemu_show(struct osc *o, const struct cluster_req *req)
 	table_init(&t, 5);
 	table_add(&t, "NODE", "ROLE", "ADDRESS", "API ENDPOINT", "STATE");
 	for (size_t i = 0; i < n; i++) {
-		char port[24];
+		char port[24], pidf[PATH_MAX];
 
 		snprintf(port, sizeof(port), "127.0.0.1:%u", nodes[i].port);
+		snprintf(pidf, sizeof(pidf), "%s/%s/qemu.pid", dir, nodes[i].name);
 		table_add(&t, nodes[i].name, nodes[i].controlplane ? "controlplane" : "worker", nodes[i].ip, port,
-			  ours(nodes[i].pid, dir) ? "running" : "stopped");
+			  ours(nodes[i].pid, pidf) ? "running" : "stopped");
 	}
 	table_print(&t);
 	table_fini(&t);
@@ -619,12 +622,16 @@ static int qemu_show(struct osc *o, const struct cluster_req *req)
 
 static int qemu_destroy(struct osc *o, const struct cluster_req *req)
 {
-	char dir[DIR_MAX];
+	char dir[DIR_MAX], marker[PATH_MAX];
 
 	if (!cluster_dir(req, dir))
 		return 2;
-	if (access(dir, F_OK) != 0) {
-		fprintf(stderr, "osctl: cluster destroy: no cluster named %s (%s)\n", req->name, dir);
+	snprintf(marker, sizeof(marker), "%s/nodes.txt", dir);
+	if (access(marker, F_OK) != 0) {
+		/* Only a folder this provisioner made is removed: never whatever else is there. */
+		fprintf(stderr, "osctl: cluster destroy: no cluster named %s (%s holds no nodes.txt)\n", req->name, dir);
+		if (osc_cfg_load(o, false) == 0 && osc_cfg_remove(o->cfg, req->name) == 1)
+			osc_cfg_save(o);
 		return 1;
 	}
 	if (teardown(dir) < 0) {

@@ -14,7 +14,7 @@ set -uo pipefail
 out=$(realpath "$1")
 osctl=$out/bin/osctl
 t=$(test_dir)
-plan 19
+plan 21
 [[ -f $out/basalt-amd64.qcow2 ]] || bail "the disk image is built (make disk)"
 export HOME=$t/home OSCONFIG=$t/home/.osctl/config
 mkdir -p "$HOME"
@@ -67,5 +67,8 @@ else
 fi
 [[ ! -e $HOME/.osctl/clusters/slow ]] && ! pgrep -f "$HOME/.osctl/clusters/slow" >/dev/null &&
 	ok "and what was made of it is removed (no process, no state)" || not_ok "slow cluster left" "$(pgrep -af slow)"
+mkdir -p "$t/src/basalt" && echo keep >"$t/src/basalt/file"
+refuse "destroy refuses a folder that is no cluster's (no nodes.txt)" 'holds no nodes.txt' "$osctl" cluster destroy --state "$t/src"
+[[ -f $t/src/basalt/file ]] && ok "and leaves it as it was" || not_ok "destroy removed a folder it did not make"
 [[ ! -e $HOME/.osctl/clusters/bad ]] && ok "nothing of the refused clusters is left" || not_ok "half-made" "$(ls -R "$HOME/.osctl/clusters")"
 finish
