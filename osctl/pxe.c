@@ -386,17 +386,21 @@ static bool mac_name(const char *s)
 
 static void route(struct pxeconn *c, const struct http_req *r)
 {
-	static const char *const assets[] = { "/vmlinuz", "/initramfs.xz", "/undionly.kpxe", "/ipxe.efi" };
-	/* What a machine installing from a PXE boot takes, named as on the ISO (boot/...). */
+	/* Files of the assets folder by URL path: what iPXE boots, and what a machine
+	 * installing from a PXE boot takes, named as on the ISO (/install/boot/...). */
 	static const struct {
-		const char *path, *asset;
-	} install[] = {
-		{ "/install/boot/vmlinuz", "/vmlinuz" },
-		{ "/install/boot/initramfs.xz", "/initramfs.xz" },
-		{ "/install/boot/disk/grub.cfg", "/disk/grub.cfg" },
-		{ "/install/boot/disk/core.img", "/disk/core.img" },
-		{ "/install/boot/disk/boot.img", "/disk/boot.img" },
-		{ "/install/boot/disk/BOOTX64.EFI", "/disk/BOOTX64.EFI" },
+		const char *path, *asset, *what;
+	} files[] = {
+		{ "/vmlinuz", "/vmlinuz", "" },
+		{ "/initramfs.xz", "/initramfs.xz", "" },
+		{ "/undionly.kpxe", "/undionly.kpxe", "" },
+		{ "/ipxe.efi", "/ipxe.efi", "" },
+		{ "/install/boot/vmlinuz", "/vmlinuz", "install: " },
+		{ "/install/boot/initramfs.xz", "/initramfs.xz", "install: " },
+		{ "/install/boot/disk/grub.cfg", "/disk/grub.cfg", "install: " },
+		{ "/install/boot/disk/core.img", "/disk/core.img", "install: " },
+		{ "/install/boot/disk/boot.img", "/disk/boot.img", "install: " },
+		{ "/install/boot/disk/BOOTX64.EFI", "/disk/BOOTX64.EFI", "install: " },
 	};
 	struct pxe *p = c->p;
 	bool head = strcmp(r->method, "HEAD") == 0;
@@ -410,28 +414,16 @@ static void route(struct pxeconn *c, const struct http_req *r)
 		say("%s: iPXE script", c->peer);
 		return;
 	}
-	for (size_t i = 0; i < sizeof(install) / sizeof(install[0]); i++)
-		if (strcmp(r->path, install[i].path) == 0) {
-			snprintf(path, sizeof(path), "%s%s", p->assets, install[i].asset);
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		if (strcmp(r->path, files[i].path) == 0) {
+			snprintf(path, sizeof(path), "%s%s", p->assets, files[i].asset);
 			if (!open_file(c, path)) {
 				say("%s: %s: not in %s (make pxe writes it)", c->peer, r->path, p->assets);
 				respond_text(c, 404, "Not Found", "no such asset\n", head);
 				return;
 			}
 			respond(c, 200, "OK", "application/octet-stream", c->size, head);
-			say("%s: install: sending %s (%lld bytes)", c->peer, r->path, (long long)c->size);
-			return;
-		}
-	for (size_t i = 0; i < sizeof(assets) / sizeof(assets[0]); i++)
-		if (strcmp(r->path, assets[i]) == 0) {
-			snprintf(path, sizeof(path), "%s%s", p->assets, assets[i]);
-			if (!open_file(c, path)) {
-				say("%s: %s: not in %s", c->peer, r->path, p->assets);
-				respond_text(c, 404, "Not Found", "no such asset\n", head);
-				return;
-			}
-			respond(c, 200, "OK", "application/octet-stream", c->size, head);
-			say("%s: sending %s (%lld bytes)", c->peer, r->path, (long long)c->size);
+			say("%s: %ssending %s (%lld bytes)", c->peer, files[i].what, r->path, (long long)c->size);
 			return;
 		}
 	if (strncmp(r->path, "/configs/", 9) == 0 && strlen(r->path) > 14 &&
