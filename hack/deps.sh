@@ -29,6 +29,9 @@ packages=(
 	# and chronyd's libraries (tests/build.mk takes chronyd itself from the chrony .deb: the
 	# package would replace the host's time service)
 	libedit2 libgnutls30 libnettle8 libseccomp2 libcap2
+	# and dockerd's (tests/build.mk takes docker.io's binaries from its .deb, for the Docker
+	# provisioner's suite)
+	libdevmapper1.02.1
 	# reference supervisor for the benchmark (s6-supervise)
 	s6
 )

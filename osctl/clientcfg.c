@@ -45,6 +45,10 @@ int osc_cfg_load(struct osc *o, bool must_exist)
 	ProtobufCMessage *m = NULL;
 	int r = read_file(o->config_path, CFG_MAX, &text, &len);
 
+	if (o->cfg) {   /* read again: what it said before goes */
+		protobuf_c_message_free_unpacked(&o->cfg->base, NULL);
+		o->cfg = NULL;
+	}
 	if (r == -ENOENT && !must_exist) {
 		o->cfg = empty_cfg();
 		return o->cfg ? 0 : -1;

@@ -19,24 +19,15 @@
 #include "lib/pbyaml.h"
 #include "osctl/osctl.h"
 
-#define MAX_PATCHES 16
-
 /* --- config patches and apply --- */
 
-struct patches {
-	struct mconfig_patch p[MAX_PATCHES];
-	char *text[MAX_PATCHES];
-	size_t n;
-};
-
-static void patches_fini(struct patches *ps)
+void osc_patches_fini(struct osc_patches *ps)
 {
 	for (size_t i = 0; i < ps->n; i++)
 		free(ps->text[i]);
 }
 
-/* --config-patch / --patch values: @FILE or the patch itself. */
-static int patches_collect(int argc, char **argv, const char *name, const char *alt, struct patches *ps)
+int osc_patches_collect(int argc, char **argv, const char *name, const char *alt, struct osc_patches *ps)
 {
 	for (int i = 1; i + 1 < argc; i++) {
 		const char *v;
@@ -45,8 +36,8 @@ static int patches_collect(int argc, char **argv, const char *name, const char *
 		if (strcmp(argv[i], name) != 0 && !(alt && strcmp(argv[i], alt) == 0))
 			continue;
 		v = argv[++i];
-		if (ps->n == MAX_PATCHES) {
-			fprintf(stderr, "osctl: more than %d patches\n", MAX_PATCHES);
+		if (ps->n == OSC_PATCHES_MAX) {
+			fprintf(stderr, "osctl: more than %d patches\n", OSC_PATCHES_MAX);
 			return -1;
 		}
 		if (v[0] == '@') {
@@ -66,8 +57,7 @@ static int patches_collect(int argc, char **argv, const char *name, const char *
 	return 0;
 }
 
-/* Loads text with patches, reporting problems; the config as it will be sent, or NULL. */
-static char *prepare_config(const char *name, const char *text, size_t len, const struct patches *ps)
+char *osc_prepare_config(const char *name, const char *text, size_t len, const struct osc_patches *ps)
 {
 	Basalt__Config__Config *cfg = NULL;
 	struct diag d;
@@ -248,7 +238,7 @@ static int mode_opts(int argc, char **argv, int *mode, bool *dry_run, uint64_t *
 int cmd_apply(struct osc *o, int argc, char **argv)
 {
 	const char *file = osc_opt(argc, argv, "--file", "-f");
-	struct patches ps = { 0 };
+	struct osc_patches ps = { 0 };
 	char *text = NULL, *cfg = NULL;
 	size_t len;
 	int mode, r = 1;
@@ -270,7 +260,7 @@ int cmd_apply(struct osc *o, int argc, char **argv)
 				"--skip-node-verification\n");
 		return 2;
 	}
-	if (patches_collect(argc, argv, "--config-patch", "-p", &ps) < 0)
+	if (osc_patches_collect(argc, argv, "--config-patch", "-p", &ps) < 0)
 		goto out;
 	if ((r = read_file(file, 1 << 20, &text, &len)) < 0) {
 		fprintf(stderr, "osctl: %s: %s\n", file, strerror(-r));
@@ -283,7 +273,7 @@ int cmd_apply(struct osc *o, int argc, char **argv)
 		goto out;
 	}
 	r = 1;
-	if (!(cfg = prepare_config(file, text, len, &ps)))
+	if (!(cfg = osc_prepare_config(file, text, len, &ps)))
 		goto out;
 	deadline = mono_ms() + (try_ms ? try_ms : 60000) - 1000;
 	/* The answer may never come: the change can cut this very connection. */
@@ -301,14 +291,14 @@ int cmd_apply(struct osc *o, int argc, char **argv)
 out:
 	free(text);
 	free(cfg);
-	patches_fini(&ps);
+	osc_patches_fini(&ps);
 	return r;
 }
 
 int cmd_validate(struct osc *o, int argc, char **argv)
 {
 	const char *file = osc_opt(argc, argv, "--config", "-c");
-	struct patches ps = { 0 };
+	struct osc_patches ps = { 0 };
 	char *text = NULL, *cfg = NULL;
 	size_t len;
 	int r;
@@ -318,19 +308,19 @@ int cmd_validate(struct osc *o, int argc, char **argv)
 		fprintf(stderr, "usage: osctl validate -c FILE [--config-patch @FILE|PATCH]...\n");
 		return 2;
 	}
-	if (patches_collect(argc, argv, "--config-patch", "-p", &ps) < 0)
+	if (osc_patches_collect(argc, argv, "--config-patch", "-p", &ps) < 0)
 		return 1;
 	if ((r = read_file(file, 1 << 20, &text, &len)) < 0) {
 		fprintf(stderr, "osctl: %s: %s\n", file, strerror(-r));
-		patches_fini(&ps);
+		osc_patches_fini(&ps);
 		return 1;
 	}
-	cfg = prepare_config(file, text, len, &ps);
+	cfg = osc_prepare_config(file, text, len, &ps);
 	if (cfg)
 		printf("%s is valid\n", file);
 	free(text);
 	free(cfg);
-	patches_fini(&ps);
+	osc_patches_fini(&ps);
 	return cfg ? 0 : 1;
 }
 
@@ -381,7 +371,7 @@ static int per_node(struct osc *o, int (*fn)(struct osc *o, void *arg), void *ar
 }
 
 struct patch_job {
-	struct patches ps;
+	struct osc_patches ps;
 	int mode;
 	bool dry;
 	uint64_t try_ms;
@@ -395,7 +385,7 @@ static int patch_one(struct osc *o, void *arg)
 
 	if (!cur)
 		return 1;
-	next = prepare_config("config in force", cur, strlen(cur), &j->ps);
+	next = osc_prepare_config("config in force", cur, strlen(cur), &j->ps);
 	if (next)
 		r = send_config(o, next, j->mode, j->dry, j->try_ms);
 	free(cur);
@@ -415,14 +405,14 @@ int cmd_patch(struct osc *o, int argc, char **argv)
 		return 2;
 	}
 	if (mode_opts(argc, argv, &j.mode, &j.dry, &j.try_ms) < 0 ||
-	    patches_collect(argc, argv, "--patch", "-p", &j.ps) < 0)
+	    osc_patches_collect(argc, argv, "--patch", "-p", &j.ps) < 0)
 		return 2;
 	if (j.ps.n == 0) {
 		fprintf(stderr, "osctl: patch: no --patch given\n");
 		return 2;
 	}
 	r = per_node(o, patch_one, &j);
-	patches_fini(&j.ps);
+	osc_patches_fini(&j.ps);
 	return r;
 }
 
@@ -472,7 +462,7 @@ static int edit_one(struct osc *o, void *arg)
 		r = 0;
 		goto out;
 	}
-	next = prepare_config(path, edited, len, NULL);
+	next = osc_prepare_config(path, edited, len, NULL);
 	if (!next) {
 		fprintf(stderr, "osctl: the edited config is invalid and was not applied; it is kept in %s\n", path);
 		free(cur);

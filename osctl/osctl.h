@@ -15,6 +15,7 @@
 #include "lib/apidef.h"
 #include "lib/buf.h"
 #include "lib/grpc_client.h"
+#include "lib/mconfig.h"
 #include "lib/loop.h"
 
 #define OSC_MAX_LIST 32
@@ -73,6 +74,21 @@ void osc_close(struct osc *o);
 bool osc_node_error(struct osc *o, const Basalt__Resource__NodeMetadata *md);
 const char *osc_node_name(struct osc *o, const Basalt__Resource__NodeMetadata *md);
 
+/* --- config patches (osctl/cmd_config.c) --- */
+#define OSC_PATCHES_MAX 16
+struct osc_patches {
+	struct mconfig_patch p[OSC_PATCHES_MAX];
+	char *text[OSC_PATCHES_MAX];
+	size_t n;
+};
+/* Adds the value of each name (or alt) option to ps: @FILE (read), or the patch itself.
+ * 0, or -1 said. */
+int osc_patches_collect(int argc, char **argv, const char *name, const char *alt, struct osc_patches *ps);
+void osc_patches_fini(struct osc_patches *ps);
+/* text loaded and validated with ps's patches (NULL: none), problems said: the config as it
+ * is to be sent (free it), or NULL. */
+char *osc_prepare_config(const char *name, const char *text, size_t len, const struct osc_patches *ps);
+
 /* --- table output --- */
 #define TABLE_COLS_MAX 16
 struct table {
@@ -84,6 +100,9 @@ struct table {
 const char *osc_opt(int argc, char **argv, const char *a, const char *b);
 bool osc_flag(int argc, char **argv, const char *a, const char *b);
 const char *osc_positional(int argc, char **argv, int want, const char *const *takes_value);
+/* Every option of argv (argv[0] the command) is one of takes_value (with its value) or of
+ * flags, and at most max_positional other arguments: 0, or -1 said. */
+int osc_check_args(int argc, char **argv, const char *const *takes_value, const char *const *flags, int max_positional);
 /* Output (osctl/output.c): a reply decoded as d (NULL, saying so); text with each line indented. */
 void *osc_unpack(const ProtobufCMessageDescriptor *d, struct buf *b);
 void osc_print_indented(const char *text, const char *indent);
@@ -102,6 +121,7 @@ int cmd_version(struct osc *o, int argc, char **argv);
 int cmd_apply(struct osc *o, int argc, char **argv);
 int cmd_get(struct osc *o, int argc, char **argv);
 int cmd_services(struct osc *o, int argc, char **argv);
+int cmd_health(struct osc *o, int argc, char **argv);
 int cmd_service(struct osc *o, int argc, char **argv);
 int cmd_logs(struct osc *o, int argc, char **argv);
 int cmd_dmesg(struct osc *o, int argc, char **argv);

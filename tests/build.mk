@@ -170,8 +170,8 @@ $(NPM_STAMP): tests/interop/package-lock.json | $(DEPS_STAMP)
 #   make fuzz      fuzzing only, FUZZ_SECONDS per target with a random seed
 CHECK_SUITES ?= runner layout unit link inputs fuzz init machined api files interop abuse platform platform-qemu platform-aws
 TEST_SUITES ?= runner layout unit link inputs fuzz init machined api files interop abuse image locks repro vm vm-cad \
-	vm-corrupt vm-net vm-links vm-time vm-iso vm-iso-uefi vm-disk vm-disk-uefi vm-install vm-fwcfg vm-nocloud vm-configdrive vm-pxe vm-pxe-uefi vm-pxe-install net-dhcp net-time net-try platform platform-qemu platform-aws cluster-qemu
-E2E_SUITES ?= vm vm vm vm-kvm vm-cad vm-iso vm-iso-uefi vm-iso-usb vm-iso-usb-uefi vm-disk vm-disk-uefi vm-disk-qcow2 vm-install vm-install-uefi vm-fwcfg vm-nocloud vm-configdrive vm-pxe vm-pxe-uefi vm-pxe-install cluster-qemu init init machined machined \
+	vm-corrupt vm-net vm-links vm-time vm-iso vm-iso-uefi vm-disk vm-disk-uefi vm-install vm-fwcfg vm-nocloud vm-configdrive vm-pxe vm-pxe-uefi vm-pxe-install net-dhcp net-time net-try platform platform-qemu platform-aws cluster-docker cluster-qemu
+E2E_SUITES ?= vm vm vm vm-kvm vm-cad vm-iso vm-iso-uefi vm-iso-usb vm-iso-usb-uefi vm-disk vm-disk-uefi vm-disk-qcow2 vm-install vm-install-uefi vm-fwcfg vm-nocloud vm-configdrive vm-pxe vm-pxe-uefi vm-pxe-install cluster-docker cluster-qemu init init machined machined \
 	api api files idle fuzz fresh
 # A real NTP server for the time tests: chronyd from the Debian registry's chrony .deb, its
 # binary alone (installing the package would replace the host's time service and start a
@@ -185,7 +185,22 @@ $(CHRONYD): | $(DEPS_STAMP)
 	$(Q)dpkg-deb -x $(OUT)/peers/chrony/chrony_*.deb $(OUT)/peers/chrony/root
 	$(Q)cp $(OUT)/peers/chrony/root/usr/sbin/chronyd $@
 
-TEST_DEPS := $(BINS) $(TEST_BINS) $(NPM_STAMP) $(CHRONYD)
+# A Docker engine for the Docker provisioner's suite: dockerd, the docker client and the
+# containerd and runc it runs, from the Debian registry's .debs, the binaries alone
+# (installing docker.io would start a host-wide daemon that rewrites the firewall). The
+# suite starts it in its own namespace with its own socket, data root and exec root, and
+# --iptables=false. Its libraries come with hack/deps.sh.
+DOCKERD := $(OUT)/peers/docker/root/usr/sbin/dockerd
+$(DOCKERD): | $(DEPS_STAMP)
+	$(call msg,PEER,$@)
+	$(Q)rm -rf $(OUT)/peers/docker && mkdir -p $(OUT)/peers/docker
+	$(Q)cd $(OUT)/peers/docker && apt-get download -q docker.io containerd runc >/dev/null 2>&1 || \
+		{ echo "peers: apt-get download docker.io containerd runc failed (apt-get update, then again)" >&2; exit 1; }
+	$(Q)for d in $(OUT)/peers/docker/*.deb; do dpkg-deb -x "$$d" $(OUT)/peers/docker/root || exit 1; done
+	$(Q)rm -f $(OUT)/peers/docker/*.deb
+	$(Q)test -x $@ && touch $@
+
+TEST_DEPS := $(BINS) $(TEST_BINS) $(NPM_STAMP) $(CHRONYD) $(DOCKERD)
 
 .PHONY: check test test-cluster test-e2e test-interop test-fresh fuzz
 check: $(TEST_DEPS)
@@ -196,7 +211,7 @@ test: $(TEST_DEPS) image $(ROOTFS_STAMP)
 
 # make test-cluster: the local cluster suites (also part of make test).
 test-cluster: $(TEST_DEPS) image
-	@tests/run.sh $(OUT) cluster-qemu
+	@tests/run.sh $(OUT) cluster-docker cluster-qemu
 
 test-e2e: $(TEST_DEPS) image $(IMG)/probe.xz
 	@FUZZ_SECONDS=$${FUZZ_SECONDS:-300} tests/run.sh $(OUT) $(E2E_SUITES)
@@ -228,8 +243,8 @@ $(OUT)/bench/grpcbench: tests/bench/grpcbench.c $(GRPC_SRCS) lib/atomicfile.c $(
 	$(Q)mkdir -p $(@D)
 	$(Q)$(HOST_CC) -std=c17 -D_GNU_SOURCE -O2 -I. -I$(OUT)/gen $(HOST_LIB_CFLAGS) -o $@ $(filter %.c,$^) $(HOST_LIBS)
 
-.PHONY: bench bench-skeleton bench-machined bench-api bench-net bench-boot
-bench: bench-skeleton bench-machined bench-api bench-net bench-boot
+.PHONY: bench bench-skeleton bench-machined bench-api bench-net bench-boot bench-cluster
+bench: bench-skeleton bench-machined bench-api bench-net bench-boot bench-cluster
 # Each in namespaces of its own, as the test suites run (tests/isolate.sh).
 bench-api: $(TEST_DEPS) $(OUT)/bench/grpcbench
 	tests/isolate.sh tests/bench/api.sh $(OUT)
@@ -239,5 +254,7 @@ bench-net: $(BINS)
 	tests/isolate.sh tests/bench/net.sh $(OUT)
 bench-boot: $(BINS) image $(IMG)/probe.xz
 	tests/isolate.sh tests/bench/boot.sh $(OUT)
+bench-cluster: $(BINS) $(DOCKERD) image disk
+	tests/isolate.sh tests/bench/cluster.sh $(OUT)
 bench-machined: $(BINS) $(TEST_BINS) $(OUT)/bench/storebench $(ROOTFS_STAMP)
 	tests/isolate.sh tests/bench/machined.sh $(OUT)

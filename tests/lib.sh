@@ -132,6 +132,23 @@ wait_until() {
 	done
 }
 
+# dockerd_start DKROOT DIR: Debian's dockerd (the binaries under DKROOT, tests/build.mk's
+# peers) with its socket and data root in DIR, its exec root in a short folder of its own
+# (containerd's socket path must fit 108 bytes), and --iptables=false: the firewall is never
+# touched. DOCKER_HOST and PATH (its client first) are set for the caller; it is stopped at
+# exit. Fails when it does not answer within 60 s.
+dockerd_start() {
+	local dk=$1 dir=$2 ex pid
+	ex=$(mktemp -d /tmp/dkx.XXXXXX)
+	at_exit "rm -rf '$ex'"
+	export PATH=$dk/usr/bin:$dk/usr/sbin:$PATH DOCKER_HOST=unix://$dir/docker.sock
+	dockerd -H "$DOCKER_HOST" --data-root "$dir/docker" --exec-root "$ex" --pidfile "$dir/dockerd.pid" \
+		--iptables=false --ip6tables=false --ip-masq=false --bridge=none >"$dir/dockerd.log" 2>&1 &
+	pid=$(proc_track $!)
+	at_exit "proc_kill '$pid' TERM; wait; true"
+	wait_until 60 docker version >/dev/null 2>&1
+}
+
 # need_netns: nodes run only inside a network namespace of the test's own (tests/run.sh or
 # tests/isolate.sh make one), never in the host's.
 need_netns() {

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <mbedtls/base64.h>
+
 #include "lib/diag.h"
 #include "lib/parse.h"
 #include "lib/pbyaml.h"
@@ -855,4 +857,52 @@ int imds_token(const char *body, size_t len, char out[IMDS_TOKEN_MAX + 1], char 
 		return -1;
 	}
 	return 0;
+}
+
+int container_userdata(const char *env, size_t len, char **out, size_t *outlen, char *err, size_t errlen)
+{
+	const char *v = NULL, *end = env + len;
+	size_t vlen = 0, n = 0;
+	unsigned char *buf;
+	int r;
+
+	*out = NULL;
+	*outlen = 0;
+	/* The last USERDATA= entry wins, as getenv's would in a shell that set it twice. */
+	for (const char *e = env; e < end;) {
+		const char *nul = memchr(e, '\0', (size_t)(end - e));
+		size_t elen = nul ? (size_t)(nul - e) : (size_t)(end - e);
+
+		if (elen >= 9 && memcmp(e, "USERDATA=", 9) == 0) {
+			v = e + 9;
+			vlen = elen - 9;
+		}
+		e += elen + 1;
+	}
+	if (!v)
+		return 0;
+	while (vlen && (v[vlen - 1] == '\n' || v[vlen - 1] == ' '))
+		vlen--;
+	if (!vlen) {
+		snprintf(err, errlen, "USERDATA is empty (expected the machine config, base64)");
+		return -1;
+	}
+	if (vlen > CONTAINER_USERDATA_MAX) {
+		snprintf(err, errlen, "USERDATA is %zu bytes (at most %u)", vlen, CONTAINER_USERDATA_MAX);
+		return -1;
+	}
+	if (!(buf = malloc(vlen / 4 * 3 + 4))) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	r = mbedtls_base64_decode(buf, vlen / 4 * 3 + 3, &n, (const unsigned char *)v, vlen);
+	if (r != 0 || n == 0) {
+		free(buf);
+		snprintf(err, errlen, "USERDATA is not base64 (%zu characters; expected the machine config, base64)", vlen);
+		return -1;
+	}
+	buf[n] = '\0';
+	*out = (char *)buf;
+	*outlen = n;
+	return 1;
 }

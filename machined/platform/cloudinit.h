@@ -62,4 +62,13 @@ int imds_value(enum imds_field field, const char *body, size_t len, struct platf
 /* The reply to the token PUT: a token (base64 characters, at most IMDS_TOKEN_MAX) into out. */
 int imds_token(const char *body, size_t len, char out[IMDS_TOKEN_MAX + 1], char *err, size_t errlen);
 
+/*
+ * The container platform's machine config: USERDATA (base64) in an environment block
+ * (NUL-separated KEY=value entries, as /proc/PID/environ holds them; the last one wins).
+ * 1 with *out (NUL-terminated, free it) when there is one, 0 when there is none, -1 with
+ * err when it is empty, too long or not base64.
+ */
+#define CONTAINER_USERDATA_MAX (1u << 20)
+int container_userdata(const char *env, size_t len, char **out, size_t *outlen, char *err, size_t errlen);
+
 #endif

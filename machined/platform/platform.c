@@ -11,7 +11,7 @@
 #include "lib/log.h"
 
 /* Every platform, in the order they are detected; metal is the fallback. */
-static const struct platform_ops *const platforms[] = { &platform_nocloud, &platform_openstack, &platform_aws,
+static const struct platform_ops *const platforms[] = { &platform_container, &platform_nocloud, &platform_openstack, &platform_aws,
 									&platform_qemu, &platform_metal };
 
 /* basalt.platform=; else metal for a config URL; else the first detected; else metal. NULL

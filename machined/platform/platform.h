@@ -107,6 +107,7 @@ extern const struct platform_ops platform_qemu;
 extern const struct platform_ops platform_nocloud;
 extern const struct platform_ops platform_openstack;
 extern const struct platform_ops platform_aws;
+extern const struct platform_ops platform_container;
 /*
  * A platform that looks for its config on the machine (a device, a volume), again every
  * so often while it may still be appearing: the state of qemu and of the seed volumes.

@@ -17,7 +17,7 @@ B=127.0.0.2:50000
 C=127.0.0.3:50000
 D=127.0.0.4:50000
 E=127.0.0.5:50000
-plan 226
+plan 229
 basalt_node "$out" "$t/a" "$A"
 basalt_node "$out" "$t/b" "$B"
 basalt_node "$out" "$t/c" "$C"
@@ -403,8 +403,12 @@ v=$("$osctl" -e "$A" apply-config -f bad.yaml 2>&1)
 if [[ $? -ne 0 ]] && grep -q 'bad.yaml:3:3: /machine/typo' <<<"$v"; then ok "an invalid config is refused with file:line:col"; else not_ok "invalid config error" "$v"; fi
 
 # --- osctl's own pieces ---
-refuse "osctl cluster names the provisioner it does not carry yet, and fails" 'cluster create: the docker provisioner is not in this osctl yet' \
-	"$osctl" cluster create --provisioner docker
+refuse "osctl cluster refuses a provisioner it does not have, naming those it has" '--provisioner lxc: expected qemu or docker' \
+	"$osctl" cluster create --provisioner lxc
+refuse "osctl cluster refuses an unknown option (never a silent default)" 'cluster: unknown option --worker$' \
+	"$osctl" cluster create --worker 2
+refuse "and an option without its value" 'cluster: --name needs a value' "$osctl" cluster create --name
+refuse "and an argument too many" 'cluster: unexpected argument extra' "$osctl" cluster create extra
 check "completion bash is valid bash" bash -n <("$osctl" completion bash)
 "$osctl" completion zsh | grep -q '^compdef _osctl osctl' && ok "completion zsh" || not_ok "completion zsh"
 "$osctl" --osconfig merged.cfg config merge roles.cfg >/dev/null && "$osctl" --osconfig merged.cfg config merge roles.cfg >/dev/null

@@ -14,7 +14,7 @@ set -uo pipefail
 out=$(realpath "$1")
 osctl=$out/bin/osctl
 t=$(test_dir)
-plan 21
+plan 23
 [[ -f $out/basalt-amd64.qcow2 ]] || bail "the disk image is built (make disk)"
 export HOME=$t/home OSCONFIG=$t/home/.osctl/config
 mkdir -p "$HOME"
@@ -54,6 +54,10 @@ for p in $pids; do [[ -d /proc/$p ]] && gone=0; done
 # Bad input: refused by name, nothing half-made.
 refuse "a CIDR overlapping QEMU's user network is refused" 'overlaps 10\.0\.2\.0/24' "$osctl" cluster create --name bad --cidr 10.0.2.0/24
 refuse "a CIDR that is none is refused" 'not an IPv4 network' "$osctl" cluster create --name bad --cidr 10.5.0.0
+refuse "a CIDR of loopback addresses is refused" 'within 127\.0\.0\.0/8, loopback' "$osctl" cluster create --name bad --cidr 127.1.0.0/24
+"$osctl" gen config mine https://10.9.0.2:6443 -o "$t/mine" >/dev/null && "$osctl" config merge "$t/mine/osconfig" >/dev/null
+refuse "a name the client config has a context of is refused (never overwritten)" 'already has a context named mine' \
+	"$osctl" cluster create --name mine
 refuse "too little memory is refused" 'too little: a node needs at least 512 MiB' "$osctl" cluster create --name bad --memory 256
 refuse "a missing disk image is refused, naming it" 'the disk image /nonexistent.qcow2: No such file' \
 	"$osctl" cluster create --name bad --image /nonexistent.qcow2

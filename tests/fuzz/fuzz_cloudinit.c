@@ -2,7 +2,8 @@
 /* NoCloud meta-data and network-config as a seed volume hands them over
  * (machined/platform/cloudinit.c): the first byte picks which. Meta-data taken is
  * NUL-terminated in its field and a host name taken is one; a network taken has only
- * addresses that parse and links named or selected. */
+ * addresses that parse and links named or selected. 'U': the container platform's
+ * USERDATA in an environment block. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct platform_metadata md;
 	char err[512], gaps[256];
 
+	if (size && data[0] == 'U') {
+		char *out = NULL;
+		size_t len = 0;
+		int r = container_userdata((const char *)data + 1, size - 1, &out, &len, err, sizeof(err));
+
+		if ((r == 1) != (out != NULL) || (r == 1 && (len == 0 || out[len] != '\0')) || (r < 0 && !err[0]))
+			abort();
+		free(out);
+		return 0;
+	}
 	if (size && data[0] == 'N') {
 		Basalt__Config__Network *n = NULL;
 

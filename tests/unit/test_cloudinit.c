@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "machined/platform/cloudinit.h"
@@ -293,6 +294,33 @@ static void test_imds(void **state)
 	assert_non_null(strstr(err, "not a token"));
 }
 
+/* The container platform's USERDATA: found among other entries (the last one wins),
+ * decoded, and refused by name when empty or not base64. */
+static void test_container_userdata(void **state)
+{
+	static const char env[] = "PATH=/bin\0USERDATA=bm90IHRoaXM=\0HOSTNAME=n1\0USERDATA=dmVyc2lvbjogdjFhbHBoYTEK\0";
+	static const char none[] = "PATH=/bin\0USERDATAX=eA==\0";
+	static const char bad[] = "USERDATA=!!!!\0";
+	static const char empty[] = "USERDATA=\0";
+	char *out = NULL, err[256];
+	size_t len = 0;
+
+	(void)state;
+	assert_int_equal(container_userdata(env, sizeof(env) - 1, &out, &len, err, sizeof(err)), 1);
+	assert_string_equal(out, "version: v1alpha1\n");
+	assert_int_equal(len, 18);
+	free(out);
+	/* Not NUL-terminated at the end (a block cut short) is read to its length only. */
+	assert_int_equal(container_userdata(env, sizeof(env) - 2, &out, &len, err, sizeof(err)), 1);
+	free(out);
+	assert_int_equal(container_userdata(none, sizeof(none) - 1, &out, &len, err, sizeof(err)), 0);
+	assert_null(out);
+	assert_int_equal(container_userdata(bad, sizeof(bad) - 1, &out, &len, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "not base64"));
+	assert_int_equal(container_userdata(empty, sizeof(empty) - 1, &out, &len, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "empty"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -302,6 +330,7 @@ int main(void)
 		cmocka_unit_test(test_openstack_meta),
 		cmocka_unit_test(test_openstack_network),
 		cmocka_unit_test(test_imds),
+		cmocka_unit_test(test_container_userdata),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
