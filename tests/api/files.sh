@@ -14,7 +14,7 @@ out=$(realpath "$1")
 osctl=$out/bin/osctl
 t=$(test_dir)
 A=127.0.0.1:50000
-plan 46
+plan 47
 var=$t/a/var
 mkdir -p "$var" "$t/outside"
 echo "secret outside /var" >"$t/outside/secret"
@@ -218,4 +218,32 @@ NODE_ARGS="--var-dir $var" basalt_node "$out" "$t/a" "$A"
 fp2=$(basalt_fingerprint a 20)
 [[ -n $fp2 && $fp2 != "$fp" ]] && ok "started again: maintenance mode, with a new certificate" ||
 	not_ok "maintenance after reset" "$(tail -8 a/console.log)"
+# --- a watch that falls behind: ABORTED, told to watch again (its client stops reading
+# while 3,000 files change, more than the 1,024 events a watch holds) ---
+for c in x yy; do
+	{
+		printf 'machine:\n  files:\n'
+		for i in $(seq 3000); do printf '    - path: /var/many/f%d\n      content: "%s"\n      op: overwrite\n' "$i" "$c"; done
+	} >"many-$c.yaml"
+done
+timeout 30 "$osctl" -e "$A" apply-config --insecure --cert-fingerprint "$fp2" -f gen/controlplane.yaml \
+	--config-patch @many-x.yaml >/dev/null 2>&1
+wait_until 30 test -s "$var/many/f3000"
+(
+	timeout 60 "$osctl" -e "$A" get files -w 2>watch.err
+	echo $? >watch.rc
+) | {
+	sleep 10
+	cat >/dev/null
+} &
+w=$!
+sleep 2
+timeout 30 "$osctl" -e "$A" apply-config -f gen/controlplane.yaml --config-patch @many-yy.yaml >apply-many.log 2>&1
+wait "$w"
+if [[ $(cat watch.rc 2>/dev/null) == 1 ]] && grep -q 'ABORTED' watch.err && grep -q 'fell behind and events were lost' watch.err &&
+	[[ $(cat "$var/many/f3000") == yy ]]; then
+	ok "a watch whose client stops reading while 3,000 files change ends ABORTED: fell behind, watch again"
+else
+	not_ok "watch overflow" "rc $(cat watch.rc 2>&1)" "$(tail -3 watch.err)" "$(cat apply-many.log)"
+fi
 finish

@@ -13,7 +13,7 @@ out=$(realpath "$1")
 osctl=$out/bin/osctl
 need_netns
 t=$(test_dir)
-plan 6
+plan 7
 cd "$t" || exit 1
 node=btry$TEST_ID
 netns_new "$node" || bail "network namespace"
@@ -59,4 +59,22 @@ fi
 ! in_kernel 10.81.0.2 && grep -q 'try: not confirmed before its deadline' "$t/n/console.log" &&
 	ok "the tried address is gone, and the node's log says why" ||
 	not_ok "after the rollback" "$(ip -n "$node" addr show dev eth0)" "$(grep try "$t/n/console.log" | tail -3)"
+
+# A re-apply that changes nothing of the network (only the host name) makes no netlink
+# change at all: what the kernel announces in the node's namespace meanwhile is nothing.
+ip -n "$node" monitor link address route >monitor.out 2>&1 &
+mon=$!
+sleep 0.5  # a test parameter: the monitor subscribed before the change
+o patch mc --patch '{"machine":{"network":{"hostname":"same-net"}}}' >patch.out 2>&1
+if wait_until 10 bash -c "$(declare -f o); osctl='$osctl'; o get hostname | grep -q same-net"; then
+	sleep 2  # a test parameter: two seconds for any change the re-apply would cause
+	kill "$mon" 2>/dev/null
+	wait "$mon" 2>/dev/null
+	[[ $(grep -cvE '^$' monitor.out) == 0 ]] && in_kernel 10.80.0.2 &&
+		ok "a re-apply that touches no link, address or route: no netlink change (ip monitor saw none)" ||
+		not_ok "netlink changes on a re-apply" "$(cat monitor.out)"
+else
+	kill "$mon" 2>/dev/null
+	not_ok "the re-apply" "$(cat patch.out)"
+fi
 finish

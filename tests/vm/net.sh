@@ -14,7 +14,7 @@ accel=${2:-tcg}
 osctl=$out/bin/osctl
 need_netns
 t=$(test_dir)
-plan 16
+plan 18
 con=$t/console.log
 vm_start "$t" "$accel" --api-port 50000
 
@@ -57,17 +57,33 @@ grep -qE 'HostnameStatus +hostname +[0-9]+ +basalt-123456( |$)' <<<"$v" &&
 	not_ok "default hostname" "$v" "$(timeout 20 "$osctl" -e 127.0.0.1:50000 get hostnamespecs 2>&1)"
 # The configuration layer: an address, an MTU and a route for eth0 from machine.network,
 # applied without a reboot; taken away again when the config no longer has them.
+# A watch on the addresses sees the change as it is applied.
+timeout 90 "$osctl" -e 127.0.0.1:50000 get addresses -w >watch.out 2>&1 &
+wpid=$!
+sleep 2
 o=$(timeout 60 "$osctl" -e 127.0.0.1:50000 patch mc --patch \
-	'{"machine":{"network":{"interfaces":[{"interface":"eth0","addresses":["10.0.2.16/24"],"mtu":1400,"routes":[{"network":"10.9.0.0/16","gateway":"10.0.2.2"}]}]}}}' 2>&1)
+	'{"machine":{"network":{"nameservers":["10.0.2.3"],"interfaces":[{"interface":"eth0","addresses":["10.0.2.16/24"],"mtu":1400,"routes":[{"network":"10.9.0.0/16","gateway":"10.0.2.2"}]}]},"time":{"servers":["10.0.2.2"]}}}' 2>&1)
 if wait_until 60 bash -c "timeout 20 '$osctl' -e 127.0.0.1:50000 get addresses | grep -q 'eth0/10.0.2.16/24 '" &&
 	timeout 20 "$osctl" -e 127.0.0.1:50000 get links eth0 -o yaml | grep -q 'mtu: 1400' &&
 	timeout 20 "$osctl" -e 127.0.0.1:50000 get routespecs | grep -qE 'configuration/10\.9\.0\.0/16/eth0 +[0-9]+ +10\.9\.0\.0/16 +10\.0\.2\.2 +eth0 +configuration$' &&
 	timeout 20 "$osctl" -e 127.0.0.1:50000 get controllers RouteSpecController -o yaml | grep -q 'healthy: true'; then
 	ok "machine.network.interfaces: eth0 gets 10.0.2.16/24, MTU 1400 and a route, without a reboot"
+	if wait_until 10 grep -qE '^created +127\.0\.0\.1:50000 +network +AddressStatus +eth0/10\.0\.2\.16/24 ' watch.out; then
+		ok "get addresses -w showed the new address created while the change was applied"
+	else
+		not_ok "the watch" "$(cat watch.out)"
+	fi
 else
+	not_ok "the watch (the change did not apply)"
 	not_ok "the configuration layer" "$o" "$(timeout 20 "$osctl" -e 127.0.0.1:50000 get addresses 2>&1)" \
 		"$(timeout 20 "$osctl" -e 127.0.0.1:50000 get controllers -o yaml 2>&1 | grep -B2 -A3 'lastError: [^"]')"
 fi
+kill "$wpid" 2>/dev/null
+wait "$wpid" 2>/dev/null
+r=$(timeout 20 "$osctl" -e 127.0.0.1:50000 get resolvers 2>&1)
+ts=$(timeout 20 "$osctl" -e 127.0.0.1:50000 get timeservers 2>&1)
+grep -qE 'ResolverStatus +resolvers +[0-9]+ +10\.0\.2\.3' <<<"$r" && grep -qE 'TimeServerStatus +timeservers +[0-9]+ +10\.0\.2\.2' <<<"$ts" &&
+	ok "get resolvers and get timeservers show the configured name server and time server" || not_ok "resolvers/timeservers" "$r" "$ts"
 # DHCP against QEMU's own DHCP server (user-mode networking has one; restrict=on makes it
 # leave out the router and DNS options): its lease, 10.0.2.15/24, becomes a dhcp4-layer
 # spec beside the cmdline's. And what this release does not apply yet (a VIP) is said, not
