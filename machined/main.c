@@ -616,10 +616,12 @@ static int cmd_daemon(struct opts *o)
 	m.init.on_shutdown_arg = &m;
 	initctrl_init(&m.init);
 	memset(&c, 0, sizeof(c));
-	if (cmdline_read(o->cmdline ? o->cmdline : "/proc/cmdline", &c, NULL, NULL) < 0)
+	m.machine = getenv("BASALT_MACHINE") != NULL;
+	/* In a container /proc/cmdline is the host's kernel's: none of this node's (only a
+	 * --cmdline file given stands for one). */
+	if ((o->cmdline || m.machine) && cmdline_read(o->cmdline ? o->cmdline : "/proc/cmdline", &c, NULL, NULL) < 0)
 		memset(&c, 0, sizeof(c));
 	m.from_disk = c.from_disk;
-	m.machine = getenv("BASALT_MACHINE") != NULL;
 	if (r == 0) {
 		struct api_opts ao = { .loop = m.loop, .rt = m.rt, .config = &m.config, .init = &m.init,
 				       .init_socket = o->socket, .listen = o->api_listen,

@@ -152,16 +152,18 @@ int osc_cfg_put(Basalt__Osctl__ClientConfig *cfg, const char *name, Basalt__Osct
 			return 0;
 		}
 	}
-	e = malloc(sizeof(*e));
 	v = realloc(cfg->contexts, (cfg->n_contexts + 1) * sizeof(*v));
-	if (!e || !v) {
+	if (!v)
+		return -1;
+	cfg->contexts = v;   /* moved or not, the array in use */
+	if (!(e = malloc(sizeof(*e))))
+		return -1;
+	basalt__osctl__client_config__contexts_entry__init(e);
+	if (!(e->key = strdup(name))) {
 		free(e);
 		return -1;
 	}
-	basalt__osctl__client_config__contexts_entry__init(e);
-	e->key = strdup(name);
 	e->value = ctx;
-	cfg->contexts = v;
 	cfg->contexts[cfg->n_contexts++] = e;
 	return 0;
 }

@@ -229,10 +229,16 @@ int cmd_health(struct osc *o, int argc, char **argv)
 		free(h);
 		return 2;
 	}
-	if (v && ((secs = strtol(v, NULL, 10)) < 1 || secs > 86400)) {
-		fprintf(stderr, "osctl: health: --wait-timeout %s: seconds, 1 to 86400\n", v);
-		free(h);
-		return 2;
+	if (v) {
+		char *end = NULL;
+
+		secs = strtol(v, &end, 10);
+		if (!wait || !*v || *end || secs < 1 || secs > 86400) {
+			fprintf(stderr, "osctl: health: --wait-timeout %s: %s\n", v,
+				wait ? "whole seconds, 1 to 86400" : "only with --wait");
+			free(h);
+			return 2;
+		}
 	}
 	if (osc_connect(o) < 0) {
 		free(h);

@@ -868,8 +868,8 @@ int container_userdata(const char *env, size_t len, char **out, size_t *outlen, 
 
 	*out = NULL;
 	*outlen = 0;
-	/* The last USERDATA= entry wins, as getenv's would in a shell that set it twice. */
-	for (const char *e = env; e < end;) {
+	/* The first USERDATA= entry, as getenv finds it. */
+	for (const char *e = env; e < end && !v;) {
 		const char *nul = memchr(e, '\0', (size_t)(end - e));
 		size_t elen = nul ? (size_t)(nul - e) : (size_t)(end - e);
 
@@ -877,7 +877,9 @@ int container_userdata(const char *env, size_t len, char **out, size_t *outlen, 
 			v = e + 9;
 			vlen = elen - 9;
 		}
-		e += elen + 1;
+		if (!nul)
+			break;
+		e = nul + 1;
 	}
 	if (!v)
 		return 0;

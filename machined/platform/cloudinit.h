@@ -64,7 +64,8 @@ int imds_token(const char *body, size_t len, char out[IMDS_TOKEN_MAX + 1], char 
 
 /*
  * The container platform's machine config: USERDATA (base64) in an environment block
- * (NUL-separated KEY=value entries, as /proc/PID/environ holds them; the last one wins).
+ * (NUL-separated KEY=value entries, as /proc/PID/environ holds them; the first one, as
+ * getenv finds it).
  * 1 with *out (NUL-terminated, free it) when there is one, 0 when there is none, -1 with
  * err when it is empty, too long or not base64.
  */

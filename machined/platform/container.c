@@ -75,23 +75,28 @@ static int container_start(struct platform_ctx *p, char *err, size_t errlen)
 			    "machine config, base64>): maintenance mode");
 		return 0;
 	}
-	if (env->on_config(env->arg, "platform", text, tlen, why, sizeof(why)) < 0)
+	r = env->on_config(env->arg, "platform", text, tlen, why, sizeof(why));
+	if (r < 0)
 		log_console("container: the machine config in USERDATA (%zu bytes) %s: maintenance mode", tlen, why);
 	else
 		log_console("container: machine config from USERDATA applied (%zu bytes)", tlen);
 	free(text);
-	return 1;
+	return r < 0 ? 0 : 1;
 }
 
 static void container_describe(const struct platform_env *env, struct platform_metadata *md)
 {
 	(void)env;
+	/* The container's name (the engine gives it as the host name): /sys is the host's, so
+	 * its DMI UUID is no id of this node. */
 	if (gethostname(md->hostname, sizeof(md->hostname) - 1) < 0)
 		md->hostname[0] = '\0';
+	snprintf(md->instance_id, sizeof(md->instance_id), "%s", md->hostname);
 }
 
 const struct platform_ops platform_container = {
 	.name = "container",
+	.own_identity = true,
 	.detect = container_detect,
 	.start = container_start,
 	.describe = container_describe,

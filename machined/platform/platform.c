@@ -60,7 +60,10 @@ static void base_metadata(const struct platform_env *env, const struct platform_
 	if (!env->on_metadata)
 		return;
 	snprintf(md.platform, sizeof(md.platform), "%s", ops->name);
-	platform_dmi_uuid(env, md.instance_id, sizeof(md.instance_id));
+	if (ops->own_identity)
+		describe = true;
+	else
+		platform_dmi_uuid(env, md.instance_id, sizeof(md.instance_id));
 	if (describe && ops->describe)
 		ops->describe(env, &md);
 	env->on_metadata(env->arg, &md);

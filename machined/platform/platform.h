@@ -68,6 +68,9 @@ struct platform_ops {
 	/* Instead of describe: what it says comes from a service, so with a config in force
 	 * the platform is started all the same, with report_only set (it asks for no config). */
 	bool report_by_start;
+	/* Its metadata is always describe's (the DMI data is not the machine's own: a container's
+	 * /sys is its host's). */
+	bool own_identity;
 };
 
 struct platform_ctx {

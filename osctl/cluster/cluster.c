@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "osctl/cluster/l2switch.h"
@@ -99,8 +100,8 @@ static bool absolute(char *path, size_t len, const char *what)
 
 int cmd_cluster(struct osc *o, int argc, char **argv)
 {
-	static const char *const tv[] = { "--name", "--provisioner", "--controlplanes", "--workers", "--cidr", "--dir",
-					  "--ports", "--state", "--image", "--disk", "--memory", "--memory-controlplane",
+	static const char *const tv[] = { "--name", "--provisioner", "--controlplanes", "--workers", "--cidr",
+					  "--state", "--image", "--disk", "--memory", "--memory-controlplane",
 					  "--memory-worker", "--cpus", "--accel", "--wait-timeout", "--config-patch",
 					  "--config-patch-controlplane", "--config-patch-control-plane",
 					  "--config-patch-worker", NULL };
@@ -125,7 +126,10 @@ int cmd_cluster(struct osc *o, int argc, char **argv)
 				"       osctl cluster switch --dir DIR --ports N\n");
 		return 2;
 	}
-	if (osc_check_args(argc, argv, tv, NULL, 1) < 0)
+	static const char *const tv_found[] = { "--name", "--provisioner", "--state", NULL };
+
+	/* show and destroy take only what finds the cluster */
+	if (osc_check_args(argc, argv, strcmp(action, "create") == 0 ? tv : tv_found, NULL, 1) < 0)
 		return 2;
 	if ((n = osc_opt(argc, argv, "--name", NULL)))
 		req.name = n;
@@ -180,9 +184,18 @@ int cmd_cluster(struct osc *o, int argc, char **argv)
 		snprintf(image, sizeof(image), "%s", n);
 	else
 		default_image(req.provisioner, image, sizeof(image));
-	/* Docker takes an image name as well as a file. */
-	if ((strcmp(req.provisioner, "qemu") == 0 || strchr(image, '/')) && !absolute(image, sizeof(image), "--image"))
-		return 1;
+	/* Docker takes an image name as well as a file: a file (or, for QEMU, anything) made absolute. */
+	{
+		struct stat st;
+
+		if ((strcmp(req.provisioner, "qemu") == 0 || (stat(image, &st) == 0 && S_ISREG(st.st_mode))) &&
+		    !absolute(image, sizeof(image), "--image"))
+			return 1;
+	}
+	if (strcmp(req.provisioner, "docker") == 0 && (osc_opt(argc, argv, "--disk", NULL) || osc_opt(argc, argv, "--accel", NULL))) {
+		fprintf(stderr, "osctl: cluster: --disk and --accel are the QEMU provisioner's (a container has neither)\n");
+		return 2;
+	}
 	req.image = image;
 	if (strcmp(action, "create") != 0)
 		return strcmp(action, "show") == 0 ? p->show(o, &req) != 0 : p->destroy(o, &req) != 0;
@@ -190,11 +203,21 @@ int cmd_cluster(struct osc *o, int argc, char **argv)
 	    osc_patches_collect(argc, argv, "--config-patch-controlplane", "--config-patch-control-plane", &cp) < 0 ||
 	    osc_patches_collect(argc, argv, "--config-patch-worker", NULL, &worker) < 0)
 		goto out;
+	if (all.n + (cp.n > worker.n ? cp.n : worker.n) >= OSC_PATCHES_MAX) {
+		fprintf(stderr, "osctl: cluster create: at most %d config patches for a node\n", OSC_PATCHES_MAX - 1);
+		goto out;
+	}
 	req.patch_all = &all;
 	req.patch_cp = &cp;
 	req.patch_worker = &worker;
 	/* The cluster's context is named after it: never one the user has already. */
-	if (osc_cfg_load(o, false) == 0 && osc_cfg_find(o->cfg, req.name) && access(dir, F_OK) != 0) {
+	if (osc_cfg_load(o, false) < 0) {
+		fprintf(stderr, "osctl: cluster create: the client config %s cannot take the cluster's context\n",
+			o->config_path);
+		r = 1;
+		goto out;
+	}
+	if (osc_cfg_find(o->cfg, req.name) && access(dir, F_OK) != 0) {
 		fprintf(stderr, "osctl: cluster create: %s already has a context named %s: choose another --name, or "
 				"remove that context first\n", o->config_path, req.name);
 		r = 1;

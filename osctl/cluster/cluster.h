@@ -67,9 +67,13 @@ void cluster_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Runs argv (argv[0] a path, or a name looked up in PATH), its output appended to out (a
  * file; NULL: discarded, "-": osctl's standard error); its exit status, or -1 said. */
 int cluster_run(char *const argv[], const char *out);
-/* Runs argv with its output (standard output and error) into out, cut to len - 1 bytes and
- * trailing blanks; its exit status, or -1 said. */
+/* Runs argv with its standard output into out (cut to len - 1 bytes and trailing blanks);
+ * when it fails, out is what it said on its standard error instead (a warning there never
+ * mixes with what is parsed). Its exit status, or -1 said. */
 int cluster_capture(char *const argv[], char *out, size_t len);
+/* A free TCP port on 127.0.0.1 (bound and released: QEMU or the engine binds it a moment
+ * later); 0 when there is none. */
+unsigned cluster_free_port(void);
 /* The cluster CIDR: an IPv4 network of unicast addresses with room for n nodes from .2 on.
  * 0, or -1 said. */
 int cluster_cidr(const char *cidr, size_t n, uint32_t *base, unsigned *prefix);
@@ -110,8 +114,9 @@ int cluster_wait(const char *dir, const struct cluster_req *req, const struct cl
  * the first control plane's API), said, and the table of nodes printed. 0, or -1 said. */
 int cluster_finish(struct osc *o, const char *dir, const struct cluster_req *req, const struct cluster_node *nodes,
 		   size_t n);
-/* The cluster's context removed from the user's client config, when there is one. */
-void cluster_forget(struct osc *o, const char *name);
+/* The cluster's context removed from the user's client config: only when it is the one the
+ * cluster in DIR made (its CA is the cluster's), never another of that name. */
+void cluster_forget(struct osc *o, const char *dir, const char *name);
 /* rm -rf DIR (one file system). 0, or -1. */
 int cluster_rm_rf(const char *dir);
 

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -75,8 +76,8 @@ static bool lookup(const char *name, char *path, size_t len)
 	return false;
 }
 
-/* Starts argv with its output on fd (-1: /dev/null) and waits for it. */
-static int run_fd(char *const argv[], int fd)
+/* Starts argv with its output on fd and its errors on efd (-1: /dev/null) and waits for it. */
+static int run_fd(char *const argv[], int fd, int efd)
 {
 	extern char **environ;
 	char path[PATH_MAX], err[256], **args;
@@ -92,7 +93,7 @@ static int run_fd(char *const argv[], int fd)
 		return -1;
 	memcpy(args, argv, n * sizeof(*args));
 	args[0] = path;
-	struct spawn_opts o = { .argv = args, .envp = environ, .stdin_fd = -1, .stdout_fd = fd, .stderr_fd = fd };
+	struct spawn_opts o = { .argv = args, .envp = environ, .stdin_fd = -1, .stdout_fd = fd, .stderr_fd = efd };
 	if (spawn(&o, &pid, err, sizeof(err)) < 0) {
 		fprintf(stderr, "osctl: cluster: %s\n", err);
 		free(args);
@@ -111,37 +112,79 @@ int cluster_run(char *const argv[], const char *out)
 
 	if (out && strcmp(out, "-") == 0) {
 		fflush(stderr);
-		return run_fd(argv, 2);
+		return run_fd(argv, 2, 2);
 	}
 	if (out && (fd = open(out, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600)) < 0) {
 		fprintf(stderr, "osctl: cluster: %s: %s\n", out, strerror(errno));
 		return -1;
 	}
-	r = run_fd(argv, fd);
+	r = run_fd(argv, fd, fd);
 	if (fd >= 0)
 		close(fd);
 	return r;
 }
 
-int cluster_capture(char *const argv[], char *out, size_t len)
+/* A temporary file, already unlinked; -1 said. */
+static int temp_fd(void)
 {
 	char tmpl[] = "/tmp/osctl-cluster-XXXXXX";
-	int fd = mkostemp(tmpl, O_CLOEXEC), r;
-	ssize_t n;
+	int fd = mkostemp(tmpl, O_CLOEXEC);
 
-	out[0] = '\0';
-	if (fd < 0) {
+	if (fd < 0)
 		fprintf(stderr, "osctl: cluster: a temporary file: %s\n", strerror(errno));
-		return -1;
-	}
-	unlink(tmpl);
-	r = run_fd(argv, fd);
-	n = pread(fd, out, len - 1, 0);
-	close(fd);
+	else
+		unlink(tmpl);
+	return fd;
+}
+
+/* What fd holds (from its start) into out, trailing blanks cut. */
+static void slurp(int fd, char *out, size_t len)
+{
+	ssize_t n = pread(fd, out, len - 1, 0);
+
 	out[n > 0 ? n : 0] = '\0';
 	for (size_t l = strlen(out); l && (out[l - 1] == '\n' || out[l - 1] == ' '); l--)
 		out[l - 1] = '\0';
+}
+
+int cluster_capture(char *const argv[], char *out, size_t len)
+{
+	int fd, efd, r;
+
+	out[0] = '\0';
+	if ((fd = temp_fd()) < 0)
+		return -1;
+	if ((efd = temp_fd()) < 0) {
+		close(fd);
+		return -1;
+	}
+	r = run_fd(argv, fd, efd);
+	slurp(fd, out, len);
+	/* A failure is told by what it said on its error output (else on its output). */
+	if (r != 0) {
+		char err[2048];
+
+		slurp(efd, err, sizeof(err));
+		if (err[0])
+			snprintf(out, len, "%s", err);
+	}
+	close(fd);
+	close(efd);
 	return r;
+}
+
+unsigned cluster_free_port(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t l = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	unsigned port = 0;
+
+	if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 && getsockname(fd, (struct sockaddr *)&a, &l) == 0)
+		port = ntohs(a.sin_port);
+	if (fd >= 0)
+		close(fd);
+	return port;
 }
 
 int cluster_cidr(const char *cidr, size_t n, uint32_t *base, unsigned *prefix)
@@ -453,10 +496,21 @@ int cluster_finish(struct osc *o, const char *dir, const struct cluster_req *req
 	return 0;
 }
 
-void cluster_forget(struct osc *o, const char *name)
+void cluster_forget(struct osc *o, const char *dir, const char *name)
 {
-	if (osc_cfg_load(o, false) == 0 && osc_cfg_remove(o->cfg, name) == 1)
+	char path[PATH_MAX];
+	struct osc gen = { 0 };
+	Basalt__Osctl__Context *mine, *theirs;
+
+	snprintf(path, sizeof(path), "%s/gen/osconfig", dir);
+	gen.config_path = path;
+	if (access(path, R_OK) != 0 || osc_cfg_load(&gen, true) < 0)
+		return;
+	/* Only the context this cluster made: the same CA as the cluster's own client config. */
+	if ((mine = osc_cfg_current(&gen, NULL)) && osc_cfg_load(o, false) == 0 && (theirs = osc_cfg_find(o->cfg, name)) &&
+	    theirs->ca && mine->ca && strcmp(theirs->ca, mine->ca) == 0 && osc_cfg_remove(o->cfg, name) == 1)
 		osc_cfg_save(o);
+	protobuf_c_message_free_unpacked(&gen.cfg->base, NULL);
 }
 
 int cluster_rm_rf(const char *dir)

@@ -37,13 +37,22 @@ static const char *const caps[] = { "CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", 
 				    "IPC_LOCK", "SYS_NICE", "SYS_BOOT" };
 
 #define NCAPS (sizeof(caps) / sizeof(caps[0]))
+#define CONTAINER_ENV_MAX 65000   /* an env file's USERDATA= line, within docker's 64 KiB */
 
 /* The engine answers: its version into out; false with why said. */
 static bool engine(char *out, size_t len)
 {
 	char *argv[] = { "docker", "version", "--format", "{{.Server.Version}}", NULL };
 	const char *host = getenv("DOCKER_HOST");
-	int r = cluster_capture(argv, out, len);
+	int r;
+
+	if (host && *host && strncmp(host, "unix://", 7) != 0) {
+		/* The nodes' API ports are published on the engine's loopback, which must be ours. */
+		fprintf(stderr, "osctl: cluster: DOCKER_HOST=%s: only a local engine (unix://) can be used: the nodes' API "
+				"ports are published on its host's loopback\n", host);
+		return false;
+	}
+	r = cluster_capture(argv, out, len);
 
 	if (r == 0 && out[0] && !strchr(out, '\n'))
 		return true;
@@ -52,7 +61,7 @@ static bool engine(char *out, size_t len)
 
 		fprintf(stderr, "osctl: cluster: no Docker engine answers at %s: %s\n"
 				"  (start one, or point DOCKER_HOST at it; --provisioner qemu needs none)\n",
-			host && *host ? host : "the docker client's default (unix:///var/run/docker.sock)",
+			host && *host ? host : "the docker client's default (its context, else unix:///var/run/docker.sock)",
 			last ? last + 1 : out[0] ? out : "docker version failed");
 	}
 	return false;
@@ -93,8 +102,9 @@ static int image_tag(const char *file, char *tag, size_t len)
 		return -errno;
 	mbedtls_sha256_init(&c);
 	mbedtls_sha256_starts(&c, 0);
-	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		mbedtls_sha256_update(&c, buf, (size_t)n);
+	while ((n = read(fd, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR))
+		if (n > 0)
+			mbedtls_sha256_update(&c, buf, (size_t)n);
 	mbedtls_sha256_finish(&c, sum);
 	mbedtls_sha256_free(&c);
 	close(fd);
@@ -118,7 +128,8 @@ static int node_image(const struct cluster_req *req, const char *dir, char *tag,
 	int r;
 
 	if (stat(req->image, &st) != 0 || !S_ISREG(st.st_mode)) {
-		if (strchr(req->image, '/')) {
+		/* A path (absolute, or a file name osctl made absolute) that is no file: said. */
+		if (req->image[0] == '/' || strstr(req->image, ".sqsh")) {
 			fprintf(stderr, "osctl: cluster create: the root filesystem %s: %s (make image builds it; --image "
 					"FILE, or the name of an image the engine has)\n",
 				req->image, strerror(errno ? errno : EINVAL));
@@ -135,6 +146,7 @@ static int node_image(const struct cluster_req *req, const char *dir, char *tag,
 		fprintf(stderr, "osctl: cluster create: %s: %s\n", req->image, strerror(-r));
 		return -1;
 	}
+	/* DIR/image: the image destroy removes (when no other container uses it). */
 	snprintf(line, sizeof(line), "%s\n", tag);
 	snprintf(root, sizeof(root), "%s/image", dir);
 	if (atomic_write(root, line, strlen(line), 0600, err, sizeof(err)) < 0) {
@@ -176,6 +188,14 @@ static int env_file(const char *dir, const struct cluster_node *n, char *path, s
 		return -1;
 	}
 	cap = 9 + (tlen + 2) / 3 * 4 + 2;
+	if (cap > CONTAINER_ENV_MAX) {
+		/* docker reads an env file's lines with a 64 KiB buffer */
+		fprintf(stderr, "osctl: cluster create: %s's config is %zu bytes: the Docker provisioner hands a node at most "
+				"%u (USERDATA in an env file, whose lines docker reads up to 64 KiB)\n",
+			n->name, tlen, (CONTAINER_ENV_MAX - 12) / 4 * 3);
+		free(text);
+		return -1;
+	}
 	if (!(b64 = malloc(cap))) {
 		free(text);
 		return -1;
@@ -197,20 +217,26 @@ static int env_file(const char *dir, const struct cluster_node *n, char *path, s
 
 static int start_node(const struct cluster_req *req, const char *dir, const char *image, struct cluster_node *n)
 {
-	char net[64], label[96], role[64], mem[24], cpus[16], env[PATH_MAX], out[2048], *colon;
+	char net[64], label[96], role[64], mem[24], cpus[16], env[PATH_MAX], out[2048], publish[48];
 	char *argv[48 + 2 * NCAPS];
-	char *port[] = { "docker", "port", n->name, "50000/tcp", NULL };
 	size_t a = 0;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 
 	network_name(req, net, sizeof(net));
 	snprintf(label, sizeof(label), "basalt.cluster=%s", req->name);
 	snprintf(role, sizeof(role), "basalt.role=%s", n->controlplane ? "controlplane" : "worker");
 	snprintf(mem, sizeof(mem), "%um", n->controlplane ? req->memory_cp : req->memory_worker);
-	snprintf(cpus, sizeof(cpus), "%u", req->cpus ? req->cpus : 2);
+	snprintf(cpus, sizeof(cpus), "%u", req->cpus ? req->cpus : ncpu == 1 ? 1 : 2);
+	/* A port of ours, so the node keeps it when the container or the engine restarts. */
+	if (!(n->port = cluster_free_port())) {
+		fprintf(stderr, "osctl: cluster: %s: no free port on 127.0.0.1\n", n->name);
+		return -1;
+	}
+	snprintf(publish, sizeof(publish), "127.0.0.1:%u:50000", n->port);
 	if (env_file(dir, n, env, sizeof(env)) < 0)
 		return -1;
 	const char *head[] = { "docker", "run", "--detach", "--name", n->name, "--hostname", n->name, "--label", label,
-			       "--label", role, "--network", net, "--ip", n->ip, "--publish", "127.0.0.1::50000",
+			       "--label", role, "--network", net, "--ip", n->ip, "--publish", publish,
 			       "--env-file", env, "--memory", mem, "--cpus", cpus, "--read-only", "--tmpfs", "/run",
 			       "--tmpfs", "/tmp", "--tmpfs", "/system", "--cap-drop", "ALL" };
 	_Static_assert(sizeof(head) / sizeof(head[0]) + 2 * NCAPS + 6 <= sizeof(argv) / sizeof(argv[0]), "argv");
@@ -228,14 +254,6 @@ static int start_node(const struct cluster_req *req, const char *dir, const char
 	argv[a] = NULL;
 	if (tool(n->name, argv, out, sizeof(out)) < 0)
 		return -1;
-	if (tool("docker port", port, out, sizeof(out)) < 0)
-		return -1;
-	/* "127.0.0.1:49153" (a line for each address it is published on) */
-	out[strcspn(out, "\n")] = '\0';
-	if (!(colon = strrchr(out, ':')) || !(n->port = (unsigned)atoi(colon + 1))) {
-		fprintf(stderr, "osctl: cluster: %s: its API port is not published (docker port: %s)\n", n->name, out);
-		return -1;
-	}
 	return 0;
 }
 
@@ -277,7 +295,7 @@ static bool docker_gone(void *arg, const struct cluster_node *n, bool late)
 static int teardown(const struct cluster_req *req, const char *dir, bool with_dir)
 {
 	char ids[8192], net[64], path[PATH_MAX], out[2048], *text = NULL, *argv[CLUSTER_NODES_MAX * 4 + 8];
-	char *inspect[] = { "docker", "network", "inspect", "--format", "{{.Name}}", net, NULL };
+	char *inspect[] = { "docker", "network", "inspect", "--format", "{{index .Labels \"basalt.cluster\"}}", net, NULL };
 	char *netrm[] = { "docker", "network", "rm", net, NULL };
 	size_t a = 0, len;
 	int r = 0;
@@ -292,19 +310,30 @@ static int teardown(const struct cluster_req *req, const char *dir, bool with_di
 		argv[a] = NULL;
 		r |= tool("docker rm", argv, out, sizeof(out));
 	}
+	/* The network only when it is this cluster's (its label), never one of that name made by another. */
 	network_name(req, net, sizeof(net));
-	if (cluster_capture(inspect, out, sizeof(out)) == 0)
+	if (cluster_capture(inspect, out, sizeof(out)) == 0 && strcmp(out, req->name) == 0)
 		r |= tool("docker network rm", netrm, out, sizeof(out));
 	snprintf(path, sizeof(path), "%s/image", dir);
-	if (read_file(path, 256, &text, &len) == 0) {
+	if (with_dir && read_file(path, 256, &text, &len) == 0) {
+		char *label[] = { "docker", "image", "inspect", "--format", "{{index .Config.Labels \"basalt.image\"}}", text,
+				  NULL };
 		char *rmi[] = { "docker", "image", "rm", text, NULL };
 
 		text[strcspn(text, "\n")] = '\0';
-		if (cluster_capture(rmi, out, sizeof(out)) != 0 && !strstr(out, "No such image"))
+		/* Only an image osctl imported (its label); one in use by other containers stays. */
+		if (cluster_capture(label, out, sizeof(out)) == 0 && strcmp(out, "rootfs") == 0 &&
+		    cluster_capture(rmi, out, sizeof(out)) != 0)
 			cluster_say("%s: image %s kept (%s)", req->name, text, last_line(out));
 		free(text);
 	}
-	return (with_dir && cluster_rm_rf(dir) < 0) || r ? -1 : 0;
+	if (r) {
+		/* The folder says what is the cluster's: kept while anything of it may be left. */
+		fprintf(stderr, "osctl: cluster: not everything of %s was removed; %s is kept: osctl cluster destroy --name %s "
+				"--provisioner docker\n", req->name, dir, req->name);
+		return -1;
+	}
+	return with_dir && cluster_rm_rf(dir) < 0 ? -1 : 0;
 }
 
 static int docker_create(struct osc *o, const struct cluster_req *req)
@@ -331,6 +360,16 @@ static int docker_create(struct osc *o, const struct cluster_req *req)
 				"basalt.cluster=%s): osctl cluster destroy --name %s --provisioner docker\n",
 			req->name, req->name, req->name);
 		return 1;
+	}
+	network_name(req, net, sizeof(net));
+	{
+		char *inspect[] = { "docker", "network", "inspect", "--format", "{{.Name}}", net, NULL };
+
+		if (cluster_capture(inspect, ids, sizeof(ids)) == 0) {
+			fprintf(stderr, "osctl: cluster create: the engine has a network named %s already: another --name, or "
+					"remove that network\n", net);
+			return 1;
+		}
 	}
 	if ((r = cluster_begin(req, dir, "docker", base, nodes, self, sizeof(self))) == -2)
 		return 1;
@@ -418,17 +457,17 @@ static int docker_destroy(struct osc *o, const struct cluster_req *req)
 	if (access(marker, F_OK) != 0 && (cluster_containers(req->name, ids, sizeof(ids)) < 0 || !ids[0])) {
 		fprintf(stderr, "osctl: cluster destroy: no cluster named %s (%s holds no nodes.txt and no container is "
 				"labelled basalt.cluster=%s)\n", req->name, dir, req->name);
-		cluster_forget(o, req->name);
 		return 1;
 	}
 	/* Only a folder this provisioner made is removed: never whatever else is there. */
 	if (access(marker, F_OK) != 0 && access(dir, F_OK) == 0)
 		fprintf(stderr, "osctl: cluster destroy: %s holds no nodes.txt: it is left, the containers removed\n", dir);
+	if (access(marker, F_OK) == 0)
+		cluster_forget(o, dir, req->name);
 	if (teardown(req, dir, access(marker, F_OK) == 0) < 0) {
 		fprintf(stderr, "osctl: cluster destroy: %s: not everything could be removed\n", req->name);
 		return 1;
 	}
-	cluster_forget(o, req->name);
 	cluster_say("%s: destroyed (its containers, volumes, network and image removed, %s removed, its context gone)",
 		    req->name, dir);
 	return 0;

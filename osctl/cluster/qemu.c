@@ -36,21 +36,6 @@
 #define NODES_MAX CLUSTER_NODES_MAX
 #define DIR_MAX CLUSTER_DIR_MAX
 
-/* A free TCP port on 127.0.0.1 (bound and released: QEMU binds it a moment later). */
-static unsigned free_port(void)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t l = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	unsigned port = 0;
-
-	if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 && getsockname(fd, (struct sockaddr *)&a, &l) == 0)
-		port = ntohs(a.sin_port);
-	if (fd >= 0)
-		close(fd);
-	return port;
-}
-
 /* The cluster CIDR (cluster_cidr), apart from QEMU's user network (10.0.2.0/24, each
  * node's first NIC). 0, or -1 said. */
 static int qemu_cidr(const char *cidr, size_t n, uint32_t *base, unsigned *prefix)
@@ -232,7 +217,7 @@ static int start_node(const struct cluster_req *req, const char *dir, struct clu
 			req->image, log);
 		return -1;
 	}
-	if (!(n->port = free_port())) {
+	if (!(n->port = cluster_free_port())) {
 		fprintf(stderr, "osctl: cluster: %s: no free port on 127.0.0.1\n", n->name);
 		return -1;
 	}
@@ -359,14 +344,13 @@ static int qemu_destroy(struct osc *o, const struct cluster_req *req)
 	if (access(marker, F_OK) != 0) {
 		/* Only a folder this provisioner made is removed: never whatever else is there. */
 		fprintf(stderr, "osctl: cluster destroy: no cluster named %s (%s holds no nodes.txt)\n", req->name, dir);
-		cluster_forget(o, req->name);
 		return 1;
 	}
+	cluster_forget(o, dir, req->name);
 	if (teardown(dir) < 0) {
 		fprintf(stderr, "osctl: cluster destroy: %s could not be removed\n", dir);
 		return 1;
 	}
-	cluster_forget(o, req->name);
 	cluster_say("%s: destroyed (its processes stopped, %s removed, its context gone)", req->name, dir);
 	return 0;
 }

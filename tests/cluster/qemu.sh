@@ -14,7 +14,7 @@ set -uo pipefail
 out=$(realpath "$1")
 osctl=$out/bin/osctl
 t=$(test_dir)
-plan 23
+plan 25
 [[ -f $out/basalt-amd64.qcow2 ]] || bail "the disk image is built (make disk)"
 export HOME=$t/home OSCONFIG=$t/home/.osctl/config
 mkdir -p "$HOME"
@@ -58,6 +58,9 @@ refuse "a CIDR of loopback addresses is refused" 'within 127\.0\.0\.0/8, loopbac
 "$osctl" gen config mine https://10.9.0.2:6443 -o "$t/mine" >/dev/null && "$osctl" config merge "$t/mine/osconfig" >/dev/null
 refuse "a name the client config has a context of is refused (never overwritten)" 'already has a context named mine' \
 	"$osctl" cluster create --name mine
+refuse "destroy of a cluster that does not exist" 'no cluster named mine' "$osctl" cluster destroy --name mine
+"$osctl" config contexts 2>&1 | grep -qw mine && ok "and it leaves the user's context of that name" ||
+	not_ok "destroy removed an unrelated context" "$("$osctl" config contexts 2>&1)"
 refuse "too little memory is refused" 'too little: a node needs at least 512 MiB' "$osctl" cluster create --name bad --memory 256
 refuse "a missing disk image is refused, naming it" 'the disk image /nonexistent.qcow2: No such file' \
 	"$osctl" cluster create --name bad --image /nonexistent.qcow2

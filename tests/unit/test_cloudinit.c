@@ -294,11 +294,12 @@ static void test_imds(void **state)
 	assert_non_null(strstr(err, "not a token"));
 }
 
-/* The container platform's USERDATA: found among other entries (the last one wins),
+/* The container platform's USERDATA: found among other entries (the first one, as getenv),
  * decoded, and refused by name when empty or not base64. */
 static void test_container_userdata(void **state)
 {
-	static const char env[] = "PATH=/bin\0USERDATA=bm90IHRoaXM=\0HOSTNAME=n1\0USERDATA=dmVyc2lvbjogdjFhbHBoYTEK\0";
+	static const char env[] = "PATH=/bin\0USERDATA=dmVyc2lvbjogdjFhbHBoYTEK\0HOSTNAME=n1\0USERDATA=bm90IHRoaXM=\0";
+	static const char cut[] = "PATH=/bin\0USERDATA=dmVyc2lvbjogdjFhbHBoYTEK";
 	static const char none[] = "PATH=/bin\0USERDATAX=eA==\0";
 	static const char bad[] = "USERDATA=!!!!\0";
 	static const char empty[] = "USERDATA=\0";
@@ -311,7 +312,8 @@ static void test_container_userdata(void **state)
 	assert_int_equal(len, 18);
 	free(out);
 	/* Not NUL-terminated at the end (a block cut short) is read to its length only. */
-	assert_int_equal(container_userdata(env, sizeof(env) - 2, &out, &len, err, sizeof(err)), 1);
+	assert_int_equal(container_userdata(cut, sizeof(cut) - 1, &out, &len, err, sizeof(err)), 1);
+	assert_string_equal(out, "version: v1alpha1\n");
 	free(out);
 	assert_int_equal(container_userdata(none, sizeof(none) - 1, &out, &len, err, sizeof(err)), 0);
 	assert_null(out);
