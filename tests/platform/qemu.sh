@@ -20,10 +20,13 @@ echo "0F1E2D3C-4B5A-6978-8796-A5B4C3D2E1F0" >sys/class/dmi/id/product_uuid
 echo "console=ttyS0" >cmdline
 NODE_ARGS="--cmdline $t/cmdline --sysfs $t/sys" basalt_node "$out" "$t/n" "$A"
 sleep 2
+# The device appears whole, as the kernel's does: made aside and renamed into place (a
+# directory seen before its entry is in it would be a device without the entry).
 entry=sys/firmware/qemu_fw_cfg/by_name/opt/org.basalt/config
-mkdir -p "$entry" && cp gen/controlplane.yaml "$entry/raw"
+mkdir -p "staged/${entry#sys/firmware/}" && cp gen/controlplane.yaml "staged/${entry#sys/firmware/}/raw" &&
+	mkdir -p sys/firmware && mv staged/qemu_fw_cfg sys/firmware/
 check "the device shows up late; the config in it is applied" \
-	wait_line n/console.log 'qemu: machine config from fw_cfg opt/org.basalt/config applied \([0-9]+ bytes\)' 20
+	wait_line n/console.log 'qemu: machine config from fw_cfg opt/org.basalt/config applied \([0-9]+ bytes\)' 30
 export OSCONFIG=$t/gen/osconfig
 check "the node serves mutual TLS with the config's CA" \
 	wait_until 20 bash -c "timeout 10 '$osctl' -e '$A' version 2>/dev/null | grep -q Tag:"
@@ -32,9 +35,9 @@ grep -qE "PlatformMetadata +platform +[0-9]+ +qemu +0f1e2d3c-4b5a-6978-8796-a5b4
 	ok "PlatformMetadata: qemu, the DMI UUID as the instance id" || not_ok "PlatformMetadata" "$v"
 timeout 10 "$osctl" -e "$A" reboot >/dev/null 2>&1
 node_exit n 15 >/dev/null
-rm -rf n/state "$entry"
+rm -rf n/state "$entry" staged
 NODE_ARGS="--cmdline $t/cmdline --sysfs $t/sys" basalt_node "$out" "$t/n" "$A"
 check "a device without the entry: said, and maintenance mode" \
-	wait_line n/console.log 'qemu: no machine config in the firmware config device .*: maintenance mode' 15
+	wait_line n/console.log 'qemu: no machine config in the firmware config device .*: maintenance mode' 30
 check "the API waits in maintenance mode" wait_line n/console.log 'API in maintenance mode' 10
 finish
