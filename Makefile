@@ -17,6 +17,7 @@ include init/build.mk
 include machined/build.mk
 include osctl/build.mk
 include netctl/build.mk
+include hack/build.mk
 include kernel/build.mk
 include rootfs/build.mk
 include image/build.mk

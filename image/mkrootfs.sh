@@ -21,6 +21,7 @@ cd - >/dev/null
 # Our binaries, stripped; modprobe is init under another name.
 strip -o "$staging/sbin/init" "$bindir/init"
 strip -o "$staging/sbin/machined" "$bindir/machined"
+strip -o "$staging/sbin/discoveryd" "$bindir/discoveryd"
 ln -s init "$staging/sbin/modprobe"
 
 cp -a rootfs/etc/. "$staging/etc/"

@@ -54,6 +54,7 @@ struct grpc_call {
 	size_t msglen;
 	size_t budget;               /* request bytes counted against the server's budget */
 	struct buf outq;             /* framed replies not yet taken by nghttp2 */
+	size_t msg_rem;              /* bytes of outq's first message nghttp2 has yet to take */
 	int status;
 	char status_msg[512];        /* percent-encoded */
 	uint64_t deadline;
@@ -241,6 +242,22 @@ static size_t status_nv(const struct grpc_call *c, char code[12], nghttp2_nv nv[
 	return c->status_msg[0] ? 2 : 1;
 }
 
+/* Where outq's first whole message begins, so an abort can keep the one begun. */
+static void track_taken(struct grpc_call *c, size_t n)
+{
+	const uint8_t *p = buf_head(&c->outq);
+
+	while (n) {
+		if (!c->msg_rem)  /* at a message's prefix: messages are queued whole */
+			c->msg_rem = GRPC_PREFIX + ((size_t)p[1] << 24 | (size_t)p[2] << 16 | (size_t)p[3] << 8 | p[4]);
+		size_t k = n < c->msg_rem ? n : c->msg_rem;
+
+		c->msg_rem -= k;
+		n -= k;
+		p += k;
+	}
+}
+
 static ssize_t read_reply(nghttp2_session *s, int32_t sid, uint8_t *buf, size_t length,
 			  uint32_t *flags, nghttp2_data_source *src, void *ud)
 {
@@ -250,6 +267,7 @@ static ssize_t read_reply(nghttp2_session *s, int32_t sid, uint8_t *buf, size_t 
 
 	(void)ud;
 	memcpy(buf, buf_head(&c->outq), n);
+	track_taken(c, n);
 	buf_consume(&c->outq, n);
 	if (c->want_writable && c->outq.len < high / 2)
 		loop_timer_arm(c->srv->loop, &c->notify, 0);
@@ -347,6 +365,16 @@ void grpc_call_finish(struct grpc_call *c, int code, const char *message)
 	if (!c->cancelled)
 		end_call(c, code, message);
 	call_unref(c);
+}
+
+void grpc_call_abort(struct grpc_call *c, int code, const char *message)
+{
+	if (!c->handler_holds)
+		return;
+	/* The rest of a message HTTP/2 has begun to send stays, so the client reads the status. */
+	if (c->outq.len > c->msg_rem)
+		c->outq.len = c->msg_rem;
+	grpc_call_finish(c, code, message);
 }
 
 static void on_notify(void *arg)

@@ -104,5 +104,10 @@ int grpc_call_send(struct grpc_call *c, const void *msg, size_t len);
 size_t grpc_call_queued(const struct grpc_call *c);
 /* Ends the call with a status (message may be NULL), after the queued replies. */
 void grpc_call_finish(struct grpc_call *c, int code, const char *message);
+/*
+ * Ends it now: the replies still queued are dropped (but the rest of one HTTP/2 has begun
+ * to send), for a client that stopped reading and must not hold our memory.
+ */
+void grpc_call_abort(struct grpc_call *c, int code, const char *message);
 
 #endif

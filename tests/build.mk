@@ -48,10 +48,11 @@ unit_srcs_rtnl := netctl/rtnl.c netctl/nlreq.c netctl/link.c $(wildcard netctl/l
 unit_srcs_dhcp4 := netctl/dhcp4.c lib/parse.c
 unit_srcs_sntp := netctl/sntp.c
 unit_srcs_dhcp6 := netctl/dhcp6.c lib/parse.c
+unit_srcs_discovery := lib/discovery.c lib/grpc.c lib/buf.c $(OUT)/gen/api/discovery.pb-c.c
 unit_srcs_netspec := machined/ctrl/netspec.c $(MACHINED_CORE_SRCS) machined/core/runtime.c lib/log.c lib/backoff.c
 
 UNIT_TESTS := cmdline kmod backoff ring frame loop spec supervisor ctl squashfs coldplug store \
-	parse mconfig cfgstate runtime grpc apiipc sandbox memcpy tls apidef ipcfg rtnl dhcp4 netspec sntp dhcp6 keyset sysdev dns log http gpt blkprobe fspath cloudinit l2switch
+	parse mconfig cfgstate runtime grpc apiipc sandbox memcpy tls apidef ipcfg rtnl dhcp4 netspec sntp dhcp6 keyset sysdev dns log http gpt blkprobe fspath cloudinit l2switch discovery
 UNIT_BINS := $(patsubst %,$(OUT)/host/tests/unit/test_%,$(UNIT_TESTS))
 
 define unit_rule
@@ -138,8 +139,9 @@ fuzz_srcs_imds := $(fuzz_srcs_cloudinit)
 fuzz_srcs_l2switch := osctl/cluster/l2switch.c lib/loop.c
 fuzz_srcs_blkprobe := machined/disk/blockdev.c lib/gpt.c lib/spawn.c lib/atomicfile.c
 fuzz_srcs_pxe := osctl/pxe.c osctl/opts.c lib/http.c lib/buf.c lib/parse.c lib/loop.c lib/spawn.c $(GEN_API)
+fuzz_srcs_discovery := lib/discovery.c lib/grpc.c lib/buf.c $(OUT)/gen/api/discovery.pb-c.c
 FUZZ_TARGETS := cmdline kmod ctl squashfs mconfig grpc apiipc kmsg mountinfo power nodes clientcfg osctl \
-	grpcclient selector modalias cfgstate ctlconn initclient apidmerge tlssession csr rtnl ipcfg dhcp4 sntp dhcp6 dns http pxe gpt blkprobe fspath cloudinit configdrive imds l2switch
+	grpcclient selector modalias cfgstate ctlconn initclient apidmerge tlssession csr rtnl ipcfg dhcp4 sntp dhcp6 dns http pxe gpt blkprobe fspath cloudinit configdrive imds l2switch discovery
 FUZZ_BINS := $(patsubst %,$(OUT)/fuzz/bin/fuzz_%,$(FUZZ_TARGETS))
 
 define fuzz_rule
@@ -168,9 +170,9 @@ $(NPM_STAMP): tests/interop/package-lock.json | $(DEPS_STAMP)
 #   make test-e2e  the long matrix: repeated boots, KVM where possible, long fuzzing, and
 #                  make test on a fresh Debian 12 minbase (make test-fresh alone)
 #   make fuzz      fuzzing only, FUZZ_SECONDS per target with a random seed
-CHECK_SUITES ?= runner layout unit link inputs fuzz init machined api files interop abuse platform platform-qemu platform-aws
+CHECK_SUITES ?= runner layout unit link inputs fuzz init machined api files interop abuse discovery platform platform-qemu platform-aws
 TEST_SUITES ?= runner layout unit link inputs fuzz init machined api files interop abuse image locks repro vm vm-cad \
-	vm-corrupt vm-net vm-links vm-time vm-iso vm-iso-uefi vm-disk vm-disk-uefi vm-install vm-fwcfg vm-nocloud vm-configdrive vm-pxe vm-pxe-uefi vm-pxe-install net-dhcp net-time net-try net-bridge platform platform-qemu platform-aws cluster-docker cluster-qemu
+	vm-corrupt vm-net vm-links vm-time vm-iso vm-iso-uefi vm-disk vm-disk-uefi vm-install vm-fwcfg vm-nocloud vm-configdrive vm-pxe vm-pxe-uefi vm-pxe-install net-dhcp net-time net-try net-bridge discovery platform platform-qemu platform-aws cluster-docker cluster-qemu
 E2E_SUITES ?= vm vm vm vm-kvm vm-cad vm-iso vm-iso-uefi vm-iso-usb vm-iso-usb-uefi vm-disk vm-disk-uefi vm-disk-qcow2 vm-install vm-install-uefi vm-fwcfg vm-nocloud vm-configdrive vm-pxe vm-pxe-uefi vm-pxe-install cluster-docker cluster-qemu init init machined machined \
 	api api files idle fuzz fresh
 # A real NTP server for the time tests: chronyd from the Debian registry's chrony .deb, its

@@ -18,9 +18,10 @@ allowed() {
 	machined) echo "machined netctl lib api" ;;
 	osctl) echo "osctl lib api" ;;
 	image) echo "image init lib api" ;;
+	hack) echo "hack lib api" ;;
 	esac
 }
-dirs=(lib init netctl machined osctl image)
+dirs=(lib init netctl machined osctl image hack)
 
 # bad_includes ROOT DIR: the include lines of ROOT/DIR's C that reach a folder DIR may not use.
 bad_includes() {

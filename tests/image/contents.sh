@@ -9,7 +9,7 @@ out=$(realpath "$1")
 sqsh=$out/image/rootfs.sqsh
 staging=$out/image/rootfs
 t=$(test_dir)
-plan 16
+plan 17
 
 unsquashfs -d "" -lc "$sqsh" 2>/dev/null | sed 's|^squashfs-root||' | sort >"$t/rootfs.list"
 image/initramfs-list.sh "$out/initramfs.xz" | sort >"$t/initramfs.list"
@@ -44,7 +44,7 @@ scripts=$(find "$staging" "$t/initramfs" -type f -print0 | while IFS= read -r -d
 pm=$(grep -E '/(dpkg|dpkg-deb|apt|apt-get|aptitude|rpm|yum|dnf|apk|opkg|pip[0-9.]*|pacman|zypper)$|^/var/lib/(dpkg|apt|rpm)(/|$)' "$t/rootfs.list" "$t/initramfs.list")
 [[ -z "$pm" ]] && ok "no package manager or package database in the image" || not_ok "no package manager in the image" $pm
 
-for f in /sbin/init /sbin/machined /sbin/modprobe /usr/bin/containerd /usr/bin/containerd-shim-runc-v2 \
+for f in /sbin/init /sbin/machined /sbin/discoveryd /sbin/modprobe /usr/bin/containerd /usr/bin/containerd-shim-runc-v2 \
 	/usr/sbin/runc /usr/bin/etcd /etc/os-release /etc/containerd/config.toml /lib64 /usr/lib64/ld-linux-x86-64.so.2; do
 	grep -qx "$f" "$t/rootfs.list" || missing+=" $f"
 done
@@ -67,7 +67,7 @@ if [[ -z "${imissing:-}" ]]; then ok "initramfs holds /init, the root image and 
 if grep -qE '^crw------- .* 5, +1 .* dev/console$' "$t/initramfs.long"; then ok "initramfs has /dev/console (5,1)"; else not_ok "initramfs has /dev/console" "$(grep console "$t/initramfs.long")"; fi
 if awk '{ print $3 $4 }' "$t/initramfs.long" | grep -qv '^00$'; then not_ok "initramfs entries owned by 0:0"; else ok "initramfs entries owned by 0:0"; fi
 
-for b in sbin/init sbin/machined; do
+for b in sbin/init sbin/machined sbin/discoveryd; do
 	if readelf -l "$staging/$b" | grep -q 'Requesting program interpreter' || readelf -d "$staging/$b" | grep -q NEEDED; then
 		not_ok "$b is a static executable"
 	else
