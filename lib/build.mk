@@ -7,7 +7,7 @@ LIB_COMPAT_SRCS := lib/compat/fortify.c lib/compat/isoc23.c lib/compat/fmt.c lib
 # lib full: for machined and osctl (TLS, YAML, the machine config).
 LIB_FULL_SRCS := lib/diag.c lib/pbyaml.c lib/jsonpatch.c lib/mconfig.c lib/parse.c lib/atomicfile.c \
 	lib/rng.c lib/pki.c lib/tls.c lib/grpc.c lib/h2conn.c lib/grpc_server.c lib/grpc_client.c lib/apidef.c lib/restypes.c lib/linediff.c lib/keyset.c lib/http.c lib/gpt.c lib/fspath.c \
-	lib/discovery.c lib/discovery_srv.c
+	lib/discovery.c lib/discovery_srv.c lib/affiliate.c lib/wgkey.c
 # A memcpy that must not become a call to itself.
 $(call musl_objs,lib/compat/memcpy.c): MUSL_CFLAGS += -fno-tree-loop-distribute-patterns
 $(OUT)/host/tests/unit/test_memcpy.o: HOST_CFLAGS += -fno-tree-loop-distribute-patterns
