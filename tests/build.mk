@@ -50,10 +50,11 @@ unit_srcs_sntp := netctl/sntp.c
 unit_srcs_dhcp6 := netctl/dhcp6.c lib/parse.c
 unit_srcs_discovery := lib/discovery.c lib/grpc.c lib/buf.c $(OUT)/gen/api/discovery.pb-c.c
 unit_srcs_affiliate := lib/affiliate.c lib/wgkey.c lib/rng.c $(OUT)/gen/api/affiliate.pb-c.c
+unit_srcs_wguapi := netctl/wg.c netctl/wg_uapi.c
 unit_srcs_netspec := machined/ctrl/netspec.c $(MACHINED_CORE_SRCS) machined/core/runtime.c lib/log.c lib/backoff.c
 
 UNIT_TESTS := cmdline kmod backoff ring frame loop spec supervisor ctl squashfs coldplug store \
-	parse mconfig cfgstate runtime grpc apiipc sandbox memcpy tls apidef ipcfg rtnl dhcp4 netspec sntp dhcp6 keyset sysdev dns log http gpt blkprobe fspath cloudinit l2switch discovery affiliate
+	parse mconfig cfgstate runtime grpc apiipc sandbox memcpy tls apidef ipcfg rtnl dhcp4 netspec sntp dhcp6 keyset sysdev dns log http gpt blkprobe fspath cloudinit l2switch discovery affiliate wguapi
 UNIT_BINS := $(patsubst %,$(OUT)/host/tests/unit/test_%,$(UNIT_TESTS))
 
 define unit_rule
@@ -142,8 +143,9 @@ fuzz_srcs_blkprobe := machined/disk/blockdev.c lib/gpt.c lib/spawn.c lib/atomicf
 fuzz_srcs_pxe := osctl/pxe.c osctl/opts.c lib/http.c lib/buf.c lib/parse.c lib/loop.c lib/spawn.c $(GEN_API)
 fuzz_srcs_discovery := lib/discovery.c lib/grpc.c lib/buf.c $(OUT)/gen/api/discovery.pb-c.c
 fuzz_srcs_affiliate := lib/affiliate.c lib/wgkey.c lib/rng.c $(OUT)/gen/api/affiliate.pb-c.c
+fuzz_srcs_wguapi := netctl/wg.c netctl/wg_uapi.c
 FUZZ_TARGETS := cmdline kmod ctl squashfs mconfig grpc apiipc kmsg mountinfo power nodes clientcfg osctl \
-	grpcclient selector modalias cfgstate ctlconn initclient apidmerge tlssession csr rtnl ipcfg dhcp4 sntp dhcp6 dns http pxe gpt blkprobe fspath cloudinit configdrive imds l2switch discovery affiliate
+	grpcclient selector modalias cfgstate ctlconn initclient apidmerge tlssession csr rtnl ipcfg dhcp4 sntp dhcp6 dns http pxe gpt blkprobe fspath cloudinit configdrive imds l2switch discovery affiliate wguapi
 FUZZ_BINS := $(patsubst %,$(OUT)/fuzz/bin/fuzz_%,$(FUZZ_TARGETS))
 
 define fuzz_rule
