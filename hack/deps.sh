@@ -27,8 +27,8 @@ packages=(
 	# benchmark's reference DHCP client
 	dnsmasq-base busybox
 	# and the mesh's: the userspace WireGuard (wireguard-go, the UAPI peer of our userspace
-	# backend) and wg(8), the reference for its keys and its configuration benchmark
-	wireguard-go wireguard-tools
+	# backend), wg(8), the reference for its keys and its configuration benchmark, and ping
+	wireguard-go wireguard-tools iputils-ping
 	# and chronyd's libraries (tests/build.mk takes chronyd itself from the chrony .deb: the
 	# package would replace the host's time service)
 	libedit2 libgnutls30 libnettle8 libseccomp2 libcap2

@@ -176,7 +176,7 @@ $(NPM_STAMP): tests/interop/package-lock.json | $(DEPS_STAMP)
 #   make fuzz      fuzzing only, FUZZ_SECONDS per target with a random seed
 CHECK_SUITES ?= runner layout unit link inputs fuzz init machined api files interop abuse discovery platform platform-qemu platform-aws
 TEST_SUITES ?= runner layout unit link inputs fuzz init machined api files interop abuse image locks repro vm vm-cad \
-	vm-corrupt vm-net vm-links vm-time vm-iso vm-iso-uefi vm-disk vm-disk-uefi vm-install vm-fwcfg vm-nocloud vm-configdrive vm-pxe vm-pxe-uefi vm-pxe-install net-dhcp net-time net-try net-bridge discovery platform platform-qemu platform-aws cluster-docker cluster-qemu
+	vm-corrupt vm-net vm-links vm-time vm-iso vm-iso-uefi vm-disk vm-disk-uefi vm-install vm-fwcfg vm-nocloud vm-configdrive vm-pxe vm-pxe-uefi vm-pxe-install net-dhcp net-time net-try net-bridge net-wg discovery platform platform-qemu platform-aws cluster-docker cluster-qemu
 E2E_SUITES ?= vm vm vm vm-kvm vm-cad vm-iso vm-iso-uefi vm-iso-usb vm-iso-usb-uefi vm-disk vm-disk-uefi vm-disk-qcow2 vm-install vm-install-uefi vm-fwcfg vm-nocloud vm-configdrive vm-pxe vm-pxe-uefi vm-pxe-install cluster-docker cluster-qemu init init machined machined \
 	api api files idle fuzz fresh
 # A real NTP server for the time tests: chronyd from the Debian registry's chrony .deb, its
@@ -217,7 +217,7 @@ test: $(TEST_DEPS) image $(ROOTFS_STAMP)
 
 # make test-net: the network suites on the host, in namespaces of their own (also part of make test).
 test-net: $(TEST_DEPS)
-	@tests/run.sh $(OUT) net-dhcp net-time net-try net-bridge
+	@tests/run.sh $(OUT) net-dhcp net-time net-try net-bridge net-wg
 
 # make test-cluster: the local cluster suites (also part of make test).
 test-cluster: $(TEST_DEPS) image

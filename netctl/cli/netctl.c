@@ -4,6 +4,7 @@
  *   netctl links | addrs | routes      one dump, one line per object
  *   netctl monitor                     link, address and route events as they come
  *   netctl dhcp4 LINK [SECONDS]        a DHCPv4 exchange on LINK, the lease printed, nothing applied
+ *   netctl wg show|set IFACE ...       a WireGuard device through the userspace backend (cli/wg.c)
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -21,6 +22,8 @@
 #include "netctl/dhcp4.h"
 #include "netctl/dhcp4sock.h"
 #include "netctl/rtnl.h"
+
+#include "netctl/cli/cli.h"
 
 static int print_link(void *arg, const struct nlmsghdr *h)
 {
@@ -247,6 +250,8 @@ int main(int argc, char **argv)
 		return monitor();
 	if (strcmp(cmd, "dhcp4") == 0 && argc > 2)
 		return dhcp4(argv[2], argc > 3 ? (unsigned)atoi(argv[3]) : 30);
-	fprintf(stderr, "usage: netctl links | addrs | routes | monitor | dhcp4 LINK [SECONDS]\n");
+	if (!strcmp(cmd, "wg"))
+		return cli_wg(argc - 2, argv + 2);
+	fprintf(stderr, "usage: netctl links | addrs | routes | monitor | dhcp4 LINK [SECONDS] | wg show|set IFACE ...\n");
 	return 2;
 }
