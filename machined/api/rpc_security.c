@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "api/init.pb-c.h"
@@ -41,6 +42,40 @@ static bool san_ok(const char *s)
 	return parse_ip(s, NULL) || valid_hostname(s);
 }
 
+/* An address as 16 bytes, IPv4 as its v4-mapped form, so "10.0.0.3" and "::ffff:10.0.0.3" are one. */
+static bool ip16(const char *s, uint8_t out[16])
+{
+	struct ipaddr ip;
+
+	if (!parse_ip(s, &ip))
+		return false;
+	if (ip.family == AF_INET6) {
+		memcpy(out, ip.addr, 16);
+	} else {
+		memset(out, 0, 10);
+		out[10] = out[11] = 0xff;
+		memcpy(out + 12, ip.addr, 4);
+	}
+	return true;
+}
+
+/*
+ * Whether a token holder may have this address in its certificate: the address its request
+ * came from, or a loopback one (which reaches only the dialler's own host). Any other
+ * address could be another node's, so a token alone never buys it.
+ */
+static bool ip_is_callers(const char *name, const char *peer)
+{
+	static const uint8_t v4pfx[12] = { [10] = 0xff, [11] = 0xff }, lo6[16] = { [15] = 1 };
+	uint8_t a[16], p[16];
+
+	if (!ip16(name, a))
+		return false;
+	if ((!memcmp(a, v4pfx, 12) && a[12] == 127) || !memcmp(a, lo6, 16))
+		return true;
+	return peer && ip16(peer, p) && !memcmp(a, p, 16);
+}
+
 void rpc_certificate(struct api *a, struct apicall *c, enum pki_role role)
 {
 	Basalt__Security__CertificateRequest *req = DECODE(c, Basalt__Security__CertificateRequest,
@@ -70,6 +105,11 @@ void rpc_certificate(struct api *a, struct apicall *c, enum pki_role role)
 				 req->names[i]);
 			apicall_finish(c, GRPC_INVALID_ARGUMENT, err);
 			goto out;
+		}
+		if (parse_ip(req->names[i], NULL) && !ip_is_callers(req->names[i], req->peer)) {
+			log_warnx("certificate request from %s: %.64s left out: not the address the request came from",
+				  req->peer ? req->peer : "?", req->names[i]);
+			continue;
 		}
 		sub.sans[sub.nsans++] = req->names[i];
 	}

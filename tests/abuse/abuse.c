@@ -434,14 +434,14 @@ static struct csr_res *csr_call(struct grpc_client *c, const char *method, const
 {
 	Basalt__Security__CertificateRequest req = BASALT__SECURITY__CERTIFICATE_REQUEST__INIT;
 	struct csr_res *x = calloc(1, sizeof(*x));
-	char *names[] = { "node-x", "10.9.9.9" };
+	char *names[] = { "node-x", "10.9.9.9", "::1" };
 	uint8_t buf[8192];
 	size_t n;
 
 	req.csr = (char *)csr;
 	req.token = (char *)token;
 	req.names = names;
-	req.n_names = 2;
+	req.n_names = 3;
 	req.peer = "203.0.113.7";  /* the node must replace it with the real source */
 	n = protobuf_c_message_pack(&req.base, buf);
 	buf_init(&x->b);
@@ -495,13 +495,15 @@ static int mode_csr(const char *ca, const char *token)
 				      mbedtls_x509_crt_check_extended_key_usage(&crt, MBEDTLS_OID_CLIENT_AUTH,
 										 MBEDTLS_OID_SIZE(MBEDTLS_OID_CLIENT_AUTH)) != 0;
 			no_role = pki_cert_role(&crt) == ROLE_NONE && !pki_cert_has_org(&crt, PKI_ROLE_IMPERSONATOR);
-			names_ok = pki_crt_names(&crt, "node-x") && pki_crt_names(&crt, "10.9.9.9") &&
-				   !pki_crt_names(&crt, "203.0.113.7") && pki_crt_names(&crt, "127.0.0.1");
+			names_ok = pki_crt_names(&crt, "node-x") && !pki_crt_names(&crt, "10.9.9.9") &&
+				   !pki_crt_names(&crt, "203.0.113.7") && pki_crt_names(&crt, "127.0.0.1") &&
+				   pki_crt_names(&crt, "::1");
 		}
 		ok(x->r.code == GRPC_OK && parsed && server_only && no_role,
 		   "csr: the right token gets a server certificate (serverAuth only, no role, not an impersonator)"
 		   " (%s%s%s)", grpc_code_name(x->r.code), x->r.msg[0] ? ": " : "", x->r.msg);
-		ok(names_ok, "csr: it names what was asked and the real source address, not the claimed one");
+		ok(names_ok, "csr: it names the hostname and loopback asked for and the real source address, never another "
+		   "address asked for (10.9.9.9: it could be another node's) nor the claimed source");
 		mbedtls_x509_crt_free(&crt);
 		if (r)
 			basalt__security__certificate_response__free_unpacked(r, NULL);
