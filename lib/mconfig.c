@@ -325,6 +325,17 @@ static void string_san(struct val *v, const char *field, const char *s, const vo
 		verr(v, field, "\"%s\" is neither an IP address nor a DNS name", s);
 }
 
+/* host or host:port: a control-plane node's signing port. */
+static void string_host_opt_port(struct val *v, const char *field, const char *s, const void *arg)
+{
+	char host[256];
+	unsigned port;
+
+	(void)arg;
+	if (!parse_host_opt_port(s, host, sizeof(host), &port))
+		verr(v, field, "\"%s\" is not a host or host:port (an IPv6 address in brackets: [fd00::1]:50001)", s);
+}
+
 /* --- machine.network --- */
 
 static const char *const bond_modes[] = { "balance-rr", "active-backup", "balance-xor", "broadcast",
@@ -809,6 +820,10 @@ static void check_cluster(struct val *v, const Basalt__Config__Cluster *c)
 		check_url(v, "endpoint", c->controlplane->endpoint, https);
 		check_range(v, "localAPIServerPort", c->controlplane->has_localapiserverport,
 			    c->controlplane->localapiserverport, 1, 65535);
+		each_string(v, "certificateSigners", c->controlplane->n_certificatesigners,
+			    c->controlplane->certificatesigners, string_host_opt_port, NULL);
+		if (c->controlplane->n_certificatesigners > 16)
+			verr(v, "certificateSigners", "%zu entries: at most 16", c->controlplane->n_certificatesigners);
 		vpop(v, o2);
 	}
 	check_base64(v, "id", c->id, 32, false, false);

@@ -228,6 +228,27 @@ bool parse_hostport(const char *s, char *host, size_t hostlen, unsigned *port)
 	return true;
 }
 
+bool parse_host_opt_port(const char *s, char *host, size_t hostlen, unsigned *port)
+{
+	size_t n = strlen(s);
+
+	*port = 0;
+	if (parse_hostport(s, host, hostlen, port))
+		return true;
+	/* No port: a bare host. */
+	if (s[0] == '[') {
+		if (n < 3 || s[n - 1] != ']' || n - 2 >= hostlen)
+			return false;
+		memcpy(host, s + 1, n - 2);
+		host[n - 2] = '\0';
+		return strchr(host, ':') && parse_ip(host, NULL);
+	}
+	if (n == 0 || strchr(s, ':') || n >= hostlen)
+		return false;
+	memcpy(host, s, n + 1);
+	return parse_ip(host, NULL) || valid_hostname(host);
+}
+
 bool parse_url(const char *s, struct url *out)
 {
 	const char *sep = strstr(s, "://"), *hp, *slash;
@@ -251,18 +272,5 @@ bool parse_url(const char *s, struct url *out)
 	hostport[n] = '\0';
 	if (slash)
 		out->path = slash;
-	if (parse_hostport(hostport, out->host, sizeof(out->host), &out->port))
-		return true;
-	/* No port: a bare host. */
-	if (hostport[0] == '[') {
-		if (hostport[n - 1] != ']' || n - 2 >= sizeof(out->host))
-			return false;
-		memcpy(out->host, hostport + 1, n - 2);
-		out->host[n - 2] = '\0';
-		return parse_ip(out->host, NULL);
-	}
-	if (strchr(hostport, ':') || n >= sizeof(out->host))
-		return false;
-	memcpy(out->host, hostport, n + 1);
-	return parse_ip(out->host, NULL) || valid_hostname(out->host);
+	return parse_host_opt_port(hostport, out->host, sizeof(out->host), &out->port);
 }

@@ -39,5 +39,7 @@ struct url {
 bool parse_url(const char *s, struct url *out);
 /* host:port, host a DNS name, an IPv4 address or a bracketed IPv6 address. */
 bool parse_hostport(const char *s, char *host, size_t hostlen, unsigned *port);
+/* host or host:port (an IPv6 host bracketed: [::1] or [::1]:50001); *port is 0 when absent. */
+bool parse_host_opt_port(const char *s, char *host, size_t hostlen, unsigned *port);
 
 #endif

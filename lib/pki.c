@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <mbedtls/asn1write.h>
@@ -520,7 +521,7 @@ bool pki_crt_names(const mbedtls_x509_crt *crt, const char *name)
 		    memcmp(s->buf.p, ip, iplen) == 0)
 			return true;
 		if (!iplen && s->buf.tag == (MBEDTLS_ASN1_CONTEXT_SPECIFIC | 2) &&
-		    s->buf.len == strlen(name) && memcmp(s->buf.p, name, s->buf.len) == 0)
+		    s->buf.len == strlen(name) && strncasecmp((const char *)s->buf.p, name, s->buf.len) == 0)
 			return true;
 	}
 	return false;

@@ -325,7 +325,10 @@ static void fetch_fail(struct api *a, const char *fmt, ...)
 	va_end(ap);
 	log_warnx("API certificate from %s: %s", a->fetch_from, a->fetch_error);
 	a->fetch_wait = true;
-	loop_timer_arm(a->o.loop, &a->renew, backoff_delay_ms(&fetch_backoff, ++a->fetch_attempts));
+	/* The next signer at once (a second later); the backoff grows with each round of them all. */
+	a->fetch_attempts++;
+	loop_timer_arm(a->o.loop, &a->renew,
+		       backoff_delay_ms(&fetch_backoff, 1 + (a->fetch_attempts - 1) / (a->fetch_signers ? a->fetch_signers : 1)));
 }
 
 static int fetch_msg(void *arg, const uint8_t *m, size_t n)
@@ -370,28 +373,44 @@ static void fetch_start(struct api *a, const Basalt__Config__Config *cfg, const 
 {
 	Basalt__Security__CertificateRequest req = BASALT__SECURITY__CERTIFICATE_REQUEST__INIT;
 	struct tls_opts to = { .server = false, .ca_pem = ca_crt };
-	struct grpc_client_opts co = { .loop = a->o.loop, .port = (uint16_t)(API_PORT + 1),
-				       .connect_timeout_ms = 5000 };
+	struct grpc_client_opts co = { .loop = a->o.loop, .connect_timeout_ms = 5000 };
 	struct tls_config *tls = NULL;
-	const char *ep = cfg->cluster && cfg->cluster->controlplane ? cfg->cluster->controlplane->endpoint : NULL;
-	char err[256], *csr = NULL;
+	const Basalt__Config__ControlPlane *cp = cfg->cluster ? cfg->cluster->controlplane : NULL;
+	char err[256], *csr = NULL, host[256];
+	unsigned port = 0;
 	struct url u;
 	uint8_t *msg = NULL;
 	size_t len;
 
 	if (a->fetching || a->fetch_wait)
 		return;
-	/* The signing port is on the host of cluster.controlPlane.endpoint (https://HOST:PORT). */
-	if (!ep || !parse_url(ep, &u) || strcmp(u.scheme, "https") != 0) {
-		snprintf(a->fetch_from, sizeof(a->fetch_from), "cluster.controlPlane.endpoint");
-		fetch_fail(a, "not an https:// URL with a host: nowhere to ask for a certificate");
-		return;
+	if (cp && cp->n_certificatesigners) {
+		/* cluster.controlPlane.certificateSigners, in turn: each failure moves to the next. */
+		size_t i = a->fetch_attempts % cp->n_certificatesigners;
+
+		a->fetch_signers = (unsigned)cp->n_certificatesigners;
+		if (!parse_host_opt_port(cp->certificatesigners[i], host, sizeof(host), &port)) {
+			snprintf(a->fetch_from, sizeof(a->fetch_from), "cluster.controlPlane.certificateSigners/%zu", i);
+			fetch_fail(a, "not a host or host:port");
+			return;
+		}
+	} else {
+		/* The signing port is on the host of cluster.controlPlane.endpoint (https://HOST:PORT). */
+		a->fetch_signers = 1;
+		if (!cp || !cp->endpoint || !parse_url(cp->endpoint, &u) || strcmp(u.scheme, "https") != 0) {
+			snprintf(a->fetch_from, sizeof(a->fetch_from), "cluster.controlPlane.endpoint");
+			fetch_fail(a, "not an https:// URL with a host: nowhere to ask for a certificate");
+			return;
+		}
+		snprintf(host, sizeof(host), "%s", u.host);
 	}
-	snprintf(a->fetch_from, sizeof(a->fetch_from), strchr(u.host, ':') ? "[%s]:%u" : "%s:%u", u.host,
-		 API_PORT + 1);
+	if (!port)
+		port = API_PORT + 1;
+	co.port = (uint16_t)port;
+	snprintf(a->fetch_from, sizeof(a->fetch_from), strchr(host, ':') ? "[%s]:%u" : "%s:%u", host, port);
 	free(a->fetch_ca);
 	a->fetch_ca = strdup(ca_crt);
-	co.host = u.host;
+	co.host = host;
 	if (!a->fetch_ca || tls_config_new(&to, &tls, err, sizeof(err)) < 0 ||
 	    pki_csr_new(a->key_pem, sans[0], &csr, err, sizeof(err)) < 0) {
 		fetch_fail(a, "%s", a->fetch_ca ? err : "out of memory");

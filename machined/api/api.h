@@ -76,14 +76,15 @@ struct api {
 	int64_t imp_renew;          /* when to renew the os:impersonator certificate (0: none) */
 	int64_t not_after;          /* of the server certificate (Unix seconds) */
 	char cert_state[16];        /* issued | pending */
-	char issuer[80];            /* self | self-signed | the control-plane node asked */
+	char issuer[280];           /* self | self-signed | the control-plane node asked */
 	/* a worker's certificate, from a control-plane node */
 	bool from_cp;               /* the certificate in force came from one */
 	int64_t cert_renew;
 	struct grpc_client *fetch_cl;
 	bool fetching, fetch_wait;  /* a request out; waiting out a failure's backoff */
-	unsigned fetch_attempts;
-	char fetch_from[80], fetch_error[256];
+	unsigned fetch_attempts;    /* failures in a row; picks the next signer too */
+	unsigned fetch_signers;     /* how many there are to try in turn */
+	char fetch_from[280], fetch_error[256];
 	char *fetch_ca;             /* the CA the answer must be issued by */
 	char *fetched_crt;          /* answered, not yet in force */
 	int64_t fetched_not_after;

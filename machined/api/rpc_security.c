@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -76,6 +77,26 @@ static bool ip_is_callers(const char *name, const char *peer)
 	return peer && ip16(peer, p) && !memcmp(a, p, 16);
 }
 
+/*
+ * Whether a DNS name is one clients use to reach this control plane: a name this node's own
+ * API certificate carries (its hostname, FQDN, certSANs) or the host of
+ * cluster.controlPlane.endpoint. A token holder with a certificate for one of them could
+ * pass for the control plane to a client that checks names; localhost reaches only the
+ * dialler's own host and stays allowed.
+ */
+static bool name_is_control_planes(const struct api *a, const Basalt__Config__Config *cfg, const char *name)
+{
+	const char *one[1] = { name };
+	struct url u;
+
+	if (strcasecmp(name, "localhost") == 0)
+		return false;
+	if (a->crt_pem && pki_cert_covers(a->crt_pem, one, 1))
+		return true;
+	return cfg->cluster && cfg->cluster->controlplane && cfg->cluster->controlplane->endpoint &&
+	       parse_url(cfg->cluster->controlplane->endpoint, &u) && strcasecmp(u.host, name) == 0;
+}
+
 void rpc_certificate(struct api *a, struct apicall *c, enum pki_role role)
 {
 	Basalt__Security__CertificateRequest *req = DECODE(c, Basalt__Security__CertificateRequest,
@@ -100,6 +121,15 @@ void rpc_certificate(struct api *a, struct apicall *c, enum pki_role role)
 		goto out;
 	}
 	for (size_t i = 0; i < req->n_names && sub.nsans < PKI_MAX_SANS - 1; i++) {
+		size_t len = strlen(req->names[i]);
+
+		/* DNS names compare without case and a final dot: "CP1." is "cp1". */
+		if (!parse_ip(req->names[i], NULL)) {
+			for (char *p = req->names[i]; *p; p++)
+				*p = (char)tolower((unsigned char)*p);
+			if (len > 1 && req->names[i][len - 1] == '.')
+				req->names[i][len - 1] = '\0';
+		}
 		if (!san_ok(req->names[i])) {
 			snprintf(err, sizeof(err), "names: \"%.64s\" is neither an IP address nor a DNS name",
 				 req->names[i]);
@@ -108,6 +138,11 @@ void rpc_certificate(struct api *a, struct apicall *c, enum pki_role role)
 		}
 		if (parse_ip(req->names[i], NULL) && !ip_is_callers(req->names[i], req->peer)) {
 			log_warnx("certificate request from %s: %.64s left out: not the address the request came from",
+				  req->peer ? req->peer : "?", req->names[i]);
+			continue;
+		}
+		if (!parse_ip(req->names[i], NULL) && name_is_control_planes(a, cfg, req->names[i])) {
+			log_warnx("certificate request from %s: %.64s left out: a name of the control plane",
 				  req->peer ? req->peer : "?", req->names[i]);
 			continue;
 		}

@@ -93,9 +93,11 @@ int cluster_begin(const struct cluster_req *req, const char *dir, const char *pr
 void cluster_plan(const struct cluster_req *req, uint32_t base, struct cluster_node *nodes, size_t n);
 /* DIR/gen: the cluster's secrets, configs and client config (osctl gen config). 0, or -1 said. */
 int cluster_gen(const char *dir, const char *self, const struct cluster_req *req, const char *endpoint);
-/* DIR/<node>/config.yaml: its role's config of DIR/gen, then the provisioner's patch
- * (its host name, its network), then the user's patches; validated. 0, or -1 said. */
-int cluster_node_config(const char *dir, const struct cluster_req *req, const struct cluster_node *n, const char *patch);
+/* DIR/<node>/config.yaml for nodes[i]: its role's config of DIR/gen, then the provisioner's
+ * patch (its host name, its network), for a worker the control-plane nodes' addresses as
+ * its certificate signers, then the user's patches; validated. 0, or -1 said. */
+int cluster_node_config(const char *dir, const struct cluster_req *req, const struct cluster_node *nodes, size_t i,
+			const char *patch);
 /* DIR/nodes.txt: one line per node (name, role, address, API port, PID); what show and
  * destroy read. */
 int cluster_save_nodes(const char *dir, const struct cluster_node *nodes, size_t n);

@@ -281,10 +281,13 @@ int cluster_gen(const char *dir, const char *self, const struct cluster_req *req
 	return 0;
 }
 
-int cluster_node_config(const char *dir, const struct cluster_req *req, const struct cluster_node *n, const char *patch)
+int cluster_node_config(const char *dir, const struct cluster_req *req, const struct cluster_node *nodes, size_t i,
+			const char *patch)
 {
+	const struct cluster_node *n = &nodes[i];
 	const struct osc_patches *user[] = { req->patch_all, n->controlplane ? req->patch_cp : req->patch_worker };
 	char src[PATH_MAX], dst[PATH_MAX], err[256], *text = NULL, *out;
+	char all[8192];
 	struct osc_patches *ps = calloc(1, sizeof(*ps));
 	size_t len = 0;
 	int r;
@@ -296,10 +299,27 @@ int cluster_node_config(const char *dir, const struct cluster_req *req, const st
 		free(ps);
 		return -1;
 	}
+	if (!n->controlplane) {
+		/* A worker asks any control-plane node for its API certificate, in turn: one more
+		 * top-level key of the provisioner's patch (so the user keeps all of theirs). */
+		size_t off = (size_t)snprintf(all, sizeof(all), "%s%scluster:\n  controlPlane:\n    certificateSigners: [",
+					      patch, *patch && patch[strlen(patch) - 1] != '\n' ? "\n" : "");
+
+		for (size_t c = 0; c < (size_t)req->controlplanes && c < CLUSTER_NODES_MAX && off < sizeof(all); c++)
+			off += (size_t)snprintf(all + off, sizeof(all) - off, "%s%s", c ? ", " : "", nodes[c].ip);
+		if (off >= sizeof(all) - 3) {
+			fprintf(stderr, "osctl: cluster create: %s's provisioner patch is too long\n", n->name);
+			free(text);
+			free(ps);
+			return -1;
+		}
+		snprintf(all + off, sizeof(all) - off, "]\n");
+		patch = all;
+	}
 	ps->p[ps->n++] = (struct mconfig_patch){ "the provisioner's patch", patch, strlen(patch) };
 	for (size_t u = 0; u < 2; u++)
-		for (size_t i = 0; user[u] && i < user[u]->n && ps->n < OSC_PATCHES_MAX; i++)
-			ps->p[ps->n++] = user[u]->p[i];
+		for (size_t k = 0; user[u] && k < user[u]->n && ps->n < OSC_PATCHES_MAX; k++)
+			ps->p[ps->n++] = user[u]->p[k];
 	out = osc_prepare_config(src, text, len, ps);
 	free(text);
 	free(ps);   /* its texts are the caller's and ours */

@@ -397,7 +397,7 @@ static int docker_create(struct osc *o, const struct cluster_req *req)
 	for (size_t i = 0; i < n && !cluster_interrupted; i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, nodes[i].name);
 		snprintf(patch, sizeof(patch), "machine:\n  network:\n    hostname: %.47s\n", nodes[i].name);
-		if (mkdir(path, 0700) < 0 || cluster_node_config(dir, req, &nodes[i], patch) < 0 ||
+		if (mkdir(path, 0700) < 0 || cluster_node_config(dir, req, nodes, i, patch) < 0 ||
 		    start_node(req, dir, image, &nodes[i]) < 0 || cluster_save_nodes(dir, nodes, i + 1) < 0)
 			goto fail;
 		cluster_say("%s: started (%s, %s, API on 127.0.0.1:%u, container %s)", nodes[i].name,

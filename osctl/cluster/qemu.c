@@ -289,7 +289,7 @@ static int qemu_create(struct osc *o, const struct cluster_req *req)
 	for (size_t i = 0; i < n && !cluster_interrupted; i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, nodes[i].name);
 		node_patch(&nodes[i], (unsigned)i, prefix, patch, sizeof(patch));
-		if (mkdir(path, 0700) < 0 || cluster_node_config(dir, req, &nodes[i], patch) < 0 ||
+		if (mkdir(path, 0700) < 0 || cluster_node_config(dir, req, nodes, i, patch) < 0 ||
 		    start_node(req, dir, &nodes[i], (unsigned)i) < 0 || cluster_save_nodes(dir, nodes, i + 1) < 0)
 			goto fail;
 		cluster_say("%s: booting (%s, %s, API on 127.0.0.1:%u, QEMU %s)", nodes[i].name,

@@ -19,9 +19,10 @@
  *                                            held open SECS seconds ("# holding" once all
  *                                            are served or refused); prints
  *                                            "# result open=X exhausted=Y other=Z"
- *   abuse csr ENDPOINT CA TOKEN             the signing port of a control-plane node: a wrong
+ *   abuse csr ENDPOINT CA TOKEN [CPNAME]    the signing port of a control-plane node: a wrong
  *                                            token, an API method there, then the right token:
- *                                            a server certificate with no role
+ *                                            a server certificate with no role (and without
+ *                                            CPNAME, a name of the control plane, if asked)
  *   abuse maintrace N ENDPOINT DIR K         a node in maintenance mode, no identity: N
  *                                            ApplyConfiguration calls (two dry runs to one
  *                                            apply) pipelined over 8 connections, with the K
@@ -33,6 +34,7 @@
  *                                            SECS seconds ("# holding" once all are served)
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -430,18 +432,21 @@ static void csr_done(void *arg, int code, const char *msg)
 	on_done(&((struct csr_res *)arg)->r, code, msg);
 }
 
+/* A name of the control plane to ask for (its hostname, say), or NULL. */
+static const char *csr_cp_name;
+
 static struct csr_res *csr_call(struct grpc_client *c, const char *method, const char *csr, const char *token)
 {
 	Basalt__Security__CertificateRequest req = BASALT__SECURITY__CERTIFICATE_REQUEST__INIT;
 	struct csr_res *x = calloc(1, sizeof(*x));
-	char *names[] = { "node-x", "10.9.9.9", "::1" };
+	char *names[] = { "node-x", "10.9.9.9", "::1", (char *)csr_cp_name };
 	uint8_t buf[8192];
 	size_t n;
 
 	req.csr = (char *)csr;
 	req.token = (char *)token;
 	req.names = names;
-	req.n_names = 3;
+	req.n_names = csr_cp_name ? 4 : 3;
 	req.peer = "203.0.113.7";  /* the node must replace it with the real source */
 	n = protobuf_c_message_pack(&req.base, buf);
 	buf_init(&x->b);
@@ -504,6 +509,19 @@ static int mode_csr(const char *ca, const char *token)
 		   " (%s%s%s)", grpc_code_name(x->r.code), x->r.msg[0] ? ": " : "", x->r.msg);
 		ok(names_ok, "csr: it names the hostname and loopback asked for and the real source address, never another "
 		   "address asked for (10.9.9.9: it could be another node's) nor the claimed source");
+		if (csr_cp_name) {
+			/* Asked as given (any case, a final dot); it must be absent in every spelling. */
+			char low[256];
+			size_t k = 0;
+
+			for (; csr_cp_name[k] && k < sizeof(low) - 1; k++)
+				low[k] = (char)tolower((unsigned char)csr_cp_name[k]);
+			low[k] = '\0';
+			if (k && low[k - 1] == '.')
+				low[k - 1] = '\0';
+			ok(parsed && !pki_crt_names(&crt, low) && !pki_crt_names(&crt, csr_cp_name) && pki_crt_names(&crt, "node-x"),
+			   "csr: a name of the control plane asked for (%s) is left out, the caller's own kept", csr_cp_name);
+		}
 		mbedtls_x509_crt_free(&crt);
 		if (r)
 			basalt__security__certificate_response__free_unpacked(r, NULL);
@@ -1042,8 +1060,9 @@ int main(int argc, char **argv)
 	} else if (strcmp(mode, "follow") == 0 && argc == 9) {
 		parse_ep(argv[5]);
 		mode_follow(atoi(argv[2]), argv[3], atoi(argv[4]), client_tls(argv[6], argv[7], argv[8]));
-	} else if (strcmp(mode, "csr") == 0 && argc == 5) {
+	} else if (strcmp(mode, "csr") == 0 && (argc == 5 || argc == 6)) {
 		parse_ep(argv[2]);
+		csr_cp_name = argc == 6 ? argv[5] : NULL;
 		return mode_csr(argv[3], argv[4]) == 2 ? 2 : fails > 0;
 	} else if (strcmp(mode, "maintrace") == 0 && argc == 6) {
 		parse_ep(argv[3]);

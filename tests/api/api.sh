@@ -17,7 +17,7 @@ B=127.0.0.2:50000
 C=127.0.0.3:50000
 D=127.0.0.4:50000
 E=127.0.0.5:50000
-plan 229
+plan 231
 basalt_node "$out" "$t/a" "$A"
 basalt_node "$out" "$t/b" "$B"
 basalt_node "$out" "$t/c" "$C"
@@ -149,19 +149,26 @@ if grep -q '^    key:' gen/worker.yaml || ! grep -q '^    key:' gen/controlplane
 else
 	ok "gen config: worker.yaml holds no private key, controlplane.yaml the OS CA key"
 fi
-sed "s/^  certSANs: \[\]/  certSANs: []\n  network:\n    hostname: node-e/" gen/worker.yaml >worker-e.yaml
+# Two signers: nothing answers on the first (port 50009), the control plane on the second.
+sed "s/^  certSANs: \[\]/  certSANs: []\n  network:\n    hostname: node-e/; s|^    endpoint: https://127.0.0.1:6443\$|&\n    certificateSigners: [\"127.0.0.1:50009\", 127.0.0.1]|" \
+	gen/worker.yaml >worker-e.yaml
 expect "a worker without the CA key takes its config in maintenance mode" 'applied' \
 	"$osctl" apply-config --insecure -e "$E" --cert-fingerprint "$(basalt_fingerprint e)" -f worker-e.yaml
 check "the worker gets its API certificate from the control-plane node" \
 	wait_line e/console.log "API serving mutual TLS on 127.0.0.5:50000 .*from 127.0.0.1:50001" 30
 expect "the worker answers osctl over mutual TLS" 'Hostname: *node-e' "$osctl" -e "$E" version
+if grep -q 'API certificate from 127.0.0.1:50009: ' e/console.log && grep -q 'API certificate: asking 127.0.0.1:50001' e/console.log; then
+	ok "certificateSigners are tried in turn: the first one failing, the second asked"
+else
+	not_ok "certificateSigners in turn" "$(grep 'API certificate' e/console.log | head -5)"
+fi
 v=$("$osctl" -e "$E" get apicertificate api -o yaml 2>&1)
 grep -q 'state: issued' <<<"$v" && grep -q 'issuer: 127.0.0.1:50001' <<<"$v" && ok "ApiCertificate says issued, and by whom" || not_ok "worker ApiCertificate" "$v"
 if wait_line a/console.log 'certificate issued to 127.0.0.1 \(node-e' 15 >/dev/null; then ok "the control-plane node logs what it signed"; else not_ok "the control-plane node logs what it signed" "$(grep 'certificate' a/console.log | tail -3)"; fi
 refuse "the worker forwards nothing (it has no os:impersonator certificate)" 'FAILED_PRECONDITION.*forwards nothing' \
 	"$osctl" -e "$E" -n 127.0.0.1 version
 grep -oP '(?<=crt: ).*' gen/secrets.yaml | base64 -d >ca.crt
-"$out/host/bin/abuse" csr 127.0.0.1:50001 ca.crt "$(grep -oP '(?<=^  token: ).*' gen/worker.yaml)" >csr.out 2>&1
+"$out/host/bin/abuse" csr 127.0.0.1:50001 ca.crt "$(grep -oP '(?<=^  token: ).*' gen/worker.yaml)" NODE-A. >csr.out 2>&1
 tap_through csr.out
 
 # --- the configured node ---

@@ -17,7 +17,7 @@ out=$(realpath "$1")
 osctl=$out/bin/osctl
 dk=$out/peers/docker/root
 t=$(test_dir)
-plan 27
+plan 28
 [[ -x $dk/usr/sbin/dockerd ]] || bail "dockerd is there (tests/build.mk's peers)"
 [[ -f $out/image/rootfs.sqsh ]] || bail "the root filesystem is built (make image)"
 export PATH=$dk/usr/bin:$PATH
@@ -66,6 +66,11 @@ expect "the platform is container" '10\.5\.0\.3 +runtime +PlatformMetadata +plat
 	"$osctl" -n 10.5.0.3 get platformmetadata
 expect "--config-patch-worker reaches the workers" '^a worker$' "$osctl" -n 10.5.0.4 read /var/etc/role
 refuse "and not the control plane" 'no such file|not found|NOT_FOUND' "$osctl" -n 10.5.0.2 read /var/etc/role
+c=$("$osctl" -n 10.5.0.3 get apicertificate api -o yaml 2>&1)
+grep -q 'certificateSigners: \[10\.5\.0\.2\]\|certificateSigners:$' "$st/basalt-worker-1/config.yaml" &&
+	grep -q 'state: issued' <<<"$c" && grep -q 'issuer: 10\.5\.0\.2:50001' <<<"$c" &&
+	ok "a worker's config names the control plane as its certificate signer, and its certificate came from there" ||
+	not_ok "worker certificate signer" "$(grep -A2 certificateSigners "$st/basalt-worker-1/config.yaml")" "$c"
 secret=$(sed -n 's/^USERDATA=\(.\{48\}\).*/\1/p' "$st/basalt-worker-1/env")
 grep -q -- '--env-file' docker-calls.log && ! grep -q 'USERDATA' docker-calls.log && [[ -n $secret ]] &&
 	! grep -qF "$secret" docker-calls.log && [[ $(stat -c %a "$st/basalt-worker-1/env") == 600 ]] &&

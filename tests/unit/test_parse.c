@@ -139,6 +139,20 @@ static void test_urls(void **state)
 	assert_string_equal(host, "fd00::1");
 	assert_false(parse_hostport("fd00::1:51820", host, sizeof(host), &port));
 	assert_false(parse_hostport("host:", host, sizeof(host), &port));
+	assert_true(parse_host_opt_port("cp1.example.com", host, sizeof(host), &port));
+	assert_string_equal(host, "cp1.example.com");
+	assert_int_equal(port, 0);
+	assert_true(parse_host_opt_port("[fd00::2]", host, sizeof(host), &port));
+	assert_string_equal(host, "fd00::2");
+	assert_int_equal(port, 0);
+	assert_true(parse_host_opt_port("10.0.0.2:50009", host, sizeof(host), &port));
+	assert_string_equal(host, "10.0.0.2");
+	assert_int_equal(port, 50009);
+	assert_false(parse_host_opt_port("fd00::2", host, sizeof(host), &port));
+	assert_false(parse_host_opt_port("[10.0.0.2]", host, sizeof(host), &port));
+	assert_false(parse_host_opt_port("[]", host, sizeof(host), &port));
+	assert_false(parse_host_opt_port("", host, sizeof(host), &port));
+	assert_false(parse_host_opt_port("cp 1", host, sizeof(host), &port));
 }
 
 int main(void)
