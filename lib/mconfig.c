@@ -349,9 +349,19 @@ static void check_selector(struct val *v, const char *field, const Basalt__Confi
 		return;
 	old = vpush(v, field);
 	if (!s->buspath && !s->hardwareaddr && !s->permanentaddr && !s->pciid && !s->driver &&
-	    !s->has_physical)
+	    !s->has_physical && !s->name)
 		verr(v, NULL, "a device selector needs at least one of busPath, hardwareAddr, "
-			      "permanentAddr, pciID, driver, physical");
+			      "permanentAddr, pciID, driver, physical, name");
+	if (s->name) {
+		/* A link name with wildcards: what fits a name once * and ? stand for characters. */
+		size_t n = strlen(s->name), fixed = 0;
+
+		for (const char *p = s->name; *p; p++)
+			fixed += *p != '*' && *p != '?';
+		if (n == 0 || n > 64 || strpbrk(s->name, "/ \t\n:[]\\") || fixed > 15)
+			verr(v, "name", "\"%s\" is not a link name pattern (up to 15 characters besides the wildcards * and ?; "
+					"no /, :, spaces, brackets or backslashes)", s->name);
+	}
 	if (s->hardwareaddr && !parse_mac(s->hardwareaddr, true))
 		verr(v, "hardwareAddr", "\"%s\" is not a MAC address (wildcards * and ? allowed)",
 		     s->hardwareaddr);

@@ -189,6 +189,18 @@ bool valid_ifname(const char *s)
 	return true;
 }
 
+bool ip_in_prefix(const struct ipaddr *ip, const struct ipaddr *net, unsigned len)
+{
+	unsigned bits = ip->family == AF_INET ? 32 : 128, full;
+
+	if (ip->family != net->family || len > bits)
+		return false;
+	full = len / 8;
+	if (memcmp(ip->addr, net->addr, full) != 0)
+		return false;
+	return len % 8 == 0 || ((ip->addr[full] ^ net->addr[full]) & (0xff00 >> (len % 8)) & 0xff) == 0;
+}
+
 bool parse_hostport(const char *s, char *host, size_t hostlen, unsigned *port)
 {
 	const char *colon;

@@ -16,6 +16,8 @@ struct ipaddr {
 bool parse_ip(const char *s, struct ipaddr *out);
 /* "10.0.0.1/24" or "fd00::/64": the prefix length fits the family. */
 bool parse_cidr(const char *s, struct ipaddr *out, unsigned *prefix);
+/* Whether ip lies in net/len (both of one family). */
+bool ip_in_prefix(const struct ipaddr *ip, const struct ipaddr *net, unsigned len);
 /* "aa:bb:cc:dd:ee:ff"; with glob true, any hex digit may be * or ? ("00:50:56:*"). */
 bool parse_mac(const char *s, bool glob);
 /* "aa:bb:cc:dd:ee:ff" (no globs) into its six bytes. */

@@ -225,6 +225,7 @@ int rtnl_parse_route(const struct nlmsghdr *h, struct rtnl_route *out)
 	out->scope = rtm->rtm_scope;
 	out->protocol = rtm->rtm_protocol;
 	out->type = rtm->rtm_type;
+	out->onlink = (rtm->rtm_flags & RTNH_F_ONLINK) != 0;
 	for (const struct rtattr *a = RTM_RTA(rtm); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
 		switch (a->rta_type) {
 		case RTA_DST:
@@ -255,6 +256,14 @@ int rtnl_parse_route(const struct nlmsghdr *h, struct rtnl_route *out)
 			if ((p = attr(a, 4)))
 				memcpy(&out->table, p, 4);
 			break;
+		case RTA_METRICS: {
+			int mlen = (int)RTA_PAYLOAD(a);
+
+			for (const struct rtattr *m = RTA_DATA(a); RTA_OK(m, mlen); m = RTA_NEXT(m, mlen))
+				if (m->rta_type == RTAX_MTU && (p = attr(m, 4)))
+					memcpy(&out->mtu, p, 4);
+			break;
+		}
 		}
 	}
 	return 0;
@@ -420,6 +429,8 @@ int rtnl_route_req(struct nlreq *q, bool add, const struct rtnl_route *r, char *
 	rtm->rtm_protocol = RTPROT_STATIC;
 	rtm->rtm_scope = add ? r->scope : RT_SCOPE_NOWHERE;
 	rtm->rtm_type = RTN_UNICAST;
+	if (add && r->onlink)
+		rtm->rtm_flags |= RTNH_F_ONLINK;
 	if (r->dst_len)
 		nlreq_put(q, RTA_DST, r->dst, alen);
 	if (r->has_gw)

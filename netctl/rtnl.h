@@ -78,6 +78,7 @@ struct rtnl_route {
 	unsigned char scope;       /* RT_SCOPE_UNIVERSE, _LINK, ... */
 	unsigned char protocol;    /* parsed only: RTPROT_KERNEL, _STATIC, _DHCP... */
 	unsigned char type;        /* parsed only: RTN_UNICAST, _LOCAL, ... */
+	bool onlink;               /* RTNH_F_ONLINK: the gateway is on the link though no prefix says so */
 };
 int rtnl_route_change(bool add, const struct rtnl_route *r, char *err, size_t errlen);
 int rtnl_route_req(struct nlreq *q, bool add, const struct rtnl_route *r, char *what, size_t whatlen);

@@ -19,6 +19,7 @@
 
 #include "api/config.pb-c.h"
 #include "api/network.pb-c.h"
+#include "lib/parse.h"
 #include "machined/ctrl/controllers.h"
 #include "machined/ctrl/netspec.h"
 
@@ -42,6 +43,24 @@ static void gap(struct gaps *g, const char *where, const char *what)
 		snprintf(g->text + n, sizeof(g->text) - n, "%s%s.%s", n ? ", " : "", where, what);
 }
 
+/*
+ * Whether a gateway lies outside every prefix of the link's configured addresses (a /32
+ * address with its gateway beside it, as some clouds hand out): such a route is added with
+ * RTNH_F_ONLINK, which tells the kernel the gateway is reachable on the link anyway.
+ */
+static bool gateway_off_prefixes(const char *gateway, char **addrs, size_t naddrs)
+{
+	struct ipaddr gw, a;
+	unsigned len;
+
+	if (!gateway || !*gateway || !parse_ip(gateway, &gw))
+		return false;
+	for (size_t i = 0; i < naddrs; i++)
+		if (parse_cidr(addrs[i], &a, &len) && a.family == gw.family && ip_in_prefix(&gw, &a, len))
+			return false;
+	return true;
+}
+
 /* Addresses, routes and DHCP of a link (an interface's or a VLAN's). */
 static int addressing(struct rt_ctx *ctx, const char *layer, const char *link, char **addrs, size_t naddrs,
 		      Basalt__Config__Route **routes, size_t nroutes, bool dhcp, const Basalt__Config__DhcpOptions *opts)
@@ -54,8 +73,11 @@ static int addressing(struct rt_ctx *ctx, const char *layer, const char *link, c
 	for (size_t a = 0; a < nroutes; a++) {
 		const Basalt__Config__Route *rt = routes[a];
 
-		if ((r = netspec_route(ctx, layer, link, rt->network ? rt->network : "", rt->gateway ? rt->gateway : "",
-				       rt->has_metric ? rt->metric : 1024)) < 0)
+		struct netspec_routeopts o = { .source = rt->source, .mtu = rt->has_mtu ? rt->mtu : 0,
+						.onlink = naddrs && gateway_off_prefixes(rt->gateway, addrs, naddrs) };
+
+		if ((r = netspec_route_opts(ctx, layer, link, rt->network ? rt->network : "",
+					    rt->gateway ? rt->gateway : "", rt->has_metric ? rt->metric : 1024, &o)) < 0)
 			return r;
 	}
 	if (dhcp && (!opts || !opts->has_ipv4 || opts->ipv4) &&

@@ -77,13 +77,18 @@ static void request(struct applied *a, bool add, const struct rtnl_route *r, siz
 /* The route s asks for through link oif (zeroed first, so two equal asks compare equal). */
 static int parse_route(const Basalt__Network__RouteSpec *s, unsigned oif, struct rtnl_route *r)
 {
-	struct ipaddr dst = { 0 }, gw = { 0 };
+	struct ipaddr dst = { 0 }, gw = { 0 }, src = { 0 };
 	int family = strcmp(s->family, "inet6") == 0 ? AF_INET6 : AF_INET;
 
 	memset(r, 0, sizeof(*r));
 	if ((s->destination[0] && (!parse_cidr(s->destination, &dst, &r->dst_len) || dst.family != family)) ||
-	    (s->gateway[0] && (!parse_ip(s->gateway, &gw) || gw.family != family)))
+	    (s->gateway[0] && (!parse_ip(s->gateway, &gw) || gw.family != family)) ||
+	    (s->source[0] && (!parse_ip(s->source, &src) || src.family != family)))
 		return -1;
+	memcpy(r->src, src.addr, sizeof(r->src));
+	r->has_src = s->source[0] != '\0';
+	r->mtu = s->mtu;
+	r->onlink = s->onlink && s->gateway[0];
 	r->family = family;
 	r->oif = oif;
 	r->metric = s->metric;
@@ -92,6 +97,27 @@ static int parse_route(const Basalt__Network__RouteSpec *s, unsigned oif, struct
 	memcpy(r->gw, gw.addr, sizeof(r->gw));
 	r->has_gw = s->gateway[0] != '\0';
 	return 0;
+}
+
+/*
+ * Two routes the kernel keeps in one place (destination, table, metric, link): an add of the
+ * one (NLM_F_REPLACE) replaced the other, so deleting the other would delete it.
+ */
+static bool same_slot(const struct rtnl_route *a, const struct rtnl_route *b)
+{
+	return a->family == b->family && a->dst_len == b->dst_len && !memcmp(a->dst, b->dst, sizeof(a->dst)) &&
+	       a->table == b->table && a->metric == b->metric && a->oif == b->oif;
+}
+
+static bool slot_wanted(const struct applied *a, const struct rtnl_route *r)
+{
+	for (size_t i = 0; i < a->set.n; i++) {
+		const struct applied_one *e = keyset_at(&a->set, i);
+
+		if (e->wanted && !(e->fresh && e->failed) && same_slot(&e->r, r))
+			return true;
+	}
+	return false;
 }
 
 /* RouteStatus has the route (the kernel stores IPv6 routes without a metric at 1024). */
@@ -153,7 +179,8 @@ static int reconcile(struct rt_ctx *ctx, void *arg)
 	for (size_t i = a->set.n; i-- > 0;) {
 		const struct applied_one *e = keyset_at(&a->set, i);
 
-		if (!e->wanted)
+		/* One whose source, MTU or on-link flag changed was replaced by its successor's add. */
+		if (!e->wanted && !slot_wanted(a, &e->r))
 			request(a, false, &e->r, DELETE_TAG);
 		if (!e->wanted || (e->fresh && e->failed))
 			keyset_del_at(&a->set, i);

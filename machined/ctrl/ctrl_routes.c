@@ -90,6 +90,8 @@ static int on_route(void *arg, const struct nlmsghdr *h)
 	rs->family = strdup(r.family == AF_INET ? "inet4" : "inet6");
 	rs->scope = strdup(rtnl_scope_name(r.scope));
 	rs->protocol = strdup(protocol_name(r.protocol, proto, sizeof(proto)));
+	rs->mtu = r.mtu;
+	rs->onlink = r.onlink;
 	if (rt_apply(lr->ctx, res_new(RES(ROUTE_STATUS), id, &rs->base)) < 0)
 		lr->r = -EIO;
 	return 0;

@@ -210,6 +210,12 @@ int netspec_address(struct rt_ctx *ctx, const char *layer, const char *link, con
 int netspec_route(struct rt_ctx *ctx, const char *layer, const char *link, const char *destination,
 		  const char *gateway, unsigned metric)
 {
+	return netspec_route_opts(ctx, layer, link, destination, gateway, metric, NULL);
+}
+
+int netspec_route_opts(struct rt_ctx *ctx, const char *layer, const char *link, const char *destination,
+		       const char *gateway, unsigned metric, const struct netspec_routeopts *o)
+{
 	Basalt__Network__RouteSpec *s = malloc(sizeof(*s));
 	bool v6 = strchr(destination, ':') || strchr(gateway, ':');
 	char id[192];
@@ -223,6 +229,9 @@ int netspec_route(struct rt_ctx *ctx, const char *layer, const char *link, const
 	s->metric = metric;
 	s->family = strdup(v6 ? "inet6" : "inet4");
 	s->layer = strdup(layer);
+	s->source = strdup(o && o->source ? o->source : "");
+	s->mtu = o ? o->mtu : 0;
+	s->onlink = o && o->onlink;
 	snprintf(id, sizeof(id), "%s/%s/%s", layer, destination[0] ? destination : v6 ? "default-inet6" : "default-inet4",
 		 link);
 	return rt_apply(ctx, res_new(RES(ROUTE_SPEC), id, &s->base));
@@ -248,7 +257,7 @@ static int match_link(void *arg, const struct res *r)
 
 	if (!l || s->found[0] || strcmp(l->type, "ether") != 0)
 		return 0;
-	if (glob(d->hardwareaddr, l->hardwareaddr) && glob(d->permanentaddr, l->permanentaddr) &&
+	if (glob(d->name, r->id) && glob(d->hardwareaddr, l->hardwareaddr) && glob(d->permanentaddr, l->permanentaddr) &&
 	    glob(d->buspath, l->buspath) && glob(d->driver, l->driver) && glob(d->pciid, l->pciid) &&
 	    (!d->has_physical || d->physical == (l->bus[0] != '\0')))
 		snprintf(s->found, IFNAMSIZ, "%s", r->id);

@@ -35,6 +35,14 @@ int netspec_address(struct rt_ctx *ctx, const char *layer, const char *link, con
 /* A route through link: destination a CIDR or "" for the default, gateway "" for on-link. */
 int netspec_route(struct rt_ctx *ctx, const char *layer, const char *link, const char *destination,
 		  const char *gateway, unsigned metric);
+/* What else a route may carry. */
+struct netspec_routeopts {
+	const char *source;         /* the preferred source address, or NULL */
+	unsigned mtu;               /* 0: the link's */
+	bool onlink;                /* the gateway is on the link though no prefix of it holds it */
+};
+int netspec_route_opts(struct rt_ctx *ctx, const char *layer, const char *link, const char *destination,
+		       const char *gateway, unsigned metric, const struct netspec_routeopts *o);
 
 /*
  * A name under "<layer>/<source>": "node1.example.com" is the name node1 in the domain

@@ -15,7 +15,7 @@ out=$(realpath "$1")
 osctl=$out/bin/osctl
 need_netns
 t=$(test_dir)
-plan 6
+plan 8
 cd "$t" || exit 1
 br=bbr$TEST_ID a=bna$TEST_ID b=bnb$TEST_ID
 netns_new "$br" && netns_new "$a" && netns_new "$b" || bail "network namespaces"
@@ -59,6 +59,23 @@ no_route() { ! ip -n "$a" route show 10.99.0.0/16 | grep -q .; }
 wait_until 20 in_a && wait_until 20 no_route && wait_until 30 answers 10.78.0.12 rack-cp &&
 	ok "a config change converges: 10.78.0.12 added (the API answers there over mutual TLS), the route removed" ||
 	not_ok "converge" "$(cat patch.out)" "$(ip -n "$a" addr show dev eth0)" "$(ip -n "$a" route)"
+# A route with a source and an MTU through a gateway outside every prefix of the link (as
+# clouds hand out a /32 with its gateway beside it): added on-link; then its MTU changed.
+o -e 10.78.0.2 patch mc --patch '[{"op":"add","path":"/machine/network/interfaces/0/routes","value":[{"network":"10.98.0.0/16","gateway":"10.77.0.1","source":"10.78.0.12","mtu":1400}]}]' >patch2.out 2>&1
+onlink() {
+	local r
+	r=$(ip -n "$a" route show 10.98.0.0/16)
+	grep -qE '^10\.98\.0\.0/16 via 10\.77\.0\.1 dev eth0 .*src 10\.78\.0\.12 ' <<<"$r" && grep -qw onlink <<<"$r" &&
+		grep -qE " mtu $1( |\$)" <<<"$r"
+}
+rs_onlink() { o -e 10.78.0.2 get routes -o yaml 2>&1 | grep -A12 'destination: 10.98.0.0/16' | grep -q 'onLink: true'; }
+wait_until 20 onlink 1400 && rs_onlink &&
+	ok "a route through a gateway off the link's prefixes goes in on-link, with its source and MTU (RouteStatus says onLink)" ||
+	not_ok "on-link route" "$(cat patch2.out)" "$(ip -n "$a" route)" "$(grep -i 'route' "$t/a/console.log" | tail -3)"
+o -e 10.78.0.2 patch mc --patch '[{"op":"replace","path":"/machine/network/interfaces/0/routes/0/mtu","value":1300}]' >patch3.out 2>&1
+wait_until 20 onlink 1300 && [[ $(ip -n "$a" route show 10.98.0.0/16 | wc -l) == 1 ]] &&
+	ok "its MTU changed in the config: the one route now has MTU 1300" ||
+	not_ok "route MTU change" "$(cat patch3.out)" "$(ip -n "$a" route)"
 # An address deleted behind machined's back is put back.
 ip -n "$b" addr del 10.78.0.3/24 dev eth0
 back() { ip -n "$b" -4 -o addr show dev eth0 | grep -q ' 10.78.0.3/24'; }

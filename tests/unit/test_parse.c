@@ -155,12 +155,37 @@ static void test_urls(void **state)
 	assert_false(parse_host_opt_port("cp 1", host, sizeof(host), &port));
 }
 
+static void test_in_prefix(void **state)
+{
+	struct ipaddr ip, net;
+	unsigned len;
+
+	(void)state;
+	assert_true(parse_cidr("10.0.0.0/23", &net, &len));
+	assert_true(parse_ip("10.0.1.254", &ip));
+	assert_true(ip_in_prefix(&ip, &net, len));
+	assert_true(parse_ip("10.0.2.1", &ip));
+	assert_false(ip_in_prefix(&ip, &net, len));
+	assert_true(parse_cidr("203.0.113.7/32", &net, &len));
+	assert_true(parse_ip("172.31.1.1", &ip));
+	assert_false(ip_in_prefix(&ip, &net, len));
+	assert_true(ip_in_prefix(&ip, &net, 0));
+	assert_true(parse_cidr("fd00:1::/61", &net, &len));
+	assert_true(parse_ip("fd00:1:0:7::1", &ip));
+	assert_true(ip_in_prefix(&ip, &net, len));
+	assert_true(parse_ip("fd00:1:0:8::1", &ip));
+	assert_false(ip_in_prefix(&ip, &net, len));
+	assert_true(parse_ip("10.0.0.1", &ip));
+	assert_false(ip_in_prefix(&ip, &net, len));  /* another family */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ip_and_cidr), cmocka_unit_test(test_mac), cmocka_unit_test(test_hwaddr),
 		cmocka_unit_test(test_duration),    cmocka_unit_test(test_size),
 		cmocka_unit_test(test_names),       cmocka_unit_test(test_urls),
+		cmocka_unit_test(test_in_prefix),
 	};
 
 	return cmocka_run_group_tests_name("parse", tests, NULL, NULL);

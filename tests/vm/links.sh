@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Link kinds the test host's kernel lacks, in the QEMU guest's (its modules load on
-# demand): the image booted with four more isolated NICs (eth1-eth4), then one config
+# demand): the image booted with five more isolated NICs (eth1-eth5), then one config
 # applied over the API: a bond of eth1 and eth2 (active-backup, MII monitoring, MTU 1450)
 # with an address and a VLAN on it, a bridge with eth3, a dummy link, and a link found by
-# its MAC glob, driver, PCI ID and bus path (deviceSelector) rather than its name. Then the dummy taken out of the config:
+# its MAC glob, driver, PCI ID and bus path (deviceSelector) rather than its name, and one by
+# a glob of its name. Then the dummy taken out of the config:
 # the link machined made goes, the rest stays.
 #   links.sh OUTDIR [--accel tcg|kvm]
 set -uo pipefail
@@ -15,9 +16,9 @@ accel=${2:-tcg}
 osctl=$out/bin/osctl
 need_netns
 t=$(test_dir)
-plan 10
+plan 11
 con=$t/console.log
-vm_start "$t" "$accel" --api-port 50000 --extra-nics 4
+vm_start "$t" "$accel" --api-port 50000 --extra-nics 5
 fp=$(basalt_fingerprint "$t" 180) || bail "the node boots to maintenance mode" "$(tail -20 "$con")"
 cd "$t" || exit 1
 "$osctl" gen config links https://127.0.0.1:6443 -o gen >/dev/null
@@ -48,6 +49,9 @@ machine:
           pciID: "1af4:*"
           busPath: "virtio4"
         addresses: [10.30.0.2/24]
+      - deviceSelector:
+          name: "e*5"
+        addresses: [10.40.0.2/24]
 YAML
 expect "a config with a bond, a VLAN, a bridge, a dummy and a selected link is applied" 'applied without a reboot' \
 	timeout 60 "$osctl" apply-config --insecure --cert-fingerprint "$fp" -e 127.0.0.1:50000 -f gen/controlplane.yaml \
@@ -62,7 +66,7 @@ settled() {
 	links=$(o get links -o yaml 2>&1) && addrs=$(o get addresses 2>&1) || return 1
 	[[ -n $(field eth1 masterIndex) && -n $(field eth3 masterIndex) && $(field bond0 mtu) == 1450 ]] &&
 		grep -q 'eth4/10.30.0.2/24 ' <<<"$addrs" && grep -q 'bond0.7/10.7.0.2/24 ' <<<"$addrs" &&
-		grep -q 'dummy0/10.99.0.1/32 ' <<<"$addrs"
+		grep -q 'dummy0/10.99.0.1/32 ' <<<"$addrs" && grep -q 'eth5/10.40.0.2/24 ' <<<"$addrs"
 }
 wait_until 60 settled || note "the links had not settled within 60 s"
 settled
@@ -86,6 +90,8 @@ fi
 grep -q 'eth4/10.30.0.2/24 ' <<<"$addrs" && ! grep -qE 'eth[0-3]/10.30.0.2/24 ' <<<"$addrs" &&
 	ok "deviceSelector by MAC glob, driver, PCI ID and bus path: eth4 alone has 10.30.0.2/24" ||
 	not_ok "deviceSelector" "$addrs"
+grep -q 'eth5/10.40.0.2/24 ' <<<"$addrs" && ! grep -qE 'eth[0-4]/10.40.0.2/24 ' <<<"$addrs" &&
+	ok "deviceSelector by a name glob (e*5): eth5 alone has 10.40.0.2/24" || not_ok "deviceSelector by name" "$addrs"
 v=$(o get controllers -o yaml 2>&1)
 for c in LinkSpecController NetworkConfigController AddressSpecController; do
 	awk -v c="$c" '/^  id: / { cur = $2 } cur == c && /healthy:/ { print; exit }' <<<"$v" | grep -q true || bad+=" $c"
