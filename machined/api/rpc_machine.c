@@ -12,6 +12,7 @@
 #include "api/block.pb-c.h"
 #include "api/init.pb-c.h"
 #include "api/machine.pb-c.h"
+#include "api/network.pb-c.h"
 #include "api/runtime.pb-c.h"
 #include "api/security.pb-c.h"
 #include "lib/apidef.h"
@@ -38,7 +39,9 @@ void rpc_version(struct api *a, struct apicall *c, enum pki_role role)
 	Basalt__Machine__VersionResponse r = BASALT__MACHINE__VERSION_RESPONSE__INIT;
 	const struct res *vr = store_get(a->st, RES(VERSION), "version");
 	const Basalt__Runtime__Version *spec = res_spec(vr, RES(VERSION));
-	char host[256] = "";
+	/* The hostname as HostnameStatus has it: one source of truth for the kernel's state. */
+	const Basalt__Network__HostnameStatus *hs =
+		res_spec(store_get(a->st, RES(HOSTNAME_STATUS), "hostname"), RES(HOSTNAME_STATUS));
 
 	(void)role;
 	if (spec) {
@@ -47,8 +50,7 @@ void rpc_version(struct api *a, struct apicall *c, enum pki_role role)
 		v.kernel = spec->kernel;
 		v.arch = spec->arch;
 	}
-	gethostname(host, sizeof(host));
-	v.hostname = host;
+	v.hostname = hs && hs->hostname ? hs->hostname : "";
 	v.maintenance = a->maintenance;
 	r.messages = &vp;
 	r.n_messages = 1;

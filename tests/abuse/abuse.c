@@ -29,6 +29,9 @@
  *                                            configs DIR/config-I.yaml; no reply may carry a
  *                                            line of another config's DIR/secrets-I, and
  *                                            exactly one apply may land
+ *   abuse kinds N BYTES ENDPOINT CA CRT KEY N Watch calls, one after another, on made-up types
+ *                                            and namespaces of BYTES bytes each: every one
+ *                                            must end with an error, none served
  *   abuse bigreq SECS ENDPOINT CA CRT KEY    16 Watch calls (a client's cap) whose requests
  *                                            carry 3 MiB of unknown fields each, held open
  *                                            SECS seconds ("# holding" once all are served)
@@ -1026,6 +1029,49 @@ static int mode_bigreq(int secs, struct tls_config *t)
 	return 0;
 }
 
+/* Made-up kinds on a read path: each Watch must end with an error, never be served. */
+static int mode_kinds(int n, size_t bytes, struct tls_config *t)
+{
+	struct grpc_client *cl = dial(t);
+	char *type = malloc(bytes + 16), *ns = malloc(bytes + 16), first[160] = "";
+	int refused = 0;
+
+	if (!type || !ns)
+		return 2;
+	memset(type, 'x', bytes);
+	memset(ns, 'n', bytes);
+	for (int i = 0; i < n; i++) {
+		Basalt__Resource__WatchRequest w = BASALT__RESOURCE__WATCH_REQUEST__INIT;
+		struct res r = { 0 };
+		uint8_t *buf;
+		size_t len;
+
+		snprintf(type + bytes, 16, "%d", i);
+		snprintf(ns + bytes, 16, "%d", i);
+		w.type = type;
+		w.namespace_ = ns;
+		buf = malloc(protobuf_c_message_get_packed_size(&w.base));
+		if (!buf)
+			return 2;
+		len = protobuf_c_message_pack(&w.base, buf);
+		grpc_client_call(cl, "/basalt.resource.ResourceService/Watch", NULL, 0, buf, len, 5000, on_msg, on_done,
+				 &r, NULL);
+		free(buf);
+		for (time_t end = time(NULL) + 10; time(NULL) < end && !r.done;)
+			loop_run_once(loop, 100);
+		if (r.done && r.code != GRPC_OK && r.msgs == 0)
+			refused++;
+		if (i == 0)
+			snprintf(first, sizeof(first), "%s: %.100s", r.done ? grpc_code_name(r.code) : "no end", r.msg);
+	}
+	ok(refused == n, "kinds: %d of %d watches on made-up types of %zu bytes refused, none served (%s)", refused, n,
+	   bytes, first);
+	grpc_client_free(cl);
+	free(type);
+	free(ns);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct rlimit rl = { 16384, 16384 };
@@ -1067,6 +1113,9 @@ int main(int argc, char **argv)
 	} else if (strcmp(mode, "maintrace") == 0 && argc == 6) {
 		parse_ep(argv[3]);
 		mode_maintrace(atoi(argv[2]), argv[4], atoi(argv[5]));
+	} else if (strcmp(mode, "kinds") == 0 && argc == 8) {
+		parse_ep(argv[4]);
+		mode_kinds(atoi(argv[2]), (size_t)atol(argv[3]), client_tls(argv[5], argv[6], argv[7]));
 	} else if (strcmp(mode, "bigreq") == 0 && argc == 7) {
 		parse_ep(argv[3]);
 		mode_bigreq(atoi(argv[2]), client_tls(argv[4], argv[5], argv[6]));

@@ -117,6 +117,15 @@ async function main() {
   r = await call(machine, 'Version', md({ nodes: long }));
   ok(r.err && r.err.code === grpc.status.INVALID_ARGUMENT && /bytes, more than 1023/.test(r.err.details),
     'a nodes header over 1,023 bytes: INVALID_ARGUMENT, not cut to another address', detail(r));
+  // A malformed list (a name, a cut address, one node twice, nothing) is refused whole.
+  const bad = [['10.0.0.1,node-b', /node-b is not an IP address/], ['10.0.0.1,fd00::1:', /fd00::1: is not an IP address/],
+    ['10.0.0.1,10.0.0.1', /10\.0\.0\.1 is named twice/], [',', /no node named/]];
+  let refusedAll = true, why = '';
+  for (const [list, re] of bad) {
+    r = await call(machine, 'Version', md({ nodes: list }));
+    if (!(r.err && r.err.code === grpc.status.INVALID_ARGUMENT && re.test(r.err.details))) { refusedAll = false; why = `${list}: ${detail(r)}`; }
+  }
+  ok(refusedAll, 'a malformed nodes header (a name, a cut address, a node twice, none): INVALID_ARGUMENT naming it', why);
   // A confirm of a try that is not in progress (never made, or rolled back) changes nothing.
   const before = await unary(resources, 'Get', { type: 'MachineConfig', id: 'v1alpha1' });
   r = await unary(machine, 'ApplyConfiguration', { data: Buffer.from('machine:\n  type: worker\n'), mode: 'NO_REBOOT', confirm_try: true });

@@ -10,7 +10,7 @@ out=$(realpath "$1")
 osctl=$out/bin/osctl
 t=$(test_dir)
 ep=127.0.0.1:50000
-plan 29
+plan 30
 
 [[ -d $here/node_modules/@grpc/grpc-js ]] || bail "@grpc/grpc-js installed in tests/interop (make installs it with npm ci)"
 basalt_node "$out" "$t/n" "$ep"

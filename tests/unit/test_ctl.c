@@ -441,6 +441,54 @@ static void test_watch_set_then_gone(void **state)
 	close_client(&other);
 }
 
+/* RestartService or SignalService (SIGTERM) of the core, then the client gone at once. */
+static void send_restart_or_signal(struct client *c, uint64_t id, bool signal)
+{
+	Basalt__Init__Request req = BASALT__INIT__REQUEST__INIT;
+	Basalt__Init__RestartService rs = BASALT__INIT__RESTART_SERVICE__INIT;
+	Basalt__Init__SignalService ss = BASALT__INIT__SIGNAL_SERVICE__INIT;
+
+	req.id = id;
+	if (signal) {
+		ss.id = "machined";
+		ss.signal = BASALT__INIT__SIGNAL__SIGNAL_TERM;
+		req.op_case = BASALT__INIT__REQUEST__OP_SIGNAL_SERVICE;
+		req.signal_service = &ss;
+	} else {
+		rs.id = "machined";
+		req.op_case = BASALT__INIT__REQUEST__OP_RESTART_SERVICE;
+		req.restart_service = &rs;
+	}
+	send_req(c, &req);
+}
+
+/*
+ * The same through RestartService and SignalService: each changes a service inside its
+ * own request's handling (do_restart, do_signal), whose events reach a watcher that is gone
+ * and close it there; the reply must not go to the freed connection.
+ */
+static void test_watch_restart_or_signal_then_gone(void **state)
+{
+	struct client c, other;
+
+	(void)state;
+	for (int round = 0; round < 6; round++) {
+		connect_client(&c);
+		send_set(&c, 1, NULL);
+		send_watch(&c, 2);
+		for (int i = 0; i < 10; i++)
+			assert_int_equal(loop_run_once(F.loop, 5), 0);
+		send_restart_or_signal(&c, 3, round % 2);
+		close(c.fd);
+		for (int i = 0; i < 20; i++)
+			assert_int_equal(loop_run_once(F.loop, 5), 0);
+		buf_fini(&c.in);
+	}
+	expect_served(&other, 4);
+	assert_int_equal(F.ctl.nconns, 1);
+	close_client(&other);
+}
+
 /*
  * A watcher that stops reading falls more than CTL_MAX_QUEUED behind (16 KiB in this
  * build: tests/build.mk) while SetServices requests it sends swap four services for four
@@ -541,6 +589,7 @@ int main(void)
 		cmocka_unit_test(test_read_log_and_end_marker),
 		cmocka_unit_test(test_watch_set_then_gone),
 		cmocka_unit_test(test_watch_overflow_during_dispatch),
+		cmocka_unit_test(test_watch_restart_or_signal_then_gone),
 		cmocka_unit_test(test_power_acknowledged_first),
 		cmocka_unit_test(test_power_wipe_checked),
 	};

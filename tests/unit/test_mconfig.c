@@ -345,6 +345,56 @@ static void test_limits(void **state)
 	free(text);
 }
 
+/* valid/minimal-worker.yaml with machine.network.hostname set to name: whether it loads. */
+static bool hostname_loads(const char *name, char **diag_text)
+{
+	char patch[512];
+	struct mconfig_patch p = { "hostname.yaml", patch, 0 };
+	Basalt__Config__Config *cfg = NULL;
+	struct diag d;
+	size_t len;
+	char *text = slurp(DATA "/valid", "minimal-worker.yaml", &len);
+	int r;
+
+	p.len = (size_t)snprintf(patch, sizeof(patch), "machine:\n  network:\n    hostname: %s\n", name);
+	diag_init(&d);
+	r = mconfig_load("minimal-worker.yaml", text, len, &p, 1, &cfg, &d);
+	*diag_text = diag_format(&d);
+	diag_fini(&d);
+	free(text);
+	if (cfg)
+		protobuf_c_message_free_unpacked(&cfg->base, NULL);
+	return r == 0 && cfg;
+}
+
+/* Exactly what sethostname(2) and setdomainname(2) take (64 bytes each), and a label's 63. */
+static void test_hostname_bounds(void **state)
+{
+	char name[160], *diag;
+
+	(void)state;
+	memset(name, 'a', 63);
+	name[63] = '\0';
+	assert_true(hostname_loads(name, &diag));  /* a 63-character host name */
+	free(diag);
+	memset(name, 'a', 64);
+	name[64] = '\0';
+	assert_false(hostname_loads(name, &diag));  /* a 64-character label is no DNS label */
+	assert_non_null(strstr(diag, "is not a valid host name"));
+	free(diag);
+	/* node. + a 64-character domain (two labels): taken; one more character: refused. */
+	snprintf(name, sizeof(name), "node.%.31s.%.32s", "ddddddddddddddddddddddddddddddddddd",
+		 "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee");
+	assert_int_equal(strlen(name) - 5, 64);
+	assert_true(hostname_loads(name, &diag));
+	free(diag);
+	snprintf(name, sizeof(name), "node.%.31s.%.33s", "ddddddddddddddddddddddddddddddddddd",
+		 "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee");
+	assert_false(hostname_loads(name, &diag));
+	assert_non_null(strstr(diag, "the part after the first dot is 65 characters"));
+	free(diag);
+}
+
 /* A node's spec as osctl prints it with -o json, from parsed YAML (libfyaml's JSON mode
  * crashes on an empty block scalar, found by fuzz_osctl). */
 static void json_of(const char *yaml, const char *want)
@@ -383,6 +433,7 @@ int main(void)
 		cmocka_unit_test(test_patches),
 		cmocka_unit_test(test_round_trip_every_message),
 		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_hostname_bounds),
 	};
 
 	return cmocka_run_group_tests_name("mconfig", tests, NULL, NULL);
