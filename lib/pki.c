@@ -240,7 +240,7 @@ static int issue(const struct pki_subject *s, mbedtls_pk_context *key, const cha
 	 * (OpenSSL refuses the certificate), one of 0x80 or more a negative number. */
 	serial_bytes[0] = (unsigned char)((serial_bytes[0] & 0x7f) | 0x40);
 	asn1_time(now - 60, from);
-	asn1_time(now + (time_t)s->days * 86400 + (time_t)s->hours * 3600, to);
+	asn1_time(now + (time_t)s->days * 86400 + (time_t)s->hours * 3600 + (time_t)s->seconds, to);
 	mbedtls_x509write_crt_set_version(&w, MBEDTLS_X509_CRT_VERSION_3);
 	mbedtls_x509write_crt_set_md_alg(&w, MBEDTLS_MD_SHA256);
 	mbedtls_x509write_crt_set_subject_key(&w, key);

@@ -36,6 +36,7 @@ struct pki_subject {
 	size_t nsans;
 	unsigned days;                  /* validity from now: days ... */
 	unsigned hours;                 /* ... plus hours */
+	unsigned seconds;               /* ... plus seconds */
 	int64_t not_before_offset_s;    /* tests: shift the start (negative: in the past) */
 	bool ca;                        /* basicConstraints CA:TRUE, keyCertSign */
 	bool server;                    /* extendedKeyUsage serverAuth (else clientAuth) */

@@ -55,6 +55,7 @@ struct opts {
 	const char *sysfs;          /* where sysfs is: /sys unless a test gives a copy */
 	const char *medium;         /* install-disk: the boot medium's device */
 	const char *var_dir;        /* /var unless a test gives another: machine.files, Read, List */
+	unsigned signed_lifetime_s; /* tests: the life of what this node signs (0: 30 days, 12 hours) */
 	const char *file;
 	const char *patch_files[MAX_PATCHES];
 	size_t npatches;
@@ -91,6 +92,8 @@ static void usage(FILE *f)
 	fprintf(f, "usage: machined [--state-dir DIR] [--init-socket PATH] [--containerd PATH]\n"
 		   "                [--containerd-config PATH] [--root DIR] [--api-listen ADDR:PORT]\n"
 		   "                [--host-netns DEV:INODE] [--cmdline FILE] [--sysfs DIR] [--var-dir DIR]\n"
+		   "                [--signed-lifetime SECONDS]   (tests: workers' certificates and the\n"
+		   "                forwarding certificate this node signs live that long, not 30 days and 12 hours)\n"
 		   "       machined validate FILE [--config-patch FILE]...\n"
 		   "       machined render FILE [--config-patch FILE]... [-o yaml|json]\n"
 		   "       machined install-config FILE [--config-patch FILE]... [--state-dir DIR]\n"
@@ -122,6 +125,17 @@ static int parse_opts(int argc, char **argv, int first, struct opts *o)
 			o->sysfs = argv[++i];
 		else if (strcmp(a, "--var-dir") == 0)
 			o->var_dir = argv[++i];
+		else if (strcmp(a, "--signed-lifetime") == 0) {
+			char *end;
+			unsigned long n = strtoul(argv[++i], &end, 10);
+
+			if (*end || n < 6 || n > 86400) {
+				fprintf(stderr, "machined: --signed-lifetime: %s is not a number of seconds from 6 to 86400\n",
+					argv[i]);
+				return -1;
+			}
+			o->signed_lifetime_s = (unsigned)n;
+		}
 		else if (strcmp(a, "--containerd") == 0)
 			o->containerd = argv[++i];
 		else if (strcmp(a, "--containerd-config") == 0)
@@ -626,7 +640,7 @@ static int cmd_daemon(struct opts *o)
 		struct api_opts ao = { .loop = m.loop, .rt = m.rt, .config = &m.config, .init = &m.init,
 				       .init_socket = o->socket, .listen = o->api_listen,
 				       .installs = m.machine && !m.from_disk, .var_dir = o->var_dir,
-				       .machine = m.machine };
+				       .machine = m.machine, .signed_lifetime_s = o->signed_lifetime_s };
 
 		r = api_init(&m.api, &ao, err, sizeof(err));
 	}

@@ -174,8 +174,8 @@ $(NPM_STAMP): tests/interop/package-lock.json | $(DEPS_STAMP)
 #   make test-e2e  the long matrix: repeated boots, KVM where possible, long fuzzing, and
 #                  make test on a fresh Debian 12 minbase (make test-fresh alone)
 #   make fuzz      fuzzing only, FUZZ_SECONDS per target with a random seed
-CHECK_SUITES ?= runner layout unit link inputs fuzz init machined api files interop abuse discovery platform platform-qemu platform-aws
-TEST_SUITES ?= runner layout unit link inputs fuzz init machined api files interop abuse image locks repro vm vm-cad \
+CHECK_SUITES ?= runner layout unit link inputs fuzz init machined api api-renew files interop abuse discovery platform platform-qemu platform-aws
+TEST_SUITES ?= runner layout unit link inputs fuzz init machined api api-renew files interop abuse image locks repro vm vm-cad \
 	vm-corrupt vm-net vm-links vm-time vm-iso vm-iso-uefi vm-disk vm-disk-uefi vm-install vm-fwcfg vm-nocloud vm-configdrive vm-pxe vm-pxe-uefi vm-pxe-install net-dhcp net-time net-try net-bridge net-wg discovery platform platform-qemu platform-aws cluster-docker cluster-qemu
 E2E_SUITES ?= vm vm vm vm-kvm vm-cad vm-iso vm-iso-uefi vm-iso-usb vm-iso-usb-uefi vm-disk vm-disk-uefi vm-disk-qcow2 vm-install vm-install-uefi vm-fwcfg vm-nocloud vm-configdrive vm-pxe vm-pxe-uefi vm-pxe-install cluster-docker cluster-qemu init init machined machined \
 	api api files idle fuzz fresh

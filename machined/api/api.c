@@ -252,7 +252,8 @@ static int give_tls(struct api *a, struct rt_ctx *ctx, const char *crt, const ch
 		    const char *ca_key, bool controlplane, bool drop_old)
 {
 	Basalt__Apid__Setup s = BASALT__APID__SETUP__INIT;
-	struct pki_subject cs = { .cn = "basalt-node", .hours = API_IMPERSONATOR_HOURS };
+	unsigned life = a->o.signed_lifetime_s ? a->o.signed_lifetime_s : API_IMPERSONATOR_HOURS * 3600;
+	struct pki_subject cs = { .cn = "basalt-node", .seconds = life };
 	char err[256], *ckey = NULL, *ccrt = NULL;
 	int r;
 
@@ -270,8 +271,9 @@ static int give_tls(struct api *a, struct rt_ctx *ctx, const char *crt, const ch
 		s.client_crt = ccrt;
 		s.client_key = ckey;
 		s.trustd = true;
-		a->imp_renew = now_s() + API_IMPERSONATOR_HOURS * 3600 / 2;
+		a->imp_renew = now_s() + life / 2;
 		renew_at(a, a->imp_renew);
+		log_info("API: forwarding certificate (os:impersonator) issued for %u s, renewed in %u s", life, life / 2);
 	} else {
 		a->imp_renew = 0;
 	}

@@ -49,6 +49,9 @@ struct api_opts {
 	bool installs;
 	const char *var_dir;     /* what Read and List serve as /var; NULL: /var */
 	bool machine;            /* a real machine (BASALT_MACHINE), not a container */
+	/* Tests: the lifetime in seconds of the certificates this node signs for workers and of
+	 * its os:impersonator certificate (0: API_WORKER_CERT_DAYS and API_IMPERSONATOR_HOURS). */
+	unsigned signed_lifetime_s;
 };
 
 struct apicall;

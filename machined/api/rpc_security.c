@@ -104,7 +104,8 @@ void rpc_certificate(struct api *a, struct apicall *c, enum pki_role role)
 	Basalt__Security__CertificateResponse resp = BASALT__SECURITY__CERTIFICATE_RESPONSE__INIT;
 	const Basalt__Config__Config *cfg = a->o.config->cfg;
 	const Basalt__Config__Machine *mc = cfg ? cfg->machine : NULL;
-	struct pki_subject sub = { .days = API_WORKER_CERT_DAYS, .server = true };
+	struct pki_subject sub = { .days = a->o.signed_lifetime_s ? 0 : API_WORKER_CERT_DAYS,
+				   .seconds = a->o.signed_lifetime_s, .server = true };
 	char *ca_crt = NULL, *ca_key = NULL, *crt = NULL, err[256];
 
 	(void)role;
@@ -169,8 +170,8 @@ void rpc_certificate(struct api *a, struct apicall *c, enum pki_role role)
 		apicall_finish(c, GRPC_INVALID_ARGUMENT, ca_crt && ca_key ? err : "out of memory");
 		goto out;
 	}
-	log_info("certificate issued to %s (%s, %zu names, %u days)", req->peer ? req->peer : "?", sub.cn,
-		 sub.nsans, sub.days);
+	log_info("certificate issued to %s (%s, %zu names, %u days %u s)", req->peer ? req->peer : "?", sub.cn,
+		 sub.nsans, sub.days, sub.seconds);
 	resp.ca = ca_crt;
 	resp.crt = crt;
 	api_reply(c, &resp.base);

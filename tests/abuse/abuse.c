@@ -10,8 +10,10 @@
  *                                            connection, none sending its request
  *   abuse evict N ENDPOINT CA CRT KEY      N idle connections (the cap), then two more that
  *                                            stall in their handshakes: who makes room
- *   abuse inject PID FD                      sends a malformed datagram on process PID's socket
- *                                            FD (taken with pidfd_getfd), as if PID sent it
+ *   abuse inject PID FD [KIND]               sends a datagram on process PID's socket FD (taken
+ *                                            with pidfd_getfd), as if PID sent it: malformed
+ *                                            (junk), or a request apid's table forbids (see
+ *                                            mode_inject)
  *   abuse noread ENDPOINT CA CRT KEY SVC SECS  follows a noisy log, stops reading for SECS,
  *                                            then expects the stream ended RESOURCE_EXHAUSTED
  *   abuse follow N KIND SECS ENDPOINT CA CRT KEY  N following Logs (of machined) or Dmesg
@@ -58,11 +60,13 @@
 #include "api/machine.pb-c.h"
 #include "api/resource.pb-c.h"
 #include "api/security.pb-c.h"
+#include "lib/apidef.h"
 #include "lib/atomicfile.h"
 #include "lib/grpc_client.h"
 #include "lib/pki.h"
 #include "lib/rng.h"
 #include "lib/tls.h"
+#include "machined/api/apiipc.h"
 
 static struct loop *loop;
 static char host[64];
@@ -530,6 +534,23 @@ static int mode_csr(const char *ca, const char *token)
 			basalt__security__certificate_response__free_unpacked(r, NULL);
 	}
 	csr_free(x);
+	/* A token guesser from one address: a burst of 10 requests, then one every 6 s. */
+	{
+		int limited = 0;
+		char why[256] = "";
+
+		for (int i = 0; i < 14 && !limited; i++) {
+			x = csr_call(c, "/basalt.security.SecurityService/Certificate", csr, wrong);
+			if (x->r.code == GRPC_RESOURCE_EXHAUSTED) {
+				limited = i + 1;
+				snprintf(why, sizeof(why), "%s", x->r.msg);
+			}
+			csr_free(x);
+		}
+		ok(limited > 0 && strstr(why, "too many certificate requests from this address"),
+		   "csr: a source that keeps guessing tokens is slowed down (its %d%s request after these refused "
+		   "RESOURCE_EXHAUSTED: %s)", limited, limited == 1 ? "st" : limited == 2 ? "nd" : limited == 3 ? "rd" : "th", why);
+	}
 	grpc_client_free(c);
 	tls_config_free(t);
 	pki_free_secret(key);
@@ -957,18 +978,57 @@ static int mode_evict(int n, struct tls_config *t)
 
 /* Borrows another process's socket (pidfd_getfd, root) and sends a datagram shorter than
  * any message header on it: to the peer it looks as if that process sent garbage. */
-static int mode_inject(int pid, int fd)
+static void be32(uint8_t *p, uint32_t v)
 {
-	static const char junk[] = "junk";
-	int pfd = (int)syscall(SYS_pidfd_open, pid, 0), s = -1;
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
 
+/*
+ * What to write into apid's link: "junk" (4 bytes, malformed), or a well-formed request
+ * that apid's table would never hand over: "reader-reboot" (a Reboot claimed for
+ * os:reader), "maint-reboot" (a Reboot from a maintenance-mode connection), "trustd-version"
+ * (Version as if it came in on the signing port).
+ */
+static int mode_inject(int pid, int fd, const char *kind)
+{
+	uint8_t d[IPC_HDR + 1] = { 0 };
+	size_t n = sizeof(d);
+	uint32_t aux;
+	int method, pfd = (int)syscall(SYS_pidfd_open, pid, 0), s = -1;
+
+	if (strcmp(kind, "junk") == 0) {
+		memcpy(d, "junk", 4);
+		n = 4;
+	} else {
+		if (strcmp(kind, "reader-reboot") == 0) {
+			aux = ROLE_READER;
+			method = API_REBOOT;
+		} else if (strcmp(kind, "maint-reboot") == 0) {
+			aux = IPC_REQ_MAINTENANCE;
+			method = API_REBOOT;
+		} else if (strcmp(kind, "trustd-version") == 0) {
+			aux = IPC_REQ_TRUSTD;
+			method = API_VERSION;
+		} else {
+			fprintf(stderr, "abuse: inject: no such kind %s\n", kind);
+			return 2;
+		}
+		d[0] = IPC_REQUEST;
+		be32(d + 4, 0x7fff0001u);  /* a call id apid never used */
+		be32(d + 8, 1);             /* the whole message: the method index alone (an empty request) */
+		be32(d + 12, aux);
+		d[IPC_HDR] = (uint8_t)method;
+	}
 	if (pfd >= 0)
 		s = (int)syscall(SYS_pidfd_getfd, pfd, fd, 0);
 	if (s < 0) {
 		fprintf(stderr, "abuse: pidfd_getfd %d of pid %d: %s\n", fd, pid, strerror(errno));
 		return 2;
 	}
-	if (send(s, junk, sizeof(junk) - 1, MSG_NOSIGNAL) < 0) {
+	if (send(s, d, n, MSG_NOSIGNAL) < 0) {
 		fprintf(stderr, "abuse: send: %s\n", strerror(errno));
 		return 2;
 	}
@@ -1101,8 +1161,8 @@ int main(int argc, char **argv)
 	} else if (strcmp(mode, "evict") == 0 && argc == 7) {
 		parse_ep(argv[3]);
 		mode_evict(atoi(argv[2]), client_tls(argv[4], argv[5], argv[6]));
-	} else if (strcmp(mode, "inject") == 0 && argc == 4) {
-		return mode_inject(atoi(argv[2]), atoi(argv[3]));
+	} else if (strcmp(mode, "inject") == 0 && (argc == 4 || argc == 5)) {
+		return mode_inject(atoi(argv[2]), atoi(argv[3]), argc == 5 ? argv[4] : "junk");
 	} else if (strcmp(mode, "follow") == 0 && argc == 9) {
 		parse_ep(argv[5]);
 		mode_follow(atoi(argv[2]), argv[3], atoi(argv[4]), client_tls(argv[6], argv[7], argv[8]));

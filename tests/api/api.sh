@@ -17,7 +17,7 @@ B=127.0.0.2:50000
 C=127.0.0.3:50000
 D=127.0.0.4:50000
 E=127.0.0.5:50000
-plan 232
+plan 237
 basalt_node "$out" "$t/a" "$A"
 basalt_node "$out" "$t/b" "$B"
 basalt_node "$out" "$t/c" "$C"
@@ -122,6 +122,32 @@ else
 fi
 check "a new apid serves the API" wait_until 10 "$osctl" -e "$A" version
 [[ $(cat /proc/$mpid/comm 2>/dev/null) == machined ]] && ok "the core lived through apid's malformed message" || not_ok "core survived the malformed message"
+# Well-formed requests that apid's table would never hand over: the core checks each against
+# the same table, refuses it and kills that apid (a Reboot never happens).
+link_of() {
+	local f ino
+	for f in /proc/$1/fd/*; do
+		ino=$(readlink "$f" | sed -n 's/^socket:\[\([0-9]*\)\]$/\1/p')
+		[[ -n $ino ]] && awk -v i="$ino" '$5 == "0005" && $7 == i { f = 1 } END { exit !f }' /proc/net/unix && echo "${f##*/}"
+	done
+}
+for forged in "reader-reboot:Reboot:the caller's role is below the method's" \
+	"maint-reboot:Reboot:not served in maintenance mode" "trustd-version:Version:an API method on the signing port"; do
+	IFS=: read -r kind method why <<<"$forged"
+	# (each death in a row doubles the wait before the next apid: 1, 2, 4, 8, 16 s)
+	wait_until 40 bash -c "[[ -n \$(cat /proc/$mpid/task/*/children) ]]"
+	wait_until 40 "$osctl" -e "$A" version >/dev/null
+	apid=$(apid_of) link=$(link_of "$apid" | head -1)
+	if [[ -n $link ]] && "$out/host/bin/abuse" inject "$apid" "$link" "$kind" &&
+		wait_line a/console.log "apid handed over a $method call its table forbids" 10 >/dev/null &&
+		grep -qF "$method call its table forbids ($why): killing it" a/console.log &&
+		wait_until 10 bash -c "[[ ! -e /proc/$apid/comm ]]" && wait_until 40 "$osctl" -e "$A" version >/dev/null &&
+		[[ $(cat /proc/$mpid/comm 2>/dev/null) == machined ]] && ! grep -q 'reboot requested' a/console.log; then
+		ok "a forged $kind request from apid: the core refuses it by its table and kills that apid; the API is back"
+	else
+		not_ok "forged $kind" "link ${link:-none}" "$(grep 'API:' a/console.log | tail -3)"
+	fi
+done
 
 # --- maintenance mode ends when a config is in force, not when apid hears of it ---
 # Node d: 1,000 ApplyConfiguration calls without identity (two dry runs to each apply),
@@ -367,6 +393,22 @@ wait "${fpids[@]}"
 for r in reader operator admin; do tap_through follow-$r.out; done
 opened=$(($(cat follow-{reader,operator,admin}.out | grep -oP '(?<=^# result open=)[0-9]+' | paste -sd+)))
 [[ $opened -eq 32 ]] && ok "three clients asking for 48 log streams: the node serves 32 (each takes one of init's connections)" || not_ok "per-node log stream cap" "$opened open" "$(grep result follow-*.out)"
+# Nine clients asking for 16 dmesg streams each (144, each within its own cap of 16): the
+# node serves at most 128 at once (streams the suite holds open elsewhere count too).
+fpids=()
+for i in 1 2 3 4 5 6 7 8 9; do
+	"$osctl" gen key --name cap$i >/dev/null && "$osctl" gen crt --ca ca --key cap$i.key --name cap$i --role os:reader >/dev/null
+	"$abuse" follow 16 dmesg 6 "$A" ca.crt cap$i.crt cap$i.key >follow-cap$i.out 2>&1 &
+	fpids+=($!)
+done
+wait "${fpids[@]}"
+sum() { grep -ohP "(?<=^# result ).*" follow-cap*.out | grep -oP "(?<=$1=)[0-9]+" | awk '{ s += $1 } END { print s + 0 }'; }
+o=$(sum open)
+if ((o <= 128 && o >= 120 && o + $(sum exhausted) == 144 && $(sum other) == 0)); then
+	ok "nine clients asking for 144 dmesg streams: the node serves $o (its cap is 128 at once) and refuses the rest RESOURCE_EXHAUSTED"
+else
+	not_ok "per-node stream cap" "open $(sum open), refused $(sum exhausted), other $(sum other)" "$(grep -h '^not ok\|result' follow-cap*.out | head -4)"
+fi
 
 # --- try: applied, then rolled back unless confirmed ---
 sed 's/hostname: node-a/hostname: trial-host/' worker-a.yaml >try.yaml
