@@ -14,7 +14,7 @@ set -uo pipefail
 out=$(realpath "$1")
 osctl=$out/bin/osctl
 t=$(test_dir)
-plan 8
+plan 9
 cd "$t" || exit 1
 A=127.0.0.1:50000 B=127.0.0.2:50000
 NODE_ARGS="--signed-lifetime 24" basalt_node "$out" "$t/a" "$A"
@@ -93,4 +93,13 @@ n1=$(grep -c 'forwarding certificate (os:impersonator) issued for 24 s' a/consol
 ((n1 - n0 >= 2)) && ok "the forwarding certificate is renewed at half its life ($((n1 - n0)) renewals in 30 s)" ||
 	not_ok "impersonator renewal" "$n0 -> $n1 issued" "$(grep 'forwarding' a/console.log | tail -3)"
 ((fwd_ok == 30)) && ok "forwarded calls work across those renewals ($fwd_ok of 30)" || not_ok "forwarding across renewals" "$fwd_ok of 30"
+# No private key in any file of the worker (its API key, like the control plane's forwarding
+# key, lives in memory only); on the control plane only the CA key, in its config and in
+# identity.yaml (machine.ca of the last config in force).
+pem=LS0tLS1CRUdJTiBFQyBQUklWQVRFIEtFWS0tLS0t  # "-----BEGIN EC PRIVATE KEY-----", base64
+wk=$(grep -rlE -e 'PRIVATE KEY' -e "$pem" b/state 2>/dev/null)
+ck=$(grep -rlE -e 'PRIVATE KEY' -e "$pem" a/state 2>/dev/null | grep -vE '/(config[^/]*|identity\.yaml)$')
+[[ -z $wk && -z $ck && -n $(ls -A b/state) ]] &&
+	ok "no file of the worker holds a private key, nor one of the control plane but the CA key (its config, identity.yaml)" ||
+	not_ok "keys in files" "worker: ${wk:-none}" "control plane: ${ck:-none}"
 finish
