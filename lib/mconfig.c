@@ -451,6 +451,21 @@ static void check_bond(struct val *v, const Basalt__Config__Bond *b)
 	one_of(v, "xmitHashPolicy", b->xmithashpolicy, hash);
 	one_of(v, "lacpRate", b->lacprate, rates);
 	one_of(v, "adSelect", b->adselect, select);
+	if (b->adselect && (!b->mode || strcmp(b->mode, "802.3ad") != 0))
+		verr(v, "adSelect", "adSelect applies to mode 802.3ad only (mode is %s)", b->mode ? b->mode : "unset");
+	/* The kernel turns MII monitoring off when ARP monitoring is set: one or the other. */
+	if (b->has_arpinterval && b->arpinterval && b->has_miimon && b->miimon)
+		verr(v, "arpInterval", "ARP monitoring (arpInterval) and MII monitoring (miimon) exclude each other");
+	if (b->n_arpiptarget && !(b->has_arpinterval && b->arpinterval))
+		verr(v, "arpIPTarget", "ARP targets need arpInterval (how often they are asked)");
+	for (size_t i = 0; i < b->n_arpiptarget; i++) {
+		struct ipaddr ip;
+
+		if (parse_ip(b->arpiptarget[i], &ip) && ip.family != AF_INET)
+			verr(v, "arpIPTarget", "%s: ARP monitoring asks IPv4 addresses only", b->arpiptarget[i]);
+	}
+	if (b->n_arpiptarget > 16)
+		verr(v, "arpIPTarget", "%zu targets: the kernel takes at most 16", b->n_arpiptarget);
 	each_string(v, "arpIPTarget", b->n_arpiptarget, b->arpiptarget, string_ip, NULL);
 	if (b->primary) {
 		bool member = false;
@@ -459,6 +474,10 @@ static void check_bond(struct val *v, const Basalt__Config__Bond *b)
 			member |= strcmp(b->interfaces[i], b->primary) == 0;
 		if (!member)
 			verr(v, "primary", "primary link %s is not a member of the bond", b->primary);
+		if (!b->mode || (strcmp(b->mode, "active-backup") != 0 && strcmp(b->mode, "balance-tlb") != 0 &&
+				 strcmp(b->mode, "balance-alb") != 0))
+			verr(v, "primary", "a primary link applies to modes active-backup, balance-tlb and balance-alb "
+					   "(mode is %s)", b->mode ? b->mode : "unset");
 	}
 	vpop(v, old);
 }

@@ -67,6 +67,9 @@ const struct res_type res_types[RES_NTYPES] = {
 	ROW(TIME_STATUS, "network", "TimeStatus", basalt__network__time_status__descriptor,
 	    { "timestatus", "time" }, false,
 	    { { "SYNCED", "synced" }, { "SERVER", "server" }, { "OFFSET NS", "offsetNs" }, { "ERROR", "error" } }),
+	ROW(WIREGUARD_STATUS, "network", "WireguardStatus", basalt__network__wireguard_status__descriptor,
+	    { "wireguard", "wireguardstatus", "wg" }, false,
+	    { { "BACKEND", "backend" }, { "PUBLIC KEY", "publicKey" }, { "PORT", "listenPort" }, { "SETS", "sets" } }),
 	ROW(CONFIG_STATUS, "runtime", "ConfigStatus", basalt__runtime__config_status__descriptor,
 	    { "configstatus", "configstatuses" }, false, { { "STATE", "state" }, { "SOURCE", "source" } }),
 	ROW(CONTROLLER_STATUS, "runtime", "ControllerStatus", basalt__runtime__controller_status__descriptor,
@@ -98,7 +101,7 @@ const struct res_type res_types[RES_NTYPES] = {
 const struct res_type *const res_all[RES_NTYPES] = {
 	P(DISK), P(MOUNT_STATUS), P(VOLUME), P(MACHINE_CONFIG), P(ADDRESS_SPEC), P(ADDRESS_STATUS), P(HOSTNAME_SPEC), P(HOSTNAME_STATUS),
 	P(LINK_SPEC), P(LINK_STATUS), P(ROUTE_SPEC), P(ROUTE_STATUS), P(NODE_ADDRESS), P(OPERATOR_SPEC), P(OPERATOR_STATUS), P(RESOLVER_SPEC), P(RESOLVER_STATUS), P(TIMESERVER_SPEC),
-	P(TIMESERVER_STATUS), P(TIME_STATUS),
+	P(TIMESERVER_STATUS), P(TIME_STATUS), P(WIREGUARD_STATUS),
 	P(CONFIG_STATUS), P(CONTROLLER_STATUS), P(FILE_STATUS), P(INSTALL_STATUS), P(MACHINE_STATUS), P(PLATFORM_METADATA), P(SERVICE), P(SERVICE_SPEC),
 	P(VERSION), P(API_CERTIFICATE),
 };

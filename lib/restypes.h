@@ -55,6 +55,7 @@ enum res_type_id {  /* by namespace, then type: the order listings use */
 	RES_TIMESERVER_SPEC,
 	RES_TIMESERVER_STATUS,
 	RES_TIME_STATUS,
+	RES_WIREGUARD_STATUS,
 	RES_CONFIG_STATUS,
 	RES_CONTROLLER_STATUS,
 	RES_FILE_STATUS,

@@ -420,7 +420,7 @@ static const struct ctrl_def *const controllers[] = {
 	&ctrl_route_status, &ctrl_node_address,
 	&ctrl_network_cmdline, &ctrl_network_config, &ctrl_dhcp4, &ctrl_dhcp6, &ctrl_resolvers, &ctrl_timeservers, &ctrl_timesync,
 	&ctrl_hosts,
-	&ctrl_link_spec, &ctrl_address_spec, &ctrl_route_spec,
+	&ctrl_link_spec, &ctrl_address_spec, &ctrl_route_spec, &ctrl_wireguard,
 	&ctrl_init_sync, &ctrl_service_status, &ctrl_api_certificate, &ctrl_disks, &ctrl_install,
 	&ctrl_files, &ctrl_volumes, &ctrl_platform_metadata, &ctrl_platform_network,
 };

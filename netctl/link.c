@@ -20,7 +20,8 @@ const struct link_ops *link_ops_find(const char *kind)
 	return NULL;
 }
 
-int link_create(const struct link_want *w, char *err, size_t errlen)
+/* RTM_NEWLINK for w: flags NLM_F_CREATE | NLM_F_EXCL makes it, 0 changes the link of its name. */
+static int newlink(const struct link_want *w, int flags, const char *verb, char *err, size_t errlen)
 {
 	const struct link_ops *ops = link_ops_find(w->kind);
 	struct nlreq q;
@@ -28,14 +29,14 @@ int link_create(const struct link_want *w, char *err, size_t errlen)
 	char what[64];
 	int r;
 
-	snprintf(what, sizeof(what), "create %s link %s", w->kind, w->name);
+	snprintf(what, sizeof(what), "%s %s link %s", verb, w->kind, w->name);
 	if (!ops) {
 		snprintf(err, errlen, "%s: not a kind this release creates", what);
 		return -EOPNOTSUPP;
 	}
-	nlreq_init(&q, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, sizeof(struct ifinfomsg));
+	nlreq_init(&q, RTM_NEWLINK, flags, sizeof(struct ifinfomsg));
 	if (nlreq_put_str(&q, IFLA_IFNAME, w->name) < 0 || (w->mtu && nlreq_put_u32(&q, IFLA_MTU, w->mtu) < 0) ||
-	    (w->parent && nlreq_put_u32(&q, IFLA_LINK, w->parent) < 0) ||
+	    (w->parent && flags && nlreq_put_u32(&q, IFLA_LINK, w->parent) < 0) ||
 	    !(info = nlreq_nest(&q, IFLA_LINKINFO)) || nlreq_put_str(&q, IFLA_INFO_KIND, w->kind) < 0)
 		goto toobig;
 	if ((r = ops->fill(&q, w, err, errlen)) < 0)
@@ -45,6 +46,16 @@ int link_create(const struct link_want *w, char *err, size_t errlen)
 toobig:
 	snprintf(err, errlen, "%s: the request does not fit", what);
 	return -EMSGSIZE;
+}
+
+int link_create(const struct link_want *w, char *err, size_t errlen)
+{
+	return newlink(w, NLM_F_CREATE | NLM_F_EXCL, "create", err, errlen);
+}
+
+int link_change(const struct link_want *w, char *err, size_t errlen)
+{
+	return newlink(w, 0, "change", err, errlen);
 }
 
 int link_delete(unsigned index, char *err, size_t errlen)

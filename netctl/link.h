@@ -23,8 +23,12 @@ struct link_want {
 	unsigned parent;            /* the parent link's index (IFLA_LINK), 0 for none */
 	unsigned vlan_id;           /* 1-4094 */
 	/* bond: names as iproute2 writes them, "" for the kernel's default */
-	char bond_mode[16], xmit_hash_policy[16], lacp_rate[8];
-	unsigned miimon, updelay, downdelay, min_links;
+	char bond_mode[16], xmit_hash_policy[16], lacp_rate[8], ad_select[16];
+	unsigned miimon, updelay, downdelay, min_links, arp_interval;
+	unsigned primary;           /* the primary member's index, 0 for none */
+	unsigned use_carrier;       /* 0: the kernel's default, 1 off, 2 on */
+	unsigned narp;
+	unsigned char arp[16][4];   /* ARP monitoring's targets, IPv4 */
 	/* bridge */
 	int stp;                    /* -1: the kernel's default, else 0 or 1 */
 	/* veth */
@@ -43,6 +47,8 @@ const struct link_ops *link_ops_find(const char *kind);
 
 /* Creates w (it must not exist); 0, or -errno with the kernel's reason in err. */
 int link_create(const struct link_want *w, char *err, size_t errlen);
+/* Sets w's options on the existing link of its name (of its kind); 0, or -errno with err. */
+int link_change(const struct link_want *w, char *err, size_t errlen);
 /* Deletes the link. */
 int link_delete(unsigned index, char *err, size_t errlen);
 /* Makes index a member of master (0: of none). A bond takes only members that are down. */
@@ -52,5 +58,11 @@ int link_set_master(unsigned index, unsigned master, char *err, size_t errlen);
 int link_bond_mode(const char *name);
 int link_bond_xmit_hash(const char *name);
 int link_bond_lacp_rate(const char *name);
+int link_bond_ad_select(const char *name);
+/* And back: the name of the kernel's number, "" for one it has no name for here. */
+const char *link_bond_mode_name(int v);
+const char *link_bond_xmit_hash_name(int v);
+const char *link_bond_lacp_rate_name(int v);
+const char *link_bond_ad_select_name(int v);
 
 #endif

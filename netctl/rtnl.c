@@ -123,8 +123,82 @@ static void hex_addr(const uint8_t *p, size_t n, char *out, size_t len)
 		o += (size_t)snprintf(out + o, len - o, "%s%02x", i ? ":" : "", p[i]);
 }
 
+static unsigned u32_of(const struct rtattr *a)
+{
+	const void *p = attr(a, 4);
+	unsigned v = 0;
+
+	if (p)
+		memcpy(&v, p, 4);
+	return v;
+}
+
+static int u8_of(const struct rtattr *a)
+{
+	const unsigned char *p = attr(a, 1);
+
+	return p ? *p : -1;
+}
+
+/* IFLA_INFO_DATA of a bond: what rtnl_bond holds of it. */
+static void parse_bond(const struct rtattr *data, struct rtnl_bond *b)
+{
+	int len = (int)RTA_PAYLOAD(data);
+
+	memset(b, 0, sizeof(*b));
+	b->present = true;
+	b->mode = b->xmit_hash = b->lacp_rate = b->ad_select = b->use_carrier = -1;
+	for (const struct rtattr *a = RTA_DATA(data); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+		switch (a->rta_type) {
+		case IFLA_BOND_MODE:
+			b->mode = u8_of(a);
+			break;
+		case IFLA_BOND_MIIMON:
+			b->miimon = u32_of(a);
+			break;
+		case IFLA_BOND_UPDELAY:
+			b->updelay = u32_of(a);
+			break;
+		case IFLA_BOND_DOWNDELAY:
+			b->downdelay = u32_of(a);
+			break;
+		case IFLA_BOND_MIN_LINKS:
+			b->min_links = u32_of(a);
+			break;
+		case IFLA_BOND_XMIT_HASH_POLICY:
+			b->xmit_hash = u8_of(a);
+			break;
+		case IFLA_BOND_AD_LACP_RATE:
+			b->lacp_rate = u8_of(a);
+			break;
+		case IFLA_BOND_AD_SELECT:
+			b->ad_select = u8_of(a);
+			break;
+		case IFLA_BOND_USE_CARRIER:
+			b->use_carrier = u8_of(a);
+			break;
+		case IFLA_BOND_ARP_INTERVAL:
+			b->arp_interval = u32_of(a);
+			break;
+		case IFLA_BOND_PRIMARY:
+			b->primary = u32_of(a);
+			break;
+		case IFLA_BOND_ARP_IP_TARGET: {
+			int tlen = (int)RTA_PAYLOAD(a);
+
+			for (const struct rtattr *t = RTA_DATA(a); RTA_OK(t, tlen) && b->narp < RTNL_BOND_ARP_MAX;
+			     t = RTA_NEXT(t, tlen))
+				if (attr(t, 4))
+					memcpy(b->arp[b->narp++], RTA_DATA(t), 4);
+			break;
+		}
+		}
+	}
+}
+
 int rtnl_parse_link(const struct nlmsghdr *h, struct rtnl_link *out)
 {
+	const struct rtattr *data = NULL;
 	const struct ifinfomsg *ifi = NLMSG_DATA(h);
 	int len = (int)h->nlmsg_len - (int)NLMSG_LENGTH(sizeof(*ifi));
 
@@ -171,10 +245,14 @@ int rtnl_parse_link(const struct nlmsghdr *h, struct rtnl_link *out)
 			for (const struct rtattr *i = RTA_DATA(a); RTA_OK(i, ilen); i = RTA_NEXT(i, ilen))
 				if (i->rta_type == IFLA_INFO_KIND)
 					attr_str(i, out->kind, sizeof(out->kind));
+				else if (i->rta_type == IFLA_INFO_DATA)
+					data = i;
 			break;
 		}
 		}
 	}
+	if (data && strcmp(out->kind, "bond") == 0)
+		parse_bond(data, &out->bond);
 	return out->name[0] ? 0 : -1;
 }
 

@@ -19,6 +19,17 @@
 #define RTNL_IP_MAX 46       /* INET6_ADDRSTRLEN */
 #define RTNL_WHAT_MAX 128    /* a request described: "add address .../128 on link N" */
 
+/* A bond's options as the kernel reports them; -1 (or 0 for the unsigned) where it gave none. */
+#define RTNL_BOND_ARP_MAX 16
+struct rtnl_bond {
+	bool present;                  /* the link is a bond whose IFLA_INFO_DATA was read */
+	int mode, xmit_hash, lacp_rate, ad_select, use_carrier;
+	unsigned miimon, updelay, downdelay, min_links, arp_interval;
+	unsigned primary;              /* the primary member's index, 0 for none */
+	unsigned narp;
+	unsigned char arp[RTNL_BOND_ARP_MAX][4];
+};
+
 struct rtnl_link {
 	unsigned index, type, flags, mtu, master, operstate;
 	char name[IFNAMSIZ];
@@ -27,6 +38,7 @@ struct rtnl_link {
 	char permaddr[RTNL_HWADDR_MAX];  /* IFLA_PERM_ADDRESS: the hardware's own, "" when the kernel gives none */
 	char parent[64];               /* IFLA_PARENT_DEV_NAME: the device behind it ("0000:00:03.0"), "" for a virtual link */
 	char bus[32];                  /* IFLA_PARENT_DEV_BUS_NAME: "pci", "virtio", "usb"... */
+	struct rtnl_bond bond;
 };
 
 struct rtnl_addr {

@@ -3,7 +3,7 @@
  * WireGuard devices: one data model, as wireguard-tools keeps it (a flag word says which
  * fields are set), and backends behind one ops table: the cross-platform userspace API
  * (wg_uapi.c: wireguard-go and any implementation that serves
- * /var/run/wireguard/<name>.sock) and, to come, the kernel's over generic netlink.
+ * /var/run/wireguard/<name>.sock) and the kernel's over generic netlink (wg_genl.c).
  *
  * A set carries only what changes: the device's own fields when their flags say so, and
  * the peers listed (each added, updated or removed by its flags); peers not listed are
@@ -96,8 +96,16 @@ struct wg_ops {
 	int (*set)(const struct wg_device *d, struct wg_counters *c, char *err, size_t errlen);
 };
 
-/* The kernel's backend over generic netlink is not written yet: only the userspace one exists. */
-extern const struct wg_ops wg_userspace;
+extern const struct wg_ops wg_userspace, wg_kernel;
+
+/* The kernel's messages (for tests and fuzzing): one WG_CMD_SET_DEVICE message of d into buf,
+ * its peers from *next on as far as they fit (*next then names the first left for the next
+ * message); -ENOSPC for a buffer too small for the header, -E2BIG for a peer alone too big. */
+int wg_genl_format_set(const struct wg_device *d, uint16_t family, size_t *next, uint8_t *buf, size_t cap,
+		       size_t *len);
+/* One message's generic netlink payload (genlmsghdr and attributes) added to d: a dump's
+ * message, or a set's; -EBADMSG with what was wrong in err. */
+int wg_genl_parse(const uint8_t *msg, size_t n, struct wg_device *d, char *err, size_t errlen);
 
 /* The userspace API: where its sockets live, and the socket of one device. */
 #define WG_UAPI_DIR "/var/run/wireguard"

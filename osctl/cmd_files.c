@@ -75,7 +75,9 @@ static int on_info(void *arg, const uint8_t *p, size_t len)
 		time_t t = (time_t)f->modified;
 		struct tm tm;
 
-		strftime(mod, sizeof(mod), "%Y-%m-%d %H:%M:%S", gmtime_r(&t, &tm));
+		/* A node's time out of the calendar's range (gmtime_r fails) is shown as a number. */
+		if (!gmtime_r(&t, &tm) || !strftime(mod, sizeof(mod), "%Y-%m-%d %H:%M:%S", &tm))
+			snprintf(mod, sizeof(mod), "@%lld", (long long)f->modified);
 	}
 	table_add(&l->t, node, mode, uid, gid, size, mod, name);
 out:

@@ -51,10 +51,11 @@ unit_srcs_dhcp6 := netctl/dhcp6.c lib/parse.c
 unit_srcs_discovery := lib/discovery.c lib/grpc.c lib/buf.c $(OUT)/gen/api/discovery.pb-c.c
 unit_srcs_affiliate := lib/affiliate.c lib/wgkey.c lib/rng.c $(OUT)/gen/api/affiliate.pb-c.c
 unit_srcs_wguapi := netctl/wg.c netctl/wg_uapi.c
+unit_srcs_wggenl := netctl/wg.c netctl/wg_genl.c
 unit_srcs_netspec := machined/ctrl/netspec.c $(MACHINED_CORE_SRCS) machined/core/runtime.c lib/log.c lib/backoff.c
 
 UNIT_TESTS := cmdline kmod backoff ring frame loop spec supervisor ctl squashfs coldplug store \
-	parse mconfig cfgstate runtime grpc apiipc sandbox memcpy tls apidef ipcfg rtnl dhcp4 netspec sntp dhcp6 keyset sysdev dns log http gpt blkprobe fspath cloudinit l2switch discovery affiliate wguapi
+	parse mconfig cfgstate runtime grpc apiipc sandbox memcpy tls apidef ipcfg rtnl dhcp4 netspec sntp dhcp6 keyset sysdev dns log http gpt blkprobe fspath cloudinit l2switch discovery affiliate wguapi wggenl
 UNIT_BINS := $(patsubst %,$(OUT)/host/tests/unit/test_%,$(UNIT_TESTS))
 
 define unit_rule
@@ -144,8 +145,9 @@ fuzz_srcs_pxe := osctl/pxe.c osctl/opts.c lib/http.c lib/buf.c lib/parse.c lib/l
 fuzz_srcs_discovery := lib/discovery.c lib/grpc.c lib/buf.c $(OUT)/gen/api/discovery.pb-c.c
 fuzz_srcs_affiliate := lib/affiliate.c lib/wgkey.c lib/rng.c $(OUT)/gen/api/affiliate.pb-c.c
 fuzz_srcs_wguapi := netctl/wg.c netctl/wg_uapi.c
+fuzz_srcs_wggenl := netctl/wg.c netctl/wg_genl.c
 FUZZ_TARGETS := cmdline kmod ctl squashfs mconfig grpc apiipc kmsg mountinfo power nodes clientcfg osctl \
-	grpcclient selector modalias cfgstate ctlconn initclient apidmerge tlssession csr rtnl ipcfg dhcp4 sntp dhcp6 dns http pxe gpt blkprobe fspath cloudinit configdrive imds l2switch discovery affiliate wguapi
+	grpcclient selector modalias cfgstate ctlconn initclient apidmerge tlssession csr rtnl ipcfg dhcp4 sntp dhcp6 dns http pxe gpt blkprobe fspath cloudinit configdrive imds l2switch discovery affiliate wguapi wggenl
 FUZZ_BINS := $(patsubst %,$(OUT)/fuzz/bin/fuzz_%,$(FUZZ_TARGETS))
 
 define fuzz_rule
@@ -176,7 +178,7 @@ $(NPM_STAMP): tests/interop/package-lock.json | $(DEPS_STAMP)
 #   make fuzz      fuzzing only, FUZZ_SECONDS per target with a random seed
 CHECK_SUITES ?= runner layout unit link inputs fuzz init machined api api-renew files interop abuse discovery platform platform-qemu platform-aws
 TEST_SUITES ?= runner layout unit link inputs fuzz init machined api api-renew files interop abuse image locks repro vm vm-cad \
-	vm-corrupt vm-net vm-links vm-time vm-iso vm-iso-uefi vm-disk vm-disk-uefi vm-install vm-fwcfg vm-nocloud vm-configdrive vm-pxe vm-pxe-uefi vm-pxe-install net-dhcp net-time net-try net-bridge net-wg discovery platform platform-qemu platform-aws cluster-docker cluster-qemu
+	vm-corrupt vm-net vm-links vm-time vm-iso vm-iso-uefi vm-disk vm-disk-uefi vm-install vm-fwcfg vm-nocloud vm-configdrive vm-pxe vm-pxe-uefi vm-pxe-install net-dhcp net-time net-try net-bridge net-wg net-wg-config discovery platform platform-qemu platform-aws cluster-docker cluster-qemu
 E2E_SUITES ?= vm vm vm vm-kvm vm-cad vm-iso vm-iso-uefi vm-iso-usb vm-iso-usb-uefi vm-disk vm-disk-uefi vm-disk-qcow2 vm-install vm-install-uefi vm-fwcfg vm-nocloud vm-configdrive vm-pxe vm-pxe-uefi vm-pxe-install cluster-docker cluster-qemu init init machined machined \
 	api api files idle fuzz fresh
 # A real NTP server for the time tests: chronyd from the Debian registry's chrony .deb, its
@@ -217,7 +219,7 @@ test: $(TEST_DEPS) image $(ROOTFS_STAMP)
 
 # make test-net: the network suites on the host, in namespaces of their own (also part of make test).
 test-net: $(TEST_DEPS)
-	@tests/run.sh $(OUT) net-dhcp net-time net-try net-bridge net-wg
+	@tests/run.sh $(OUT) net-dhcp net-time net-try net-bridge net-wg net-wg-config
 
 # make test-cluster: the local cluster suites (also part of make test).
 test-cluster: $(TEST_DEPS) image

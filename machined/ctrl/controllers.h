@@ -52,6 +52,7 @@ extern const struct ctrl_def ctrl_network_config;
 extern const struct ctrl_def ctrl_link_spec;
 extern const struct ctrl_def ctrl_address_spec;
 extern const struct ctrl_def ctrl_route_spec;
+extern const struct ctrl_def ctrl_wireguard;
 /* ResolverController, TimeServerController: the layers' resolvers and time servers merged
  * (ResolverStatus, TimeServerStatus; resolv.conf). */
 extern const struct ctrl_def ctrl_resolvers;

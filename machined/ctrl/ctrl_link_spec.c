@@ -12,12 +12,16 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 
 #include "api/network.pb-c.h"
+#include "lib/parse.h"
 #include "machined/ctrl/controllers.h"
 #include "machined/ctrl/netspec.h"
 #include "netctl/link.h"
 #include "netctl/rtnl.h"
+#include "netctl/wg.h"
 
 static const struct rt_input inputs[] = { { RES(LINK_SPEC), RT_WEAK }, { RES(LINK_STATUS), RT_WEAK } };
 
@@ -117,9 +121,34 @@ static int create(struct rt_ctx *ctx, struct linkspec *ls, const struct merged *
 		w.updelay = s->bond->updelay;
 		w.downdelay = s->bond->downdelay;
 		w.min_links = s->bond->minlinks;
+		w.arp_interval = s->bond->arpinterval;
+		w.use_carrier = s->bond->usecarrier;
+		snprintf(w.ad_select, sizeof(w.ad_select), "%s", s->bond->adselect);
+		for (size_t i = 0; i < s->bond->n_arpiptarget && w.narp < 16; i++) {
+			struct ipaddr ip;
+
+			if (parse_ip(s->bond->arpiptarget[i], &ip) && ip.family == AF_INET)
+				memcpy(w.arp[w.narp++], ip.addr, 4);
+		}
+		if (s->bond->primary[0]) {
+			/* The primary member by its index: it must be there first (its LinkStatus runs
+			 * this again). */
+			const Basalt__Network__LinkStatus *p = status(ctx, s->bond->primary);
+
+			if (!p)
+				return 0;
+			w.primary = p->index;
+		}
 	}
 	r = link_create(&w, err, sizeof(err));
-	if (r < 0 && r != -EEXIST)  /* EEXIST: made by the last run, its LinkStatus not read yet */
+	/*
+	 * EEXIST: made by the last run, its LinkStatus not read yet; or, for a bond, the bond0
+	 * the bonding module makes when it loads (on the first bond asked for): its options
+	 * are set on it (a bond still without members takes them all).
+	 */
+	if (r == -EEXIST && strcmp(w.kind, "bond") == 0)
+		r = link_change(&w, err, sizeof(err));
+	if (r < 0 && r != -EEXIST)
 		return rt_fail(ctx, "%s", err);
 	own(ls->created, &ls->ncreated, s->name);
 	return 0;
@@ -143,6 +172,19 @@ static int enslave(struct rt_ctx *ctx, struct linkspec *ls, const Basalt__Networ
 	return 0;
 }
 
+/* A WireGuard device a userspace daemon (wireguard-go) made: a tun link whose UAPI socket is
+ * there. It stands for the wireguard link the config names; WireguardController sets it. */
+static bool userspace_wg(const Basalt__Network__LinkStatus *l, const Basalt__Network__LinkSpec *s, const char *name)
+{
+	char path[64 + IFNAMSIZ];
+	struct stat sb;
+
+	if (strcmp(s->kind, "wireguard") != 0 || strcmp(l->kind, "tun") != 0)
+		return false;
+	snprintf(path, sizeof(path), "%s/%s.sock", WG_UAPI_DIR, name);
+	return stat(path, &sb) == 0 && S_ISSOCK(sb.st_mode);
+}
+
 static int apply(struct rt_ctx *ctx, struct linkspec *ls, const struct merged *m)
 {
 	const Basalt__Network__LinkStatus *l = status(ctx, m->name);
@@ -154,12 +196,14 @@ static int apply(struct rt_ctx *ctx, struct linkspec *ls, const struct merged *m
 	if (s && s->kind[0]) {
 		if (!l)
 			return create(ctx, ls, m);
-		if (strcmp(l->kind, s->kind) != 0)
+		if (strcmp(l->kind, s->kind) != 0 && !userspace_wg(l, s, m->name))
 			return rt_fail(ctx, "link %s is a %s link; the config wants a %s", m->name,
 				       l->kind[0] ? l->kind : "hardware", s->kind);
 		/* Ours from here on: made by us (perhaps by a run whose LinkStatus came late), or
-		 * named by the config with this kind; it goes when the config lets it go. */
-		own(ls->created, &ls->ncreated, m->name);
+		 * named by the config with this kind; it goes when the config lets it go (a
+		 * userspace daemon's device stays the daemon's). */
+		if (strcmp(l->kind, s->kind) == 0)
+			own(ls->created, &ls->ncreated, m->name);
 	}
 	if (!l)
 		return 0;  /* not there (yet): its LinkStatus appearing runs this again */

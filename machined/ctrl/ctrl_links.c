@@ -5,6 +5,7 @@
  * multicast groups, whose events kick both this controller and the address one, so a
  * change made behind machined's back shows up.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <linux/rtnetlink.h>
 #include <stdio.h>
@@ -18,12 +19,43 @@
 #include "lib/log.h"
 #include "machined/ctrl/controllers.h"
 #include "machined/ctrl/netstatus.h"
+#include "netctl/link.h"
 #include "netctl/rtnl.h"
 #include "netctl/sysdev.h"
 
 struct netstatus netstatus_shared = { .ev_fd = -1 };
 
 static const struct rt_output link_out[] = { { RES(LINK_STATUS), RT_EXCLUSIVE } };
+
+/* A bond's options as the kernel has them (members are dumped before the bonds they are in:
+ * a lower index, so the primary's name is known by then). */
+static Basalt__Network__BondStatus *bond_status(struct netstatus *ns, const struct rtnl_bond *b)
+{
+	Basalt__Network__BondStatus *s = malloc(sizeof(*s));
+	char name[IFNAMSIZ] = "", ip[INET_ADDRSTRLEN];
+
+	if (!s)
+		return NULL;
+	basalt__network__bond_status__init(s);
+	s->mode = strdup(link_bond_mode_name(b->mode));
+	s->miimon = b->miimon;
+	s->updelay = b->updelay;
+	s->downdelay = b->downdelay;
+	s->minlinks = b->min_links;
+	s->xmithashpolicy = strdup(link_bond_xmit_hash_name(b->xmit_hash));
+	s->lacprate = strdup(link_bond_lacp_rate_name(b->lacp_rate));
+	s->adselect = strdup(link_bond_ad_select_name(b->ad_select));
+	s->usecarrier = b->use_carrier == 1;
+	s->arpinterval = b->arp_interval;
+	if (b->primary)
+		netstatus_link_name(ns, b->primary, name, sizeof(name));
+	s->primary = strdup(name);
+	if (b->narp && (s->arpiptarget = calloc(b->narp, sizeof(char *))))
+		for (unsigned i = 0; i < b->narp; i++)
+			if (inet_ntop(AF_INET, b->arp[i], ip, sizeof(ip)))
+				s->arpiptarget[s->n_arpiptarget++] = strdup(ip);
+	return s;
+}
 
 static int on_link(void *arg, const struct nlmsghdr *h)
 {
@@ -55,6 +87,8 @@ static int on_link(void *arg, const struct nlmsghdr *h)
 		sysdev_read("/sys", l.bus, l.parent, &dev);
 	ls->driver = strdup(dev.driver);
 	ls->pciid = strdup(dev.pci_id);
+	if (l.bond.present)
+		ls->bond = bond_status(lr->ns, &l.bond);
 	if (rt_apply(lr->ctx, res_new(RES(LINK_STATUS), l.name, &ls->base)) < 0)
 		lr->r = -EIO;
 	return 0;

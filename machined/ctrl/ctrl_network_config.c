@@ -120,8 +120,6 @@ static int interface(struct rt_ctx *ctx, const char *layer, const Basalt__Config
 		return 0;  /* no such link (yet): a LinkStatus appearing runs this again */
 	if (!name)
 		return 0;
-	if (i->wireguard)
-		gap(g, name, "wireguard");
 	if (i->vip)
 		gap(g, name, "vip");
 	if (i->bond) {
@@ -132,6 +130,8 @@ static int interface(struct rt_ctx *ctx, const char *layer, const Basalt__Config
 		o.stp = i->bridge->stp && i->bridge->stp->has_enabled && i->bridge->stp->enabled;
 	} else if (i->has_dummy && i->dummy) {
 		o.kind = "dummy";
+	} else if (i->wireguard) {
+		o.kind = "wireguard";  /* its keys and peers: WireguardController */
 	}
 	if ((r = netspec_link_opts(ctx, layer, name, i->has_mtu ? i->mtu : 0, &o)) < 0)
 		return r;

@@ -149,6 +149,14 @@ static Basalt__Network__BondOptions *bond_options(const Basalt__Config__Bond *b)
 	o->updelay = b->has_updelay ? b->updelay : 0;
 	o->downdelay = b->has_downdelay ? b->downdelay : 0;
 	o->minlinks = b->has_minlinks ? b->minlinks : 0;
+	o->primary = strdup(b->primary ? b->primary : "");
+	o->arpinterval = b->has_arpinterval ? b->arpinterval : 0;
+	o->adselect = strdup(b->adselect ? b->adselect : "");
+	o->usecarrier = b->has_usecarrier ? (b->usecarrier ? 2 : 1) : 0;
+	if (b->n_arpiptarget && (o->arpiptarget = calloc(b->n_arpiptarget, sizeof(char *))))
+		for (size_t i = 0; i < b->n_arpiptarget; i++)
+			if ((o->arpiptarget[o->n_arpiptarget] = strdup(b->arpiptarget[i])))
+				o->n_arpiptarget++;
 	return o;
 }
 

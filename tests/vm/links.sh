@@ -16,9 +16,9 @@ accel=${2:-tcg}
 osctl=$out/bin/osctl
 need_netns
 t=$(test_dir)
-plan 11
+plan 13
 con=$t/console.log
-vm_start "$t" "$accel" --api-port 50000 --extra-nics 5
+vm_start "$t" "$accel" --api-port 50000 --extra-nics 7
 fp=$(basalt_fingerprint "$t" 180) || bail "the node boots to maintenance mode" "$(tail -20 "$con")"
 cd "$t" || exit 1
 "$osctl" gen config links https://127.0.0.1:6443 -o gen >/dev/null
@@ -31,6 +31,8 @@ machine:
           interfaces: [eth1, eth2]
           mode: active-backup
           miimon: 100
+          primary: eth2
+          useCarrier: false
         mtu: 1450
         addresses: [10.10.0.2/24]
         vlans:
@@ -52,7 +54,37 @@ machine:
       - deviceSelector:
           name: "e*5"
         addresses: [10.40.0.2/24]
+      - interface: bond1
+        bond:
+          interfaces: [eth6]
+          mode: 802.3ad
+          lacpRate: fast
+          adSelect: bandwidth
+          xmitHashPolicy: layer3+4
+          minLinks: 1
+      - interface: bond2
+        bond:
+          interfaces: [eth7]
+          mode: active-backup
+          arpInterval: 250
+          arpIPTarget: [10.12.0.1, 10.12.0.9]
+          updelay: 0
+      - interface: wg0
+        addresses: [10.90.0.1/24]
+        wireguard:
+          privateKey: WGKEY
+          listenPort: 51820
+          firewallMark: 7
+          peers:
+            - publicKey: WGPEER
+              endpoint: 10.0.2.2:51821
+              persistentKeepaliveInterval: 25s
+              allowedIPs: [10.90.0.2/32, "fd90::2/128"]
 YAML
+# The WireGuard interface's keys: made here (wg(8)), the private one only in the config.
+(umask 077 && wg genkey >wg.key) && wg pubkey <wg.key >wg.pub && wg genkey | wg pubkey >peer.pub ||
+	bail "WireGuard keys (wireguard-tools)"
+sed -i "s|WGKEY|$(cat wg.key)|; s|WGPEER|$(cat peer.pub)|" net.yaml
 expect "a config with a bond, a VLAN, a bridge, a dummy and a selected link is applied" 'applied without a reboot' \
 	timeout 60 "$osctl" apply-config --insecure --cert-fingerprint "$fp" -e 127.0.0.1:50000 -f gen/controlplane.yaml \
 	--config-patch @net.yaml
@@ -66,7 +98,8 @@ settled() {
 	links=$(o get links -o yaml 2>&1) && addrs=$(o get addresses 2>&1) || return 1
 	[[ -n $(field eth1 masterIndex) && -n $(field eth3 masterIndex) && $(field bond0 mtu) == 1450 ]] &&
 		grep -q 'eth4/10.30.0.2/24 ' <<<"$addrs" && grep -q 'bond0.7/10.7.0.2/24 ' <<<"$addrs" &&
-		grep -q 'dummy0/10.99.0.1/32 ' <<<"$addrs" && grep -q 'eth5/10.40.0.2/24 ' <<<"$addrs"
+		grep -q 'dummy0/10.99.0.1/32 ' <<<"$addrs" && grep -q 'eth5/10.40.0.2/24 ' <<<"$addrs" &&
+		[[ -n $(field eth7 masterIndex) && -n $(field eth6 masterIndex) ]] && grep -q 'wg0/10.90.0.1/24 ' <<<"$addrs"
 }
 wait_until 60 settled || note "the links had not settled within 60 s"
 settled
@@ -90,6 +123,29 @@ fi
 grep -q 'eth4/10.30.0.2/24 ' <<<"$addrs" && ! grep -qE 'eth[0-3]/10.30.0.2/24 ' <<<"$addrs" &&
 	ok "deviceSelector by MAC glob, driver, PCI ID and bus path: eth4 alone has 10.30.0.2/24" ||
 	not_ok "deviceSelector" "$addrs"
+# A bond's options as the kernel reports them (LinkStatus.bond, read from its IFLA_INFO_DATA).
+bondyaml() { awk -v id="$1" '/^  id: / { cur = $2 } cur == id' <<<"$links"; }
+b0=$(bondyaml bond0) b1=$(bondyaml bond1) b2=$(bondyaml bond2)
+if grep -q 'mode: active-backup' <<<"$b0" && grep -q 'primary: eth2' <<<"$b0" && grep -q 'miimon: 100' <<<"$b0" &&
+	! grep -q 'useCarrier: true' <<<"$b0" && grep -q 'mode: 802.3ad' <<<"$b1" && grep -q 'adSelect: bandwidth' <<<"$b1" &&
+	grep -q 'lacpRate: fast' <<<"$b1" && grep -q 'xmitHashPolicy: layer3+4' <<<"$b1" && grep -q 'minLinks: 1' <<<"$b1" &&
+	grep -q 'arpInterval: 250' <<<"$b2" && grep -qE -- '- 10\.12\.0\.1$' <<<"$b2" && grep -qE -- '- 10\.12\.0\.9$' <<<"$b2" &&
+	[[ $(field eth7 masterIndex) == "$(field bond2 index)" ]]; then
+	ok "bond options in the kernel as configured: primary and carrier (bond0), 802.3ad with LACP rate, aggregator selection, hash and minimum links (bond1), ARP monitoring with two targets (bond2)"
+else
+	not_ok "bond options" "$b0" "$b1" "$b2"
+fi
+# The WireGuard link: made by LinkSpecController, set by WireguardController through the
+# kernel's generic netlink, read back from the kernel.
+wgs=$(o get wireguard wg0 -o yaml 2>&1)
+if [[ $(field wg0 kind) == wireguard ]] && grep -q 'backend: kernel' <<<"$wgs" && grep -q "^  publicKey: $(cat wg.pub)" <<<"$wgs" &&
+	grep -q 'listenPort: 51820' <<<"$wgs" && grep -q 'firewallMark: 7' <<<"$wgs" && grep -q "publicKey: $(cat peer.pub)" <<<"$wgs" &&
+	grep -q 'endpoint: 10.0.2.2:51821' <<<"$wgs" && grep -q -- '- 10.90.0.2/32' <<<"$wgs" && grep -q -- '- fd90::2/128' <<<"$wgs" &&
+	grep -q 'persistentKeepaliveInterval: 25' <<<"$wgs" && grep -q 'wg0/10.90.0.1/24 ' <<<"$addrs"; then
+	ok "wg0 from the config: a wireguard link, its key, port, mark and peer set in the kernel (read back over generic netlink), 10.90.0.1/24 on it"
+else
+	not_ok "the WireGuard link" "kind $(field wg0 kind)" "$wgs"
+fi
 grep -q 'eth5/10.40.0.2/24 ' <<<"$addrs" && ! grep -qE 'eth[0-4]/10.40.0.2/24 ' <<<"$addrs" &&
 	ok "deviceSelector by a name glob (e*5): eth5 alone has 10.40.0.2/24" || not_ok "deviceSelector by name" "$addrs"
 v=$(o get controllers -o yaml 2>&1)
