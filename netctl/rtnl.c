@@ -452,6 +452,21 @@ int rtnl_link_set(unsigned index, int up, unsigned mtu, char *err, size_t errlen
 	return nlreq_transact(&q, what, err, errlen);
 }
 
+int rtnl_link_set_mac(unsigned index, const unsigned char mac[6], char *err, size_t errlen)
+{
+	struct nlreq q;
+	struct ifinfomsg *ifi = nlreq_init(&q, RTM_NEWLINK, 0, sizeof(*ifi));
+	char what[64];
+
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = (int)index;
+	if (nlreq_put(&q, IFLA_ADDRESS, mac, 6) < 0)
+		return -EMSGSIZE;
+	snprintf(what, sizeof(what), "set link %u address %02x:%02x:%02x:%02x:%02x:%02x", index, mac[0], mac[1], mac[2],
+		 mac[3], mac[4], mac[5]);
+	return nlreq_transact(&q, what, err, errlen);
+}
+
 int rtnl_addr_req(struct nlreq *q, bool add, int family, unsigned index, const void *addr, unsigned prefixlen,
 		  char *what, size_t whatlen)
 {

@@ -72,6 +72,8 @@ int rtnl_events_open(void);
 int rtnl_link_index(const char *name, char *err, size_t errlen);
 /* Sets a link up or down (up: 1 or 0, -1 leaves it) and its MTU (0 leaves it). */
 int rtnl_link_set(unsigned index, int up, unsigned mtu, char *err, size_t errlen);
+/* Sets the link's hardware address (6 bytes, the link down or the driver willing). */
+int rtnl_link_set_mac(unsigned index, const unsigned char mac[6], char *err, size_t errlen);
 /* Adds (or with add false deletes) an address: family AF_INET or AF_INET6, addr its 4 or 16 bytes. */
 int rtnl_addr_change(bool add, int family, unsigned index, const void *addr, unsigned prefixlen, char *err,
 		     size_t errlen);

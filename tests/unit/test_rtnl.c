@@ -71,7 +71,7 @@ static int find_route(void *arg, const struct nlmsghdr *h)
 
 struct link_seen {
 	const char *name;
-	char kind[32];
+	char kind[32], hwaddr[RTNL_HWADDR_MAX];
 	unsigned master, index;
 };
 
@@ -82,6 +82,7 @@ static int find_link(void *arg, const struct nlmsghdr *h)
 
 	if (rtnl_parse_link(h, &l) == 0 && strcmp(l.name, f->name) == 0) {
 		snprintf(f->kind, sizeof(f->kind), "%s", l.kind);
+		snprintf(f->hwaddr, sizeof(f->hwaddr), "%s", l.hwaddr);
 		f->master = l.master;
 		f->index = l.index;
 	}
@@ -90,7 +91,7 @@ static int find_link(void *arg, const struct nlmsghdr *h)
 
 static struct link_seen link_named(const char *name)
 {
-	struct link_seen f = { name, "", 0, 0 };
+	struct link_seen f = { .name = name };
 
 	assert_int_equal(rtnl_dump(RTM_GETLINK, find_link, &f), 0);
 	return f;
@@ -107,6 +108,13 @@ static void test_link_kinds(void **state)
 	assert_int_equal(link_create(&v, err, sizeof(err)), 0);
 	assert_string_equal(link_named("bt-v0").kind, "veth");
 	assert_string_equal(link_named("bt-v1").kind, "veth");
+	/* A hardware address set, read back; one the kernel refuses (multicast) named. */
+	assert_int_equal(rtnl_link_set_mac(link_named("bt-v0").index, (const unsigned char *)"\x02\x42\xac\x11\x00\x07",
+					   err, sizeof(err)), 0);
+	assert_string_equal(link_named("bt-v0").hwaddr, "02:42:ac:11:00:07");
+	assert_true(rtnl_link_set_mac(link_named("bt-v0").index, (const unsigned char *)"\x01\x00\x5e\x00\x00\x01", err,
+				      sizeof(err)) < 0);
+	assert_non_null(strstr(err, "address 01:00:5e:00:00:01: "));
 	assert_int_equal(link_create(&br, err, sizeof(err)), 0);
 	f = link_named("bt-br0");
 	assert_string_equal(f.kind, "bridge");
