@@ -109,7 +109,7 @@ int cmd_cluster(struct osc *o, int argc, char **argv)
 	char state[4096], image[4096], dir[CLUSTER_DIR_MAX], made_by[32];
 	struct cluster_req req = { .name = "basalt", .provisioner = "qemu", .controlplanes = 1, .workers = 1,
 				   .cidr = "10.5.0.0/24", .disk_size = "6G", .memory_cp = 2048, .memory_worker = 1024,
-				   .cpus = 0, .accel = "tcg", .wait_s = 600 };
+				   .cpus = 0, .accel = "auto", .wait_s = 600 };
 	struct osc_patches all = { 0 }, cp = { 0 }, worker = { 0 };
 	const struct cluster_provisioner *p;
 	unsigned cps = 1, workers = 1, mem = 0;
@@ -122,7 +122,7 @@ int cmd_cluster(struct osc *o, int argc, char **argv)
 				"       [--controlplanes N] [--workers M] [--cidr CIDR] [--cpus N (QEMU: 1 under tcg, 2 under kvm; Docker: 2)] [--memory MiB]\n"
 				"       [--memory-controlplane MiB] [--memory-worker MiB] [--disk SIZE] [--image FILE]\n"
 				"       [--config-patch @FILE] [--config-patch-controlplane @FILE] [--config-patch-worker @FILE]\n"
-				"       [--state DIR] [--accel tcg|kvm] [--wait-timeout S]\n"
+				"       [--state DIR] [--accel auto|tcg|kvm (auto: kvm if it runs a guest here)] [--wait-timeout S]\n"
 				"       osctl cluster switch --dir DIR --ports N\n");
 		return 2;
 	}
@@ -154,8 +154,8 @@ int cmd_cluster(struct osc *o, int argc, char **argv)
 		req.disk_size = n;
 	if ((n = osc_opt(argc, argv, "--accel", NULL)))
 		req.accel = n;
-	if (strcmp(req.accel, "tcg") != 0 && strcmp(req.accel, "kvm") != 0) {
-		fprintf(stderr, "osctl: cluster: --accel %s: tcg or kvm\n", req.accel);
+	if (strcmp(req.accel, "tcg") != 0 && strcmp(req.accel, "kvm") != 0 && strcmp(req.accel, "auto") != 0) {
+		fprintf(stderr, "osctl: cluster: --accel %s: tcg, kvm or auto\n", req.accel);
 		return 2;
 	}
 	if ((n = osc_opt(argc, argv, "--state", NULL))) {

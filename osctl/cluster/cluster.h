@@ -25,7 +25,7 @@ struct cluster_req {
 	const char *disk_size;     /* --disk (default 6G) */
 	unsigned memory_cp, memory_worker;  /* --memory MiB (--memory-controlplane, --memory-worker) */
 	unsigned cpus;             /* --cpus (0: the provisioner's default) */
-	const char *accel;         /* --accel tcg|kvm */
+	const char *accel;         /* --accel tcg|kvm|auto (auto: kvm where cluster_kvm_works) */
 	unsigned wait_s;           /* --wait-timeout seconds */
 	/* --config-patch (every node), --config-patch-controlplane, --config-patch-worker */
 	const struct osc_patches *patch_all, *patch_cp, *patch_worker;
@@ -57,6 +57,9 @@ struct cluster_node {
 	unsigned port;           /* the host loopback port its API is reached at */
 	pid_t pid;               /* QEMU's; 0 for a container */
 };
+
+/* Whether KVM can really run a guest here (a test guest is run); else why not. */
+bool cluster_kvm_works(char *why, size_t whylen);
 
 /* Set once SIGINT, SIGTERM or SIGHUP arrived (after cluster_catch_signals): create stops
  * and removes what it made. */

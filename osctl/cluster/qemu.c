@@ -262,14 +262,27 @@ static bool qemu_gone(void *arg, const struct cluster_node *n, bool late)
 	return !late || panicked;
 }
 
-static int qemu_create(struct osc *o, const struct cluster_req *req)
+static int qemu_create(struct osc *o, const struct cluster_req *given)
 {
-	char dir[DIR_MAX], path[PATH_MAX], self[PATH_MAX], patch[1024];
+	char dir[DIR_MAX], path[PATH_MAX], self[PATH_MAX], patch[1024], why[160];
 	struct cluster_node nodes[NODES_MAX] = { 0 };
-	size_t n = (size_t)(req->controlplanes + req->workers);
+	struct cluster_req picked = *given;
+	const struct cluster_req *req = &picked;
+	size_t n = (size_t)(given->controlplanes + given->workers);
 	uint32_t base;
 	unsigned prefix;
 	int r;
+
+	/* --accel auto (the default): KVM where it really runs a guest, else TCG, said either way. */
+	if (strcmp(picked.accel, "auto") == 0) {
+		bool kvm = cluster_kvm_works(why, sizeof(why));
+
+		picked.accel = kvm ? "kvm" : "tcg";
+		if (kvm)
+			cluster_say("%s: KVM runs guests here: QEMU kvm", req->name);
+		else
+			cluster_say("%s: KVM cannot run a guest here (%s): QEMU tcg", req->name, why);
+	}
 
 	if ((r = cluster_prepare(req, 512, "a node needs at least 512 MiB (its system runs from memory until its disk "
 				       "is mounted)", dir)) != 0)
