@@ -43,7 +43,8 @@ static int wanted(const char *name, const Basalt__Config__Wireguard *w, struct w
 		snprintf(err, errlen, "%s: wireguard.privateKey is not a base64 key", name);
 		return -EINVAL;
 	}
-	d->flags = WGD_PRIVATE_KEY | WGD_LISTEN_PORT | WGD_FWMARK | WGD_REPLACE_PEERS;
+	/* Without a listenPort the device keeps the port it has (the kernel picked one). */
+	d->flags = WGD_PRIVATE_KEY | WGD_FWMARK | WGD_REPLACE_PEERS | (w->has_listenport ? WGD_LISTEN_PORT : 0);
 	d->port = w->has_listenport ? (uint16_t)w->listenport : 0;
 	d->fwmark = w->has_firewallmark ? w->firewallmark : 0;
 	for (size_t i = 0; i < w->n_peers; i++) {
