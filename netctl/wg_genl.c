@@ -173,7 +173,8 @@ static void start_set(struct msg *m, const struct wg_device *d, uint16_t family,
 int wg_genl_format_set(const struct wg_device *d, uint16_t family, size_t *next, uint8_t *buf, size_t cap,
 		       size_t *len)
 {
-	struct msg m = { buf, 0, cap, false };
+	/* A nest's length is 16 bits: no message longer than that. */
+	struct msg m = { buf, 0, cap > 0xffff ? 0xffff : cap, false };
 	size_t peers, i = *next;
 
 	if (cap < NLMSG_HDRLEN + GENL_HDRLEN + 64)
@@ -419,6 +420,8 @@ static int genl_socket(char *err, size_t errlen)
 		return failf(err, errlen, -errno, "generic netlink socket: %s", strerror(errno));
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
+	/* An error's ack without the request in it: a set's keys never come back. */
+	setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
 	return fd;
 }
 
@@ -469,9 +472,23 @@ static int transact(int fd, const uint8_t *buf, size_t len, struct wg_device *d,
 				  errno == EAGAIN ? "no answer from the kernel in 2 s" : strerror(errno));
 			goto out;
 		}
-		for (const struct nlmsghdr *h = (const struct nlmsghdr *)rx; NLMSG_OK(h, (size_t)n);
-		     h = NLMSG_NEXT(h, n)) {
+		/* n stays signed: NLMSG_NEXT may take it below zero, which ends the walk. */
+		for (const struct nlmsghdr *h = (const struct nlmsghdr *)rx; NLMSG_OK(h, n); h = NLMSG_NEXT(h, n)) {
+			if (h->nlmsg_flags & NLM_F_DUMP_INTR) {
+				/* The device changed while it was listed: what came is not whole. */
+				r = failf(err, errlen, -EAGAIN, "%s: changed while it was read; read again", what);
+				goto out;
+			}
 			if (h->nlmsg_type == NLMSG_DONE) {
+				int e = 0;
+
+				/* A dump's end carries its error (the kernel's -EMSGSIZE, say). */
+				if (h->nlmsg_len >= NLMSG_LENGTH(sizeof(int)))
+					memcpy(&e, NLMSG_DATA(h), sizeof(int));
+				if (e < 0) {
+					r = failf(err, errlen, e, "%s: %s", what, strerror(-e));
+					goto out;
+				}
 				done = true;
 				break;
 			}
@@ -516,7 +533,7 @@ static int family_id(int fd, char *err, size_t errlen)
 		return failf(err, errlen, -errno, "generic netlink: %s", strerror(errno));
 	if ((n = recv(fd, rx, sizeof(rx), 0)) < 0)
 		return failf(err, errlen, -errno, "generic netlink: %s", strerror(errno));
-	for (const struct nlmsghdr *r = (const struct nlmsghdr *)rx; NLMSG_OK(r, (size_t)n); r = NLMSG_NEXT(r, n)) {
+	for (const struct nlmsghdr *r = (const struct nlmsghdr *)rx; NLMSG_OK(r, n); r = NLMSG_NEXT(r, n)) {
 		if (r->nlmsg_type == NLMSG_ERROR) {
 			const struct nlmsgerr *e = NLMSG_DATA(r);
 

@@ -5,7 +5,9 @@
  * netctl's WireGuard backends: the kernel's over generic netlink, or the userspace API when
  * a daemon serves /var/run/wireguard/<link>.sock (wireguard-go). The config is the whole
  * truth for such a device (its peers replace the device's); a device that already is as
- * configured is left alone (read, compared, not set). network/WireguardStatus/<link> says
+ * configured is left alone (read, compared, not set), and a change removes or updates the
+ * peers it concerns one by one, so the others keep their sessions; a peer that roamed is
+ * not pointed back while the config is unchanged. network/WireguardStatus/<link> says
  * what the backend reports: public key, port, peers with endpoints, handshakes and traffic.
  */
 #include <arpa/inet.h>
@@ -27,13 +29,21 @@
 static const struct rt_input inputs[] = { { RES(MACHINE_CONFIG), RT_WEAK }, { RES(LINK_STATUS), RT_WEAK } };
 static const struct rt_output outputs[] = { { RES(WIREGUARD_STATUS), RT_EXCLUSIVE } };
 
+#define WG_DEVICES_MAX 64
+
 struct wgstate {
 	const char *refused;        /* ctrl_env's net_refused */
 	uint64_t sets;
 	struct wg_counters c;
+	struct {
+		char name[WG_IFNAME_MAX];
+		uint64_t hash;      /* of the config last applied to it */
+	} applied[WG_DEVICES_MAX];
 };
 
 static struct wgstate wgstate;
+
+static bool same_ip(const struct wg_ip *a, const struct wg_ip *b);
 
 /* The device the config asks for; 0, or -EINVAL with the field in err. */
 static int wanted(const char *name, const Basalt__Config__Wireguard *w, struct wg_device *d, char *err, size_t errlen)
@@ -52,9 +62,18 @@ static int wanted(const char *name, const Basalt__Config__Wireguard *w, struct w
 		uint8_t pub[WG_KEY_LEN];
 		struct wg_peer *p;
 
-		if (!c->publickey || wgkey_from_b64(c->publickey, pub) < 0 || !(p = wg_device_add_peer(d, pub))) {
-			snprintf(err, errlen, "%s: wireguard.peers/%zu: not a base64 public key (or out of memory)", name, i);
+		if (!c->publickey || wgkey_from_b64(c->publickey, pub) < 0) {
+			snprintf(err, errlen, "%s: wireguard.peers/%zu: not a base64 public key", name, i);
 			return -EINVAL;
+		}
+		for (size_t j = 0; j < d->npeers; j++)
+			if (!memcmp(d->peers[j].pub, pub, WG_KEY_LEN)) {
+				snprintf(err, errlen, "%s: wireguard.peers/%zu: the publicKey of peers/%zu again", name, i, j);
+				return -EINVAL;
+			}
+		if (!(p = wg_device_add_peer(d, pub))) {
+			snprintf(err, errlen, "%s: wireguard.peers/%zu: out of memory", name, i);
+			return -ENOMEM;
 		}
 		p->flags = WGP_REPLACE_IPS | WGP_KEEPALIVE;
 		if (c->endpoint) {
@@ -82,17 +101,35 @@ static int wanted(const char *name, const Basalt__Config__Wireguard *w, struct w
 			}
 			p->keepalive = (uint16_t)(ms / 1000);
 		}
-		for (size_t k = 0; k < c->n_allowedips && p->nips < WG_PEER_IPS_MAX; k++) {
+		if (c->n_allowedips > WG_PEER_IPS_MAX) {
+			snprintf(err, errlen, "%s: wireguard.peers/%zu.allowedIPs: %zu, at most %d", name, i, c->n_allowedips,
+				 WG_PEER_IPS_MAX);
+			return -EINVAL;
+		}
+		for (size_t k = 0; k < c->n_allowedips; k++) {
+			struct wg_ip *a = &p->ips[p->nips];
 			struct ipaddr ip;
-			unsigned len;
+			unsigned len, bits;
+			bool dup = false;
 
 			if (!parse_cidr(c->allowedips[k], &ip, &len)) {
 				snprintf(err, errlen, "%s: wireguard.peers/%zu.allowedIPs/%zu is not a CIDR", name, i, k);
 				return -EINVAL;
 			}
-			p->ips[p->nips].family = ip.family == AF_INET6 ? 6 : 4;
-			memcpy(p->ips[p->nips].a, ip.addr, 16);
-			p->ips[p->nips++].cidr = (uint8_t)len;
+			/* As the kernel keeps it: the host bits cleared (10.0.0.1/24 is 10.0.0.0/24). */
+			memset(a, 0, sizeof(*a));
+			a->family = ip.family == AF_INET6 ? 6 : 4;
+			bits = a->family == 6 ? 128 : 32;
+			for (unsigned b = 0; b < bits / 8; b++) {
+				unsigned keep = len >= (b + 1) * 8 ? 8 : len > b * 8 ? len - b * 8 : 0;
+
+				a->a[b] = (uint8_t)(ip.addr[b] & (0xff00u >> keep));
+			}
+			a->cidr = (uint8_t)len;
+			for (size_t m = 0; m < p->nips && !dup; m++)
+				dup = same_ip(&p->ips[m], a);
+			if (!dup)
+				p->nips++;
 		}
 	}
 	return 0;
@@ -103,8 +140,12 @@ static bool same_ip(const struct wg_ip *a, const struct wg_ip *b)
 	return a->family == b->family && a->cidr == b->cidr && !memcmp(a->a, b->a, a->family == 6 ? 16 : 4);
 }
 
-/* Whether the device as read already is what is wanted (peers in any order, IPs in any order). */
-static bool matches(const struct wg_device *want, const struct wg_device *have)
+/*
+ * Whether the device as read already is what is wanted (peers in any order, IPs in any
+ * order). Endpoints count only with endpoints: a peer roams (the kernel follows where its
+ * packets come from), which is no reason to set the device again.
+ */
+static bool matches(const struct wg_device *want, const struct wg_device *have, bool endpoints)
 {
 	if (!(have->flags & WGD_PRIVATE_KEY) || memcmp(want->priv, have->priv, WG_KEY_LEN) ||
 	    (want->port && want->port != have->port) || want->fwmark != have->fwmark || want->npeers != have->npeers)
@@ -117,8 +158,9 @@ static bool matches(const struct wg_device *want, const struct wg_device *have)
 				h = &have->peers[j];
 		if (!h || h->keepalive != w->keepalive || h->nips != w->nips)
 			return false;
-		if ((w->flags & WGP_ENDPOINT) && (h->ep.family != w->ep.family || h->ep.port != w->ep.port ||
-						  memcmp(h->ep.a, w->ep.a, w->ep.family == 6 ? 16 : 4)))
+		if (endpoints && (w->flags & WGP_ENDPOINT) &&
+		    (h->ep.family != w->ep.family || h->ep.port != w->ep.port ||
+		     memcmp(h->ep.a, w->ep.a, w->ep.family == 6 ? 16 : 4)))
 			return false;
 		for (size_t k = 0; k < w->nips; k++) {
 			bool found = false;
@@ -192,12 +234,100 @@ static int publish(struct rt_ctx *ctx, const char *backend, const struct wg_devi
 	return rt_apply(ctx, res_new(RES(WIREGUARD_STATUS), d->name, &s->base));
 }
 
+/* FNV-1a of what the config asks of a device (a change of it is what sets endpoints again). */
+static uint64_t hash_of(const struct wg_device *d)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	const unsigned char *p;
+
+#define MIX(ptr, n)                                                                                  \
+	for (p = (const unsigned char *)(ptr); p < (const unsigned char *)(ptr) + (n); p++)          \
+		h = (h ^ *p) * 0x100000001b3ull
+	MIX(d->priv, WG_KEY_LEN);
+	MIX(&d->flags, sizeof(d->flags));
+	MIX(&d->port, sizeof(d->port));
+	MIX(&d->fwmark, sizeof(d->fwmark));
+	for (size_t i = 0; i < d->npeers; i++) {
+		const struct wg_peer *q = &d->peers[i];
+
+		MIX(q->pub, WG_KEY_LEN);
+		MIX(&q->flags, sizeof(q->flags));
+		MIX(&q->ep, sizeof(q->ep));
+		MIX(&q->keepalive, sizeof(q->keepalive));
+		MIX(q->ips, q->nips * sizeof(q->ips[0]));
+	}
+#undef MIX
+	return h;
+}
+
+static uint64_t *applied_hash(struct wgstate *st, const char *name)
+{
+	size_t free_at = WG_DEVICES_MAX;
+
+	for (size_t i = 0; i < WG_DEVICES_MAX; i++) {
+		if (!strcmp(st->applied[i].name, name))
+			return &st->applied[i].hash;
+		if (!st->applied[i].name[0] && free_at == WG_DEVICES_MAX)
+			free_at = i;
+	}
+	if (free_at == WG_DEVICES_MAX)
+		return NULL;
+	snprintf(st->applied[free_at].name, sizeof(st->applied[free_at].name), "%s", name);
+	st->applied[free_at].hash = 0;
+	return &st->applied[free_at].hash;
+}
+
+static const struct wg_peer *peer_in(const struct wg_device *d, const uint8_t pub[WG_KEY_LEN])
+{
+	for (size_t i = 0; i < d->npeers; i++)
+		if (!memcmp(d->peers[i].pub, pub, WG_KEY_LEN))
+			return &d->peers[i];
+	return NULL;
+}
+
+/*
+ * The set that turns have into want without dropping a session: peers that should not be
+ * there removed one by one, the others updated in place (their allowed IPs replaced), an
+ * endpoint sent where the config changed it or the peer is new.
+ */
+static int build_set(const struct wg_device *want, const struct wg_device *have, bool cfg_changed,
+		     struct wg_device *set)
+{
+	wg_device_init(set, want->name);
+	set->flags = want->flags & ~(uint32_t)WGD_REPLACE_PEERS;
+	memcpy(set->priv, want->priv, WG_KEY_LEN);
+	set->port = want->port;
+	set->fwmark = want->fwmark;
+	for (size_t i = 0; i < have->npeers; i++) {
+		struct wg_peer *p;
+
+		if (peer_in(want, have->peers[i].pub))
+			continue;
+		if (!(p = wg_device_add_peer(set, have->peers[i].pub)))
+			return -ENOMEM;
+		p->flags = WGP_REMOVE;
+	}
+	for (size_t i = 0; i < want->npeers; i++) {
+		const struct wg_peer *w = &want->peers[i];
+		struct wg_peer *p = wg_device_add_peer(set, w->pub);
+
+		if (!p)
+			return -ENOMEM;
+		*p = *w;
+		if (!cfg_changed && peer_in(have, w->pub))
+			p->flags &= ~(uint32_t)WGP_ENDPOINT;
+	}
+	return 0;
+}
+
 static int one(struct rt_ctx *ctx, struct wgstate *st, const char *name, const Basalt__Config__Wireguard *w)
 {
 	char path[64 + WG_IFNAME_MAX], err[320];
 	struct stat sb;
 	const struct wg_ops *ops;
-	struct wg_device want, have;
+	struct wg_device want, have, set;
+	uint64_t *last, h;
+	bool cfg_changed;
 	int r;
 
 	/* The link first: LinkSpecController makes it (or a userspace daemon did). */
@@ -205,32 +335,39 @@ static int one(struct rt_ctx *ctx, struct wgstate *st, const char *name, const B
 		return 0;
 	snprintf(path, sizeof(path), "%s/%s.sock", WG_UAPI_DIR, name);
 	ops = stat(path, &sb) == 0 && S_ISSOCK(sb.st_mode) ? &wg_userspace : &wg_kernel;
+	wg_device_init(&have, name);
+	wg_device_init(&set, name);
 	if ((r = wanted(name, w, &want, err, sizeof(err))) < 0)
 		goto fail;
-	wg_device_init(&have, name);
-	if ((r = ops->get(name, &have, &st->c, err, sizeof(err))) < 0) {
-		wg_device_fini(&have);
+	h = hash_of(&want);
+	last = applied_hash(st, name);
+	cfg_changed = !last || *last != h;
+	if ((r = ops->get(name, &have, &st->c, err, sizeof(err))) < 0)
 		goto fail;
-	}
-	if (!matches(&want, &have)) {
-		if ((r = ops->set(&want, &st->c, err, sizeof(err))) < 0) {
-			wg_device_fini(&have);
+	if (!matches(&want, &have, cfg_changed)) {
+		if ((r = build_set(&want, &have, cfg_changed, &set)) < 0) {
+			snprintf(err, sizeof(err), "out of memory");
 			goto fail;
 		}
+		if ((r = ops->set(&set, &st->c, err, sizeof(err))) < 0)
+			goto fail;
 		st->sets++;
 		log_info("WireGuard %s: configured through the %s backend (%zu peers)", name, ops->name, want.npeers);
 		wg_device_fini(&have);
 		wg_device_init(&have, name);
-		if ((r = ops->get(name, &have, &st->c, err, sizeof(err))) < 0) {
-			wg_device_fini(&have);
+		if ((r = ops->get(name, &have, &st->c, err, sizeof(err))) < 0)
 			goto fail;
-		}
 	}
+	if (last)
+		*last = h;
 	r = publish(ctx, ops->name, &have, st->sets);
+	wg_device_fini(&set);
 	wg_device_fini(&have);
 	wg_device_fini(&want);
 	return r;
 fail:
+	wg_device_fini(&set);
+	wg_device_fini(&have);
 	wg_device_fini(&want);
 	return rt_fail(ctx, "WireGuard %s: %s", name, err);
 }

@@ -125,10 +125,13 @@ bool cluster_kvm_works(char *why, size_t whylen)
 	if (pid == 0)
 		_exit(run_guest());
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	now = t0;
 	do {
 		struct timespec d = { 0, 10 * 1000 * 1000 };
 
-		if ((r = waitpid(pid, &st, WNOHANG)) != 0)
+		if ((r = waitpid(pid, &st, WNOHANG)) < 0 && errno == EINTR)
+			r = 0;  /* not known yet */
+		if (r != 0)
 			break;
 		nanosleep(&d, NULL);
 		clock_gettime(CLOCK_MONOTONIC, &now);
@@ -137,6 +140,10 @@ bool cluster_kvm_works(char *why, size_t whylen)
 		kill(pid, SIGKILL);
 		waitpid(pid, &st, 0);
 		snprintf(why, whylen, "a test guest did not come back from KVM_RUN within 1 s");
+		return false;
+	}
+	if (r < 0) {
+		snprintf(why, whylen, "waitpid: %s", strerror(errno));
 		return false;
 	}
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)

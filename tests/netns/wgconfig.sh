@@ -17,7 +17,7 @@ need_netns
 command -v wireguard-go >/dev/null && command -v wg >/dev/null && command -v ping >/dev/null ||
 	bail "wireguard-go, wg and ping are installed (hack/deps.sh: wireguard-go wireguard-tools iputils-ping)"
 t=$(test_dir)
-plan 6
+plan 7
 cd "$t" || exit 1
 n=wcn$TEST_ID p=wcp$TEST_ID
 wn=wcgn$TEST_ID wp=wcgp$TEST_ID
@@ -74,12 +74,21 @@ renamed() { o get hostname 2>/dev/null | grep -q wg-node-2; }
 wait_until 20 renamed && sleep 1 && [[ $(sets) == "$s0" ]] && pings &&
 	ok "a re-apply that changes nothing of the device sets nothing (sets stays $s0), the tunnel still up" ||
 	not_ok "re-apply" "sets $s0 -> $(sets)" "$(cat patch1.out)"
-config wg-node-2 "10.82.0.1/32, 10.82.0.9/32" >node2.yaml
+# An allowed IP added (written with host bits: the kernel keeps 10.82.0.76/30): one set that
+# updates the peer in place, so its session (the handshake the node holds) is kept.
+hs() { ip netns exec "$n" wg show "$wn" latest-handshakes | awk '{ print $2 }'; }
+hs0=$(hs)
+config wg-node-2 "10.82.0.1/32, 10.82.0.77/30" >node2.yaml
 o apply-config -f node2.yaml >apply2.out 2>&1
-has9() { ip netns exec "$n" wg show "$wn" allowed-ips | grep -q '10.82.0.9/32'; }
-wait_until 20 has9 && [[ $(sets) == $((s0 + 1)) ]] && pings &&
-	ok "an allowed IP added in the config: one set, in the device, pings still pass" ||
-	not_ok "allowed IP added" "sets $s0 -> $(sets)" "$(cat apply2.out)" "$(ip netns exec "$n" wg show "$wn" 2>&1)"
+has76() { ip netns exec "$n" wg show "$wn" allowed-ips | grep -q '10.82.0.76/30'; }
+wait_until 20 has76 && [[ $(sets) == $((s0 + 1)) ]] && pings && [[ -n $hs0 && $hs0 != 0 && $(hs) == "$hs0" ]] &&
+	ok "an allowed IP added in the config: one set, in the device, the peer's session kept (handshake at $hs0), pings still pass" ||
+	not_ok "allowed IP added" "sets $s0 -> $(sets)" "handshake $hs0 -> $(hs)" "$(cat apply2.out)" "$(ip netns exec "$n" wg show "$wn" 2>&1)"
+o patch mc --patch '{"machine":{"network":{"hostname":"wg-node-3"}}}' >patch2.out 2>&1
+renamed3() { o get hostname 2>/dev/null | grep -q wg-node-3; }
+wait_until 20 renamed3 && sleep 1 && [[ $(sets) == $((s0 + 1)) ]] &&
+	ok "and a re-apply after it sets nothing (the config's host bits compare as the kernel keeps them)" ||
+	not_ok "re-apply after the host-bits IP" "sets $(sets), want $((s0 + 1))" "$(cat patch2.out)"
 v=$(o get links "$wn" -o yaml 2>&1)
 c=$(o get controllers -o yaml 2>&1)
 healthy() { awk -v c="$1" '/^  id: / { cur = $2 } cur == c && /healthy:/ { print; exit }' <<<"$c" | grep -q true; }
