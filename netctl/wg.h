@@ -83,6 +83,15 @@ void wg_device_fini(struct wg_device *d);
 /* A zeroed peer appended; NULL when memory ran out or WG_PEERS_MAX are held. */
 struct wg_peer *wg_device_add_peer(struct wg_device *d, const uint8_t pub[WG_KEY_LEN]);
 
+/* Shared by the backends: zeroes n bytes the compiler may not skip (keys); formats err and
+ * returns rc; checks a device name (a path component under WG_UAPI_DIR: short, no slash,
+ * not "." or ".."), 0 or -EINVAL with err. */
+void wg_wipe(void *p, size_t n);
+int wg_fail(char *err, size_t errlen, int rc, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+int wg_check_name(const char *name, char *err, size_t errlen);
+/* Whether a userspace daemon (wireguard-go) serves the device: WG_UAPI_DIR/<name>.sock is a socket. */
+bool wg_uapi_serves(const char *name);
+
 /* Operations a backend issued since start (a set or a get is one; the kernel's split messages count each). */
 struct wg_counters {
 	uint64_t sets, gets, messages;

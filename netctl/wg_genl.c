@@ -26,24 +26,6 @@
 #define MSG_MAX (32u << 10)    /* one set message; more peers go in the next */
 #define RECV_MAX (64u << 10)
 
-static void wipe(void *p, size_t n)
-{
-	volatile unsigned char *v = p;
-
-	while (n--)
-		*v++ = 0;
-}
-
-static int failf(char *err, size_t errlen, int rc, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static int failf(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return rc;
-}
 
 /* --- building a message --- */
 
@@ -249,25 +231,25 @@ static int parse_ip(const struct nlattr *n, struct wg_ip *ip, char *err, size_t 
 		switch (type(x)) {
 		case WGALLOWEDIP_A_FAMILY:
 			if (!fixed(x, &fam, 2))
-				return failf(err, errlen, -EBADMSG, "allowed IP: a family of %zu bytes", dlen(x));
+				return wg_fail(err, errlen, -EBADMSG, "allowed IP: a family of %zu bytes", dlen(x));
 			break;
 		case WGALLOWEDIP_A_IPADDR:
 			alen = dlen(x);
 			if (alen != 4 && alen != 16)
-				return failf(err, errlen, -EBADMSG, "allowed IP: an address of %zu bytes", alen);
+				return wg_fail(err, errlen, -EBADMSG, "allowed IP: an address of %zu bytes", alen);
 			memcpy(a, data(x), alen);
 			have_addr = true;
 			break;
 		case WGALLOWEDIP_A_CIDR_MASK:
 			if (!fixed(x, &ip->cidr, 1))
-				return failf(err, errlen, -EBADMSG, "allowed IP: a mask of %zu bytes", dlen(x));
+				return wg_fail(err, errlen, -EBADMSG, "allowed IP: a mask of %zu bytes", dlen(x));
 			have_mask = true;
 			break;
 		}
 	}
 	if (!have_addr || !have_mask || (fam != AF_INET && fam != AF_INET6) || alen != (fam == AF_INET ? 4u : 16u) ||
 	    ip->cidr > (fam == AF_INET ? 32 : 128))
-		return failf(err, errlen, -EBADMSG, "allowed IP: family %u, %zu address bytes, mask /%u do not agree",
+		return wg_fail(err, errlen, -EBADMSG, "allowed IP: family %u, %zu address bytes, mask /%u do not agree",
 			     fam, alen, ip->cidr);
 	ip->family = fam == AF_INET ? 4 : 6;
 	memcpy(ip->a, a, sizeof(ip->a));
@@ -283,19 +265,19 @@ static int parse_endpoint(const struct nlattr *x, struct wg_endpoint *ep, char *
 	if (dlen(x) == sizeof(s4)) {
 		memcpy(&s4, data(x), sizeof(s4));
 		if (s4.sin_family != AF_INET)
-			return failf(err, errlen, -EBADMSG, "endpoint: family %u in an IPv4 address", s4.sin_family);
+			return wg_fail(err, errlen, -EBADMSG, "endpoint: family %u in an IPv4 address", s4.sin_family);
 		ep->family = 4;
 		memcpy(ep->a, &s4.sin_addr, 4);
 		ep->port = ntohs(s4.sin_port);
 	} else if (dlen(x) == sizeof(s6)) {
 		memcpy(&s6, data(x), sizeof(s6));
 		if (s6.sin6_family != AF_INET6)
-			return failf(err, errlen, -EBADMSG, "endpoint: family %u in an IPv6 address", s6.sin6_family);
+			return wg_fail(err, errlen, -EBADMSG, "endpoint: family %u in an IPv6 address", s6.sin6_family);
 		ep->family = 6;
 		memcpy(ep->a, &s6.sin6_addr, 16);
 		ep->port = ntohs(s6.sin6_port);
 	} else {
-		return failf(err, errlen, -EBADMSG, "endpoint: %zu bytes, not a socket address", dlen(x));
+		return wg_fail(err, errlen, -EBADMSG, "endpoint: %zu bytes, not a socket address", dlen(x));
 	}
 	return 0;
 }
@@ -311,17 +293,17 @@ static int parse_peer(const struct nlattr *n, struct wg_device *d, char *err, si
 		if (type(x) == WGPEER_A_PUBLIC_KEY)
 			have_pub = fixed(x, pub, WG_KEY_LEN);
 	if (!have_pub)
-		return failf(err, errlen, -EBADMSG, "a peer without a 32-byte public key");
+		return wg_fail(err, errlen, -EBADMSG, "a peer without a 32-byte public key");
 	/* The dump split this peer's allowed IPs: it continues the last one. */
 	if (d->npeers && !memcmp(d->peers[d->npeers - 1].pub, pub, WG_KEY_LEN))
 		p = &d->peers[d->npeers - 1];
 	else if (!(p = wg_device_add_peer(d, pub)))
-		return failf(err, errlen, -ENOMEM, "peer %zu: out of memory or over %u peers", d->npeers, WG_PEERS_MAX);
+		return wg_fail(err, errlen, -ENOMEM, "peer %zu: out of memory or over %u peers", d->npeers, WG_PEERS_MAX);
 	FOR_ATTR(x, data(n), dlen(n)) {
 		switch (type(x)) {
 		case WGPEER_A_PRESHARED_KEY:
 			if (!fixed(x, p->psk, WG_KEY_LEN))
-				return failf(err, errlen, -EBADMSG, "peer %zu: a preshared key of %zu bytes", d->npeers - 1, dlen(x));
+				return wg_fail(err, errlen, -EBADMSG, "peer %zu: a preshared key of %zu bytes", d->npeers - 1, dlen(x));
 			p->flags |= WGP_PRESHARED_KEY;
 			break;
 		case WGPEER_A_ENDPOINT:
@@ -331,14 +313,14 @@ static int parse_peer(const struct nlattr *n, struct wg_device *d, char *err, si
 			break;
 		case WGPEER_A_PERSISTENT_KEEPALIVE_INTERVAL:
 			if (!fixed(x, &p->keepalive, 2))
-				return failf(err, errlen, -EBADMSG, "peer %zu: a keepalive of %zu bytes", d->npeers - 1, dlen(x));
+				return wg_fail(err, errlen, -EBADMSG, "peer %zu: a keepalive of %zu bytes", d->npeers - 1, dlen(x));
 			p->flags |= WGP_KEEPALIVE;
 			break;
 		case WGPEER_A_LAST_HANDSHAKE_TIME: {
 			int64_t ts[2];
 
 			if (!fixed(x, ts, sizeof(ts)))
-				return failf(err, errlen, -EBADMSG, "peer %zu: a handshake time of %zu bytes", d->npeers - 1,
+				return wg_fail(err, errlen, -EBADMSG, "peer %zu: a handshake time of %zu bytes", d->npeers - 1,
 					     dlen(x));
 			p->handshake_sec = ts[0];
 			p->handshake_nsec = ts[1];
@@ -347,12 +329,12 @@ static int parse_peer(const struct nlattr *n, struct wg_device *d, char *err, si
 		case WGPEER_A_RX_BYTES:
 		case WGPEER_A_TX_BYTES:
 			if (!fixed(x, type(x) == WGPEER_A_RX_BYTES ? &p->rx : &p->tx, 8))
-				return failf(err, errlen, -EBADMSG, "peer %zu: a byte count of %zu bytes", d->npeers - 1, dlen(x));
+				return wg_fail(err, errlen, -EBADMSG, "peer %zu: a byte count of %zu bytes", d->npeers - 1, dlen(x));
 			break;
 		case WGPEER_A_ALLOWEDIPS:
 			FOR_ATTR(ipn, data(x), dlen(x)) {
 				if (p->nips >= WG_PEER_IPS_MAX)
-					return failf(err, errlen, -E2BIG, "peer %zu: more than %d allowed IPs", d->npeers - 1,
+					return wg_fail(err, errlen, -E2BIG, "peer %zu: more than %d allowed IPs", d->npeers - 1,
 						     WG_PEER_IPS_MAX);
 				if ((r = parse_ip(ipn, &p->ips[p->nips], err, errlen)) < 0)
 					return r;
@@ -369,34 +351,34 @@ int wg_genl_parse(const uint8_t *msg, size_t n, struct wg_device *d, char *err, 
 	int r;
 
 	if (n < GENL_HDRLEN)
-		return failf(err, errlen, -EBADMSG, "a message of %zu bytes, shorter than its header", n);
+		return wg_fail(err, errlen, -EBADMSG, "a message of %zu bytes, shorter than its header", n);
 	msg += GENL_HDRLEN;
 	n -= GENL_HDRLEN;
 	FOR_ATTR(x, msg, n) {
 		switch (type(x)) {
 		case WGDEVICE_A_IFNAME:
 			if (dlen(x) == 0 || dlen(x) > WG_IFNAME_MAX || data(x)[dlen(x) - 1] != '\0')
-				return failf(err, errlen, -EBADMSG, "a device name of %zu bytes", dlen(x));
+				return wg_fail(err, errlen, -EBADMSG, "a device name of %zu bytes", dlen(x));
 			memcpy(d->name, data(x), dlen(x));
 			break;
 		case WGDEVICE_A_PRIVATE_KEY:
 			if (!fixed(x, d->priv, WG_KEY_LEN))
-				return failf(err, errlen, -EBADMSG, "a private key of %zu bytes", dlen(x));
+				return wg_fail(err, errlen, -EBADMSG, "a private key of %zu bytes", dlen(x));
 			d->flags |= WGD_PRIVATE_KEY;
 			break;
 		case WGDEVICE_A_PUBLIC_KEY:
 			if (!fixed(x, d->pub, WG_KEY_LEN))
-				return failf(err, errlen, -EBADMSG, "a public key of %zu bytes", dlen(x));
+				return wg_fail(err, errlen, -EBADMSG, "a public key of %zu bytes", dlen(x));
 			d->flags |= WGD_PUBLIC_KEY;
 			break;
 		case WGDEVICE_A_LISTEN_PORT:
 			if (!fixed(x, &d->port, 2))
-				return failf(err, errlen, -EBADMSG, "a listen port of %zu bytes", dlen(x));
+				return wg_fail(err, errlen, -EBADMSG, "a listen port of %zu bytes", dlen(x));
 			d->flags |= WGD_LISTEN_PORT;
 			break;
 		case WGDEVICE_A_FWMARK:
 			if (!fixed(x, &d->fwmark, 4))
-				return failf(err, errlen, -EBADMSG, "a firewall mark of %zu bytes", dlen(x));
+				return wg_fail(err, errlen, -EBADMSG, "a firewall mark of %zu bytes", dlen(x));
 			d->flags |= WGD_FWMARK;
 			break;
 		case WGDEVICE_A_PEERS:
@@ -417,7 +399,7 @@ static int genl_socket(char *err, size_t errlen)
 	int one = 1, fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
 
 	if (fd < 0)
-		return failf(err, errlen, -errno, "generic netlink socket: %s", strerror(errno));
+		return wg_fail(err, errlen, -errno, "generic netlink socket: %s", strerror(errno));
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
 	/* An error's ack without the request in it: a set's keys never come back. */
@@ -433,7 +415,7 @@ static int ack_error(const struct nlmsghdr *h, const char *what, char *err, size
 	size_t off, n;
 
 	if (h->nlmsg_len < NLMSG_LENGTH(sizeof(*e)))
-		return failf(err, errlen, -EBADMSG, "%s: a short error message", what);
+		return wg_fail(err, errlen, -EBADMSG, "%s: a short error message", what);
 	if (e->error == 0)
 		return 0;
 	/* The extended ack follows the request's header (its payload is left out: NLM_F_CAPPED). */
@@ -446,7 +428,7 @@ static int ack_error(const struct nlmsghdr *h, const char *what, char *err, size
 			if (type(x) == NLMSGERR_ATTR_MSG && dlen(x) && data(x)[dlen(x) - 1] == '\0')
 				text = (const char *)data(x);
 	}
-	return failf(err, errlen, e->error, "%s: %s", what, text ? text : strerror(-e->error));
+	return wg_fail(err, errlen, e->error, "%s: %s", what, text ? text : strerror(-e->error));
 }
 
 /* Sends buf and reads the answer: the acks (dump: false), or the dump's messages into d. */
@@ -459,16 +441,16 @@ static int transact(int fd, const uint8_t *buf, size_t len, struct wg_device *d,
 	bool done = false;
 
 	if (!rx)
-		return failf(err, errlen, -ENOMEM, "%s: out of memory", what);
+		return wg_fail(err, errlen, -ENOMEM, "%s: out of memory", what);
 	if (sendto(fd, buf, len, 0, (struct sockaddr *)&sa, sizeof(sa)) != (ssize_t)len) {
-		r = failf(err, errlen, -errno, "%s: send: %s", what, strerror(errno));
+		r = wg_fail(err, errlen, -errno, "%s: send: %s", what, strerror(errno));
 		goto out;
 	}
 	while (!done) {
 		ssize_t n = recv(fd, rx, RECV_MAX, 0);
 
 		if (n < 0) {
-			r = failf(err, errlen, -errno, "%s: %s", what,
+			r = wg_fail(err, errlen, -errno, "%s: %s", what,
 				  errno == EAGAIN ? "no answer from the kernel in 2 s" : strerror(errno));
 			goto out;
 		}
@@ -476,7 +458,7 @@ static int transact(int fd, const uint8_t *buf, size_t len, struct wg_device *d,
 		for (const struct nlmsghdr *h = (const struct nlmsghdr *)rx; NLMSG_OK(h, n); h = NLMSG_NEXT(h, n)) {
 			if (h->nlmsg_flags & NLM_F_DUMP_INTR) {
 				/* The device changed while it was listed: what came is not whole. */
-				r = failf(err, errlen, -EAGAIN, "%s: changed while it was read; read again", what);
+				r = wg_fail(err, errlen, -EAGAIN, "%s: changed while it was read; read again", what);
 				goto out;
 			}
 			if (h->nlmsg_type == NLMSG_DONE) {
@@ -486,7 +468,7 @@ static int transact(int fd, const uint8_t *buf, size_t len, struct wg_device *d,
 				if (h->nlmsg_len >= NLMSG_LENGTH(sizeof(int)))
 					memcpy(&e, NLMSG_DATA(h), sizeof(int));
 				if (e < 0) {
-					r = failf(err, errlen, e, "%s: %s", what, strerror(-e));
+					r = wg_fail(err, errlen, e, "%s: %s", what, strerror(-e));
 					goto out;
 				}
 				done = true;
@@ -508,7 +490,7 @@ static int transact(int fd, const uint8_t *buf, size_t len, struct wg_device *d,
 		}
 	}
 out:
-	wipe(rx, RECV_MAX);
+	wg_wipe(rx, RECV_MAX);
 	free(rx);
 	return r;
 }
@@ -530,15 +512,15 @@ static int family_id(int fd, char *err, size_t errlen)
 	put(&m, CTRL_ATTR_FAMILY_NAME, WG_GENL_NAME, sizeof(WG_GENL_NAME));
 	h->nlmsg_len = (uint32_t)m.len;
 	if (sendto(fd, buf, m.len, 0, (struct sockaddr *)&sa, sizeof(sa)) != (ssize_t)m.len)
-		return failf(err, errlen, -errno, "generic netlink: %s", strerror(errno));
+		return wg_fail(err, errlen, -errno, "generic netlink: %s", strerror(errno));
 	if ((n = recv(fd, rx, sizeof(rx), 0)) < 0)
-		return failf(err, errlen, -errno, "generic netlink: %s", strerror(errno));
+		return wg_fail(err, errlen, -errno, "generic netlink: %s", strerror(errno));
 	for (const struct nlmsghdr *r = (const struct nlmsghdr *)rx; NLMSG_OK(r, n); r = NLMSG_NEXT(r, n)) {
 		if (r->nlmsg_type == NLMSG_ERROR) {
 			const struct nlmsgerr *e = NLMSG_DATA(r);
 
 			if (r->nlmsg_len >= NLMSG_LENGTH(sizeof(*e)) && e->error == -ENOENT)
-				return failf(err, errlen, -ENOENT, "the kernel has no WireGuard (no generic netlink "
+				return wg_fail(err, errlen, -ENOENT, "the kernel has no WireGuard (no generic netlink "
 								   "family \"wireguard\": module wireguard not loaded)");
 			return ack_error(r, "generic netlink family wireguard", err, errlen);
 		}
@@ -551,16 +533,7 @@ static int family_id(int fd, char *err, size_t errlen)
 				return id;
 		}
 	}
-	return failf(err, errlen, -EBADMSG, "generic netlink: no family id in the answer");
-}
-
-static int check_name(const char *name, char *err, size_t errlen)
-{
-	size_t n = strlen(name);
-
-	if (n == 0 || n >= WG_IFNAME_MAX || strchr(name, '/'))
-		return failf(err, errlen, -EINVAL, "\"%s\" is not a link name", name);
-	return 0;
+	return wg_fail(err, errlen, -EBADMSG, "generic netlink: no family id in the answer");
 }
 
 static int genl_get(const char *ifname, struct wg_device *d, struct wg_counters *c, char *err, size_t errlen)
@@ -573,7 +546,7 @@ static int genl_get(const char *ifname, struct wg_device *d, struct wg_counters 
 	uint64_t msgs = 0;
 	int fd, fam, r;
 
-	if ((r = check_name(ifname, err, errlen)) < 0)
+	if ((r = wg_check_name(ifname, err, errlen)) < 0)
 		return r;
 	if ((fd = genl_socket(err, errlen)) < 0)
 		return fd;
@@ -604,7 +577,7 @@ static int genl_set(const struct wg_device *d, struct wg_counters *c, char *err,
 	size_t next = 0, len;
 	int fd, fam, r;
 
-	if ((r = check_name(d->name, err, errlen)) < 0)
+	if ((r = wg_check_name(d->name, err, errlen)) < 0)
 		return r;
 	if ((fd = genl_socket(err, errlen)) < 0)
 		return fd;
@@ -614,21 +587,21 @@ static int genl_set(const struct wg_device *d, struct wg_counters *c, char *err,
 	}
 	if (!(buf = malloc(MSG_MAX))) {
 		close(fd);
-		return failf(err, errlen, -ENOMEM, "out of memory");
+		return wg_fail(err, errlen, -ENOMEM, "out of memory");
 	}
 	snprintf(what, sizeof(what), "set WireGuard device %s", d->name);
 	if (c)
 		c->sets++;
 	do {
 		if ((r = wg_genl_format_set(d, (uint16_t)fam, &next, buf, MSG_MAX, &len)) < 0) {
-			failf(err, errlen, r, "%s: peer %zu does not fit one message", what, next);
+			wg_fail(err, errlen, r, "%s: peer %zu does not fit one message", what, next);
 			break;
 		}
 		if (c)
 			c->messages++;
 		r = transact(fd, buf, len, NULL, NULL, what, err, errlen);
 	} while (r == 0 && next < d->npeers);
-	wipe(buf, MSG_MAX);
+	wg_wipe(buf, MSG_MAX);
 	free(buf);
 	close(fd);
 	return r;

@@ -23,17 +23,6 @@
 #define UAPI_REPLY_MAX (64u << 20)  /* a get of WG_PEERS_MAX peers fits well within */
 #define UAPI_TIMEOUT_S 2
 
-static int failf(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
 
 /* An appender that stops at cap and remembers it did. */
 struct out {
@@ -312,53 +301,43 @@ int wg_uapi_parse_get(const char *text, size_t n, struct wg_device *d, char *err
 
 		lineno++;
 		if (!nl)
-			return failf(err, errlen, -EBADMSG, "wireguard uapi: reply line %zu has no end", lineno);
+			return wg_fail(err, errlen, -EBADMSG, "wireguard uapi: reply line %zu has no end", lineno);
 		if (len == 0)
-			return failf(err, errlen, -EBADMSG, "wireguard uapi: reply ended without errno");
+			return wg_fail(err, errlen, -EBADMSG, "wireguard uapi: reply ended without errno");
 		if (len >= sizeof(line))
-			return failf(err, errlen, -EBADMSG, "wireguard uapi: reply line %zu is %zu bytes, over %zu",
+			return wg_fail(err, errlen, -EBADMSG, "wireguard uapi: reply line %zu is %zu bytes, over %zu",
 				     lineno, len, sizeof(line) - 1);
 		memcpy(line, text + pos, len);
 		line[len] = 0;
 		pos += len + 1;
 		eq = strchr(line, '=');
 		if (!eq || eq == line)
-			return failf(err, errlen, -EBADMSG, "wireguard uapi: reply line %zu is not key=value", lineno);
+			return wg_fail(err, errlen, -EBADMSG, "wireguard uapi: reply line %zu is not key=value", lineno);
 		*eq = 0;
 		if (!strcmp(line, "errno")) {
 			uint64_t e;
 
 			if (!parse_u64(eq + 1, 4095, &e))
-				return failf(err, errlen, -EBADMSG, "wireguard uapi: errno \"%s\" is not a number", eq + 1);
+				return wg_fail(err, errlen, -EBADMSG, "wireguard uapi: errno \"%s\" is not a number", eq + 1);
 			if (pos >= n || text[pos] != '\n')
-				return failf(err, errlen, -EBADMSG, "wireguard uapi: no blank line after errno");
+				return wg_fail(err, errlen, -EBADMSG, "wireguard uapi: no blank line after errno");
 			if (e)
-				return failf(err, errlen, -(int)e, "wireguard uapi: device answered errno %" PRIu64 " (%s)",
+				return wg_fail(err, errlen, -(int)e, "wireguard uapi: device answered errno %" PRIu64 " (%s)",
 					     e, strerror((int)e));
 			return 0;
 		}
 		rc = parse_line(line, eq + 1, d, &peer);
 		if (rc == -E2BIG)
-			return failf(err, errlen, rc, "wireguard uapi: line %zu: a peer with over %d allowed IPs",
+			return wg_fail(err, errlen, rc, "wireguard uapi: line %zu: a peer with over %d allowed IPs",
 				     lineno, WG_PEER_IPS_MAX);
 		if (rc == -ENOMEM)
-			return failf(err, errlen, rc, "wireguard uapi: line %zu: no memory for another peer (or over %d)",
+			return wg_fail(err, errlen, rc, "wireguard uapi: line %zu: no memory for another peer (or over %d)",
 				     lineno, WG_PEERS_MAX);
 		if (rc)
-			return failf(err, errlen, rc, "wireguard uapi: line %zu: bad %s value \"%.64s\"", lineno, line,
+			return wg_fail(err, errlen, rc, "wireguard uapi: line %zu: bad %s value \"%.64s\"", lineno, line,
 				     eq + 1);
 	}
-	return failf(err, errlen, -EBADMSG, "wireguard uapi: reply ended without errno");
-}
-
-/* A device name is a path component under WG_UAPI_DIR: short, no slash, not "." or "..". */
-static int check_name(const char *name, char *err, size_t errlen)
-{
-	size_t n = strnlen(name, WG_IFNAME_MAX);
-
-	if (n == 0 || n >= WG_IFNAME_MAX || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, ".."))
-		return failf(err, errlen, -EINVAL, "wireguard uapi: \"%.32s\" is not an interface name", name);
-	return 0;
+	return wg_fail(err, errlen, -EBADMSG, "wireguard uapi: reply ended without errno");
 }
 
 static int full_write(int fd, const char *p, size_t n)
@@ -392,23 +371,23 @@ static int transact(const char *name, const char *req, size_t reqlen, char **rep
 	size_t len = 0, cap = 0;
 	int fd = -1, rc;
 
-	if ((rc = check_name(name, err, errlen)))
+	if ((rc = wg_check_name(name, err, errlen)))
 		return rc;
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s.sock", WG_UAPI_DIR, name);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
-		rc = failf(err, errlen, -errno, "wireguard uapi: socket: %s", strerror(errno));
+		rc = wg_fail(err, errlen, -errno, "wireguard uapi: socket: %s", strerror(errno));
 		goto out;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		rc = failf(err, errlen, -errno, "wireguard uapi: connect %s: %s (is its userspace daemon running?)",
+		rc = wg_fail(err, errlen, -errno, "wireguard uapi: connect %s: %s (is its userspace daemon running?)",
 			   sa.sun_path, strerror(errno));
 		goto out;
 	}
 	if ((rc = full_write(fd, req, reqlen))) {
-		failf(err, errlen, rc, "wireguard uapi: send to %s: %s", sa.sun_path, strerror(-rc));
+		wg_fail(err, errlen, rc, "wireguard uapi: send to %s: %s", sa.sun_path, strerror(-rc));
 		goto out;
 	}
 	while (!reply_done(buf, len)) {
@@ -419,13 +398,13 @@ static int transact(const char *name, const char *req, size_t reqlen, char **rep
 			char *nb;
 
 			if (ncap > UAPI_REPLY_MAX) {
-				rc = failf(err, errlen, -EMSGSIZE, "wireguard uapi: %s answered over %u bytes",
+				rc = wg_fail(err, errlen, -EMSGSIZE, "wireguard uapi: %s answered over %u bytes",
 					   sa.sun_path, UAPI_REPLY_MAX);
 				goto out;
 			}
 			nb = realloc(buf, ncap);
 			if (!nb) {
-				rc = failf(err, errlen, -ENOMEM, "wireguard uapi: no memory for a %zu-byte reply", ncap);
+				rc = wg_fail(err, errlen, -ENOMEM, "wireguard uapi: no memory for a %zu-byte reply", ncap);
 				goto out;
 			}
 			buf = nb;
@@ -435,7 +414,7 @@ static int transact(const char *name, const char *req, size_t reqlen, char **rep
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0) {
-			rc = failf(err, errlen, r < 0 ? -errno : -EPIPE, "wireguard uapi: %s: %s", sa.sun_path,
+			rc = wg_fail(err, errlen, r < 0 ? -errno : -EPIPE, "wireguard uapi: %s: %s", sa.sun_path,
 				   r < 0 ? (errno == EAGAIN ? "no reply within 2 s" : strerror(errno))
 					 : "closed before its reply ended");
 			goto out;
@@ -506,10 +485,10 @@ static int uapi_set(const struct wg_device *d, struct wg_counters *c, char *err,
 	int rc;
 
 	if (!req)
-		return failf(err, errlen, -ENOMEM, "wireguard uapi: no memory for a set of %zu peers", d->npeers);
+		return wg_fail(err, errlen, -ENOMEM, "wireguard uapi: no memory for a set of %zu peers", d->npeers);
 	rc = wg_uapi_format_set(d, req, cap, &len);
 	if (rc) {
-		failf(err, errlen, rc, "wireguard uapi: set of %zu peers does not fit %zu bytes", d->npeers, cap);
+		wg_fail(err, errlen, rc, "wireguard uapi: set of %zu peers does not fit %zu bytes", d->npeers, cap);
 		goto out;
 	}
 	rc = transact(d->name, req, len, &reply, &rlen, err, errlen);

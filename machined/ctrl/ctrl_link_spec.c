@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 
 #include "api/network.pb-c.h"
 #include "lib/parse.h"
@@ -176,13 +175,7 @@ static int enslave(struct rt_ctx *ctx, struct linkspec *ls, const Basalt__Networ
  * there. It stands for the wireguard link the config names; WireguardController sets it. */
 static bool userspace_wg(const Basalt__Network__LinkStatus *l, const Basalt__Network__LinkSpec *s, const char *name)
 {
-	char path[64 + IFNAMSIZ];
-	struct stat sb;
-
-	if (strcmp(s->kind, "wireguard") != 0 || strcmp(l->kind, "tun") != 0)
-		return false;
-	snprintf(path, sizeof(path), "%s/%s.sock", WG_UAPI_DIR, name);
-	return stat(path, &sb) == 0 && S_ISSOCK(sb.st_mode);
+	return strcmp(s->kind, "wireguard") == 0 && strcmp(l->kind, "tun") == 0 && wg_uapi_serves(name);
 }
 
 static int apply(struct rt_ctx *ctx, struct linkspec *ls, const struct merged *m)

@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 
 #include "api/config.pb-c.h"
 #include "api/network.pb-c.h"
@@ -140,6 +139,14 @@ static bool same_ip(const struct wg_ip *a, const struct wg_ip *b)
 	return a->family == b->family && a->cidr == b->cidr && !memcmp(a->a, b->a, a->family == 6 ? 16 : 4);
 }
 
+static const struct wg_peer *peer_in(const struct wg_device *d, const uint8_t pub[WG_KEY_LEN])
+{
+	for (size_t i = 0; i < d->npeers; i++)
+		if (!memcmp(d->peers[i].pub, pub, WG_KEY_LEN))
+			return &d->peers[i];
+	return NULL;
+}
+
 /*
  * Whether the device as read already is what is wanted (peers in any order, IPs in any
  * order). Endpoints count only with endpoints: a peer roams (the kernel follows where its
@@ -151,11 +158,8 @@ static bool matches(const struct wg_device *want, const struct wg_device *have, 
 	    (want->port && want->port != have->port) || want->fwmark != have->fwmark || want->npeers != have->npeers)
 		return false;
 	for (size_t i = 0; i < want->npeers; i++) {
-		const struct wg_peer *w = &want->peers[i], *h = NULL;
+		const struct wg_peer *w = &want->peers[i], *h = peer_in(have, w->pub);
 
-		for (size_t j = 0; j < have->npeers && !h; j++)
-			if (!memcmp(have->peers[j].pub, w->pub, WG_KEY_LEN))
-				h = &have->peers[j];
 		if (!h || h->keepalive != w->keepalive || h->nips != w->nips)
 			return false;
 		if (endpoints && (w->flags & WGP_ENDPOINT) &&
@@ -277,14 +281,6 @@ static uint64_t *applied_hash(struct wgstate *st, const char *name)
 	return &st->applied[free_at].hash;
 }
 
-static const struct wg_peer *peer_in(const struct wg_device *d, const uint8_t pub[WG_KEY_LEN])
-{
-	for (size_t i = 0; i < d->npeers; i++)
-		if (!memcmp(d->peers[i].pub, pub, WG_KEY_LEN))
-			return &d->peers[i];
-	return NULL;
-}
-
 /*
  * The set that turns have into want without dropping a session: peers that should not be
  * there removed one by one, the others updated in place (their allowed IPs replaced), an
@@ -322,8 +318,7 @@ static int build_set(const struct wg_device *want, const struct wg_device *have,
 
 static int one(struct rt_ctx *ctx, struct wgstate *st, const char *name, const Basalt__Config__Wireguard *w)
 {
-	char path[64 + WG_IFNAME_MAX], err[320];
-	struct stat sb;
+	char err[320];
 	const struct wg_ops *ops;
 	struct wg_device want, have, set;
 	uint64_t *last, h;
@@ -333,8 +328,7 @@ static int one(struct rt_ctx *ctx, struct wgstate *st, const char *name, const B
 	/* The link first: LinkSpecController makes it (or a userspace daemon did). */
 	if (!rt_get(ctx, RES(LINK_STATUS), name))
 		return 0;
-	snprintf(path, sizeof(path), "%s/%s.sock", WG_UAPI_DIR, name);
-	ops = stat(path, &sb) == 0 && S_ISSOCK(sb.st_mode) ? &wg_userspace : &wg_kernel;
+	ops = wg_uapi_serves(name) ? &wg_userspace : &wg_kernel;
 	wg_device_init(&have, name);
 	wg_device_init(&set, name);
 	if ((r = wanted(name, w, &want, err, sizeof(err))) < 0)
